@@ -1,0 +1,108 @@
+#include "base/crypto.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+
+int
+crypto_random(void *buf, size_t n, struct err *err)
+{
+    if (n > 0x7fffffff || RAND_bytes(buf, (int)n) != 1)
+        return err_set(err, ERR_INTERNAL, "random generator failed");
+    return 0;
+}
+
+void
+crypto_base64url(const void *in, size_t n, char *out, size_t size)
+{
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    const unsigned char *p = in;
+    size_t o = 0;
+    for (size_t i = 0; i < n && o + 4 < size; i += 3) {
+        unsigned v = (unsigned)p[i] << 16;
+        if (i + 1 < n)
+            v |= (unsigned)p[i + 1] << 8;
+        if (i + 2 < n)
+            v |= p[i + 2];
+        out[o++] = alphabet[(v >> 18) & 63];
+        out[o++] = alphabet[(v >> 12) & 63];
+        if (i + 1 < n)
+            out[o++] = alphabet[(v >> 6) & 63];
+        if (i + 2 < n)
+            out[o++] = alphabet[v & 63];
+    }
+    out[o] = '\0';
+}
+
+void
+crypto_sha256_hex(const void *in, size_t n, char out[65])
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char md[SHA256_DIGEST_LENGTH];
+    SHA256(in, n, md);
+    for (int i = 0; i < SHA256_DIGEST_LENGTH; i++) {
+        out[2 * i] = hex[md[i] >> 4];
+        out[2 * i + 1] = hex[md[i] & 15];
+    }
+    out[64] = '\0';
+}
+
+bool
+crypto_equal(const void *a, const void *b, size_t n)
+{
+    return CRYPTO_memcmp(a, b, n) == 0;
+}
+
+void
+crypto_wipe(void *p, size_t n)
+{
+    OPENSSL_cleanse(p, n);
+}
+
+int
+crypto_uuid_v7(char out[37], struct err *err)
+{
+    unsigned char b[16];
+    struct timespec ts;
+    if (crypto_random(b, sizeof(b), err) < 0)
+        return -1;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    unsigned long long ms = (unsigned long long)ts.tv_sec * 1000ULL +
+                            (unsigned long long)ts.tv_nsec / 1000000ULL;
+    for (int i = 0; i < 6; i++)
+        b[i] = (unsigned char)(ms >> (8 * (5 - i)));
+    b[6] = (unsigned char)(0x70 | (b[6] & 0x0f));
+    b[8] = (unsigned char)(0x80 | (b[8] & 0x3f));
+    snprintf(out, 37,
+             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
+             b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+             b[14], b[15]);
+    return 0;
+}
+
+/* OWASP's 2023 figure for PBKDF2-HMAC-SHA256 is 600 000 iterations; SCIM passwords are rare
+ * (Okta sends one only when password sync is on), so the cost is paid seldom. */
+#define PBKDF2_ITERATIONS 600000
+
+int
+crypto_password_hash(const char *password, char out[128], struct err *err)
+{
+    unsigned char salt[16], key[32];
+    char salt64[32], key64[48];
+    if (crypto_random(salt, sizeof(salt), err) < 0)
+        return -1;
+    if (PKCS5_PBKDF2_HMAC(password, (int)strlen(password), salt, sizeof(salt),
+                          PBKDF2_ITERATIONS, EVP_sha256(), sizeof(key), key) != 1)
+        return err_set(err, ERR_INTERNAL, "password hashing failed");
+    crypto_base64url(salt, sizeof(salt), salt64, sizeof(salt64));
+    crypto_base64url(key, sizeof(key), key64, sizeof(key64));
+    crypto_wipe(key, sizeof(key));
+    snprintf(out, 128, "pbkdf2-sha256$%d$%s$%s", PBKDF2_ITERATIONS, salt64, key64);
+    return 0;
+}

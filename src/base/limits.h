@@ -1,0 +1,51 @@
+#ifndef SCIMD_BASE_LIMITS_H
+#define SCIMD_BASE_LIMITS_H
+
+/* Every limit in one place, each with its reason. Runtime-configurable ones are defaults. */
+
+/* Default request body cap: a SCIM user is ~1 KiB; a group PATCH of 1000 members ~60 KiB. */
+#define LIMIT_BODY_BYTES_DEFAULT (1024 * 1024)
+/* Per-request arena: bounds what one request can make us allocate for ASTs and paths. */
+#define LIMIT_REQUEST_ARENA_BYTES (4 * 1024 * 1024)
+/* Filter text length and AST nesting: recursion in the parser is bounded by depth. */
+#define LIMIT_FILTER_BYTES 8192
+#define LIMIT_FILTER_DEPTH 32
+/* Nodes in one filter: bounds SQL size and bind count. */
+#define LIMIT_FILTER_NODES 256
+/* Attribute path text (PATCH path, sortBy, attributes list entries). */
+#define LIMIT_PATH_BYTES 512
+/* Operations in one PATCH request; Okta/Entra send a handful. */
+#define LIMIT_PATCH_OPS 1000
+/* Entries in an attributes/excludedAttributes list. */
+#define LIMIT_ATTR_LIST 64
+/* Default and maximum page size (ServiceProviderConfig filter.maxResults). */
+#define LIMIT_PAGE_DEFAULT 100
+#define LIMIT_PAGE_MAX 1000
+/* JSON nesting accepted in a body; SCIM resources are at most 3 levels deep. */
+#define LIMIT_JSON_DEPTH 16
+/* Members in one group request (POST/PUT body or one PATCH op value list). */
+#define LIMIT_MEMBERS_PER_REQUEST 10000
+/* Length of a slug (URL segment, CLI argument). */
+#define LIMIT_SLUG_BYTES 63
+/* Free-text fields such as a tenant display name or token label. */
+#define LIMIT_NAME_BYTES 200
+/* Default cap on simultaneous connections; each costs a little memory and a descriptor. */
+#define LIMIT_CONNECTIONS_DEFAULT 1024
+/* Idle connection timeout in seconds (also bounds a client that stalls sending headers). */
+#define LIMIT_CONNECTION_TIMEOUT_DEFAULT 30
+/* Graceful shutdown waits this long for in-flight requests before closing connections. */
+#define LIMIT_SHUTDOWN_GRACE_SECONDS 10
+/* Threads in the pool: more than this gives no benefit and costs database connections. */
+#define LIMIT_THREADS_MAX 64
+/* Config file: line length and size. */
+#define LIMIT_CONFIG_LINE 1024
+/* Log line cap: longer messages are truncated. */
+#define LIMIT_LOG_LINE 2048
+/* Tokens per tenant that may exist unrevoked: bounds list size and abuse. */
+#define LIMIT_TOKENS_PER_TENANT 50
+/* Token last-used timestamps are written at most this often (seconds): reads stay cheap. */
+#define LIMIT_TOKEN_TOUCH_SECONDS 60
+/* Remembered paging cursors (keyset seeks for startIndex paging), process-wide. */
+#define LIMIT_PAGE_CURSORS 4096
+
+#endif

@@ -1,0 +1,113 @@
+#include "base/str.h"
+
+#include <string.h>
+
+struct str
+str_of(const char *s)
+{
+    return (struct str){ s ? s : "", s ? strlen(s) : 0 };
+}
+
+bool
+str_eq(struct str a, struct str b)
+{
+    return a.len == b.len && (a.len == 0 || memcmp(a.ptr, b.ptr, a.len) == 0);
+}
+
+static int
+lower(int c)
+{
+    return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
+}
+
+bool
+str_ieq(struct str a, struct str b)
+{
+    if (a.len != b.len)
+        return false;
+    for (size_t i = 0; i < a.len; i++)
+        if (lower((unsigned char)a.ptr[i]) != lower((unsigned char)b.ptr[i]))
+            return false;
+    return true;
+}
+
+bool
+str_ieq_cstr(struct str a, const char *b)
+{
+    return str_ieq(a, str_of(b));
+}
+
+bool
+cstr_ieq(const char *a, const char *b)
+{
+    return str_ieq(str_of(a), str_of(b));
+}
+
+bool
+cstr_istarts_with(const char *s, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    return strlen(s) >= n && str_ieq((struct str){ s, n }, (struct str){ prefix, n });
+}
+
+int
+str_to_i64(struct str s, int64_t min, int64_t max, int64_t *out, const char *what,
+           struct err *err)
+{
+    size_t i = 0;
+    bool neg = false;
+    int64_t v = 0;
+
+    if (s.len > 0 && (s.ptr[0] == '-' || s.ptr[0] == '+')) {
+        neg = s.ptr[0] == '-';
+        i = 1;
+    }
+    if (i == s.len)
+        return err_set(err, ERR_INVALID_VALUE, "%s must be an integer", what);
+    for (; i < s.len; i++) {
+        char c = s.ptr[i];
+        if (c < '0' || c > '9')
+            return err_set(err, ERR_INVALID_VALUE, "%s must be an integer", what);
+        int d = c - '0';
+        if (__builtin_mul_overflow(v, 10, &v) ||
+            __builtin_add_overflow(v, neg ? -d : d, &v))
+            return err_set(err, ERR_INVALID_VALUE, "%s is out of range", what);
+    }
+    if (v < min || v > max)
+        return err_set(err, ERR_INVALID_VALUE, "%s must be between %lld and %lld", what,
+                       (long long)min, (long long)max);
+    *out = v;
+    return 0;
+}
+
+char *
+str_copy(char *dst, size_t size, const char *s)
+{
+    size_t n = strlen(s);
+    if (n >= size)
+        n = size - 1;
+    memcpy(dst, s, n);
+    dst[n] = '\0';
+    return dst;
+}
+
+void
+str_lower_ascii(char *s)
+{
+    for (; *s; s++)
+        *s = (char)lower((unsigned char)*s);
+}
+
+bool
+str_is_slug(const char *s, size_t max)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > max || s[0] == '-')
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
+            return false;
+    }
+    return true;
+}

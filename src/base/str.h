@@ -1,0 +1,42 @@
+#ifndef SCIMD_BASE_STR_H
+#define SCIMD_BASE_STR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/err.h"
+
+/* A borrowed, not NUL-terminated piece of text. */
+struct str {
+    const char *ptr;
+    size_t len;
+};
+
+#define STR_LIT(s) ((struct str){ (s), sizeof(s) - 1 })
+
+/* Wraps a NUL-terminated string (NULL gives the empty str). */
+struct str str_of(const char *s);
+
+bool str_eq(struct str a, struct str b);
+/* ASCII case-insensitive equality (attribute names, operators: RFC 7643 §2.1). */
+bool str_ieq(struct str a, struct str b);
+bool str_ieq_cstr(struct str a, const char *b);
+bool cstr_ieq(const char *a, const char *b);
+bool cstr_istarts_with(const char *s, const char *prefix);
+
+/* Parses a whole decimal integer in [min, max] (strtonum-like). On failure sets err
+ * (ERR_INVALID_VALUE, naming `what`) and returns -1. */
+int str_to_i64(struct str s, int64_t min, int64_t max, int64_t *out, const char *what,
+               struct err *err);
+
+/* Copies s into dst (size > 0), truncating; returns dst. Replaces strncpy. */
+char *str_copy(char *dst, size_t size, const char *s);
+
+/* Lower-cases ASCII letters in place. */
+void str_lower_ascii(char *s);
+
+/* True when every byte is in [a-z0-9-], first is a letter or digit, 1..max bytes. */
+bool str_is_slug(const char *s, size_t max);
+
+#endif

@@ -1,0 +1,117 @@
+#ifndef SCIMD_SCIM_SCHEMA_H
+#define SCIMD_SCIM_SCHEMA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "base/err.h"
+#include "query/query.h"
+
+/* Schema definitions (RFC 7643 §7, §8.7): the one copy of what each attribute is. Discovery
+ * renders them; validation, filtering, PATCH and projection read them. */
+
+#define SCIM_URN_USER       "urn:ietf:params:scim:schemas:core:2.0:User"
+#define SCIM_URN_GROUP      "urn:ietf:params:scim:schemas:core:2.0:Group"
+#define SCIM_URN_ENTERPRISE "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+#define SCIM_URN_TENANT     "urn:scimd:params:scim:schemas:extension:tenant:2.0:User"
+#define SCIM_URN_LIST       "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+#define SCIM_URN_ERROR      "urn:ietf:params:scim:api:messages:2.0:Error"
+#define SCIM_URN_PATCH      "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+#define SCIM_URN_SEARCH     "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
+#define SCIM_URN_SPC        "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"
+#define SCIM_URN_RT         "urn:ietf:params:scim:schemas:core:2.0:ResourceType"
+#define SCIM_URN_SCHEMA     "urn:ietf:params:scim:schemas:core:2.0:Schema"
+
+enum scim_mutability {
+    SCIM_MUT_READ_WRITE,
+    SCIM_MUT_READ_ONLY,
+    SCIM_MUT_IMMUTABLE,
+    SCIM_MUT_WRITE_ONLY,
+};
+
+enum scim_returned {
+    SCIM_RET_DEFAULT,
+    SCIM_RET_ALWAYS,
+    SCIM_RET_NEVER,
+    SCIM_RET_REQUEST,
+};
+
+enum scim_uniqueness {
+    SCIM_UNIQ_NONE,
+    SCIM_UNIQ_SERVER,
+    SCIM_UNIQ_GLOBAL,
+};
+
+struct scim_attr {
+    struct query_attr_info info; /* name, type, multiValued, caseExact */
+    const char *description;
+    bool required;
+    enum scim_mutability mutability;
+    enum scim_returned returned;
+    enum scim_uniqueness uniqueness;
+    const char *const *canonical_values; /* NULL-terminated, or NULL */
+    const char *const *reference_types;  /* NULL-terminated, or NULL */
+    const struct scim_attr *sub_attrs;   /* for complex attributes */
+    size_t n_sub_attrs;
+};
+
+struct scim_schema {
+    const char *id; /* URN */
+    const char *name;
+    const char *description;
+    const struct scim_attr *attrs;
+    size_t n_attrs;
+};
+
+struct scim_schema_extension {
+    const struct scim_schema *schema;
+    bool required;
+};
+
+struct scim_resource_type {
+    const char *id;       /* "User" */
+    const char *name;     /* "User" */
+    const char *endpoint; /* "/Users" */
+    const char *description;
+    const struct scim_schema *schema;
+    const struct scim_schema_extension *extensions;
+    size_t n_extensions;
+};
+
+/* The resource types scimd serves, by id ("User", "Group"); case-insensitive. NULL when
+ * absent. */
+const struct scim_resource_type *scim_resource_type_find(const char *id);
+extern const struct scim_resource_type scim_rt_user;
+extern const struct scim_resource_type scim_rt_group;
+
+/* All resource types / schemas, for discovery listings. */
+size_t scim_resource_type_count(void);
+const struct scim_resource_type *scim_resource_type_at(size_t i);
+size_t scim_schema_count(void);
+const struct scim_schema *scim_schema_at(size_t i);
+
+/* A schema by URN (case-insensitive), or NULL. */
+const struct scim_schema *scim_schema_find(const char *urn);
+
+/* An attribute of a schema / a sub-attribute of a complex attribute, by name
+ * (case-insensitive, RFC 7643 §2.1), or NULL. */
+const struct scim_attr *scim_schema_attr_find(const struct scim_schema *s, const char *name);
+const struct scim_attr *scim_attr_sub_find(const struct scim_attr *a, const char *name);
+
+/* The scim_attr that owns a query_attr_info returned by a resolution (they are embedded). */
+const struct scim_attr *scim_attr_of(const struct query_attr_info *info);
+
+/* A query_resolve_fn for resource type `ctx` (a const struct scim_resource_type *): resolves
+ * core and extension attributes, with or without URN prefix. Unknown names fail with
+ * ERR_INVALID_FILTER naming the attribute. */
+int scim_schema_resolve(void *ctx, const struct query_path *parent, struct query_path *path,
+                        struct err *err);
+
+/* Discovery documents (RFC 7643 §6, §7): new references. `base_url` is the absolute SCIM
+ * base ("https://host/scim/v2") used in meta.location. */
+json_t *scim_schema_render(const struct scim_schema *s, const char *base_url);
+json_t *scim_resource_type_render(const struct scim_resource_type *rt, const char *base_url);
+
+#endif
