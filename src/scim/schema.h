@@ -55,6 +55,10 @@ struct scim_attr {
     const char *const *reference_types;  /* NULL-terminated, or NULL */
     const struct scim_attr *sub_attrs;   /* for complex attributes */
     size_t n_sub_attrs;
+    /* Input must be one of canonical_values (case-insensitive) and is stored in its canonical
+     * spelling. Off for most attributes: IdPs send types such as "proxyAddress" that are not
+     * canonical (RFC 7643 §2.4 lets a server accept others). */
+    bool canonical_strict;
 };
 
 struct scim_schema {
@@ -99,6 +103,19 @@ const struct scim_schema *scim_schema_find(const char *urn);
  * (case-insensitive, RFC 7643 §2.1), or NULL. */
 const struct scim_attr *scim_schema_attr_find(const struct scim_schema *s, const char *name);
 const struct scim_attr *scim_attr_sub_find(const struct scim_attr *a, const char *name);
+
+/* Common attributes of every resource (RFC 7643 §3.1): schemas, id, externalId, meta. They
+ * are not part of any schema's "attributes" (scim_schema_attr_find does not search them) but
+ * resolve for every resource type. scim_common_attr_find is case-insensitive and
+ * returns NULL when absent. */
+size_t scim_common_attr_count(void);
+const struct scim_attr *scim_common_attr_at(size_t i);
+const struct scim_attr *scim_common_attr_find(const char *name);
+
+/* The extension of `rt` whose URN is `urn` (case-insensitive), or NULL when `urn` is not one
+ * of rt's extensions (the core schema URN gives NULL too). */
+const struct scim_schema_extension *
+scim_resource_type_extension_find(const struct scim_resource_type *rt, const char *urn);
 
 /* The scim_attr that owns a query_attr_info returned by a resolution (they are embedded). */
 const struct scim_attr *scim_attr_of(const struct query_attr_info *info);
