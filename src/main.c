@@ -1,1 +1,188 @@
-int main(void) { return 0; }
+/* scimd: argv dispatch and process wiring (config → store → server). */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "api/call.h"
+#include "base/limits.h"
+#include "base/log.h"
+#include "base/xmalloc.h"
+#include "cli/cli.h"
+#include "cli/config.h"
+#include "http/metrics.h"
+#include "http/router.h"
+#include "http/server.h"
+#include "store/store.h"
+
+#define MAX_ARGS 64
+
+static void
+usage(FILE *f)
+{
+    fprintf(f,
+            "scimd %s: a multi-tenant SCIM 2.0 service provider\n\n"
+            "usage: scimd serve [SETTINGS]          run the daemon\n"
+            "       scimd tenant ... [SETTINGS]     manage tenants (scimd tenant --help)\n"
+            "       scimd token ... [SETTINGS]      manage SCIM tokens (scimd token --help)\n"
+            "       scimd --help | --version\n\n",
+            SCIMD_VERSION);
+    config_print_help(f);
+}
+
+static bool
+wants_help(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            return true;
+    return false;
+}
+
+static int
+serve(struct config *c, struct store *store)
+{
+    struct err e = { 0 };
+    int fd, port;
+    if (http_listen(c->listen, (int)c->port, &fd, &port, &e) < 0 ||
+        config_default_public_url(c, port, &e) < 0) {
+        log_error("%s", e.detail);
+        return 1;
+    }
+    struct api_settings api = {
+        .public_url = c->public_url,
+        .operator_key = c->operator_key,
+        .page_max = c->page_max,
+        .token_overlap_s = c->token_overlap,
+        .body_max = (size_t)c->body_limit,
+    };
+    struct http_settings hs = {
+        .address = c->listen,
+        .port = (int)c->port,
+        .threads = (unsigned)c->threads,
+        .max_connections = (unsigned)c->max_connections,
+        .connection_timeout_s = (unsigned)c->connection_timeout,
+        .body_max = (size_t)c->body_limit,
+        .tls_cert_path = c->tls_cert,
+        .tls_key_path = c->tls_key,
+        .access_log = c->access_log,
+        .listen_fd = fd,
+    };
+    struct http_server *srv;
+    sigset_t set;
+
+    /* Signals are taken synchronously by this thread (sigwait), never by a handler: the
+     * worker threads inherit the blocked mask. */
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    http_metrics_init(http_router_count());
+    if (http_server_start(&hs, &api, store, &srv, &e) < 0) {
+        log_error("%s", e.detail);
+        close(fd);
+        http_metrics_free();
+        return 1;
+    }
+    if (api.operator_key == NULL || api.operator_key[0] == '\0')
+        log_warn("no operator key configured: the management API /admin/v1 is disabled");
+    log_info("scimd %s listening on %s://%s:%d (public URL %s, %s database %s)", SCIMD_VERSION,
+             c->tls_cert ? "https" : "http", c->listen, http_server_port(srv), c->public_url,
+             store_backend_name(store), c->db);
+    int sig = 0;
+    sigwait(&set, &sig);
+    log_info("received %s: finishing requests in flight, then stopping",
+             sig == SIGINT ? "SIGINT" : "SIGTERM");
+    http_server_stop(srv, LIMIT_SHUTDOWN_GRACE_SECONDS);
+    http_metrics_free();
+    log_info("stopped cleanly");
+    return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+    struct config c;
+    struct err e = { 0 };
+    char *rest[MAX_ARGS];
+    int n_rest = 0, rc;
+    struct store *store = NULL;
+
+    /* Before any thread starts (jansson doc/threadsafety.rst). */
+    json_set_alloc_funcs(xmalloc, free);
+    json_object_seed(0);
+
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("scimd %s\n", SCIMD_VERSION);
+        return 0;
+    }
+    if (argc > MAX_ARGS) {
+        fprintf(stderr, "scimd: too many arguments\n");
+        return 2;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (wants_help(argc, argv)) {
+        if (strcmp(argv[1], "tenant") == 0)
+            cli_tenant_usage();
+        else if (strcmp(argv[1], "token") == 0)
+            cli_token_usage();
+        else
+            usage(stdout);
+        return 0;
+    }
+    if (config_load(&c, argc, argv, 1, rest, &n_rest, &e) < 0 || config_finish(&c, &e) < 0) {
+        fprintf(stderr, "scimd: %s\n", e.detail);
+        config_free(&c);
+        return 2;
+    }
+    enum log_level level;
+    if (log_level_parse(c.log_level, &level) < 0) {
+        fprintf(stderr, "scimd: log_level must be debug, info, warn or error\n");
+        config_free(&c);
+        return 2;
+    }
+    log_set_level(level);
+    if (n_rest < 1) {
+        usage(stderr);
+        config_free(&c);
+        return 2;
+    }
+    const char *cmd = rest[0];
+    if (strcmp(cmd, "serve") != 0 && strcmp(cmd, "tenant") != 0 && strcmp(cmd, "token") != 0) {
+        fprintf(stderr, "scimd: unknown command \"%s\"\n\n", cmd);
+        usage(stderr);
+        config_free(&c);
+        return 2;
+    }
+    if (strcmp(cmd, "serve") == 0 && n_rest > 1) {
+        fprintf(stderr, "scimd: serve takes settings only; unknown argument \"%s\"\n", rest[1]);
+        config_free(&c);
+        return 2;
+    }
+    if (store_open(c.db, &store, &e) < 0) {
+        fprintf(stderr, "scimd: %s\n", e.detail);
+        config_free(&c);
+        return 1;
+    }
+    if (strcmp(cmd, "serve") == 0)
+        rc = serve(&c, store);
+    else if (strcmp(cmd, "tenant") == 0)
+        rc = cli_tenant(store, n_rest - 1, rest + 1);
+    else
+        rc = cli_token(store, c.token_overlap, n_rest - 1, rest + 1);
+    store_close(store);
+    config_free(&c);
+    return rc;
+}

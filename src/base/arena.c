@@ -49,8 +49,7 @@ arena_alloc(struct arena *a, size_t n, struct err *err)
     const size_t align = alignof(max_align_t);
     size_t need = (n + align - 1) & ~(align - 1);
     if (need < n || a->total + need > a->cap) {
-        err_set(err, ERR_TOO_LARGE, "request needs more than %zu bytes of working memory",
-                a->cap);
+        err_set(err, ERR_TOO_LARGE, "request needs more than %zu bytes of working memory", a->cap);
         return NULL;
     }
     struct chunk *c = a->head;

@@ -24,7 +24,10 @@ crypto_base64url(const void *in, size_t n, char *out, size_t size)
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     const unsigned char *p = in;
     size_t o = 0;
-    for (size_t i = 0; i < n && o + 4 < size; i += 3) {
+    for (size_t i = 0; i < n; i += 3) {
+        size_t k = n - i >= 3 ? 4 : n - i + 1; /* characters this group produces */
+        if (o + k >= size)
+            break;
         unsigned v = (unsigned)p[i] << 16;
         if (i + 1 < n)
             v |= (unsigned)p[i + 1] << 8;
@@ -73,14 +76,13 @@ crypto_uuid_v7(char out[37], struct err *err)
     if (crypto_random(b, sizeof(b), err) < 0)
         return -1;
     clock_gettime(CLOCK_REALTIME, &ts);
-    unsigned long long ms = (unsigned long long)ts.tv_sec * 1000ULL +
-                            (unsigned long long)ts.tv_nsec / 1000000ULL;
+    unsigned long long ms =
+        (unsigned long long)ts.tv_sec * 1000ULL + (unsigned long long)ts.tv_nsec / 1000000ULL;
     for (int i = 0; i < 6; i++)
         b[i] = (unsigned char)(ms >> (8 * (5 - i)));
     b[6] = (unsigned char)(0x70 | (b[6] & 0x0f));
     b[8] = (unsigned char)(0x80 | (b[8] & 0x3f));
-    snprintf(out, 37,
-             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
+    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
              b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
              b[14], b[15]);
     return 0;
@@ -97,8 +99,8 @@ crypto_password_hash(const char *password, char out[128], struct err *err)
     char salt64[32], key64[48];
     if (crypto_random(salt, sizeof(salt), err) < 0)
         return -1;
-    if (PKCS5_PBKDF2_HMAC(password, (int)strlen(password), salt, sizeof(salt),
-                          PBKDF2_ITERATIONS, EVP_sha256(), sizeof(key), key) != 1)
+    if (PKCS5_PBKDF2_HMAC(password, (int)strlen(password), salt, sizeof(salt), PBKDF2_ITERATIONS,
+                          EVP_sha256(), sizeof(key), key) != 1)
         return err_set(err, ERR_INTERNAL, "password hashing failed");
     crypto_base64url(salt, sizeof(salt), salt64, sizeof(salt64));
     crypto_base64url(key, sizeof(key), key64, sizeof(key64));

@@ -12,7 +12,7 @@ struct row {
 };
 
 static const struct row rows[] = {
-#define ERR_ROW(code, status, scim_type, text) [code] = {status, scim_type, text, #code},
+#define ERR_ROW(code, status, scim_type, text) [code] = { status, scim_type, text, #code },
     ERR_TABLE(ERR_ROW)
 #undef ERR_ROW
 };

@@ -5,6 +5,9 @@
 
 /* Default request body cap: a SCIM user is ~1 KiB; a group PATCH of 1000 members ~60 KiB. */
 #define LIMIT_BODY_BYTES_DEFAULT (1024 * 1024)
+/* An over-limit body is read and dropped up to this size so the client can read the 413;
+ * past it the connection is closed at once. */
+#define LIMIT_DISCARD_BYTES (64 * 1024 * 1024)
 /* Per-request arena: bounds what one request can make us allocate for ASTs and paths. */
 #define LIMIT_REQUEST_ARENA_BYTES (4 * 1024 * 1024)
 /* Filter text length and AST nesting: recursion in the parser is bounded by depth. */
@@ -20,7 +23,7 @@
 #define LIMIT_ATTR_LIST 64
 /* Default and maximum page size (ServiceProviderConfig filter.maxResults). */
 #define LIMIT_PAGE_DEFAULT 100
-#define LIMIT_PAGE_MAX 1000
+#define LIMIT_PAGE_MAX     1000
 /* JSON nesting accepted in a body; SCIM resources are at most 3 levels deep. */
 #define LIMIT_JSON_DEPTH 16
 /* Members in one group request (POST/PUT body or one PATCH op value list). */

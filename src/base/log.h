@@ -6,7 +6,12 @@
 /* One key=value line per event on stderr: `ts=… level=… msg="…"`. Messages are escaped
  * (control bytes as \xNN, quotes and backslashes escaped) so input cannot forge lines.
  * Never pass a token, cookie, password or request body. */
-enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
+enum log_level {
+    LOG_DEBUG,
+    LOG_INFO,
+    LOG_WARN,
+    LOG_ERROR
+};
 
 void log_set_level(enum log_level level);
 /* Parses "debug", "info", "warn", "error"; returns -1 on anything else. */

@@ -51,8 +51,7 @@ cstr_istarts_with(const char *s, const char *prefix)
 }
 
 int
-str_to_i64(struct str s, int64_t min, int64_t max, int64_t *out, const char *what,
-           struct err *err)
+str_to_i64(struct str s, int64_t min, int64_t max, int64_t *out, const char *what, struct err *err)
 {
     size_t i = 0;
     bool neg = false;
@@ -69,8 +68,7 @@ str_to_i64(struct str s, int64_t min, int64_t max, int64_t *out, const char *wha
         if (c < '0' || c > '9')
             return err_set(err, ERR_INVALID_VALUE, "%s must be an integer", what);
         int d = c - '0';
-        if (__builtin_mul_overflow(v, 10, &v) ||
-            __builtin_add_overflow(v, neg ? -d : d, &v))
+        if (__builtin_mul_overflow(v, 10, &v) || __builtin_add_overflow(v, neg ? -d : d, &v))
             return err_set(err, ERR_INVALID_VALUE, "%s is out of range", what);
     }
     if (v < min || v > max)

@@ -1,0 +1,156 @@
+#!/usr/bin/env python3
+"""Benchmarks scimd on this machine: seeds N users, then measures with wrk (keep-alive, on
+127.0.0.1) /healthz as the ceiling and the SCIM scenarios in the same run, plus the wall time
+of a full paged import (startIndex steps of 100 on one connection, as Okta does).
+
+usage: /usr/bin/python3 bench/bench.py [--users N] [--seconds S] [--rounds R] [--scimd PATH]
+Results are printed as a Markdown table; copy them to bench/RESULTS.md with the machine and
+commit. Nothing here asserts a number: figures are measured, not tested."""
+import argparse
+import http.client
+import json
+import os
+import pathlib
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = pathlib.Path(__file__).resolve().parent
+SCENARIOS = ["healthz", "get", "filter", "list", "post", "patch"]
+
+
+def start(scimd, data):
+    p = subprocess.Popen([scimd, "serve", "--port", "0", "--data-dir", data, "--access-log",
+                          "off", "--operator-key", "bench-operator-key-0123456789"],
+                         stderr=subprocess.PIPE, text=True)
+    for line in p.stderr:
+        m = re.search(r"listening on http://[^ ]+:(\d+)", line)
+        if m:
+            threading.Thread(target=lambda: [None for _ in p.stderr], daemon=True).start()
+            return p, int(m.group(1))
+    raise SystemExit("scimd did not start")
+
+
+def cli(scimd, data, *args):
+    return json.loads(subprocess.run([scimd, *args, "--data-dir", data], check=True,
+                                     capture_output=True, text=True).stdout)
+
+
+def seed(port, token, n, threads=4):
+    """Creates n users over keep-alive connections; returns [(id, userName)]."""
+    out, lock = [], threading.Lock()
+
+    def work(k):
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        mine = []
+        for i in range(k, n, threads):
+            name = f"user{i:07d}@seed.example"
+            body = json.dumps({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                               "userName": name, "externalId": f"ext-{i}",
+                               "name": {"givenName": "Seed", "familyName": f"N{i}"},
+                               "emails": [{"value": name, "type": "work", "primary": True}],
+                               "active": True})
+            c.request("POST", "/scim/v2/Users", body, {"Authorization": "Bearer " + token,
+                                                       "Content-Type": "application/scim+json"})
+            r = c.getresponse()
+            data = r.read()
+            if r.status != 201:
+                raise SystemExit(f"seed failed: {r.status} {data[:200]}")
+            mine.append((json.loads(data)["id"], name))
+        with lock:
+            out.extend(mine)
+
+    ts = [threading.Thread(target=work, args=(k,)) for k in range(threads)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    return out
+
+
+def full_import(port, token, page=100):
+    """Okta's import: startIndex=1,101,… on one connection. Returns (seconds, slowest page
+    over first page)."""
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    start, seen, times = 1, 0, []
+    t0 = time.perf_counter()
+    for _ in range(10_000_000):
+        t = time.perf_counter()
+        c.request("GET", f"/scim/v2/Users?startIndex={start}&count={page}",
+                  headers={"Authorization": "Bearer " + token})
+        body = json.loads(c.getresponse().read())
+        times.append(time.perf_counter() - t)
+        n = len(body["Resources"])
+        seen += n
+        if n == 0 or seen >= body["totalResults"]:
+            break
+        start += n
+    total = time.perf_counter() - t0
+    first = sum(times[:3]) / min(3, len(times))
+    last = sum(times[-3:]) / min(3, len(times))
+    return total, seen, last / first
+
+
+def wrk(port, token, ids_file, scenario, seconds, conns=64):
+    env = dict(os.environ, SCENARIO=scenario, TOKEN=token, IDS_FILE=ids_file)
+    p = subprocess.run(["wrk", "-t2", f"-c{conns}", f"-d{seconds}s", "-s",
+                        str(HERE / "scenario.lua"), f"http://127.0.0.1:{port}"],
+                       env=env, capture_output=True, text=True, check=True)
+    m = re.search(r"^RESULT (.*)$", p.stdout, re.M)
+    r = json.loads(m.group(1))
+    r["rps"] = r["requests"] / r["seconds"]
+    return r
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--users", type=int, default=10_000)
+    ap.add_argument("--seconds", type=int, default=5)
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--scimd", default=str(HERE.parent / "build-bench" / "scimd"))
+    a = ap.parse_args()
+    with tempfile.TemporaryDirectory() as data:
+        cli(a.scimd, data, "tenant", "create", "bench", "--integration", "on")
+        token = cli(a.scimd, data, "token", "mint", "bench")["token"]
+        proc, port = start(a.scimd, data)
+        try:
+            t = time.perf_counter()
+            users = seed(port, token, a.users)
+            seed_s = time.perf_counter() - t
+            ids_file = os.path.join(data, "ids.txt")
+            with open(ids_file, "w") as f:
+                f.writelines(f"{i} {n}\n" for i, n in users)
+            imports = [full_import(port, token) for _ in range(a.rounds)]
+            rows = {s: [] for s in SCENARIOS}
+            for _ in range(a.rounds):
+                for s in SCENARIOS:
+                    rows[s].append(wrk(port, token, ids_file, s, a.seconds))
+        finally:
+            proc.terminate()
+            proc.wait(20)
+    ceiling = max(r["rps"] for r in rows["healthz"])
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                            text=True, cwd=HERE).stdout.strip()
+    print(f"\n### {a.users} users, {os.cpu_count()} cores, commit {commit}, "
+          f"wrk -t2 -c64 -d{a.seconds}s x {a.rounds} rounds\n")
+    print(f"Seeding {a.users} users with POST (4 connections): {seed_s:.1f} s "
+          f"({a.users / seed_s:.0f} creates/s)\n")
+    print("| scenario | req/s (rounds) | p99 ms (rounds) | share of /healthz | non-2xx |")
+    print("|---|---|---|---|---|")
+    for s in SCENARIOS:
+        rps = " / ".join(f"{r['rps']:.0f}" for r in rows[s])
+        p99 = " / ".join(f"{r['p99_ms']:.2f}" for r in rows[s])
+        best = max(r["rps"] for r in rows[s])
+        errs = sum(r["non2xx"] for r in rows[s])
+        print(f"| {s} | {rps} | {p99} | {100 * best / ceiling:.0f} % | {errs} |")
+    print()
+    for total, seen, ratio in imports:
+        print(f"Full paged import (count=100, one connection): {seen} users in {total:.2f} s; "
+              f"last pages / first pages latency = {ratio:.2f}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

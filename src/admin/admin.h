@@ -1,0 +1,21 @@
+#ifndef SCIMD_ADMIN_ADMIN_H
+#define SCIMD_ADMIN_ADMIN_H
+
+#include "api/call.h"
+
+/* The management API for the host application, /admin/v1 (operator key). Each handler takes
+ * route parameters from call->params: params[0] is the tenant slug where the route has one,
+ * params[1] the token id. */
+
+int admin_tenants_list(struct api_call *call, struct err *err);
+int admin_tenants_post(struct api_call *call, struct err *err);
+int admin_tenants_get(struct api_call *call, struct err *err);
+int admin_tenants_patch(struct api_call *call, struct err *err);
+int admin_tenants_delete(struct api_call *call, struct err *err);
+
+int admin_tokens_list(struct api_call *call, struct err *err);
+int admin_tokens_post(struct api_call *call, struct err *err);
+int admin_tokens_revoke(struct api_call *call, struct err *err);
+int admin_tokens_rotate(struct api_call *call, struct err *err);
+
+#endif

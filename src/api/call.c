@@ -1,0 +1,171 @@
+#include "api/call.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/crypto.h"
+#include "base/limits.h"
+#include "base/str.h"
+#include "base/xmalloc.h"
+#include "core/token.h"
+
+const char *
+api_call_arg(const struct api_call *call, const char *name)
+{
+    for (int i = 0; i < call->n_args; i++)
+        if (strcmp(call->args[i].key, name) == 0)
+            return call->args[i].value;
+    return NULL;
+}
+
+json_t *
+api_call_body_json(const struct api_call *call, struct err *err)
+{
+    json_error_t je;
+    if (call->body == NULL || call->body_len == 0) {
+        err_set(err, ERR_INVALID_SYNTAX, "the request needs a JSON body");
+        return NULL;
+    }
+    json_t *j = json_loadb(call->body, call->body_len, JSON_REJECT_DUPLICATES, &je);
+    if (j == NULL) {
+        err_set(err, ERR_INVALID_SYNTAX, "invalid JSON at line %d column %d: %.120s", je.line,
+                je.column, je.text);
+        return NULL;
+    }
+    return j;
+}
+
+static void
+reply_reset(struct api_call *call)
+{
+    json_decref(call->json);
+    free(call->text);
+    call->json = NULL;
+    call->text = NULL;
+}
+
+void
+api_reply_json(struct api_call *call, int status, json_t *j)
+{
+    reply_reset(call);
+    call->status = status;
+    call->json = j;
+    call->content_type_out =
+        call->style == API_STYLE_SCIM ? "application/scim+json" : "application/json";
+}
+
+void
+api_reply_text(struct api_call *call, int status, const char *content_type, const char *text)
+{
+    reply_reset(call);
+    call->status = status;
+    call->text = xstrdup(text);
+    call->content_type_out = content_type;
+}
+
+void
+api_reply_empty(struct api_call *call, int status)
+{
+    reply_reset(call);
+    call->status = status;
+    call->content_type_out = NULL;
+}
+
+void
+api_reply_error(struct api_call *call, const struct err *e)
+{
+    int status = err_status(e->code);
+    const char *detail = e->detail[0] ? e->detail : err_text(e->code);
+    char status_text[8];
+    snprintf(status_text, sizeof(status_text), "%d", status);
+    if (call->style == API_STYLE_SCIM) {
+        /* RFC 7644 §3.12: status is a string; scimType only for the 400/409 codes. */
+        json_t *j =
+            json_pack("{s:[s], s:s, s:s}", "schemas", "urn:ietf:params:scim:api:messages:2.0:Error",
+                      "status", status_text, "detail", detail);
+        if (err_scim_type(e->code))
+            json_object_set_new(j, "scimType", json_string(err_scim_type(e->code)));
+        api_reply_json(call, status, j);
+    } else if (call->style == API_STYLE_ADMIN) {
+        json_t *j = json_pack("{s:{s:i, s:s, s:s}}", "error", "status", status, "code",
+                              err_name(e->code) + 4, "message", detail);
+        api_reply_json(call, status, j);
+    } else {
+        char text[300];
+        snprintf(text, sizeof(text), "%s\n", detail);
+        api_reply_text(call, status, "text/plain; charset=utf-8", text);
+    }
+}
+
+void
+api_call_cleanup(struct api_call *call)
+{
+    reply_reset(call);
+}
+
+/* RFC 6750 §2.1: "Bearer" is case-insensitive, followed by one space and the token. */
+static bool
+bearer_of(const char *header, const char **tok, size_t *len)
+{
+    if (header == NULL || !cstr_istarts_with(header, "Bearer "))
+        return false;
+    const char *p = header + 7;
+    while (*p == ' ')
+        p++;
+    size_t n = strlen(p);
+    while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+        n--;
+    if (n == 0)
+        return false;
+    *tok = p;
+    *len = n;
+    return true;
+}
+
+int
+api_auth_bearer(struct api_call *call, struct err *err)
+{
+    const char *tok;
+    size_t len;
+    if (!bearer_of(call->authorization, &tok, &len)) {
+        str_copy(call->www_authenticate, sizeof(call->www_authenticate), "Bearer realm=\"scimd\"");
+        return err_set(err, ERR_UNAUTHORIZED, "a bearer token is required");
+    }
+    if (token_authenticate(call->store, tok, len, &call->token, &call->tenant, err) < 0) {
+        if (err->code == ERR_UNAUTHORIZED)
+            str_copy(call->www_authenticate, sizeof(call->www_authenticate),
+                     "Bearer realm=\"scimd\", error=\"invalid_token\"");
+        return -1;
+    }
+    call->authenticated = true;
+    str_copy(call->log_tenant, sizeof(call->log_tenant), call->tenant.slug);
+    return 0;
+}
+
+int
+api_auth_operator(struct api_call *call, struct err *err)
+{
+    const char *tok;
+    size_t len;
+    const char *key = call->settings->operator_key;
+    if (key == NULL || key[0] == '\0')
+        return err_set(err, ERR_FORBIDDEN,
+                       "the management API is disabled: no operator key is configured");
+    if (!bearer_of(call->authorization, &tok, &len)) {
+        str_copy(call->www_authenticate, sizeof(call->www_authenticate),
+                 "Bearer realm=\"scimd-admin\"");
+        return err_set(err, ERR_UNAUTHORIZED, "the operator key is required");
+    }
+    /* Hash both sides so the comparison is constant-time whatever the lengths. */
+    char a[65], b[65];
+    crypto_sha256_hex(tok, len, a);
+    crypto_sha256_hex(key, strlen(key), b);
+    if (!crypto_equal(a, b, 64)) {
+        str_copy(call->www_authenticate, sizeof(call->www_authenticate),
+                 "Bearer realm=\"scimd-admin\", error=\"invalid_token\"");
+        return err_set(err, ERR_UNAUTHORIZED, "the operator key is not valid");
+    }
+    call->authenticated = true;
+    return 0;
+}

@@ -1,0 +1,105 @@
+#ifndef SCIMD_API_CALL_H
+#define SCIMD_API_CALL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "base/arena.h"
+#include "base/err.h"
+#include "store/store.h"
+
+/* What http/ and the API layers share: a parsed request in, a status and a body out.
+ * Handlers see no libmicrohttpd type, so their tests need no socket. */
+
+/* Settings the API layers read (immutable after start-up; shared by all threads). */
+struct api_settings {
+    const char *public_url;   /* "https://id.example.com", no trailing slash */
+    const char *operator_key; /* management API key; NULL disables /admin/v1 */
+    int64_t page_max;         /* ServiceProviderConfig filter.maxResults */
+    int64_t token_overlap_s;  /* default overlap when rotating a token */
+    size_t body_max;          /* request body limit, for ServiceProviderConfig */
+};
+
+/* Which error body a route speaks. */
+enum api_style {
+    API_STYLE_SCIM,  /* RFC 7644 §3.12 error, application/scim+json */
+    API_STYLE_ADMIN, /* {"error": {"status", "code", "message"}}, application/json */
+    API_STYLE_PLAIN, /* text/plain */
+};
+
+#define API_MAX_PARAMS 4
+#define API_MAX_ARGS   32
+
+struct api_arg {
+    const char *key;
+    const char *value;
+};
+
+struct api_call {
+    /* request, borrowed from http/ for the duration of the call */
+    const char *method;
+    const char *path;
+    const char *params[API_MAX_PARAMS]; /* route parameters, in pattern order */
+    struct api_arg args[API_MAX_ARGS];  /* query string, decoded */
+    int n_args;
+    const char *authorization;
+    const char *content_type;
+    const char *if_match;
+    const char *if_none_match;
+    const char *body; /* NUL-terminated; NULL when empty */
+    size_t body_len;
+
+    const struct api_settings *settings;
+    struct store *store;
+    struct arena *arena;
+    enum api_style style;
+
+    /* set by authentication */
+    bool authenticated;
+    struct store_tenant tenant;
+    struct store_token token;
+
+    /* response */
+    int status;
+    json_t *json; /* owned */
+    char *text;   /* owned, when not JSON */
+    const char *content_type_out;
+    char etag[48];
+    char location[512];
+    char www_authenticate[128];
+    char log_tenant[64]; /* tenant slug for the access log */
+};
+
+/* A request handler: replies through call, or returns -1 with err for http/ to render. */
+typedef int (*api_handler_fn)(struct api_call *call, struct err *err);
+
+/* A query-string argument by name (case-sensitive), or NULL. */
+const char *api_call_arg(const struct api_call *call, const char *name);
+
+/* Parses the body as a JSON object/array (ERR_INVALID_SYNTAX with the parser's message, or
+ * ERR_BAD_REQUEST for an empty body). New reference. Duplicate keys are refused. */
+json_t *api_call_body_json(const struct api_call *call, struct err *err);
+
+/* Sets the reply; takes the reference to j. */
+void api_reply_json(struct api_call *call, int status, json_t *j);
+void api_reply_text(struct api_call *call, int status, const char *content_type, const char *text);
+void api_reply_empty(struct api_call *call, int status);
+
+/* Renders e as the error body of the call's style and sets status and content type. */
+void api_reply_error(struct api_call *call, const struct err *e);
+
+/* Frees the reply. */
+void api_call_cleanup(struct api_call *call);
+
+/* Bearer authentication for /scim/v2: fills call->tenant and call->token, or fails with
+ * ERR_UNAUTHORIZED and sets WWW-Authenticate (RFC 6750 §3). */
+int api_auth_bearer(struct api_call *call, struct err *err);
+
+/* Operator authentication for /admin/v1: "Authorization: Bearer <operator key>", compared
+ * in constant time. */
+int api_auth_operator(struct api_call *call, struct err *err);
+
+#endif

@@ -1,0 +1,214 @@
+#include "cli/cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/clock.h"
+#include "base/str.h"
+#include "core/tenant.h"
+#include "core/token.h"
+
+static void
+print_json(json_t *j)
+{
+    char *s = json_dumps(j, JSON_INDENT(2));
+    if (s)
+        printf("%s\n", s);
+    free(s);
+    json_decref(j);
+}
+
+static int
+fail(const struct err *e)
+{
+    fprintf(stderr, "scimd: %s\n", e->detail[0] ? e->detail : err_text(e->code));
+    return e->code == ERR_NOT_FOUND ? 3 : 1;
+}
+
+static int
+usage_error(const char *msg, void (*usage)(void))
+{
+    fprintf(stderr, "scimd: %s\n\n", msg);
+    usage();
+    return 2;
+}
+
+static int
+parse_onoff(const char *v, int *out)
+{
+    if (cstr_ieq(v, "on") || cstr_ieq(v, "true") || cstr_ieq(v, "yes"))
+        *out = 1;
+    else if (cstr_ieq(v, "off") || cstr_ieq(v, "false") || cstr_ieq(v, "no"))
+        *out = 0;
+    else
+        return -1;
+    return 0;
+}
+
+/* Reads tenant flags from argv[from..]; positional arguments are rejected. */
+static int
+tenant_flags(int argc, char **argv, int from, struct tenant_fields *f)
+{
+    *f = TENANT_FIELDS_UNSET;
+    /* Flags come in pairs: --name VALUE. */
+    for (int i = from; i < argc; i += 2) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (v == NULL)
+            return usage_error("a flag needs a value", cli_tenant_usage);
+        if (strcmp(a, "--name") == 0)
+            f->display_name = v;
+        else if (strcmp(a, "--plan") == 0)
+            f->plan = v;
+        else if (strcmp(a, "--mode") == 0)
+            f->mode = v;
+        else if (strcmp(a, "--deactivation") == 0)
+            f->deactivation = v;
+        else if (strcmp(a, "--integration") == 0) {
+            if (parse_onoff(v, &f->integration_enabled) < 0)
+                return usage_error("--integration takes on or off", cli_tenant_usage);
+        } else if (strcmp(a, "--saml-required") == 0) {
+            if (parse_onoff(v, &f->saml_required) < 0)
+                return usage_error("--saml-required takes on or off", cli_tenant_usage);
+        } else
+            return usage_error("unknown tenant flag", cli_tenant_usage);
+    }
+    return 0;
+}
+
+void
+cli_tenant_usage(void)
+{
+    fprintf(
+        stderr,
+        "usage: scimd tenant create SLUG [--name NAME] [--plan PLAN] [--mode push|import-only]\n"
+        "                   [--deactivation disable|remove] [--integration on|off]\n"
+        "                   [--saml-required on|off]\n"
+        "       scimd tenant update SLUG [the same flags]\n"
+        "       scimd tenant list | show SLUG | delete SLUG\n");
+}
+
+int
+cli_tenant(struct store *s, int argc, char **argv)
+{
+    struct err e = { 0 };
+    struct store_tenant t;
+    struct tenant_fields f;
+    if (argc < 1)
+        return usage_error("tenant needs a sub-command", cli_tenant_usage);
+    const char *cmd = argv[0];
+    if (strcmp(cmd, "list") == 0) {
+        struct store_tenant *v;
+        size_t n;
+        if (tenant_list(s, &v, &n, &e) < 0)
+            return fail(&e);
+        json_t *arr = json_array();
+        for (size_t i = 0; i < n; i++)
+            json_array_append_new(arr, tenant_to_json(&v[i]));
+        free(v);
+        print_json(arr);
+        return 0;
+    }
+    if (argc < 2)
+        return usage_error("the tenant's slug is missing", cli_tenant_usage);
+    const char *slug = argv[1];
+    int rc;
+    if (strcmp(cmd, "create") == 0 || strcmp(cmd, "update") == 0) {
+        if ((rc = tenant_flags(argc, argv, 2, &f)) != 0)
+            return rc;
+        rc =
+            cmd[0] == 'c' ? tenant_create(s, slug, &f, &t, &e) : tenant_update(s, slug, &f, &t, &e);
+    } else if (strcmp(cmd, "show") == 0) {
+        rc = tenant_get(s, slug, &t, &e);
+    } else if (strcmp(cmd, "delete") == 0) {
+        if (tenant_delete(s, slug, &e) < 0)
+            return fail(&e);
+        fprintf(stderr, "deleted tenant %s\n", slug);
+        return 0;
+    } else {
+        return usage_error("unknown tenant sub-command", cli_tenant_usage);
+    }
+    if (rc < 0)
+        return fail(&e);
+    print_json(tenant_to_json(&t));
+    return 0;
+}
+
+void
+cli_token_usage(void)
+{
+    fprintf(stderr, "usage: scimd token mint TENANT [--label LABEL]\n"
+                    "       scimd token list TENANT\n"
+                    "       scimd token revoke TENANT TOKEN_ID\n"
+                    "       scimd token rotate TENANT TOKEN_ID [--overlap SECONDS]\n");
+}
+
+static void
+print_secret(const struct store_token *t, struct token_secret *secret)
+{
+    json_t *j = token_to_json(t, clock_now_ms());
+    json_object_set_new(j, "token", json_string(secret->text));
+    token_secret_wipe(secret);
+    print_json(j);
+    fprintf(stderr, "This is the only time the token is shown: store it now.\n");
+}
+
+int
+cli_token(struct store *s, long overlap_default, int argc, char **argv)
+{
+    struct err e = { 0 };
+    struct store_tenant t;
+    struct store_token tok;
+    struct token_secret secret;
+    if (argc < 2)
+        return usage_error("token needs a sub-command and a tenant", cli_token_usage);
+    const char *cmd = argv[0];
+    if (tenant_get(s, argv[1], &t, &e) < 0)
+        return fail(&e);
+    if (strcmp(cmd, "mint") == 0) {
+        const char *label = NULL;
+        if (argc == 4 && strcmp(argv[2], "--label") == 0)
+            label = argv[3];
+        else if (argc != 2)
+            return usage_error("mint takes only --label", cli_token_usage);
+        if (token_mint(s, t.id, label, &tok, &secret, &e) < 0)
+            return fail(&e);
+        print_secret(&tok, &secret);
+        return 0;
+    }
+    if (strcmp(cmd, "list") == 0) {
+        struct store_token *v;
+        size_t n;
+        if (token_list(s, t.id, &v, &n, &e) < 0)
+            return fail(&e);
+        json_t *arr = json_array();
+        int64_t now = clock_now_ms();
+        for (size_t i = 0; i < n; i++)
+            json_array_append_new(arr, token_to_json(&v[i], now));
+        free(v);
+        print_json(arr);
+        return 0;
+    }
+    if (argc < 3)
+        return usage_error("the token id is missing", cli_token_usage);
+    if (strcmp(cmd, "revoke") == 0) {
+        if (token_revoke(s, t.id, argv[2], &tok, &e) < 0)
+            return fail(&e);
+        print_json(token_to_json(&tok, clock_now_ms()));
+        return 0;
+    }
+    if (strcmp(cmd, "rotate") == 0) {
+        int64_t overlap = overlap_default;
+        if (argc == 5 && strcmp(argv[3], "--overlap") == 0) {
+            if (str_to_i64(str_of(argv[4]), 0, 2592000, &overlap, "--overlap", &e) < 0)
+                return fail(&e);
+        } else if (argc != 3) {
+            return usage_error("rotate takes only --overlap", cli_token_usage);
+        }
+        if (token_rotate(s, t.id, argv[2], overlap, &tok, &secret, &e) < 0)
+            return fail(&e);
+        print_secret(&tok, &secret);
+        return 0;
+    }
+    return usage_error("unknown token sub-command", cli_token_usage);
+}

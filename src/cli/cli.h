@@ -1,0 +1,16 @@
+#ifndef SCIMD_CLI_CLI_H
+#define SCIMD_CLI_CLI_H
+
+#include "store/store.h"
+
+/* Shell commands. argv[0] is the sub-command ("create", "list", …); the rest are its
+ * arguments and flags. They call the same core functions as the management API. Output is
+ * JSON on stdout; errors go to stderr. Return a process exit status. */
+
+int cli_tenant(struct store *s, int argc, char **argv);
+int cli_token(struct store *s, long overlap_default, int argc, char **argv);
+
+void cli_tenant_usage(void);
+void cli_token_usage(void);
+
+#endif

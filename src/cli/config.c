@@ -1,0 +1,338 @@
+#include "cli/config.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "base/limits.h"
+#include "base/str.h"
+#include "base/xmalloc.h"
+
+enum kind {
+    K_STR,
+    K_LONG,
+    K_BOOL
+};
+
+struct setting {
+    const char *key; /* file key; flag is --key with '_' as '-'; env SCIMD_KEY */
+    enum kind kind;
+    size_t offset;
+    const char *dflt;
+    long min, max;
+    const char *help;
+};
+
+#define S(key, kind, dflt, min, max, help)                             \
+    {                                                                  \
+#key, kind, offsetof(struct config, key), dflt, min, max, help \
+    }
+
+static const struct setting settings[] = {
+    S(config_file, K_STR, NULL, 0, 0, "config file of `key = value` lines"),
+    S(listen, K_STR, "127.0.0.1", 0, 0, "address to listen on (IPv4 or IPv6 literal)"),
+    S(port, K_LONG, "8080", 0, 65535, "TCP port (0 picks a free one and logs it)"),
+    S(data_dir, K_STR, "./data", 0, 0, "directory for the SQLite database"),
+    S(db, K_STR, NULL, 0, 0, "database: a SQLite file path (default DATA_DIR/scimd.db)"),
+    S(public_url, K_STR, NULL, 0, 0,
+      "absolute base URL clients use, e.g. https://id.example.com (default from listen/port)"),
+    S(operator_key, K_STR, NULL, 0, 0,
+      "operator key for /admin/v1 (prefer operator_key_file or the environment)"),
+    S(operator_key_file, K_STR, NULL, 0, 0, "file holding the operator key"),
+    S(tls_cert, K_STR, NULL, 0, 0, "PEM certificate file: with tls_key, serve HTTPS"),
+    S(tls_key, K_STR, NULL, 0, 0, "PEM private key file"),
+    S(threads, K_LONG, "0", 0, LIMIT_THREADS_MAX, "worker threads (0 = one per core)"),
+    S(max_connections, K_LONG, "1024", 1, 100000, "simultaneous connections"),
+    S(connection_timeout, K_LONG, "30", 1, 3600,
+      "seconds an idle or slow connection may stay open"),
+    S(body_limit, K_LONG, "1048576", 1024, 64 * 1024 * 1024, "largest request body in bytes"),
+    S(page_max, K_LONG, "1000", 1, 10000, "largest page a list returns (filter.maxResults)"),
+    S(token_overlap, K_LONG, "3600", 0, 2592000,
+      "seconds a rotated token keeps working by default"),
+    S(log_level, K_STR, "info", 0, 0, "debug, info, warn or error"),
+    S(access_log, K_BOOL, "on", 0, 0, "one log line per request (on/off)"),
+};
+
+#define N_SETTINGS (sizeof(settings) / sizeof(settings[0]))
+
+/* Where each value came from, for precedence: a lower rank may not overwrite a higher. */
+enum rank {
+    R_DEFAULT,
+    R_FILE,
+    R_ENV,
+    R_FLAG
+};
+
+static int
+set_value(struct config *c, const struct setting *s, const char *value, const char *origin,
+          struct err *err)
+{
+    void *field = (char *)c + s->offset;
+    switch (s->kind) {
+    case K_STR: {
+        char **p = field;
+        free(*p);
+        *p = value ? xstrdup(value) : NULL;
+        return 0;
+    }
+    case K_LONG: {
+        int64_t v;
+        struct err e;
+        if (str_to_i64(str_of(value), s->min, s->max, &v, s->key, &e) < 0)
+            return err_set(err, ERR_INVALID_VALUE, "%s (from %s): %s", s->key, origin, e.detail);
+        *(long *)field = (long)v;
+        return 0;
+    }
+    case K_BOOL:
+        if (cstr_ieq(value, "on") || cstr_ieq(value, "true") || cstr_ieq(value, "1") ||
+            cstr_ieq(value, "yes"))
+            *(bool *)field = true;
+        else if (cstr_ieq(value, "off") || cstr_ieq(value, "false") || cstr_ieq(value, "0") ||
+                 cstr_ieq(value, "no"))
+            *(bool *)field = false;
+        else
+            return err_set(err, ERR_INVALID_VALUE, "%s (from %s) must be on or off", s->key,
+                           origin);
+        return 0;
+    }
+    return -1;
+}
+
+static const struct setting *
+find_key(const char *key, size_t len)
+{
+    for (size_t i = 0; i < N_SETTINGS; i++) {
+        const char *k = settings[i].key;
+        if (strlen(k) != len)
+            continue;
+        size_t j = 0;
+        /* Flags spell '_' as '-'; both are accepted everywhere. */
+        while (j < len && (k[j] == key[j] || (k[j] == '_' && key[j] == '-')))
+            j++;
+        if (j == len)
+            return &settings[i];
+    }
+    return NULL;
+}
+
+static void
+env_name(const struct setting *s, char *out, size_t size)
+{
+    size_t o = 0;
+    const char *prefix = "SCIMD_";
+    for (; *prefix && o + 1 < size; prefix++)
+        out[o++] = *prefix;
+    for (const char *k = s->key; *k && o + 1 < size; k++)
+        out[o++] = (*k >= 'a' && *k <= 'z') ? (char)(*k - 32) : *k;
+    out[o] = '\0';
+}
+
+static int
+load_file(struct config *c, const char *path, enum rank *ranks, struct err *err)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return err_set(err, ERR_INVALID_VALUE, "cannot open config file %s", path);
+    char line[LIMIT_CONFIG_LINE];
+    int lineno = 0, rc = 0;
+    while (rc == 0 && fgets(line, sizeof(line), f)) {
+        lineno++;
+        char *p = line, *end;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        end = p + strlen(p);
+        while (end > p && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
+            *--end = '\0';
+        if (*p == '\0' || *p == '#')
+            continue;
+        char *eq = strchr(p, '=');
+        if (eq == NULL) {
+            rc = err_set(err, ERR_INVALID_VALUE, "%s:%d: expected key = value", path, lineno);
+            break;
+        }
+        char *kend = eq;
+        while (kend > p && (kend[-1] == ' ' || kend[-1] == '\t'))
+            kend--;
+        char *v = eq + 1;
+        while (*v == ' ' || *v == '\t')
+            v++;
+        const struct setting *s = find_key(p, (size_t)(kend - p));
+        if (s == NULL) {
+            *kend = '\0';
+            rc = err_set(err, ERR_INVALID_VALUE, "%s:%d: unknown setting \"%.64s\"", path, lineno,
+                         p);
+            break;
+        }
+        size_t idx = (size_t)(s - settings);
+        if (ranks[idx] > R_FILE)
+            continue;
+        char origin[300];
+        snprintf(origin, sizeof(origin), "%s:%d", path, lineno);
+        rc = set_value(c, s, v, origin, err);
+        ranks[idx] = R_FILE;
+    }
+    fclose(f);
+    return rc;
+}
+
+int
+config_load(struct config *c, int argc, char **argv, int first, char **rest, int *n_rest,
+            struct err *err)
+{
+    enum rank ranks[N_SETTINGS] = { 0 };
+    *c = (struct config){ 0 };
+    *n_rest = 0;
+    for (size_t i = 0; i < N_SETTINGS; i++)
+        if (settings[i].dflt && set_value(c, &settings[i], settings[i].dflt, "default", err) < 0)
+            return -1;
+    /* Flags first (they win), then the environment, then the file fills what is left. */
+    for (int i = first; i < argc; i++) {
+        const char *a = argv[i];
+        if (strncmp(a, "--", 2) != 0 || a[2] == '\0') {
+            rest[(*n_rest)++] = argv[i];
+            continue;
+        }
+        const char *eq = strchr(a + 2, '=');
+        size_t klen = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
+        const struct setting *s = find_key(a + 2, klen);
+        if (s == NULL) {
+            /* Not a setting: a command's own flag; leave it to the command. */
+            rest[(*n_rest)++] = argv[i];
+            if (!eq && i + 1 < argc && strncmp(argv[i + 1], "--", 2) != 0)
+                rest[(*n_rest)++] = argv[++i];
+            continue;
+        }
+        const char *v = eq ? eq + 1 : NULL;
+        if (v == NULL) {
+            if (i + 1 >= argc)
+                return err_set(err, ERR_INVALID_VALUE, "--%s needs a value", s->key);
+            v = argv[++i];
+        }
+        if (set_value(c, s, v, "command line", err) < 0)
+            return -1;
+        ranks[s - settings] = R_FLAG;
+    }
+    for (size_t i = 0; i < N_SETTINGS; i++) {
+        char name[64];
+        env_name(&settings[i], name, sizeof(name));
+        const char *v = getenv(name);
+        if (v == NULL || ranks[i] == R_FLAG)
+            continue;
+        if (set_value(c, &settings[i], v, name, err) < 0)
+            return -1;
+        ranks[i] = R_ENV;
+    }
+    if (c->config_file && load_file(c, c->config_file, ranks, err) < 0)
+        return -1;
+    return 0;
+}
+
+void
+config_free(struct config *c)
+{
+    for (size_t i = 0; i < N_SETTINGS; i++) {
+        if (settings[i].kind != K_STR)
+            continue;
+        char **p = (char **)((char *)c + settings[i].offset);
+        if (*p && settings[i].offset == offsetof(struct config, operator_key))
+            memset(*p, 0, strlen(*p));
+        free(*p);
+        *p = NULL;
+    }
+}
+
+static int
+read_key_file(struct config *c, struct err *err)
+{
+    FILE *f = fopen(c->operator_key_file, "r");
+    if (f == NULL)
+        return err_set(err, ERR_INVALID_VALUE, "cannot read operator_key_file %s",
+                       c->operator_key_file);
+    char key[512] = "";
+    if (fgets(key, sizeof(key), f) == NULL)
+        key[0] = '\0';
+    fclose(f);
+    size_t n = strlen(key);
+    while (n > 0 && (key[n - 1] == '\n' || key[n - 1] == '\r' || key[n - 1] == ' '))
+        key[--n] = '\0';
+    free(c->operator_key);
+    c->operator_key = xstrdup(key);
+    memset(key, 0, sizeof(key));
+    return 0;
+}
+
+/* The public URL is spliced into JSON and headers: it must need no escaping. */
+static int
+check_public_url(const char *u, struct err *err)
+{
+    if (strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0)
+        return err_set(err, ERR_INVALID_VALUE, "public_url must start with http:// or https://");
+    for (const char *p = u; *p; p++)
+        if ((unsigned char)*p <= 0x20 || *p == '"' || *p == '\\' || *p == '<' || *p == '>' ||
+            (unsigned char)*p >= 0x7f)
+            return err_set(err, ERR_INVALID_VALUE,
+                           "public_url must be a plain URL without spaces or quotes");
+    if (strchr(u + 8, '?') || strchr(u + 8, '#'))
+        return err_set(err, ERR_INVALID_VALUE, "public_url must not have a query or fragment");
+    if (strlen(u) > 300)
+        return err_set(err, ERR_INVALID_VALUE, "public_url is longer than 300 characters");
+    return 0;
+}
+
+int
+config_finish(struct config *c, struct err *err)
+{
+    if (c->operator_key_file && read_key_file(c, err) < 0)
+        return -1;
+    if (c->operator_key && c->operator_key[0] && strlen(c->operator_key) < 16)
+        return err_set(err, ERR_INVALID_VALUE, "operator_key must be at least 16 characters");
+    if ((c->tls_cert == NULL) != (c->tls_key == NULL))
+        return err_set(err, ERR_INVALID_VALUE, "tls_cert and tls_key go together");
+    if (c->db == NULL) {
+        if (mkdir(c->data_dir, 0700) < 0 && errno != EEXIST)
+            return err_set(err, ERR_INVALID_VALUE, "cannot create data_dir %s", c->data_dir);
+        size_t n = strlen(c->data_dir) + sizeof("/scimd.db");
+        c->db = xmalloc(n);
+        snprintf(c->db, n, "%s/scimd.db", c->data_dir);
+    }
+    if (c->public_url == NULL)
+        return 0; /* derived from the bound port: config_default_public_url */
+    size_t n = strlen(c->public_url);
+    while (n > 0 && c->public_url[n - 1] == '/')
+        c->public_url[--n] = '\0';
+    return check_public_url(c->public_url, err);
+}
+
+int
+config_default_public_url(struct config *c, int bound_port, struct err *err)
+{
+    if (c->public_url)
+        return 0;
+    char u[300];
+    bool v6 = strchr(c->listen, ':') != NULL;
+    snprintf(u, sizeof(u), "%s://%s%s%s:%d", c->tls_cert ? "https" : "http", v6 ? "[" : "",
+             c->listen, v6 ? "]" : "", bound_port);
+    c->public_url = xstrdup(u);
+    return check_public_url(c->public_url, err);
+}
+
+void
+config_print_help(FILE *f)
+{
+    fprintf(f, "Settings (flag, environment variable, config-file key; flags win over the\n"
+               "environment, which wins over the config file, which wins over defaults):\n\n");
+    for (size_t i = 0; i < N_SETTINGS; i++) {
+        const struct setting *s = &settings[i];
+        char flag[64], env[64];
+        size_t j = 0;
+        for (; s->key[j] && j < sizeof(flag) - 1; j++)
+            flag[j] = s->key[j] == '_' ? '-' : s->key[j];
+        flag[j] = '\0';
+        env_name(s, env, sizeof(env));
+        fprintf(f, "  --%-20s %-26s %s\n", flag, env, s->help);
+        if (s->dflt)
+            fprintf(f, "  %-49s default: %s\n", "", s->dflt);
+    }
+}

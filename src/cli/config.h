@@ -1,0 +1,51 @@
+#ifndef SCIMD_CLI_CONFIG_H
+#define SCIMD_CLI_CONFIG_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "base/err.h"
+
+/* Every setting of scimd, from one table. Precedence, highest first: command-line flag,
+ * environment variable, config file (--config / SCIMD_CONFIG), built-in default
+ * (docs/configuration.md). */
+struct config {
+    char *config_file;
+    char *listen;
+    long port;
+    char *data_dir;
+    char *db;
+    char *public_url;
+    char *operator_key;
+    char *operator_key_file;
+    char *tls_cert;
+    char *tls_key;
+    long threads;
+    long max_connections;
+    long connection_timeout;
+    long body_limit;
+    long page_max;
+    long token_overlap;
+    char *log_level;
+    bool access_log;
+};
+
+/* Parses argv (from index `first`, flags only), the environment and the config file into c.
+ * Positional arguments are returned in order through rest/n_rest (pointers into argv).
+ * ERR_INVALID_VALUE naming the setting on any bad value or unknown flag. */
+int config_load(struct config *c, int argc, char **argv, int first, char **rest, int *n_rest,
+                struct err *err);
+void config_free(struct config *c);
+
+/* Derives defaults that depend on other settings (db path, public URL) and reads the
+ * operator key file. Creates the data directory when the database lives there. */
+int config_finish(struct config *c, struct err *err);
+
+/* Sets public_url, when not configured, from the scheme, listen address and the port the
+ * server actually bound (which differs from `port` when that is 0). */
+int config_default_public_url(struct config *c, int bound_port, struct err *err);
+
+/* Lists every setting with its flag, variable, file key, default and meaning. */
+void config_print_help(FILE *f);
+
+#endif

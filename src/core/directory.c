@@ -1,0 +1,18 @@
+#include "core/directory.h"
+
+int
+directory_list(struct store *s, const struct store_list_query *q, struct store_list_result *out,
+               struct err *err)
+{
+    if (q->tenant_id <= 0)
+        return err_set(err, ERR_INTERNAL, "listing without a tenant");
+    return store_resource_list(s, q, out, err);
+}
+
+int
+directory_health(struct store *s, struct err *err)
+{
+    if (store_ping(s, err) < 0)
+        return err_set(err, ERR_UNAVAILABLE, "database unavailable");
+    return 0;
+}

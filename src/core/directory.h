@@ -1,0 +1,17 @@
+#ifndef SCIMD_CORE_DIRECTORY_H
+#define SCIMD_CORE_DIRECTORY_H
+
+#include "base/err.h"
+#include "store/store.h"
+
+/* Reads across a tenant's directory that are not about one resource. */
+
+/* Lists resources of one type in one tenant (filter, sort, page): the query names the
+ * tenant, so one tenant never sees another's rows. */
+int directory_list(struct store *s, const struct store_list_query *q, struct store_list_result *out,
+                   struct err *err);
+
+/* 0 when the database answers; ERR_UNAVAILABLE otherwise (for /healthz). */
+int directory_health(struct store *s, struct err *err);
+
+#endif

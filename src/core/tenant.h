@@ -1,0 +1,49 @@
+#ifndef SCIMD_CORE_TENANT_H
+#define SCIMD_CORE_TENANT_H
+
+#include <jansson.h>
+
+#include "base/err.h"
+#include "store/store.h"
+
+/* Tenants: one customer workspace of the host application. The CLI and the management API
+ * both call these, so the rules live here once. */
+
+/* Fields to set on create or update; NULL / -1 leaves a field as it is (on create: default). */
+struct tenant_fields {
+    const char *display_name;
+    const char *plan;
+    const char *mode;         /* "push" | "import-only" */
+    const char *deactivation; /* "disable" | "remove" */
+    int integration_enabled;  /* 0, 1, or -1 */
+    int saml_required;        /* 0, 1, or -1 */
+};
+
+#define TENANT_FIELDS_UNSET \
+    ((struct tenant_fields){ .integration_enabled = -1, .saml_required = -1 })
+
+/* Creates tenant `slug` ([a-z0-9-], ≤ 63). Defaults: display name = slug, plan "enterprise",
+ * mode push, deactivation disable, integration disabled (the operator turns it on).
+ * ERR_INVALID_VALUE for bad fields, ERR_CONFLICT when the slug exists. */
+int tenant_create(struct store *s, const char *slug, const struct tenant_fields *f,
+                  struct store_tenant *out, struct err *err);
+int tenant_update(struct store *s, const char *slug, const struct tenant_fields *f,
+                  struct store_tenant *out, struct err *err);
+/* Deletes the tenant with all its tokens and resources (one transaction). */
+int tenant_delete(struct store *s, const char *slug, struct err *err);
+int tenant_get(struct store *s, const char *slug, struct store_tenant *out, struct err *err);
+/* *out is malloc'd; caller frees. */
+int tenant_list(struct store *s, struct store_tenant **out, size_t *n, struct err *err);
+
+/* Reads tenant_fields from a JSON object (management API body); strings borrowed from j.
+ * ERR_INVALID_VALUE naming the field on a wrong type; unknown keys are refused. */
+int tenant_fields_from_json(const json_t *j, struct tenant_fields *f, struct err *err);
+
+/* {"slug", "displayName", "plan", "provisioningMode", "deactivationPolicy",
+ *  "integrationEnabled", "samlRequired", "created", "lastModified"}: new reference. */
+json_t *tenant_to_json(const struct store_tenant *t);
+
+const char *tenant_mode_name(enum store_mode m);
+const char *tenant_deactivation_name(enum store_deactivation d);
+
+#endif

@@ -1,0 +1,55 @@
+#ifndef SCIMD_CORE_TOKEN_H
+#define SCIMD_CORE_TOKEN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "base/err.h"
+#include "store/store.h"
+
+/* SCIM bearer tokens (RFC 6750). A token is "scimd_" followed by 256 bits from the CSPRNG in
+ * base64url; only its SHA-256 is stored. The whole token exists in memory once, at mint, in a
+ * token_secret that the caller shows and then wipes. */
+
+#define TOKEN_PREFIX     "scimd_"
+#define TOKEN_RANDOM_LEN 43 /* base64url of 32 bytes, unpadded */
+#define TOKEN_LEN        (sizeof(TOKEN_PREFIX) - 1 + TOKEN_RANDOM_LEN)
+
+struct token_secret {
+    char text[TOKEN_LEN + 1]; /* never logged; wipe with token_secret_wipe */
+};
+
+void token_secret_wipe(struct token_secret *s);
+
+/* Mints a token for tenant_id. At most LIMIT_TOKENS_PER_TENANT unrevoked tokens
+ * (ERR_CONFLICT past it). */
+int token_mint(struct store *s, int64_t tenant_id, const char *label, struct store_token *out,
+               struct token_secret *secret, struct err *err);
+
+/* Revokes token `id` of the tenant now. ERR_NOT_FOUND when it is not the tenant's. */
+int token_revoke(struct store *s, int64_t tenant_id, const char *id, struct store_token *out,
+                 struct err *err);
+
+/* Mints a successor of token `id` (same label) and lets the old one work for overlap_s more
+ * seconds (0: revoked at once). One transaction. */
+int token_rotate(struct store *s, int64_t tenant_id, const char *id, int64_t overlap_s,
+                 struct store_token *out, struct token_secret *secret, struct err *err);
+
+int token_list(struct store *s, int64_t tenant_id, struct store_token **out, size_t *n,
+               struct err *err);
+
+/* True when the text has the shape of a scimd token (prefix, length, alphabet). */
+bool token_is_well_formed(const char *text, size_t len);
+
+/* Authenticates a bearer token: finds it by hash, compares in constant time, refuses revoked
+ * and expired ones, and loads its tenant. Records last use at most once a minute.
+ * ERR_UNAUTHORIZED for anything not a valid token (the detail never echoes the token). */
+int token_authenticate(struct store *s, const char *text, size_t len, struct store_token *tok,
+                       struct store_tenant *tenant, struct err *err);
+
+/* {"id", "prefix", "label", "created", "lastUsed", "revoked", "expires", "active"}. */
+json_t *token_to_json(const struct store_token *t, int64_t now_ms);
+
+#endif

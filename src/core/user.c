@@ -1,0 +1,147 @@
+#include "core/user.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/clock.h"
+#include "base/crypto.h"
+#include "base/xmalloc.h"
+#include "core/tx.h"
+
+static char *
+dup_string(const json_t *doc, const char *key)
+{
+    const char *v = json_string_value(json_object_get(doc, key));
+    return v ? xstrdup(v) : NULL;
+}
+
+/* Fills the indexed columns and the stored text from a canonical document. */
+static void
+fill_row(struct store_resource *r, const json_t *doc)
+{
+    r->user_name = dup_string(doc, "userName");
+    r->external_id = dup_string(doc, "externalId");
+    r->display_name = dup_string(doc, "displayName");
+    json_t *active = json_object_get(doc, "active");
+    r->active = active == NULL || json_is_true(active);
+    r->doc = json_dumps(doc, JSON_COMPACT);
+}
+
+static int
+unique_error(const json_t *doc, struct err *err)
+{
+    return err_set(err, ERR_UNIQUENESS, "userName \"%.100s\" is already in use in this tenant",
+                   json_string_value(json_object_get(doc, "userName")));
+}
+
+int
+user_create(struct store *s, const struct store_tenant *t, const json_t *doc,
+            const char *password_hash, struct store_resource *out, struct err *err)
+{
+    struct store_resource r = { .tenant_id = t->id, .type = STORE_RTYPE_USER, .version = 1 };
+    json_t *copy = json_deep_copy(doc);
+    if (json_object_get(copy, "active") == NULL)
+        json_object_set_new(copy, "active", json_true());
+    if (crypto_uuid_v7(r.id, err) < 0) {
+        json_decref(copy);
+        return -1;
+    }
+    r.created_ms = r.modified_ms = clock_now_ms();
+    fill_row(&r, copy);
+    r.password_hash = password_hash ? xstrdup(password_hash) : NULL;
+    if (store_tx_begin(s, err) < 0)
+        goto fail;
+    if (store_resource_insert(s, &r, err) < 0) {
+        store_tx_rollback(s);
+        if (err->code == ERR_UNIQUENESS)
+            unique_error(copy, err);
+        goto fail;
+    }
+    if (tx_commit(s, err) < 0)
+        goto fail;
+    json_decref(copy);
+    free(r.password_hash);
+    r.password_hash = NULL;
+    *out = r;
+    return 0;
+fail:
+    json_decref(copy);
+    store_resource_cleanup(&r);
+    return -1;
+}
+
+int
+user_get(struct store *s, int64_t tenant_id, const char *id, struct store_resource *out,
+         struct err *err)
+{
+    return store_resource_get(s, tenant_id, STORE_RTYPE_USER, id, out, err);
+}
+
+int
+user_update(struct store *s, const struct store_tenant *t, const struct store_resource *old,
+            const json_t *new_doc, const char *password_hash, struct store_resource *out,
+            bool *removed, struct err *err)
+{
+    struct store_resource r = { .tenant_id = t->id, .type = STORE_RTYPE_USER };
+    memcpy(r.id, old->id, sizeof(r.id));
+    r.created_ms = old->created_ms;
+    fill_row(&r, new_doc);
+    *removed = false;
+    if (password_hash == NULL && old->doc && strcmp(old->doc, r.doc) == 0) {
+        /* Nothing changed: keep the version, so ETags stay valid (RFC 7644 §3.14). */
+        r.version = old->version;
+        r.modified_ms = old->modified_ms;
+        *out = r;
+        return 0;
+    }
+    r.version = old->version + 1;
+    r.modified_ms = clock_now_ms();
+    if (r.modified_ms <= old->modified_ms)
+        r.modified_ms = old->modified_ms + 1;
+    r.password_hash = password_hash ? xstrdup(password_hash) : NULL;
+    if (store_tx_begin(s, err) < 0)
+        goto fail;
+    int rc;
+    if (!r.active && t->deactivation == STORE_DEACTIVATE_REMOVE) {
+        /* The tenant removes users on deactivation; a later POST of the same userName
+         * (Okta's reactivation) then creates a new user (IDP-QUIRKS.md 7). */
+        struct store_resource cur;
+        rc = store_resource_get(s, t->id, STORE_RTYPE_USER, old->id, &cur, err);
+        if (rc == 0 && cur.version != old->version)
+            rc = err_set(err, ERR_PRECONDITION, "user %s was changed concurrently", old->id);
+        store_resource_cleanup(&cur);
+        if (rc == 0)
+            rc = store_resource_delete(s, t->id, STORE_RTYPE_USER, old->id, err);
+        *removed = rc == 0;
+    } else {
+        rc = store_resource_update(s, &r, err);
+    }
+    if (rc < 0) {
+        store_tx_rollback(s);
+        if (err->code == ERR_UNIQUENESS)
+            unique_error(new_doc, err);
+        goto fail;
+    }
+    if (tx_commit(s, err) < 0)
+        goto fail;
+    free(r.password_hash);
+    r.password_hash = NULL;
+    *out = r;
+    return 0;
+fail:
+    *removed = false;
+    store_resource_cleanup(&r);
+    return -1;
+}
+
+int
+user_delete(struct store *s, int64_t tenant_id, const char *id, struct err *err)
+{
+    if (store_tx_begin(s, err) < 0)
+        return -1;
+    if (store_resource_delete(s, tenant_id, STORE_RTYPE_USER, id, err) < 0) {
+        store_tx_rollback(s);
+        return -1;
+    }
+    return tx_commit(s, err);
+}

@@ -1,0 +1,35 @@
+#ifndef SCIMD_CORE_USER_H
+#define SCIMD_CORE_USER_H
+
+#include <stdbool.h>
+
+#include <jansson.h>
+
+#include "base/err.h"
+#include "store/store.h"
+
+/* Users of a tenant. Documents arrive canonical (scim/ normalised them); this module owns
+ * identity (UUIDv7 ids), versions, timestamps, the indexed columns, the deactivation policy,
+ * and the write transactions. Writes are optimistic: an update names the version it read and
+ * fails with ERR_PRECONDITION if another writer got there first, so no lock is held while a
+ * PATCH is computed or a password hashed, on one instance or many. */
+
+/* Creates a user from doc (borrowed). "active" defaults to true when absent. A userName
+ * already used in the tenant (case-insensitively) is ERR_UNIQUENESS. */
+int user_create(struct store *s, const struct store_tenant *t, const json_t *doc,
+                const char *password_hash, struct store_resource *out, struct err *err);
+
+int user_get(struct store *s, int64_t tenant_id, const char *id, struct store_resource *out,
+             struct err *err);
+
+/* Writes new_doc as the next version of `old` (as read by user_get). When the result is
+ * inactive and the tenant's policy is "remove", the user is deleted instead and *removed is
+ * set (the caller still answers with the final document). A doc equal to the stored one with
+ * no password writes nothing and keeps the version. ERR_PRECONDITION when `old` is stale. */
+int user_update(struct store *s, const struct store_tenant *t, const struct store_resource *old,
+                const json_t *new_doc, const char *password_hash, struct store_resource *out,
+                bool *removed, struct err *err);
+
+int user_delete(struct store *s, int64_t tenant_id, const char *id, struct err *err);
+
+#endif

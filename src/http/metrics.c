@@ -1,0 +1,156 @@
+#include "http/metrics.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "base/xmalloc.h"
+
+/* Status codes that get their own series; anything else is counted as "other". */
+static const int statuses[] = { 200, 201, 204, 304, 400, 401, 403, 404, 405,
+                                409, 412, 413, 415, 429, 500, 501, 503 };
+#define N_STATUS (sizeof(statuses) / sizeof(statuses[0]) + 1)
+
+/* Latency buckets in seconds, upper bounds (le). */
+static const double bounds[] = { 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                 0.05,   0.1,   0.25,   0.5,   1.0,  2.5 };
+#define N_BUCKET (sizeof(bounds) / sizeof(bounds[0]) + 1)
+
+struct route_stats {
+    atomic_uint_fast64_t by_status[N_STATUS];
+    atomic_uint_fast64_t buckets[N_BUCKET];
+    atomic_uint_fast64_t sum_ns;
+};
+
+static struct route_stats *stats;
+static size_t n_stats;
+static atomic_int_fast64_t connections;
+static atomic_int_fast64_t inflight;
+
+void
+http_metrics_init(size_t n_routes)
+{
+    n_stats = n_routes + 1;
+    stats = xcalloc(n_stats, sizeof(*stats));
+}
+
+void
+http_metrics_free(void)
+{
+    free(stats);
+    stats = NULL;
+    n_stats = 0;
+}
+
+static size_t
+status_index(int status)
+{
+    for (size_t i = 0; i + 1 < N_STATUS; i++)
+        if (statuses[i] == status)
+            return i;
+    return N_STATUS - 1;
+}
+
+void
+http_metrics_request(size_t route, int status, int64_t duration_ns)
+{
+    if (stats == NULL)
+        return;
+    struct route_stats *r = &stats[route < n_stats ? route : n_stats - 1];
+    atomic_fetch_add_explicit(&r->by_status[status_index(status)], 1, memory_order_relaxed);
+    double secs = (double)duration_ns / 1e9;
+    size_t b = 0;
+    while (b + 1 < N_BUCKET && secs > bounds[b])
+        b++;
+    atomic_fetch_add_explicit(&r->buckets[b], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&r->sum_ns, (uint_fast64_t)duration_ns, memory_order_relaxed);
+}
+
+void
+http_metrics_connection(int delta)
+{
+    atomic_fetch_add(&connections, delta);
+}
+
+void
+http_metrics_inflight(int delta)
+{
+    atomic_fetch_add(&inflight, delta);
+}
+
+int64_t
+http_metrics_inflight_now(void)
+{
+    return atomic_load(&inflight);
+}
+
+int
+http_metrics_render(struct buf *out, const char *(*route_method)(size_t),
+                    const char *(*route_pattern)(size_t), struct err *err)
+{
+    if (buf_append_cstr(out,
+                        "# HELP scimd_http_requests_total HTTP requests by route and status.\n"
+                        "# TYPE scimd_http_requests_total counter\n",
+                        err) < 0)
+        return -1;
+    for (size_t r = 0; r < n_stats; r++) {
+        for (size_t s = 0; s < N_STATUS; s++) {
+            uint_fast64_t v = atomic_load(&stats[r].by_status[s]);
+            if (v == 0)
+                continue;
+            char status[8];
+            if (s + 1 < N_STATUS)
+                snprintf(status, sizeof(status), "%d", statuses[s]);
+            else
+                snprintf(status, sizeof(status), "other");
+            if (buf_printf(out, err,
+                           "scimd_http_requests_total{method=\"%s\",route=\"%s\",status=\"%s\"} "
+                           "%llu\n",
+                           route_method(r), route_pattern(r), status, (unsigned long long)v) < 0)
+                return -1;
+        }
+    }
+    if (buf_append_cstr(out,
+                        "# HELP scimd_http_request_duration_seconds Time to answer a request.\n"
+                        "# TYPE scimd_http_request_duration_seconds histogram\n",
+                        err) < 0)
+        return -1;
+    for (size_t r = 0; r < n_stats; r++) {
+        uint_fast64_t cum = 0;
+        for (size_t b = 0; b < N_BUCKET; b++)
+            cum += atomic_load(&stats[r].buckets[b]);
+        if (cum == 0)
+            continue;
+        cum = 0;
+        for (size_t b = 0; b < N_BUCKET; b++) {
+            cum += atomic_load(&stats[r].buckets[b]);
+            char le[16];
+            if (b + 1 < N_BUCKET)
+                snprintf(le, sizeof(le), "%g", bounds[b]);
+            else
+                snprintf(le, sizeof(le), "+Inf");
+            if (buf_printf(out, err,
+                           "scimd_http_request_duration_seconds_bucket{method=\"%s\","
+                           "route=\"%s\",le=\"%s\"} %llu\n",
+                           route_method(r), route_pattern(r), le, (unsigned long long)cum) < 0)
+                return -1;
+        }
+        if (buf_printf(out, err,
+                       "scimd_http_request_duration_seconds_sum{method=\"%s\",route=\"%s\"} "
+                       "%.6f\n"
+                       "scimd_http_request_duration_seconds_count{method=\"%s\",route=\"%s\"} "
+                       "%llu\n",
+                       route_method(r), route_pattern(r),
+                       (double)atomic_load(&stats[r].sum_ns) / 1e9, route_method(r),
+                       route_pattern(r), (unsigned long long)cum) < 0)
+            return -1;
+    }
+    return buf_printf(out, err,
+                      "# HELP scimd_http_open_connections Connections open now.\n"
+                      "# TYPE scimd_http_open_connections gauge\n"
+                      "scimd_http_open_connections %lld\n"
+                      "# HELP scimd_http_requests_in_flight Requests being handled now.\n"
+                      "# TYPE scimd_http_requests_in_flight gauge\n"
+                      "scimd_http_requests_in_flight %lld\n",
+                      (long long)atomic_load(&connections), (long long)atomic_load(&inflight));
+}

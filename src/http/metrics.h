@@ -1,0 +1,24 @@
+#ifndef SCIMD_HTTP_METRICS_H
+#define SCIMD_HTTP_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/buf.h"
+
+/* Prometheus counters (text exposition format 0.0.4), lock-free: atomics only. Routes are
+ * indexed as in the route table; index n_routes counts requests that matched no route. */
+
+/* Sizes the tables for n_routes routes; call once before serving. */
+void http_metrics_init(size_t n_routes);
+void http_metrics_free(void);
+void http_metrics_request(size_t route, int status, int64_t duration_ns);
+void http_metrics_connection(int delta);
+void http_metrics_inflight(int delta);
+int64_t http_metrics_inflight_now(void);
+
+/* Renders every metric; route_name(i) gives the label of route i ("METHOD /pattern"). */
+int http_metrics_render(struct buf *out, const char *(*route_method)(size_t),
+                        const char *(*route_pattern)(size_t), struct err *err);
+
+#endif

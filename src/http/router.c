@@ -1,0 +1,162 @@
+#include "http/router.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "admin/admin.h"
+#include "base/limits.h"
+#include "base/str.h"
+#include "http/handlers.h"
+#include "scim/scim.h"
+
+#define SCIM  API_STYLE_SCIM
+#define ADMIN API_STYLE_ADMIN
+#define PLAIN API_STYLE_PLAIN
+
+static const struct route routes[] = {
+    { "GET", "/healthz", http_healthz_get, PLAIN, ROUTE_AUTH_NONE },
+    { "GET", "/metrics", http_metrics_get, PLAIN, ROUTE_AUTH_NONE },
+
+    /* SCIM 2.0 service provider (RFC 7644), one base URL for every tenant. */
+    { "GET", "/scim/v2/ServiceProviderConfig", scim_discovery_spc, SCIM, ROUTE_AUTH_BEARER },
+    { "GET", "/scim/v2/ResourceTypes", scim_discovery_resource_types, SCIM, ROUTE_AUTH_BEARER },
+    { "GET", "/scim/v2/ResourceTypes/{name}", scim_discovery_resource_type, SCIM,
+      ROUTE_AUTH_BEARER },
+    { "GET", "/scim/v2/Schemas", scim_discovery_schemas, SCIM, ROUTE_AUTH_BEARER },
+    { "GET", "/scim/v2/Schemas/{urn}", scim_discovery_schema, SCIM, ROUTE_AUTH_BEARER },
+    { "GET", "/scim/v2/Users", scim_users_list, SCIM, ROUTE_AUTH_BEARER },
+    { "POST", "/scim/v2/Users", scim_users_post, SCIM, ROUTE_AUTH_BEARER },
+    { "POST", "/scim/v2/Users/.search", scim_users_search, SCIM, ROUTE_AUTH_BEARER },
+    { "GET", "/scim/v2/Users/{id}", scim_users_get, SCIM, ROUTE_AUTH_BEARER },
+    { "PUT", "/scim/v2/Users/{id}", scim_users_put, SCIM, ROUTE_AUTH_BEARER },
+    { "PATCH", "/scim/v2/Users/{id}", scim_users_patch, SCIM, ROUTE_AUTH_BEARER },
+    { "DELETE", "/scim/v2/Users/{id}", scim_users_delete, SCIM, ROUTE_AUTH_BEARER },
+
+    /* Management API for the host application (operator key). */
+    { "GET", "/admin/v1/tenants", admin_tenants_list, ADMIN, ROUTE_AUTH_OPERATOR },
+    { "POST", "/admin/v1/tenants", admin_tenants_post, ADMIN, ROUTE_AUTH_OPERATOR },
+    { "GET", "/admin/v1/tenants/{tenant}", admin_tenants_get, ADMIN, ROUTE_AUTH_OPERATOR },
+    { "PATCH", "/admin/v1/tenants/{tenant}", admin_tenants_patch, ADMIN, ROUTE_AUTH_OPERATOR },
+    { "DELETE", "/admin/v1/tenants/{tenant}", admin_tenants_delete, ADMIN, ROUTE_AUTH_OPERATOR },
+    { "GET", "/admin/v1/tenants/{tenant}/tokens", admin_tokens_list, ADMIN, ROUTE_AUTH_OPERATOR },
+    { "POST", "/admin/v1/tenants/{tenant}/tokens", admin_tokens_post, ADMIN, ROUTE_AUTH_OPERATOR },
+    { "POST", "/admin/v1/tenants/{tenant}/tokens/{id}/revoke", admin_tokens_revoke, ADMIN,
+      ROUTE_AUTH_OPERATOR },
+    { "DELETE", "/admin/v1/tenants/{tenant}/tokens/{id}", admin_tokens_revoke, ADMIN,
+      ROUTE_AUTH_OPERATOR },
+    { "POST", "/admin/v1/tenants/{tenant}/tokens/{id}/rotate", admin_tokens_rotate, ADMIN,
+      ROUTE_AUTH_OPERATOR },
+};
+
+#define N_ROUTES (sizeof(routes) / sizeof(routes[0]))
+
+size_t
+http_router_count(void)
+{
+    return N_ROUTES;
+}
+
+const struct route *
+http_router_at(size_t i)
+{
+    return i < N_ROUTES ? &routes[i] : NULL;
+}
+
+const char *
+http_router_method_label(size_t i)
+{
+    return i < N_ROUTES ? routes[i].method : "-";
+}
+
+const char *
+http_router_pattern_label(size_t i)
+{
+    return i < N_ROUTES ? routes[i].pattern : "unmatched";
+}
+
+/* Next segment of a path: [*p, end) without the leading '/'. */
+static bool
+next_segment(const char **p, struct str *seg)
+{
+    const char *s = *p;
+    if (*s != '/')
+        return false;
+    s++;
+    const char *e = strchr(s, '/');
+    if (e == NULL)
+        e = s + strlen(s);
+    *seg = (struct str){ s, (size_t)(e - s) };
+    *p = e;
+    return true;
+}
+
+/* Matches path against pattern; fills params on success (arena copies). */
+static bool
+match(const char *pattern, const char *path, struct api_call *call, int *n_params)
+{
+    bool fold = strncmp(pattern, "/scim/", 6) == 0;
+    const char *pp = pattern, *xp = path;
+    struct str ps, xs;
+    int n = 0;
+    while (next_segment(&pp, &ps)) {
+        if (!next_segment(&xp, &xs) || xs.len == 0)
+            return false;
+        if (ps.len > 2 && ps.ptr[0] == '{') {
+            if (n >= API_MAX_PARAMS)
+                return false;
+            if (call) {
+                call->params[n] = arena_strndup(call->arena, xs.ptr, xs.len, NULL);
+                if (call->params[n] == NULL)
+                    return false;
+            }
+            n++;
+        } else if (fold ? !str_ieq(ps, xs) : !str_eq(ps, xs)) {
+            return false;
+        }
+    }
+    *n_params = n;
+    return *xp == '\0';
+}
+
+long
+http_router_match(const char *method, const char *path, struct api_call *call, char *allow,
+                  size_t allow_size, enum api_style *style, struct err *err)
+{
+    char trimmed[LIMIT_PATH_BYTES * 4];
+    size_t len = strlen(path);
+    if (len >= sizeof(trimmed)) {
+        *style = API_STYLE_PLAIN;
+        err_set(err, ERR_NOT_FOUND, "no such path");
+        return -1;
+    }
+    memcpy(trimmed, path, len + 1);
+    /* "/scim/v2/Users/" names the same resource as "/scim/v2/Users". */
+    while (len > 1 && trimmed[len - 1] == '/')
+        trimmed[--len] = '\0';
+
+    *style = strncmp(trimmed, "/scim/", 6) == 0    ? API_STYLE_SCIM
+             : strncmp(trimmed, "/admin/", 7) == 0 ? API_STYLE_ADMIN
+                                                   : API_STYLE_PLAIN;
+    allow[0] = '\0';
+    size_t used = 0;
+    for (size_t i = 0; i < N_ROUTES; i++) {
+        int n;
+        if (!match(routes[i].pattern, trimmed, NULL, &n))
+            continue;
+        if (strcmp(routes[i].method, method) == 0) {
+            match(routes[i].pattern, trimmed, call, &n);
+            *style = routes[i].style;
+            return (long)i;
+        }
+        int w =
+            snprintf(allow + used, allow_size - used, "%s%s", used ? ", " : "", routes[i].method);
+        if (w > 0 && (size_t)w < allow_size - used)
+            used += (size_t)w;
+    }
+    if (used) {
+        err_set(err, ERR_METHOD_NOT_ALLOWED, "%s is not allowed here; allowed: %s", method, allow);
+        return -1;
+    }
+    err_set(err, ERR_NOT_FOUND, "no such endpoint");
+    return -1;
+}

@@ -1,0 +1,41 @@
+#ifndef SCIMD_HTTP_ROUTER_H
+#define SCIMD_HTTP_ROUTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "api/call.h"
+
+/* The one route table. Patterns are literal segments and {param} segments; SCIM routes match
+ * their literal segments case-insensitively (Microsoft's tests use /users, RFC 7644 §3.2
+ * resource names are case-insensitive in practice). */
+
+enum route_auth {
+    ROUTE_AUTH_NONE,
+    ROUTE_AUTH_BEARER,   /* SCIM token: the token decides the tenant */
+    ROUTE_AUTH_OPERATOR, /* management API operator key */
+};
+
+struct route {
+    const char *method;
+    const char *pattern;
+    api_handler_fn handler;
+    enum api_style style;
+    enum route_auth auth;
+};
+
+size_t http_router_count(void);
+const struct route *http_router_at(size_t i);
+
+/* Finds the route for method and path. On a match returns its index and fills
+ * call->params (copies in call->arena). When the path matches but not the method, returns
+ * -1 with ERR_METHOD_NOT_ALLOWED and writes the allowed methods into allow; otherwise -1
+ * with ERR_NOT_FOUND. *style says how to render the error in either case. */
+long http_router_match(const char *method, const char *path, struct api_call *call, char *allow,
+                       size_t allow_size, enum api_style *style, struct err *err);
+
+/* Label helpers for metrics: route i, and i == count for "unmatched". */
+const char *http_router_method_label(size_t i);
+const char *http_router_pattern_label(size_t i);
+
+#endif

@@ -1,0 +1,514 @@
+#include "http/server.h"
+
+#include <arpa/inet.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "base/arena.h"
+#include "base/buf.h"
+#include "base/clock.h"
+#include "base/limits.h"
+#include "base/log.h"
+#include "base/str.h"
+#include "base/xmalloc.h"
+#include "http/metrics.h"
+#include "http/router.h"
+
+struct http_server {
+    struct MHD_Daemon *daemon;
+    const struct api_settings *api;
+    struct store *store;
+    struct http_settings settings;
+    char *tls_cert; /* owned PEM text */
+    char *tls_key;  /* owned PEM text; wiped on free */
+    int port;
+    atomic_uint_fast64_t next_request_id;
+};
+
+/* Per-request state: made on libmicrohttpd's first callback, freed on completion. */
+struct request {
+    struct http_server *server;
+    int64_t start_ns;
+    uint64_t id;
+    struct buf body;
+    bool too_large;
+    uint64_t discarded; /* bytes of an over-limit body read and dropped */
+    bool dispatched;
+    long route;
+    char method[12];
+    int status;
+    char tenant[64];
+};
+
+/* ---- responses ---- */
+
+static void
+add_common_headers(struct MHD_Response *r)
+{
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(r, "Cache-Control", "no-store");
+}
+
+static enum MHD_Result
+queue(struct MHD_Connection *conn, struct request *req, struct api_call *call)
+{
+    struct MHD_Response *r;
+    char *body = NULL;
+    size_t len = 0;
+    if (call->json) {
+        /* JSON_COMPACT halves the bytes; SCIM clients do not need indentation. */
+        len = json_dumpb(call->json, NULL, 0, JSON_COMPACT);
+        body = xmalloc(len + 1);
+        json_dumpb(call->json, body, len, JSON_COMPACT);
+    } else if (call->text) {
+        len = strlen(call->text);
+        body = call->text;
+        call->text = NULL;
+    }
+    r = MHD_create_response_from_buffer(len, body ? body : (void *)"",
+                                        body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+    if (r == NULL) {
+        free(body);
+        return MHD_NO;
+    }
+    add_common_headers(r);
+    if (call->content_type_out && (body || call->status != 204))
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, call->content_type_out);
+    if (call->etag[0])
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, call->etag);
+    if (call->location[0])
+        MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, call->location);
+    if (call->www_authenticate[0])
+        MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, call->www_authenticate);
+    req->status = call->status;
+    enum MHD_Result ret = MHD_queue_response(conn, (unsigned)call->status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+/* Replies with an error in the style of the path, outside any handler. */
+static enum MHD_Result
+queue_error(struct MHD_Connection *conn, struct request *req, const char *url, enum err_code code,
+            const char *detail)
+{
+    struct api_call call = { .style = strncmp(url, "/scim/", 6) == 0    ? API_STYLE_SCIM
+                                      : strncmp(url, "/admin/", 7) == 0 ? API_STYLE_ADMIN
+                                                                        : API_STYLE_PLAIN };
+    struct err e;
+    err_set(&e, code, "%s", detail);
+    api_reply_error(&call, &e);
+    enum MHD_Result ret = queue(conn, req, &call);
+    api_call_cleanup(&call);
+    return ret;
+}
+
+/* ---- request parsing ---- */
+
+struct arg_ctx {
+    struct api_call *call;
+    bool overflow;
+};
+
+static enum MHD_Result
+collect_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    (void)kind;
+    struct arg_ctx *ctx = cls;
+    if (ctx->call->n_args >= API_MAX_ARGS) {
+        ctx->overflow = true;
+        return MHD_NO;
+    }
+    ctx->call->args[ctx->call->n_args++] = (struct api_arg){ key, value ? value : "" };
+    return MHD_YES;
+}
+
+/* Query strings use form encoding: '+' is a space (Okta and curl --data-urlencode differ;
+ * a literal '+' arrives as %2B either way). Used by libmicrohttpd for arguments. */
+static size_t
+unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+    (void)cls;
+    (void)c;
+    char *w = s;
+    for (const char *r = s; *r; r++) {
+        if (*r == '+') {
+            *w++ = ' ';
+        } else if (*r == '%' && r[1] && r[2]) {
+            char hex[3] = { r[1], r[2], 0 };
+            char *end;
+            long v = strtol(hex, &end, 16);
+            if (*end == '\0' && v > 0) {
+                *w++ = (char)v;
+                r += 2;
+            } else {
+                *w++ = *r;
+            }
+        } else {
+            *w++ = *r;
+        }
+    }
+    *w = '\0';
+    return (size_t)(w - s);
+}
+
+static enum MHD_Result
+dispatch(struct MHD_Connection *conn, struct request *req, const char *url)
+{
+    struct http_server *srv = req->server;
+    struct arena *arena = arena_new(LIMIT_REQUEST_ARENA_BYTES);
+    struct api_call call = {
+        .method = req->method,
+        .path = url,
+        .settings = srv->api,
+        .store = srv->store,
+        .arena = arena,
+        .body = req->body.len ? req->body.data : NULL,
+        .body_len = req->body.len,
+    };
+    struct err e = { 0 };
+    char allow[128];
+    struct arg_ctx actx = { .call = &call };
+
+    call.authorization =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    call.content_type =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    call.if_match = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_MATCH);
+    call.if_none_match =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
+    MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_arg, &actx);
+
+    req->route = http_router_match(req->method, url, &call, allow, sizeof(allow), &call.style, &e);
+    if (req->route < 0) {
+        req->route = (long)http_router_count();
+        api_reply_error(&call, &e);
+        goto send;
+    }
+    if (actx.overflow) {
+        err_set(&e, ERR_BAD_REQUEST, "more than %d query parameters", API_MAX_ARGS);
+        api_reply_error(&call, &e);
+        goto send;
+    }
+    const struct route *rt = http_router_at((size_t)req->route);
+    int rc = 0;
+    if (rt->auth == ROUTE_AUTH_BEARER)
+        rc = api_auth_bearer(&call, &e);
+    else if (rt->auth == ROUTE_AUTH_OPERATOR)
+        rc = api_auth_operator(&call, &e);
+    if (rc == 0)
+        rc = rt->handler(&call, &e);
+    if (rc < 0) {
+        if (e.code == ERR_OK)
+            err_set(&e, ERR_INTERNAL, NULL);
+        if (e.code == ERR_INTERNAL)
+            log_error("req=%llu route=\"%s\" internal error: %s", (unsigned long long)req->id,
+                      rt->pattern, e.detail);
+        /* ERR_INTERNAL never echoes its cause to the client (it is in the log). */
+        if (e.code == ERR_INTERNAL)
+            err_set(&e, ERR_INTERNAL, "internal error (request %llu)", (unsigned long long)req->id);
+        api_reply_error(&call, &e);
+    }
+send:
+    str_copy(req->tenant, sizeof(req->tenant), call.log_tenant[0] ? call.log_tenant : "-");
+    if (call.status == 0)
+        api_reply_empty(&call, 500);
+    enum MHD_Result ret = queue(conn, req, &call);
+    api_call_cleanup(&call);
+    arena_free(arena);
+    return ret;
+}
+
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+           const char *version, const char *upload_data, size_t *upload_data_size, void **req_cls)
+{
+    (void)version;
+    struct http_server *srv = cls;
+    struct request *req = *req_cls;
+
+    if (req == NULL) {
+        /* First call: headers only. Never queue here for normal requests: libmicrohttpd
+         * would then close the connection after the reply and keep-alive would be lost. */
+        req = xcalloc(1, sizeof(*req));
+        req->server = srv;
+        req->start_ns = clock_mono_ns();
+        req->id = atomic_fetch_add(&srv->next_request_id, 1) + 1;
+        req->route = (long)http_router_count();
+        str_copy(req->method, sizeof(req->method), method);
+        str_copy(req->tenant, sizeof(req->tenant), "-");
+        buf_init(&req->body, srv->settings.body_max + 1);
+        http_metrics_inflight(1);
+        *req_cls = req;
+        const char *cl =
+            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        int64_t n;
+        struct err e;
+        if (cl && str_to_i64(str_of(cl), 0, INT64_MAX, &n, "Content-Length", &e) == 0 &&
+            (uint64_t)n > srv->settings.body_max) {
+            req->too_large = true;
+            /* Far too large: answer now and close rather than read it all. */
+            if ((uint64_t)n > LIMIT_DISCARD_BYTES) {
+                req->dispatched = true;
+                return queue_error(conn, req, url, ERR_TOO_LARGE, "the request body is too large");
+            }
+        }
+        return MHD_YES;
+    }
+    if (*upload_data_size > 0) {
+        size_t n = *upload_data_size;
+        *upload_data_size = 0;
+        if (!req->too_large && buf_append(&req->body, upload_data, n, NULL) == 0)
+            return MHD_YES;
+        /* Over the limit: drop the rest and answer 413 when the upload ends, so the client
+         * reads the answer instead of a reset connection. */
+        req->too_large = true;
+        buf_cleanup(&req->body);
+        req->discarded += n;
+        if (req->discarded > LIMIT_DISCARD_BYTES && !req->dispatched) {
+            req->dispatched = true;
+            return queue_error(conn, req, url, ERR_TOO_LARGE, "the request body is too large");
+        }
+        return MHD_YES;
+    }
+    if (req->dispatched)
+        return MHD_YES;
+    if (req->too_large) {
+        req->dispatched = true;
+        return queue_error(conn, req, url, ERR_TOO_LARGE, "the request body is too large");
+    }
+    req->dispatched = true;
+    return dispatch(conn, req, url);
+}
+
+static void
+on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+             enum MHD_RequestTerminationCode toe)
+{
+    (void)conn;
+    struct http_server *srv = cls;
+    struct request *req = *req_cls;
+    if (req == NULL)
+        return;
+    int64_t dur = clock_mono_ns() - req->start_ns;
+    int status = req->status ? req->status : 499; /* nginx's "client closed request" */
+    http_metrics_request((size_t)req->route, status, dur);
+    if (srv->settings.access_log) {
+        char line[512];
+        /* The route pattern, never the raw URL: query strings may carry secrets. */
+        snprintf(line, sizeof(line),
+                 "level=info req=%llu method=%s route=\"%s\" status=%d dur_ms=%.3f tenant=%s%s",
+                 (unsigned long long)req->id, req->method,
+                 http_router_pattern_label((size_t)req->route), status, (double)dur / 1e6,
+                 req->tenant, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
+        log_line(line);
+    }
+    buf_cleanup(&req->body);
+    free(req);
+    *req_cls = NULL;
+    http_metrics_inflight(-1);
+}
+
+static void
+on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+              enum MHD_ConnectionNotificationCode toe)
+{
+    (void)cls;
+    (void)conn;
+    (void)socket_context;
+    http_metrics_connection(toe == MHD_CONNECTION_NOTIFY_STARTED ? 1 : -1);
+}
+
+/* libmicrohttpd's logger callback: the format is libmicrohttpd's own. */
+__attribute__((format(printf, 2, 0))) static void
+on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char msg[512];
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    size_t n = strlen(msg);
+    while (n > 0 && msg[n - 1] == '\n')
+        msg[--n] = '\0';
+    log_warn("http: %s", msg);
+}
+
+static char *
+read_file(const char *path, struct err *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        err_set(err, ERR_INVALID_VALUE, "cannot read %s", path);
+        return NULL;
+    }
+    struct buf b;
+    buf_init(&b, 1024 * 1024);
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+        if (buf_append(&b, chunk, n, err) < 0) {
+            fclose(f);
+            buf_cleanup(&b);
+            return NULL;
+        }
+    }
+    fclose(f);
+    return buf_take(&b, NULL);
+}
+
+/* Fills ss from an IP literal and port; false when the address is not one. */
+static bool
+sockaddr_of(const char *address, int port, struct sockaddr_storage *ss, socklen_t *len)
+{
+    struct sockaddr_in *v4 = (struct sockaddr_in *)ss;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)ss;
+    memset(ss, 0, sizeof(*ss));
+    if (inet_pton(AF_INET, address, &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons((uint16_t)port);
+        *len = sizeof(*v4);
+        return true;
+    }
+    if (inet_pton(AF_INET6, address, &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons((uint16_t)port);
+        *len = sizeof(*v6);
+        return true;
+    }
+    return false;
+}
+
+int
+http_listen(const char *address, int port, int *fd, int *bound_port, struct err *err)
+{
+    struct sockaddr_storage ss;
+    socklen_t len;
+    if (!sockaddr_of(address, port, &ss, &len))
+        return err_set(err, ERR_INVALID_VALUE, "listen address %s is not an IP address", address);
+    int s = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    int one = 1;
+    if (s < 0)
+        return err_set(err, ERR_UNAVAILABLE, "cannot create a socket");
+    setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (bind(s, (struct sockaddr *)&ss, len) < 0 || listen(s, 1024) < 0 ||
+        getsockname(s, (struct sockaddr *)&ss, &len) < 0) {
+        close(s);
+        return err_set(err, ERR_UNAVAILABLE, "cannot listen on %s port %d", address, port);
+    }
+    *bound_port = ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
+                                                : ((struct sockaddr_in6 *)&ss)->sin6_port);
+    *fd = s;
+    return 0;
+}
+
+static void
+server_free(struct http_server *s)
+{
+    if (s == NULL)
+        return;
+    free(s->tls_cert);
+    if (s->tls_key) {
+        memset(s->tls_key, 0, strlen(s->tls_key));
+        free(s->tls_key);
+    }
+    free(s);
+}
+
+int
+http_server_start(const struct http_settings *hs, const struct api_settings *api,
+                  struct store *store, struct http_server **out, struct err *err)
+{
+    struct http_server *s = xcalloc(1, sizeof(*s));
+    s->api = api;
+    s->store = store;
+    s->settings = *hs;
+
+    struct sockaddr_storage ss;
+    socklen_t ss_len;
+    unsigned flags = MHD_USE_EPOLL | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_TURBO |
+                     MHD_USE_ERROR_LOG | MHD_USE_ITC;
+    if (!sockaddr_of(hs->address, hs->port, &ss, &ss_len)) {
+        server_free(s);
+        return err_set(err, ERR_INVALID_VALUE, "listen address %s is not an IP address",
+                       hs->address);
+    }
+    if (ss.ss_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    if (hs->tls_cert_path && hs->tls_key_path) {
+        s->tls_cert = read_file(hs->tls_cert_path, err);
+        s->tls_key = s->tls_cert ? read_file(hs->tls_key_path, err) : NULL;
+        if (s->tls_key == NULL) {
+            server_free(s);
+            return -1;
+        }
+        flags |= MHD_USE_TLS;
+    }
+    unsigned threads = hs->threads;
+    if (threads == 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = n > 0 ? (unsigned)n : 1;
+    }
+    if (threads > LIMIT_THREADS_MAX)
+        threads = LIMIT_THREADS_MAX;
+
+    /* Either the socket main.c bound (to learn the port first) or our own bind. */
+    struct MHD_OptionItem opts[] = {
+        hs->listen_fd >= 0
+            ? (struct MHD_OptionItem){ MHD_OPTION_LISTEN_SOCKET, hs->listen_fd, NULL }
+            : (struct MHD_OptionItem){ MHD_OPTION_SOCK_ADDR, 0, &ss },
+        { MHD_OPTION_HTTPS_MEM_CERT, 0, s->tls_cert },
+        { MHD_OPTION_HTTPS_MEM_KEY, 0, s->tls_key },
+        { MHD_OPTION_END, 0, NULL },
+    };
+    if (!(flags & MHD_USE_TLS))
+        opts[1] = opts[3];
+    s->daemon = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, s, MHD_OPTION_THREAD_POOL_SIZE, threads,
+        MHD_OPTION_CONNECTION_LIMIT, hs->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
+        hs->connection_timeout_s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_UNESCAPE_CALLBACK, unescape,
+        NULL, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+    if (s->daemon == NULL) {
+        server_free(s);
+        return err_set(err, ERR_UNAVAILABLE, "cannot listen on %s port %d", hs->address, hs->port);
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    s->port = info ? info->port : hs->port;
+    *out = s;
+    return 0;
+}
+
+int
+http_server_port(const struct http_server *s)
+{
+    return s->port;
+}
+
+void
+http_server_stop(struct http_server *s, int grace_s)
+{
+    if (s == NULL)
+        return;
+    /* Stop accepting: the listening socket is handed back and closed, so new connections
+     * are refused while requests already received run to completion. */
+    MHD_socket ls = MHD_quiesce_daemon(s->daemon);
+    if (ls != MHD_INVALID_SOCKET)
+        close(ls);
+    int64_t deadline = clock_mono_ns() + (int64_t)grace_s * 1000000000;
+    for (int i = 0; i < grace_s * 100 + 1; i++) {
+        if (http_metrics_inflight_now() == 0 || clock_mono_ns() > deadline)
+            break;
+        struct timespec ts = { 0, 10 * 1000 * 1000 };
+        nanosleep(&ts, NULL);
+    }
+    if (http_metrics_inflight_now() > 0)
+        log_warn("shutdown: %lld request(s) still in flight after %d s; closing",
+                 (long long)http_metrics_inflight_now(), grace_s);
+    MHD_stop_daemon(s->daemon);
+    server_free(s);
+}

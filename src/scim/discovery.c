@@ -1,0 +1,99 @@
+/* Discovery endpoints (RFC 7644 §4): what this service provider implements, rendered from
+ * the same schema tables that validation, filtering and PATCH use. */
+#include "scim/scim.h"
+
+#include <stdio.h>
+
+#include "base/str.h"
+#include "scim/schema.h"
+
+static void
+scim_base(const struct api_call *call, char *out, size_t size)
+{
+    snprintf(out, size, "%s/scim/v2", call->settings->public_url);
+}
+
+int
+scim_discovery_spc(struct api_call *call, struct err *err)
+{
+    (void)err;
+    char base[512], loc[600];
+    scim_base(call, base, sizeof(base));
+    snprintf(loc, sizeof(loc), "%s/ServiceProviderConfig", base);
+    /* An import-only tenant's identity provider may only read: say so, so clients that read
+     * this (IDP-QUIRKS.md 25) do not try PATCH. */
+    bool writable = call->tenant.mode != STORE_MODE_IMPORT_ONLY;
+    json_t *j = json_pack(
+        "{s:[s], s:s, s:{s:b}, s:{s:b, s:i, s:i}, s:{s:b, s:I}, s:{s:b}, s:{s:b}, s:{s:b},"
+        " s:[{s:s, s:s, s:s, s:s, s:b}], s:{s:s, s:s}}",
+        "schemas", "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig",
+        "documentationUri", "https://www.rfc-editor.org/rfc/rfc7644", "patch", "supported",
+        writable, "bulk", "supported", 0, "maxOperations", 0, "maxPayloadSize", 0, "filter",
+        "supported", 1, "maxResults", (json_int_t)call->settings->page_max, "changePassword",
+        "supported", writable, "sort", "supported", 1, "etag", "supported", 1,
+        "authenticationSchemes", "type", "oauthbearertoken", "name", "OAuth Bearer Token",
+        "description", "A scimd token, minted per tenant by its administrator", "specUri",
+        "https://www.rfc-editor.org/rfc/rfc6750", "primary", 1, "meta", "resourceType",
+        "ServiceProviderConfig", "location", loc);
+    api_reply_json(call, 200, j);
+    return 0;
+}
+
+static json_t *
+list_response(json_t *resources)
+{
+    size_t n = json_array_size(resources);
+    return json_pack("{s:[s], s:I, s:i, s:I, s:o}", "schemas", SCIM_URN_LIST, "totalResults",
+                     (json_int_t)n, "startIndex", 1, "itemsPerPage", (json_int_t)n, "Resources",
+                     resources);
+}
+
+int
+scim_discovery_resource_types(struct api_call *call, struct err *err)
+{
+    (void)err;
+    char base[512];
+    scim_base(call, base, sizeof(base));
+    json_t *arr = json_array();
+    for (size_t i = 0; i < scim_resource_type_count(); i++)
+        json_array_append_new(arr, scim_resource_type_render(scim_resource_type_at(i), base));
+    api_reply_json(call, 200, list_response(arr));
+    return 0;
+}
+
+int
+scim_discovery_resource_type(struct api_call *call, struct err *err)
+{
+    char base[512];
+    const struct scim_resource_type *rt = scim_resource_type_find(call->params[0]);
+    if (rt == NULL)
+        return err_set(err, ERR_NOT_FOUND, "no resource type \"%.64s\"", call->params[0]);
+    scim_base(call, base, sizeof(base));
+    api_reply_json(call, 200, scim_resource_type_render(rt, base));
+    return 0;
+}
+
+int
+scim_discovery_schemas(struct api_call *call, struct err *err)
+{
+    (void)err;
+    char base[512];
+    scim_base(call, base, sizeof(base));
+    json_t *arr = json_array();
+    for (size_t i = 0; i < scim_schema_count(); i++)
+        json_array_append_new(arr, scim_schema_render(scim_schema_at(i), base));
+    api_reply_json(call, 200, list_response(arr));
+    return 0;
+}
+
+int
+scim_discovery_schema(struct api_call *call, struct err *err)
+{
+    char base[512];
+    const struct scim_schema *s = scim_schema_find(call->params[0]);
+    if (s == NULL)
+        return err_set(err, ERR_NOT_FOUND, "no schema \"%.128s\"", call->params[0]);
+    scim_base(call, base, sizeof(base));
+    api_reply_json(call, 200, scim_schema_render(s, base));
+    return 0;
+}

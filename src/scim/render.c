@@ -1,0 +1,166 @@
+#include "scim/render.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/clock.h"
+#include "base/str.h"
+#include "scim/project.h"
+
+void
+scim_etag(int64_t version, char *out, size_t size)
+{
+    snprintf(out, size, "W/\"%lld\"", (long long)version);
+}
+
+/* "meta" text. public_url is validated at start-up to need no JSON escaping. */
+static int
+append_meta(struct buf *out, const struct api_call *call, const struct scim_resource_type *rt,
+            const struct store_resource *r, struct err *err)
+{
+    char created[32], modified[32];
+    clock_format_ms(r->created_ms, created);
+    clock_format_ms(r->modified_ms, modified);
+    return buf_printf(out, err,
+                      "\"meta\":{\"resourceType\":\"%s\",\"created\":\"%s\","
+                      "\"lastModified\":\"%s\",\"location\":\"%s/scim/v2%s/%s\","
+                      "\"version\":\"W/\\\"%lld\\\"\"}",
+                      rt->name, created, modified, call->settings->public_url, rt->endpoint, r->id,
+                      (long long)r->version);
+}
+
+int
+scim_render_append(struct buf *out, const struct api_call *call,
+                   const struct scim_resource_type *rt, const struct store_resource *r,
+                   struct err *err)
+{
+    const char *doc = r->doc ? r->doc : "{}";
+    size_t len = strlen(doc);
+    if (len < 2 || doc[0] != '{')
+        return err_set(err, ERR_INTERNAL, "stored document of %s is not an object", r->id);
+    if (buf_printf(out, err, "{\"id\":\"%s\",", r->id) < 0 ||
+        append_meta(out, call, rt, r, err) < 0)
+        return -1;
+    if (len > 2 && buf_append_cstr(out, ",", err) < 0)
+        return -1;
+    return buf_append(out, doc + 1, len - 1, err);
+}
+
+json_t *
+scim_render_json(const struct api_call *call, const struct scim_resource_type *rt,
+                 const struct store_resource *r, struct err *err)
+{
+    struct buf b;
+    buf_init(&b, 64 * 1024 * 1024);
+    if (scim_render_append(&b, call, rt, r, err) < 0) {
+        buf_cleanup(&b);
+        return NULL;
+    }
+    json_t *j = json_loadb(b.data, b.len, 0, NULL);
+    buf_cleanup(&b);
+    if (j == NULL)
+        err_set(err, ERR_INTERNAL, "stored document of %s does not parse", r->id);
+    return j;
+}
+
+int
+scim_reply_resource(struct api_call *call, int status, const struct scim_resource_type *rt,
+                    const struct store_resource *r, bool location, const char *attributes,
+                    const char *excluded, struct err *err)
+{
+    if (attributes == NULL)
+        attributes = api_call_arg(call, "attributes");
+    if (excluded == NULL)
+        excluded = api_call_arg(call, "excludedAttributes");
+    scim_etag(r->version, call->etag, sizeof(call->etag));
+    if (location)
+        snprintf(call->location, sizeof(call->location), "%s/scim/v2%s/%s",
+                 call->settings->public_url, rt->endpoint, r->id);
+    if ((attributes && attributes[0]) || (excluded && excluded[0])) {
+        json_t *full = scim_render_json(call, rt, r, err);
+        if (full == NULL)
+            return -1;
+        json_t *p = scim_project(rt, full, attributes, excluded, err);
+        json_decref(full);
+        if (p == NULL)
+            return -1;
+        api_reply_json(call, status, p);
+        return 0;
+    }
+    struct buf b;
+    buf_init(&b, 64 * 1024 * 1024);
+    if (scim_render_append(&b, call, rt, r, err) < 0) {
+        buf_cleanup(&b);
+        return -1;
+    }
+    api_reply_text(call, status, "application/scim+json", b.data);
+    buf_cleanup(&b);
+    return 0;
+}
+
+/* Reads the version out of an entity tag: W/"12", "12" → 12. */
+static bool
+etag_version(const char *tag, size_t len, int64_t *out)
+{
+    struct str s = { tag, len };
+    struct err ignored;
+    if (s.len >= 2 && s.ptr[0] == 'W' && s.ptr[1] == '/') {
+        s.ptr += 2;
+        s.len -= 2;
+    }
+    if (s.len < 2 || s.ptr[0] != '"' || s.ptr[s.len - 1] != '"')
+        return false;
+    s.ptr++;
+    s.len -= 2;
+    return str_to_i64(s, 0, INT64_MAX, out, "version", &ignored) == 0;
+}
+
+/* True when the comma-separated list of tags has "*" or a tag naming version. */
+static bool
+tags_match(const char *list, int64_t version)
+{
+    const char *p = list;
+    for (int i = 0; i < 64 && *p; i++) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        const char *e = strchr(p, ',');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        while (n > 0 && p[n - 1] == ' ')
+            n--;
+        int64_t v;
+        if ((n == 1 && p[0] == '*') || (etag_version(p, n, &v) && v == version))
+            return true;
+        if (e == NULL)
+            break;
+        p = e + 1;
+    }
+    return false;
+}
+
+int
+scim_check_if_match(const struct api_call *call, int64_t version, bool *given, struct err *err)
+{
+    *given = call->if_match != NULL && call->if_match[0] != '\0';
+    if (!*given || tags_match(call->if_match, version))
+        return 0;
+    return err_set(err, ERR_PRECONDITION, "If-Match does not match the current version W/\"%lld\"",
+                   (long long)version);
+}
+
+bool
+scim_if_none_match(const struct api_call *call, int64_t version)
+{
+    return call->if_none_match && tags_match(call->if_none_match, version);
+}
+
+int
+scim_check_writable(const struct api_call *call, struct err *err)
+{
+    if (call->tenant.mode != STORE_MODE_IMPORT_ONLY)
+        return 0;
+    return err_set(err, ERR_FORBIDDEN,
+                   "tenant \"%s\" is import-only: the application owns its users, so SCIM "
+                   "clients may only read",
+                   call->tenant.slug);
+}

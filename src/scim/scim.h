@@ -1,0 +1,23 @@
+#ifndef SCIMD_SCIM_SCIM_H
+#define SCIMD_SCIM_SCIM_H
+
+#include "api/call.h"
+
+/* SCIM 2.0 endpoints (RFC 7644) under /scim/v2. The bearer token has already chosen the
+ * tenant (call->tenant). Route parameters: params[0] is the resource id or discovery name. */
+
+int scim_discovery_spc(struct api_call *call, struct err *err);
+int scim_discovery_resource_types(struct api_call *call, struct err *err);
+int scim_discovery_resource_type(struct api_call *call, struct err *err);
+int scim_discovery_schemas(struct api_call *call, struct err *err);
+int scim_discovery_schema(struct api_call *call, struct err *err);
+
+int scim_users_list(struct api_call *call, struct err *err);
+int scim_users_search(struct api_call *call, struct err *err);
+int scim_users_get(struct api_call *call, struct err *err);
+int scim_users_post(struct api_call *call, struct err *err);
+int scim_users_put(struct api_call *call, struct err *err);
+int scim_users_patch(struct api_call *call, struct err *err);
+int scim_users_delete(struct api_call *call, struct err *err);
+
+#endif

@@ -1,0 +1,253 @@
+/* /Users (RFC 7644 §3.3–§3.6): every handler of the User resource. */
+#include "scim/scim.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/crypto.h"
+#include "base/limits.h"
+#include "base/xmalloc.h"
+#include "core/user.h"
+#include "scim/list.h"
+#include "scim/patch.h"
+#include "scim/render.h"
+#include "scim/resource.h"
+
+/* Optimistic writes retry this often when another writer wins and the client did not send
+ * If-Match (with If-Match the conflict is the client's answer: 412). */
+#define WRITE_ATTEMPTS 5
+
+/* Hashes and wipes a password taken from a request; *hash stays NULL when there is none. */
+static int
+take_password(char **password, char hash[128], struct err *err)
+{
+    if (*password == NULL)
+        return 0;
+    int rc = crypto_password_hash(*password, hash, err);
+    crypto_wipe(*password, strlen(*password));
+    free(*password);
+    *password = NULL;
+    return rc;
+}
+
+int
+scim_users_list(struct api_call *call, struct err *err)
+{
+    struct scim_list_params p;
+    if (scim_list_params_from_query(call, &p, err) < 0)
+        return -1;
+    return scim_list_reply(call, &scim_rt_user, STORE_RTYPE_USER, &p, err);
+}
+
+int
+scim_users_search(struct api_call *call, struct err *err)
+{
+    struct scim_list_params p;
+    json_t *body = api_call_body_json(call, err);
+    if (body == NULL)
+        return -1;
+    int rc = scim_list_params_from_body(call, body, &p, err);
+    if (rc == 0)
+        rc = scim_list_reply(call, &scim_rt_user, STORE_RTYPE_USER, &p, err);
+    json_decref(body);
+    return rc;
+}
+
+int
+scim_users_get(struct api_call *call, struct err *err)
+{
+    struct store_resource r;
+    if (user_get(call->store, call->tenant.id, call->params[0], &r, err) < 0)
+        return -1;
+    int rc = 0;
+    if (scim_if_none_match(call, r.version)) {
+        api_reply_empty(call, 304);
+        scim_etag(r.version, call->etag, sizeof(call->etag));
+    } else {
+        rc = scim_reply_resource(call, 200, &scim_rt_user, &r, false, NULL, NULL, err);
+    }
+    store_resource_cleanup(&r);
+    return rc;
+}
+
+int
+scim_users_post(struct api_call *call, struct err *err)
+{
+    struct store_resource r;
+    char *password = NULL;
+    char hash[128] = "";
+    if (scim_check_writable(call, err) < 0)
+        return -1;
+    json_t *body = api_call_body_json(call, err);
+    if (body == NULL)
+        return -1;
+    json_t *doc = scim_resource_normalize(&scim_rt_user, body, SCIM_WRITE_CREATE, &password, err);
+    json_decref(body);
+    if (doc == NULL)
+        return -1;
+    int rc = take_password(&password, hash, err);
+    if (rc == 0)
+        rc = user_create(call->store, &call->tenant, doc, hash[0] ? hash : NULL, &r, err);
+    json_decref(doc);
+    crypto_wipe(hash, sizeof(hash));
+    if (rc < 0)
+        return -1;
+    rc = scim_reply_resource(call, 201, &scim_rt_user, &r, true, NULL, NULL, err);
+    store_resource_cleanup(&r);
+    return rc;
+}
+
+/* Computes the next document of a user from the stored one. */
+typedef json_t *(*next_doc_fn)(void *ctx, const json_t *old, char **password, struct err *err);
+
+/* The read-modify-write shared by PUT and PATCH: read, check If-Match, compute, hash any
+ * password once, write with the version read; retry when another writer won. */
+static int
+update_user(struct api_call *call, next_doc_fn next, void *ctx, struct err *err)
+{
+    struct store_resource old = { 0 }, r = { 0 };
+    char hash[128] = "";
+    bool hashed = false, removed = false, given;
+    int rc = -1;
+    if (scim_check_writable(call, err) < 0)
+        return -1;
+    for (int attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
+        char *password = NULL;
+        store_resource_cleanup(&old);
+        if (user_get(call->store, call->tenant.id, call->params[0], &old, err) < 0 ||
+            scim_check_if_match(call, old.version, &given, err) < 0)
+            goto out;
+        json_t *old_doc = json_loads(old.doc, 0, NULL);
+        if (old_doc == NULL) {
+            err_set(err, ERR_INTERNAL, "stored document of %s does not parse", old.id);
+            goto out;
+        }
+        json_t *doc = next(ctx, old_doc, &password, err);
+        json_decref(old_doc);
+        if (doc == NULL)
+            goto out;
+        if (password && !hashed) {
+            hashed = true;
+            if (take_password(&password, hash, err) < 0) {
+                json_decref(doc);
+                goto out;
+            }
+        }
+        if (password) {
+            crypto_wipe(password, strlen(password));
+            free(password);
+        }
+        rc = user_update(call->store, &call->tenant, &old, doc, hashed ? hash : NULL, &r, &removed,
+                         err);
+        json_decref(doc);
+        if (rc == 0 || err->code != ERR_PRECONDITION || given)
+            break;
+    }
+    if (rc < 0)
+        goto out;
+    rc = scim_reply_resource(call, 200, &scim_rt_user, &r, false, NULL, NULL, err);
+out:
+    crypto_wipe(hash, sizeof(hash));
+    store_resource_cleanup(&old);
+    store_resource_cleanup(&r);
+    return rc;
+}
+
+struct put_ctx {
+    json_t *doc; /* normalised body */
+    char *password;
+};
+
+static json_t *
+put_next(void *ctx, const json_t *old, char **password, struct err *err)
+{
+    struct put_ctx *p = ctx;
+    if (scim_resource_check_immutable(&scim_rt_user, old, p->doc, err) < 0)
+        return NULL;
+    json_t *doc = json_deep_copy(p->doc);
+    /* A PUT that omits "active" keeps the stored value: Okta's profile PUTs do not carry it
+     * and must not deactivate anyone (IDP-QUIRKS.md 5). */
+    json_t *active = json_object_get(old, "active");
+    if (json_object_get(doc, "active") == NULL && active)
+        json_object_set(doc, "active", active);
+    if (p->password)
+        *password = xstrdup(p->password);
+    return doc;
+}
+
+int
+scim_users_put(struct api_call *call, struct err *err)
+{
+    struct put_ctx ctx = { 0 };
+    if (scim_check_writable(call, err) < 0)
+        return -1;
+    json_t *body = api_call_body_json(call, err);
+    if (body == NULL)
+        return -1;
+    ctx.doc = scim_resource_normalize(&scim_rt_user, body, SCIM_WRITE_REPLACE, &ctx.password, err);
+    json_decref(body);
+    if (ctx.doc == NULL)
+        return -1;
+    int rc = update_user(call, put_next, &ctx, err);
+    json_decref(ctx.doc);
+    if (ctx.password) {
+        crypto_wipe(ctx.password, strlen(ctx.password));
+        free(ctx.password);
+    }
+    return rc;
+}
+
+struct patch_ctx {
+    struct api_call *call;
+    json_t *body;
+};
+
+static json_t *
+patch_next(void *ctx, const json_t *old, char **password, struct err *err)
+{
+    struct patch_ctx *p = ctx;
+    struct scim_patch_result res = { 0 };
+    if (scim_patch_apply(&scim_rt_user, old, p->body, p->call->arena, &res, err) < 0)
+        return NULL;
+    json_t *doc = res.doc;
+    res.doc = NULL;
+    *password = res.password;
+    res.password = NULL;
+    scim_patch_result_cleanup(&res);
+    return doc;
+}
+
+int
+scim_users_patch(struct api_call *call, struct err *err)
+{
+    struct patch_ctx ctx = { .call = call };
+    if (scim_check_writable(call, err) < 0)
+        return -1;
+    ctx.body = api_call_body_json(call, err);
+    if (ctx.body == NULL)
+        return -1;
+    int rc = update_user(call, patch_next, &ctx, err);
+    json_decref(ctx.body);
+    return rc;
+}
+
+int
+scim_users_delete(struct api_call *call, struct err *err)
+{
+    if (scim_check_writable(call, err) < 0)
+        return -1;
+    struct store_resource r;
+    bool given;
+    if (call->if_match) {
+        if (user_get(call->store, call->tenant.id, call->params[0], &r, err) < 0)
+            return -1;
+        int rc = scim_check_if_match(call, r.version, &given, err);
+        store_resource_cleanup(&r);
+        if (rc < 0)
+            return -1;
+    }
+    if (user_delete(call->store, call->tenant.id, call->params[0], err) < 0)
+        return -1;
+    api_reply_empty(call, 204);
+    return 0;
+}

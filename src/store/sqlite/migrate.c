@@ -1,0 +1,129 @@
+#include "store/sqlite/sqlite_int.h"
+
+#include "base/clock.h"
+
+/* Versioned schema migrations: append only. Each runs once, in its own transaction, and
+ * records its number in schema_migrations. The PostgreSQL backend keeps a dialect of each. */
+static const char *const migrations[] = {
+    /* 1: tenants, tokens, resources */
+    "CREATE TABLE tenants ("
+    "  id INTEGER PRIMARY KEY,"
+    "  slug TEXT NOT NULL UNIQUE,"
+    "  display_name TEXT NOT NULL,"
+    "  plan TEXT NOT NULL,"
+    "  mode TEXT NOT NULL CHECK (mode IN ('push', 'import-only')),"
+    "  deactivation TEXT NOT NULL CHECK (deactivation IN ('disable', 'remove')),"
+    "  integration_enabled INTEGER NOT NULL,"
+    "  saml_required INTEGER NOT NULL DEFAULT 0,"
+    "  created_ms INTEGER NOT NULL,"
+    "  updated_ms INTEGER NOT NULL);"
+    "CREATE TABLE tokens ("
+    "  id TEXT PRIMARY KEY,"
+    "  tenant_id INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+    "  hash TEXT NOT NULL UNIQUE,"
+    "  prefix TEXT NOT NULL,"
+    "  label TEXT NOT NULL DEFAULT '',"
+    "  created_ms INTEGER NOT NULL,"
+    "  last_used_ms INTEGER NOT NULL DEFAULT 0,"
+    "  revoked_ms INTEGER NOT NULL DEFAULT 0,"
+    "  expires_ms INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX tokens_by_tenant ON tokens(tenant_id, created_ms);"
+    /* seq gives the stable default order and the keyset for paging. */
+    "CREATE TABLE resources ("
+    "  seq INTEGER PRIMARY KEY,"
+    "  tenant_id INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+    "  type INTEGER NOT NULL,"
+    "  id TEXT NOT NULL,"
+    "  version INTEGER NOT NULL,"
+    "  created_ms INTEGER NOT NULL,"
+    "  modified_ms INTEGER NOT NULL,"
+    "  user_name TEXT,"
+    "  external_id TEXT,"
+    "  display_name TEXT,"
+    "  active INTEGER NOT NULL DEFAULT 1,"
+    "  doc TEXT NOT NULL,"
+    "  password_hash TEXT);"
+    "CREATE UNIQUE INDEX resources_by_id ON resources(tenant_id, type, id);"
+    "CREATE INDEX resources_by_seq ON resources(tenant_id, type, seq);"
+    /* RFC 7643 §4.1.1: userName is unique and case-insensitive. */
+    "CREATE UNIQUE INDEX resources_by_user_name ON resources(tenant_id, lower(user_name))"
+    "  WHERE type = 1;"
+    "CREATE UNIQUE INDEX resources_by_group_name ON resources(tenant_id, lower(display_name))"
+    "  WHERE type = 2;"
+    "CREATE INDEX resources_by_external_id ON resources(tenant_id, type, external_id);"
+    "CREATE INDEX resources_by_active ON resources(tenant_id, type, active);"
+    "CREATE INDEX resources_by_modified ON resources(tenant_id, type, modified_ms);"
+    /* Counts kept in the write transaction: a page of a full import must not count 100 000
+     * rows to fill totalResults. */
+    "CREATE TABLE resource_counts ("
+    "  tenant_id INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+    "  type INTEGER NOT NULL,"
+    "  n INTEGER NOT NULL,"
+    "  PRIMARY KEY (tenant_id, type));",
+};
+
+#define N_MIGRATIONS (int)(sizeof(migrations) / sizeof(migrations[0]))
+
+static int
+exec(sqlite3 *db, const char *sql, struct err *err)
+{
+    int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+    return rc == SQLITE_OK ? 0 : sqlite_fail(db, rc, "migration", err);
+}
+
+static int
+current_version(sqlite3 *db, int *version, struct err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, "SELECT coalesce(max(version), 0) FROM schema_migrations", -1,
+                                &st, NULL);
+    if (rc != SQLITE_OK)
+        return sqlite_fail(db, rc, "read schema version", err);
+    rc = sqlite3_step(st);
+    *version = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : sqlite_fail(db, rc, "read schema version", err);
+}
+
+int
+sqlite_migrate(sqlite3 *db, struct err *err)
+{
+    if (exec(db,
+             "CREATE TABLE IF NOT EXISTS schema_migrations ("
+             "version INTEGER PRIMARY KEY, applied_ms INTEGER NOT NULL)",
+             err) < 0)
+        return -1;
+    for (;;) {
+        int version;
+        /* IMMEDIATE: a daemon and a CLI starting together serialise here. */
+        if (exec(db, "BEGIN IMMEDIATE", err) < 0)
+            return -1;
+        if (current_version(db, &version, err) < 0)
+            goto fail;
+        if (version > N_MIGRATIONS) {
+            err_set(err, ERR_INTERNAL, "database schema version %d is newer than this scimd (%d)",
+                    version, N_MIGRATIONS);
+            goto fail;
+        }
+        if (version == N_MIGRATIONS)
+            return exec(db, "COMMIT", err);
+        if (exec(db, migrations[version], err) < 0)
+            goto fail;
+        sqlite3_stmt *st = NULL;
+        sqlite3_prepare_v2(db, "INSERT INTO schema_migrations(version, applied_ms) VALUES(?,?)", -1,
+                           &st, NULL);
+        sqlite3_bind_int(st, 1, version + 1);
+        sqlite3_bind_int64(st, 2, clock_now_ms());
+        int rc = sqlite3_step(st);
+        sqlite3_finalize(st);
+        if (rc != SQLITE_DONE) {
+            sqlite_fail(db, rc, "record migration", err);
+            goto fail;
+        }
+        if (exec(db, "COMMIT", err) < 0)
+            goto fail;
+    }
+fail:
+    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    return -1;
+}

@@ -1,0 +1,761 @@
+#include "store/sqlite/sqlite.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "base/str.h"
+#include "base/xmalloc.h"
+#include "store/sqlite/sqlite_int.h"
+
+/* Lock waits beyond this become ERR_UNAVAILABLE (503): a client retries sooner than a
+ * stuck request would time out. */
+#define BUSY_TIMEOUT_MS 5000
+
+#define TENANT_COLS                                                                         \
+    "id, slug, display_name, plan, mode, deactivation, integration_enabled, saml_required," \
+    " created_ms, updated_ms"
+#define TOKEN_COLS \
+    "id, tenant_id, hash, prefix, label, created_ms, last_used_ms, revoked_ms, expires_ms"
+#define RES_COLS                                                                     \
+    "id, tenant_id, type, version, created_ms, modified_ms, user_name, external_id," \
+    " display_name, active, doc"
+
+static const char *const stmt_sql[ST__COUNT] = {
+    [ST_TENANT_INSERT] = "INSERT INTO tenants(slug, display_name, plan, mode, deactivation,"
+                         " integration_enabled, saml_required, created_ms, updated_ms)"
+                         " VALUES(?,?,?,?,?,?,?,?,?)",
+    [ST_TENANT_UPDATE] = "UPDATE tenants SET display_name=?, plan=?, mode=?, deactivation=?,"
+                         " integration_enabled=?, saml_required=?, updated_ms=? WHERE id=?",
+    [ST_TENANT_DELETE] = "DELETE FROM tenants WHERE id=?",
+    [ST_TENANT_BY_SLUG] = "SELECT " TENANT_COLS " FROM tenants WHERE slug=?",
+    [ST_TENANT_BY_ID] = "SELECT " TENANT_COLS " FROM tenants WHERE id=?",
+    [ST_TENANT_LIST] = "SELECT " TENANT_COLS " FROM tenants ORDER BY slug",
+    [ST_TOKEN_INSERT] = "INSERT INTO tokens(" TOKEN_COLS ") VALUES(?,?,?,?,?,?,?,?,?)",
+    [ST_TOKEN_BY_HASH] = "SELECT " TOKEN_COLS " FROM tokens WHERE hash=?",
+    [ST_TOKEN_GET] = "SELECT " TOKEN_COLS " FROM tokens WHERE tenant_id=? AND id=?",
+    [ST_TOKEN_LIST] = "SELECT " TOKEN_COLS " FROM tokens WHERE tenant_id=?"
+                      " ORDER BY created_ms DESC, id DESC",
+    [ST_TOKEN_UPDATE] = "UPDATE tokens SET label=?, revoked_ms=?, expires_ms=? WHERE id=?",
+    [ST_TOKEN_TOUCH] = "UPDATE tokens SET last_used_ms=? WHERE id=?",
+    [ST_RES_INSERT] = "INSERT INTO resources(" RES_COLS ", password_hash)"
+                      " VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
+    [ST_RES_GET] = "SELECT " RES_COLS " FROM resources WHERE tenant_id=? AND type=? AND id=?",
+    [ST_RES_UPDATE] = "UPDATE resources SET version=?, modified_ms=?, user_name=?,"
+                      " external_id=?, display_name=?, active=?, doc=?,"
+                      " password_hash=coalesce(?, password_hash)"
+                      " WHERE tenant_id=? AND type=? AND id=? AND version=?",
+    [ST_RES_DELETE] = "DELETE FROM resources WHERE tenant_id=? AND type=? AND id=?",
+    [ST_COUNT_ADD] = "INSERT INTO resource_counts(tenant_id, type, n) VALUES(?,?,?)"
+                     " ON CONFLICT(tenant_id, type) DO UPDATE SET n = n + excluded.n",
+    [ST_COUNT_GET] = "SELECT n FROM resource_counts WHERE tenant_id=? AND type=?",
+};
+
+int
+sqlite_fail(sqlite3 *db, int rc, const char *what, struct err *err)
+{
+    int ext = db ? sqlite3_extended_errcode(db) : rc;
+    if (ext == SQLITE_CONSTRAINT_UNIQUE || ext == SQLITE_CONSTRAINT_PRIMARYKEY)
+        return err_set(err, ERR_UNIQUENESS, NULL);
+    if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
+        return err_set(err, ERR_UNAVAILABLE, "database is busy, retry later");
+    log_error("sqlite: %s failed: %s (%d)", what, db ? sqlite3_errmsg(db) : "?", ext);
+    return err_set(err, ERR_INTERNAL, NULL);
+}
+
+sqlite3_stmt *
+sqlite_cached_stmt(struct conn *c, const char *sql, size_t len, struct err *err)
+{
+    struct cached_stmt *victim = &c->cache[0];
+    c->clock++;
+    for (int i = 0; i < STMT_CACHE_SLOTS; i++) {
+        struct cached_stmt *e = &c->cache[i];
+        if (e->sql && strlen(e->sql) == len && memcmp(e->sql, sql, len) == 0) {
+            e->last_used = c->clock;
+            sqlite3_reset(e->st);
+            sqlite3_clear_bindings(e->st);
+            return e->st;
+        }
+        if (e->sql == NULL || e->last_used < victim->last_used)
+            victim = e;
+    }
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v3(c->db, sql, (int)len, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+    if (rc != SQLITE_OK) {
+        sqlite_fail(c->db, rc, "prepare generated statement", err);
+        return NULL;
+    }
+    sqlite3_finalize(victim->st);
+    free(victim->sql);
+    *victim = (struct cached_stmt){ xstrndup(sql, len), st, c->clock };
+    return st;
+}
+
+void
+sqlite_stmt_cache_clear(struct conn *c)
+{
+    for (int i = 0; i < STMT_CACHE_SLOTS; i++) {
+        sqlite3_finalize(c->cache[i].st);
+        free(c->cache[i].sql);
+        c->cache[i] = (struct cached_stmt){ 0 };
+    }
+}
+
+static void
+conn_close(struct conn *c)
+{
+    sqlite_stmt_cache_clear(c);
+    for (int i = 0; i < ST__COUNT; i++)
+        sqlite3_finalize(c->stmts[i]);
+    sqlite3_close(c->db);
+    free(c);
+}
+
+static struct conn *
+conn_open(const char *path, struct err *err)
+{
+    struct conn *c = xcalloc(1, sizeof(*c));
+    int rc = sqlite3_open_v2(
+        path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK) {
+        err_set(err, ERR_UNAVAILABLE, "cannot open database %s: %s", path,
+                c->db ? sqlite3_errmsg(c->db) : "out of memory");
+        conn_close(c);
+        return NULL;
+    }
+    sqlite3_extended_result_codes(c->db, 1);
+    sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
+    /* WAL lets readers run beside the writer; synchronous=NORMAL is durable across process
+     * crashes in WAL mode (a power loss may drop the last commits): see docs/storage.md.
+     * The 64 MiB page cache holds the hot part of a 100 000-user tenant. */
+    rc = sqlite3_exec(c->db,
+                      "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                      " PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536;"
+                      " PRAGMA temp_store=MEMORY;",
+                      NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        sqlite_fail(c->db, rc, "configure connection", err);
+        conn_close(c);
+        return NULL;
+    }
+    return c;
+}
+
+static int
+prepare_all(struct conn *c, struct err *err)
+{
+    for (int i = 0; i < ST__COUNT; i++) {
+        int rc = sqlite3_prepare_v3(c->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &c->stmts[i],
+                                    NULL);
+        if (rc != SQLITE_OK)
+            return sqlite_fail(c->db, rc, "prepare statement", err);
+    }
+    return 0;
+}
+
+static void
+unregister(struct sqlite_store *s, struct conn *c)
+{
+    pthread_mutex_lock(&s->mu);
+    for (struct conn **p = &s->conns; *p; p = &(*p)->next) {
+        if (*p == c) {
+            *p = c->next;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&s->mu);
+}
+
+struct conn *
+sqlite_conn(struct sqlite_store *s, struct err *err)
+{
+    struct conn *c = pthread_getspecific(s->key);
+    if (c)
+        return c;
+    c = conn_open(s->path, err);
+    if (c == NULL)
+        return NULL;
+    if (prepare_all(c, err) < 0) {
+        conn_close(c);
+        return NULL;
+    }
+    pthread_mutex_lock(&s->mu);
+    c->next = s->conns;
+    s->conns = c;
+    pthread_mutex_unlock(&s->mu);
+    pthread_setspecific(s->key, c);
+    return c;
+}
+
+sqlite3_stmt *
+sqlite_stmt(struct conn *c, enum stmt_id id)
+{
+    sqlite3_stmt *st = c->stmts[id];
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return st;
+}
+
+static struct sqlite_store *
+self(struct store *s)
+{
+    return (struct sqlite_store *)s;
+}
+
+static int
+sq_open(const char *path, struct store **out, struct err *err)
+{
+    if (sqlite3_threadsafe() == 0)
+        return err_set(err, ERR_INTERNAL, "SQLite was built without thread support");
+    struct sqlite_store *s = xcalloc(1, sizeof(*s));
+    s->path = xstrdup(path);
+    pthread_mutex_init(&s->mu, NULL);
+    /* No key destructor: connections are closed by thread_done or close, under our lock. */
+    pthread_key_create(&s->key, NULL);
+    struct conn *c = conn_open(path, err);
+    if (c == NULL || sqlite_migrate(c->db, err) < 0) {
+        if (c)
+            conn_close(c);
+        pthread_key_delete(s->key);
+        pthread_mutex_destroy(&s->mu);
+        free(s->path);
+        free(s);
+        return -1;
+    }
+    conn_close(c);
+    *out = &s->base;
+    return 0;
+}
+
+static void
+sq_close(struct store *st)
+{
+    struct sqlite_store *s = self(st);
+    pthread_mutex_lock(&s->mu);
+    struct conn *c = s->conns;
+    s->conns = NULL;
+    pthread_mutex_unlock(&s->mu);
+    while (c) {
+        struct conn *next = c->next;
+        conn_close(c);
+        c = next;
+    }
+    pthread_key_delete(s->key);
+    pthread_mutex_destroy(&s->mu);
+    sqlite_cursor_cache_free(s->cursors);
+    free(s->path);
+    free(s);
+}
+
+static void
+sq_thread_done(struct store *st)
+{
+    struct sqlite_store *s = self(st);
+    struct conn *c = pthread_getspecific(s->key);
+    if (c == NULL)
+        return;
+    unregister(s, c);
+    pthread_setspecific(s->key, NULL);
+    conn_close(c);
+}
+
+static int
+exec_simple(struct store *st, const char *sql, struct err *err)
+{
+    struct conn *c = sqlite_conn(self(st), err);
+    if (c == NULL)
+        return -1;
+    int rc = sqlite3_exec(c->db, sql, NULL, NULL, NULL);
+    return rc == SQLITE_OK ? 0 : sqlite_fail(c->db, rc, sql, err);
+}
+
+static int
+sq_ping(struct store *st, struct err *err)
+{
+    struct conn *c = sqlite_conn(self(st), err);
+    if (c == NULL)
+        return -1;
+    sqlite3_stmt *st2 = sqlite_stmt(c, ST_COUNT_GET);
+    sqlite3_bind_int64(st2, 1, 0);
+    sqlite3_bind_int(st2, 2, 0);
+    int rc = sqlite3_step(st2);
+    sqlite3_reset(st2);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : sqlite_fail(c->db, rc, "ping", err);
+}
+
+static int
+sq_tx_begin(struct store *st, struct err *err)
+{
+    /* IMMEDIATE takes the write lock now, so two writers never deadlock upgrading. */
+    return exec_simple(st, "BEGIN IMMEDIATE", err);
+}
+
+static int
+sq_tx_commit(struct store *st, struct err *err)
+{
+    return exec_simple(st, "COMMIT", err);
+}
+
+static void
+sq_tx_rollback(struct store *st)
+{
+    struct conn *c = pthread_getspecific(self(st)->key);
+    if (c && !sqlite3_get_autocommit(c->db))
+        sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* ---- helpers for binding and reading columns ---- */
+
+static void
+bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+    if (s)
+        sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+static void
+col_copy(sqlite3_stmt *st, int i, char *dst, size_t size)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    str_copy(dst, size, t ? (const char *)t : "");
+}
+
+static char *
+col_dup(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t ? xstrndup((const char *)t, (size_t)sqlite3_column_bytes(st, i)) : NULL;
+}
+
+/* Steps a write statement to completion. */
+static int
+step_done(struct conn *c, sqlite3_stmt *st, const char *what, struct err *err)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : sqlite_fail(c->db, rc, what, err);
+}
+
+static const char *
+mode_name(enum store_mode m)
+{
+    return m == STORE_MODE_IMPORT_ONLY ? "import-only" : "push";
+}
+
+static const char *
+deactivation_name(enum store_deactivation d)
+{
+    return d == STORE_DEACTIVATE_REMOVE ? "remove" : "disable";
+}
+
+static void
+read_tenant(sqlite3_stmt *st, struct store_tenant *t)
+{
+    *t = (struct store_tenant){ 0 };
+    t->id = sqlite3_column_int64(st, 0);
+    col_copy(st, 1, t->slug, sizeof(t->slug));
+    col_copy(st, 2, t->display_name, sizeof(t->display_name));
+    col_copy(st, 3, t->plan, sizeof(t->plan));
+    const char *mode = (const char *)sqlite3_column_text(st, 4);
+    t->mode = mode && strcmp(mode, "import-only") == 0 ? STORE_MODE_IMPORT_ONLY : STORE_MODE_PUSH;
+    const char *deact = (const char *)sqlite3_column_text(st, 5);
+    t->deactivation =
+        deact && strcmp(deact, "remove") == 0 ? STORE_DEACTIVATE_REMOVE : STORE_DEACTIVATE_DISABLE;
+    t->integration_enabled = sqlite3_column_int(st, 6) != 0;
+    t->saml_required = sqlite3_column_int(st, 7) != 0;
+    t->created_ms = sqlite3_column_int64(st, 8);
+    t->updated_ms = sqlite3_column_int64(st, 9);
+}
+
+/* ---- tenants ---- */
+
+static int
+sq_tenant_insert(struct store *s, struct store_tenant *t, struct err *err)
+{
+    struct conn *c = sqlite_conn(self(s), err);
+    if (c == NULL)
+        return -1;
+    sqlite3_stmt *st = sqlite_stmt(c, ST_TENANT_INSERT);
+    bind_text(st, 1, t->slug);
+    bind_text(st, 2, t->display_name);
+    bind_text(st, 3, t->plan);
+    bind_text(st, 4, mode_name(t->mode));
+    bind_text(st, 5, deactivation_name(t->deactivation));
+    sqlite3_bind_int(st, 6, t->integration_enabled);
+    sqlite3_bind_int(st, 7, t->saml_required);
+    sqlite3_bind_int64(st, 8, t->created_ms);
+    sqlite3_bind_int64(st, 9, t->updated_ms);
+    if (step_done(c, st, "insert tenant", err) < 0)
+        return -1;
+    t->id = sqlite3_last_insert_rowid(c->db);
+    return 0;
+}
+
+static int
+sq_tenant_update(struct store *s, const struct store_tenant *t, struct err *err)
+{
+    struct conn *c = sqlite_conn(self(s), err);
+    if (c == NULL)
+        return -1;
+    sqlite3_stmt *st = sqlite_stmt(c, ST_TENANT_UPDATE);
+    bind_text(st, 1, t->display_name);
+    bind_text(st, 2, t->plan);
+    bind_text(st, 3, mode_name(t->mode));
+    bind_text(st, 4, deactivation_name(t->deactivation));
+    sqlite3_bind_int(st, 5, t->integration_enabled);
+    sqlite3_bind_int(st, 6, t->saml_required);
+    sqlite3_bind_int64(st, 7, t->updated_ms);
+    sqlite3_bind_int64(st, 8, t->id);
+    if (step_done(c, st, "update tenant", err) < 0)
+        return -1;
+    if (sqlite3_changes(c->db) == 0)
+        return err_set(err, ERR_NOT_FOUND, "no such tenant");
+    return 0;
+}
+
+static int
+sq_tenant_delete(struct store *s, int64_t id, struct err *err)
+{
+    struct conn *c = sqlite_conn(self(s), err);
+    if (c == NULL)
+        return -1;
+    sqlite3_stmt *st = sqlite_stmt(c, ST_TENANT_DELETE);
+    sqlite3_bind_int64(st, 1, id);
+    if (step_done(c, st, "delete tenant", err) < 0)
+        return -1;
+    if (sqlite3_changes(c->db) == 0)
+        return err_set(err, ERR_NOT_FOUND, "no such tenant");
+    return 0;
+}
+
+static int
+tenant_get(struct store *s, enum stmt_id id, const char *slug, int64_t tid,
+           struct store_tenant *out, struct err *err)
+{
+    struct conn *c = sqlite_conn(self(s), err);
+    if (c == NULL)
+        return -1;
+    sqlite3_stmt *st = sqlite_stmt(c, id);
+    if (slug)
+        bind_text(st, 1, slug);
+    else
+        sqlite3_bind_int64(st, 1, tid);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        read_tenant(st, out);
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE)
+        return err_set(err, ERR_NOT_FOUND, "no such tenant");
+    return rc == SQLITE_ROW ? 0 : sqlite_fail(c->db, rc, "get tenant", err);
+}
+
+static int
+sq_tenant_get_by_slug(struct store *s, const char *slug, struct store_tenant *out, struct err *err)
+{
+    return tenant_get(s, ST_TENANT_BY_SLUG, slug, 0, out, err);
+}
+
+static int
+sq_tenant_get_by_id(struct store *s, int64_t id, struct store_tenant *out, struct err *err)
+{
+    return tenant_get(s, ST_TENANT_BY_ID, NULL, id, out, err);
+}
+
+static int
+sq_tenant_list(struct store *s, struct store_tenant **out, size_t *n, struct err *err)
+{
+    struct conn *c = sqlite_conn(self(s), err);
+    if (c == NULL)
+        return -1;
+    sqlite3_stmt *st = sqlite_stmt(c, ST_TENANT_LIST);
+    size_t cap = 16, len = 0;
+    struct store_tenant *v = xmalloc(cap * sizeof(*v));
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (len == cap)
+            v = xrealloc(v, (cap *= 2) * sizeof(*v));
+        read_tenant(st, &v[len++]);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        free(v);
+        return sqlite_fail(c->db, rc, "list tenants", err);
+    }
+    *out = v;
+    *n = len;
+    return 0;
+}
+
+/* ---- tokens ---- */
+
+static void
+read_token(sqlite3_stmt *st, struct store_token *t)
+{
+    *t = (struct store_token){ 0 };
+    col_copy(st, 0, t->id, sizeof(t->id));
+    t->tenant_id = sqlite3_column_int64(st, 1);
+    col_copy(st, 2, t->hash, sizeof(t->hash));
+    col_copy(st, 3, t->prefix, sizeof(t->prefix));
+    col_copy(st, 4, t->label, sizeof(t->label));
+    t->created_ms = sqlite3_column_int64(st, 5);
+    t->last_used_ms = sqlite3_column_int64(st, 6);
+    t->revoked_ms = sqlite3_column_int64(st, 7);
+    t->expires_ms = sqlite3_column_int64(st, 8);
+}
+
+static int
+sq_token_insert(struct store *s, const struct store_token *t, struct err *err)
+{
+    struct conn *c = sqlite_conn(self(s), err);
+    if (c == NULL)
+        return -1;
+    sqlite3_stmt *st = sqlite_stmt(c, ST_TOKEN_INSERT);
+    bind_text(st, 1, t->id);
+    sqlite3_bind_int64(st, 2, t->tenant_id);
+    bind_text(st, 3, t->hash);
+    bind_text(st, 4, t->prefix);
+    bind_text(st, 5, t->label);
+    sqlite3_bind_int64(st, 6, t->created_ms);
+    sqlite3_bind_int64(st, 7, t->last_used_ms);
+    sqlite3_bind_int64(st, 8, t->revoked_ms);
+    sqlite3_bind_int64(st, 9, t->expires_ms);
+    return step_done(c, st, "insert token", err);
+}
+
+static int
+token_one(struct conn *c, sqlite3_stmt *st, struct store_token *out, struct err *err)
+{
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        read_token(st, out);
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE)
+        return err_set(err, ERR_NOT_FOUND, "no such token");
+    return rc == SQLITE_ROW ? 0 : sqlite_fail(c->db, rc, "get token", err);
+}
+
+static int
+sq_token_get_by_hash(struct store *s, const char *hash, struct store_token *out, struct err *err)
+{
+    struct conn *c = sqlite_conn(self(s), err);
+    if (c == NULL)
+        return -1;
+    sqlite3_stmt *st = sqlite_stmt(c, ST_TOKEN_BY_HASH);
+    bind_text(st, 1, hash);
+    return token_one(c, st, out, err);
+}
+
+static int
+sq_token_get(struct store *s, int64_t tenant_id, const char *id, struct store_token *out,
+             struct err *err)
+{
+    struct conn *c = sqlite_conn(self(s), err);
+    if (c == NULL)
+        return -1;
+    sqlite3_stmt *st = sqlite_stmt(c, ST_TOKEN_GET);
+    sqlite3_bind_int64(st, 1, tenant_id);
+    bind_text(st, 2, id);
+    return token_one(c, st, out, err);
+}
+
+static int
+sq_token_list(struct store *s, int64_t tenant_id, struct store_token **out, size_t *n,
+              struct err *err)
+{
+    struct conn *c = sqlite_conn(self(s), err);
+    if (c == NULL)
+        return -1;
+    sqlite3_stmt *st = sqlite_stmt(c, ST_TOKEN_LIST);
+    sqlite3_bind_int64(st, 1, tenant_id);
+    size_t cap = 8, len = 0;
+    struct store_token *v = xmalloc(cap * sizeof(*v));
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (len == cap)
+            v = xrealloc(v, (cap *= 2) * sizeof(*v));
+        read_token(st, &v[len++]);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        free(v);
+        return sqlite_fail(c->db, rc, "list tokens", err);
+    }
+    *out = v;
+    *n = len;
+    return 0;
+}
+
+static int
+sq_token_update(struct store *s, const struct store_token *t, struct err *err)
+{
+    struct conn *c = sqlite_conn(self(s), err);
+    if (c == NULL)
+        return -1;
+    sqlite3_stmt *st = sqlite_stmt(c, ST_TOKEN_UPDATE);
+    bind_text(st, 1, t->label);
+    sqlite3_bind_int64(st, 2, t->revoked_ms);
+    sqlite3_bind_int64(st, 3, t->expires_ms);
+    bind_text(st, 4, t->id);
+    if (step_done(c, st, "update token", err) < 0)
+        return -1;
+    return sqlite3_changes(c->db) ? 0 : err_set(err, ERR_NOT_FOUND, "no such token");
+}
+
+static int
+sq_token_touch(struct store *s, const char *id, int64_t now_ms, struct err *err)
+{
+    struct conn *c = sqlite_conn(self(s), err);
+    if (c == NULL)
+        return -1;
+    sqlite3_stmt *st = sqlite_stmt(c, ST_TOKEN_TOUCH);
+    sqlite3_bind_int64(st, 1, now_ms);
+    bind_text(st, 2, id);
+    return step_done(c, st, "touch token", err);
+}
+
+/* ---- resources ---- */
+
+static int
+count_add(struct conn *c, int64_t tenant_id, enum store_rtype type, int delta, struct err *err)
+{
+    sqlite3_stmt *st = sqlite_stmt(c, ST_COUNT_ADD);
+    sqlite3_bind_int64(st, 1, tenant_id);
+    sqlite3_bind_int(st, 2, (int)type);
+    sqlite3_bind_int(st, 3, delta);
+    return step_done(c, st, "count resources", err);
+}
+
+static int
+sq_resource_insert(struct store *s, const struct store_resource *r, struct err *err)
+{
+    struct conn *c = sqlite_conn(self(s), err);
+    if (c == NULL)
+        return -1;
+    sqlite3_stmt *st = sqlite_stmt(c, ST_RES_INSERT);
+    bind_text(st, 1, r->id);
+    sqlite3_bind_int64(st, 2, r->tenant_id);
+    sqlite3_bind_int(st, 3, (int)r->type);
+    sqlite3_bind_int64(st, 4, r->version);
+    sqlite3_bind_int64(st, 5, r->created_ms);
+    sqlite3_bind_int64(st, 6, r->modified_ms);
+    bind_text(st, 7, r->user_name);
+    bind_text(st, 8, r->external_id);
+    bind_text(st, 9, r->display_name);
+    sqlite3_bind_int(st, 10, r->active);
+    bind_text(st, 11, r->doc);
+    bind_text(st, 12, r->password_hash);
+    if (step_done(c, st, "insert resource", err) < 0)
+        return -1;
+    return count_add(c, r->tenant_id, r->type, 1, err);
+}
+
+void
+sqlite_read_resource(sqlite3_stmt *st, struct store_resource *r)
+{
+    *r = (struct store_resource){ 0 };
+    col_copy(st, 0, r->id, sizeof(r->id));
+    r->tenant_id = sqlite3_column_int64(st, 1);
+    r->type = (enum store_rtype)sqlite3_column_int(st, 2);
+    r->version = sqlite3_column_int64(st, 3);
+    r->created_ms = sqlite3_column_int64(st, 4);
+    r->modified_ms = sqlite3_column_int64(st, 5);
+    r->user_name = col_dup(st, 6);
+    r->external_id = col_dup(st, 7);
+    r->display_name = col_dup(st, 8);
+    r->active = sqlite3_column_int(st, 9);
+    r->doc = col_dup(st, 10);
+}
+
+static int
+sq_resource_get(struct store *s, int64_t tenant_id, enum store_rtype type, const char *id,
+                struct store_resource *out, struct err *err)
+{
+    struct conn *c = sqlite_conn(self(s), err);
+    if (c == NULL)
+        return -1;
+    sqlite3_stmt *st = sqlite_stmt(c, ST_RES_GET);
+    sqlite3_bind_int64(st, 1, tenant_id);
+    sqlite3_bind_int(st, 2, (int)type);
+    bind_text(st, 3, id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        sqlite_read_resource(st, out);
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE)
+        return err_set(err, ERR_NOT_FOUND, "resource %s not found", id);
+    return rc == SQLITE_ROW ? 0 : sqlite_fail(c->db, rc, "get resource", err);
+}
+
+static int
+sq_resource_update(struct store *s, const struct store_resource *r, struct err *err)
+{
+    struct conn *c = sqlite_conn(self(s), err);
+    if (c == NULL)
+        return -1;
+    sqlite3_stmt *st = sqlite_stmt(c, ST_RES_UPDATE);
+    sqlite3_bind_int64(st, 1, r->version);
+    sqlite3_bind_int64(st, 2, r->modified_ms);
+    bind_text(st, 3, r->user_name);
+    bind_text(st, 4, r->external_id);
+    bind_text(st, 5, r->display_name);
+    sqlite3_bind_int(st, 6, r->active);
+    bind_text(st, 7, r->doc);
+    bind_text(st, 8, r->password_hash);
+    sqlite3_bind_int64(st, 9, r->tenant_id);
+    sqlite3_bind_int(st, 10, (int)r->type);
+    bind_text(st, 11, r->id);
+    sqlite3_bind_int64(st, 12, r->version - 1);
+    if (step_done(c, st, "update resource", err) < 0)
+        return -1;
+    if (sqlite3_changes(c->db) == 0)
+        return err_set(err, ERR_PRECONDITION, "resource %s was changed concurrently", r->id);
+    return 0;
+}
+
+static int
+sq_resource_delete(struct store *s, int64_t tenant_id, enum store_rtype type, const char *id,
+                   struct err *err)
+{
+    struct conn *c = sqlite_conn(self(s), err);
+    if (c == NULL)
+        return -1;
+    sqlite3_stmt *st = sqlite_stmt(c, ST_RES_DELETE);
+    sqlite3_bind_int64(st, 1, tenant_id);
+    sqlite3_bind_int(st, 2, (int)type);
+    bind_text(st, 3, id);
+    if (step_done(c, st, "delete resource", err) < 0)
+        return -1;
+    if (sqlite3_changes(c->db) == 0)
+        return err_set(err, ERR_NOT_FOUND, "resource %s not found", id);
+    return count_add(c, tenant_id, type, -1, err);
+}
+
+const struct store_ops sqlite_store_ops = {
+    .name = "sqlite",
+    .open = sq_open,
+    .close = sq_close,
+    .thread_done = sq_thread_done,
+    .ping = sq_ping,
+    .tx_begin = sq_tx_begin,
+    .tx_commit = sq_tx_commit,
+    .tx_rollback = sq_tx_rollback,
+    .tenant_insert = sq_tenant_insert,
+    .tenant_update = sq_tenant_update,
+    .tenant_delete = sq_tenant_delete,
+    .tenant_get_by_slug = sq_tenant_get_by_slug,
+    .tenant_get_by_id = sq_tenant_get_by_id,
+    .tenant_list = sq_tenant_list,
+    .token_insert = sq_token_insert,
+    .token_get_by_hash = sq_token_get_by_hash,
+    .token_get = sq_token_get,
+    .token_list = sq_token_list,
+    .token_update = sq_token_update,
+    .token_touch = sq_token_touch,
+    .resource_insert = sq_resource_insert,
+    .resource_get = sq_resource_get,
+    .resource_update = sq_resource_update,
+    .resource_delete = sq_resource_delete,
+    .resource_list = sqlite_resource_list,
+};

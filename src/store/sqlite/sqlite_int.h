@@ -1,0 +1,115 @@
+#ifndef SCIMD_STORE_SQLITE_SQLITE_INT_H
+#define SCIMD_STORE_SQLITE_SQLITE_INT_H
+
+#include <pthread.h>
+#include <sqlite3.h>
+
+#include "base/buf.h"
+#include "store/store_int.h"
+
+/* Statements every connection prepares once and reuses. */
+enum stmt_id {
+    ST_TENANT_INSERT,
+    ST_TENANT_UPDATE,
+    ST_TENANT_DELETE,
+    ST_TENANT_BY_SLUG,
+    ST_TENANT_BY_ID,
+    ST_TENANT_LIST,
+    ST_TOKEN_INSERT,
+    ST_TOKEN_BY_HASH,
+    ST_TOKEN_GET,
+    ST_TOKEN_LIST,
+    ST_TOKEN_UPDATE,
+    ST_TOKEN_TOUCH,
+    ST_RES_INSERT,
+    ST_RES_GET,
+    ST_RES_UPDATE,
+    ST_RES_DELETE,
+    ST_COUNT_ADD,
+    ST_COUNT_GET,
+    ST__COUNT
+};
+
+/* Generated statements (filters, sorts) kept prepared per connection, by exact SQL text. */
+#define STMT_CACHE_SLOTS 32
+
+struct cached_stmt {
+    char *sql; /* owned */
+    sqlite3_stmt *st;
+    uint64_t last_used;
+};
+
+struct conn {
+    sqlite3 *db;
+    sqlite3_stmt *stmts[ST__COUNT];
+    struct cached_stmt cache[STMT_CACHE_SLOTS];
+    uint64_t clock;    /* ticks on each cache use, for LRU */
+    struct conn *next; /* registry, under sqlite_store.mu */
+};
+
+struct sqlite_store {
+    struct store base;
+    char *path; /* owned */
+    pthread_key_t key;
+    pthread_mutex_t mu; /* guards conns and the cursor cache */
+    struct conn *conns;
+    struct cursor_cache *cursors; /* owned */
+};
+
+/* The calling thread's connection, opened on first use; NULL with err on failure. */
+struct conn *sqlite_conn(struct sqlite_store *s, struct err *err);
+/* The prepared statement `id`, reset and with bindings cleared. */
+sqlite3_stmt *sqlite_stmt(struct conn *c, enum stmt_id id);
+/* Maps a failed SQLite call to an err (busy → ERR_UNAVAILABLE, unique → ERR_UNIQUENESS)
+ * and logs the cause for ERR_INTERNAL. Returns -1. */
+int sqlite_fail(sqlite3 *db, int rc, const char *what, struct err *err);
+
+/* Applies pending migrations in order, each in its own transaction. */
+int sqlite_migrate(sqlite3 *db, struct err *err);
+
+/* Value bound to a `?` placeholder of generated SQL. */
+struct sql_bind {
+    enum {
+        BIND_TEXT,
+        BIND_INT,
+        BIND_REAL,
+        BIND_NULL
+    } type;
+    const char *text; /* borrowed from the AST or static */
+    int64_t i;
+    double r;
+};
+
+struct sql_binds {
+    struct sql_bind v[4 * 256 + 8];
+    int n;
+    char pool[16384]; /* copies of generated JSON paths */
+    size_t pool_used;
+};
+
+/* Binds a copy of text (kept in the pool) as the next parameter. */
+int sqlite_binds_keep(struct sql_binds *b, const char *text, struct err *err);
+
+/* Appends a WHERE fragment for a resolved filter; values go to binds, never into the text.
+ * `doc` is the SQL expression of the JSON document ("r.doc"). ERR_INVALID_FILTER for
+ * filters that cannot be expressed (bad dateTime literal). */
+int sqlite_sql_filter(struct buf *sql, struct sql_binds *binds, const struct query_node *n,
+                      struct err *err);
+/* Appends the SQL expression whose value sorts by the resolved path (binding its paths). */
+int sqlite_sql_sort_expr(struct buf *sql, const struct query_path *p, struct sql_binds *binds,
+                         struct err *err);
+
+/* Reads a row selected with the resource columns in the store's column order. */
+void sqlite_read_resource(sqlite3_stmt *st, struct store_resource *r);
+
+/* A prepared statement for generated SQL from the connection's cache (reset, bindings
+ * cleared), preparing and caching it on a miss. NULL with err on failure. Not to be
+ * finalized by the caller. */
+sqlite3_stmt *sqlite_cached_stmt(struct conn *c, const char *sql, size_t len, struct err *err);
+void sqlite_stmt_cache_clear(struct conn *c);
+
+int sqlite_resource_list(struct store *st, const struct store_list_query *q,
+                         struct store_list_result *out, struct err *err);
+void sqlite_cursor_cache_free(struct cursor_cache *c);
+
+#endif

@@ -1,0 +1,195 @@
+#include "store/store.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/sqlite/sqlite.h"
+#include "store/store_int.h"
+
+void
+store_resource_cleanup(struct store_resource *r)
+{
+    if (r == NULL)
+        return;
+    free(r->user_name);
+    free(r->external_id);
+    free(r->display_name);
+    free(r->doc);
+    free(r->password_hash);
+    r->user_name = r->external_id = r->display_name = r->doc = r->password_hash = NULL;
+}
+
+void
+store_list_result_cleanup(struct store_list_result *r)
+{
+    for (size_t i = 0; i < r->n; i++)
+        store_resource_cleanup(&r->rows[i]);
+    free(r->rows);
+    r->rows = NULL;
+    r->n = 0;
+}
+
+int
+store_open(const char *dsn, struct store **out, struct err *err)
+{
+    const struct store_ops *ops = &sqlite_store_ops;
+    if (strncmp(dsn, "postgres://", 11) == 0 || strncmp(dsn, "postgresql://", 13) == 0)
+        return err_set(err, ERR_NOT_IMPLEMENTED,
+                       "this build has no PostgreSQL backend (issue 9); use a SQLite path");
+    if (ops->open(dsn, out, err) < 0)
+        return -1;
+    (*out)->ops = ops;
+    return 0;
+}
+
+void
+store_close(struct store *s)
+{
+    if (s)
+        s->ops->close(s);
+}
+
+void
+store_thread_done(struct store *s)
+{
+    s->ops->thread_done(s);
+}
+
+const char *
+store_backend_name(const struct store *s)
+{
+    return s->ops->name;
+}
+
+/* The dispatchers below are the whole of the indirection: one line each. */
+int
+store_ping(struct store *s, struct err *err)
+{
+    return s->ops->ping(s, err);
+}
+
+int
+store_tx_begin(struct store *s, struct err *err)
+{
+    return s->ops->tx_begin(s, err);
+}
+
+int
+store_tx_commit(struct store *s, struct err *err)
+{
+    return s->ops->tx_commit(s, err);
+}
+
+void
+store_tx_rollback(struct store *s)
+{
+    s->ops->tx_rollback(s);
+}
+
+int
+store_tenant_insert(struct store *s, struct store_tenant *t, struct err *err)
+{
+    return s->ops->tenant_insert(s, t, err);
+}
+
+int
+store_tenant_update(struct store *s, const struct store_tenant *t, struct err *err)
+{
+    return s->ops->tenant_update(s, t, err);
+}
+
+int
+store_tenant_delete(struct store *s, int64_t id, struct err *err)
+{
+    return s->ops->tenant_delete(s, id, err);
+}
+
+int
+store_tenant_get_by_slug(struct store *s, const char *slug, struct store_tenant *out,
+                         struct err *err)
+{
+    return s->ops->tenant_get_by_slug(s, slug, out, err);
+}
+
+int
+store_tenant_get_by_id(struct store *s, int64_t id, struct store_tenant *out, struct err *err)
+{
+    return s->ops->tenant_get_by_id(s, id, out, err);
+}
+
+int
+store_tenant_list(struct store *s, struct store_tenant **out, size_t *n, struct err *err)
+{
+    return s->ops->tenant_list(s, out, n, err);
+}
+
+int
+store_token_insert(struct store *s, const struct store_token *t, struct err *err)
+{
+    return s->ops->token_insert(s, t, err);
+}
+
+int
+store_token_get_by_hash(struct store *s, const char *hash, struct store_token *out, struct err *err)
+{
+    return s->ops->token_get_by_hash(s, hash, out, err);
+}
+
+int
+store_token_get(struct store *s, int64_t tenant_id, const char *id, struct store_token *out,
+                struct err *err)
+{
+    return s->ops->token_get(s, tenant_id, id, out, err);
+}
+
+int
+store_token_list(struct store *s, int64_t tenant_id, struct store_token **out, size_t *n,
+                 struct err *err)
+{
+    return s->ops->token_list(s, tenant_id, out, n, err);
+}
+
+int
+store_token_update(struct store *s, const struct store_token *t, struct err *err)
+{
+    return s->ops->token_update(s, t, err);
+}
+
+int
+store_token_touch(struct store *s, const char *id, int64_t now_ms, struct err *err)
+{
+    return s->ops->token_touch(s, id, now_ms, err);
+}
+
+int
+store_resource_insert(struct store *s, const struct store_resource *r, struct err *err)
+{
+    return s->ops->resource_insert(s, r, err);
+}
+
+int
+store_resource_get(struct store *s, int64_t tenant_id, enum store_rtype type, const char *id,
+                   struct store_resource *out, struct err *err)
+{
+    return s->ops->resource_get(s, tenant_id, type, id, out, err);
+}
+
+int
+store_resource_update(struct store *s, const struct store_resource *r, struct err *err)
+{
+    return s->ops->resource_update(s, r, err);
+}
+
+int
+store_resource_delete(struct store *s, int64_t tenant_id, enum store_rtype type, const char *id,
+                      struct err *err)
+{
+    return s->ops->resource_delete(s, tenant_id, type, id, err);
+}
+
+int
+store_resource_list(struct store *s, const struct store_list_query *q,
+                    struct store_list_result *out, struct err *err)
+{
+    return s->ops->resource_list(s, q, out, err);
+}

@@ -1,0 +1,181 @@
+#ifndef SCIMD_STORE_STORE_H
+#define SCIMD_STORE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/err.h"
+#include "query/query.h"
+
+/* The storage interface. A backend fills one `struct store_ops` (as curl's TLS backends fill
+ * `struct Curl_ssl`); everything above calls the store_* functions below and never learns
+ * which backend runs. Connections are per calling thread and made on first use; every write
+ * runs inside store_tx_begin/commit on that thread's connection.
+ *
+ * Errors: ERR_NOT_FOUND when a row is absent, ERR_UNIQUENESS for a unique-constraint
+ * violation, ERR_PRECONDITION when an expected version does not match, ERR_UNAVAILABLE when
+ * the database is busy or unreachable, ERR_INTERNAL otherwise (cause logged). */
+
+enum store_mode {
+    STORE_MODE_PUSH,
+    STORE_MODE_IMPORT_ONLY,
+};
+
+enum store_deactivation {
+    STORE_DEACTIVATE_DISABLE,
+    STORE_DEACTIVATE_REMOVE,
+};
+
+enum store_rtype {
+    STORE_RTYPE_USER = 1,
+    STORE_RTYPE_GROUP = 2,
+};
+
+struct store_tenant {
+    int64_t id;
+    char slug[64];
+    char display_name[201];
+    char plan[33];
+    enum store_mode mode;
+    enum store_deactivation deactivation;
+    bool integration_enabled;
+    bool saml_required;
+    int64_t created_ms;
+    int64_t updated_ms;
+};
+
+struct store_token {
+    char id[37];
+    int64_t tenant_id;
+    char hash[65];   /* hex SHA-256 of the whole token */
+    char prefix[24]; /* "scimd_" + first 8 characters, for display */
+    char label[201];
+    int64_t created_ms;
+    int64_t last_used_ms; /* 0 = never */
+    int64_t revoked_ms;   /* 0 = not revoked */
+    int64_t expires_ms;   /* 0 = no expiry (set when rotated with an overlap) */
+};
+
+/* One SCIM resource row. `doc` is the canonical JSON text without id and meta; the indexed
+ * columns mirror attributes of it and are filled by the caller. */
+struct store_resource {
+    char id[37];
+    int64_t tenant_id;
+    enum store_rtype type;
+    int64_t version;
+    int64_t created_ms;
+    int64_t modified_ms;
+    char *user_name;     /* owned; users */
+    char *external_id;   /* owned; may be NULL */
+    char *display_name;  /* owned; groups (and users' displayName) */
+    int active;          /* users: 0/1; groups: 1 */
+    char *doc;           /* owned */
+    char *password_hash; /* owned; written only (NULL on update keeps the stored one) */
+};
+
+void store_resource_cleanup(struct store_resource *r);
+
+/* A listing request over resources of one type in one tenant. */
+struct store_list_query {
+    int64_t tenant_id;
+    enum store_rtype type;
+    const struct query_node *filter; /* resolved, or NULL */
+    const struct query_path *sort;   /* resolved, or NULL for the stable default order */
+    bool descending;
+    int64_t start_index; /* 1-based */
+    int64_t count;       /* 0 = only the total */
+};
+
+struct store_list_result {
+    int64_t total;
+    size_t n;
+    struct store_resource *rows; /* owned, n of them */
+};
+
+void store_list_result_cleanup(struct store_list_result *r);
+
+struct store;
+
+struct store_ops {
+    const char *name;
+    int (*open)(const char *dsn, struct store **out, struct err *err);
+    void (*close)(struct store *s);
+    void (*thread_done)(struct store *s);
+    int (*ping)(struct store *s, struct err *err);
+    int (*tx_begin)(struct store *s, struct err *err);
+    int (*tx_commit)(struct store *s, struct err *err);
+    void (*tx_rollback)(struct store *s);
+
+    int (*tenant_insert)(struct store *s, struct store_tenant *t, struct err *err);
+    int (*tenant_update)(struct store *s, const struct store_tenant *t, struct err *err);
+    int (*tenant_delete)(struct store *s, int64_t id, struct err *err);
+    int (*tenant_get_by_slug)(struct store *s, const char *slug, struct store_tenant *out,
+                              struct err *err);
+    int (*tenant_get_by_id)(struct store *s, int64_t id, struct store_tenant *out, struct err *err);
+    int (*tenant_list)(struct store *s, struct store_tenant **out, size_t *n, struct err *err);
+
+    int (*token_insert)(struct store *s, const struct store_token *t, struct err *err);
+    int (*token_get_by_hash)(struct store *s, const char *hash, struct store_token *out,
+                             struct err *err);
+    int (*token_get)(struct store *s, int64_t tenant_id, const char *id, struct store_token *out,
+                     struct err *err);
+    int (*token_list)(struct store *s, int64_t tenant_id, struct store_token **out, size_t *n,
+                      struct err *err);
+    int (*token_update)(struct store *s, const struct store_token *t, struct err *err);
+    int (*token_touch)(struct store *s, const char *id, int64_t now_ms, struct err *err);
+
+    int (*resource_insert)(struct store *s, const struct store_resource *r, struct err *err);
+    int (*resource_get)(struct store *s, int64_t tenant_id, enum store_rtype type, const char *id,
+                        struct store_resource *out, struct err *err);
+    /* Writes r if the stored version is r->version - 1 (optimistic concurrency). */
+    int (*resource_update)(struct store *s, const struct store_resource *r, struct err *err);
+    int (*resource_delete)(struct store *s, int64_t tenant_id, enum store_rtype type,
+                           const char *id, struct err *err);
+    int (*resource_list)(struct store *s, const struct store_list_query *q,
+                         struct store_list_result *out, struct err *err);
+};
+
+/* Opens the backend the DSN names: "postgres://…" or "postgresql://…" for PostgreSQL (when
+ * built in), anything else is a SQLite file path. Applies migrations. */
+int store_open(const char *dsn, struct store **out, struct err *err);
+void store_close(struct store *s);
+/* Closes the calling thread's connection (a worker thread that ends). */
+void store_thread_done(struct store *s);
+const char *store_backend_name(const struct store *s);
+int store_ping(struct store *s, struct err *err);
+
+int store_tx_begin(struct store *s, struct err *err);
+int store_tx_commit(struct store *s, struct err *err);
+void store_tx_rollback(struct store *s);
+
+int store_tenant_insert(struct store *s, struct store_tenant *t, struct err *err);
+int store_tenant_update(struct store *s, const struct store_tenant *t, struct err *err);
+int store_tenant_delete(struct store *s, int64_t id, struct err *err);
+int store_tenant_get_by_slug(struct store *s, const char *slug, struct store_tenant *out,
+                             struct err *err);
+int store_tenant_get_by_id(struct store *s, int64_t id, struct store_tenant *out, struct err *err);
+/* *out is a malloc'd array ordered by slug; the caller frees it. */
+int store_tenant_list(struct store *s, struct store_tenant **out, size_t *n, struct err *err);
+
+int store_token_insert(struct store *s, const struct store_token *t, struct err *err);
+int store_token_get_by_hash(struct store *s, const char *hash, struct store_token *out,
+                            struct err *err);
+int store_token_get(struct store *s, int64_t tenant_id, const char *id, struct store_token *out,
+                    struct err *err);
+/* *out is a malloc'd array, newest first; the caller frees it. */
+int store_token_list(struct store *s, int64_t tenant_id, struct store_token **out, size_t *n,
+                     struct err *err);
+int store_token_update(struct store *s, const struct store_token *t, struct err *err);
+int store_token_touch(struct store *s, const char *id, int64_t now_ms, struct err *err);
+
+int store_resource_insert(struct store *s, const struct store_resource *r, struct err *err);
+int store_resource_get(struct store *s, int64_t tenant_id, enum store_rtype type, const char *id,
+                       struct store_resource *out, struct err *err);
+int store_resource_update(struct store *s, const struct store_resource *r, struct err *err);
+int store_resource_delete(struct store *s, int64_t tenant_id, enum store_rtype type, const char *id,
+                          struct err *err);
+int store_resource_list(struct store *s, const struct store_list_query *q,
+                        struct store_list_result *out, struct err *err);
+
+#endif

@@ -1,0 +1,11 @@
+#ifndef SCIMD_STORE_STORE_INT_H
+#define SCIMD_STORE_STORE_INT_H
+
+#include "store/store.h"
+
+/* Every backend's handle starts with this header, so store.c can dispatch. */
+struct store {
+    const struct store_ops *ops;
+};
+
+#endif

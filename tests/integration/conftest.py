@@ -1,0 +1,193 @@
+"""Fixtures that start the real scimd binary on a free loopback port with a fresh database.
+
+Every test gets its own daemon and data directory (start-up takes a few milliseconds), so
+tests never share state. Only 127.0.0.1 is ever contacted."""
+import json
+import os
+import pathlib
+import re
+import signal
+import subprocess
+import threading
+import time
+
+import pytest
+import requests
+
+OPERATOR_KEY = "test-operator-key-0123456789abcdef"
+SCIM = "application/scim+json"
+ERROR_URN = "urn:ietf:params:scim:api:messages:2.0:Error"
+USER_URN = "urn:ietf:params:scim:schemas:core:2.0:User"
+ENTERPRISE_URN = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+PATCH_URN = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+LIST_URN = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+
+
+def pytest_addoption(parser):
+    parser.addoption("--scimd", default=os.environ.get("SCIMD_BIN", "build/scimd"),
+                     help="path to the scimd binary under test")
+
+
+@pytest.fixture(scope="session")
+def scimd_bin(request):
+    path = pathlib.Path(request.config.getoption("--scimd")).resolve()
+    if not path.exists():
+        pytest.exit(f"scimd binary not found at {path}; build first", returncode=2)
+    return str(path)
+
+
+class Scimd:
+    """One scimd process. Its stderr (log) is collected in self.log_lines."""
+
+    def __init__(self, binary, data_dir, extra_args=(), env=None):
+        self.binary = binary
+        self.data_dir = pathlib.Path(data_dir)
+        self.extra_args = list(extra_args)
+        self.env = dict(os.environ)
+        for k in list(self.env):
+            if k.startswith("SCIMD_"):
+                del self.env[k]
+        self.env.update(env or {})
+        self.proc = None
+        self.port = None
+        self.log_lines = []
+        self._reader = None
+
+    @property
+    def db(self):
+        return str(self.data_dir / "scimd.db")
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout=10):
+        args = [self.binary, "serve", "--listen", "127.0.0.1", "--port", "0",
+                "--data-dir", str(self.data_dir), "--operator-key", OPERATOR_KEY,
+                *self.extra_args]
+        self.log_lines = []
+        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, env=self.env, text=True)
+        ready = threading.Event()
+
+        def read():
+            for line in self.proc.stderr:
+                self.log_lines.append(line.rstrip("\n"))
+                m = re.search(r"listening on https?://[^ ]+:(\d+)", line)
+                if m:
+                    self.port = int(m.group(1))
+                    ready.set()
+            ready.set()
+
+        self._reader = threading.Thread(target=read, daemon=True)
+        self._reader.start()
+        if not ready.wait(timeout) or self.port is None:
+            self.stop()
+            raise RuntimeError("scimd did not start:\n" + "\n".join(self.log_lines))
+        return self
+
+    def stop(self, sig=signal.SIGTERM, timeout=20):
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            rc = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            rc = self.proc.wait(5)
+        self._reader.join(5)
+        self.proc.stdout.close()
+        self.proc = None
+        return rc
+
+    @property
+    def log(self):
+        return "\n".join(self.log_lines)
+
+    # --- HTTP helpers ---
+    def request(self, method, path, token=None, json_body=None, data=None, headers=None,
+                **kw):
+        h = dict(headers or {})
+        if token is not None:
+            h["Authorization"] = f"Bearer {token}"
+        if json_body is not None:
+            data = json.dumps(json_body)
+            h.setdefault("Content-Type", SCIM if path.startswith("/scim/") else
+                         "application/json")
+        return requests.request(method, self.url + path, data=data, headers=h, timeout=30,
+                                **kw)
+
+    def admin(self, method, path, json_body=None, **kw):
+        return self.request(method, "/admin/v1" + path, token=OPERATOR_KEY,
+                            json_body=json_body, **kw)
+
+    def scim(self, method, path, token, json_body=None, **kw):
+        return self.request(method, "/scim/v2" + path, token=token, json_body=json_body, **kw)
+
+    def cli(self, *args, check=True):
+        p = subprocess.run([self.binary, *args, "--data-dir", str(self.data_dir)],
+                           capture_output=True, text=True, env=self.env, timeout=60)
+        if check and p.returncode != 0:
+            raise AssertionError(f"scimd {' '.join(args)} failed ({p.returncode}): {p.stderr}")
+        return p
+
+    # --- set-up helpers ---
+    def make_tenant(self, slug="acme", **fields):
+        body = {"slug": slug, "integrationEnabled": True, **fields}
+        r = self.admin("POST", "/tenants", body)
+        assert r.status_code == 201, r.text
+        return r.json()
+
+    def mint(self, slug="acme", label="okta"):
+        r = self.admin("POST", f"/tenants/{slug}/tokens", {"label": label})
+        assert r.status_code == 201, r.text
+        return r.json()
+
+
+@pytest.fixture
+def server_factory(scimd_bin, tmp_path):
+    servers = []
+
+    def make(extra_args=(), env=None, data_dir=None, start=True):
+        s = Scimd(scimd_bin, data_dir or tmp_path / f"data{len(servers)}", extra_args, env)
+        servers.append(s)
+        return s.start() if start else s
+
+    yield make
+    for s in servers:
+        s.stop()
+
+
+@pytest.fixture
+def server(server_factory):
+    return server_factory()
+
+
+@pytest.fixture
+def tenant_token(server):
+    """A push tenant "acme" with the integration enabled and one token."""
+    server.make_tenant("acme")
+    return server.mint("acme")["token"]
+
+
+def assert_scim_error(r, status, scim_type=None):
+    """A SCIM error (RFC 7644 §3.12): status string in the body, scimType when expected."""
+    assert r.status_code == status, f"expected {status}, got {r.status_code}: {r.text}"
+    assert r.headers["Content-Type"].startswith(SCIM), r.headers["Content-Type"]
+    body = r.json()
+    assert body["schemas"] == [ERROR_URN], body
+    assert body["status"] == str(status), body
+    assert body.get("detail"), body
+    if scim_type is not None:
+        assert body.get("scimType") == scim_type, body
+    return body
+
+
+def user_body(user_name, **extra):
+    body = {"schemas": [USER_URN], "userName": user_name,
+            "name": {"givenName": "Given", "familyName": "Family"},
+            "emails": [{"value": user_name, "type": "work", "primary": True}],
+            "active": True}
+    body.update(extra)
+    return body

@@ -1,0 +1,191 @@
+/* base/: strings, buffers, arena, crypto helpers, clock. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "base/arena.h"
+#include "base/buf.h"
+#include "base/clock.h"
+#include "base/crypto.h"
+#include "base/err.h"
+#include "base/log.h"
+#include "base/str.h"
+
+static void
+str_to_i64_accepts_range_and_rejects_junk(void **state)
+{
+    (void)state;
+    struct err e;
+    int64_t v;
+    assert_int_equal(str_to_i64(STR_LIT("42"), 0, 100, &v, "n", &e), 0);
+    assert_int_equal(v, 42);
+    assert_int_equal(str_to_i64(STR_LIT("-7"), -10, 10, &v, "n", &e), 0);
+    assert_int_equal(v, -7);
+    assert_int_equal(str_to_i64(STR_LIT("101"), 0, 100, &v, "n", &e), -1);
+    assert_int_equal(e.code, ERR_INVALID_VALUE);
+    assert_int_equal(str_to_i64(STR_LIT("4x"), 0, 100, &v, "count", &e), -1);
+    assert_non_null(strstr(e.detail, "count"));
+    assert_int_equal(str_to_i64(STR_LIT(""), 0, 100, &v, "n", &e), -1);
+    assert_int_equal(str_to_i64(STR_LIT("99999999999999999999"), INT64_MIN, INT64_MAX, &v, "n", &e),
+                     -1);
+}
+
+static void
+str_ieq_folds_ascii_only(void **state)
+{
+    (void)state;
+    assert_true(str_ieq(STR_LIT("userName"), STR_LIT("USERNAME")));
+    assert_false(str_ieq(STR_LIT("user"), STR_LIT("users")));
+    assert_true(cstr_istarts_with("Bearer abc", "bearer "));
+    assert_true(str_is_slug("acme-1", 63));
+    assert_false(str_is_slug("-acme", 63));
+    assert_false(str_is_slug("Acme", 63));
+    assert_false(str_is_slug("", 63));
+}
+
+static void
+buf_refuses_to_grow_past_its_maximum(void **state)
+{
+    (void)state;
+    struct buf b;
+    struct err e;
+    buf_init(&b, 8);
+    assert_int_equal(buf_append_cstr(&b, "1234567", &e), 0);
+    assert_int_equal(buf_append_cstr(&b, "8", &e), -1);
+    assert_int_equal(e.code, ERR_TOO_LARGE);
+    assert_string_equal(b.data, "1234567");
+    buf_cleanup(&b);
+    buf_init(&b, 4096);
+    assert_int_equal(buf_printf(&b, &e, "%d-%s", 7, "x"), 0);
+    assert_string_equal(b.data, "7-x");
+    buf_cleanup(&b);
+}
+
+static void
+arena_enforces_its_cap(void **state)
+{
+    (void)state;
+    struct err e;
+    struct arena *a = arena_new(1024);
+    assert_non_null(arena_alloc(a, 512, &e));
+    assert_null(arena_alloc(a, 1024, &e));
+    assert_int_equal(e.code, ERR_TOO_LARGE);
+    assert_string_equal(arena_strndup(a, "hello", 4, &e), "hell");
+    arena_free(a);
+}
+
+static void
+base64url_has_no_padding_and_the_url_alphabet(void **state)
+{
+    (void)state;
+    char out[64];
+    crypto_base64url("\xfb\xff", 2, out, sizeof(out));
+    assert_string_equal(out, "-_8");
+    crypto_base64url("foobar", 6, out, sizeof(out));
+    assert_string_equal(out, "Zm9vYmFy");
+    unsigned char raw[32] = { 0 };
+    crypto_base64url(raw, 32, out, 44);
+    assert_int_equal(strlen(out), 43); /* a token's random part */
+}
+
+static void
+sha256_hex_matches_the_known_vector(void **state)
+{
+    (void)state;
+    char hex[65];
+    crypto_sha256_hex("abc", 3, hex);
+    assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    assert_true(crypto_equal("abc", "abc", 3));
+    assert_false(crypto_equal("abc", "abd", 3));
+}
+
+static void
+uuid_v7_has_version_and_variant_bits(void **state)
+{
+    (void)state;
+    char a[37], b[37];
+    struct err e;
+    assert_int_equal(crypto_uuid_v7(a, &e), 0);
+    assert_int_equal(crypto_uuid_v7(b, &e), 0);
+    assert_int_equal(strlen(a), 36);
+    assert_int_equal(a[14], '7');
+    assert_non_null(strchr("89ab", a[19]));
+    assert_string_not_equal(a, b);
+}
+
+static void
+password_hash_is_salted(void **state)
+{
+    (void)state;
+    char h1[128], h2[128];
+    struct err e;
+    assert_int_equal(crypto_password_hash("secret", h1, &e), 0);
+    assert_int_equal(crypto_password_hash("secret", h2, &e), 0);
+    assert_string_not_equal(h1, h2);
+    assert_non_null(strstr(h1, "pbkdf2-sha256$"));
+    assert_null(strstr(h1, "secret"));
+}
+
+static void
+clock_parses_xsd_datetimes(void **state)
+{
+    (void)state;
+    int64_t ms;
+    assert_true(clock_parse_datetime("1970-01-01T00:00:00Z", &ms));
+    assert_int_equal(ms, 0);
+    assert_true(clock_parse_datetime("2026-11-29T23:38:17.123Z", &ms));
+    char out[32];
+    clock_format_ms(ms, out);
+    assert_string_equal(out, "2026-11-29T23:38:17.123Z");
+    int64_t off;
+    assert_true(clock_parse_datetime("2026-11-30T01:38:17.123+02:00", &off));
+    assert_int_equal(off, ms);
+    assert_false(clock_parse_datetime("2026-11-29", &ms));
+    assert_false(clock_parse_datetime("2026-13-01T00:00:00Z", &ms));
+    assert_false(clock_parse_datetime("2026-11-29T23:38:17Zjunk", &ms));
+}
+
+static void
+log_escape_neutralises_control_bytes_and_quotes(void **state)
+{
+    (void)state;
+    char out[64];
+    log_escape(out, sizeof(out), "a\nb\"c\\");
+    assert_string_equal(out, "a\\x0ab\\\"c\\\\");
+}
+
+static void
+err_table_gives_status_and_scim_type(void **state)
+{
+    (void)state;
+    assert_int_equal(err_status(ERR_UNIQUENESS), 409);
+    assert_string_equal(err_scim_type(ERR_UNIQUENESS), "uniqueness");
+    assert_int_equal(err_status(ERR_PRECONDITION), 412);
+    assert_null(err_scim_type(ERR_NOT_FOUND));
+    struct err e;
+    assert_int_equal(err_set(&e, ERR_INVALID_FILTER, "at %d", 3), -1);
+    assert_string_equal(e.detail, "at 3");
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(str_to_i64_accepts_range_and_rejects_junk),
+        cmocka_unit_test(str_ieq_folds_ascii_only),
+        cmocka_unit_test(buf_refuses_to_grow_past_its_maximum),
+        cmocka_unit_test(arena_enforces_its_cap),
+        cmocka_unit_test(base64url_has_no_padding_and_the_url_alphabet),
+        cmocka_unit_test(sha256_hex_matches_the_known_vector),
+        cmocka_unit_test(uuid_v7_has_version_and_variant_bits),
+        cmocka_unit_test(password_hash_is_salted),
+        cmocka_unit_test(clock_parses_xsd_datetimes),
+        cmocka_unit_test(log_escape_neutralises_control_bytes_and_quotes),
+        cmocka_unit_test(err_table_gives_status_and_scim_type),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,118 @@
+/* core/token: format checks and the mint → authenticate → revoke cycle on a real store. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "core/tenant.h"
+#include "core/token.h"
+
+struct fixture {
+    char dir[64];
+    char path[128];
+    struct store *store;
+    struct store_tenant tenant;
+};
+
+static int
+setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+    struct err e;
+    strcpy(f->dir, "/tmp/scimd-test-XXXXXX"); /* checksrc: tests are not scanned */
+    assert_non_null(mkdtemp(f->dir));
+    snprintf(f->path, sizeof(f->path), "%s/t.db", f->dir);
+    assert_int_equal(store_open(f->path, &f->store, &e), 0);
+    struct tenant_fields tf = TENANT_FIELDS_UNSET;
+    assert_int_equal(tenant_create(f->store, "acme", &tf, &f->tenant, &e), 0);
+    *state = f;
+    return 0;
+}
+
+static int
+teardown(void **state)
+{
+    struct fixture *f = *state;
+    char p[160];
+    store_close(f->store);
+    const char *suffix[] = { "", "-wal", "-shm" };
+    for (int i = 0; i < 3; i++) {
+        snprintf(p, sizeof(p), "%s%s", f->path, suffix[i]);
+        unlink(p);
+    }
+    rmdir(f->dir);
+    free(f);
+    return 0;
+}
+
+static void
+token_well_formed_checks_prefix_length_and_alphabet(void **state)
+{
+    (void)state;
+    char good[TOKEN_LEN + 1] = TOKEN_PREFIX;
+    memset(good + 6, 'a', TOKEN_RANDOM_LEN);
+    good[TOKEN_LEN] = '\0';
+    assert_true(token_is_well_formed(good, TOKEN_LEN));
+    assert_false(token_is_well_formed(good, TOKEN_LEN - 1));
+    good[10] = '+';
+    assert_false(token_is_well_formed(good, TOKEN_LEN));
+    assert_false(token_is_well_formed("Scimd_", 6));
+}
+
+static void
+token_mint_authenticate_revoke(void **state)
+{
+    struct fixture *f = *state;
+    struct err e;
+    struct store_token tok, seen;
+    struct store_tenant tenant;
+    struct token_secret secret;
+    assert_int_equal(token_mint(f->store, f->tenant.id, "okta", &tok, &secret, &e), 0);
+    char text[TOKEN_LEN + 1];
+    memcpy(text, secret.text, sizeof(text));
+    token_secret_wipe(&secret);
+    assert_int_equal(token_authenticate(f->store, text, strlen(text), &seen, &tenant, &e), 0);
+    assert_string_equal(tenant.slug, "acme");
+    assert_string_equal(seen.id, tok.id);
+    assert_int_equal(token_revoke(f->store, f->tenant.id, tok.id, NULL, &e), 0);
+    assert_int_equal(token_authenticate(f->store, text, strlen(text), &seen, &tenant, &e), -1);
+    assert_int_equal(e.code, ERR_UNAUTHORIZED);
+    assert_non_null(strstr(e.detail, "revoked"));
+    /* A token of the right shape that was never minted. */
+    text[20] = text[20] == 'A' ? 'B' : 'A';
+    assert_int_equal(token_authenticate(f->store, text, strlen(text), &seen, &tenant, &e), -1);
+    assert_int_equal(e.code, ERR_UNAUTHORIZED);
+}
+
+static void
+token_revoke_of_another_tenants_token_is_not_found(void **state)
+{
+    struct fixture *f = *state;
+    struct err e;
+    struct store_token tok;
+    struct store_tenant other;
+    struct token_secret secret;
+    struct tenant_fields tf = TENANT_FIELDS_UNSET;
+    assert_int_equal(tenant_create(f->store, "other", &tf, &other, &e), 0);
+    assert_int_equal(token_mint(f->store, f->tenant.id, NULL, &tok, &secret, &e), 0);
+    token_secret_wipe(&secret);
+    assert_int_equal(token_revoke(f->store, other.id, tok.id, NULL, &e), -1);
+    assert_int_equal(e.code, ERR_NOT_FOUND);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(token_well_formed_checks_prefix_length_and_alphabet),
+        cmocka_unit_test_setup_teardown(token_mint_authenticate_revoke, setup, teardown),
+        cmocka_unit_test_setup_teardown(token_revoke_of_another_tenants_token_is_not_found, setup,
+                                        teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
