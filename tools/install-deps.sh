@@ -10,7 +10,7 @@ PACKAGES=(
     libmicrohttpd-dev libjansson-dev libsqlite3-dev libpq-dev libssl-dev
     libcurl4-openssl-dev
     # tests
-    libcmocka-dev python3 python3-pytest python3-requests sqlite3
+    libcmocka-dev python3 python3-pytest python3-requests sqlite3 openssl git
     # benchmarks
     wrk
 )
