@@ -2,21 +2,18 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 
-#include "base/clock.h"
 #include "base/crypto.h"
 #include "base/limits.h"
 #include "base/str.h"
-#include "base/xmalloc.h"
 #include "query/query.h"
 #include "scim/resource.h"
 #include "scim/schema.h"
+#include "scim/scim_int.h"
 
 /* RFC 7644 §3.5.2. The request is normalised at the edge (op names, boolean strings, dotted
  * and URN keys, bare manager ids: IDP-QUIRKS.md 11-16), each op is reduced to a `target`
@@ -52,21 +49,23 @@ struct patch {
     struct err *err;
 };
 
+/* The PATCH engine's side of the rules it shares with body normalisation (scim_int.h):
+ * strings compared over their full length, empty values returned as such (an empty object
+ * or array is an answer, not an absence), primaries settled by fix_primary, "schemas"
+ * needing only to name the PatchOp URN. */
+static const struct scim_value_rules rules = {
+    .cstrings = false,
+    .empty_absent = false,
+    .one_primary = false,
+    .strict_schemas = false,
+    .too_many_verb = "would have",
+};
+
 /* Above this many element pairs, "add" finds duplicates through a set of serialised
  * elements instead of comparing every pair. */
 #define DEDUP_PAIRWISE_MAX 4096
 
 /* ---- Errors ---- */
-
-static int
-type_error(struct err *err, const struct scim_attr *parent, const struct scim_attr *a,
-           const char *what)
-{
-    if (parent != NULL)
-        return err_set(err, ERR_INVALID_VALUE, "attribute \"%s.%s\" must be %s", parent->info.name,
-                       a->info.name, what);
-    return err_set(err, ERR_INVALID_VALUE, "attribute \"%s\" must be %s", a->info.name, what);
-}
 
 static int
 read_only(struct err *err, const struct scim_attr *parent, const struct scim_attr *a)
@@ -102,205 +101,6 @@ get_ci(const json_t *obj, const char *name, const json_t **out, struct err *err)
             return err_set(err, ERR_INVALID_SYNTAX, "\"%s\" is given more than once", name);
         *out = v;
     }
-    return 0;
-}
-
-/* Equality as a filter would see it: strings case-insensitively unless caseExact. */
-static bool
-same_value(const struct scim_attr *a, const json_t *x, const json_t *y)
-{
-    if (json_is_string(x) && json_is_string(y) && (a == NULL || !a->info.case_exact))
-        return str_ieq((struct str){ json_string_value(x), json_string_length(x) },
-                       (struct str){ json_string_value(y), json_string_length(y) });
-    return json_equal((json_t *)x, (json_t *)y);
-}
-
-/* ---- Value normalisation (RFC 7643 §2.3) ---- */
-
-/* RFC 7643 §2.4 canonical values, enforced where the schema says canonical_strict (the
- * tenant "role"): matched in any case, stored in the canonical spelling. */
-static int
-canonical(const struct scim_attr *parent, const struct scim_attr *a, const json_t *v, json_t **out,
-          struct err *err)
-{
-    char list[160] = "";
-    size_t len = 0;
-
-    for (const char *const *cv = a->canonical_values; cv != NULL && *cv != NULL; cv++) {
-        if (str_ieq_cstr((struct str){ json_string_value(v), json_string_length(v) }, *cv)) {
-            *out = json_string(*cv);
-            return 0;
-        }
-        int w = snprintf(list + len, sizeof(list) - len, "%s%s", len > 0 ? ", " : "", *cv);
-        if (w < 0 || (size_t)w >= sizeof(list) - len) {
-            list[len] = '\0';
-            break;
-        }
-        len += (size_t)w;
-    }
-    char what[sizeof(list) + 16];
-    int n = snprintf(what, sizeof(what), "one of: %s", list);
-    return type_error(err, parent, a, n > 0 && (size_t)n < sizeof(what) ? what : "canonical");
-}
-
-static bool
-is_bool_string(const json_t *v)
-{
-    struct str s = { json_string_value(v), json_string_length(v) };
-    return json_is_string(v) && (str_ieq_cstr(s, "true") || str_ieq_cstr(s, "false"));
-}
-
-/* NULL when v has the JSON type that a's type needs, else what it should have been. */
-static const char *
-type_mismatch(const struct scim_attr *a, const json_t *v)
-{
-    int64_t ms;
-
-    switch (a->info.type) {
-    case QUERY_TYPE_STRING:
-    case QUERY_TYPE_REFERENCE:
-    case QUERY_TYPE_BINARY:
-        return json_is_string(v) ? NULL : "a string";
-    case QUERY_TYPE_BOOLEAN:
-        /* Entra sends "True"/"False" (IDP-QUIRKS.md 12). */
-        return json_is_boolean(v) || is_bool_string(v) ? NULL : "a boolean";
-    case QUERY_TYPE_INTEGER:
-        return json_is_integer(v) ? NULL : "an integer";
-    case QUERY_TYPE_DECIMAL:
-        return json_is_number(v) ? NULL : "a number";
-    case QUERY_TYPE_DATETIME:
-        return json_is_string(v) && clock_parse_datetime(json_string_value(v), &ms) ? NULL
-                                                                                    : "a dateTime";
-    case QUERY_TYPE_COMPLEX:
-    case QUERY_TYPE_UNKNOWN:
-        break;
-    }
-    return "a simple value";
-}
-
-/* One simple value, checked and normalised: booleans become JSON booleans, canonical_strict
- * strings their canonical spelling. *out is a new value, or NULL for JSON null. */
-static int
-norm_simple(const struct scim_attr *parent, const struct scim_attr *a, const json_t *v,
-            json_t **out, struct err *err)
-{
-    *out = NULL;
-    if (json_is_null(v))
-        return 0;
-    const char *what = type_mismatch(a, v);
-    if (what != NULL)
-        return type_error(err, parent, a, what);
-    if (a->info.type == QUERY_TYPE_BOOLEAN) {
-        *out = json_boolean(
-            json_is_true(v) ||
-            (json_is_string(v) &&
-             str_ieq_cstr((struct str){ json_string_value(v), json_string_length(v) }, "true")));
-        return 0;
-    }
-    if (a->info.type == QUERY_TYPE_STRING && a->canonical_strict)
-        return canonical(parent, a, v, out, err);
-    *out = json_copy((json_t *)v);
-    return 0;
-}
-
-/* One complex value: known sub-attributes under canonical names, readOnly and unknown ones
- * dropped, sub-attribute nulls kept as null when keep_null (they remove in a merge). A
- * scalar stands for {"value": scalar} (Entra patches "manager": "id", IDP-QUIRKS.md 16).
- * *out is a new object (maybe empty), or NULL for JSON null. */
-static int
-norm_complex(const struct scim_attr *a, const json_t *v, bool keep_null, json_t **out,
-             struct err *err)
-{
-    *out = NULL;
-    if (json_is_null(v))
-        return 0;
-    if (!json_is_object(v)) {
-        const struct scim_attr *value = scim_attr_sub_find(a, "value");
-        json_t *sv;
-        if (value == NULL || json_is_array(v))
-            return type_error(err, NULL, a, "a complex value");
-        if (norm_simple(a, value, v, &sv, err) < 0)
-            return -1;
-        *out = json_object();
-        json_object_set_new(*out, value->info.name, sv != NULL ? sv : json_null());
-        return 0;
-    }
-    json_t *o = json_object();
-    const char *key;
-    json_t *sub_v;
-    json_object_foreach((json_t *)v, key, sub_v) {
-        const struct scim_attr *s = scim_attr_sub_find(a, key);
-        json_t *sv;
-        if (s == NULL || s->mutability == SCIM_MUT_READ_ONLY)
-            continue;
-        if (json_object_get(o, s->info.name) != NULL) {
-            json_decref(o);
-            return err_set(err, ERR_INVALID_SYNTAX, "attribute \"%s.%s\" is given more than once",
-                           a->info.name, s->info.name);
-        }
-        if (norm_simple(a, s, sub_v, &sv, err) < 0) {
-            json_decref(o);
-            return -1;
-        }
-        if (sv != NULL)
-            json_object_set_new(o, s->info.name, sv);
-        else if (keep_null)
-            json_object_set_new(o, s->info.name, json_null());
-    }
-    *out = o;
-    return 0;
-}
-
-/* An element of a multi-valued attribute: NULL (with rc 0) when it holds nothing. */
-static int
-norm_element(const struct scim_attr *a, const json_t *v, json_t **out, struct err *err)
-{
-    *out = NULL;
-    if (json_is_array(v))
-        return type_error(err, NULL, a, "an array of values, not of arrays");
-    if (a->info.type != QUERY_TYPE_COMPLEX)
-        return norm_simple(NULL, a, v, out, err);
-    if (norm_complex(a, v, false, out, err) < 0)
-        return -1;
-    if (*out != NULL && json_object_size(*out) == 0) {
-        json_decref(*out);
-        *out = NULL;
-    }
-    return 0;
-}
-
-/* A multi-valued value: an array (a single value is wrapped), empty elements left out.
- * *out is a new array (maybe empty), or NULL for JSON null. */
-static int
-norm_multi(const struct scim_attr *a, const json_t *v, json_t **out, struct err *err)
-{
-    *out = NULL;
-    if (json_is_null(v))
-        return 0;
-    if (!json_is_array(v)) {
-        json_t *e = NULL;
-        if (norm_element(a, v, &e, err) < 0)
-            return -1;
-        *out = json_array();
-        if (e != NULL)
-            json_array_append_new(*out, e);
-        return 0;
-    }
-    if (json_array_size(v) > LIMIT_MEMBERS_PER_REQUEST)
-        return too_many(err, a);
-    json_t *arr = json_array();
-    size_t i;
-    json_t *elem;
-    json_array_foreach(v, i, elem) {
-        json_t *e = NULL;
-        if (norm_element(a, elem, &e, err) < 0) {
-            json_decref(arr);
-            return -1;
-        }
-        if (e != NULL)
-            json_array_append_new(arr, e);
-    }
-    *out = arr;
     return 0;
 }
 
@@ -415,7 +215,7 @@ filter_template(const struct scim_attr *a, const struct query_node *n, json_t *o
     json_t *v = NULL;
     int rc = -1;
     if (lit != NULL && s->info.type != QUERY_TYPE_COMPLEX &&
-        norm_simple(a, s, lit, &v, &ignored) == 0 && v != NULL) {
+        scim_value_normalize_simple(&rules, a, s, lit, &v, &ignored) == 0 && v != NULL) {
         const json_t *have = json_object_get(obj, s->info.name);
         if (have == NULL || json_equal((json_t *)have, v)) {
             json_object_set(obj, s->info.name, v);
@@ -514,12 +314,12 @@ element_has_all(const struct scim_attr *a, const json_t *e, const json_t *want)
     json_t *v;
 
     if (!json_is_object(want))
-        return same_value(a, e, want);
+        return scim_value_is_same(&rules, a, e, want);
     if (!json_is_object(e) || json_object_size(want) == 0)
         return false;
     json_object_foreach((json_t *)want, key, v) {
         const json_t *have = json_object_get(e, key);
-        if (have == NULL || !same_value(scim_attr_sub_find(a, key), have, v))
+        if (have == NULL || !scim_value_is_same(&rules, scim_attr_sub_find(a, key), have, v))
             return false;
     }
     return true;
@@ -532,7 +332,7 @@ remove_listed(struct patch *p, const struct target *t, json_t *arr, const json_t
 {
     json_t *want;
 
-    if (norm_multi(t->attr, value, &want, p->err) < 0)
+    if (scim_value_normalize_multi(&rules, t->attr, value, &want, p->err) < 0)
         return -1;
     for (size_t i = json_array_size(arr); i-- > 0;) {
         size_t j;
@@ -564,7 +364,7 @@ multi_whole(struct patch *p, enum op op, const struct target *t, const json_t *v
         }
         return json_is_array(arr) ? remove_listed(p, t, arr, value) : 0;
     }
-    if (norm_multi(t->attr, value, &nv, p->err) < 0)
+    if (scim_value_normalize_multi(&rules, t->attr, value, &nv, p->err) < 0)
         return -1;
     if (op == OP_REPLACE) {
         /* RFC 7644 §3.5.2.3: the attribute and all its values are replaced; [] or null
@@ -684,11 +484,11 @@ multi_selected(struct patch *p, enum op op, const struct target *t, const json_t
     if (op != OP_REMOVE) {
         if (t->sub != NULL) {
             json_t *sv;
-            if (norm_simple(t->attr, t->sub, value, &sv, p->err) < 0)
+            if (scim_value_normalize_simple(&rules, t->attr, t->sub, value, &sv, p->err) < 0)
                 return -1;
             nv = json_object();
             json_object_set_new(nv, t->sub->info.name, sv != NULL ? sv : json_null());
-        } else if (norm_complex(t->attr, value, !whole, &nv, p->err) < 0) {
+        } else if (scim_value_normalize_complex(&rules, t->attr, value, !whole, &nv, p->err) < 0) {
             return -1;
         }
     }
@@ -732,7 +532,7 @@ complex_whole(struct patch *p, enum op op, const struct target *t, const json_t 
         delete_attr(p, t);
         return 0;
     }
-    if (norm_complex(t->attr, value, true, &nv, p->err) < 0)
+    if (scim_value_normalize_complex(&rules, t->attr, value, true, &nv, p->err) < 0)
         return -1;
     if (nv == NULL || (json_is_object(value) && json_object_size(value) == 0)) {
         if (op == OP_REPLACE)
@@ -744,8 +544,9 @@ complex_whole(struct patch *p, enum op op, const struct target *t, const json_t 
     json_t *cur = json_object_get(c, t->attr->info.name);
     const json_t *old_v = json_object_get(cur, "value");
     const json_t *new_v = json_object_get(nv, "value");
-    if (!json_is_object(cur) || (old_v != NULL && new_v != NULL && !json_is_null(new_v) &&
-                                 !same_value(scim_attr_sub_find(t->attr, "value"), old_v, new_v))) {
+    if (!json_is_object(cur) ||
+        (old_v != NULL && new_v != NULL && !json_is_null(new_v) &&
+         !scim_value_is_same(&rules, scim_attr_sub_find(t->attr, "value"), old_v, new_v))) {
         cur = json_object();
         json_object_set_new(c, t->attr->info.name, cur);
     }
@@ -762,7 +563,8 @@ complex_sub(struct patch *p, enum op op, const struct target *t, const json_t *v
 {
     json_t *sv = NULL;
 
-    if (op != OP_REMOVE && norm_simple(t->attr, t->sub, value, &sv, p->err) < 0)
+    if (op != OP_REMOVE &&
+        scim_value_normalize_simple(&rules, t->attr, t->sub, value, &sv, p->err) < 0)
         return -1;
     if (sv == NULL && op == OP_ADD)
         return 0;
@@ -791,7 +593,8 @@ simple_whole(struct patch *p, enum op op, const struct target *t, const json_t *
 {
     json_t *sv = NULL;
 
-    if (op != OP_REMOVE && norm_simple(NULL, t->attr, value, &sv, p->err) < 0)
+    if (op != OP_REMOVE &&
+        scim_value_normalize_simple(&rules, NULL, t->attr, value, &sv, p->err) < 0)
         return -1;
     if (sv != NULL)
         json_object_set_new(container(p, t, true), t->attr->info.name, sv);
@@ -808,18 +611,17 @@ take_password(struct patch *p, enum op op, const struct target *t, const json_t 
     if (op == OP_REMOVE || t->sub != NULL || t->filter != NULL)
         return err_set(p->err, ERR_MUTABILITY, "attribute \"%s\" can only be set",
                        t->attr->info.name);
-    if (json_is_null(value))
+    char *password;
+    if (scim_value_normalize_password(&rules, t->attr, value, &password, p->err) < 0)
+        return -1;
+    if (password == NULL)
         return 0;
-    if (!json_is_string(value) || strlen(json_string_value(value)) != json_string_length(value))
-        return type_error(p->err, NULL, t->attr, "a string");
-    /* An empty password is no password: never hash "" (as scim_resource_normalize). */
-    if (json_string_length(value) == 0)
-        return 0;
+    /* The last password set wins. */
     if (p->password != NULL) {
         crypto_wipe(p->password, strlen(p->password));
         free(p->password);
     }
-    p->password = xstrndup(json_string_value(value), json_string_length(value));
+    p->password = password;
     return 0;
 }
 
@@ -1154,23 +956,6 @@ apply_path(struct patch *p, enum op op, const json_t *path, const json_t *value,
 
 /* ---- Request ---- */
 
-/* RFC 7644 §3.5.2: "schemas" holds the PatchOp URN. Entra and Okta always send it. */
-static int
-check_schemas(const json_t *body, struct err *err)
-{
-    const json_t *schemas;
-    size_t i;
-    json_t *s;
-
-    if (get_ci(body, "schemas", &schemas, err) < 0)
-        return -1;
-    json_array_foreach(schemas, i, s) {
-        if (json_is_string(s) && cstr_ieq(json_string_value(s), SCIM_URN_PATCH))
-            return 0;
-    }
-    return err_set(err, ERR_INVALID_SYNTAX, "\"schemas\" must contain \"%s\"", SCIM_URN_PATCH);
-}
-
 static int
 apply_op(struct patch *p, const json_t *o)
 {
@@ -1260,68 +1045,6 @@ check_result(struct patch *p, const json_t *orig)
     return scim_resource_check_immutable(rt, orig, p->doc, p->err);
 }
 
-static bool
-is_write_only(const struct scim_resource_type *rt, const char *key)
-{
-    const struct scim_attr *a = scim_schema_attr_find(rt->schema, key);
-    return a != NULL && a->mutability == SCIM_MUT_WRITE_ONLY;
-}
-
-/* Copies the attributes of schema s from src into dst, in schema order; writeOnly ones
- * never. */
-static void
-copy_ordered(json_t *dst, json_t *src, const struct scim_schema *s)
-{
-    for (size_t i = 0; i < s->n_attrs; i++) {
-        const struct scim_attr *a = &s->attrs[i];
-        json_t *v = json_object_get(src, a->info.name);
-        if (v != NULL && a->mutability != SCIM_MUT_WRITE_ONLY)
-            json_object_set(dst, a->info.name, v);
-    }
-}
-
-/* The canonical result: "schemas" derived (core URN, then each extension present), then
- * the common attributes, the core attributes and the extensions, in schema order. Keys
- * scimd does not define (none in a canonical document) are kept at the end. */
-static json_t *
-assemble(const struct scim_resource_type *rt, json_t *doc)
-{
-    json_t *out = json_object();
-    json_t *schemas = json_array();
-    const char *key;
-    json_t *v;
-
-    json_array_append_new(schemas, json_string(rt->schema->id));
-    json_object_set_new(out, "schemas", schemas);
-    for (size_t i = 0; i < scim_common_attr_count(); i++) {
-        const char *name = scim_common_attr_at(i)->info.name;
-        v = json_object_get(doc, name);
-        if (v != NULL && strcmp(name, "schemas") != 0)
-            json_object_set(out, name, v);
-    }
-    copy_ordered(out, doc, rt->schema);
-    for (size_t e = 0; e < rt->n_extensions; e++) {
-        const struct scim_schema *s = rt->extensions[e].schema;
-        json_t *src = json_object_get(doc, s->id);
-        if (!json_is_object(src) || json_object_size(src) == 0)
-            continue;
-        json_t *obj = json_object();
-        copy_ordered(obj, src, s);
-        json_object_foreach(src, key, v) {
-            if (json_object_get(obj, key) == NULL)
-                json_object_set(obj, key, v);
-        }
-        json_array_append_new(schemas, json_string(s->id));
-        json_object_set_new(out, s->id, obj);
-    }
-    json_object_foreach(doc, key, v) {
-        if (json_object_get(out, key) == NULL && !is_write_only(rt, key) &&
-            scim_resource_type_extension_find(rt, key) == NULL)
-            json_object_set(out, key, v);
-    }
-    return out;
-}
-
 /* Copies the ids of `set` (object keys, in insertion order) into the arena. */
 static int
 ids_to_arena(struct patch *p, const json_t *set, const char ***ids, size_t *n)
@@ -1364,9 +1087,14 @@ members_out(struct patch *p, struct scim_patch_members *m)
 static int
 check_body(const json_t *body, const json_t **ops, struct err *err)
 {
+    const json_t *schemas;
+
     if (!json_is_object(body))
         return err_set(err, ERR_INVALID_SYNTAX, "the request body must be a JSON object");
-    if (scim_json_depth_check(body, LIMIT_JSON_DEPTH, err) < 0 || check_schemas(body, err) < 0)
+    /* RFC 7644 §3.5.2: "schemas" holds the PatchOp URN. Entra and Okta always send it. */
+    if (scim_json_depth_check(body, LIMIT_JSON_DEPTH, err) < 0 ||
+        get_ci(body, "schemas", &schemas, err) < 0 ||
+        scim_value_schemas_check(&rules, schemas, SCIM_URN_PATCH, err) < 0)
         return -1;
     /* Entra sometimes spells it "operations". */
     if (get_ci(body, "Operations", ops, err) < 0)
@@ -1404,7 +1132,7 @@ scim_patch_apply(const struct scim_resource_type *rt, const json_t *doc, const j
     }
     if (apply_ops(&p, ops) < 0 || check_result(&p, doc) < 0)
         goto out;
-    result = assemble(rt, p.doc);
+    result = scim_value_assemble(rt, p.doc);
     if (members_out(&p, &out->members) < 0)
         goto out;
     out->changed = !json_equal((json_t *)doc, result) || p.password != NULL || p.replace_all ||

@@ -3,23 +3,32 @@
 #include <assert.h>
 #include <stdbool.h>
 #include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 
-#include "base/clock.h"
 #include "base/crypto.h"
 #include "base/err.h"
 #include "base/limits.h"
 #include "base/str.h"
-#include "base/xmalloc.h"
 #include "scim/schema.h"
+#include "scim/scim_int.h"
 
 /* Extensions one resource type may have; the static tables in schema.c have at most two. */
 #define MAX_EXTENSIONS 8
+
+/* Body normalisation's side of the rules it shares with the PATCH engine (scim_int.h):
+ * strings read as C strings, empty values are absent, at most one primary, "schemas" an
+ * array of strings. */
+static const struct scim_value_rules rules = {
+    .cstrings = true,
+    .empty_absent = true,
+    .one_primary = true,
+    .strict_schemas = true,
+    .too_many_verb = "has",
+};
 
 /* Where normalised attributes collect before the output is assembled in schema order. */
 struct norm {
@@ -46,15 +55,6 @@ qname(char *dst, size_t size, const struct scim_attr *parent, const struct scim_
 }
 
 static int
-type_error(struct err *err, const struct scim_attr *parent, const struct scim_attr *a,
-           const char *what)
-{
-    char name[128];
-    return err_set(err, ERR_INVALID_VALUE, "attribute \"%s\" must be %s",
-                   qname(name, sizeof(name), parent, a), what);
-}
-
-static int
 duplicate(struct err *err, const struct scim_attr *parent, const struct scim_attr *a)
 {
     char name[128];
@@ -62,213 +62,13 @@ duplicate(struct err *err, const struct scim_attr *parent, const struct scim_att
                    qname(name, sizeof(name), parent, a));
 }
 
-/* RFC 7643 §2.4: canonical values, enforced only for canonical_strict attributes. */
-static int
-canonical(const struct scim_attr *parent, const struct scim_attr *a, const char *s, json_t **out,
-          struct err *err)
-{
-    char list[160];
-    size_t len = 0;
-
-    for (const char *const *cv = a->canonical_values; cv && *cv; cv++) {
-        if (cstr_ieq(*cv, s)) {
-            *out = json_string(*cv);
-            return 0;
-        }
-    }
-    list[0] = '\0';
-    for (const char *const *cv = a->canonical_values; cv && *cv; cv++) {
-        size_t n = strlen(*cv);
-        if (len + n + 3 >= sizeof(list))
-            break;
-        if (len > 0) {
-            memcpy(list + len, ", ", 2);
-            len += 2;
-        }
-        memcpy(list + len, *cv, n);
-        len += n;
-        list[len] = '\0';
-    }
-    char name[128];
-    return err_set(err, ERR_INVALID_VALUE, "attribute \"%s\" must be one of: %s",
-                   qname(name, sizeof(name), parent, a), list);
-}
-
-/* Entra sends booleans as "True"/"False" (IDP-QUIRKS.md 12); store real booleans. */
-static const char *
-convert_boolean(json_t *v, json_t **out)
-{
-    if (json_is_boolean(v))
-        *out = json_boolean(json_is_true(v));
-    else if (json_is_string(v) && cstr_ieq(json_string_value(v), "true"))
-        *out = json_true();
-    else if (json_is_string(v) && cstr_ieq(json_string_value(v), "false"))
-        *out = json_false();
-    else
-        return "a boolean";
-    return NULL;
-}
-
-/* Checks v against attribute type t (RFC 7643 §2.3) and sets *out to a new value; returns
- * NULL, or what v should have been. */
-static const char *
-convert(enum query_attr_type t, json_t *v, json_t **out)
-{
-    int64_t ms;
-
-    switch (t) {
-    case QUERY_TYPE_STRING:
-    case QUERY_TYPE_REFERENCE:
-    case QUERY_TYPE_BINARY:
-        if (!json_is_string(v))
-            return "a string";
-        break;
-    case QUERY_TYPE_BOOLEAN:
-        return convert_boolean(v, out);
-    case QUERY_TYPE_INTEGER:
-        if (!json_is_integer(v))
-            return "an integer";
-        break;
-    case QUERY_TYPE_DECIMAL:
-        if (!json_is_number(v))
-            return "a number";
-        break;
-    case QUERY_TYPE_DATETIME:
-        if (!json_is_string(v) || !clock_parse_datetime(json_string_value(v), &ms))
-            return "a dateTime";
-        break;
-    case QUERY_TYPE_COMPLEX:
-    case QUERY_TYPE_UNKNOWN:
-        return "a simple value";
-    }
-    *out = json_copy(v);
-    return NULL;
-}
-
-/* One simple (non-complex) value. *out is a new value, or NULL for "absent" (null). */
-static int
-norm_simple(const struct scim_attr *parent, const struct scim_attr *a, json_t *v, json_t **out,
-            struct err *err)
-{
-    *out = NULL;
-    if (json_is_null(v))
-        return 0;
-    if (a->canonical_strict && json_is_string(v))
-        return canonical(parent, a, json_string_value(v), out, err);
-    const char *want = convert(a->info.type, v, out);
-    if (want != NULL)
-        return type_error(err, parent, a, want);
-    return 0;
-}
-
-/* One complex value: known sub-attributes under canonical names, readOnly ones dropped. A
- * scalar stands for {"value": scalar} when the attribute has a "value" sub-attribute
- * (Entra patches "manager": "id", IDP-QUIRKS.md 16; some clients send member id lists). */
-static int
-norm_complex(const struct scim_attr *a, json_t *v, json_t **out, struct err *err)
-{
-    *out = NULL;
-    if (json_is_null(v))
-        return 0;
-    if (!json_is_object(v)) {
-        const struct scim_attr *value = scim_attr_sub_find(a, "value");
-        if (value == NULL || json_is_array(v))
-            return type_error(err, NULL, a, "a complex value");
-        json_t *sv;
-        if (norm_simple(a, value, v, &sv, err) < 0)
-            return -1;
-        if (sv != NULL) {
-            *out = json_object();
-            json_object_set_new(*out, value->info.name, sv);
-        }
-        return 0;
-    }
-
-    json_t *o = json_object();
-    const char *key;
-    json_t *sub_v;
-    json_object_foreach(v, key, sub_v) {
-        const struct scim_attr *s = scim_attr_sub_find(a, key);
-        if (s == NULL || s->mutability == SCIM_MUT_READ_ONLY)
-            continue;
-        if (json_object_get(o, s->info.name) != NULL) {
-            json_decref(o);
-            return duplicate(err, a, s);
-        }
-        json_t *sv;
-        if (norm_simple(a, s, sub_v, &sv, err) < 0) {
-            json_decref(o);
-            return -1;
-        }
-        if (sv != NULL)
-            json_object_set_new(o, s->info.name, sv);
-    }
-    if (json_object_size(o) == 0) {
-        json_decref(o);
-        return 0;
-    }
-    *out = o;
-    return 0;
-}
-
+/* A single-valued attribute's value; *out NULL when absent (null, or nothing left). */
 static int
 norm_single(const struct scim_attr *a, json_t *v, json_t **out, struct err *err)
 {
     if (a->info.type == QUERY_TYPE_COMPLEX)
-        return norm_complex(a, v, out, err);
-    return norm_simple(NULL, a, v, out, err);
-}
-
-/* A multi-valued attribute: an array (a single value is wrapped, leniently), elements
- * normalised, absent ones left out, at most one primary (RFC 7643 §2.4). */
-static int
-norm_multi(const struct scim_attr *a, json_t *v, json_t **out, struct err *err)
-{
-    *out = NULL;
-    if (json_is_null(v))
-        return 0;
-
-    json_t *in = json_is_array(v) ? json_incref(v) : json_pack("[O]", v);
-    if (json_array_size(in) > LIMIT_MEMBERS_PER_REQUEST) {
-        json_decref(in);
-        return err_set(err, ERR_TOO_LARGE, "attribute \"%s\" has more than %d values", a->info.name,
-                       LIMIT_MEMBERS_PER_REQUEST);
-    }
-    json_t *arr = json_array();
-    size_t i, primaries = 0;
-    json_t *elem;
-    json_array_foreach(in, i, elem) {
-        json_t *nv;
-        if (json_is_array(elem)) {
-            type_error(err, NULL, a, "an array of values, not of arrays");
-            goto fail;
-        }
-        if (norm_single(a, elem, &nv, err) < 0)
-            goto fail;
-        if (nv == NULL)
-            continue;
-        if (json_is_true(json_object_get(nv, "primary")))
-            primaries++;
-        json_array_append_new(arr, nv);
-    }
-    json_decref(in);
-    if (primaries > 1) {
-        json_decref(arr);
-        return err_set(
-            err, ERR_INVALID_VALUE,
-            "attribute \"%s\" has more than one value with primary true; only one primary is allowed",
-            a->info.name);
-    }
-    if (json_array_size(arr) == 0) {
-        json_decref(arr);
-        return 0;
-    }
-    *out = arr;
-    return 0;
-fail:
-    json_decref(in);
-    json_decref(arr);
-    return -1;
+        return scim_value_normalize_complex(&rules, a, v, false, out, err);
+    return scim_value_normalize_simple(&rules, NULL, a, v, out, err);
 }
 
 static int
@@ -279,13 +79,7 @@ take_password(struct norm *n, const struct scim_attr *a, json_t *v, struct err *
     if (n->password_seen)
         return duplicate(err, NULL, a);
     n->password_seen = true;
-    if (!json_is_string(v))
-        return type_error(err, NULL, a, "a string");
-    /* An empty password is no password: never store a hash of "". */
-    if (json_string_length(v) == 0)
-        return 0;
-    n->password = xstrndup(json_string_value(v), json_string_length(v));
-    return 0;
+    return scim_value_normalize_password(&rules, a, v, &n->password, err);
 }
 
 static json_t *
@@ -359,7 +153,7 @@ put_key(struct norm *n, int schema, const char *key, json_t *v, struct err *err)
             s->mutability == SCIM_MUT_READ_ONLY)
             return 0;
         json_t *sv;
-        if (norm_simple(a, s, v, &sv, err) < 0)
+        if (scim_value_normalize_simple(&rules, a, s, v, &sv, err) < 0)
             return -1;
         if (sv == NULL)
             return 0;
@@ -368,7 +162,7 @@ put_key(struct norm *n, int schema, const char *key, json_t *v, struct err *err)
         return merge_complex(target, a, nv, err);
     }
     if (a->info.multi_valued) {
-        if (norm_multi(a, v, &nv, err) < 0)
+        if (scim_value_normalize_multi(&rules, a, v, &nv, err) < 0)
             return -1;
     } else if (norm_single(a, v, &nv, err) < 0) {
         return -1;
@@ -424,28 +218,6 @@ put_urn_key(struct norm *n, const char *key, json_t *v, struct err *err)
     return 0;
 }
 
-/* RFC 7643 §3: "schemas" lists the URNs the body uses and must name the core schema. */
-static int
-check_schemas(const struct scim_resource_type *rt, json_t *v, struct err *err)
-{
-    if (json_is_null(v))
-        return 0;
-    if (!json_is_array(v))
-        return err_set(err, ERR_INVALID_SYNTAX, "\"schemas\" must be an array of strings");
-    bool core = false;
-    size_t i;
-    json_t *s;
-    json_array_foreach(v, i, s) {
-        if (!json_is_string(s))
-            return err_set(err, ERR_INVALID_SYNTAX, "\"schemas\" must be an array of strings");
-        if (cstr_ieq(json_string_value(s), rt->schema->id))
-            core = true;
-    }
-    if (!core)
-        return err_set(err, ERR_INVALID_SYNTAX, "\"schemas\" must contain \"%s\"", rt->schema->id);
-    return 0;
-}
-
 /* Required attributes (RFC 7644 §3.3: missing ones are a 400 invalidValue) and required
  * sub-attributes in every element (members[].value). */
 static int
@@ -498,45 +270,6 @@ check_required(const struct scim_schema *s, const json_t *obj, struct err *err)
     return 0;
 }
 
-/* The canonical document: schemas, common attributes, core attributes in schema order,
- * then non-empty extensions. */
-static json_t *
-assemble(struct norm *n)
-{
-    const struct scim_resource_type *rt = n->rt;
-    json_t *out = json_object();
-    json_t *schemas = json_array();
-
-    json_array_append_new(schemas, json_string(rt->schema->id));
-    json_object_set_new(out, "schemas", schemas);
-    for (size_t i = 0; i < scim_common_attr_count(); i++) {
-        const char *name = scim_common_attr_at(i)->info.name;
-        json_t *v = json_object_get(n->core, name);
-        if (v != NULL)
-            json_object_set(out, name, v);
-    }
-    for (size_t i = 0; i < rt->schema->n_attrs; i++) {
-        const char *name = rt->schema->attrs[i].info.name;
-        json_t *v = json_object_get(n->core, name);
-        if (v != NULL)
-            json_object_set(out, name, v);
-    }
-    for (size_t e = 0; e < rt->n_extensions; e++) {
-        const struct scim_schema *s = rt->extensions[e].schema;
-        if (json_object_size(n->exts[e]) == 0)
-            continue;
-        json_t *obj = json_object();
-        for (size_t i = 0; i < s->n_attrs; i++) {
-            json_t *v = json_object_get(n->exts[e], s->attrs[i].info.name);
-            if (v != NULL)
-                json_object_set(obj, s->attrs[i].info.name, v);
-        }
-        json_array_append_new(schemas, json_string(s->id));
-        json_object_set_new(out, s->id, obj);
-    }
-    return out;
-}
-
 static int
 collect(struct norm *n, const json_t *in, struct err *err)
 {
@@ -546,7 +279,9 @@ collect(struct norm *n, const json_t *in, struct err *err)
     json_object_foreach((json_t *)in, key, v) {
         int rc;
         if (cstr_ieq(key, "schemas"))
-            rc = check_schemas(n->rt, v, err);
+            /* RFC 7643 §3: "schemas" lists the URNs the body uses and must name the core
+             * schema; null is as good as absent. */
+            rc = json_is_null(v) ? 0 : scim_value_schemas_check(&rules, v, n->rt->schema->id, err);
         else if (cstr_istarts_with(key, "urn:"))
             rc = put_urn_key(n, key, v, err);
         else
@@ -590,7 +325,10 @@ scim_resource_normalize(const struct scim_resource_type *rt, const json_t *in,
         n.exts[e] = json_object();
     if (collect(&n, in, err) < 0)
         goto out;
-    out = assemble(&n);
+    /* The extension objects go under their URNs, where scim_value_assemble looks. */
+    for (size_t e = 0; e < rt->n_extensions; e++)
+        json_object_set(n.core, rt->extensions[e].schema->id, n.exts[e]);
+    out = scim_value_assemble(rt, n.core);
     if (password_out != NULL) {
         *password_out = n.password;
         n.password = NULL;
@@ -608,14 +346,6 @@ out:
 
 /* ---- Immutability ---- */
 
-static bool
-same_value(const struct scim_attr *a, const json_t *x, const json_t *y)
-{
-    if (json_is_string(x) && json_is_string(y) && !a->info.case_exact)
-        return cstr_ieq(json_string_value(x), json_string_value(y));
-    return json_equal((json_t *)x, (json_t *)y);
-}
-
 static int
 immutable_attrs(const struct scim_attr *attrs, size_t n_attrs, const json_t *old_obj,
                 const json_t *new_obj, struct err *err)
@@ -627,7 +357,7 @@ immutable_attrs(const struct scim_attr *attrs, size_t n_attrs, const json_t *old
         if (ov == NULL || nv == NULL || json_is_null(ov) || json_is_null(nv))
             continue;
         if (a->mutability == SCIM_MUT_IMMUTABLE) {
-            if (!same_value(a, ov, nv))
+            if (!scim_value_is_same(&rules, a, ov, nv))
                 return err_set(err, ERR_MUTABILITY, "attribute \"%s\" is immutable", a->info.name);
             continue;
         }
@@ -640,7 +370,7 @@ immutable_attrs(const struct scim_attr *attrs, size_t n_attrs, const json_t *old
             if (s->mutability != SCIM_MUT_IMMUTABLE || os == NULL || ns == NULL ||
                 json_is_null(os) || json_is_null(ns))
                 continue;
-            if (!same_value(s, os, ns)) {
+            if (!scim_value_is_same(&rules, s, os, ns)) {
                 char name[128];
                 return err_set(err, ERR_MUTABILITY, "attribute \"%s\" is immutable",
                                qname(name, sizeof(name), a, s));
