@@ -34,6 +34,32 @@ unique_error(const json_t *doc, struct err *err)
                    json_string_value(json_object_get(doc, "userName")));
 }
 
+/* Removes a user from every group, bumping each group's version: its members changed
+ * (RFC 7644 §3.14), so a cached ETag must not validate. Inside the caller's transaction;
+ * reads only the user's own groups. */
+static int
+leave_groups(struct store *s, int64_t tenant_id, const char *user_id, struct err *err)
+{
+    struct store_member *groups = NULL;
+    size_t n = 0;
+    int rc = store_member_groups(s, tenant_id, user_id, &groups, &n, err);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        struct store_resource g;
+        rc = store_resource_get(s, tenant_id, STORE_RTYPE_GROUP, groups[i].id, &g, err);
+        if (rc < 0)
+            break;
+        g.version++;
+        int64_t now = clock_now_ms();
+        g.modified_ms = now > g.modified_ms ? now : g.modified_ms + 1;
+        rc = store_resource_update(s, &g, err);
+        store_resource_cleanup(&g);
+    }
+    store_members_free(groups, n);
+    if (rc == 0 && store_member_remove_member(s, tenant_id, user_id, err) < 0)
+        rc = -1;
+    return rc;
+}
+
 int
 user_create(struct store *s, const struct store_tenant *t, const json_t *doc,
             const char *password_hash, struct store_resource *out, struct err *err)
@@ -111,6 +137,8 @@ user_update(struct store *s, const struct store_tenant *t, const struct store_re
             rc = err_set(err, ERR_PRECONDITION, "user %s was changed concurrently", old->id);
         store_resource_cleanup(&cur);
         if (rc == 0)
+            rc = leave_groups(s, t->id, old->id, err);
+        if (rc == 0)
             rc = store_resource_delete(s, t->id, STORE_RTYPE_USER, old->id, err);
         *removed = rc == 0;
     } else {
@@ -139,9 +167,17 @@ user_delete(struct store *s, int64_t tenant_id, const char *id, struct err *err)
 {
     if (store_tx_begin(s, err) < 0)
         return -1;
-    if (store_resource_delete(s, tenant_id, STORE_RTYPE_USER, id, err) < 0) {
+    if (store_resource_delete(s, tenant_id, STORE_RTYPE_USER, id, err) < 0 ||
+        leave_groups(s, tenant_id, id, err) < 0) {
         store_tx_rollback(s);
         return -1;
     }
     return tx_commit(s, err);
+}
+
+int
+user_groups_list(struct store *s, int64_t tenant_id, const char *user_id, struct store_member **out,
+                 size_t *n, struct err *err)
+{
+    return store_member_groups(s, tenant_id, user_id, out, n, err);
 }

@@ -24,12 +24,21 @@ int user_get(struct store *s, int64_t tenant_id, const char *id, struct store_re
 
 /* Writes new_doc as the next version of `old` (as read by user_get). When the result is
  * inactive and the tenant's policy is "remove", the user is deleted instead and *removed is
- * set (the caller still answers with the final document). A doc equal to the stored one with
- * no password writes nothing and keeps the version. ERR_PRECONDITION when `old` is stale. */
+ * set (the caller still answers with the final document) and it leaves every group. A doc equal to
+ * the stored one with no password writes nothing and keeps the version. ERR_PRECONDITION when `old`
+ * is stale. */
 int user_update(struct store *s, const struct store_tenant *t, const struct store_resource *old,
                 const json_t *new_doc, const char *password_hash, struct store_resource *out,
                 bool *removed, struct err *err);
 
+/* Deletes a user and, in the same transaction, removes it from every group (bumping their
+ * versions). */
 int user_delete(struct store *s, int64_t tenant_id, const char *id, struct err *err);
+
+/* The groups the user is a direct member of (RFC 7643 §4.1.2 "groups", derived and
+ * read-only), ordered by group id, with their displayName; *out is malloc'd
+ * (group_members_free). */
+int user_groups_list(struct store *s, int64_t tenant_id, const char *user_id,
+                     struct store_member **out, size_t *n, struct err *err);
 
 #endif

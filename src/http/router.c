@@ -31,6 +31,13 @@ static const struct route routes[] = {
     { "PUT", "/scim/v2/Users/{id}", scim_users_put, SCIM, ROUTE_AUTH_BEARER },
     { "PATCH", "/scim/v2/Users/{id}", scim_users_patch, SCIM, ROUTE_AUTH_BEARER },
     { "DELETE", "/scim/v2/Users/{id}", scim_users_delete, SCIM, ROUTE_AUTH_BEARER },
+    { "GET", "/scim/v2/Groups", scim_groups_list, SCIM, ROUTE_AUTH_BEARER },
+    { "POST", "/scim/v2/Groups", scim_groups_post, SCIM, ROUTE_AUTH_BEARER },
+    { "POST", "/scim/v2/Groups/.search", scim_groups_search, SCIM, ROUTE_AUTH_BEARER },
+    { "GET", "/scim/v2/Groups/{id}", scim_groups_get, SCIM, ROUTE_AUTH_BEARER },
+    { "PUT", "/scim/v2/Groups/{id}", scim_groups_put, SCIM, ROUTE_AUTH_BEARER },
+    { "PATCH", "/scim/v2/Groups/{id}", scim_groups_patch, SCIM, ROUTE_AUTH_BEARER },
+    { "DELETE", "/scim/v2/Groups/{id}", scim_groups_delete, SCIM, ROUTE_AUTH_BEARER },
 
     /* Management API for the host application (operator key). */
     { "GET", "/admin/v1/tenants", admin_tenants_list, ADMIN, ROUTE_AUTH_OPERATOR },

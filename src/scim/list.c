@@ -172,9 +172,9 @@ undo_double_encoding(struct api_call *call, const char *f)
 
 static int
 reply_page(struct api_call *call, const struct scim_resource_type *rt,
-           const struct scim_list_params *p, const struct store_list_result *res, struct err *err)
+           const struct scim_derived *derived, const struct scim_list_params *p,
+           const struct store_list_result *res, struct err *err)
 {
-    bool project = (p->attributes && p->attributes[0]) || (p->excluded && p->excluded[0]);
     struct buf b;
     buf_init(&b, 256 * 1024 * 1024);
     int rc = buf_printf(&b, err,
@@ -184,17 +184,7 @@ reply_page(struct api_call *call, const struct scim_resource_type *rt,
     for (size_t i = 0; rc == 0 && i < res->n; i++) {
         if (i && (rc = buf_append_cstr(&b, ",", err)) < 0)
             break;
-        if (!project) {
-            rc = scim_render_append(&b, call, rt, &res->rows[i], err);
-            continue;
-        }
-        json_t *full = scim_render_json(call, rt, &res->rows[i], err);
-        json_t *pj = full ? scim_project(rt, full, p->attributes, p->excluded, err) : NULL;
-        char *text = pj ? json_dumps(pj, JSON_COMPACT) : NULL;
-        rc = text ? buf_append_cstr(&b, text, err) : -1;
-        free(text);
-        json_decref(pj);
-        json_decref(full);
+        rc = scim_render_row(&b, call, rt, &res->rows[i], derived, p->attributes, p->excluded, err);
     }
     if (rc == 0)
         rc = buf_append_cstr(&b, "]}", err);
@@ -206,7 +196,8 @@ reply_page(struct api_call *call, const struct scim_resource_type *rt,
 
 int
 scim_list_reply(struct api_call *call, const struct scim_resource_type *rt, enum store_rtype type,
-                const struct scim_list_params *p, struct err *err)
+                const struct scim_derived *derived, const struct scim_list_params *p,
+                struct err *err)
 {
     struct query_node *filter = NULL;
     struct query_path sort = { 0 };
@@ -243,7 +234,7 @@ scim_list_reply(struct api_call *call, const struct scim_resource_type *rt, enum
     }
     if (directory_list(call->store, &q, &res, err) < 0)
         return -1;
-    int rc = reply_page(call, rt, p, &res, err);
+    int rc = reply_page(call, rt, derived, p, &res, err);
     store_list_result_cleanup(&res);
     return rc;
 }

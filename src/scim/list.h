@@ -4,6 +4,7 @@
 #include <jansson.h>
 
 #include "api/call.h"
+#include "scim/render.h"
 #include "scim/schema.h"
 #include "store/store.h"
 
@@ -29,8 +30,10 @@ int scim_list_params_from_query(const struct api_call *call, struct scim_list_pa
 int scim_list_params_from_body(struct api_call *call, const json_t *body,
                                struct scim_list_params *p, struct err *err);
 
-/* Runs the listing and replies with a ListResponse. */
+/* Runs the listing and replies with a ListResponse; each row carries the derived attribute
+ * (may be NULL) when the lists want it. */
 int scim_list_reply(struct api_call *call, const struct scim_resource_type *rt,
-                    enum store_rtype type, const struct scim_list_params *p, struct err *err);
+                    enum store_rtype type, const struct scim_derived *derived,
+                    const struct scim_list_params *p, struct err *err);
 
 #endif

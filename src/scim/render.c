@@ -31,9 +31,9 @@ append_meta(struct buf *out, const struct api_call *call, const struct scim_reso
 }
 
 int
-scim_render_append(struct buf *out, const struct api_call *call,
-                   const struct scim_resource_type *rt, const struct store_resource *r,
-                   struct err *err)
+scim_render_append_with(struct buf *out, const struct api_call *call,
+                        const struct scim_resource_type *rt, const struct store_resource *r,
+                        const char *name, const json_t *value, struct err *err)
 {
     const char *doc = r->doc ? r->doc : "{}";
     size_t len = strlen(doc);
@@ -42,9 +42,25 @@ scim_render_append(struct buf *out, const struct api_call *call,
     if (buf_printf(out, err, "{\"id\":\"%s\",", r->id) < 0 ||
         append_meta(out, call, rt, r, err) < 0)
         return -1;
+    if (value) {
+        char *text = json_dumps(value, JSON_COMPACT);
+        int rc = text ? buf_printf(out, err, ",\"%s\":%s", name, text)
+                      : err_set(err, ERR_INTERNAL, "cannot render %s", name);
+        free(text);
+        if (rc < 0)
+            return -1;
+    }
     if (len > 2 && buf_append_cstr(out, ",", err) < 0)
         return -1;
     return buf_append(out, doc + 1, len - 1, err);
+}
+
+int
+scim_render_append(struct buf *out, const struct api_call *call,
+                   const struct scim_resource_type *rt, const struct store_resource *r,
+                   struct err *err)
+{
+    return scim_render_append_with(out, call, rt, r, NULL, NULL, err);
 }
 
 json_t *
@@ -65,32 +81,55 @@ scim_render_json(const struct api_call *call, const struct scim_resource_type *r
 }
 
 int
+scim_render_row(struct buf *out, const struct api_call *call, const struct scim_resource_type *rt,
+                const struct store_resource *r, const struct scim_derived *derived,
+                const char *attributes, const char *excluded, struct err *err)
+{
+    bool project = (attributes && attributes[0]) || (excluded && excluded[0]);
+    json_t *value = NULL;
+    int rc = -1;
+    if (derived && scim_project_wants(rt, attributes, excluded, derived->name) &&
+        derived->load(call, r, &value, err) < 0)
+        return -1;
+    if (!project) {
+        rc = scim_render_append_with(out, call, rt, r, derived ? derived->name : NULL, value, err);
+        json_decref(value);
+        return rc;
+    }
+    json_t *full = scim_render_json(call, rt, r, err);
+    if (full && value)
+        json_object_set(full, derived->name, value);
+    json_t *p = full ? scim_project(rt, full, attributes, excluded, err) : NULL;
+    char *text = p ? json_dumps(p, JSON_COMPACT) : NULL;
+    if (text)
+        rc = buf_append_cstr(out, text, err);
+    else if (p)
+        err_set(err, ERR_INTERNAL, "cannot render %s", r->id);
+    free(text);
+    json_decref(p);
+    json_decref(full);
+    json_decref(value);
+    return rc;
+}
+
+int
 scim_reply_resource(struct api_call *call, int status, const struct scim_resource_type *rt,
-                    const struct store_resource *r, bool location, const char *attributes,
-                    const char *excluded, struct err *err)
+                    const struct store_resource *r, const struct scim_derived *derived,
+                    bool location, const char *attributes, const char *excluded, struct err *err)
 {
     if (attributes == NULL)
         attributes = api_call_arg(call, "attributes");
     if (excluded == NULL)
         excluded = api_call_arg(call, "excludedAttributes");
+    if (scim_project_check(rt, attributes, excluded, err) < 0)
+        return -1;
     scim_etag(r->version, call->etag, sizeof(call->etag));
     if (location)
         snprintf(call->location, sizeof(call->location), "%s/scim/v2%s/%s",
                  call->settings->public_url, rt->endpoint, r->id);
-    if ((attributes && attributes[0]) || (excluded && excluded[0])) {
-        json_t *full = scim_render_json(call, rt, r, err);
-        if (full == NULL)
-            return -1;
-        json_t *p = scim_project(rt, full, attributes, excluded, err);
-        json_decref(full);
-        if (p == NULL)
-            return -1;
-        api_reply_json(call, status, p);
-        return 0;
-    }
     struct buf b;
     buf_init(&b, 64 * 1024 * 1024);
-    if (scim_render_append(&b, call, rt, r, err) < 0) {
+    if (scim_render_row(&b, call, rt, r, derived, attributes, excluded, err) < 0) {
         buf_cleanup(&b);
         return -1;
     }

@@ -13,21 +13,49 @@
 
 /* Turning stored rows into SCIM representations (RFC 7643 §3.1 common attributes). */
 
+/* A derived attribute ("groups" of a User, "members" of a Group): not in the stored document
+ * but loaded from membership rows, and only when a response carries it. `load` sets *out to
+ * a new non-empty array, or NULL when there is nothing to show. */
+typedef int (*scim_derived_fn)(const struct api_call *call, const struct store_resource *r,
+                               json_t **out, struct err *err);
+
+struct scim_derived {
+    const char *name; /* top-level attribute of the resource type */
+    scim_derived_fn load;
+};
+
 /* Appends the full representation of r as JSON text: the stored document with "id" and
  * "meta" spliced in, without parsing it (the common read path: PERFORMANCE.md). */
 int scim_render_append(struct buf *out, const struct api_call *call,
                        const struct scim_resource_type *rt, const struct store_resource *r,
                        struct err *err);
 
+/* As scim_render_append, with attribute `name` set to `value` (borrowed) spliced in after
+ * "meta" when value is not NULL. */
+int scim_render_append_with(struct buf *out, const struct api_call *call,
+                            const struct scim_resource_type *rt, const struct store_resource *r,
+                            const char *name, const json_t *value, struct err *err);
+
+/* Appends r as a response carries it: projected by attributes/excluded (borrowed, may be
+ * NULL), with the derived attribute loaded when `derived` is not NULL and the lists want it
+ * (scim_project_wants). Without projection and derived values the stored text is spliced,
+ * never parsed. */
+int scim_render_row(struct buf *out, const struct api_call *call,
+                    const struct scim_resource_type *rt, const struct store_resource *r,
+                    const struct scim_derived *derived, const char *attributes,
+                    const char *excluded, struct err *err);
+
 /* The full representation as a new json_t (for projection). */
 json_t *scim_render_json(const struct api_call *call, const struct scim_resource_type *rt,
                          const struct store_resource *r, struct err *err);
 
-/* Replies with r: projected when the call has attributes/excludedAttributes (or the given
- * lists), spliced text otherwise; sets ETag, and Location when `location` is true. */
+/* Replies with r as scim_render_row renders it, with the call's attributes/excludedAttributes
+ * (or the given lists) and the derived attribute (may be NULL); sets ETag, and Location when
+ * `location` is true. */
 int scim_reply_resource(struct api_call *call, int status, const struct scim_resource_type *rt,
-                        const struct store_resource *r, bool location, const char *attributes,
-                        const char *excluded, struct err *err);
+                        const struct store_resource *r, const struct scim_derived *derived,
+                        bool location, const char *attributes, const char *excluded,
+                        struct err *err);
 
 /* "W/\"<version>\"" into out (size ≥ 32). */
 void scim_etag(int64_t version, char *out, size_t size);

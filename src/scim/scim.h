@@ -20,4 +20,12 @@ int scim_users_put(struct api_call *call, struct err *err);
 int scim_users_patch(struct api_call *call, struct err *err);
 int scim_users_delete(struct api_call *call, struct err *err);
 
+int scim_groups_list(struct api_call *call, struct err *err);
+int scim_groups_search(struct api_call *call, struct err *err);
+int scim_groups_get(struct api_call *call, struct err *err);
+int scim_groups_post(struct api_call *call, struct err *err);
+int scim_groups_put(struct api_call *call, struct err *err);
+int scim_groups_patch(struct api_call *call, struct err *err);
+int scim_groups_delete(struct api_call *call, struct err *err);
+
 #endif

@@ -7,6 +7,7 @@
 #include "base/crypto.h"
 #include "base/limits.h"
 #include "base/xmalloc.h"
+#include "core/group.h"
 #include "core/user.h"
 #include "scim/list.h"
 #include "scim/patch.h"
@@ -30,13 +31,39 @@ take_password(char **password, char hash[128], struct err *err)
     return rc;
 }
 
+/* RFC 7643 §4.1.2: "groups" is derived from membership rows and read-only; a response
+ * carries only direct memberships (scimd has no nested groups). */
+static int
+load_groups(const struct api_call *call, const struct store_resource *r, json_t **out,
+            struct err *err)
+{
+    struct store_member *v = NULL;
+    size_t n = 0;
+    *out = NULL;
+    if (user_groups_list(call->store, call->tenant.id, r->id, &v, &n, err) < 0)
+        return -1;
+    json_t *a = n ? json_array() : NULL;
+    for (size_t i = 0; i < n; i++) {
+        json_t *ref = json_sprintf("%s/scim/v2/Groups/%s", call->settings->public_url, v[i].id);
+        json_t *g = json_pack("{s:s, s:o, s:s?, s:s}", "value", v[i].id, "$ref", ref, "display",
+                              v[i].display, "type", "direct");
+        if (g)
+            json_array_append_new(a, g);
+    }
+    group_members_free(v, n);
+    *out = a;
+    return 0;
+}
+
+static const struct scim_derived user_groups = { "groups", load_groups };
+
 int
 scim_users_list(struct api_call *call, struct err *err)
 {
     struct scim_list_params p;
     if (scim_list_params_from_query(call, &p, err) < 0)
         return -1;
-    return scim_list_reply(call, &scim_rt_user, STORE_RTYPE_USER, &p, err);
+    return scim_list_reply(call, &scim_rt_user, STORE_RTYPE_USER, &user_groups, &p, err);
 }
 
 int
@@ -48,7 +75,7 @@ scim_users_search(struct api_call *call, struct err *err)
         return -1;
     int rc = scim_list_params_from_body(call, body, &p, err);
     if (rc == 0)
-        rc = scim_list_reply(call, &scim_rt_user, STORE_RTYPE_USER, &p, err);
+        rc = scim_list_reply(call, &scim_rt_user, STORE_RTYPE_USER, &user_groups, &p, err);
     json_decref(body);
     return rc;
 }
@@ -64,7 +91,8 @@ scim_users_get(struct api_call *call, struct err *err)
         api_reply_empty(call, 304);
         scim_etag(r.version, call->etag, sizeof(call->etag));
     } else {
-        rc = scim_reply_resource(call, 200, &scim_rt_user, &r, false, NULL, NULL, err);
+        rc =
+            scim_reply_resource(call, 200, &scim_rt_user, &r, &user_groups, false, NULL, NULL, err);
     }
     store_resource_cleanup(&r);
     return rc;
@@ -92,7 +120,7 @@ scim_users_post(struct api_call *call, struct err *err)
     crypto_wipe(hash, sizeof(hash));
     if (rc < 0)
         return -1;
-    rc = scim_reply_resource(call, 201, &scim_rt_user, &r, true, NULL, NULL, err);
+    rc = scim_reply_resource(call, 201, &scim_rt_user, &r, &user_groups, true, NULL, NULL, err);
     store_resource_cleanup(&r);
     return rc;
 }
@@ -145,7 +173,7 @@ update_user(struct api_call *call, next_doc_fn next, void *ctx, struct err *err)
     }
     if (rc < 0)
         goto out;
-    rc = scim_reply_resource(call, 200, &scim_rt_user, &r, false, NULL, NULL, err);
+    rc = scim_reply_resource(call, 200, &scim_rt_user, &r, &user_groups, false, NULL, NULL, err);
 out:
     crypto_wipe(hash, sizeof(hash));
     store_resource_cleanup(&old);

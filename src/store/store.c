@@ -29,6 +29,14 @@ store_list_result_cleanup(struct store_list_result *r)
     r->n = 0;
 }
 
+void
+store_members_free(struct store_member *v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++)
+        free(v[i].display);
+    free(v);
+}
+
 int
 store_open(const char *dsn, struct store **out, struct err *err)
 {
@@ -192,4 +200,59 @@ store_resource_list(struct store *s, const struct store_list_query *q,
                     struct store_list_result *out, struct err *err)
 {
     return s->ops->resource_list(s, q, out, err);
+}
+
+int
+store_member_add(struct store *s, int64_t tenant_id, const char *group_id, const char *member_id,
+                 struct err *err)
+{
+    return s->ops->member_add(s, tenant_id, group_id, member_id, err);
+}
+
+int
+store_member_remove(struct store *s, int64_t tenant_id, const char *group_id, const char *member_id,
+                    struct err *err)
+{
+    return s->ops->member_remove(s, tenant_id, group_id, member_id, err);
+}
+
+int
+store_member_remove_group(struct store *s, int64_t tenant_id, const char *group_id, struct err *err)
+{
+    return s->ops->member_remove_group(s, tenant_id, group_id, err);
+}
+
+int
+store_member_remove_member(struct store *s, int64_t tenant_id, const char *member_id,
+                           struct err *err)
+{
+    return s->ops->member_remove_member(s, tenant_id, member_id, err);
+}
+
+int
+store_member_list(struct store *s, int64_t tenant_id, const char *group_id,
+                  struct store_member **out, size_t *n, struct err *err)
+{
+    return s->ops->member_list(s, tenant_id, group_id, out, n, err);
+}
+
+int
+store_member_groups(struct store *s, int64_t tenant_id, const char *member_id,
+                    struct store_member **out, size_t *n, struct err *err)
+{
+    return s->ops->member_groups(s, tenant_id, member_id, out, n, err);
+}
+
+int
+store_member_count(struct store *s, int64_t tenant_id, const char *group_id, int64_t *n,
+                   struct err *err)
+{
+    return s->ops->member_count(s, tenant_id, group_id, n, err);
+}
+
+int
+store_users_exist(struct store *s, int64_t tenant_id, const char *const *ids, size_t n,
+                  size_t *first_missing, struct err *err)
+{
+    return s->ops->users_exist(s, tenant_id, ids, n, first_missing, err);
 }

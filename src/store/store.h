@@ -95,6 +95,16 @@ struct store_list_result {
 
 void store_list_result_cleanup(struct store_list_result *r);
 
+/* One membership row as read: the other end's id and its display name (a member's userName,
+ * or a group's displayName for a member's groups). */
+struct store_member {
+    char id[37];
+    char *display; /* owned; NULL when the other end has no name */
+};
+
+/* Frees an array of n members (NULL is a no-op). */
+void store_members_free(struct store_member *v, size_t n);
+
 struct store;
 
 struct store_ops {
@@ -134,6 +144,23 @@ struct store_ops {
                            const char *id, struct err *err);
     int (*resource_list)(struct store *s, const struct store_list_query *q,
                          struct store_list_result *out, struct err *err);
+
+    int (*member_add)(struct store *s, int64_t tenant_id, const char *group_id,
+                      const char *member_id, struct err *err);
+    int (*member_remove)(struct store *s, int64_t tenant_id, const char *group_id,
+                         const char *member_id, struct err *err);
+    int (*member_remove_group)(struct store *s, int64_t tenant_id, const char *group_id,
+                               struct err *err);
+    int (*member_remove_member)(struct store *s, int64_t tenant_id, const char *member_id,
+                                struct err *err);
+    int (*member_list)(struct store *s, int64_t tenant_id, const char *group_id,
+                       struct store_member **out, size_t *n, struct err *err);
+    int (*member_groups)(struct store *s, int64_t tenant_id, const char *member_id,
+                         struct store_member **out, size_t *n, struct err *err);
+    int (*member_count)(struct store *s, int64_t tenant_id, const char *group_id, int64_t *n,
+                        struct err *err);
+    int (*users_exist)(struct store *s, int64_t tenant_id, const char *const *ids, size_t n,
+                       size_t *first_missing, struct err *err);
 };
 
 /* Opens the backend the DSN names: "postgres://…" or "postgresql://…" for PostgreSQL (when
@@ -177,5 +204,33 @@ int store_resource_delete(struct store *s, int64_t tenant_id, enum store_rtype t
                           struct err *err);
 int store_resource_list(struct store *s, const struct store_list_query *q,
                         struct store_list_result *out, struct err *err);
+
+/* Group membership (table "members"; DESIGN.md "Storage model"). Each write changes only the
+ * rows it names and returns how many it changed (0 or 1 for one member), or -1 with err. The
+ * store does not check that ids exist: core does, with store_users_exist, in the same
+ * transaction. */
+int store_member_add(struct store *s, int64_t tenant_id, const char *group_id,
+                     const char *member_id, struct err *err);
+int store_member_remove(struct store *s, int64_t tenant_id, const char *group_id,
+                        const char *member_id, struct err *err);
+/* Removes every member of a group (before the group is deleted or emptied). */
+int store_member_remove_group(struct store *s, int64_t tenant_id, const char *group_id,
+                              struct err *err);
+/* Removes a member from every group of the tenant (the user is being deleted). */
+int store_member_remove_member(struct store *s, int64_t tenant_id, const char *member_id,
+                               struct err *err);
+/* The members of a group ordered by id, with their userName as display; *out is malloc'd
+ * (store_members_free). */
+int store_member_list(struct store *s, int64_t tenant_id, const char *group_id,
+                      struct store_member **out, size_t *n, struct err *err);
+/* The groups a member belongs to, ordered by group id, with their displayName. */
+int store_member_groups(struct store *s, int64_t tenant_id, const char *member_id,
+                        struct store_member **out, size_t *n, struct err *err);
+int store_member_count(struct store *s, int64_t tenant_id, const char *group_id, int64_t *n,
+                       struct err *err);
+/* Checks that each of ids[0..n) is a user of the tenant: *first_missing is the index of the
+ * first that is not, or n when all are. */
+int store_users_exist(struct store *s, int64_t tenant_id, const char *const *ids, size_t n,
+                      size_t *first_missing, struct err *err);
 
 #endif

@@ -60,6 +60,15 @@ static const char *const migrations[] = {
     "  type INTEGER NOT NULL,"
     "  n INTEGER NOT NULL,"
     "  PRIMARY KEY (tenant_id, type));",
+    /* 2: group membership, one row per (group, member), so a membership change touches only
+     * the rows it names (DESIGN.md "Storage model"; IDP-QUIRKS.md 24). The second index
+     * serves a user's derived "groups" and removing a deleted user from every group. */
+    "CREATE TABLE members ("
+    "  tenant_id INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+    "  group_id TEXT NOT NULL,"
+    "  member_id TEXT NOT NULL,"
+    "  PRIMARY KEY (tenant_id, group_id, member_id));"
+    "CREATE INDEX members_by_member ON members(tenant_id, member_id);",
 };
 
 #define N_MIGRATIONS (int)(sizeof(migrations) / sizeof(migrations[0]))

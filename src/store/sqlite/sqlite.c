@@ -49,6 +49,21 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_COUNT_ADD] = "INSERT INTO resource_counts(tenant_id, type, n) VALUES(?,?,?)"
                      " ON CONFLICT(tenant_id, type) DO UPDATE SET n = n + excluded.n",
     [ST_COUNT_GET] = "SELECT n FROM resource_counts WHERE tenant_id=? AND type=?",
+    [ST_MEMBER_ADD] = "INSERT OR IGNORE INTO members(tenant_id, group_id, member_id) VALUES(?,?,?)",
+    [ST_MEMBER_REMOVE] = "DELETE FROM members WHERE tenant_id=? AND group_id=? AND member_id=?",
+    [ST_MEMBER_REMOVE_GROUP] = "DELETE FROM members WHERE tenant_id=? AND group_id=?",
+    [ST_MEMBER_REMOVE_MEMBER] = "DELETE FROM members WHERE tenant_id=? AND member_id=?",
+    /* Members are users today; display is their userName (a nested group's displayName). */
+    [ST_MEMBER_LIST] = "SELECT m.member_id, coalesce(r.user_name, r.display_name) FROM members m"
+                       " LEFT JOIN resources r ON r.tenant_id=m.tenant_id AND r.id=m.member_id"
+                       " AND r.type IN (1, 2)"
+                       " WHERE m.tenant_id=? AND m.group_id=? ORDER BY m.member_id",
+    [ST_MEMBER_GROUPS] = "SELECT m.group_id, r.display_name FROM members m"
+                         " JOIN resources r ON r.tenant_id=m.tenant_id AND r.type=2"
+                         " AND r.id=m.group_id"
+                         " WHERE m.tenant_id=? AND m.member_id=? ORDER BY m.group_id",
+    [ST_MEMBER_COUNT] = "SELECT count(*) FROM members WHERE tenant_id=? AND group_id=?",
+    [ST_USER_EXISTS] = "SELECT 1 FROM resources WHERE tenant_id=? AND type=1 AND id=?",
 };
 
 int
@@ -732,6 +747,138 @@ sq_resource_delete(struct store *s, int64_t tenant_id, enum store_rtype type, co
     return count_add(c, tenant_id, type, -1, err);
 }
 
+/* ---- group membership ---- */
+
+/* Runs a membership write bound to (tenant, a[, b]) and returns the rows it changed. */
+static int
+member_write(struct store *s, enum stmt_id id, int64_t tenant_id, const char *a, const char *b,
+             const char *what, struct err *err)
+{
+    struct conn *c = sqlite_conn(self(s), err);
+    if (c == NULL)
+        return -1;
+    sqlite3_stmt *st = sqlite_stmt(c, id);
+    sqlite3_bind_int64(st, 1, tenant_id);
+    bind_text(st, 2, a);
+    if (b)
+        bind_text(st, 3, b);
+    if (step_done(c, st, what, err) < 0)
+        return -1;
+    return sqlite3_changes(c->db);
+}
+
+static int
+sq_member_add(struct store *s, int64_t tenant_id, const char *group_id, const char *member_id,
+              struct err *err)
+{
+    return member_write(s, ST_MEMBER_ADD, tenant_id, group_id, member_id, "add member", err);
+}
+
+static int
+sq_member_remove(struct store *s, int64_t tenant_id, const char *group_id, const char *member_id,
+                 struct err *err)
+{
+    return member_write(s, ST_MEMBER_REMOVE, tenant_id, group_id, member_id, "remove member", err);
+}
+
+static int
+sq_member_remove_group(struct store *s, int64_t tenant_id, const char *group_id, struct err *err)
+{
+    return member_write(s, ST_MEMBER_REMOVE_GROUP, tenant_id, group_id, NULL, "empty group", err);
+}
+
+static int
+sq_member_remove_member(struct store *s, int64_t tenant_id, const char *member_id, struct err *err)
+{
+    return member_write(s, ST_MEMBER_REMOVE_MEMBER, tenant_id, member_id, NULL,
+                        "remove from groups", err);
+}
+
+/* Reads (id, display) rows of a membership query into a malloc'd array. */
+static int
+member_rows(struct store *s, enum stmt_id id, int64_t tenant_id, const char *key,
+            struct store_member **out, size_t *n, struct err *err)
+{
+    struct conn *c = sqlite_conn(self(s), err);
+    if (c == NULL)
+        return -1;
+    sqlite3_stmt *st = sqlite_stmt(c, id);
+    sqlite3_bind_int64(st, 1, tenant_id);
+    bind_text(st, 2, key);
+    size_t cap = 16, len = 0;
+    struct store_member *v = xmalloc(cap * sizeof(*v));
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (len == cap)
+            v = xrealloc(v, (cap *= 2) * sizeof(*v));
+        col_copy(st, 0, v[len].id, sizeof(v[len].id));
+        v[len].display = col_dup(st, 1);
+        len++;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        store_members_free(v, len);
+        return sqlite_fail(c->db, rc, "list members", err);
+    }
+    *out = v;
+    *n = len;
+    return 0;
+}
+
+static int
+sq_member_list(struct store *s, int64_t tenant_id, const char *group_id, struct store_member **out,
+               size_t *n, struct err *err)
+{
+    return member_rows(s, ST_MEMBER_LIST, tenant_id, group_id, out, n, err);
+}
+
+static int
+sq_member_groups(struct store *s, int64_t tenant_id, const char *member_id,
+                 struct store_member **out, size_t *n, struct err *err)
+{
+    return member_rows(s, ST_MEMBER_GROUPS, tenant_id, member_id, out, n, err);
+}
+
+static int
+sq_member_count(struct store *s, int64_t tenant_id, const char *group_id, int64_t *n,
+                struct err *err)
+{
+    struct conn *c = sqlite_conn(self(s), err);
+    if (c == NULL)
+        return -1;
+    sqlite3_stmt *st = sqlite_stmt(c, ST_MEMBER_COUNT);
+    sqlite3_bind_int64(st, 1, tenant_id);
+    bind_text(st, 2, group_id);
+    int rc = sqlite3_step(st);
+    *n = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? 0 : sqlite_fail(c->db, rc, "count members", err);
+}
+
+static int
+sq_users_exist(struct store *s, int64_t tenant_id, const char *const *ids, size_t n,
+               size_t *first_missing, struct err *err)
+{
+    struct conn *c = sqlite_conn(self(s), err);
+    if (c == NULL)
+        return -1;
+    *first_missing = n;
+    for (size_t i = 0; i < n; i++) {
+        sqlite3_stmt *st = sqlite_stmt(c, ST_USER_EXISTS);
+        sqlite3_bind_int64(st, 1, tenant_id);
+        bind_text(st, 2, ids[i]);
+        int rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (rc == SQLITE_DONE) {
+            *first_missing = i;
+            return 0;
+        }
+        if (rc != SQLITE_ROW)
+            return sqlite_fail(c->db, rc, "check users", err);
+    }
+    return 0;
+}
+
 const struct store_ops sqlite_store_ops = {
     .name = "sqlite",
     .open = sq_open,
@@ -758,4 +905,12 @@ const struct store_ops sqlite_store_ops = {
     .resource_update = sq_resource_update,
     .resource_delete = sq_resource_delete,
     .resource_list = sqlite_resource_list,
+    .member_add = sq_member_add,
+    .member_remove = sq_member_remove,
+    .member_remove_group = sq_member_remove_group,
+    .member_remove_member = sq_member_remove_member,
+    .member_list = sq_member_list,
+    .member_groups = sq_member_groups,
+    .member_count = sq_member_count,
+    .users_exist = sq_users_exist,
 };

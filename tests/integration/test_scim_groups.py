@@ -1,0 +1,276 @@
+"""/Groups (RFC 7643 §4.2, RFC 7644 §3.3-§3.6) with membership rows, driven over HTTP as Okta
+and Entra drive it (IDP-QUIRKS.md 8, 9, 14, 17, 19, 20, 24)."""
+from conftest import LIST_URN, PATCH_URN, SCIM, assert_scim_error, user_body
+
+GROUP_URN = "urn:ietf:params:scim:schemas:core:2.0:Group"
+
+
+def new_user(server, token, name):
+    r = server.scim("POST", "/Users", token, user_body(name))
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
+
+
+def new_group(server, token, name, members=(), **extra):
+    body = {"schemas": [GROUP_URN], "displayName": name, **extra}
+    if members:
+        body["members"] = [{"value": m} for m in members]
+    r = server.scim("POST", "/Groups", token, body)
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def get_group(server, token, gid, **kw):
+    r = server.scim("GET", f"/Groups/{gid}", token, **kw)
+    assert r.status_code == 200, r.text
+    assert r.headers["Content-Type"].startswith(SCIM)
+    return r.json()
+
+
+def member_ids(group):
+    return sorted(m["value"] for m in group.get("members", []))
+
+
+def patch(server, token, gid, *ops, headers=None):
+    return server.scim("PATCH", f"/Groups/{gid}", token,
+                       {"schemas": [PATCH_URN], "Operations": list(ops)}, headers=headers)
+
+
+def test_groups_post_with_members_returns_201_and_renders_members(server, tenant_token):
+    a = new_user(server, tenant_token, "a@x.example")
+    g = new_group(server, tenant_token, "Admins", [a], externalId="okta-g1")
+    assert g["schemas"] == [GROUP_URN]
+    assert g["displayName"] == "Admins" and g["externalId"] == "okta-g1"
+    assert g["meta"]["resourceType"] == "Group" and g["meta"]["version"] == 'W/"1"'
+    assert g["meta"]["location"].endswith(f"/scim/v2/Groups/{g['id']}")
+    [m] = g["members"]
+    assert m["value"] == a and m["type"] == "User" and m["display"] == "a@x.example"
+    assert m["$ref"].endswith(f"/scim/v2/Users/{a}")
+
+
+def test_groups_okta_push_sequence(server, tenant_token):
+    """IDP-QUIRKS.md 8: create with members, add, remove by filter, one mixed PATCH, delete."""
+    a, b, c, d = (new_user(server, tenant_token, f"{n}@x.example") for n in "abcd")
+    g = new_group(server, tenant_token, "Engineering", [a])
+    gid = g["id"]
+    r = patch(server, tenant_token, gid,
+              {"op": "add", "path": "members", "value": [{"value": b}, {"value": c}]})
+    assert r.status_code == 200, r.text
+    assert member_ids(r.json()) == sorted([a, b, c])
+    assert r.json()["meta"]["version"] == 'W/"2"'
+    r = patch(server, tenant_token, gid,
+              {"op": "remove", "path": f'members[value eq "{b}"]'})
+    assert r.status_code == 200, r.text
+    assert member_ids(r.json()) == sorted([a, c])
+    r = patch(server, tenant_token, gid,
+              {"op": "replace", "value": {"id": gid, "displayName": "Engineering-2"}},
+              {"op": "remove", "path": f'members[value eq "{a}"]'},
+              {"op": "add", "path": "members", "value": [{"value": d}]})
+    assert r.status_code == 200, r.text
+    assert r.json()["displayName"] == "Engineering-2"
+    assert member_ids(get_group(server, tenant_token, gid)) == sorted([c, d])
+    r = patch(server, tenant_token, gid,
+              {"op": "replace", "value": {"id": gid, "displayName": "Renamed"}})
+    assert r.status_code == 200 and r.json()["displayName"] == "Renamed"
+    assert member_ids(r.json()) == sorted([c, d])
+    assert server.scim("DELETE", f"/Groups/{gid}", tenant_token).status_code == 204
+    assert_scim_error(server.scim("GET", f"/Groups/{gid}", tenant_token), 404)
+
+
+def test_groups_entra_remove_with_value_list_removes_only_those(server, tenant_token):
+    """IDP-QUIRKS.md 14: "Remove" with path members and a value list is not "remove all"."""
+    a, b, c = (new_user(server, tenant_token, f"{n}@x.example") for n in "abc")
+    gid = new_group(server, tenant_token, "Sales", [a, b, c])["id"]
+    r = patch(server, tenant_token, gid,
+              {"op": "Remove", "path": "members", "value": [{"value": a}, {"value": c}]})
+    assert r.status_code == 200, r.text
+    assert member_ids(get_group(server, tenant_token, gid)) == [b]
+
+
+def test_groups_entra_capitalised_add(server, tenant_token):
+    a = new_user(server, tenant_token, "a@x.example")
+    gid = new_group(server, tenant_token, "Support")["id"]
+    r = patch(server, tenant_token, gid, {"op": "Add", "path": "members", "value": [{"value": a}]})
+    assert r.status_code == 200, r.text
+    assert member_ids(get_group(server, tenant_token, gid)) == [a]
+
+
+def test_groups_okta_empty_push_replace_members_empties_the_group(server, tenant_token):
+    a, b = (new_user(server, tenant_token, f"{n}@x.example") for n in "ab")
+    gid = new_group(server, tenant_token, "Empty me", [a, b])["id"]
+    r = patch(server, tenant_token, gid, {"op": "replace", "path": "members", "value": []})
+    assert r.status_code == 200, r.text
+    assert "members" not in get_group(server, tenant_token, gid)
+
+
+def test_groups_okta_empty_push_path_less_members_empties_the_group(server, tenant_token):
+    a = new_user(server, tenant_token, "a@x.example")
+    gid = new_group(server, tenant_token, "Empty me too", [a])["id"]
+    r = patch(server, tenant_token, gid, {"op": "replace", "value": {"members": []}})
+    assert r.status_code == 200, r.text
+    assert "members" not in get_group(server, tenant_token, gid)
+
+
+def test_groups_unknown_member_id_is_400_and_nothing_changes(server, tenant_token):
+    a = new_user(server, tenant_token, "a@x.example")
+    g = new_group(server, tenant_token, "Ops", [a])
+    r = patch(server, tenant_token, g["id"],
+              {"op": "replace", "value": {"displayName": "Ops-2"}},
+              {"op": "add", "path": "members", "value": [{"value": "no-such-user"}]})
+    body = assert_scim_error(r, 400, "invalidValue")
+    assert "no-such-user" in body["detail"]
+    after = get_group(server, tenant_token, g["id"])
+    assert after["displayName"] == "Ops" and member_ids(after) == [a]
+    assert after["meta"]["version"] == g["meta"]["version"]
+    r = server.scim("POST", "/Groups", tenant_token,
+                    {"displayName": "Ghosts", "members": [{"value": "nobody"}]})
+    assert_scim_error(r, 400, "invalidValue")
+    r = server.scim("GET", '/Groups?filter=displayName eq "Ghosts"', tenant_token)
+    assert r.json()["totalResults"] == 0
+
+
+def test_groups_duplicate_display_name_is_409_uniqueness(server, tenant_token):
+    new_group(server, tenant_token, "Admins")
+    r = server.scim("POST", "/Groups", tenant_token, {"displayName": "ADMINS"})
+    body = assert_scim_error(r, 409, "uniqueness")
+    assert "displayName" in body["detail"]
+    gid = new_group(server, tenant_token, "Other")["id"]
+    r = patch(server, tenant_token, gid, {"op": "replace", "path": "displayName",
+                                          "value": "admins"})
+    assert_scim_error(r, 409, "uniqueness")
+
+
+def test_groups_deleting_a_user_removes_it_from_groups(server, tenant_token):
+    a, b = (new_user(server, tenant_token, f"{n}@x.example") for n in "ab")
+    g = new_group(server, tenant_token, "Team", [a, b])
+    assert server.scim("DELETE", f"/Users/{a}", tenant_token).status_code == 204
+    after = get_group(server, tenant_token, g["id"])
+    assert member_ids(after) == [b]
+    assert after["meta"]["version"] != g["meta"]["version"]
+
+
+def test_users_groups_attribute_is_derived_and_read_only(server, tenant_token):
+    a = new_user(server, tenant_token, "a@x.example")
+    g = new_group(server, tenant_token, "Admins", [a])
+    r = server.scim("GET", f"/Users/{a}", tenant_token)
+    [grp] = r.json()["groups"]
+    assert grp["value"] == g["id"] and grp["display"] == "Admins" and grp["type"] == "direct"
+    assert grp["$ref"].endswith(f"/scim/v2/Groups/{g['id']}")
+    listed = server.scim("GET", '/Users?filter=userName eq "a@x.example"', tenant_token).json()
+    assert listed["Resources"][0]["groups"] == [grp]
+    # Input cannot set it (RFC 7643 §4.1.2 readOnly): a PUT naming other groups changes nothing.
+    r = server.scim("PUT", f"/Users/{a}", tenant_token,
+                    user_body("a@x.example", groups=[{"value": "elsewhere"}]))
+    assert r.status_code == 200, r.text
+    assert r.json()["groups"] == [grp]
+    r = server.scim("GET", f"/Users/{a}?excludedAttributes=groups", tenant_token)
+    assert "groups" not in r.json()
+    b = new_user(server, tenant_token, "b@x.example")
+    assert "groups" not in server.scim("GET", f"/Users/{b}", tenant_token).json()
+
+
+def test_groups_excluded_attributes_members(server, tenant_token):
+    a = new_user(server, tenant_token, "a@x.example")
+    g = new_group(server, tenant_token, "Admins", [a])
+    r = server.scim("GET", f"/Groups/{g['id']}?excludedAttributes=members", tenant_token)
+    assert r.status_code == 200
+    assert "members" not in r.json() and r.json()["displayName"] == "Admins"
+
+
+def test_groups_entra_filter_display_name_with_excluded_members(server, tenant_token):
+    """IDP-QUIRKS.md 17, 19: Entra's existence check for groups."""
+    a = new_user(server, tenant_token, "a@x.example")
+    g = new_group(server, tenant_token, "Finance", [a])
+    new_group(server, tenant_token, "Legal")
+    r = server.scim("GET", '/Groups?filter=displayName eq "Finance"&excludedAttributes=members',
+                    tenant_token)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["schemas"] == [LIST_URN] and body["totalResults"] == 1
+    assert body["Resources"][0]["id"] == g["id"] and "members" not in body["Resources"][0]
+    r = server.scim("GET", '/Groups?filter=displayName eq "nope"&excludedAttributes=members',
+                    tenant_token)
+    assert r.json()["totalResults"] == 0 and r.json()["Resources"] == []
+
+
+def test_groups_list_paging(server, tenant_token):
+    ids = [new_group(server, tenant_token, f"g{i}")["id"] for i in range(5)]
+    seen = []
+    for start in (1, 3, 5):
+        r = server.scim("GET", f"/Groups?startIndex={start}&count=2", tenant_token)
+        body = r.json()
+        assert body["totalResults"] == 5 and body["startIndex"] == start
+        assert body["itemsPerPage"] == len(body["Resources"])
+        seen += [g["id"] for g in body["Resources"]]
+    assert seen == ids
+    r = server.scim("POST", "/Groups/.search", tenant_token,
+                    {"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+                     "filter": 'displayName eq "g3"'})
+    assert r.status_code == 200 and r.json()["Resources"][0]["id"] == ids[3]
+
+
+def test_groups_etag_and_if_match(server, tenant_token):
+    a = new_user(server, tenant_token, "a@x.example")
+    g = new_group(server, tenant_token, "Versioned")
+    r = server.scim("GET", f"/Groups/{g['id']}", tenant_token)
+    assert r.headers["ETag"] == 'W/"1"'
+    r = server.scim("GET", f"/Groups/{g['id']}", tenant_token, headers={"If-None-Match": 'W/"1"'})
+    assert r.status_code == 304
+    r = patch(server, tenant_token, g["id"],
+              {"op": "add", "path": "members", "value": [{"value": a}]},
+              headers={"If-Match": 'W/"1"'})
+    assert r.status_code == 200 and r.headers["ETag"] == 'W/"2"'
+    r = patch(server, tenant_token, g["id"],
+              {"op": "replace", "path": "displayName", "value": "x"},
+              headers={"If-Match": 'W/"1"'})
+    assert_scim_error(r, 412)
+    r = server.scim("DELETE", f"/Groups/{g['id']}", tenant_token, headers={"If-Match": 'W/"1"'})
+    assert_scim_error(r, 412)
+    # A no-op PATCH keeps the version.
+    r = patch(server, tenant_token, g["id"],
+              {"op": "add", "path": "members", "value": [{"value": a}]})
+    assert r.status_code == 200 and r.headers["ETag"] == 'W/"2"'
+
+
+def test_groups_put_replaces_members_and_keeps_them_when_omitted(server, tenant_token):
+    """IDP-QUIRKS.md 9: some Okta set-ups send members inside PUT bodies."""
+    a, b = (new_user(server, tenant_token, f"{n}@x.example") for n in "ab")
+    gid = new_group(server, tenant_token, "Put", [a])["id"]
+    r = server.scim("PUT", f"/Groups/{gid}", tenant_token,
+                    {"schemas": [GROUP_URN], "displayName": "Put", "members": [{"value": b}]})
+    assert r.status_code == 200, r.text
+    assert member_ids(r.json()) == [b]
+    r = server.scim("PUT", f"/Groups/{gid}", tenant_token,
+                    {"schemas": [GROUP_URN], "displayName": "Put 2"})
+    assert r.status_code == 200 and member_ids(r.json()) == [b]
+    r = server.scim("PUT", f"/Groups/{gid}", tenant_token,
+                    {"schemas": [GROUP_URN], "displayName": "Put 2", "members": []})
+    assert r.status_code == 200 and "members" not in r.json()
+
+
+def test_groups_tenant_isolation(server, tenant_token):
+    server.make_tenant("beta")
+    beta = server.mint("beta")["token"]
+    a = new_user(server, tenant_token, "a@x.example")
+    b_user = new_user(server, beta, "b@x.example")
+    g_beta = new_group(server, beta, "Beta group", [b_user])
+    assert_scim_error(server.scim("GET", f"/Groups/{g_beta['id']}", tenant_token), 404)
+    r = server.scim("GET", '/Groups?filter=displayName eq "Beta group"', tenant_token)
+    assert r.json()["totalResults"] == 0
+    assert_scim_error(patch(server, tenant_token, g_beta["id"],
+                            {"op": "add", "path": "members", "value": [{"value": a}]}), 404)
+    g_acme = new_group(server, tenant_token, "Acme group")
+    r = patch(server, tenant_token, g_acme["id"],
+              {"op": "add", "path": "members", "value": [{"value": b_user}]})
+    assert_scim_error(r, 400, "invalidValue")
+    assert "members" not in get_group(server, tenant_token, g_acme["id"])
+    # The same display name may exist in two tenants.
+    new_group(server, tenant_token, "Beta group")
+
+
+def test_groups_import_only_tenant_refuses_writes_with_403(server):
+    server.make_tenant("imp", provisioningMode="import-only")
+    token = server.mint("imp")["token"]
+    r = server.scim("POST", "/Groups", token, {"displayName": "x"})
+    assert_scim_error(r, 403)
+    assert server.scim("GET", "/Groups", token).status_code == 200
