@@ -5,7 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
     # build
-    build-essential cmake pkg-config clang clang-format llvm libclang-rt-dev
+    build-essential cmake pkg-config clang clang-format llvm libclang-rt-dev cppcheck
     # libraries the daemon links
     libmicrohttpd-dev libjansson-dev libsqlite3-dev libpq-dev libssl-dev
     libcurl4-openssl-dev

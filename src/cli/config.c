@@ -327,7 +327,7 @@ config_print_help(FILE *f)
         const struct setting *s = &settings[i];
         char flag[64], env[64];
         size_t j = 0;
-        for (; s->key[j] && j < sizeof(flag) - 1; j++)
+        for (; j < sizeof(flag) - 1 && s->key[j]; j++)
             flag[j] = s->key[j] == '_' ? '-' : s->key[j];
         flag[j] = '\0';
         env_name(s, env, sizeof(env));

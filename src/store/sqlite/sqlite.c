@@ -398,8 +398,8 @@ sq_tenant_insert(struct store *s, struct store_tenant *t, struct err *err)
     bind_text(st, 3, t->plan);
     bind_text(st, 4, mode_name(t->mode));
     bind_text(st, 5, deactivation_name(t->deactivation));
-    sqlite3_bind_int(st, 6, t->integration_enabled);
-    sqlite3_bind_int(st, 7, t->saml_required);
+    sqlite3_bind_int(st, 6, t->integration_enabled ? 1 : 0);
+    sqlite3_bind_int(st, 7, t->saml_required ? 1 : 0);
     sqlite3_bind_int64(st, 8, t->created_ms);
     sqlite3_bind_int64(st, 9, t->updated_ms);
     if (step_done(c, st, "insert tenant", err) < 0)
@@ -419,8 +419,8 @@ sq_tenant_update(struct store *s, const struct store_tenant *t, struct err *err)
     bind_text(st, 2, t->plan);
     bind_text(st, 3, mode_name(t->mode));
     bind_text(st, 4, deactivation_name(t->deactivation));
-    sqlite3_bind_int(st, 5, t->integration_enabled);
-    sqlite3_bind_int(st, 6, t->saml_required);
+    sqlite3_bind_int(st, 5, t->integration_enabled ? 1 : 0);
+    sqlite3_bind_int(st, 6, t->saml_required ? 1 : 0);
     sqlite3_bind_int64(st, 7, t->updated_ms);
     sqlite3_bind_int64(st, 8, t->id);
     if (step_done(c, st, "update tenant", err) < 0)
