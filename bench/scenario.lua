@@ -5,9 +5,11 @@ local token = os.getenv("TOKEN")
 local ids, names = {}, {}
 local counter = 0
 local thread_tag = ""
+local threads_made = 0
 
 function setup(thread)
-  thread:set("tag", tostring(math.random(1, 1e9)))
+  threads_made = threads_made + 1
+  thread:set("tag", os.time() .. "-" .. threads_made)
 end
 
 function init(args)
@@ -17,7 +19,7 @@ function init(args)
     ids[#ids + 1] = id
     names[#names + 1] = name
   end
-  math.randomseed(os.time() + tonumber(thread_tag) % 1000)
+  math.randomseed(os.time() + #thread_tag)
 end
 
 local function hdrs(extra)

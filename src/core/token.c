@@ -179,7 +179,7 @@ token_authenticate(struct store *s, const char *text, size_t len, struct store_t
     if (!token_is_well_formed(text, len))
         return err_set(err, ERR_UNAUTHORIZED, "the bearer token is malformed");
     crypto_sha256_hex(text, len, hash);
-    if (store_token_get_by_hash(s, hash, tok, err) < 0) {
+    if (store_token_auth_lookup(s, hash, tok, tenant, err) < 0) {
         if (err->code == ERR_NOT_FOUND)
             err_set(err, ERR_UNAUTHORIZED, "the bearer token is not valid");
         return -1;
@@ -193,11 +193,6 @@ token_authenticate(struct store *s, const char *text, size_t len, struct store_t
         return err_set(err, ERR_UNAUTHORIZED, "the bearer token has been revoked");
     if (tok->expires_ms && tok->expires_ms <= now)
         return err_set(err, ERR_UNAUTHORIZED, "the bearer token has expired");
-    if (store_tenant_get_by_id(s, tok->tenant_id, tenant, err) < 0) {
-        if (err->code == ERR_NOT_FOUND)
-            err_set(err, ERR_UNAUTHORIZED, "the bearer token is not valid");
-        return -1;
-    }
     if (now - tok->last_used_ms >= LIMIT_TOKEN_TOUCH_SECONDS * 1000) {
         struct err ignored;
         /* Best effort: a busy database must not fail the request over a timestamp. */

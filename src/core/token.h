@@ -43,9 +43,10 @@ int token_list(struct store *s, int64_t tenant_id, struct store_token **out, siz
 /* True when the text has the shape of a scimd token (prefix, length, alphabet). */
 bool token_is_well_formed(const char *text, size_t len);
 
-/* Authenticates a bearer token: finds it by hash, compares in constant time, refuses revoked
- * and expired ones, and loads its tenant. Records last use at most once a minute.
- * ERR_UNAUTHORIZED for anything not a valid token (the detail never echoes the token). */
+/* Authenticates a bearer token: finds it and its tenant by hash in one read (the tenant's
+ * group_count included), compares in constant time, refuses revoked and expired ones. Records last
+ * use at most once a minute. ERR_UNAUTHORIZED for anything not a valid token (the detail never
+ * echoes the token). */
 int token_authenticate(struct store *s, const char *text, size_t len, struct store_token *tok,
                        struct store_tenant *tenant, struct err *err);
 

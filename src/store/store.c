@@ -138,9 +138,10 @@ store_token_insert(struct store *s, const struct store_token *t, struct err *err
 }
 
 int
-store_token_get_by_hash(struct store *s, const char *hash, struct store_token *out, struct err *err)
+store_token_auth_lookup(struct store *s, const char *hash, struct store_token *tok,
+                        struct store_tenant *tenant, struct err *err)
 {
-    return s->ops->token_get_by_hash(s, hash, out, err);
+    return s->ops->token_auth_lookup(s, hash, tok, tenant, err);
 }
 
 int

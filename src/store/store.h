@@ -43,6 +43,7 @@ struct store_tenant {
     bool saml_required;
     int64_t created_ms;
     int64_t updated_ms;
+    int64_t group_count; /* groups in the tenant, read with it on authentication; -1 if not */
 };
 
 struct store_token {
@@ -126,8 +127,8 @@ struct store_ops {
     int (*tenant_list)(struct store *s, struct store_tenant **out, size_t *n, struct err *err);
 
     int (*token_insert)(struct store *s, const struct store_token *t, struct err *err);
-    int (*token_get_by_hash)(struct store *s, const char *hash, struct store_token *out,
-                             struct err *err);
+    int (*token_auth_lookup)(struct store *s, const char *hash, struct store_token *tok,
+                             struct store_tenant *tenant, struct err *err);
     int (*token_get)(struct store *s, int64_t tenant_id, const char *id, struct store_token *out,
                      struct err *err);
     int (*token_list)(struct store *s, int64_t tenant_id, struct store_token **out, size_t *n,
@@ -186,8 +187,10 @@ int store_tenant_get_by_id(struct store *s, int64_t id, struct store_tenant *out
 int store_tenant_list(struct store *s, struct store_tenant **out, size_t *n, struct err *err);
 
 int store_token_insert(struct store *s, const struct store_token *t, struct err *err);
-int store_token_get_by_hash(struct store *s, const char *hash, struct store_token *out,
-                            struct err *err);
+/* The token with this hash and its tenant (with group_count) in one read: the hot path of
+ * every SCIM request. ERR_NOT_FOUND when no token has the hash. */
+int store_token_auth_lookup(struct store *s, const char *hash, struct store_token *tok,
+                            struct store_tenant *tenant, struct err *err);
 int store_token_get(struct store *s, int64_t tenant_id, const char *id, struct store_token *out,
                     struct err *err);
 /* *out is a malloc'd array, newest first; the caller frees it. */

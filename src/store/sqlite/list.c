@@ -218,11 +218,16 @@ sqlite_resource_list(struct store *st_, const struct store_list_query *q,
         goto done;
     if (q->filter == NULL && buf_append_cstr(&where, "1", err) < 0)
         goto done;
-    if (count_total(c, q, &where, wb, &out->total, err) < 0)
-        goto done;
-    if (q->count <= 0 || q->start_index > out->total) {
-        rc = 0;
-        goto done;
+    /* A filtered first page that comes back short holds every match, so its length is the
+     * total: the usual existence check (userName eq "x") then costs one indexed read. */
+    bool count_after = q->filter && q->start_index == 1 && q->count > 0;
+    if (!count_after) {
+        if (count_total(c, q, &where, wb, &out->total, err) < 0)
+            goto done;
+        if (q->count <= 0 || q->start_index > out->total) {
+            rc = 0;
+            goto done;
+        }
     }
 
     /* The page query: WHERE binds first, then the sort expression's, then seek/limit. */
@@ -266,6 +271,12 @@ sqlite_resource_list(struct store *st_, const struct store_list_query *q,
         goto done;
     if (q->sort == NULL && out->n > 0)
         cursor_put(s, slot_key(qkey, q->start_index + (int64_t)out->n), last_seq);
+    if (count_after) {
+        if ((int64_t)out->n < q->count)
+            out->total = (int64_t)out->n;
+        else if (count_total(c, q, &where, wb, &out->total, err) < 0)
+            goto done;
+    }
     rc = 0;
 done:
     if (rc < 0)

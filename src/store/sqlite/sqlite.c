@@ -32,7 +32,13 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_TENANT_BY_ID] = "SELECT " TENANT_COLS " FROM tenants WHERE id=?",
     [ST_TENANT_LIST] = "SELECT " TENANT_COLS " FROM tenants ORDER BY slug",
     [ST_TOKEN_INSERT] = "INSERT INTO tokens(" TOKEN_COLS ") VALUES(?,?,?,?,?,?,?,?,?)",
-    [ST_TOKEN_BY_HASH] = "SELECT " TOKEN_COLS " FROM tokens WHERE hash=?",
+    [ST_TOKEN_AUTH] = "SELECT t.id, t.tenant_id, t.hash, t.prefix, t.label, t.created_ms,"
+                      " t.last_used_ms, t.revoked_ms, t.expires_ms, n.id, n.slug, n.display_name,"
+                      " n.plan, n.mode, n.deactivation, n.integration_enabled, n.saml_required,"
+                      " n.created_ms, n.updated_ms, coalesce(c.n, 0)"
+                      " FROM tokens t JOIN tenants n ON n.id = t.tenant_id"
+                      " LEFT JOIN resource_counts c ON c.tenant_id = t.tenant_id AND c.type = 2"
+                      " WHERE t.hash=?",
     [ST_TOKEN_GET] = "SELECT " TOKEN_COLS " FROM tokens WHERE tenant_id=? AND id=?",
     [ST_TOKEN_LIST] = "SELECT " TOKEN_COLS " FROM tokens WHERE tenant_id=?"
                       " ORDER BY created_ms DESC, id DESC",
@@ -366,22 +372,28 @@ deactivation_name(enum store_deactivation d)
 }
 
 static void
-read_tenant(sqlite3_stmt *st, struct store_tenant *t)
+read_tenant_at(sqlite3_stmt *st, int b, struct store_tenant *t)
 {
-    *t = (struct store_tenant){ 0 };
-    t->id = sqlite3_column_int64(st, 0);
-    col_copy(st, 1, t->slug, sizeof(t->slug));
-    col_copy(st, 2, t->display_name, sizeof(t->display_name));
-    col_copy(st, 3, t->plan, sizeof(t->plan));
-    const char *mode = (const char *)sqlite3_column_text(st, 4);
+    *t = (struct store_tenant){ .group_count = -1 };
+    t->id = sqlite3_column_int64(st, b + 0);
+    col_copy(st, b + 1, t->slug, sizeof(t->slug));
+    col_copy(st, b + 2, t->display_name, sizeof(t->display_name));
+    col_copy(st, b + 3, t->plan, sizeof(t->plan));
+    const char *mode = (const char *)sqlite3_column_text(st, b + 4);
     t->mode = mode && strcmp(mode, "import-only") == 0 ? STORE_MODE_IMPORT_ONLY : STORE_MODE_PUSH;
-    const char *deact = (const char *)sqlite3_column_text(st, 5);
+    const char *deact = (const char *)sqlite3_column_text(st, b + 5);
     t->deactivation =
         deact && strcmp(deact, "remove") == 0 ? STORE_DEACTIVATE_REMOVE : STORE_DEACTIVATE_DISABLE;
-    t->integration_enabled = sqlite3_column_int(st, 6) != 0;
-    t->saml_required = sqlite3_column_int(st, 7) != 0;
-    t->created_ms = sqlite3_column_int64(st, 8);
-    t->updated_ms = sqlite3_column_int64(st, 9);
+    t->integration_enabled = sqlite3_column_int(st, b + 6) != 0;
+    t->saml_required = sqlite3_column_int(st, b + 7) != 0;
+    t->created_ms = sqlite3_column_int64(st, b + 8);
+    t->updated_ms = sqlite3_column_int64(st, b + 9);
+}
+
+static void
+read_tenant(sqlite3_stmt *st, struct store_tenant *t)
+{
+    read_tenant_at(st, 0, t);
 }
 
 /* ---- tenants ---- */
@@ -552,14 +564,24 @@ token_one(struct conn *c, sqlite3_stmt *st, struct store_token *out, struct err 
 }
 
 static int
-sq_token_get_by_hash(struct store *s, const char *hash, struct store_token *out, struct err *err)
+sq_token_auth_lookup(struct store *s, const char *hash, struct store_token *tok,
+                     struct store_tenant *tenant, struct err *err)
 {
     struct conn *c = sqlite_conn(self(s), err);
     if (c == NULL)
         return -1;
-    sqlite3_stmt *st = sqlite_stmt(c, ST_TOKEN_BY_HASH);
+    sqlite3_stmt *st = sqlite_stmt(c, ST_TOKEN_AUTH);
     bind_text(st, 1, hash);
-    return token_one(c, st, out, err);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        read_token(st, tok);
+        read_tenant_at(st, 9, tenant);
+        tenant->group_count = sqlite3_column_int64(st, 19);
+    }
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE)
+        return err_set(err, ERR_NOT_FOUND, "no such token");
+    return rc == SQLITE_ROW ? 0 : sqlite_fail(c->db, rc, "authenticate token", err);
 }
 
 static int
@@ -895,7 +917,7 @@ const struct store_ops sqlite_store_ops = {
     .tenant_get_by_id = sq_tenant_get_by_id,
     .tenant_list = sq_tenant_list,
     .token_insert = sq_token_insert,
-    .token_get_by_hash = sq_token_get_by_hash,
+    .token_auth_lookup = sq_token_auth_lookup,
     .token_get = sq_token_get,
     .token_list = sq_token_list,
     .token_update = sq_token_update,

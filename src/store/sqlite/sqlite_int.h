@@ -16,7 +16,7 @@ enum stmt_id {
     ST_TENANT_BY_ID,
     ST_TENANT_LIST,
     ST_TOKEN_INSERT,
-    ST_TOKEN_BY_HASH,
+    ST_TOKEN_AUTH,
     ST_TOKEN_GET,
     ST_TOKEN_LIST,
     ST_TOKEN_UPDATE,
