@@ -201,11 +201,11 @@ fail:
 }
 
 int
-group_delete(struct store *s, int64_t tenant_id, const char *id, struct err *err)
+group_delete(struct store *s, int64_t tenant_id, const char *id, int64_t version, struct err *err)
 {
     if (store_tx_begin(s, err) < 0)
         return -1;
-    if (store_resource_delete(s, tenant_id, STORE_RTYPE_GROUP, id, err) < 0 ||
+    if (store_resource_delete(s, tenant_id, STORE_RTYPE_GROUP, id, version, err) < 0 ||
         store_member_remove_group(s, tenant_id, id, err) < 0) {
         store_tx_rollback(s);
         return -1;

@@ -50,7 +50,9 @@ int group_update(struct store *s, const struct store_tenant *t, const struct sto
                  struct store_resource *out, struct err *err);
 
 /* Deletes a group and its membership rows. */
-int group_delete(struct store *s, int64_t tenant_id, const char *id, struct err *err);
+/* Deletes the group and its membership rows if its version is `version` (any when < 0). */
+int group_delete(struct store *s, int64_t tenant_id, const char *id, int64_t version,
+                 struct err *err);
 
 /* The members of a group, ordered by id; *out is malloc'd (store_members_free). */
 int group_members_list(struct store *s, int64_t tenant_id, const char *group_id,

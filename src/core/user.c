@@ -131,15 +131,9 @@ user_update(struct store *s, const struct store_tenant *t, const struct store_re
     if (!r.active && t->deactivation == STORE_DEACTIVATE_REMOVE) {
         /* The tenant removes users on deactivation; a later POST of the same userName
          * (Okta's reactivation) then creates a new user (IDP-QUIRKS.md 7). */
-        struct store_resource cur;
-        rc = store_resource_get(s, t->id, STORE_RTYPE_USER, old->id, &cur, err);
-        if (rc == 0 && cur.version != old->version)
-            rc = err_set(err, ERR_PRECONDITION, "user %s was changed concurrently", old->id);
-        store_resource_cleanup(&cur);
+        rc = store_resource_delete(s, t->id, STORE_RTYPE_USER, old->id, old->version, err);
         if (rc == 0)
             rc = leave_groups(s, t->id, old->id, err);
-        if (rc == 0)
-            rc = store_resource_delete(s, t->id, STORE_RTYPE_USER, old->id, err);
         *removed = rc == 0;
     } else {
         rc = store_resource_update(s, &r, err);
@@ -163,11 +157,11 @@ fail:
 }
 
 int
-user_delete(struct store *s, int64_t tenant_id, const char *id, struct err *err)
+user_delete(struct store *s, int64_t tenant_id, const char *id, int64_t version, struct err *err)
 {
     if (store_tx_begin(s, err) < 0)
         return -1;
-    if (store_resource_delete(s, tenant_id, STORE_RTYPE_USER, id, err) < 0 ||
+    if (store_resource_delete(s, tenant_id, STORE_RTYPE_USER, id, version, err) < 0 ||
         leave_groups(s, tenant_id, id, err) < 0) {
         store_tx_rollback(s);
         return -1;

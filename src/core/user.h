@@ -33,7 +33,10 @@ int user_update(struct store *s, const struct store_tenant *t, const struct stor
 
 /* Deletes a user and, in the same transaction, removes it from every group (bumping their
  * versions). */
-int user_delete(struct store *s, int64_t tenant_id, const char *id, struct err *err);
+/* Deletes the user (and its memberships) if its version is `version`; any version when
+ * version < 0. ERR_PRECONDITION / ERR_NOT_FOUND as store_resource_delete. */
+int user_delete(struct store *s, int64_t tenant_id, const char *id, int64_t version,
+                struct err *err);
 
 /* The groups the user is a direct member of (RFC 7643 §4.1.2 "groups", derived and
  * read-only), ordered by group id, with their displayName; *out is malloc'd

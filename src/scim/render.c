@@ -194,6 +194,45 @@ scim_if_none_match(const struct api_call *call, int64_t version)
 }
 
 int
+scim_delete_resource(struct api_call *call, scim_delete_fn del, struct err *err)
+{
+    if (scim_check_writable(call, err) < 0)
+        return -1;
+    const char *p = call->if_match;
+    int rc = -1;
+    if (p == NULL || p[0] == '\0') {
+        rc = del(call->store, call->tenant.id, call->params[0], -1, err);
+    } else {
+        err_set(err, ERR_PRECONDITION, "If-Match names no current version");
+        for (int i = 0; i < 64 && *p; i++) {
+            while (*p == ' ' || *p == ',')
+                p++;
+            const char *e = strchr(p, ',');
+            size_t n = e ? (size_t)(e - p) : strlen(p);
+            while (n > 0 && p[n - 1] == ' ')
+                n--;
+            int64_t v = -2;
+            if (n == 1 && p[0] == '*')
+                v = -1;
+            else if (!etag_version(p, n, &v))
+                v = -2;
+            if (v >= -1) {
+                rc = del(call->store, call->tenant.id, call->params[0], v, err);
+                if (rc == 0 || err->code != ERR_PRECONDITION)
+                    break;
+            }
+            if (e == NULL)
+                break;
+            p = e + 1;
+        }
+    }
+    if (rc < 0)
+        return -1;
+    api_reply_empty(call, 204);
+    return 0;
+}
+
+int
 scim_check_writable(const struct api_call *call, struct err *err)
 {
     if (call->tenant.mode != STORE_MODE_IMPORT_ONLY)

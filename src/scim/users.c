@@ -265,20 +265,5 @@ scim_users_patch(struct api_call *call, struct err *err)
 int
 scim_users_delete(struct api_call *call, struct err *err)
 {
-    if (scim_check_writable(call, err) < 0)
-        return -1;
-    struct store_resource r;
-    bool given;
-    if (call->if_match) {
-        if (user_get(call->store, call->tenant.id, call->params[0], &r, err) < 0)
-            return -1;
-        int rc = scim_check_if_match(call, r.version, &given, err);
-        store_resource_cleanup(&r);
-        if (rc < 0)
-            return -1;
-    }
-    if (user_delete(call->store, call->tenant.id, call->params[0], err) < 0)
-        return -1;
-    api_reply_empty(call, 204);
-    return 0;
+    return scim_delete_resource(call, user_delete, err);
 }

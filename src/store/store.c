@@ -191,9 +191,9 @@ store_resource_update(struct store *s, const struct store_resource *r, struct er
 
 int
 store_resource_delete(struct store *s, int64_t tenant_id, enum store_rtype type, const char *id,
-                      struct err *err)
+                      int64_t version, struct err *err)
 {
-    return s->ops->resource_delete(s, tenant_id, type, id, err);
+    return s->ops->resource_delete(s, tenant_id, type, id, version, err);
 }
 
 int

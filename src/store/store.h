@@ -142,7 +142,7 @@ struct store_ops {
     /* Writes r if the stored version is r->version - 1 (optimistic concurrency). */
     int (*resource_update)(struct store *s, const struct store_resource *r, struct err *err);
     int (*resource_delete)(struct store *s, int64_t tenant_id, enum store_rtype type,
-                           const char *id, struct err *err);
+                           const char *id, int64_t version, struct err *err);
     int (*resource_list)(struct store *s, const struct store_list_query *q,
                          struct store_list_result *out, struct err *err);
 
@@ -203,8 +203,10 @@ int store_resource_insert(struct store *s, const struct store_resource *r, struc
 int store_resource_get(struct store *s, int64_t tenant_id, enum store_rtype type, const char *id,
                        struct store_resource *out, struct err *err);
 int store_resource_update(struct store *s, const struct store_resource *r, struct err *err);
+/* Deletes the resource if its version is `version` (any version when version < 0), in one
+ * statement: ERR_PRECONDITION when it exists with another version, ERR_NOT_FOUND when not. */
 int store_resource_delete(struct store *s, int64_t tenant_id, enum store_rtype type, const char *id,
-                          struct err *err);
+                          int64_t version, struct err *err);
 int store_resource_list(struct store *s, const struct store_list_query *q,
                         struct store_list_result *out, struct err *err);
 

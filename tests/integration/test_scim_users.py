@@ -985,3 +985,17 @@ def test_users_search_post_count_of_wrong_type_is_400_invalid_value(server, tena
 def test_users_search_post_invalid_filter_is_400_invalid_filter(server, tenant_token):
     r = server.scim("POST", "/Users/.search", tenant_token, {"filter": "userName eq"})
     assert_scim_error(r, 400, "invalidFilter")
+
+
+def test_users_delete_if_match_current_version_deletes(server, tenant_token):
+    uid = create(server, tenant_token, "delcur@x.example")["id"]
+    # RFC 7232 §3.1: a list of entity tags matches when any of them does.
+    r = server.scim("DELETE", f"/Users/{uid}", tenant_token,
+                    headers={"If-Match": 'W/"7", W/"1"'})
+    assert r.status_code == 204
+    assert server.scim("GET", f"/Users/{uid}", tenant_token).status_code == 404
+
+
+def test_users_delete_if_match_unknown_user_is_404(server, tenant_token):
+    r = server.scim("DELETE", "/Users/no-such-id", tenant_token, headers={"If-Match": 'W/"1"'})
+    assert_scim_error(r, 404)

@@ -51,7 +51,8 @@ static const char *const stmt_sql[ST__COUNT] = {
                       " external_id=?, display_name=?, active=?, doc=?,"
                       " password_hash=coalesce(?, password_hash)"
                       " WHERE tenant_id=? AND type=? AND id=? AND version=?",
-    [ST_RES_DELETE] = "DELETE FROM resources WHERE tenant_id=? AND type=? AND id=?",
+    [ST_RES_DELETE] = "DELETE FROM resources WHERE tenant_id=?1 AND type=?2 AND id=?3"
+                      " AND (?4 < 0 OR version = ?4)",
     [ST_COUNT_ADD] = "INSERT INTO resource_counts(tenant_id, type, n) VALUES(?,?,?)"
                      " ON CONFLICT(tenant_id, type) DO UPDATE SET n = n + excluded.n",
     [ST_COUNT_GET] = "SELECT n FROM resource_counts WHERE tenant_id=? AND type=?",
@@ -753,7 +754,7 @@ sq_resource_update(struct store *s, const struct store_resource *r, struct err *
 
 static int
 sq_resource_delete(struct store *s, int64_t tenant_id, enum store_rtype type, const char *id,
-                   struct err *err)
+                   int64_t version, struct err *err)
 {
     struct conn *c = sqlite_conn(self(s), err);
     if (c == NULL)
@@ -762,10 +763,19 @@ sq_resource_delete(struct store *s, int64_t tenant_id, enum store_rtype type, co
     sqlite3_bind_int64(st, 1, tenant_id);
     sqlite3_bind_int(st, 2, (int)type);
     bind_text(st, 3, id);
+    sqlite3_bind_int64(st, 4, version);
     if (step_done(c, st, "delete resource", err) < 0)
         return -1;
-    if (sqlite3_changes(c->db) == 0)
+    if (sqlite3_changes(c->db) == 0) {
+        /* Absent, or present with another version: the caller's answer differs (404/412). */
+        struct store_resource cur;
+        if (version >= 0 && sq_resource_get(s, tenant_id, type, id, &cur, err) == 0) {
+            store_resource_cleanup(&cur);
+            return err_set(err, ERR_PRECONDITION, "resource %s was changed: version W/\"%lld\"", id,
+                           (long long)cur.version);
+        }
         return err_set(err, ERR_NOT_FOUND, "resource %s not found", id);
+    }
     return count_add(c, tenant_id, type, -1, err);
 }
 
