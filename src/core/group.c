@@ -3,22 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/clock.h"
-#include "base/crypto.h"
 #include "base/xmalloc.h"
+#include "core/row.h"
 #include "core/tx.h"
-
-/* Fills the indexed columns and the stored text from a canonical document. */
-static void
-fill_row(struct store_resource *r, const json_t *doc)
-{
-    const char *name = json_string_value(json_object_get(doc, "displayName"));
-    const char *ext = json_string_value(json_object_get(doc, "externalId"));
-    r->display_name = name ? xstrdup(name) : NULL;
-    r->external_id = ext ? xstrdup(ext) : NULL;
-    r->active = 1;
-    r->doc = json_dumps(doc, JSON_COMPACT);
-}
 
 static int
 unique_error(const json_t *doc, struct err *err)
@@ -123,12 +110,10 @@ int
 group_create(struct store *s, const struct store_tenant *t, const json_t *doc,
              const char *const *ids, size_t n, struct store_resource *out, struct err *err)
 {
-    struct store_resource r = { .tenant_id = t->id, .type = STORE_RTYPE_GROUP, .version = 1 };
+    struct store_resource r = { 0 };
     int64_t changed = 0;
-    if (crypto_uuid_v7(r.id, err) < 0)
-        return -1;
-    r.created_ms = r.modified_ms = clock_now_ms();
-    fill_row(&r, doc);
+    if (row_new(&r, t->id, STORE_RTYPE_GROUP, doc, err) < 0)
+        goto fail;
     if (store_tx_begin(s, err) < 0)
         goto fail;
     if (store_resource_insert(s, &r, err) < 0) {
@@ -162,29 +147,19 @@ group_update(struct store *s, const struct store_tenant *t, const struct store_r
              const json_t *new_doc, const struct group_members *delta, struct store_resource *out,
              struct err *err)
 {
-    struct store_resource r = { .tenant_id = t->id, .type = STORE_RTYPE_GROUP };
+    struct store_resource r = { 0 };
     int64_t changed = 0;
-    memcpy(r.id, old->id, sizeof(r.id));
-    r.created_ms = old->created_ms;
-    fill_row(&r, new_doc);
     if (store_tx_begin(s, err) < 0)
         goto fail;
     if (delta && apply_members(s, t->id, old->id, delta, &changed, err) < 0) {
         store_tx_rollback(s);
         goto fail;
     }
-    if (changed == 0 && old->doc && strcmp(old->doc, r.doc) == 0) {
-        /* Nothing changed: keep the version, so ETags stay valid (RFC 7644 §3.14). */
-        store_tx_rollback(s);
-        r.version = old->version;
-        r.modified_ms = old->modified_ms;
+    if (!row_next(&r, old, new_doc, changed != 0)) {
+        store_tx_rollback(s); /* nothing was written */
         *out = r;
         return 0;
     }
-    r.version = old->version + 1;
-    r.modified_ms = clock_now_ms();
-    if (r.modified_ms <= old->modified_ms)
-        r.modified_ms = old->modified_ms + 1;
     if (store_resource_update(s, &r, err) < 0) {
         store_tx_rollback(s);
         if (err->code == ERR_UNIQUENESS)

@@ -1,31 +1,11 @@
 #include "core/user.h"
 
 #include <stdlib.h>
-#include <string.h>
 
 #include "base/clock.h"
-#include "base/crypto.h"
 #include "base/xmalloc.h"
+#include "core/row.h"
 #include "core/tx.h"
-
-static char *
-dup_string(const json_t *doc, const char *key)
-{
-    const char *v = json_string_value(json_object_get(doc, key));
-    return v ? xstrdup(v) : NULL;
-}
-
-/* Fills the indexed columns and the stored text from a canonical document. */
-static void
-fill_row(struct store_resource *r, const json_t *doc)
-{
-    r->user_name = dup_string(doc, "userName");
-    r->external_id = dup_string(doc, "externalId");
-    r->display_name = dup_string(doc, "displayName");
-    json_t *active = json_object_get(doc, "active");
-    r->active = active == NULL || json_is_true(active);
-    r->doc = json_dumps(doc, JSON_COMPACT);
-}
 
 static int
 unique_error(const json_t *doc, struct err *err)
@@ -64,16 +44,12 @@ int
 user_create(struct store *s, const struct store_tenant *t, const json_t *doc,
             const char *password_hash, struct store_resource *out, struct err *err)
 {
-    struct store_resource r = { .tenant_id = t->id, .type = STORE_RTYPE_USER, .version = 1 };
+    struct store_resource r = { 0 };
     json_t *copy = json_deep_copy(doc);
     if (json_object_get(copy, "active") == NULL)
         json_object_set_new(copy, "active", json_true());
-    if (crypto_uuid_v7(r.id, err) < 0) {
-        json_decref(copy);
-        return -1;
-    }
-    r.created_ms = r.modified_ms = clock_now_ms();
-    fill_row(&r, copy);
+    if (row_new(&r, t->id, STORE_RTYPE_USER, copy, err) < 0)
+        goto fail;
     r.password_hash = password_hash ? xstrdup(password_hash) : NULL;
     if (store_tx_begin(s, err) < 0)
         goto fail;
@@ -108,22 +84,12 @@ user_update(struct store *s, const struct store_tenant *t, const struct store_re
             const json_t *new_doc, const char *password_hash, struct store_resource *out,
             bool *removed, struct err *err)
 {
-    struct store_resource r = { .tenant_id = t->id, .type = STORE_RTYPE_USER };
-    memcpy(r.id, old->id, sizeof(r.id));
-    r.created_ms = old->created_ms;
-    fill_row(&r, new_doc);
+    struct store_resource r;
     *removed = false;
-    if (password_hash == NULL && old->doc && strcmp(old->doc, r.doc) == 0) {
-        /* Nothing changed: keep the version, so ETags stay valid (RFC 7644 §3.14). */
-        r.version = old->version;
-        r.modified_ms = old->modified_ms;
+    if (!row_next(&r, old, new_doc, password_hash != NULL)) {
         *out = r;
         return 0;
     }
-    r.version = old->version + 1;
-    r.modified_ms = clock_now_ms();
-    if (r.modified_ms <= old->modified_ms)
-        r.modified_ms = old->modified_ms + 1;
     r.password_hash = password_hash ? xstrdup(password_hash) : NULL;
     if (store_tx_begin(s, err) < 0)
         goto fail;
