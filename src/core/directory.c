@@ -10,6 +10,13 @@ directory_list(struct store *s, const struct store_list_query *q, struct store_l
 }
 
 int
+directory_get(struct store *s, int64_t tenant_id, enum store_rtype type, const char *id,
+              struct store_resource *out, struct err *err)
+{
+    return store_resource_get(s, tenant_id, type, id, out, err);
+}
+
+int
 directory_health(struct store *s, struct err *err)
 {
     if (store_ping(s, err) < 0)

@@ -11,6 +11,11 @@
 int directory_list(struct store *s, const struct store_list_query *q, struct store_list_result *out,
                    struct err *err);
 
+/* One resource of the tenant by type and id; ERR_NOT_FOUND when absent (or another
+ * tenant's). */
+int directory_get(struct store *s, int64_t tenant_id, enum store_rtype type, const char *id,
+                  struct store_resource *out, struct err *err);
+
 /* 0 when the database answers; ERR_UNAVAILABLE otherwise (for /healthz). */
 int directory_health(struct store *s, struct err *err);
 

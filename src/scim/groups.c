@@ -40,6 +40,7 @@ load_members(const struct api_call *call, const struct store_resource *r, json_t
 }
 
 static const struct scim_derived group_members = { "members", load_members };
+static const struct scim_kind group_kind = { &scim_rt_group, STORE_RTYPE_GROUP, &group_members };
 
 /* Takes "members" out of a normalised document: their ids go to *ids (in the arena, strings
  * borrowed from `members`, which the caller keeps until it is done with them). */
@@ -76,42 +77,19 @@ take_members(struct api_call *call, json_t *doc, json_t **members, const char **
 int
 scim_groups_list(struct api_call *call, struct err *err)
 {
-    struct scim_list_params p;
-    if (scim_list_params_from_query(call, &p, err) < 0)
-        return -1;
-    return scim_list_reply(call, &scim_rt_group, STORE_RTYPE_GROUP, &group_members, &p, err);
+    return scim_list_get(call, &group_kind, err);
 }
 
 int
 scim_groups_search(struct api_call *call, struct err *err)
 {
-    struct scim_list_params p;
-    json_t *body = api_call_body_json(call, err);
-    if (body == NULL)
-        return -1;
-    int rc = scim_list_params_from_body(call, body, &p, err);
-    if (rc == 0)
-        rc = scim_list_reply(call, &scim_rt_group, STORE_RTYPE_GROUP, &group_members, &p, err);
-    json_decref(body);
-    return rc;
+    return scim_list_search(call, &group_kind, err);
 }
 
 int
 scim_groups_get(struct api_call *call, struct err *err)
 {
-    struct store_resource r;
-    if (group_get(call->store, call->tenant.id, call->params[0], &r, err) < 0)
-        return -1;
-    int rc = 0;
-    if (scim_if_none_match(call, r.version)) {
-        api_reply_empty(call, 304);
-        scim_etag(r.version, call->etag, sizeof(call->etag));
-    } else {
-        rc = scim_reply_resource(call, 200, &scim_rt_group, &r, &group_members, false, NULL, NULL,
-                                 err);
-    }
-    store_resource_cleanup(&r);
-    return rc;
+    return scim_get_reply(call, &group_kind, err);
 }
 
 /* Okta may push a group with its members in the POST body (IDP-QUIRKS.md 8, 9). */

@@ -11,6 +11,17 @@
 #include "scim/project.h"
 #include "scim/render.h"
 
+/* The query of one listing, from the query string or a SearchRequest. */
+struct scim_list_params {
+    const char *filter;
+    const char *sort_by;
+    const char *sort_order;
+    const char *attributes;
+    const char *excluded;
+    int64_t start_index; /* clamped to ≥ 1 */
+    int64_t count;       /* clamped to [0, page_max] */
+};
+
 static int
 int_arg(const char *text, const char *name, int64_t dflt, int64_t *out, struct err *err)
 {
@@ -34,9 +45,8 @@ clamp(struct scim_list_params *p, int64_t page_max)
         p->count = page_max;
 }
 
-int
-scim_list_params_from_query(const struct api_call *call, struct scim_list_params *p,
-                            struct err *err)
+static int
+params_from_query(const struct api_call *call, struct scim_list_params *p, struct err *err)
 {
     *p = (struct scim_list_params){
         .filter = api_call_arg(call, "filter"),
@@ -111,9 +121,9 @@ body_int(const json_t *body, const char *key, int64_t dflt, int64_t *out, struct
     return 0;
 }
 
-int
-scim_list_params_from_body(struct api_call *call, const json_t *body, struct scim_list_params *p,
-                           struct err *err)
+static int
+params_from_body(struct api_call *call, const json_t *body, struct scim_list_params *p,
+                 struct err *err)
 {
     *p = (struct scim_list_params){ 0 };
     if (!json_is_object(body))
@@ -194,17 +204,17 @@ reply_page(struct api_call *call, const struct scim_resource_type *rt,
     return rc;
 }
 
-int
-scim_list_reply(struct api_call *call, const struct scim_resource_type *rt, enum store_rtype type,
-                const struct scim_derived *derived, const struct scim_list_params *p,
-                struct err *err)
+static int
+list_reply(struct api_call *call, const struct scim_kind *k, const struct scim_list_params *p,
+           struct err *err)
 {
+    const struct scim_resource_type *rt = k->rt;
     struct query_node *filter = NULL;
     struct query_path sort = { 0 };
     struct store_list_result res = { 0 };
     struct store_list_query q = {
         .tenant_id = call->tenant.id,
-        .type = type,
+        .type = k->type,
         .start_index = p->start_index,
         .count = p->count,
     };
@@ -234,7 +244,30 @@ scim_list_reply(struct api_call *call, const struct scim_resource_type *rt, enum
     }
     if (directory_list(call->store, &q, &res, err) < 0)
         return -1;
-    int rc = reply_page(call, rt, derived, p, &res, err);
+    int rc = reply_page(call, rt, k->derived, p, &res, err);
     store_list_result_cleanup(&res);
+    return rc;
+}
+
+int
+scim_list_get(struct api_call *call, const struct scim_kind *k, struct err *err)
+{
+    struct scim_list_params p;
+    if (params_from_query(call, &p, err) < 0)
+        return -1;
+    return list_reply(call, k, &p, err);
+}
+
+int
+scim_list_search(struct api_call *call, const struct scim_kind *k, struct err *err)
+{
+    struct scim_list_params p;
+    json_t *body = api_call_body_json(call, err);
+    if (body == NULL)
+        return -1;
+    int rc = params_from_body(call, body, &p, err);
+    if (rc == 0)
+        rc = list_reply(call, k, &p, err);
+    json_decref(body);
     return rc;
 }

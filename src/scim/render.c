@@ -6,6 +6,7 @@
 
 #include "base/clock.h"
 #include "base/str.h"
+#include "core/directory.h"
 #include "scim/project.h"
 
 void
@@ -191,6 +192,23 @@ bool
 scim_if_none_match(const struct api_call *call, int64_t version)
 {
     return call->if_none_match && tags_match(call->if_none_match, version);
+}
+
+int
+scim_get_reply(struct api_call *call, const struct scim_kind *k, struct err *err)
+{
+    struct store_resource r;
+    if (directory_get(call->store, call->tenant.id, k->type, call->params[0], &r, err) < 0)
+        return -1;
+    int rc = 0;
+    if (scim_if_none_match(call, r.version)) {
+        api_reply_empty(call, 304);
+        scim_etag(r.version, call->etag, sizeof(call->etag));
+    } else {
+        rc = scim_reply_resource(call, 200, k->rt, &r, k->derived, false, NULL, NULL, err);
+    }
+    store_resource_cleanup(&r);
+    return rc;
 }
 
 int

@@ -24,6 +24,17 @@ struct scim_derived {
     scim_derived_fn load;
 };
 
+/* What the handlers shared by every resource type need to know about one of them. */
+struct scim_kind {
+    const struct scim_resource_type *rt;
+    enum store_rtype type;
+    const struct scim_derived *derived; /* "groups" of a User, "members" of a Group */
+};
+
+/* GET /{Resources}/{id}: 200 with the resource (projected as asked), or 304 when
+ * If-None-Match names its version. */
+int scim_get_reply(struct api_call *call, const struct scim_kind *k, struct err *err);
+
 /* Appends the full representation of r as JSON text: the stored document with "id" and
  * "meta" spliced in, without parsing it (the common read path: PERFORMANCE.md). */
 int scim_render_append(struct buf *out, const struct api_call *call,

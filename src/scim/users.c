@@ -59,46 +59,24 @@ load_groups(const struct api_call *call, const struct store_resource *r, json_t 
 }
 
 static const struct scim_derived user_groups = { "groups", load_groups };
+static const struct scim_kind user_kind = { &scim_rt_user, STORE_RTYPE_USER, &user_groups };
 
 int
 scim_users_list(struct api_call *call, struct err *err)
 {
-    struct scim_list_params p;
-    if (scim_list_params_from_query(call, &p, err) < 0)
-        return -1;
-    return scim_list_reply(call, &scim_rt_user, STORE_RTYPE_USER, &user_groups, &p, err);
+    return scim_list_get(call, &user_kind, err);
 }
 
 int
 scim_users_search(struct api_call *call, struct err *err)
 {
-    struct scim_list_params p;
-    json_t *body = api_call_body_json(call, err);
-    if (body == NULL)
-        return -1;
-    int rc = scim_list_params_from_body(call, body, &p, err);
-    if (rc == 0)
-        rc = scim_list_reply(call, &scim_rt_user, STORE_RTYPE_USER, &user_groups, &p, err);
-    json_decref(body);
-    return rc;
+    return scim_list_search(call, &user_kind, err);
 }
 
 int
 scim_users_get(struct api_call *call, struct err *err)
 {
-    struct store_resource r;
-    if (user_get(call->store, call->tenant.id, call->params[0], &r, err) < 0)
-        return -1;
-    int rc = 0;
-    if (scim_if_none_match(call, r.version)) {
-        api_reply_empty(call, 304);
-        scim_etag(r.version, call->etag, sizeof(call->etag));
-    } else {
-        rc =
-            scim_reply_resource(call, 200, &scim_rt_user, &r, &user_groups, false, NULL, NULL, err);
-    }
-    store_resource_cleanup(&r);
-    return rc;
+    return scim_get_reply(call, &user_kind, err);
 }
 
 int
