@@ -999,3 +999,17 @@ def test_users_delete_if_match_current_version_deletes(server, tenant_token):
 def test_users_delete_if_match_unknown_user_is_404(server, tenant_token):
     r = server.scim("DELETE", "/Users/no-such-id", tenant_token, headers={"If-Match": 'W/"1"'})
     assert_scim_error(r, 404)
+
+
+def test_users_list_filter_and_sort_with_a_full_first_page_counts_all_matches(server,
+                                                                              tenant_token):
+    # The page binds the filter's and the sort's values; the count binds only the filter's.
+    for i, title in enumerate(["c", "a", "b"]):
+        create(server, tenant_token, f"fs{i}@x.example", title=title)
+    create(server, tenant_token, "other@x.example")
+    r = server.scim("GET", '/Users?filter=title pr and userName sw "fs"&sortBy=title'
+                    "&count=2", tenant_token)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["totalResults"] == 3
+    assert [u["title"] for u in body["Resources"]] == ["a", "b"]

@@ -93,12 +93,12 @@ cursor_put(struct sqlite_store *s, uint64_t key, int64_t last_seq)
     pthread_mutex_unlock(&s->mu);
 }
 
-/* Binds the anonymous parameters; `first` is the index of the first "?" (named parameters
- * that appear before it in the text take the indices below). */
+/* Binds the first n anonymous parameters; `first` is the index of the first "?" (named
+ * parameters that appear before it in the text take the indices below). */
 static int
-bind_all(sqlite3_stmt *st, const struct sql_binds *b, int first)
+bind_all(sqlite3_stmt *st, const struct sql_binds *b, int n, int first)
 {
-    for (int i = 0; i < b->n; i++) {
+    for (int i = 0; i < n; i++) {
         const struct sql_bind *v = &b->v[i];
         int rc, at = first + i;
         switch (v->type) {
@@ -133,7 +133,7 @@ bind_named(sqlite3_stmt *st, const char *name, int64_t v)
  * values after them. Every number that varies per request is a parameter, so one filter
  * shape is prepared once per connection. */
 static int
-prepare(struct conn *c, const struct buf *sql, const struct sql_binds *b,
+prepare(struct conn *c, const struct buf *sql, const struct sql_binds *b, int n,
         const struct store_list_query *q, sqlite3_stmt **st, struct err *err)
 {
     *st = sqlite_cached_stmt(c, sql->data, sql->len, err);
@@ -142,7 +142,7 @@ prepare(struct conn *c, const struct buf *sql, const struct sql_binds *b,
     bind_named(*st, ":tenant", q->tenant_id);
     /* The type is literal text (two values), so SQLite can use the partial unique indexes
      * on lower(userName) WHERE type = 1 and lower(displayName) WHERE type = 2. */
-    int rc = bind_all(*st, b, 2);
+    int rc = bind_all(*st, b, n, 2);
     if (rc != SQLITE_OK) {
         *st = NULL;
         return sqlite_fail(c->db, rc, "bind list", err);
@@ -152,7 +152,7 @@ prepare(struct conn *c, const struct buf *sql, const struct sql_binds *b,
 
 static int
 count_total(struct conn *c, const struct store_list_query *q, const struct buf *where,
-            const struct sql_binds *wb, int64_t *total, struct err *err)
+            const struct sql_binds *wb, int n_binds, int64_t *total, struct err *err)
 {
     sqlite3_stmt *st = NULL;
     int rc;
@@ -171,7 +171,7 @@ count_total(struct conn *c, const struct store_list_query *q, const struct buf *
                    "SELECT count(*) FROM resources r WHERE r.tenant_id = :tenant"
                    " AND r.type = %d AND %s",
                    (int)q->type, where->data) < 0 ||
-        prepare(c, &sql, wb, q, &st, err) < 0) {
+        prepare(c, &sql, wb, n_binds, q, &st, err) < 0) {
         buf_cleanup(&sql);
         return -1;
     }
@@ -205,7 +205,7 @@ sqlite_resource_list(struct store *st_, const struct store_list_query *q,
     struct sqlite_store *s = (struct sqlite_store *)st_;
     struct conn *c = sqlite_conn(s, err);
     struct buf where, sql;
-    struct sql_binds *wb = xcalloc(1, sizeof(*wb)), *pb = NULL;
+    struct sql_binds *wb = xcalloc(1, sizeof(*wb));
     sqlite3_stmt *st = NULL;
     int rc = -1;
 
@@ -218,11 +218,12 @@ sqlite_resource_list(struct store *st_, const struct store_list_query *q,
         goto done;
     if (q->filter == NULL && buf_append_cstr(&where, "1", err) < 0)
         goto done;
+    const int n_filter = wb->n;
     /* A filtered first page that comes back short holds every match, so its length is the
      * total: the usual existence check (userName eq "x") then costs one indexed read. */
     bool count_after = q->filter && q->start_index == 1 && q->count > 0;
     if (!count_after) {
-        if (count_total(c, q, &where, wb, &out->total, err) < 0)
+        if (count_total(c, q, &where, wb, n_filter, &out->total, err) < 0)
             goto done;
         if (q->count <= 0 || q->start_index > out->total) {
             rc = 0;
@@ -230,13 +231,8 @@ sqlite_resource_list(struct store *st_, const struct store_list_query *q,
         }
     }
 
-    /* The page query: WHERE binds first, then the sort expression's, then seek/limit. */
-    pb = xmalloc(sizeof(*pb));
-    memcpy(pb, wb, sizeof(*pb));
-    for (int i = 0; i < pb->n; i++) /* re-point pooled texts into the copy */
-        if (pb->v[i].type == BIND_TEXT && pb->v[i].text >= wb->pool &&
-            pb->v[i].text < wb->pool + sizeof(wb->pool))
-            pb->v[i].text = pb->pool + (pb->v[i].text - wb->pool);
+    /* The page query binds the filter's values, then the sort expression's (appended to the
+     * same set: the count query binds only the first n_filter). */
     uint64_t qkey = query_key(q, &where, wb);
     int64_t seek = 0;
     bool seeking = q->sort == NULL && q->start_index > 1 &&
@@ -252,7 +248,7 @@ sqlite_resource_list(struct store *st_, const struct store_list_query *q,
         goto done;
     /* RFC 7644 §3.4.2.3: resources without the value sort last ascending, first descending. */
     if (q->sort) {
-        if (sqlite_sql_sort_expr(&sql, q->sort, pb, err) < 0 ||
+        if (sqlite_sql_sort_expr(&sql, q->sort, wb, err) < 0 ||
             buf_append_cstr(&sql, q->descending ? " DESC NULLS FIRST, " : " ASC NULLS LAST, ",
                             err) < 0)
             goto done;
@@ -261,7 +257,7 @@ sqlite_resource_list(struct store *st_, const struct store_list_query *q,
         goto done;
     if (!seeking && q->start_index > 1 && buf_append_cstr(&sql, " OFFSET :offset", err) < 0)
         goto done;
-    if (prepare(c, &sql, pb, q, &st, err) < 0)
+    if (prepare(c, &sql, wb, wb->n, q, &st, err) < 0)
         goto done;
     bind_named(st, ":seek", seek);
     bind_named(st, ":limit", q->count);
@@ -274,7 +270,7 @@ sqlite_resource_list(struct store *st_, const struct store_list_query *q,
     if (count_after) {
         if ((int64_t)out->n < q->count)
             out->total = (int64_t)out->n;
-        else if (count_total(c, q, &where, wb, &out->total, err) < 0)
+        else if (count_total(c, q, &where, wb, n_filter, &out->total, err) < 0)
             goto done;
     }
     rc = 0;
@@ -286,6 +282,5 @@ done:
     buf_cleanup(&where);
     buf_cleanup(&sql);
     free(wb);
-    free(pb);
     return rc;
 }
