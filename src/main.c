@@ -28,6 +28,7 @@ usage(FILE *f)
             "usage: scimd serve [SETTINGS]          run the daemon\n"
             "       scimd tenant ... [SETTINGS]     manage tenants (scimd tenant --help)\n"
             "       scimd token ... [SETTINGS]      manage SCIM tokens (scimd token --help)\n"
+            "       scimd audit ... [SETTINGS]      list audit events (scimd audit --help)\n"
             "       scimd --help | --version\n\n",
             SCIMD_VERSION);
     config_print_help(f);
@@ -138,6 +139,8 @@ main(int argc, char **argv)
             cli_tenant_usage();
         else if (strcmp(argv[1], "token") == 0)
             cli_token_usage();
+        else if (strcmp(argv[1], "audit") == 0)
+            cli_audit_usage();
         else
             usage(stdout);
         return 0;
@@ -160,7 +163,8 @@ main(int argc, char **argv)
         return 2;
     }
     const char *cmd = rest[0];
-    if (strcmp(cmd, "serve") != 0 && strcmp(cmd, "tenant") != 0 && strcmp(cmd, "token") != 0) {
+    if (strcmp(cmd, "serve") != 0 && strcmp(cmd, "tenant") != 0 && strcmp(cmd, "token") != 0 &&
+        strcmp(cmd, "audit") != 0) {
         fprintf(stderr, "scimd: unknown command \"%s\"\n\n", cmd);
         usage(stderr);
         config_free(&c);
@@ -180,6 +184,8 @@ main(int argc, char **argv)
         rc = serve(&c, store);
     else if (strcmp(cmd, "tenant") == 0)
         rc = cli_tenant(store, n_rest - 1, rest + 1);
+    else if (strcmp(cmd, "audit") == 0)
+        rc = cli_audit(store, n_rest - 1, rest + 1);
     else
         rc = cli_token(store, c.token_overlap, n_rest - 1, rest + 1);
     store_close(store);

@@ -18,4 +18,12 @@ int admin_tokens_post(struct api_call *call, struct err *err);
 int admin_tokens_revoke(struct api_call *call, struct err *err);
 int admin_tokens_rotate(struct api_call *call, struct err *err);
 
+/* Role map (GET/PUT the whole list) and a user's effective role (params[1]: user id). */
+int admin_role_map_get(struct api_call *call, struct err *err);
+int admin_role_map_put(struct api_call *call, struct err *err);
+int admin_user_role_get(struct api_call *call, struct err *err);
+
+/* Audit events after a cursor: ?after=<next>&limit=<n>. */
+int admin_events_list(struct api_call *call, struct err *err);
+
 #endif

@@ -140,6 +140,7 @@ api_auth_bearer(struct api_call *call, struct err *err)
     }
     call->authenticated = true;
     str_copy(call->log_tenant, sizeof(call->log_tenant), call->tenant.slug);
+    snprintf(call->actor, sizeof(call->actor), "token:%s", call->token.id);
     return 0;
 }
 
@@ -167,5 +168,6 @@ api_auth_operator(struct api_call *call, struct err *err)
         return err_set(err, ERR_UNAUTHORIZED, "the operator key is not valid");
     }
     call->authenticated = true;
+    str_copy(call->actor, sizeof(call->actor), "operator");
     return 0;
 }

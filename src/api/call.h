@@ -61,6 +61,7 @@ struct api_call {
     bool authenticated;
     struct store_tenant tenant;
     struct store_token token;
+    char actor[64]; /* who acts, for audit events: "token:<id>" or "operator" */
 
     /* response */
     int status;

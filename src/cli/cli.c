@@ -6,11 +6,12 @@
 
 #include "base/clock.h"
 #include "base/str.h"
+#include "cli/cli_int.h"
 #include "core/tenant.h"
 #include "core/token.h"
 
-static void
-print_json(json_t *j)
+void
+cli_print_json(json_t *j)
 {
     char *s = json_dumps(j, JSON_INDENT(2));
     if (s)
@@ -19,15 +20,15 @@ print_json(json_t *j)
     json_decref(j);
 }
 
-static int
-fail(const struct err *e)
+int
+cli_fail(const struct err *e)
 {
     fprintf(stderr, "scimd: %s\n", e->detail[0] ? e->detail : err_text(e->code));
     return e->code == ERR_NOT_FOUND ? 3 : 1;
 }
 
-static int
-usage_error(const char *msg, void (*usage)(void))
+int
+cli_usage_error(const char *msg, void (*usage)(void))
 {
     fprintf(stderr, "scimd: %s\n\n", msg);
     usage();
@@ -55,7 +56,7 @@ tenant_flags(int argc, char **argv, int from, struct tenant_fields *f)
     for (int i = from; i < argc; i += 2) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (v == NULL)
-            return usage_error("a flag needs a value", cli_tenant_usage);
+            return cli_usage_error("a flag needs a value", cli_tenant_usage);
         if (strcmp(a, "--name") == 0)
             f->display_name = v;
         else if (strcmp(a, "--plan") == 0)
@@ -66,12 +67,12 @@ tenant_flags(int argc, char **argv, int from, struct tenant_fields *f)
             f->deactivation = v;
         else if (strcmp(a, "--integration") == 0) {
             if (parse_onoff(v, &f->integration_enabled) < 0)
-                return usage_error("--integration takes on or off", cli_tenant_usage);
+                return cli_usage_error("--integration takes on or off", cli_tenant_usage);
         } else if (strcmp(a, "--saml-required") == 0) {
             if (parse_onoff(v, &f->saml_required) < 0)
-                return usage_error("--saml-required takes on or off", cli_tenant_usage);
+                return cli_usage_error("--saml-required takes on or off", cli_tenant_usage);
         } else
-            return usage_error("unknown tenant flag", cli_tenant_usage);
+            return cli_usage_error("unknown tenant flag", cli_tenant_usage);
     }
     return 0;
 }
@@ -85,7 +86,8 @@ cli_tenant_usage(void)
         "                   [--deactivation disable|remove] [--integration on|off]\n"
         "                   [--saml-required on|off]\n"
         "       scimd tenant update SLUG [the same flags]\n"
-        "       scimd tenant list | show SLUG | delete SLUG\n");
+        "       scimd tenant list | show SLUG | delete SLUG\n"
+        "       scimd tenant role-map SLUG [set GROUP ROLE PRIORITY | remove GROUP]\n");
 }
 
 int
@@ -95,22 +97,24 @@ cli_tenant(struct store *s, int argc, char **argv)
     struct store_tenant t;
     struct tenant_fields f;
     if (argc < 1)
-        return usage_error("tenant needs a sub-command", cli_tenant_usage);
+        return cli_usage_error("tenant needs a sub-command", cli_tenant_usage);
     const char *cmd = argv[0];
+    if (strcmp(cmd, "role-map") == 0)
+        return cli_role_map(s, argc - 1, argv + 1);
     if (strcmp(cmd, "list") == 0) {
         struct store_tenant *v;
         size_t n;
         if (tenant_list(s, &v, &n, &e) < 0)
-            return fail(&e);
+            return cli_fail(&e);
         json_t *arr = json_array();
         for (size_t i = 0; i < n; i++)
             json_array_append_new(arr, tenant_to_json(&v[i]));
         free(v);
-        print_json(arr);
+        cli_print_json(arr);
         return 0;
     }
     if (argc < 2)
-        return usage_error("the tenant's slug is missing", cli_tenant_usage);
+        return cli_usage_error("the tenant's slug is missing", cli_tenant_usage);
     const char *slug = argv[1];
     int rc;
     if (strcmp(cmd, "create") == 0 || strcmp(cmd, "update") == 0) {
@@ -122,15 +126,15 @@ cli_tenant(struct store *s, int argc, char **argv)
         rc = tenant_get(s, slug, &t, &e);
     } else if (strcmp(cmd, "delete") == 0) {
         if (tenant_delete(s, slug, &e) < 0)
-            return fail(&e);
+            return cli_fail(&e);
         fprintf(stderr, "deleted tenant %s\n", slug);
         return 0;
     } else {
-        return usage_error("unknown tenant sub-command", cli_tenant_usage);
+        return cli_usage_error("unknown tenant sub-command", cli_tenant_usage);
     }
     if (rc < 0)
-        return fail(&e);
-    print_json(tenant_to_json(&t));
+        return cli_fail(&e);
+    cli_print_json(tenant_to_json(&t));
     return 0;
 }
 
@@ -149,7 +153,7 @@ print_secret(const struct store_token *t, struct token_secret *secret)
     json_t *j = token_to_json(t, clock_now_ms());
     json_object_set_new(j, "token", json_string(secret->text));
     token_secret_wipe(secret);
-    print_json(j);
+    cli_print_json(j);
     fprintf(stderr, "This is the only time the token is shown: store it now.\n");
 }
 
@@ -161,18 +165,18 @@ cli_token(struct store *s, long overlap_default, int argc, char **argv)
     struct store_token tok;
     struct token_secret secret;
     if (argc < 2)
-        return usage_error("token needs a sub-command and a tenant", cli_token_usage);
+        return cli_usage_error("token needs a sub-command and a tenant", cli_token_usage);
     const char *cmd = argv[0];
     if (tenant_get(s, argv[1], &t, &e) < 0)
-        return fail(&e);
+        return cli_fail(&e);
     if (strcmp(cmd, "mint") == 0) {
         const char *label = NULL;
         if (argc == 4 && strcmp(argv[2], "--label") == 0)
             label = argv[3];
         else if (argc != 2)
-            return usage_error("mint takes only --label", cli_token_usage);
+            return cli_usage_error("mint takes only --label", cli_token_usage);
         if (token_mint(s, t.id, label, &tok, &secret, &e) < 0)
-            return fail(&e);
+            return cli_fail(&e);
         print_secret(&tok, &secret);
         return 0;
     }
@@ -180,35 +184,35 @@ cli_token(struct store *s, long overlap_default, int argc, char **argv)
         struct store_token *v;
         size_t n;
         if (token_list(s, t.id, &v, &n, &e) < 0)
-            return fail(&e);
+            return cli_fail(&e);
         json_t *arr = json_array();
         int64_t now = clock_now_ms();
         for (size_t i = 0; i < n; i++)
             json_array_append_new(arr, token_to_json(&v[i], now));
         free(v);
-        print_json(arr);
+        cli_print_json(arr);
         return 0;
     }
     if (argc < 3)
-        return usage_error("the token id is missing", cli_token_usage);
+        return cli_usage_error("the token id is missing", cli_token_usage);
     if (strcmp(cmd, "revoke") == 0) {
         if (token_revoke(s, t.id, argv[2], &tok, &e) < 0)
-            return fail(&e);
-        print_json(token_to_json(&tok, clock_now_ms()));
+            return cli_fail(&e);
+        cli_print_json(token_to_json(&tok, clock_now_ms()));
         return 0;
     }
     if (strcmp(cmd, "rotate") == 0) {
         int64_t overlap = overlap_default;
         if (argc == 5 && strcmp(argv[3], "--overlap") == 0) {
             if (str_to_i64(str_of(argv[4]), 0, 2592000, &overlap, "--overlap", &e) < 0)
-                return fail(&e);
+                return cli_fail(&e);
         } else if (argc != 3) {
-            return usage_error("rotate takes only --overlap", cli_token_usage);
+            return cli_usage_error("rotate takes only --overlap", cli_token_usage);
         }
         if (token_rotate(s, t.id, argv[2], overlap, &tok, &secret, &e) < 0)
-            return fail(&e);
+            return cli_fail(&e);
         print_secret(&tok, &secret);
         return 0;
     }
-    return usage_error("unknown token sub-command", cli_token_usage);
+    return cli_usage_error("unknown token sub-command", cli_token_usage);
 }

@@ -9,8 +9,12 @@
 
 int cli_tenant(struct store *s, int argc, char **argv);
 int cli_token(struct store *s, long overlap_default, int argc, char **argv);
+int cli_role_map(struct store *s, int argc, char **argv);
+int cli_audit(struct store *s, int argc, char **argv);
 
 void cli_tenant_usage(void);
 void cli_token_usage(void);
+void cli_role_map_usage(void);
+void cli_audit_usage(void);
 
 #endif

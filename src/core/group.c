@@ -3,7 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/str.h"
 #include "base/xmalloc.h"
+#include "core/audit.h"
+#include "core/role.h"
 #include "core/row.h"
 #include "core/tx.h"
 
@@ -28,10 +31,67 @@ check_users(struct store *s, int64_t tenant_id, const char *const *ids, size_t n
     return 0;
 }
 
-/* Adds ids to the group; *changed counts the rows that were new. */
+/* The members a change really added or removed (owned copies), for roles and the event. */
+struct moved {
+    struct id_list {
+        char **v;
+        size_t n, cap;
+    } added, removed;
+};
+
+static void
+id_push(struct id_list *l, const char *id)
+{
+    if (l->n == l->cap) {
+        l->cap = l->cap ? 2 * l->cap : 16;
+        l->v = xrealloc(l->v, l->cap * sizeof(*l->v));
+    }
+    l->v[l->n++] = xstrdup(id);
+}
+
+static void
+moved_free(struct moved *m)
+{
+    struct id_list *lists[] = { &m->added, &m->removed };
+    for (size_t k = 0; k < 2; k++) {
+        for (size_t i = 0; i < lists[k]->n; i++)
+            free(lists[k]->v[i]);
+        free(lists[k]->v);
+    }
+}
+
+/* Every moved id once in one array (borrowed strings; free the array). */
+static const char **
+moved_ids(const struct moved *m, size_t *n)
+{
+    *n = m->added.n + m->removed.n;
+    const char **v = xmalloc((*n ? *n : 1) * sizeof(*v));
+    memcpy(v, m->added.v, m->added.n * sizeof(*v));
+    memcpy(v + m->added.n, m->removed.v, m->removed.n * sizeof(*v));
+    return v;
+}
+
+/* {"added": [...], "removed": [...], "addedCount", "removedCount"}, lists capped. */
+static json_t *
+moved_json(const struct moved *m)
+{
+    json_t *j = json_object();
+    const struct id_list *lists[] = { &m->added, &m->removed };
+    const char *names[] = { "added", "removed" }, *counts[] = { "addedCount", "removedCount" };
+    for (size_t k = 0; k < 2; k++) {
+        json_t *arr = json_array();
+        for (size_t i = 0; i < lists[k]->n && i < AUDIT_LIST_MAX; i++)
+            json_array_append_new(arr, json_string(lists[k]->v[i]));
+        json_object_set_new(j, names[k], arr);
+        json_object_set_new(j, counts[k], json_integer((json_int_t)lists[k]->n));
+    }
+    return j;
+}
+
+/* Adds ids to the group, noting the rows that were new. */
 static int
 add_all(struct store *s, int64_t tenant_id, const char *group_id, const char *const *ids, size_t n,
-        int64_t *changed, struct err *err)
+        struct moved *m, struct err *err)
 {
     if (check_users(s, tenant_id, ids, n, err) < 0)
         return -1;
@@ -39,9 +99,20 @@ add_all(struct store *s, int64_t tenant_id, const char *group_id, const char *co
         int rc = store_member_add(s, tenant_id, group_id, ids[i], err);
         if (rc < 0)
             return -1;
-        *changed += rc;
+        if (rc > 0)
+            id_push(&m->added, ids[i]);
     }
     return 0;
+}
+
+static int
+remove_one(struct store *s, int64_t tenant_id, const char *group_id, const char *id,
+           struct moved *m, struct err *err)
+{
+    int rc = store_member_remove(s, tenant_id, group_id, id, err);
+    if (rc > 0)
+        id_push(&m->removed, id);
+    return rc < 0 ? -1 : 0;
 }
 
 static int
@@ -51,16 +122,17 @@ cmp_str(const void *a, const void *b)
 }
 
 /* Makes the membership exactly ids[0..n): adds the new ones, removes the others. Reads the
- * current members: a replacement names every row anyway. */
+ * current members: a replacement names every row anyway, and the removed ones are wanted by
+ * name. */
 static int
 replace_all(struct store *s, int64_t tenant_id, const char *group_id, const char *const *ids,
-            size_t n, int64_t *changed, struct err *err)
+            size_t n, struct moved *m, struct err *err)
 {
     struct store_member *cur = NULL;
     size_t n_cur = 0;
     const char **sorted = NULL;
     int rc = -1;
-    if (add_all(s, tenant_id, group_id, ids, n, changed, err) < 0 ||
+    if (add_all(s, tenant_id, group_id, ids, n, m, err) < 0 ||
         store_member_list(s, tenant_id, group_id, &cur, &n_cur, err) < 0)
         goto out;
     if (n) {
@@ -72,10 +144,8 @@ replace_all(struct store *s, int64_t tenant_id, const char *group_id, const char
         const char *key = cur[i].id;
         if (n && bsearch(&key, sorted, n, sizeof(*sorted), cmp_str))
             continue;
-        int r = store_member_remove(s, tenant_id, group_id, cur[i].id, err);
-        if (r < 0)
+        if (remove_one(s, tenant_id, group_id, cur[i].id, m, err) < 0)
             goto out;
-        *changed += r;
     }
     rc = 0;
 out:
@@ -87,31 +157,46 @@ out:
 /* Applies a membership change inside the caller's transaction. */
 static int
 apply_members(struct store *s, int64_t tenant_id, const char *group_id,
-              const struct group_members *d, int64_t *changed, struct err *err)
+              const struct group_members *d, struct moved *m, struct err *err)
 {
-    if (d->replace_all)
-        return replace_all(s, tenant_id, group_id, d->add, d->n_add, changed, err);
-    if (d->remove_all) {
-        int rc = store_member_remove_group(s, tenant_id, group_id, err);
-        if (rc < 0)
+    /* Removing everyone and then adding `add` ends where replacing with `add` does; a member
+     * both removed and added back has not moved. */
+    if (d->replace_all || d->remove_all)
+        return replace_all(s, tenant_id, group_id, d->add, d->n_add, m, err);
+    for (size_t i = 0; i < d->n_remove; i++)
+        if (remove_one(s, tenant_id, group_id, d->remove[i], m, err) < 0)
             return -1;
-        *changed += rc;
+    return add_all(s, tenant_id, group_id, d->add, d->n_add, m, err);
+}
+
+/* After the rows were written: roles of the members that moved (and of everyone when a
+ * mapped name changed), then the event. */
+static int
+after_write(struct store *s, int64_t tenant_id, const char *actor, const char *kind,
+            const char *group_id, const char *old_name, const char *new_name, const struct moved *m,
+            json_t *data, struct err *err)
+{
+    size_t n;
+    const char **ids = moved_ids(m, &n);
+    bool renamed = !cstr_ieq(old_name ? old_name : "", new_name ? new_name : "");
+    int rc = role_group_written(s, tenant_id, old_name, new_name, renamed && old_name, ids, n,
+                                actor, err);
+    free(ids);
+    if (rc == 0 && n > 0)
+        json_object_set_new(data, "members", moved_json(m));
+    if (rc < 0) {
+        json_decref(data);
+        return -1;
     }
-    for (size_t i = 0; !d->remove_all && i < d->n_remove; i++) {
-        int rc = store_member_remove(s, tenant_id, group_id, d->remove[i], err);
-        if (rc < 0)
-            return -1;
-        *changed += rc;
-    }
-    return add_all(s, tenant_id, group_id, d->add, d->n_add, changed, err);
+    return audit_record(s, tenant_id, actor, kind, STORE_RTYPE_GROUP, group_id, data, err);
 }
 
 int
-group_create(struct store *s, const struct store_tenant *t, const json_t *doc,
+group_create(struct store *s, const struct store_tenant *t, const char *actor, const json_t *doc,
              const char *const *ids, size_t n, struct store_resource *out, struct err *err)
 {
     struct store_resource r = { 0 };
-    int64_t changed = 0;
+    struct moved m = { 0 };
     if (row_new(&r, t->id, STORE_RTYPE_GROUP, doc, err) < 0)
         goto fail;
     if (store_tx_begin(s, err) < 0)
@@ -122,15 +207,19 @@ group_create(struct store *s, const struct store_tenant *t, const json_t *doc,
             unique_error(doc, err);
         goto fail;
     }
-    if (add_all(s, t->id, r.id, ids, n, &changed, err) < 0) {
+    if (add_all(s, t->id, r.id, ids, n, &m, err) < 0 ||
+        after_write(s, t->id, actor, "group.created", r.id, NULL, r.display_name, &m,
+                    json_pack("{s:O}", "after", doc), err) < 0) {
         store_tx_rollback(s);
         goto fail;
     }
     if (tx_commit(s, err) < 0)
         goto fail;
+    moved_free(&m);
     *out = r;
     return 0;
 fail:
+    moved_free(&m);
     store_resource_cleanup(&r);
     return -1;
 }
@@ -143,20 +232,26 @@ group_get(struct store *s, int64_t tenant_id, const char *id, struct store_resou
 }
 
 int
-group_update(struct store *s, const struct store_tenant *t, const struct store_resource *old,
-             const json_t *new_doc, const struct group_members *delta, struct store_resource *out,
-             struct err *err)
+group_update(struct store *s, const struct store_tenant *t, const char *actor,
+             const struct store_resource *old, const json_t *new_doc,
+             const struct group_members *delta, struct store_resource *out, struct err *err)
 {
     struct store_resource r = { 0 };
-    int64_t changed = 0;
+    struct moved m = { 0 };
+    json_t *before = json_loads(old->doc ? old->doc : "{}", 0, NULL);
+    if (before == NULL) {
+        err_set(err, ERR_INTERNAL, "stored document of %s does not parse", old->id);
+        goto fail;
+    }
     if (store_tx_begin(s, err) < 0)
         goto fail;
-    if (delta && apply_members(s, t->id, old->id, delta, &changed, err) < 0) {
+    if (delta && apply_members(s, t->id, old->id, delta, &m, err) < 0) {
         store_tx_rollback(s);
         goto fail;
     }
-    if (!row_next(&r, old, new_doc, changed != 0)) {
+    if (!row_next(&r, old, new_doc, m.added.n + m.removed.n != 0)) {
         store_tx_rollback(s); /* nothing was written */
+        json_decref(before);
         *out = r;
         return 0;
     }
@@ -166,22 +261,56 @@ group_update(struct store *s, const struct store_tenant *t, const struct store_r
             unique_error(new_doc, err);
         goto fail;
     }
+    if (after_write(s, t->id, actor, "group.updated", r.id, old->display_name, r.display_name, &m,
+                    json_pack("{s:o}", "changes", audit_changes(before, new_doc)), err) < 0) {
+        store_tx_rollback(s);
+        goto fail;
+    }
     if (tx_commit(s, err) < 0)
         goto fail;
+    json_decref(before);
+    moved_free(&m);
     *out = r;
     return 0;
 fail:
+    json_decref(before);
+    moved_free(&m);
     store_resource_cleanup(&r);
     return -1;
 }
 
+/* Inside the delete's transaction. Reads the group first: the event keeps what was deleted,
+ * and a mapped name moves its members' roles. */
+static int
+write_delete(struct store *s, int64_t tenant_id, const char *actor, const char *id, int64_t version,
+             struct err *err)
+{
+    struct store_resource cur;
+    int64_t members = 0;
+    if (store_resource_get(s, tenant_id, STORE_RTYPE_GROUP, id, &cur, err) < 0)
+        return -1;
+    int rc = -1;
+    if (store_member_count(s, tenant_id, id, &members, err) < 0 ||
+        store_resource_delete(s, tenant_id, STORE_RTYPE_GROUP, id, version, err) < 0 ||
+        store_member_remove_group(s, tenant_id, id, err) < 0 ||
+        role_group_written(s, tenant_id, cur.display_name, NULL, true, NULL, 0, actor, err) < 0)
+        goto out;
+    json_t *before = json_loads(cur.doc ? cur.doc : "{}", 0, NULL);
+    rc = audit_record(
+        s, tenant_id, actor, "group.deleted", STORE_RTYPE_GROUP, id,
+        json_pack("{s:o*, s:I}", "before", before, "memberCount", (json_int_t)members), err);
+out:
+    store_resource_cleanup(&cur);
+    return rc;
+}
+
 int
-group_delete(struct store *s, int64_t tenant_id, const char *id, int64_t version, struct err *err)
+group_delete(struct store *s, int64_t tenant_id, const char *actor, const char *id, int64_t version,
+             struct err *err)
 {
     if (store_tx_begin(s, err) < 0)
         return -1;
-    if (store_resource_delete(s, tenant_id, STORE_RTYPE_GROUP, id, version, err) < 0 ||
-        store_member_remove_group(s, tenant_id, id, err) < 0) {
+    if (write_delete(s, tenant_id, actor, id, version, err) < 0) {
         store_tx_rollback(s);
         return -1;
     }

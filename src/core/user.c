@@ -4,6 +4,8 @@
 
 #include "base/clock.h"
 #include "base/xmalloc.h"
+#include "core/audit.h"
+#include "core/role.h"
 #include "core/row.h"
 #include "core/tx.h"
 
@@ -41,7 +43,7 @@ leave_groups(struct store *s, int64_t tenant_id, const char *user_id, struct err
 }
 
 int
-user_create(struct store *s, const struct store_tenant *t, const json_t *doc,
+user_create(struct store *s, const struct store_tenant *t, const char *actor, const json_t *doc,
             const char *password_hash, struct store_resource *out, struct err *err)
 {
     struct store_resource r = { 0 };
@@ -57,6 +59,12 @@ user_create(struct store *s, const struct store_tenant *t, const json_t *doc,
         store_tx_rollback(s);
         if (err->code == ERR_UNIQUENESS)
             unique_error(copy, err);
+        goto fail;
+    }
+    if (role_user_written(s, t->id, r.id, NULL, role_direct(copy), true, actor, err) < 0 ||
+        audit_record(s, t->id, actor, "user.created", STORE_RTYPE_USER, r.id,
+                     json_pack("{s:O}", "after", copy), err) < 0) {
+        store_tx_rollback(s);
         goto fail;
     }
     if (tx_commit(s, err) < 0)
@@ -79,10 +87,53 @@ user_get(struct store *s, int64_t tenant_id, const char *id, struct store_resour
     return store_resource_get(s, tenant_id, STORE_RTYPE_USER, id, out, err);
 }
 
+/* The event of an update: what kind, and the attributes that changed. Stolen by the caller. */
+static json_t *
+update_event(const json_t *before, const json_t *after, bool password, bool removed,
+             const char **kind)
+{
+    if (removed) {
+        *kind = "user.deleted";
+        return json_pack("{s:O, s:s}", "before", before, "reason", "deactivated");
+    }
+    json_t *changes = audit_changes(before, after);
+    if (password)
+        json_object_set_new(changes, "password", json_pack("{s:b}", "changed", 1));
+    json_t *was = json_object_get(changes, "active");
+    bool now_active = json_is_true(json_object_get(after, "active"));
+    *kind = was == NULL ? "user.updated" : now_active ? "user.reactivated" : "user.deactivated";
+    return json_pack("{s:o}", "changes", changes);
+}
+
+/* Inside the update's transaction: the write itself (or the removal the tenant's policy asks
+ * for), the role and the event. */
+static int
+write_update(struct store *s, const struct store_tenant *t, const char *actor,
+             const struct store_resource *old, const json_t *before, struct store_resource *r,
+             const json_t *new_doc, bool *removed, struct err *err)
+{
+    if (!r->active && t->deactivation == STORE_DEACTIVATE_REMOVE) {
+        /* The tenant removes users on deactivation; a later POST of the same userName
+         * (Okta's reactivation) then creates a new user (IDP-QUIRKS.md 7). */
+        *removed = true;
+        if (store_resource_delete(s, t->id, STORE_RTYPE_USER, old->id, old->version, err) < 0 ||
+            leave_groups(s, t->id, old->id, err) < 0 ||
+            store_user_role_delete(s, t->id, old->id, err) < 0)
+            return -1;
+    } else if (store_resource_update(s, r, err) < 0 ||
+               role_user_written(s, t->id, r->id, role_direct(before), role_direct(new_doc), false,
+                                 actor, err) < 0) {
+        return -1;
+    }
+    const char *kind;
+    json_t *data = update_event(before, new_doc, r->password_hash != NULL, *removed, &kind);
+    return audit_record(s, t->id, actor, kind, STORE_RTYPE_USER, old->id, data, err);
+}
+
 int
-user_update(struct store *s, const struct store_tenant *t, const struct store_resource *old,
-            const json_t *new_doc, const char *password_hash, struct store_resource *out,
-            bool *removed, struct err *err)
+user_update(struct store *s, const struct store_tenant *t, const char *actor,
+            const struct store_resource *old, const json_t *new_doc, const char *password_hash,
+            struct store_resource *out, bool *removed, struct err *err)
 {
     struct store_resource r;
     *removed = false;
@@ -91,20 +142,14 @@ user_update(struct store *s, const struct store_tenant *t, const struct store_re
         return 0;
     }
     r.password_hash = password_hash ? xstrdup(password_hash) : NULL;
+    json_t *before = json_loads(old->doc ? old->doc : "{}", 0, NULL);
+    if (before == NULL) {
+        err_set(err, ERR_INTERNAL, "stored document of %s does not parse", old->id);
+        goto fail;
+    }
     if (store_tx_begin(s, err) < 0)
         goto fail;
-    int rc;
-    if (!r.active && t->deactivation == STORE_DEACTIVATE_REMOVE) {
-        /* The tenant removes users on deactivation; a later POST of the same userName
-         * (Okta's reactivation) then creates a new user (IDP-QUIRKS.md 7). */
-        rc = store_resource_delete(s, t->id, STORE_RTYPE_USER, old->id, old->version, err);
-        if (rc == 0)
-            rc = leave_groups(s, t->id, old->id, err);
-        *removed = rc == 0;
-    } else {
-        rc = store_resource_update(s, &r, err);
-    }
-    if (rc < 0) {
+    if (write_update(s, t, actor, old, before, &r, new_doc, removed, err) < 0) {
         store_tx_rollback(s);
         if (err->code == ERR_UNIQUENESS)
             unique_error(new_doc, err);
@@ -112,23 +157,45 @@ user_update(struct store *s, const struct store_tenant *t, const struct store_re
     }
     if (tx_commit(s, err) < 0)
         goto fail;
+    json_decref(before);
     free(r.password_hash);
     r.password_hash = NULL;
     *out = r;
     return 0;
 fail:
+    json_decref(before);
     *removed = false;
     store_resource_cleanup(&r);
     return -1;
 }
 
+/* Inside the delete's transaction. Reads the user first: the event keeps what was deleted. */
+static int
+write_delete(struct store *s, int64_t tenant_id, const char *actor, const char *id, int64_t version,
+             struct err *err)
+{
+    struct store_resource cur;
+    if (store_resource_get(s, tenant_id, STORE_RTYPE_USER, id, &cur, err) < 0)
+        return -1;
+    json_t *before = json_loads(cur.doc ? cur.doc : "{}", 0, NULL);
+    store_resource_cleanup(&cur);
+    if (store_resource_delete(s, tenant_id, STORE_RTYPE_USER, id, version, err) < 0 ||
+        leave_groups(s, tenant_id, id, err) < 0 ||
+        store_user_role_delete(s, tenant_id, id, err) < 0) {
+        json_decref(before);
+        return -1;
+    }
+    return audit_record(s, tenant_id, actor, "user.deleted", STORE_RTYPE_USER, id,
+                        json_pack("{s:o*, s:s}", "before", before, "reason", "deleted"), err);
+}
+
 int
-user_delete(struct store *s, int64_t tenant_id, const char *id, int64_t version, struct err *err)
+user_delete(struct store *s, int64_t tenant_id, const char *actor, const char *id, int64_t version,
+            struct err *err)
 {
     if (store_tx_begin(s, err) < 0)
         return -1;
-    if (store_resource_delete(s, tenant_id, STORE_RTYPE_USER, id, version, err) < 0 ||
-        leave_groups(s, tenant_id, id, err) < 0) {
+    if (write_delete(s, tenant_id, actor, id, version, err) < 0) {
         store_tx_rollback(s);
         return -1;
     }

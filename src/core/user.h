@@ -12,11 +12,13 @@
  * identity (UUIDv7 ids), versions, timestamps, the indexed columns, the deactivation policy,
  * and the write transactions. Writes are optimistic: an update names the version it read and
  * fails with ERR_PRECONDITION if another writer got there first, so no lock is held while a
- * PATCH is computed or a password hashed, on one instance or many. */
+ * PATCH is computed or a password hashed, on one instance or many. Every write also records
+ * an audit event by `actor` (core/audit.h) and keeps the user's role current (core/role.h),
+ * in the same transaction. */
 
 /* Creates a user from doc (borrowed). "active" defaults to true when absent. A userName
  * already used in the tenant (case-insensitively) is ERR_UNIQUENESS. */
-int user_create(struct store *s, const struct store_tenant *t, const json_t *doc,
+int user_create(struct store *s, const struct store_tenant *t, const char *actor, const json_t *doc,
                 const char *password_hash, struct store_resource *out, struct err *err);
 
 int user_get(struct store *s, int64_t tenant_id, const char *id, struct store_resource *out,
@@ -27,16 +29,15 @@ int user_get(struct store *s, int64_t tenant_id, const char *id, struct store_re
  * set (the caller still answers with the final document) and it leaves every group. A doc equal to
  * the stored one with no password writes nothing and keeps the version. ERR_PRECONDITION when `old`
  * is stale. */
-int user_update(struct store *s, const struct store_tenant *t, const struct store_resource *old,
-                const json_t *new_doc, const char *password_hash, struct store_resource *out,
-                bool *removed, struct err *err);
+int user_update(struct store *s, const struct store_tenant *t, const char *actor,
+                const struct store_resource *old, const json_t *new_doc, const char *password_hash,
+                struct store_resource *out, bool *removed, struct err *err);
 
-/* Deletes a user and, in the same transaction, removes it from every group (bumping their
- * versions). */
-/* Deletes the user (and its memberships) if its version is `version`; any version when
- * version < 0. ERR_PRECONDITION / ERR_NOT_FOUND as store_resource_delete. */
-int user_delete(struct store *s, int64_t tenant_id, const char *id, int64_t version,
-                struct err *err);
+/* Deletes the user if its version is `version` (any when version < 0) and, in the same
+ * transaction, removes it from every group (bumping their versions). ERR_PRECONDITION /
+ * ERR_NOT_FOUND as store_resource_delete. */
+int user_delete(struct store *s, int64_t tenant_id, const char *actor, const char *id,
+                int64_t version, struct err *err);
 
 /* The groups the user is a direct member of (RFC 7643 §4.1.2 "groups", derived and
  * read-only), ordered by group id, with their displayName; *out is malloc'd

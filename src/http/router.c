@@ -53,6 +53,13 @@ static const struct route routes[] = {
       ROUTE_AUTH_OPERATOR },
     { "POST", "/admin/v1/tenants/{tenant}/tokens/{id}/rotate", admin_tokens_rotate, ADMIN,
       ROUTE_AUTH_OPERATOR },
+    { "GET", "/admin/v1/tenants/{tenant}/role-map", admin_role_map_get, ADMIN,
+      ROUTE_AUTH_OPERATOR },
+    { "PUT", "/admin/v1/tenants/{tenant}/role-map", admin_role_map_put, ADMIN,
+      ROUTE_AUTH_OPERATOR },
+    { "GET", "/admin/v1/tenants/{tenant}/users/{id}/role", admin_user_role_get, ADMIN,
+      ROUTE_AUTH_OPERATOR },
+    { "GET", "/admin/v1/tenants/{tenant}/events", admin_events_list, ADMIN, ROUTE_AUTH_OPERATOR },
 };
 
 #define N_ROUTES (sizeof(routes) / sizeof(routes[0]))

@@ -111,7 +111,7 @@ scim_groups_post(struct api_call *call, struct err *err)
         return -1;
     int rc = take_members(call, doc, &members, &ids, &n, err);
     if (rc == 0)
-        rc = group_create(call->store, &call->tenant, doc, ids, n, &r, err);
+        rc = group_create(call->store, &call->tenant, call->actor, doc, ids, n, &r, err);
     json_decref(members);
     json_decref(doc);
     if (rc < 0)
@@ -148,7 +148,7 @@ update_group(struct api_call *call, next_group_fn next, void *ctx, struct err *e
         json_decref(old_doc);
         if (doc == NULL)
             goto out;
-        rc = group_update(call->store, &call->tenant, &old, doc, &delta, &r, err);
+        rc = group_update(call->store, &call->tenant, call->actor, &old, doc, &delta, &r, err);
         json_decref(doc);
         if (rc == 0 || err->code != ERR_PRECONDITION || given)
             break;

@@ -219,7 +219,7 @@ scim_delete_resource(struct api_call *call, scim_delete_fn del, struct err *err)
     const char *p = call->if_match;
     int rc = -1;
     if (p == NULL || p[0] == '\0') {
-        rc = del(call->store, call->tenant.id, call->params[0], -1, err);
+        rc = del(call->store, call->tenant.id, call->actor, call->params[0], -1, err);
     } else {
         err_set(err, ERR_PRECONDITION, "If-Match names no current version");
         for (int i = 0; i < 64 && *p; i++) {
@@ -235,7 +235,7 @@ scim_delete_resource(struct api_call *call, scim_delete_fn del, struct err *err)
             else if (!etag_version(p, n, &v))
                 v = -2;
             if (v >= -1) {
-                rc = del(call->store, call->tenant.id, call->params[0], v, err);
+                rc = del(call->store, call->tenant.id, call->actor, call->params[0], v, err);
                 if (rc == 0 || err->code != ERR_PRECONDITION)
                     break;
             }

@@ -81,8 +81,8 @@ bool scim_if_none_match(const struct api_call *call, int64_t version);
 /* Deletes a resource (DELETE /Users/{id}, /Groups/{id}) with del(…, version), passing the
  * If-Match version to the store so the check and the delete are one statement: no version
  * (or "*") deletes whatever is there; each listed tag is tried in turn. Replies 204. */
-typedef int (*scim_delete_fn)(struct store *s, int64_t tenant_id, const char *id, int64_t version,
-                              struct err *err);
+typedef int (*scim_delete_fn)(struct store *s, int64_t tenant_id, const char *actor, const char *id,
+                              int64_t version, struct err *err);
 int scim_delete_resource(struct api_call *call, scim_delete_fn del, struct err *err);
 
 /* Import-only tenants refuse SCIM writes (the host application owns their users). */

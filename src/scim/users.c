@@ -96,7 +96,8 @@ scim_users_post(struct api_call *call, struct err *err)
         return -1;
     int rc = take_password(&password, hash, err);
     if (rc == 0)
-        rc = user_create(call->store, &call->tenant, doc, hash[0] ? hash : NULL, &r, err);
+        rc = user_create(call->store, &call->tenant, call->actor, doc, hash[0] ? hash : NULL, &r,
+                         err);
     json_decref(doc);
     crypto_wipe(hash, sizeof(hash));
     if (rc < 0)
@@ -146,8 +147,8 @@ update_user(struct api_call *call, next_doc_fn next, void *ctx, struct err *err)
             crypto_wipe(password, strlen(password));
             free(password);
         }
-        rc = user_update(call->store, &call->tenant, &old, doc, hashed ? hash : NULL, &r, &removed,
-                         err);
+        rc = user_update(call->store, &call->tenant, call->actor, &old, doc, hashed ? hash : NULL,
+                         &r, &removed, err);
         json_decref(doc);
         if (rc == 0 || err->code != ERR_PRECONDITION || given)
             break;

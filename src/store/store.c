@@ -37,6 +37,14 @@ store_members_free(struct store_member *v, size_t n)
     free(v);
 }
 
+void
+store_events_free(struct store_event *v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++)
+        free(v[i].data);
+    free(v);
+}
+
 int
 store_open(const char *dsn, struct store **out, struct err *err)
 {
@@ -256,4 +264,58 @@ store_users_exist(struct store *s, int64_t tenant_id, const char *const *ids, si
                   size_t *first_missing, struct err *err)
 {
     return s->ops->users_exist(s, tenant_id, ids, n, first_missing, err);
+}
+
+int
+store_event_insert(struct store *s, const struct store_event *e, struct err *err)
+{
+    return s->ops->event_insert(s, e, err);
+}
+
+int
+store_event_list(struct store *s, int64_t tenant_id, int64_t after_seq, size_t limit,
+                 struct store_event **out, size_t *n, struct err *err)
+{
+    return s->ops->event_list(s, tenant_id, after_seq, limit, out, n, err);
+}
+
+int
+store_role_map_get(struct store *s, int64_t tenant_id, struct store_role_rule **out, size_t *n,
+                   struct err *err)
+{
+    return s->ops->role_map_get(s, tenant_id, out, n, err);
+}
+
+int
+store_role_map_set(struct store *s, int64_t tenant_id, const struct store_role_rule *v, size_t n,
+                   struct err *err)
+{
+    return s->ops->role_map_set(s, tenant_id, v, n, err);
+}
+
+int
+store_user_role_set(struct store *s, int64_t tenant_id, const char *user_id, const char *direct,
+                    struct err *err)
+{
+    return s->ops->user_role_set(s, tenant_id, user_id, direct, err);
+}
+
+int
+store_user_role_get(struct store *s, int64_t tenant_id, const char *user_id,
+                    struct store_user_role *out, struct err *err)
+{
+    return s->ops->user_role_get(s, tenant_id, user_id, out, err);
+}
+
+int
+store_user_role_delete(struct store *s, int64_t tenant_id, const char *user_id, struct err *err)
+{
+    return s->ops->user_role_delete(s, tenant_id, user_id, err);
+}
+
+int
+store_roles_refresh(struct store *s, int64_t tenant_id, const char *user_id, const char *actor,
+                    int64_t now_ms, struct err *err)
+{
+    return s->ops->roles_refresh(s, tenant_id, user_id, actor, now_ms, err);
 }

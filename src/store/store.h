@@ -106,6 +106,37 @@ struct store_member {
 /* Frees an array of n members (NULL is a no-op). */
 void store_members_free(struct store_member *v, size_t n);
 
+/* An audit event: who changed what, with before/after of the changed attributes. */
+struct store_event {
+    int64_t seq; /* assigned by the store on insert, increasing */
+    int64_t tenant_id;
+    int64_t created_ms;
+    char actor[64];         /* "token:<id>", "operator", "cli" */
+    char kind[32];          /* "user.created", "group.deleted", ... */
+    enum store_rtype rtype; /* 0 when the event is not about one resource */
+    char resource_id[37];
+    char *data; /* owned JSON object text */
+};
+
+/* Frees an array of n events (NULL is a no-op). */
+void store_events_free(struct store_event *v, size_t n);
+
+/* One rule of a tenant's role map: members of the group named `group` (case-insensitively)
+ * get `role`; among several mapped groups the lowest priority number wins. */
+struct store_role_rule {
+    char group[201];
+    char role[16];
+    int64_t priority;
+};
+
+/* A user's role: the one set on the user (empty when none), the effective one, and where
+ * the effective one comes from ("group", "direct", "default"). */
+struct store_user_role {
+    char direct[16];
+    char role[16];
+    char source[8];
+};
+
 struct store;
 
 struct store_ops {
@@ -162,6 +193,23 @@ struct store_ops {
                         struct err *err);
     int (*users_exist)(struct store *s, int64_t tenant_id, const char *const *ids, size_t n,
                        size_t *first_missing, struct err *err);
+
+    /* roles and audit events */
+    int (*event_insert)(struct store *s, const struct store_event *e, struct err *err);
+    int (*event_list)(struct store *s, int64_t tenant_id, int64_t after_seq, size_t limit,
+                      struct store_event **out, size_t *n, struct err *err);
+    int (*role_map_get)(struct store *s, int64_t tenant_id, struct store_role_rule **out, size_t *n,
+                        struct err *err);
+    int (*role_map_set)(struct store *s, int64_t tenant_id, const struct store_role_rule *v,
+                        size_t n, struct err *err);
+    int (*user_role_set)(struct store *s, int64_t tenant_id, const char *user_id,
+                         const char *direct, struct err *err);
+    int (*user_role_get)(struct store *s, int64_t tenant_id, const char *user_id,
+                         struct store_user_role *out, struct err *err);
+    int (*user_role_delete)(struct store *s, int64_t tenant_id, const char *user_id,
+                            struct err *err);
+    int (*roles_refresh)(struct store *s, int64_t tenant_id, const char *user_id, const char *actor,
+                         int64_t now_ms, struct err *err);
 };
 
 /* Opens the backend the DSN names: "postgres://…" or "postgresql://…" for PostgreSQL (when
@@ -237,5 +285,35 @@ int store_member_count(struct store *s, int64_t tenant_id, const char *group_id,
  * first that is not, or n when all are. */
 int store_users_exist(struct store *s, int64_t tenant_id, const char *const *ids, size_t n,
                       size_t *first_missing, struct err *err);
+
+/* ---- roles and audit events ---- */
+
+/* Appends an event (e->seq is ignored) inside the caller's transaction. */
+int store_event_insert(struct store *s, const struct store_event *e, struct err *err);
+/* Up to `limit` events of the tenant with seq > after_seq, oldest first; *out is malloc'd
+ * (store_events_free). */
+int store_event_list(struct store *s, int64_t tenant_id, int64_t after_seq, size_t limit,
+                     struct store_event **out, size_t *n, struct err *err);
+/* The tenant's role map ordered by priority; *out is malloc'd (free). */
+int store_role_map_get(struct store *s, int64_t tenant_id, struct store_role_rule **out, size_t *n,
+                       struct err *err);
+/* Replaces the tenant's role map with v[0..n). A repeated group (case-insensitively) or
+ * priority is ERR_CONFLICT. */
+int store_role_map_set(struct store *s, int64_t tenant_id, const struct store_role_rule *v,
+                       size_t n, struct err *err);
+/* Records the role set on a user (NULL: none). A user seen for the first time gets it, or
+ * "reporting", as effective role; otherwise only roles_refresh changes the effective one. */
+int store_user_role_set(struct store *s, int64_t tenant_id, const char *user_id, const char *direct,
+                        struct err *err);
+/* ERR_NOT_FOUND when the user has no role row. */
+int store_user_role_get(struct store *s, int64_t tenant_id, const char *user_id,
+                        struct store_user_role *out, struct err *err);
+int store_user_role_delete(struct store *s, int64_t tenant_id, const char *user_id,
+                           struct err *err);
+/* Recomputes the effective role of one user (user_id) or of every user of the tenant (NULL):
+ * the role of the user's mapped group with the lowest priority, else the direct role, else
+ * "reporting". Each user whose role changes gets a "user.role_changed" event by `actor`. */
+int store_roles_refresh(struct store *s, int64_t tenant_id, const char *user_id, const char *actor,
+                        int64_t now_ms, struct err *err);
 
 #endif

@@ -69,6 +69,35 @@ static const char *const migrations[] = {
     "  member_id TEXT NOT NULL,"
     "  PRIMARY KEY (tenant_id, group_id, member_id));"
     "CREATE INDEX members_by_member ON members(tenant_id, member_id);",
+    /* 3: roles and audit events. A user's role row holds the role set on the user and the
+     * effective one, recomputed in the transaction of every change that can move it
+     * (docs/roles.md). role_map keys groups by lower(displayName), as the unique index on
+     * group names does. Events are append-only; seq is the cursor of the events API. */
+    "CREATE TABLE user_roles ("
+    "  tenant_id INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+    "  user_id TEXT NOT NULL,"
+    "  direct_role TEXT,"
+    "  role TEXT NOT NULL,"
+    "  source TEXT NOT NULL,"
+    "  PRIMARY KEY (tenant_id, user_id));"
+    "CREATE TABLE role_map ("
+    "  tenant_id INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+    "  group_key TEXT NOT NULL,"
+    "  group_name TEXT NOT NULL,"
+    "  role TEXT NOT NULL,"
+    "  priority INTEGER NOT NULL,"
+    "  PRIMARY KEY (tenant_id, group_key),"
+    "  UNIQUE (tenant_id, priority));"
+    "CREATE TABLE events ("
+    "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  tenant_id INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+    "  created_ms INTEGER NOT NULL,"
+    "  actor TEXT NOT NULL,"
+    "  kind TEXT NOT NULL,"
+    "  rtype INTEGER NOT NULL,"
+    "  resource_id TEXT NOT NULL,"
+    "  data TEXT NOT NULL);"
+    "CREATE INDEX events_by_tenant ON events(tenant_id, seq);",
 };
 
 #define N_MIGRATIONS (int)(sizeof(migrations) / sizeof(migrations[0]))

@@ -328,8 +328,8 @@ sq_tx_rollback(struct store *st)
 
 /* ---- helpers for binding and reading columns ---- */
 
-static void
-bind_text(sqlite3_stmt *st, int i, const char *s)
+void
+sqlite_bind_text(sqlite3_stmt *st, int i, const char *s)
 {
     if (s)
         sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
@@ -337,23 +337,22 @@ bind_text(sqlite3_stmt *st, int i, const char *s)
         sqlite3_bind_null(st, i);
 }
 
-static void
-col_copy(sqlite3_stmt *st, int i, char *dst, size_t size)
+void
+sqlite_col_copy(sqlite3_stmt *st, int i, char *dst, size_t size)
 {
     const unsigned char *t = sqlite3_column_text(st, i);
     str_copy(dst, size, t ? (const char *)t : "");
 }
 
-static char *
-col_dup(sqlite3_stmt *st, int i)
+char *
+sqlite_col_dup(sqlite3_stmt *st, int i)
 {
     const unsigned char *t = sqlite3_column_text(st, i);
     return t ? xstrndup((const char *)t, (size_t)sqlite3_column_bytes(st, i)) : NULL;
 }
 
-/* Steps a write statement to completion. */
-static int
-step_done(struct conn *c, sqlite3_stmt *st, const char *what, struct err *err)
+int
+sqlite_step_done(struct conn *c, sqlite3_stmt *st, const char *what, struct err *err)
 {
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
@@ -377,9 +376,9 @@ read_tenant_at(sqlite3_stmt *st, int b, struct store_tenant *t)
 {
     *t = (struct store_tenant){ .group_count = -1 };
     t->id = sqlite3_column_int64(st, b + 0);
-    col_copy(st, b + 1, t->slug, sizeof(t->slug));
-    col_copy(st, b + 2, t->display_name, sizeof(t->display_name));
-    col_copy(st, b + 3, t->plan, sizeof(t->plan));
+    sqlite_col_copy(st, b + 1, t->slug, sizeof(t->slug));
+    sqlite_col_copy(st, b + 2, t->display_name, sizeof(t->display_name));
+    sqlite_col_copy(st, b + 3, t->plan, sizeof(t->plan));
     const char *mode = (const char *)sqlite3_column_text(st, b + 4);
     t->mode = mode && strcmp(mode, "import-only") == 0 ? STORE_MODE_IMPORT_ONLY : STORE_MODE_PUSH;
     const char *deact = (const char *)sqlite3_column_text(st, b + 5);
@@ -406,16 +405,16 @@ sq_tenant_insert(struct store *s, struct store_tenant *t, struct err *err)
     if (c == NULL)
         return -1;
     sqlite3_stmt *st = sqlite_stmt(c, ST_TENANT_INSERT);
-    bind_text(st, 1, t->slug);
-    bind_text(st, 2, t->display_name);
-    bind_text(st, 3, t->plan);
-    bind_text(st, 4, mode_name(t->mode));
-    bind_text(st, 5, deactivation_name(t->deactivation));
+    sqlite_bind_text(st, 1, t->slug);
+    sqlite_bind_text(st, 2, t->display_name);
+    sqlite_bind_text(st, 3, t->plan);
+    sqlite_bind_text(st, 4, mode_name(t->mode));
+    sqlite_bind_text(st, 5, deactivation_name(t->deactivation));
     sqlite3_bind_int(st, 6, t->integration_enabled ? 1 : 0);
     sqlite3_bind_int(st, 7, t->saml_required ? 1 : 0);
     sqlite3_bind_int64(st, 8, t->created_ms);
     sqlite3_bind_int64(st, 9, t->updated_ms);
-    if (step_done(c, st, "insert tenant", err) < 0)
+    if (sqlite_step_done(c, st, "insert tenant", err) < 0)
         return -1;
     t->id = sqlite3_last_insert_rowid(c->db);
     return 0;
@@ -428,15 +427,15 @@ sq_tenant_update(struct store *s, const struct store_tenant *t, struct err *err)
     if (c == NULL)
         return -1;
     sqlite3_stmt *st = sqlite_stmt(c, ST_TENANT_UPDATE);
-    bind_text(st, 1, t->display_name);
-    bind_text(st, 2, t->plan);
-    bind_text(st, 3, mode_name(t->mode));
-    bind_text(st, 4, deactivation_name(t->deactivation));
+    sqlite_bind_text(st, 1, t->display_name);
+    sqlite_bind_text(st, 2, t->plan);
+    sqlite_bind_text(st, 3, mode_name(t->mode));
+    sqlite_bind_text(st, 4, deactivation_name(t->deactivation));
     sqlite3_bind_int(st, 5, t->integration_enabled ? 1 : 0);
     sqlite3_bind_int(st, 6, t->saml_required ? 1 : 0);
     sqlite3_bind_int64(st, 7, t->updated_ms);
     sqlite3_bind_int64(st, 8, t->id);
-    if (step_done(c, st, "update tenant", err) < 0)
+    if (sqlite_step_done(c, st, "update tenant", err) < 0)
         return -1;
     if (sqlite3_changes(c->db) == 0)
         return err_set(err, ERR_NOT_FOUND, "no such tenant");
@@ -451,7 +450,7 @@ sq_tenant_delete(struct store *s, int64_t id, struct err *err)
         return -1;
     sqlite3_stmt *st = sqlite_stmt(c, ST_TENANT_DELETE);
     sqlite3_bind_int64(st, 1, id);
-    if (step_done(c, st, "delete tenant", err) < 0)
+    if (sqlite_step_done(c, st, "delete tenant", err) < 0)
         return -1;
     if (sqlite3_changes(c->db) == 0)
         return err_set(err, ERR_NOT_FOUND, "no such tenant");
@@ -467,7 +466,7 @@ tenant_get(struct store *s, enum stmt_id id, const char *slug, int64_t tid,
         return -1;
     sqlite3_stmt *st = sqlite_stmt(c, id);
     if (slug)
-        bind_text(st, 1, slug);
+        sqlite_bind_text(st, 1, slug);
     else
         sqlite3_bind_int64(st, 1, tid);
     int rc = sqlite3_step(st);
@@ -522,11 +521,11 @@ static void
 read_token(sqlite3_stmt *st, struct store_token *t)
 {
     *t = (struct store_token){ 0 };
-    col_copy(st, 0, t->id, sizeof(t->id));
+    sqlite_col_copy(st, 0, t->id, sizeof(t->id));
     t->tenant_id = sqlite3_column_int64(st, 1);
-    col_copy(st, 2, t->hash, sizeof(t->hash));
-    col_copy(st, 3, t->prefix, sizeof(t->prefix));
-    col_copy(st, 4, t->label, sizeof(t->label));
+    sqlite_col_copy(st, 2, t->hash, sizeof(t->hash));
+    sqlite_col_copy(st, 3, t->prefix, sizeof(t->prefix));
+    sqlite_col_copy(st, 4, t->label, sizeof(t->label));
     t->created_ms = sqlite3_column_int64(st, 5);
     t->last_used_ms = sqlite3_column_int64(st, 6);
     t->revoked_ms = sqlite3_column_int64(st, 7);
@@ -540,16 +539,16 @@ sq_token_insert(struct store *s, const struct store_token *t, struct err *err)
     if (c == NULL)
         return -1;
     sqlite3_stmt *st = sqlite_stmt(c, ST_TOKEN_INSERT);
-    bind_text(st, 1, t->id);
+    sqlite_bind_text(st, 1, t->id);
     sqlite3_bind_int64(st, 2, t->tenant_id);
-    bind_text(st, 3, t->hash);
-    bind_text(st, 4, t->prefix);
-    bind_text(st, 5, t->label);
+    sqlite_bind_text(st, 3, t->hash);
+    sqlite_bind_text(st, 4, t->prefix);
+    sqlite_bind_text(st, 5, t->label);
     sqlite3_bind_int64(st, 6, t->created_ms);
     sqlite3_bind_int64(st, 7, t->last_used_ms);
     sqlite3_bind_int64(st, 8, t->revoked_ms);
     sqlite3_bind_int64(st, 9, t->expires_ms);
-    return step_done(c, st, "insert token", err);
+    return sqlite_step_done(c, st, "insert token", err);
 }
 
 static int
@@ -572,7 +571,7 @@ sq_token_auth_lookup(struct store *s, const char *hash, struct store_token *tok,
     if (c == NULL)
         return -1;
     sqlite3_stmt *st = sqlite_stmt(c, ST_TOKEN_AUTH);
-    bind_text(st, 1, hash);
+    sqlite_bind_text(st, 1, hash);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         read_token(st, tok);
@@ -594,7 +593,7 @@ sq_token_get(struct store *s, int64_t tenant_id, const char *id, struct store_to
         return -1;
     sqlite3_stmt *st = sqlite_stmt(c, ST_TOKEN_GET);
     sqlite3_bind_int64(st, 1, tenant_id);
-    bind_text(st, 2, id);
+    sqlite_bind_text(st, 2, id);
     return token_one(c, st, out, err);
 }
 
@@ -632,11 +631,11 @@ sq_token_update(struct store *s, const struct store_token *t, struct err *err)
     if (c == NULL)
         return -1;
     sqlite3_stmt *st = sqlite_stmt(c, ST_TOKEN_UPDATE);
-    bind_text(st, 1, t->label);
+    sqlite_bind_text(st, 1, t->label);
     sqlite3_bind_int64(st, 2, t->revoked_ms);
     sqlite3_bind_int64(st, 3, t->expires_ms);
-    bind_text(st, 4, t->id);
-    if (step_done(c, st, "update token", err) < 0)
+    sqlite_bind_text(st, 4, t->id);
+    if (sqlite_step_done(c, st, "update token", err) < 0)
         return -1;
     return sqlite3_changes(c->db) ? 0 : err_set(err, ERR_NOT_FOUND, "no such token");
 }
@@ -649,8 +648,8 @@ sq_token_touch(struct store *s, const char *id, int64_t now_ms, struct err *err)
         return -1;
     sqlite3_stmt *st = sqlite_stmt(c, ST_TOKEN_TOUCH);
     sqlite3_bind_int64(st, 1, now_ms);
-    bind_text(st, 2, id);
-    return step_done(c, st, "touch token", err);
+    sqlite_bind_text(st, 2, id);
+    return sqlite_step_done(c, st, "touch token", err);
 }
 
 /* ---- resources ---- */
@@ -662,7 +661,7 @@ count_add(struct conn *c, int64_t tenant_id, enum store_rtype type, int delta, s
     sqlite3_bind_int64(st, 1, tenant_id);
     sqlite3_bind_int(st, 2, (int)type);
     sqlite3_bind_int(st, 3, delta);
-    return step_done(c, st, "count resources", err);
+    return sqlite_step_done(c, st, "count resources", err);
 }
 
 static int
@@ -672,19 +671,19 @@ sq_resource_insert(struct store *s, const struct store_resource *r, struct err *
     if (c == NULL)
         return -1;
     sqlite3_stmt *st = sqlite_stmt(c, ST_RES_INSERT);
-    bind_text(st, 1, r->id);
+    sqlite_bind_text(st, 1, r->id);
     sqlite3_bind_int64(st, 2, r->tenant_id);
     sqlite3_bind_int(st, 3, (int)r->type);
     sqlite3_bind_int64(st, 4, r->version);
     sqlite3_bind_int64(st, 5, r->created_ms);
     sqlite3_bind_int64(st, 6, r->modified_ms);
-    bind_text(st, 7, r->user_name);
-    bind_text(st, 8, r->external_id);
-    bind_text(st, 9, r->display_name);
+    sqlite_bind_text(st, 7, r->user_name);
+    sqlite_bind_text(st, 8, r->external_id);
+    sqlite_bind_text(st, 9, r->display_name);
     sqlite3_bind_int(st, 10, r->active);
-    bind_text(st, 11, r->doc);
-    bind_text(st, 12, r->password_hash);
-    if (step_done(c, st, "insert resource", err) < 0)
+    sqlite_bind_text(st, 11, r->doc);
+    sqlite_bind_text(st, 12, r->password_hash);
+    if (sqlite_step_done(c, st, "insert resource", err) < 0)
         return -1;
     return count_add(c, r->tenant_id, r->type, 1, err);
 }
@@ -693,17 +692,17 @@ void
 sqlite_read_resource(sqlite3_stmt *st, struct store_resource *r)
 {
     *r = (struct store_resource){ 0 };
-    col_copy(st, 0, r->id, sizeof(r->id));
+    sqlite_col_copy(st, 0, r->id, sizeof(r->id));
     r->tenant_id = sqlite3_column_int64(st, 1);
     r->type = (enum store_rtype)sqlite3_column_int(st, 2);
     r->version = sqlite3_column_int64(st, 3);
     r->created_ms = sqlite3_column_int64(st, 4);
     r->modified_ms = sqlite3_column_int64(st, 5);
-    r->user_name = col_dup(st, 6);
-    r->external_id = col_dup(st, 7);
-    r->display_name = col_dup(st, 8);
+    r->user_name = sqlite_col_dup(st, 6);
+    r->external_id = sqlite_col_dup(st, 7);
+    r->display_name = sqlite_col_dup(st, 8);
     r->active = sqlite3_column_int(st, 9);
-    r->doc = col_dup(st, 10);
+    r->doc = sqlite_col_dup(st, 10);
 }
 
 static int
@@ -716,7 +715,7 @@ sq_resource_get(struct store *s, int64_t tenant_id, enum store_rtype type, const
     sqlite3_stmt *st = sqlite_stmt(c, ST_RES_GET);
     sqlite3_bind_int64(st, 1, tenant_id);
     sqlite3_bind_int(st, 2, (int)type);
-    bind_text(st, 3, id);
+    sqlite_bind_text(st, 3, id);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
         sqlite_read_resource(st, out);
@@ -735,17 +734,17 @@ sq_resource_update(struct store *s, const struct store_resource *r, struct err *
     sqlite3_stmt *st = sqlite_stmt(c, ST_RES_UPDATE);
     sqlite3_bind_int64(st, 1, r->version);
     sqlite3_bind_int64(st, 2, r->modified_ms);
-    bind_text(st, 3, r->user_name);
-    bind_text(st, 4, r->external_id);
-    bind_text(st, 5, r->display_name);
+    sqlite_bind_text(st, 3, r->user_name);
+    sqlite_bind_text(st, 4, r->external_id);
+    sqlite_bind_text(st, 5, r->display_name);
     sqlite3_bind_int(st, 6, r->active);
-    bind_text(st, 7, r->doc);
-    bind_text(st, 8, r->password_hash);
+    sqlite_bind_text(st, 7, r->doc);
+    sqlite_bind_text(st, 8, r->password_hash);
     sqlite3_bind_int64(st, 9, r->tenant_id);
     sqlite3_bind_int(st, 10, (int)r->type);
-    bind_text(st, 11, r->id);
+    sqlite_bind_text(st, 11, r->id);
     sqlite3_bind_int64(st, 12, r->version - 1);
-    if (step_done(c, st, "update resource", err) < 0)
+    if (sqlite_step_done(c, st, "update resource", err) < 0)
         return -1;
     if (sqlite3_changes(c->db) == 0)
         return err_set(err, ERR_PRECONDITION, "resource %s was changed concurrently", r->id);
@@ -762,9 +761,9 @@ sq_resource_delete(struct store *s, int64_t tenant_id, enum store_rtype type, co
     sqlite3_stmt *st = sqlite_stmt(c, ST_RES_DELETE);
     sqlite3_bind_int64(st, 1, tenant_id);
     sqlite3_bind_int(st, 2, (int)type);
-    bind_text(st, 3, id);
+    sqlite_bind_text(st, 3, id);
     sqlite3_bind_int64(st, 4, version);
-    if (step_done(c, st, "delete resource", err) < 0)
+    if (sqlite_step_done(c, st, "delete resource", err) < 0)
         return -1;
     if (sqlite3_changes(c->db) == 0) {
         /* Absent, or present with another version: the caller's answer differs (404/412). */
@@ -791,10 +790,10 @@ member_write(struct store *s, enum stmt_id id, int64_t tenant_id, const char *a,
         return -1;
     sqlite3_stmt *st = sqlite_stmt(c, id);
     sqlite3_bind_int64(st, 1, tenant_id);
-    bind_text(st, 2, a);
+    sqlite_bind_text(st, 2, a);
     if (b)
-        bind_text(st, 3, b);
-    if (step_done(c, st, what, err) < 0)
+        sqlite_bind_text(st, 3, b);
+    if (sqlite_step_done(c, st, what, err) < 0)
         return -1;
     return sqlite3_changes(c->db);
 }
@@ -836,15 +835,15 @@ member_rows(struct store *s, enum stmt_id id, int64_t tenant_id, const char *key
         return -1;
     sqlite3_stmt *st = sqlite_stmt(c, id);
     sqlite3_bind_int64(st, 1, tenant_id);
-    bind_text(st, 2, key);
+    sqlite_bind_text(st, 2, key);
     size_t cap = 16, len = 0;
     struct store_member *v = xmalloc(cap * sizeof(*v));
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (len == cap)
             v = xrealloc(v, (cap *= 2) * sizeof(*v));
-        col_copy(st, 0, v[len].id, sizeof(v[len].id));
-        v[len].display = col_dup(st, 1);
+        sqlite_col_copy(st, 0, v[len].id, sizeof(v[len].id));
+        v[len].display = sqlite_col_dup(st, 1);
         len++;
     }
     sqlite3_reset(st);
@@ -880,7 +879,7 @@ sq_member_count(struct store *s, int64_t tenant_id, const char *group_id, int64_
         return -1;
     sqlite3_stmt *st = sqlite_stmt(c, ST_MEMBER_COUNT);
     sqlite3_bind_int64(st, 1, tenant_id);
-    bind_text(st, 2, group_id);
+    sqlite_bind_text(st, 2, group_id);
     int rc = sqlite3_step(st);
     *n = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
     sqlite3_reset(st);
@@ -898,7 +897,7 @@ sq_users_exist(struct store *s, int64_t tenant_id, const char *const *ids, size_
     for (size_t i = 0; i < n; i++) {
         sqlite3_stmt *st = sqlite_stmt(c, ST_USER_EXISTS);
         sqlite3_bind_int64(st, 1, tenant_id);
-        bind_text(st, 2, ids[i]);
+        sqlite_bind_text(st, 2, ids[i]);
         int rc = sqlite3_step(st);
         sqlite3_reset(st);
         if (rc == SQLITE_DONE) {
@@ -945,4 +944,12 @@ const struct store_ops sqlite_store_ops = {
     .member_groups = sq_member_groups,
     .member_count = sq_member_count,
     .users_exist = sq_users_exist,
+    .event_insert = sqlite_event_insert,
+    .event_list = sqlite_event_list,
+    .role_map_get = sqlite_role_map_get,
+    .role_map_set = sqlite_role_map_set,
+    .user_role_set = sqlite_user_role_set,
+    .user_role_get = sqlite_user_role_get,
+    .user_role_delete = sqlite_user_role_delete,
+    .roles_refresh = sqlite_roles_refresh,
 };

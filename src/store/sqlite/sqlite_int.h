@@ -72,6 +72,15 @@ sqlite3_stmt *sqlite_stmt(struct conn *c, enum stmt_id id);
  * and logs the cause for ERR_INTERNAL. Returns -1. */
 int sqlite_fail(sqlite3 *db, int rc, const char *what, struct err *err);
 
+/* Binds text, or NULL for a NULL pointer (SQLITE_STATIC: the caller keeps s alive). */
+void sqlite_bind_text(sqlite3_stmt *st, int i, const char *s);
+/* Copies column i into dst ("" for NULL). */
+void sqlite_col_copy(sqlite3_stmt *st, int i, char *dst, size_t size);
+/* Column i as a malloc'd string, or NULL. */
+char *sqlite_col_dup(sqlite3_stmt *st, int i);
+/* Steps a write statement to completion and resets it. */
+int sqlite_step_done(struct conn *c, sqlite3_stmt *st, const char *what, struct err *err);
+
 /* Applies pending migrations in order, each in its own transaction. */
 int sqlite_migrate(sqlite3 *db, struct err *err);
 
@@ -119,5 +128,22 @@ void sqlite_stmt_cache_clear(struct conn *c);
 int sqlite_resource_list(struct store *st, const struct store_list_query *q,
                          struct store_list_result *out, struct err *err);
 void sqlite_cursor_cache_free(struct cursor_cache *c);
+
+/* Roles and audit events (roles.c). */
+int sqlite_event_insert(struct store *s, const struct store_event *e, struct err *err);
+int sqlite_event_list(struct store *s, int64_t tenant_id, int64_t after_seq, size_t limit,
+                      struct store_event **out, size_t *n, struct err *err);
+int sqlite_role_map_get(struct store *s, int64_t tenant_id, struct store_role_rule **out, size_t *n,
+                        struct err *err);
+int sqlite_role_map_set(struct store *s, int64_t tenant_id, const struct store_role_rule *v,
+                        size_t n, struct err *err);
+int sqlite_user_role_set(struct store *s, int64_t tenant_id, const char *user_id,
+                         const char *direct, struct err *err);
+int sqlite_user_role_get(struct store *s, int64_t tenant_id, const char *user_id,
+                         struct store_user_role *out, struct err *err);
+int sqlite_user_role_delete(struct store *s, int64_t tenant_id, const char *user_id,
+                            struct err *err);
+int sqlite_roles_refresh(struct store *s, int64_t tenant_id, const char *user_id, const char *actor,
+                         int64_t now_ms, struct err *err);
 
 #endif

@@ -1,0 +1,43 @@
+#include "admin/admin.h"
+
+#include <stdio.h>
+
+#include "base/str.h"
+#include "core/audit.h"
+#include "core/tenant.h"
+
+#define EVENTS_PAGE_DEFAULT 100
+#define EVENTS_PAGE_MAX     1000
+
+/* An optional non-negative integer query parameter. */
+static int
+arg_i64(const struct api_call *call, const char *name, int64_t def, int64_t max, int64_t *out,
+        struct err *err)
+{
+    const char *v = api_call_arg(call, name);
+    *out = def;
+    return v ? str_to_i64(str_of(v), 0, max, out, name, err) : 0;
+}
+
+int
+admin_events_list(struct api_call *call, struct err *err)
+{
+    struct store_tenant t;
+    int64_t after, limit;
+    struct store_event *v;
+    size_t n;
+    if (tenant_get(call->store, call->params[0], &t, err) < 0 ||
+        arg_i64(call, "after", 0, INT64_MAX, &after, err) < 0 ||
+        arg_i64(call, "limit", EVENTS_PAGE_DEFAULT, EVENTS_PAGE_MAX, &limit, err) < 0 ||
+        audit_list(call->store, t.id, after, (size_t)limit, &v, &n, err) < 0)
+        return -1;
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, audit_event_to_json(&v[i]));
+    /* The cursor to poll with next: unchanged when nothing new arrived. */
+    char next[24];
+    snprintf(next, sizeof(next), "%lld", (long long)(n ? v[n - 1].seq : after));
+    audit_events_free(v, n);
+    api_reply_json(call, 200, json_pack("{s:o, s:s}", "events", arr, "next", next));
+    return 0;
+}

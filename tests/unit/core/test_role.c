@@ -1,0 +1,189 @@
+/* core/role and core/audit pure logic: the direct role of a document, role-map validation,
+ * and the before/after diff that audit events carry. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "core/audit.h"
+#include "core/role.h"
+
+static json_t *
+parse(const char *text)
+{
+    json_error_t je;
+    json_t *j = json_loads(text, 0, &je);
+    if (j == NULL)
+        fail_msg("bad test JSON: %s", je.text);
+    return j;
+}
+
+static const char *
+direct_of(const char *text)
+{
+    json_t *j = parse(text);
+    const char *r = role_direct(j);
+    json_decref(j);
+    return r;
+}
+
+static void
+test_canonical(void **state)
+{
+    (void)state;
+    assert_string_equal(role_canonical("ADMIN"), "admin");
+    assert_string_equal(role_canonical("Templates"), "templates");
+    assert_null(role_canonical("administrator"));
+    assert_null(role_canonical(""));
+    assert_null(role_canonical(NULL));
+}
+
+static void
+test_direct_role(void **state)
+{
+    (void)state;
+    assert_null(direct_of("{}"));
+    assert_string_equal(direct_of("{\"" ROLE_EXTENSION_URN "\": {\"role\": \"developer\"}}"),
+                        "developer");
+    /* The extension wins over core roles. */
+    assert_string_equal(direct_of("{\"" ROLE_EXTENSION_URN "\": {\"role\": \"developer\"},"
+                                  " \"roles\": [{\"value\": \"admin\", \"primary\": true}]}"),
+                        "developer");
+    /* Primary first, else the first that names a role; unknown values are skipped. */
+    assert_string_equal(direct_of("{\"roles\": [{\"value\": \"Reporting\"},"
+                                  " {\"value\": \"Admin\", \"primary\": true}]}"),
+                        "admin");
+    assert_string_equal(direct_of("{\"roles\": [{\"value\": \"Boss\", \"primary\": true},"
+                                  " {\"value\": \"templates\"}]}"),
+                        "templates");
+    assert_null(direct_of("{\"roles\": [{\"value\": \"Boss\"}, {\"display\": \"admin\"}]}"));
+    assert_null(direct_of("{\"roles\": \"admin\"}"));
+    assert_null(direct_of("{\"" ROLE_EXTENSION_URN "\": {\"role\": \"root\"}}"));
+}
+
+/* Returns 0 and the rules, or -1 with the error detail in *detail. */
+static int
+map_of(const char *text, struct store_role_rule **v, size_t *n, struct err *e)
+{
+    json_t *j = parse(text);
+    int rc = role_map_from_json(j, v, n, e);
+    json_decref(j);
+    return rc;
+}
+
+static void
+test_role_map_valid(void **state)
+{
+    (void)state;
+    struct store_role_rule *v;
+    size_t n;
+    struct err e = { 0 };
+    assert_int_equal(map_of("[{\"group\": \"Admin\", \"role\": \"ADMIN\", \"priority\": 1},"
+                            " {\"group\": \"Ops\", \"role\": \"developer\", \"priority\": 9}]",
+                            &v, &n, &e),
+                     0);
+    assert_int_equal(n, 2);
+    assert_string_equal(v[0].group, "Admin");
+    assert_string_equal(v[0].role, "admin"); /* stored canonical */
+    assert_int_equal(v[1].priority, 9);
+    json_t *back = role_map_to_json(v, n);
+    assert_int_equal(json_array_size(back), 2);
+    json_decref(back);
+    free(v);
+    assert_int_equal(map_of("[]", &v, &n, &e), 0);
+    assert_int_equal(n, 0);
+    free(v);
+}
+
+static void
+test_role_map_invalid(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *json, *fragment;
+    } cases[] = {
+        { "{}", "array" },
+        { "[1]", "entry 1" },
+        { "[{\"group\": \"A\", \"role\": \"admin\"}]", "entry 1" },
+        { "[{\"group\": \"A\", \"role\": \"admin\", \"priority\": \"1\"}]", "entry 1" },
+        { "[{\"group\": \"A\", \"role\": \"admin\", \"priority\": 1, \"x\": 1}]", "entry 1" },
+        { "[{\"group\": \"\", \"role\": \"admin\", \"priority\": 1}]", "group must be" },
+        { "[{\"group\": \"A\", \"role\": \"owner\", \"priority\": 1}]", "role must be" },
+        { "[{\"group\": \"A\", \"role\": \"admin\", \"priority\": 0}]", "priority must be" },
+        { "[{\"group\": \"A\", \"role\": \"admin\", \"priority\": 1},"
+          " {\"group\": \"a\", \"role\": \"admin\", \"priority\": 2}]",
+          "group \"a\" twice" },
+        { "[{\"group\": \"A\", \"role\": \"admin\", \"priority\": 3},"
+          " {\"group\": \"B\", \"role\": \"admin\", \"priority\": 3}]",
+          "priority 3 twice" },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct store_role_rule *v = (void *)1;
+        size_t n = 99;
+        struct err e = { 0 };
+        assert_int_equal(map_of(cases[i].json, &v, &n, &e), -1);
+        assert_int_equal(e.code, ERR_INVALID_VALUE);
+        if (strstr(e.detail, cases[i].fragment) == NULL)
+            fail_msg("case %zu: \"%s\" lacks \"%s\"", i, e.detail, cases[i].fragment);
+        assert_null(v);
+        assert_int_equal(n, 0);
+    }
+}
+
+static void
+test_role_map_too_long(void **state)
+{
+    (void)state;
+    json_t *arr = json_array();
+    for (int i = 0; i <= ROLE_MAP_MAX; i++) {
+        char name[16];
+        snprintf(name, sizeof(name), "g%d", i);
+        json_array_append_new(
+            arr, json_pack("{s:s, s:s, s:i}", "group", name, "role", "admin", "priority", i + 1));
+    }
+    struct store_role_rule *v;
+    size_t n;
+    struct err e = { 0 };
+    assert_int_equal(role_map_from_json(arr, &v, &n, &e), -1);
+    assert_non_null(strstr(e.detail, "at most"));
+    json_decref(arr);
+}
+
+static void
+test_audit_changes(void **state)
+{
+    (void)state;
+    json_t *a = parse("{\"userName\": \"a\", \"title\": \"x\", \"gone\": 1,"
+                      " \"name\": {\"givenName\": \"A\"}}");
+    json_t *b = parse("{\"userName\": \"a\", \"title\": \"y\", \"new\": true,"
+                      " \"name\": {\"givenName\": \"B\"}}");
+    json_t *c = audit_changes(a, b);
+    json_t *want = parse("{\"title\": {\"before\": \"x\", \"after\": \"y\"},"
+                         " \"gone\": {\"before\": 1, \"after\": null},"
+                         " \"new\": {\"before\": null, \"after\": true},"
+                         " \"name\": {\"before\": {\"givenName\": \"A\"},"
+                         "            \"after\": {\"givenName\": \"B\"}}}");
+    assert_true(json_equal(c, want));
+    json_decref(c);
+    c = audit_changes(a, a);
+    assert_int_equal(json_object_size(c), 0);
+    json_decref(c);
+    json_decref(a);
+    json_decref(b);
+    json_decref(want);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_canonical),         cmocka_unit_test(test_direct_role),
+        cmocka_unit_test(test_role_map_valid),    cmocka_unit_test(test_role_map_invalid),
+        cmocka_unit_test(test_role_map_too_long), cmocka_unit_test(test_audit_changes),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
