@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Benchmarks scimd on this machine: seeds N users, then measures with wrk (keep-alive, on
 127.0.0.1) /healthz as the ceiling and the SCIM scenarios in the same run, plus the wall time
-of a full paged import (startIndex steps of 100 on one connection, as Okta does).
+of a full paged import (startIndex steps of 100 on one connection, as Okta does). The group
+scenarios PATCH one member out of and back into a group of 10 and a group holding every seeded
+user (group_big: 100 000 members with --users 100000), to show that a membership change costs
+the same whatever the group's size.
 
 usage: /usr/bin/python3 bench/bench.py [--users N] [--seconds S] [--rounds R] [--scimd PATH]
 Results are printed as a Markdown table; copy them to bench/RESULTS.md with the machine and
@@ -19,7 +22,8 @@ import threading
 import time
 
 HERE = pathlib.Path(__file__).resolve().parent
-SCENARIOS = ["healthz", "get", "filter", "list", "post", "patch"]
+SCENARIOS = ["healthz", "get", "filter", "list", "post", "patch", "group_small", "group_big"]
+SMALL_GROUP = 10  # members of the small group; the big group holds every seeded user
 
 
 def start(scimd, data):
@@ -71,6 +75,29 @@ def seed(port, token, n, threads=4):
     return out
 
 
+def make_group(port, token, name, ids, chunk=1000):
+    """Creates a group and adds ids in PATCHes of `chunk` members (as Okta pushes a large
+    group). Returns (group id, seconds)."""
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    h = {"Authorization": "Bearer " + token, "Content-Type": "application/scim+json"}
+    t = time.perf_counter()
+    c.request("POST", "/scim/v2/Groups", json.dumps(
+        {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": name}), h)
+    r = c.getresponse()
+    gid = json.loads(r.read())["id"]
+    for k in range(0, len(ids), chunk):
+        body = {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                "Operations": [{"op": "add", "path": "members",
+                                "value": [{"value": i} for i in ids[k:k + chunk]]}]}
+        c.request("PATCH", f"/scim/v2/Groups/{gid}?excludedAttributes=members",
+                  json.dumps(body), h)
+        r = c.getresponse()
+        data = r.read()
+        if r.status not in (200, 204):
+            raise SystemExit(f"group push failed: {r.status} {data[:200]}")
+    return gid, time.perf_counter() - t
+
+
 def full_import(port, token, page=100):
     """Okta's import: startIndex=1,101,… on one connection. Returns (seconds, slowest page
     over first page)."""
@@ -94,8 +121,9 @@ def full_import(port, token, page=100):
     return total, seen, last / first
 
 
-def wrk(port, token, ids_file, scenario, seconds, conns=64):
-    env = dict(os.environ, SCENARIO=scenario, TOKEN=token, IDS_FILE=ids_file)
+def wrk(port, token, ids_file, scenario, seconds, groups, conns=64):
+    env = dict(os.environ, SCENARIO=scenario, TOKEN=token, IDS_FILE=ids_file,
+               GROUP_SMALL=groups[0], GROUP_BIG=groups[1], SMALL_GROUP=str(SMALL_GROUP))
     p = subprocess.run(["wrk", "-t2", f"-c{conns}", f"-d{seconds}s", "-s",
                         str(HERE / "scenario.lua"), f"http://127.0.0.1:{port}"],
                        env=env, capture_output=True, text=True, check=True)
@@ -124,10 +152,13 @@ def main():
             with open(ids_file, "w") as f:
                 f.writelines(f"{i} {n}\n" for i, n in users)
             imports = [full_import(port, token) for _ in range(a.rounds)]
+            small, _ = make_group(port, token, "small", [i for i, _ in users[:SMALL_GROUP]])
+            big, big_s = make_group(port, token, "big", [i for i, _ in users])
+            groups = (small, big)
             rows = {s: [] for s in SCENARIOS}
             for _ in range(a.rounds):
                 for s in SCENARIOS:
-                    rows[s].append(wrk(port, token, ids_file, s, a.seconds))
+                    rows[s].append(wrk(port, token, ids_file, s, a.seconds, groups))
         finally:
             proc.terminate()
             proc.wait(20)
@@ -138,6 +169,7 @@ def main():
           f"wrk -t2 -c64 -d{a.seconds}s x {a.rounds} rounds\n")
     print(f"Seeding {a.users} users with POST (4 connections): {seed_s:.1f} s "
           f"({a.users / seed_s:.0f} creates/s)\n")
+    print(f"Pushing a group of {a.users} members in PATCHes of 1000: {big_s:.1f} s\n")
     print("| scenario | req/s (rounds) | p99 ms (rounds) | share of /healthz | non-2xx |")
     print("|---|---|---|---|---|")
     for s in SCENARIOS:

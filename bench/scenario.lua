@@ -51,6 +51,15 @@ function request()
     local body = '{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":'
       .. '[{"op":"replace","path":"title","value":"t' .. counter .. '"}]}'
     return wrk.format("PATCH", "/scim/v2/Users/" .. ids[i], hdrs(true), body)
+  elseif scenario == "group_small" or scenario == "group_big" then
+    -- Okta's membership PATCH: remove one member and add it back, in one request.
+    local gid = os.getenv(scenario == "group_small" and "GROUP_SMALL" or "GROUP_BIG")
+    if scenario == "group_small" then i = math.random(1, tonumber(os.getenv("SMALL_GROUP"))) end
+    local body = '{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":['
+      .. '{"op":"remove","path":"members[value eq \\"' .. ids[i] .. '\\"]"},'
+      .. '{"op":"add","path":"members","value":[{"value":"' .. ids[i] .. '"}]}]}'
+    return wrk.format("PATCH", "/scim/v2/Groups/" .. gid .. "?excludedAttributes=members",
+      hdrs(true), body)
   end
 end
 

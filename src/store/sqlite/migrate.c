@@ -72,7 +72,11 @@ static const char *const migrations[] = {
     /* 3: roles and audit events. A user's role row holds the role set on the user and the
      * effective one, recomputed in the transaction of every change that can move it
      * (docs/roles.md). role_map keys groups by lower(displayName), as the unique index on
-     * group names does. Events are append-only; seq is the cursor of the events API. */
+     * group names does. Events are append-only; seq is the cursor of the events API.
+     * members_by_member gains group_id: with it a user's groups come in order from the index;
+     * without it SQLite walked every membership row of the tenant for the ORDER BY. */
+    "DROP INDEX members_by_member;"
+    "CREATE INDEX members_by_member ON members(tenant_id, member_id, group_id);"
     "CREATE TABLE user_roles ("
     "  tenant_id INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
     "  user_id TEXT NOT NULL,"

@@ -1,3 +1,4 @@
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,13 +19,37 @@
     " WHERE m.tenant_id = ur.tenant_id AND m.member_id = ur.user_id"                           \
     " ORDER BY rm.priority LIMIT 1)"
 
-/* The users in scope with their recomputed role and its source. ?1 tenant, ?2 user or NULL. */
-#define RECOMPUTED                                                                             \
+/* The users in `scope` (a condition on ur; ?1 is the tenant) with their recomputed role and
+ * its source. One text per scope: "?2 IS NULL OR ur.user_id = ?2" would scan the tenant. */
+#define RECOMPUTED(scope)                                                                      \
     "SELECT x.user_id, x.role AS old_role, coalesce(x.g, x.direct_role, 'reporting') AS role," \
     " CASE WHEN x.g IS NOT NULL THEN 'group' WHEN x.direct_role IS NOT NULL THEN 'direct'"     \
     " ELSE 'default' END AS source"                                                            \
     " FROM (SELECT ur.user_id, ur.role, ur.direct_role, " GROUP_ROLE " AS g"                   \
-    " FROM user_roles ur WHERE ur.tenant_id = ?1 AND (?2 IS NULL OR ur.user_id = ?2)) x"
+    " FROM user_roles ur WHERE ur.tenant_id = ?1 AND " scope ") x"
+
+/* Records a role_changed event for each user in scope whose role moves (?2 user, ?3 time,
+ * ?4 actor), then moves them. Events first: they need the old role. */
+#define ROLE_EVENTS(scope)                                                                   \
+    "INSERT INTO events(tenant_id, created_ms, actor, kind, rtype, resource_id, data)"       \
+    " SELECT ?1, ?3, ?4, 'user.role_changed', 1, user_id,"                                   \
+    " json_object('role', json_object('before', old_role, 'after', role), 'source', source)" \
+    " FROM (" RECOMPUTED(scope) ") WHERE role IS NOT old_role ORDER BY user_id"
+#define ROLE_UPDATE(scope)                                                           \
+    "UPDATE user_roles AS u SET role = n.role, source = n.source FROM (" RECOMPUTED( \
+        scope) ") AS n WHERE u.tenant_id = ?1 AND u.user_id = n.user_id"             \
+               " AND (u.role IS NOT n.role OR u.source IS NOT n.source)"
+#define SCOPE_USER "ur.user_id = ?2"
+#define SCOPE_ALL  "?2 IS NULL"
+
+static const struct {
+    const char *sql;
+    size_t len;
+} refresh_sql[2][2] = {
+    /* [all users][update] */
+    { { SQL(ROLE_EVENTS(SCOPE_USER)) }, { SQL(ROLE_UPDATE(SCOPE_USER)) } },
+    { { SQL(ROLE_EVENTS(SCOPE_ALL)) }, { SQL(ROLE_UPDATE(SCOPE_ALL)) } },
+};
 
 /* The thread's connection in *c and the statement for sql, with ?1 bound to the tenant:
  * every statement here is about one tenant. */
@@ -231,31 +256,21 @@ int
 sqlite_roles_refresh(struct store *s, int64_t tenant_id, const char *user_id, const char *actor,
                      int64_t now_ms, struct err *err)
 {
-    /* Events first: they need the old role. */
-    struct conn *c;
-    sqlite3_stmt *st =
-        tenant_stmt(s, &c,
-                    SQL("INSERT INTO events(tenant_id, created_ms, actor, kind, rtype, resource_id,"
-                        " data) SELECT ?1, ?3, ?4, 'user.role_changed', 1, user_id,"
-                        " json_object('role', json_object('before', old_role, 'after', role),"
-                        " 'source', source) FROM (" RECOMPUTED ") WHERE role IS NOT old_role"
-                        " ORDER BY user_id"),
-                    tenant_id, err);
-    if (st == NULL)
-        return -1;
-    sqlite_bind_text(st, 2, user_id);
-    sqlite3_bind_int64(st, 3, now_ms);
-    sqlite_bind_text(st, 4, actor);
-    if (sqlite_step_done(c, st, "record role changes", err) < 0)
-        return -1;
-    st = tenant_stmt(s, &c,
-                     SQL("UPDATE user_roles AS u SET role = n.role, source = n.source"
-                         " FROM (" RECOMPUTED ") AS n"
-                         " WHERE u.tenant_id = ?1 AND u.user_id = n.user_id"
-                         " AND (u.role IS NOT n.role OR u.source IS NOT n.source)"),
-                     tenant_id, err);
-    if (st == NULL)
-        return -1;
-    sqlite_bind_text(st, 2, user_id);
-    return sqlite_step_done(c, st, "refresh roles", err);
+    static const char *const what[2] = { "record role changes", "refresh roles" };
+    bool all = user_id == NULL;
+    for (int step = 0; step < 2; step++) {
+        struct conn *c;
+        sqlite3_stmt *st = tenant_stmt(s, &c, refresh_sql[all][step].sql,
+                                       refresh_sql[all][step].len, tenant_id, err);
+        if (st == NULL)
+            return -1;
+        sqlite_bind_text(st, 2, user_id);
+        if (step == 0) {
+            sqlite3_bind_int64(st, 3, now_ms);
+            sqlite_bind_text(st, 4, actor);
+        }
+        if (sqlite_step_done(c, st, what[step], err) < 0)
+            return -1;
+    }
+    return 0;
 }
