@@ -58,6 +58,8 @@ serve(struct config *c, struct store *store)
         .operator_key = c->operator_key,
         .page_max = c->page_max,
         .token_overlap_s = c->token_overlap,
+        .gate = { c->scim_plans },
+        .host_user_writes = c->host_user_writes,
         .body_max = (size_t)c->body_limit,
     };
     struct http_settings hs = {
@@ -187,7 +189,8 @@ main(int argc, char **argv)
     else if (strcmp(cmd, "audit") == 0)
         rc = cli_audit(store, n_rest - 1, rest + 1);
     else
-        rc = cli_token(store, c.token_overlap, n_rest - 1, rest + 1);
+        rc = cli_token(store, c.token_overlap, &(struct gate_policy){ c.scim_plans }, n_rest - 1,
+                       rest + 1);
     store_close(store);
     config_free(&c);
     return rc;

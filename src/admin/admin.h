@@ -17,6 +17,8 @@ int admin_tokens_list(struct api_call *call, struct err *err);
 int admin_tokens_post(struct api_call *call, struct err *err);
 int admin_tokens_revoke(struct api_call *call, struct err *err);
 int admin_tokens_rotate(struct api_call *call, struct err *err);
+/* May a token be minted now, and if not, what is missing: ?actingUser=<user id>. */
+int admin_token_gate(struct api_call *call, struct err *err);
 
 /* Role map (GET/PUT the whole list) and a user's effective role (params[1]: user id). */
 int admin_role_map_get(struct api_call *call, struct err *err);

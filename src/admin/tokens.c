@@ -42,28 +42,50 @@ reply_secret(struct api_call *call, int status, const struct store_token *t,
     api_reply_json(call, status, j);
 }
 
+/* Reads the optional body of a mint or rotate: {"actingUser", "label", "overlapSeconds"}, each
+ * optional here (the gates refuse a missing acting user with the other reasons). *body is
+ * the parsed body to free, or NULL. */
+static int
+read_request(struct api_call *call, json_t **body, const char **acting, const char **label,
+             int64_t *overlap, struct err *err)
+{
+    *body = NULL;
+    *acting = "";
+    if (call->body_len == 0)
+        return 0;
+    *body = api_call_body_json(call, err);
+    if (*body == NULL)
+        return -1;
+    json_t *a = json_object_get(*body, "actingUser"), *l = json_object_get(*body, "label");
+    json_t *o = json_object_get(*body, "overlapSeconds");
+    if ((a && !json_is_string(a)) || (l && !json_is_string(l)))
+        return err_set(err, ERR_INVALID_VALUE, "actingUser and label must be strings");
+    if (o && !json_is_integer(o))
+        return err_set(err, ERR_INVALID_VALUE, "overlapSeconds must be an integer");
+    if (a)
+        *acting = json_string_value(a);
+    if (l && label)
+        *label = json_string_value(l);
+    if (o && overlap)
+        *overlap = json_integer_value(o);
+    return 0;
+}
+
 int
 admin_tokens_post(struct api_call *call, struct err *err)
 {
     struct store_tenant t;
     struct store_token tok;
     struct token_secret secret;
-    const char *label = NULL;
-    json_t *body = NULL;
+    const char *label = NULL, *acting;
+    json_t *body;
     if (route_tenant(call, &t, err) < 0)
         return -1;
-    if (call->body_len > 0) {
-        body = api_call_body_json(call, err);
-        if (body == NULL)
-            return -1;
-        json_t *l = json_object_get(body, "label");
-        if (l && !json_is_string(l)) {
-            json_decref(body);
-            return err_set(err, ERR_INVALID_VALUE, "label must be a string");
-        }
-        label = json_string_value(l);
+    int rc = read_request(call, &body, &acting, &label, NULL, err);
+    if (rc == 0) {
+        const struct token_request req = { &t, &call->settings->gate, acting };
+        rc = token_mint(call->store, &req, label, &tok, &secret, err);
     }
-    int rc = token_mint(call->store, t.id, label, &tok, &secret, err);
     json_decref(body);
     if (rc < 0)
         return -1;
@@ -90,23 +112,31 @@ admin_tokens_rotate(struct api_call *call, struct err *err)
     struct store_token tok;
     struct token_secret secret;
     int64_t overlap = call->settings->token_overlap_s;
+    const char *acting;
+    json_t *body;
     if (route_tenant(call, &t, err) < 0)
         return -1;
-    if (call->body_len > 0) {
-        json_t *body = api_call_body_json(call, err);
-        if (body == NULL)
-            return -1;
-        json_t *o = json_object_get(body, "overlapSeconds");
-        if (o && !json_is_integer(o)) {
-            json_decref(body);
-            return err_set(err, ERR_INVALID_VALUE, "overlapSeconds must be an integer");
-        }
-        if (o)
-            overlap = json_integer_value(o);
-        json_decref(body);
+    int rc = read_request(call, &body, &acting, NULL, &overlap, err);
+    if (rc == 0) {
+        const struct token_request req = { &t, &call->settings->gate, acting };
+        rc = token_rotate(call->store, &req, call->params[1], overlap, &tok, &secret, err);
     }
-    if (token_rotate(call->store, t.id, call->params[1], overlap, &tok, &secret, err) < 0)
+    json_decref(body);
+    if (rc < 0)
         return -1;
     reply_secret(call, 201, &tok, &secret);
+    return 0;
+}
+
+int
+admin_token_gate(struct api_call *call, struct err *err)
+{
+    struct store_tenant t;
+    struct gate_result r;
+    const char *acting = api_call_arg(call, "actingUser");
+    if (route_tenant(call, &t, err) < 0 ||
+        gate_mint_check(call->store, &call->settings->gate, &t, acting ? acting : "", &r, err) < 0)
+        return -1;
+    api_reply_json(call, 200, gate_result_to_json(&t, &call->settings->gate, &r));
     return 0;
 }

@@ -92,7 +92,7 @@ api_reply_error(struct api_call *call, const struct err *e)
                               err_name(e->code) + 4, "message", detail);
         api_reply_json(call, status, j);
     } else {
-        char text[300];
+        char text[sizeof(e->detail) + 2];
         snprintf(text, sizeof(text), "%s\n", detail);
         api_reply_text(call, status, "text/plain; charset=utf-8", text);
     }
@@ -132,7 +132,8 @@ api_auth_bearer(struct api_call *call, struct err *err)
         str_copy(call->www_authenticate, sizeof(call->www_authenticate), "Bearer realm=\"scimd\"");
         return err_set(err, ERR_UNAUTHORIZED, "a bearer token is required");
     }
-    if (token_authenticate(call->store, tok, len, &call->token, &call->tenant, err) < 0) {
+    if (token_authenticate(call->store, tok, len, &call->token, &call->tenant, err) < 0 ||
+        gate_token_use(&call->settings->gate, &call->tenant, err) < 0) {
         if (err->code == ERR_UNAUTHORIZED)
             str_copy(call->www_authenticate, sizeof(call->www_authenticate),
                      "Bearer realm=\"scimd\", error=\"invalid_token\"");

@@ -9,6 +9,7 @@
 
 #include "base/arena.h"
 #include "base/err.h"
+#include "core/gate.h"
 #include "store/store.h"
 
 /* What http/ and the API layers share: a parsed request in, a status and a body out.
@@ -21,6 +22,8 @@ struct api_settings {
     int64_t page_max;         /* ServiceProviderConfig filter.maxResults */
     int64_t token_overlap_s;  /* default overlap when rotating a token */
     size_t body_max;          /* request body limit, for ServiceProviderConfig */
+    struct gate_policy gate;  /* which plans include SCIM */
+    bool host_user_writes;    /* management API may write users of push tenants */
 };
 
 /* Which error body a route speaks. */

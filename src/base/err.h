@@ -38,7 +38,7 @@ enum err_code {
 
 struct err {
     enum err_code code;
-    char detail[256]; /* for the client: no secrets; input escaped and truncated */
+    char detail[640]; /* for the client: no secrets; input escaped and truncated */
 };
 
 /* Sets *e (printf-style detail, truncated to fit) and returns -1, so callers can write

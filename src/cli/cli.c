@@ -158,7 +158,8 @@ print_secret(const struct store_token *t, struct token_secret *secret)
 }
 
 int
-cli_token(struct store *s, long overlap_default, int argc, char **argv)
+cli_token(struct store *s, long overlap_default, const struct gate_policy *policy, int argc,
+          char **argv)
 {
     struct err e = { 0 };
     struct store_tenant t;
@@ -169,13 +170,14 @@ cli_token(struct store *s, long overlap_default, int argc, char **argv)
     const char *cmd = argv[0];
     if (tenant_get(s, argv[1], &t, &e) < 0)
         return cli_fail(&e);
+    const struct token_request req = { &t, policy, NULL };
     if (strcmp(cmd, "mint") == 0) {
         const char *label = NULL;
         if (argc == 4 && strcmp(argv[2], "--label") == 0)
             label = argv[3];
         else if (argc != 2)
             return cli_usage_error("mint takes only --label", cli_token_usage);
-        if (token_mint(s, t.id, label, &tok, &secret, &e) < 0)
+        if (token_mint(s, &req, label, &tok, &secret, &e) < 0)
             return cli_fail(&e);
         print_secret(&tok, &secret);
         return 0;
@@ -209,7 +211,7 @@ cli_token(struct store *s, long overlap_default, int argc, char **argv)
         } else if (argc != 3) {
             return cli_usage_error("rotate takes only --overlap", cli_token_usage);
         }
-        if (token_rotate(s, t.id, argv[2], overlap, &tok, &secret, &e) < 0)
+        if (token_rotate(s, &req, argv[2], overlap, &tok, &secret, &e) < 0)
             return cli_fail(&e);
         print_secret(&tok, &secret);
         return 0;

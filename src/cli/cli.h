@@ -1,6 +1,7 @@
 #ifndef SCIMD_CLI_CLI_H
 #define SCIMD_CLI_CLI_H
 
+#include "core/gate.h"
 #include "store/store.h"
 
 /* Shell commands. argv[0] is the sub-command ("create", "list", …); the rest are its
@@ -8,7 +9,9 @@
  * JSON on stdout; errors go to stderr. Return a process exit status. */
 
 int cli_tenant(struct store *s, int argc, char **argv);
-int cli_token(struct store *s, long overlap_default, int argc, char **argv);
+/* The CLI acts as the operator: the gates apply except the acting-admin one. */
+int cli_token(struct store *s, long overlap_default, const struct gate_policy *policy, int argc,
+              char **argv);
 int cli_role_map(struct store *s, int argc, char **argv);
 int cli_audit(struct store *s, int argc, char **argv);
 

@@ -51,6 +51,10 @@ static const struct setting settings[] = {
     S(page_max, K_LONG, "1000", 1, 10000, "largest page a list returns (filter.maxResults)"),
     S(token_overlap, K_LONG, "3600", 0, 2592000,
       "seconds a rotated token keeps working by default"),
+    S(scim_plans, K_STR, "premier,enterprise,test", 0, 0,
+      "comma-separated plans whose tenants may use SCIM provisioning"),
+    S(host_user_writes, K_BOOL, "off", 0, 0,
+      "let the management API write users of push tenants too (on/off)"),
     S(log_level, K_STR, "info", 0, 0, "debug, info, warn or error"),
     S(access_log, K_BOOL, "on", 0, 0, "one log line per request (on/off)"),
 };

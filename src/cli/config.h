@@ -26,6 +26,8 @@ struct config {
     long body_limit;
     long page_max;
     long token_overlap;
+    char *scim_plans;
+    bool host_user_writes;
     char *log_level;
     bool access_log;
 };

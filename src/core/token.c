@@ -62,14 +62,17 @@ count_live(struct store *s, int64_t tenant_id, size_t *live, struct err *err)
 }
 
 int
-token_mint(struct store *s, int64_t tenant_id, const char *label, struct store_token *out,
-           struct token_secret *secret, struct err *err)
+token_mint(struct store *s, const struct token_request *req, const char *label,
+           struct store_token *out, struct token_secret *secret, struct err *err)
 {
     struct store_token t = { 0 };
     size_t live;
+    int64_t tenant_id = req->tenant->id;
     if (label && strlen(label) > LIMIT_NAME_BYTES)
         return err_set(err, ERR_INVALID_VALUE, "label is longer than %d characters",
                        LIMIT_NAME_BYTES);
+    if (gate_mint(s, req->policy, req->tenant, req->acting_user, err) < 0)
+        return -1;
     if (make(tenant_id, label, &t, secret, err) < 0)
         return -1;
     if (store_tx_begin(s, err) < 0)
@@ -117,12 +120,15 @@ fail:
 }
 
 int
-token_rotate(struct store *s, int64_t tenant_id, const char *id, int64_t overlap_s,
+token_rotate(struct store *s, const struct token_request *req, const char *id, int64_t overlap_s,
              struct store_token *out, struct token_secret *secret, struct err *err)
 {
     struct store_token old, fresh = { 0 };
+    int64_t tenant_id = req->tenant->id;
     if (overlap_s < 0 || overlap_s > 30 * 86400)
         return err_set(err, ERR_INVALID_VALUE, "overlap must be 0 to 2592000 seconds");
+    if (gate_mint(s, req->policy, req->tenant, req->acting_user, err) < 0)
+        return -1;
     if (store_tx_begin(s, err) < 0)
         return -1;
     if (store_token_get(s, tenant_id, id, &old, err) < 0)

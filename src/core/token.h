@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "base/err.h"
+#include "core/gate.h"
 #include "store/store.h"
 
 /* SCIM bearer tokens (RFC 6750). A token is "scimd_" followed by 256 bits from the CSPRNG in
@@ -23,19 +24,28 @@ struct token_secret {
 
 void token_secret_wipe(struct token_secret *s);
 
-/* Mints a token for tenant_id. At most LIMIT_TOKENS_PER_TENANT unrevoked tokens
- * (ERR_CONFLICT past it). */
-int token_mint(struct store *s, int64_t tenant_id, const char *label, struct store_token *out,
-               struct token_secret *secret, struct err *err);
+/* Who asks for a token: the tenant, the gate policy, and the acting user's id (NULL when the
+ * operator acts: CLI, operator console). */
+struct token_request {
+    const struct store_tenant *tenant;
+    const struct gate_policy *policy;
+    const char *acting_user;
+};
+
+/* Mints a token if the gates allow it (core/gate.h: ERR_FORBIDDEN naming every missing
+ * condition). At most LIMIT_TOKENS_PER_TENANT unrevoked tokens (ERR_CONFLICT past it). */
+int token_mint(struct store *s, const struct token_request *req, const char *label,
+               struct store_token *out, struct token_secret *secret, struct err *err);
 
 /* Revokes token `id` of the tenant now. ERR_NOT_FOUND when it is not the tenant's. */
 int token_revoke(struct store *s, int64_t tenant_id, const char *id, struct store_token *out,
                  struct err *err);
 
-/* Mints a successor of token `id` (same label) and lets the old one work for overlap_s more
- * seconds (0: revoked at once). One transaction. */
-int token_rotate(struct store *s, int64_t tenant_id, const char *id, int64_t overlap_s,
-                 struct store_token *out, struct token_secret *secret, struct err *err);
+/* Mints a successor of token `id` (same label; the same gates as token_mint) and lets the
+ * old one work for overlap_s more seconds (0: revoked at once). One transaction. */
+int token_rotate(struct store *s, const struct token_request *req, const char *id,
+                 int64_t overlap_s, struct store_token *out, struct token_secret *secret,
+                 struct err *err);
 
 int token_list(struct store *s, int64_t tenant_id, struct store_token **out, size_t *n,
                struct err *err);

@@ -53,6 +53,8 @@ static const struct route routes[] = {
       ROUTE_AUTH_OPERATOR },
     { "POST", "/admin/v1/tenants/{tenant}/tokens/{id}/rotate", admin_tokens_rotate, ADMIN,
       ROUTE_AUTH_OPERATOR },
+    { "GET", "/admin/v1/tenants/{tenant}/token-gate", admin_token_gate, ADMIN,
+      ROUTE_AUTH_OPERATOR },
     { "GET", "/admin/v1/tenants/{tenant}/role-map", admin_role_map_get, ADMIN,
       ROUTE_AUTH_OPERATOR },
     { "PUT", "/admin/v1/tenants/{tenant}/role-map", admin_role_map_put, ADMIN,

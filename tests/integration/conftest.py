@@ -21,6 +21,7 @@ USER_URN = "urn:ietf:params:scim:schemas:core:2.0:User"
 ENTERPRISE_URN = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 PATCH_URN = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 LIST_URN = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+TENANT_URN = "urn:scimd:params:scim:schemas:extension:tenant:2.0:User"
 
 
 def pytest_addoption(parser):
@@ -140,9 +141,16 @@ class Scimd:
         return r.json()
 
     def mint(self, slug="acme", label="okta"):
-        r = self.admin("POST", f"/tenants/{slug}/tokens", {"label": label})
+        """Mints through the CLI, which acts as the operator (no acting admin needed)."""
+        return json.loads(self.cli("token", "mint", slug, "--label", label).stdout)
+
+    def make_admin(self, token, user_name="admin@acme.example"):
+        """A user with the admin role, created over SCIM; returns its id."""
+        r = self.scim("POST", "/Users", token, {
+            "schemas": [USER_URN, TENANT_URN], "userName": user_name,
+            TENANT_URN: {"role": "admin"}})
         assert r.status_code == 201, r.text
-        return r.json()
+        return r.json()["id"]
 
 
 @pytest.fixture

@@ -146,8 +146,10 @@ def test_last_used_is_recorded(server, tenant_token):
 
 
 def test_rotation_keeps_the_old_token_for_the_overlap(server, tenant_token):
+    admin = server.make_admin(tenant_token)
     tid = server.admin("GET", "/tenants/acme/tokens").json()["tokens"][0]["id"]
-    r = server.admin("POST", f"/tenants/acme/tokens/{tid}/rotate", {"overlapSeconds": 600})
+    r = server.admin("POST", f"/tenants/acme/tokens/{tid}/rotate",
+                     {"overlapSeconds": 600, "actingUser": admin})
     assert r.status_code == 201
     new = r.json()["token"]
     assert new != tenant_token
@@ -158,7 +160,7 @@ def test_rotation_keeps_the_old_token_for_the_overlap(server, tenant_token):
     assert old["expires"] is not None
 
     r = server.admin("POST", f"/tenants/acme/tokens/{r.json()['id']}/rotate",
-                     {"overlapSeconds": 0})
+                     {"overlapSeconds": 0, "actingUser": admin})
     newest = r.json()["token"]
     assert_scim_error(server.scim("GET", "/Users", new), 401)
     assert server.scim("GET", "/Users", newest).status_code == 200

@@ -12,6 +12,8 @@
 #include "core/tenant.h"
 #include "core/token.h"
 
+static const struct gate_policy policy = { "premier, enterprise,test" };
+
 struct fixture {
     char dir[64];
     char path[128];
@@ -29,6 +31,7 @@ setup(void **state)
     snprintf(f->path, sizeof(f->path), "%s/t.db", f->dir);
     assert_int_equal(store_open(f->path, &f->store, &e), 0);
     struct tenant_fields tf = TENANT_FIELDS_UNSET;
+    tf.integration_enabled = 1;
     assert_int_equal(tenant_create(f->store, "acme", &tf, &f->tenant, &e), 0);
     *state = f;
     return 0;
@@ -72,7 +75,8 @@ token_mint_authenticate_revoke(void **state)
     struct store_token tok, seen;
     struct store_tenant tenant;
     struct token_secret secret;
-    assert_int_equal(token_mint(f->store, f->tenant.id, "okta", &tok, &secret, &e), 0);
+    const struct token_request req = { &f->tenant, &policy, NULL };
+    assert_int_equal(token_mint(f->store, &req, "okta", &tok, &secret, &e), 0);
     char text[TOKEN_LEN + 1];
     memcpy(text, secret.text, sizeof(text));
     token_secret_wipe(&secret);
@@ -98,11 +102,61 @@ token_revoke_of_another_tenants_token_is_not_found(void **state)
     struct store_tenant other;
     struct token_secret secret;
     struct tenant_fields tf = TENANT_FIELDS_UNSET;
+    tf.integration_enabled = 1;
     assert_int_equal(tenant_create(f->store, "other", &tf, &other, &e), 0);
-    assert_int_equal(token_mint(f->store, f->tenant.id, NULL, &tok, &secret, &e), 0);
+    const struct token_request req = { &f->tenant, &policy, NULL };
+    assert_int_equal(token_mint(f->store, &req, NULL, &tok, &secret, &e), 0);
     token_secret_wipe(&secret);
     assert_int_equal(token_revoke(f->store, other.id, tok.id, NULL, &e), -1);
     assert_int_equal(e.code, ERR_NOT_FOUND);
+}
+
+/* Each gate refuses on its own and the refusal names it; the operator (no acting user)
+ * skips only the acting-admin gate. */
+static void
+token_gates_refuse_and_name_the_condition(void **state)
+{
+    struct fixture *f = *state;
+    struct err e;
+    struct store_token tok;
+    struct token_secret secret;
+    struct store_tenant t = f->tenant;
+    static const struct {
+        const char *plan;
+        bool integration, saml;
+        const char *acting, *fragment;
+    } cases[] = {
+        { "basic", true, false, NULL, "plan \"basic\" does not include SCIM" },
+        { "enterprise", false, false, NULL, "integration is not enabled" },
+        { "enterprise", true, true, NULL, "requires SAML" },
+        { "enterprise", true, false, "", "no acting user was given" },
+        { "enterprise", true, false, "nobody", "acting user nobody is not a user" },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        strcpy(t.plan, cases[i].plan);
+        t.integration_enabled = cases[i].integration;
+        t.saml_required = cases[i].saml;
+        const struct token_request req = { &t, &policy, cases[i].acting };
+        assert_int_equal(token_mint(f->store, &req, NULL, &tok, &secret, &e), -1);
+        assert_int_equal(e.code, ERR_FORBIDDEN);
+        if (strstr(e.detail, cases[i].fragment) == NULL)
+            fail_msg("case %zu: \"%s\" lacks \"%s\"", i, e.detail, cases[i].fragment);
+    }
+    /* Two conditions missing: both named. */
+    strcpy(t.plan, "free");
+    t.integration_enabled = false;
+    t.saml_required = false;
+    const struct token_request req = { &t, &policy, NULL };
+    assert_int_equal(token_mint(f->store, &req, NULL, &tok, &secret, &e), -1);
+    assert_non_null(strstr(e.detail, "plan"));
+    assert_non_null(strstr(e.detail, "integration"));
+    /* Using a token: plan and integration at the time of use. */
+    assert_int_equal(gate_token_use(&policy, &t, &e), -1);
+    assert_int_equal(e.code, ERR_UNAUTHORIZED);
+    assert_true(gate_plan_includes_scim(policy.scim_plans, "premier"));
+    assert_true(gate_plan_includes_scim(policy.scim_plans, "enterprise"));
+    assert_false(gate_plan_includes_scim(policy.scim_plans, "enter"));
+    assert_false(gate_plan_includes_scim(policy.scim_plans, ""));
 }
 
 int
@@ -111,6 +165,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(token_well_formed_checks_prefix_length_and_alphabet),
         cmocka_unit_test_setup_teardown(token_mint_authenticate_revoke, setup, teardown),
+        cmocka_unit_test_setup_teardown(token_gates_refuse_and_name_the_condition, setup, teardown),
         cmocka_unit_test_setup_teardown(token_revoke_of_another_tenants_token_is_not_found, setup,
                                         teardown),
     };

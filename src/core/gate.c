@@ -1,0 +1,187 @@
+#include "core/gate.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/role.h"
+
+bool
+gate_plan_includes_scim(const char *plans, const char *plan)
+{
+    size_t n = strlen(plan);
+    for (const char *p = plans; p && *p;) {
+        while (*p == ',' || *p == ' ')
+            p++;
+        size_t len = strcspn(p, ", ");
+        if (len == n && n > 0 && strncmp(p, plan, n) == 0)
+            return true;
+        p += len;
+    }
+    return false;
+}
+
+/* The words for one condition; the tenant and policy fill in the specifics. */
+static void
+describe(unsigned cond, const struct store_tenant *t, const struct gate_policy *p,
+         const char *acting_user, const char *why, char *out, size_t size)
+{
+    switch (cond) {
+    case GATE_PLAN:
+        snprintf(out, size,
+                 "the tenant's plan \"%s\" does not include SCIM provisioning (plans "
+                 "that do: %s)",
+                 t->plan, p->scim_plans);
+        break;
+    case GATE_INTEGRATION:
+        snprintf(out, size,
+                 "the SCIM integration is not enabled for this tenant (the operator "
+                 "enables it)");
+        break;
+    case GATE_ACTING_ADMIN:
+        if (acting_user && acting_user[0])
+            snprintf(out, size, "the acting user %.40s %s", acting_user, why);
+        else
+            snprintf(out, size,
+                     "no acting user was given: name the active admin of the tenant "
+                     "who mints the token (actingUser)");
+        break;
+    default:
+        snprintf(out, size,
+                 "the tenant requires SAML single sign-on, and no enabled SAML "
+                 "connection has completed a sign-in yet");
+        break;
+    }
+}
+
+static void
+add(struct gate_result *r, unsigned cond, const char *text)
+{
+    size_t used = strlen(r->detail);
+    snprintf(r->detail + used, sizeof(r->detail) - used, "%s%s", used ? "; " : "", text);
+    r->missing |= cond;
+}
+
+static unsigned
+tenant_missing(const struct gate_policy *p, const struct store_tenant *t)
+{
+    unsigned m = 0;
+    if (!gate_plan_includes_scim(p->scim_plans, t->plan))
+        m |= GATE_PLAN;
+    if (!t->integration_enabled)
+        m |= GATE_INTEGRATION;
+    return m;
+}
+
+int
+gate_token_use(const struct gate_policy *p, const struct store_tenant *t, struct err *err)
+{
+    unsigned m = tenant_missing(p, t);
+    if (m == 0)
+        return 0;
+    char text[512];
+    describe(m & GATE_PLAN ? GATE_PLAN : GATE_INTEGRATION, t, p, NULL, NULL, text, sizeof(text));
+    return err_set(err, ERR_UNAUTHORIZED, "the token cannot be used now: %s", text);
+}
+
+/* Why acting_user is not an active admin, or NULL when it is. */
+static const char *
+acting_admin_problem(struct store *s, const struct store_tenant *t, const char *acting_user,
+                     struct err *err, int *rc)
+{
+    struct store_resource u;
+    struct store_user_role role;
+    *rc = 0;
+    if (acting_user == NULL || acting_user[0] == '\0')
+        return "is missing";
+    if (store_resource_get(s, t->id, STORE_RTYPE_USER, acting_user, &u, err) < 0) {
+        *rc = err->code == ERR_NOT_FOUND ? 0 : -1;
+        return "is not a user of this tenant";
+    }
+    bool active = u.active;
+    store_resource_cleanup(&u);
+    if (!active)
+        return "is deactivated";
+    if (role_of_user(s, t->id, acting_user, &role, err) < 0) {
+        *rc = err->code == ERR_NOT_FOUND ? 0 : -1;
+        return "has no role";
+    }
+    return strcmp(role.role, "admin") == 0 ? NULL : "is not an admin of this tenant";
+}
+
+/* Until SSO exists a tenant that requires SAML cannot satisfy (d). */
+static bool
+saml_ready(struct store *s, const struct store_tenant *t)
+{
+    (void)s;
+    (void)t;
+    return false;
+}
+
+int
+gate_mint_check(struct store *s, const struct gate_policy *p, const struct store_tenant *t,
+                const char *acting_user, struct gate_result *out, struct err *err)
+{
+    char text[512];
+    *out = (struct gate_result){ 0 };
+    unsigned m = tenant_missing(p, t);
+    for (unsigned cond = GATE_PLAN; cond <= GATE_INTEGRATION; cond <<= 1)
+        if (m & cond) {
+            describe(cond, t, p, NULL, NULL, text, sizeof(text));
+            add(out, cond, text);
+        }
+    if (acting_user != NULL) {
+        int rc;
+        const char *why = acting_admin_problem(s, t, acting_user, err, &rc);
+        if (rc < 0)
+            return -1;
+        if (why) {
+            describe(GATE_ACTING_ADMIN, t, p, acting_user, why, text, sizeof(text));
+            add(out, GATE_ACTING_ADMIN, text);
+        }
+    }
+    if (t->saml_required && !saml_ready(s, t)) {
+        describe(GATE_SAML, t, p, NULL, NULL, text, sizeof(text));
+        add(out, GATE_SAML, text);
+    }
+    return 0;
+}
+
+int
+gate_mint(struct store *s, const struct gate_policy *p, const struct store_tenant *t,
+          const char *acting_user, struct err *err)
+{
+    struct gate_result r;
+    if (gate_mint_check(s, p, t, acting_user, &r, err) < 0)
+        return -1;
+    if (r.missing == 0)
+        return 0;
+    return err_set(err, ERR_FORBIDDEN, "cannot mint a SCIM token: %s", r.detail);
+}
+
+json_t *
+gate_result_to_json(const struct store_tenant *t, const struct gate_policy *p,
+                    const struct gate_result *r)
+{
+    static const struct {
+        unsigned cond;
+        const char *name;
+    } names[] = { { GATE_PLAN, "plan" },
+                  { GATE_INTEGRATION, "integration" },
+                  { GATE_ACTING_ADMIN, "actingAdmin" },
+                  { GATE_SAML, "saml" } };
+    json_t *missing = json_array();
+    char text[512];
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (!(r->missing & names[i].cond))
+            continue;
+        /* The acting-user reason is only in the combined detail; name the condition. */
+        if (names[i].cond == GATE_ACTING_ADMIN)
+            snprintf(text, sizeof(text), "the acting user must be an active admin of the tenant");
+        else
+            describe(names[i].cond, t, p, NULL, NULL, text, sizeof(text));
+        json_array_append_new(missing,
+                              json_pack("{s:s, s:s}", "condition", names[i].name, "message", text));
+    }
+    return json_pack("{s:b, s:o, s:s}", "allowed", r->missing == 0, "missing", missing, "detail",
+                     r->detail);
+}

@@ -1,0 +1,55 @@
+#ifndef SCIMD_CORE_GATE_H
+#define SCIMD_CORE_GATE_H
+
+#include <stdbool.h>
+
+#include <jansson.h>
+
+#include "base/err.h"
+#include "store/store.h"
+
+/* Who may connect an identity provider (docs/tenants.md "Token gates"). A SCIM token is
+ * minted or rotated only when (a) the tenant's plan includes SCIM, (b) the operator enabled
+ * the integration, (c) the acting user is an active admin of the tenant (the operator acting
+ * through the CLI or its console skips this one), and (d) a tenant that requires SAML SSO has
+ * it configured and enabled. Using a token needs (a) and (b) at the time of use, so disabling
+ * the integration or downgrading the plan stops existing tokens without deleting them. */
+
+enum gate_condition {
+    GATE_PLAN = 1 << 0,
+    GATE_INTEGRATION = 1 << 1,
+    GATE_ACTING_ADMIN = 1 << 2,
+    GATE_SAML = 1 << 3,
+};
+
+/* "premier,enterprise,test": the plans that include SCIM (configuration). */
+struct gate_policy {
+    const char *scim_plans;
+};
+
+struct gate_result {
+    unsigned missing;  /* GATE_* bits of the conditions not met */
+    char detail[1024]; /* each missing condition in words, "; "-separated */
+};
+
+/* True when `plan` is one of the comma-separated names in plans (exact, no spaces kept). */
+bool gate_plan_includes_scim(const char *plans, const char *plan);
+
+/* (a) and (b), for a request made with a token: ERR_UNAUTHORIZED naming what is missing. */
+int gate_token_use(const struct gate_policy *p, const struct store_tenant *t, struct err *err);
+
+/* All four conditions for minting or rotating; acting_user NULL means the operator acts.
+ * Fills *out (missing = 0 when allowed); -1 only when the store fails. */
+int gate_mint_check(struct store *s, const struct gate_policy *p, const struct store_tenant *t,
+                    const char *acting_user, struct gate_result *out, struct err *err);
+
+/* gate_mint_check as an error: ERR_FORBIDDEN "cannot mint a SCIM token: …" when refused. */
+int gate_mint(struct store *s, const struct gate_policy *p, const struct store_tenant *t,
+              const char *acting_user, struct err *err);
+
+/* {"allowed": bool, "missing": [{"condition": "plan"|"integration"|"actingAdmin"|"saml",
+ *  "message": s}, …]}: new reference. */
+json_t *gate_result_to_json(const struct store_tenant *t, const struct gate_policy *p,
+                            const struct gate_result *r);
+
+#endif

@@ -1,0 +1,129 @@
+"""Who may mint a SCIM token and when a token works (issue 5 item 3; docs/tenants.md).
+
+Minting needs: a plan that includes SCIM, the integration enabled, an active admin acting (the
+CLI acts as the operator), and SAML SSO when the tenant requires it. Using a token needs the plan
+and the integration at the time of use."""
+import pytest
+
+from conftest import TENANT_URN, USER_URN, assert_scim_error
+
+
+def mint_as(server, actor, slug="acme"):
+    return server.admin("POST", f"/tenants/{slug}/tokens", {"label": "okta", "actingUser": actor})
+
+
+def refusal(r):
+    assert r.status_code == 403, r.text
+    body = r.json()["error"]
+    assert body["code"] == "FORBIDDEN"
+    return body["message"]
+
+
+@pytest.fixture
+def acme(server, tenant_token):
+    """Tenant acme with one operator-minted token, an admin and a developer."""
+    admin = server.make_admin(tenant_token)
+    r = server.scim("POST", "/Users", tenant_token,
+                    {"schemas": [USER_URN, TENANT_URN], "userName": "dev@acme.example",
+                     TENANT_URN: {"role": "developer"}})
+    assert r.status_code == 201
+    return {"token": tenant_token, "admin": admin, "dev": r.json()["id"]}
+
+
+def test_active_admin_mints_through_the_api(server, acme):
+    r = mint_as(server, acme["admin"])
+    assert r.status_code == 201, r.text
+    assert server.scim("GET", "/Users", r.json()["token"]).status_code == 200
+    gate = server.admin("GET", "/tenants/acme/token-gate",
+                        params={"actingUser": acme["admin"]}).json()
+    assert gate == {"allowed": True, "missing": [], "detail": ""}
+
+
+def test_non_admin_unknown_and_missing_acting_user_are_refused(server, acme):
+    assert "is not an admin" in refusal(mint_as(server, acme["dev"]))
+    assert "is not a user of this tenant" in refusal(mint_as(server, "0000-nope"))
+    r = server.admin("POST", "/tenants/acme/tokens", {"label": "x"})
+    assert "no acting user was given" in refusal(r)
+    # Another tenant's admin does not count here.
+    server.make_tenant("other")
+    assert "is not a user of this tenant" in refusal(mint_as(server, acme["admin"], "other"))
+
+
+def test_deactivated_admin_is_refused(server, acme):
+    r = server.scim("PATCH", f"/Users/{acme['admin']}", acme["token"],
+                    {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                     "Operations": [{"op": "replace", "value": {"active": False}}]})
+    assert r.status_code == 200
+    assert "is deactivated" in refusal(mint_as(server, acme["admin"]))
+
+
+def test_admin_by_mapped_group_may_mint(server, acme):
+    server.admin("PUT", "/tenants/acme/role-map",
+                 {"rules": [{"group": "Owners", "role": "admin", "priority": 1}]})
+    assert "is not an admin" in refusal(mint_as(server, acme["dev"]))
+    r = server.scim("POST", "/Groups", acme["token"],
+                    {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+                     "displayName": "Owners", "members": [{"value": acme["dev"]}]})
+    assert r.status_code == 201
+    assert mint_as(server, acme["dev"]).status_code == 201
+
+
+def test_plan_without_scim_refuses_mint_and_stops_tokens(server, acme):
+    server.admin("PATCH", "/tenants/acme", {"plan": "basic"})
+    msg = refusal(mint_as(server, acme["admin"]))
+    assert 'plan "basic" does not include SCIM' in msg and "premier" in msg
+    body = assert_scim_error(server.scim("GET", "/Users", acme["token"]), 401)
+    assert "plan" in body["detail"]
+    # Nothing was deleted: upgrading brings the same token back.
+    assert len(server.admin("GET", "/tenants/acme/tokens").json()["tokens"]) == 1
+    server.admin("PATCH", "/tenants/acme", {"plan": "premier"})
+    assert server.scim("GET", "/Users", acme["token"]).status_code == 200
+
+
+def test_disabled_integration_refuses_mint_and_stops_tokens(server, acme):
+    server.admin("PATCH", "/tenants/acme", {"integrationEnabled": False})
+    assert "integration is not enabled" in refusal(mint_as(server, acme["admin"]))
+    r = server.scim("GET", "/Users", acme["token"])
+    assert_scim_error(r, 401)
+    assert "invalid_token" in r.headers["WWW-Authenticate"]
+    cli = server.cli("token", "mint", "acme", check=False)
+    assert cli.returncode == 1 and "integration is not enabled" in cli.stderr
+    server.admin("PATCH", "/tenants/acme", {"integrationEnabled": True})
+    assert server.scim("GET", "/Users", acme["token"]).status_code == 200
+
+
+def test_saml_required_refuses_until_sso_is_ready(server, acme):
+    server.admin("PATCH", "/tenants/acme", {"samlRequired": True})
+    assert "requires SAML" in refusal(mint_as(server, acme["admin"]))
+    assert "requires SAML" in server.cli("token", "mint", "acme", check=False).stderr
+    tid = server.admin("GET", "/tenants/acme/tokens").json()["tokens"][0]["id"]
+    r = server.admin("POST", f"/tenants/acme/tokens/{tid}/rotate",
+                     {"actingUser": acme["admin"]})
+    assert "requires SAML" in refusal(r)
+
+
+def test_every_missing_condition_is_named_at_once(server):
+    server.make_tenant("acme", plan="free", integrationEnabled=False, samlRequired=True)
+    gate = server.admin("GET", "/tenants/acme/token-gate").json()
+    assert gate["allowed"] is False
+    assert [m["condition"] for m in gate["missing"]] == ["plan", "integration", "actingAdmin",
+                                                          "saml"]
+    msg = refusal(server.admin("POST", "/tenants/acme/tokens", {}))
+    for fragment in ("plan", "integration", "acting user", "SAML"):
+        assert fragment in msg
+    assert server.admin("GET", "/tenants/acme/tokens").json()["tokens"] == []
+
+
+def test_scim_plans_are_configuration(server_factory):
+    server = server_factory(extra_args=["--scim-plans", "gold,silver"])
+    server.make_tenant("acme", plan="silver")
+    assert server.cli("token", "mint", "acme", "--scim-plans", "gold,silver").returncode == 0
+    server.make_tenant("ent", plan="enterprise")
+    p = server.cli("token", "mint", "ent", "--scim-plans", "gold,silver", check=False)
+    assert p.returncode == 1 and "gold,silver" in p.stderr
+
+
+def test_revoke_is_never_gated(server, acme):
+    server.admin("PATCH", "/tenants/acme", {"integrationEnabled": False, "plan": "basic"})
+    tid = server.admin("GET", "/tenants/acme/tokens").json()["tokens"][0]["id"]
+    assert server.admin("POST", f"/tenants/acme/tokens/{tid}/revoke").status_code == 200
