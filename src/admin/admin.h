@@ -25,6 +25,17 @@ int admin_role_map_get(struct api_call *call, struct err *err);
 int admin_role_map_put(struct api_call *call, struct err *err);
 int admin_user_role_get(struct api_call *call, struct err *err);
 
+/* The host application's user API (users.c): the SCIM Users handlers on the path's tenant.
+ * params[1] is the user id. */
+int admin_users_list(struct api_call *call, struct err *err);
+int admin_users_get(struct api_call *call, struct err *err);
+int admin_users_post(struct api_call *call, struct err *err);
+int admin_users_put(struct api_call *call, struct err *err);
+int admin_users_patch(struct api_call *call, struct err *err);
+int admin_users_delete(struct api_call *call, struct err *err);
+int admin_users_deactivate(struct api_call *call, struct err *err);
+int admin_users_reactivate(struct api_call *call, struct err *err);
+
 /* Audit events after a cursor: ?after=<next>&limit=<n>. */
 int admin_events_list(struct api_call *call, struct err *err);
 

@@ -65,6 +65,7 @@ struct api_call {
     struct store_tenant tenant;
     struct store_token token;
     char actor[64]; /* who acts, for audit events: "token:<id>" or "operator" */
+    bool host;      /* the host application acts through the management API */
 
     /* response */
     int status;

@@ -253,7 +253,7 @@ scim_delete_resource(struct api_call *call, scim_delete_fn del, struct err *err)
 int
 scim_check_writable(const struct api_call *call, struct err *err)
 {
-    if (call->tenant.mode != STORE_MODE_IMPORT_ONLY)
+    if (call->tenant.mode != STORE_MODE_IMPORT_ONLY || call->host)
         return 0;
     return err_set(err, ERR_FORBIDDEN,
                    "tenant \"%s\" is import-only: the application owns its users, so SCIM "

@@ -1,0 +1,73 @@
+#include "admin/admin.h"
+
+#include <string.h>
+
+#include "core/tenant.h"
+#include "scim/scim.h"
+
+/* The host application's user API, /admin/v1/tenants/{t}/users: the SCIM Users handlers with
+ * the tenant taken from the path and the operator as the actor, so validation, uniqueness,
+ * ETags, audit events and the deactivation policy are the very same as over SCIM. Only who may
+ * write differs: the host application owns the users of import-only tenants; in push tenants
+ * the identity provider does, and this API only reads them unless host_user_writes is on. */
+
+/* Turns the call into a SCIM call on the path's tenant: params[0] becomes the user id. */
+static int
+enter(struct api_call *call, bool write, struct err *err)
+{
+    if (tenant_get(call->store, call->params[0], &call->tenant, err) < 0)
+        return -1;
+    call->params[0] = call->params[1];
+    call->host = true;
+    if (write && call->tenant.mode == STORE_MODE_PUSH && !call->settings->host_user_writes)
+        return err_set(err, ERR_FORBIDDEN,
+                       "tenant \"%s\" is a push tenant: its identity provider owns its users, so "
+                       "the management API only reads them (see host_user_writes)",
+                       call->tenant.slug);
+    return 0;
+}
+
+#define HOST(name, write, handler)                                    \
+    int name(struct api_call *call, struct err *err)                  \
+    {                                                                 \
+        return enter(call, write, err) < 0 ? -1 : handler(call, err); \
+    }
+
+HOST(admin_users_list, false, scim_users_list)
+HOST(admin_users_get, false, scim_users_get)
+HOST(admin_users_post, true, scim_users_post)
+HOST(admin_users_put, true, scim_users_put)
+HOST(admin_users_patch, true, scim_users_patch)
+HOST(admin_users_delete, true, scim_users_delete)
+
+/* Deactivate and reactivate are the PATCH Okta sends (IDP-QUIRKS.md 6), so the tenant's
+ * deactivation policy applies as it does to SCIM clients. */
+static int
+set_active(struct api_call *call, bool active, struct err *err)
+{
+    static const char *const bodies[2] = {
+        "{\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:PatchOp\"],"
+        "\"Operations\":[{\"op\":\"replace\",\"value\":{\"active\":false}}]}",
+        "{\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:PatchOp\"],"
+        "\"Operations\":[{\"op\":\"replace\",\"value\":{\"active\":true}}]}",
+    };
+    if (call->body_len > 0)
+        return err_set(err, ERR_INVALID_VALUE, "deactivate and reactivate take no body");
+    if (enter(call, true, err) < 0)
+        return -1;
+    call->body = bodies[active];
+    call->body_len = strlen(call->body);
+    return scim_users_patch(call, err);
+}
+
+int
+admin_users_deactivate(struct api_call *call, struct err *err)
+{
+    return set_active(call, false, err);
+}
+
+int
+admin_users_reactivate(struct api_call *call, struct err *err)
+{
+    return set_active(call, true, err);
+}

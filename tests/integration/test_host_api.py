@@ -1,0 +1,135 @@
+"""The host application's user API, /admin/v1/tenants/{t}/users (issue 5 item 2; docs/api.md).
+
+The same validation, uniqueness, ETags and audit events as SCIM; the host application writes
+users of import-only tenants (an HR system as source of truth) and only reads those of push
+tenants unless host_user_writes is on."""
+import pytest
+
+from conftest import ENTERPRISE_URN, LIST_URN, USER_URN, assert_scim_error
+
+HR_USER = {
+    "schemas": [USER_URN, ENTERPRISE_URN],
+    "userName": "ada@hr.example",
+    "name": {"givenName": "Ada", "familyName": "Lovelace"},
+    "emails": [{"value": "ada@hr.example", "type": "work", "primary": True}],
+    "phoneNumbers": [{"value": "+1 555 0100", "type": "work"}],
+    "title": "Analyst",
+    ENTERPRISE_URN: {"department": "Research"},
+    "active": True,
+}
+
+
+@pytest.fixture
+def hr(server):
+    """An import-only tenant "hr" with a token its identity provider imports with."""
+    server.make_tenant("hr", provisioningMode="import-only")
+    return server.mint("hr")["token"]
+
+
+def host(server, method, path, body=None, slug="hr", **kw):
+    return server.admin(method, f"/tenants/{slug}/users{path}", body, **kw)
+
+
+def admin_error(r, status, fragment=None):
+    assert r.status_code == status, r.text
+    err = r.json()["error"]
+    if fragment:
+        assert fragment in err["message"], err
+    return err
+
+
+def test_host_creates_and_idp_imports_with_deactivated_users(server, hr):
+    r = host(server, "POST", "", HR_USER)
+    assert r.status_code == 201, r.text
+    uid, etag = r.json()["id"], r.headers["ETag"]
+    assert r.json()["meta"]["location"].endswith(f"/scim/v2/Users/{uid}")
+    other = host(server, "POST", "", {**HR_USER, "userName": "bob@hr.example",
+                                      "emails": [{"value": "bob@hr.example"}]}).json()["id"]
+    r = host(server, "POST", f"/{other}/deactivate")
+    assert r.status_code == 200 and r.json()["active"] is False
+    # The identity provider imports: full profile, deactivated user included, filters work.
+    page = server.scim("GET", "/Users?startIndex=1&count=10", hr).json()
+    assert page["schemas"] == [LIST_URN] and page["totalResults"] == 2
+    ada = server.scim("GET", f"/Users/{uid}", hr).json()
+    for key in ("name", "emails", "phoneNumbers", "title"):
+        assert ada[key] == HR_USER[key]
+    assert ada[ENTERPRISE_URN]["department"] == "Research"
+    assert server.scim("GET", f"/Users/{uid}", hr).headers["ETag"] == etag
+    inactive = server.scim("GET", '/Users?filter=active eq false', hr).json()
+    assert [u["userName"] for u in inactive["Resources"]] == ["bob@hr.example"]
+    r = host(server, "POST", f"/{other}/reactivate")
+    assert r.json()["active"] is True
+
+
+def test_import_only_refuses_scim_writes_but_not_the_host(server, hr):
+    uid = host(server, "POST", "", HR_USER).json()["id"]
+    body = assert_scim_error(server.scim("PATCH", f"/Users/{uid}", hr, {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "replace", "path": "title", "value": "x"}]}), 403)
+    assert "import-only" in body["detail"]
+    r = host(server, "PATCH", f"/{uid}", {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "replace", "path": "title", "value": "Lead"}]})
+    assert r.status_code == 200 and r.json()["title"] == "Lead"
+    r = host(server, "PUT", f"/{uid}", {**HR_USER, "title": "Head"})
+    assert r.status_code == 200 and r.json()["title"] == "Head"
+    assert server.scim("GET", f"/Users/{uid}", hr).json()["title"] == "Head"
+
+
+def test_same_validation_uniqueness_and_etags_as_scim(server, hr):
+    uid = host(server, "POST", "", HR_USER).json()["id"]
+    admin_error(host(server, "POST", "", {**HR_USER, "userName": "ADA@hr.example"}), 409,
+                "already in use")
+    admin_error(host(server, "POST", "", {"schemas": [USER_URN]}), 400, "userName")
+    admin_error(host(server, "POST", "", {**HR_USER, "active": "maybe"}), 400)
+    r = host(server, "PUT", f"/{uid}", {**HR_USER, "title": "x"}, headers={"If-Match": 'W/"9"'})
+    admin_error(r, 412)
+    r = host(server, "GET", f"/{uid}", headers={"If-None-Match": 'W/"1"'})
+    assert r.status_code == 304
+    admin_error(host(server, "GET", "/nope"), 404)
+    # Errors on this API are management-API errors, not SCIM errors.
+    assert host(server, "GET", "/nope").headers["Content-Type"].startswith("application/json")
+
+
+def test_host_writes_are_audit_events_by_the_operator(server, hr):
+    uid = host(server, "POST", "", HR_USER).json()["id"]
+    host(server, "POST", f"/{uid}/deactivate")
+    assert host(server, "DELETE", f"/{uid}").status_code == 204
+    evs = server.admin("GET", "/tenants/hr/events").json()["events"]
+    assert [(e["kind"], e["actor"]) for e in evs] == [
+        ("user.created", "operator"), ("user.deactivated", "operator"),
+        ("user.deleted", "operator")]
+
+
+def test_remove_policy_applies_to_host_deactivation(server):
+    server.make_tenant("hr", provisioningMode="import-only", deactivationPolicy="remove")
+    uid = host(server, "POST", "", HR_USER).json()["id"]
+    assert host(server, "POST", f"/{uid}/deactivate").status_code == 200
+    admin_error(host(server, "GET", f"/{uid}"), 404)
+
+
+def test_push_tenant_host_api_reads_only_by_default(server, tenant_token):
+    r = server.scim("POST", "/Users", tenant_token, HR_USER)
+    uid = r.json()["id"]
+    assert host(server, "GET", f"/{uid}", slug="acme").json()["userName"] == "ada@hr.example"
+    listed = host(server, "GET", "", slug="acme", params={"filter": 'userName eq "ada@hr.example"'})
+    assert listed.json()["totalResults"] == 1
+    for method, path, body in [("POST", "", HR_USER), ("PUT", f"/{uid}", HR_USER),
+                               ("PATCH", f"/{uid}", {}), ("DELETE", f"/{uid}", None),
+                               ("POST", f"/{uid}/deactivate", None)]:
+        admin_error(host(server, method, path, body, slug="acme"), 403, "push tenant")
+    assert server.scim("GET", f"/Users/{uid}", tenant_token).json()["active"] is True
+
+
+def test_push_tenant_host_writes_when_configured(server_factory):
+    server = server_factory(extra_args=["--host-user-writes", "on"])
+    server.make_tenant("acme")
+    r = host(server, "POST", "", HR_USER, slug="acme")
+    assert r.status_code == 201, r.text
+
+
+def test_host_api_needs_the_operator_key_and_a_real_tenant(server, hr):
+    r = server.request("GET", "/admin/v1/tenants/hr/users", token=hr)
+    assert r.status_code == 401
+    admin_error(host(server, "GET", "", slug="nope"), 404)
+    admin_error(host(server, "POST", "/x/deactivate", {"a": 1}), 400, "no body")
