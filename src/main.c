@@ -8,11 +8,13 @@
 #include <jansson.h>
 
 #include "api/call.h"
+#include "base/fetch.h"
 #include "base/limits.h"
 #include "base/log.h"
 #include "base/xmalloc.h"
 #include "cli/cli.h"
 #include "cli/config.h"
+#include "core/webhook.h"
 #include "http/metrics.h"
 #include "http/router.h"
 #include "http/server.h"
@@ -61,6 +63,14 @@ serve(struct config *c, struct store *store)
         .gate = { c->scim_plans },
         .host_user_writes = c->host_user_writes,
         .body_max = (size_t)c->body_limit,
+        .webhooks = {
+            .allow_http = c->webhook_allow_http,
+            .retry_base_ms = c->webhook_retry_ms,
+            .retry_max_ms = 3600 * 1000,
+            .timeout_ms = c->webhook_timeout_ms,
+            .poll_ms = c->webhook_poll_ms,
+            .batch = 100,
+        },
     };
     struct http_settings hs = {
         .address = c->listen,
@@ -92,6 +102,13 @@ serve(struct config *c, struct store *store)
         http_metrics_free();
         return 1;
     }
+    struct webhook_worker *hooks = webhook_worker_start(store, &api.webhooks, &e);
+    if (hooks == NULL) {
+        log_error("%s", e.detail);
+        http_server_stop(srv, 0);
+        http_metrics_free();
+        return 1;
+    }
     if (api.operator_key == NULL || api.operator_key[0] == '\0')
         log_warn("no operator key configured: the management API /admin/v1 is disabled");
     log_info("scimd %s listening on %s://%s:%d (public URL %s, %s database %s)", SCIMD_VERSION,
@@ -102,6 +119,7 @@ serve(struct config *c, struct store *store)
     log_info("received %s: finishing requests in flight, then stopping",
              sig == SIGINT ? "SIGINT" : "SIGTERM");
     http_server_stop(srv, LIMIT_SHUTDOWN_GRACE_SECONDS);
+    webhook_worker_stop(hooks);
     http_metrics_free();
     log_info("stopped cleanly");
     return 0;
@@ -119,6 +137,11 @@ main(int argc, char **argv)
     /* Before any thread starts (jansson doc/threadsafety.rst). */
     json_set_alloc_funcs(xmalloc, free);
     json_object_seed(0);
+    if (fetch_global_init(&e) < 0) {
+        fprintf(stderr, "scimd: %s\n", e.detail);
+        return 1;
+    }
+    atexit(fetch_global_cleanup);
 
     if (argc < 2) {
         usage(stderr);

@@ -36,6 +36,15 @@ int admin_users_delete(struct api_call *call, struct err *err);
 int admin_users_deactivate(struct api_call *call, struct err *err);
 int admin_users_reactivate(struct api_call *call, struct err *err);
 
+/* Webhook endpoints (webhooks.c); params[1] is the webhook id. */
+int admin_webhooks_list(struct api_call *call, struct err *err);
+int admin_webhooks_post(struct api_call *call, struct err *err);
+int admin_webhooks_get(struct api_call *call, struct err *err);
+int admin_webhooks_patch(struct api_call *call, struct err *err);
+int admin_webhooks_delete(struct api_call *call, struct err *err);
+int admin_webhooks_rotate(struct api_call *call, struct err *err);
+int admin_webhooks_attempts(struct api_call *call, struct err *err);
+
 /* Audit events after a cursor: ?after=<next>&limit=<n>. */
 int admin_events_list(struct api_call *call, struct err *err);
 

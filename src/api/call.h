@@ -10,6 +10,7 @@
 #include "base/arena.h"
 #include "base/err.h"
 #include "core/gate.h"
+#include "core/webhook.h"
 #include "store/store.h"
 
 /* What http/ and the API layers share: a parsed request in, a status and a body out.
@@ -24,6 +25,7 @@ struct api_settings {
     size_t body_max;          /* request body limit, for ServiceProviderConfig */
     struct gate_policy gate;  /* which plans include SCIM */
     bool host_user_writes;    /* management API may write users of push tenants */
+    struct webhook_settings webhooks;
 };
 
 /* Which error body a route speaks. */

@@ -6,6 +6,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
@@ -107,4 +108,15 @@ crypto_password_hash(const char *password, char out[128], struct err *err)
     crypto_wipe(key, sizeof(key));
     snprintf(out, 128, "pbkdf2-sha256$%d$%s$%s", PBKDF2_ITERATIONS, salt64, key64);
     return 0;
+}
+
+void
+crypto_hmac_sha256_hex(const void *key, size_t key_len, const void *in, size_t n, char out[65])
+{
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    HMAC(EVP_sha256(), key, (int)key_len, in, n, mac, &len);
+    for (unsigned i = 0; i < len && i < 32; i++)
+        snprintf(out + 2 * i, 3, "%02x", mac[i]);
+    out[64] = '\0';
 }

@@ -16,6 +16,10 @@ void crypto_base64url(const void *in, size_t n, char *out, size_t size);
 /* Lower-case hex SHA-256 of n bytes: out must hold 65 bytes. */
 void crypto_sha256_hex(const void *in, size_t n, char out[65]);
 
+/* Lower-case hex HMAC-SHA256 of in under key (webhook signatures). */
+void crypto_hmac_sha256_hex(const void *key, size_t key_len, const void *in, size_t n,
+                            char out[65]);
+
 /* Constant-time equality of two equally long byte strings (CRYPTO_memcmp). */
 bool crypto_equal(const void *a, const void *b, size_t n);
 

@@ -55,6 +55,13 @@ static const struct setting settings[] = {
       "comma-separated plans whose tenants may use SCIM provisioning"),
     S(host_user_writes, K_BOOL, "off", 0, 0,
       "let the management API write users of push tenants too (on/off)"),
+    S(webhook_allow_http, K_BOOL, "off", 0, 0,
+      "allow plain http:// webhook URLs (for tests; on/off)"),
+    S(webhook_retry_ms, K_LONG, "1000", 10, 3600000,
+      "delay before the first webhook retry in ms; doubles with each failure, up to 1 h"),
+    S(webhook_timeout_ms, K_LONG, "10000", 100, 60000, "time limit of one webhook delivery in ms"),
+    S(webhook_poll_ms, K_LONG, "1000", 10, 60000,
+      "how often the webhook worker looks for events to deliver, in ms"),
     S(log_level, K_STR, "info", 0, 0, "debug, info, warn or error"),
     S(access_log, K_BOOL, "on", 0, 0, "one log line per request (on/off)"),
 };

@@ -28,6 +28,10 @@ struct config {
     long token_overlap;
     char *scim_plans;
     bool host_user_writes;
+    bool webhook_allow_http;
+    long webhook_retry_ms;
+    long webhook_timeout_ms;
+    long webhook_poll_ms;
     char *log_level;
     bool access_log;
 };

@@ -319,3 +319,76 @@ store_roles_refresh(struct store *s, int64_t tenant_id, const char *user_id, con
 {
     return s->ops->roles_refresh(s, tenant_id, user_id, actor, now_ms, err);
 }
+
+int
+store_event_last_seq(struct store *s, int64_t tenant_id, int64_t *seq, struct err *err)
+{
+    return s->ops->event_last_seq(s, tenant_id, seq, err);
+}
+
+int
+store_event_count_after(struct store *s, int64_t tenant_id, int64_t after_seq, int64_t *n,
+                        struct err *err)
+{
+    return s->ops->event_count_after(s, tenant_id, after_seq, n, err);
+}
+
+int
+store_webhook_insert(struct store *s, const struct store_webhook *w, struct err *err)
+{
+    return s->ops->webhook_insert(s, w, err);
+}
+
+int
+store_webhook_get(struct store *s, int64_t tenant_id, const char *id, struct store_webhook *out,
+                  struct err *err)
+{
+    return s->ops->webhook_get(s, tenant_id, id, out, err);
+}
+
+int
+store_webhook_list(struct store *s, int64_t tenant_id, struct store_webhook **out, size_t *n,
+                   struct err *err)
+{
+    return s->ops->webhook_list(s, tenant_id, out, n, err);
+}
+
+int
+store_webhook_update(struct store *s, const struct store_webhook *w, struct err *err)
+{
+    return s->ops->webhook_update(s, w, err);
+}
+
+int
+store_webhook_delete(struct store *s, int64_t tenant_id, const char *id, struct err *err)
+{
+    return s->ops->webhook_delete(s, tenant_id, id, err);
+}
+
+int
+store_webhook_due(struct store *s, int64_t now_ms, size_t limit, struct store_webhook **out,
+                  size_t *n, struct err *err)
+{
+    return s->ops->webhook_due(s, now_ms, limit, out, n, err);
+}
+
+int
+store_webhook_claim(struct store *s, const char *id, const char *owner, int64_t now_ms,
+                    int64_t until_ms, struct err *err)
+{
+    return s->ops->webhook_claim(s, id, owner, now_ms, until_ms, err);
+}
+
+int
+store_webhook_finish(struct store *s, const struct store_webhook *w, const char *owner,
+                     const struct store_webhook_attempt *a, struct err *err)
+{
+    return s->ops->webhook_finish(s, w, owner, a, err);
+}
+
+int
+store_webhook_attempts(struct store *s, int64_t tenant_id, const char *id, size_t limit,
+                       struct store_webhook_attempt **out, size_t *n, struct err *err)
+{
+    return s->ops->webhook_attempts(s, tenant_id, id, limit, out, n, err);
+}

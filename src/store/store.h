@@ -137,6 +137,33 @@ struct store_user_role {
     char source[8];
 };
 
+/* A webhook endpoint of a tenant. Audit events are its outbox: `cursor` is the seq of the
+ * last event delivered, and delivery moves it forward only after a 2xx. */
+struct store_webhook {
+    char id[37];
+    int64_t tenant_id;
+    char url[1025];
+    char secret[64];
+    bool enabled;
+    int64_t cursor;
+    int64_t created_ms;
+    int64_t failures;        /* consecutive failed attempts */
+    int64_t next_attempt_ms; /* not before */
+    int64_t last_attempt_ms; /* 0 = never */
+    int64_t last_status;     /* HTTP status of the last attempt; 0 = no answer */
+    char last_error[256];
+};
+
+/* One delivery attempt, kept for the management API (the last 100 per webhook). */
+struct store_webhook_attempt {
+    int64_t seq;
+    int64_t at_ms;
+    int64_t first_event, last_event;
+    int64_t status;
+    int64_t duration_ms;
+    char error[256];
+};
+
 struct store;
 
 struct store_ops {
@@ -210,6 +237,26 @@ struct store_ops {
                             struct err *err);
     int (*roles_refresh)(struct store *s, int64_t tenant_id, const char *user_id, const char *actor,
                          int64_t now_ms, struct err *err);
+
+    /* webhooks */
+    int (*event_last_seq)(struct store *s, int64_t tenant_id, int64_t *seq, struct err *err);
+    int (*event_count_after)(struct store *s, int64_t tenant_id, int64_t after_seq, int64_t *n,
+                             struct err *err);
+    int (*webhook_insert)(struct store *s, const struct store_webhook *w, struct err *err);
+    int (*webhook_get)(struct store *s, int64_t tenant_id, const char *id,
+                       struct store_webhook *out, struct err *err);
+    int (*webhook_list)(struct store *s, int64_t tenant_id, struct store_webhook **out, size_t *n,
+                        struct err *err);
+    int (*webhook_update)(struct store *s, const struct store_webhook *w, struct err *err);
+    int (*webhook_delete)(struct store *s, int64_t tenant_id, const char *id, struct err *err);
+    int (*webhook_due)(struct store *s, int64_t now_ms, size_t limit, struct store_webhook **out,
+                       size_t *n, struct err *err);
+    int (*webhook_claim)(struct store *s, const char *id, const char *owner, int64_t now_ms,
+                         int64_t until_ms, struct err *err);
+    int (*webhook_finish)(struct store *s, const struct store_webhook *w, const char *owner,
+                          const struct store_webhook_attempt *a, struct err *err);
+    int (*webhook_attempts)(struct store *s, int64_t tenant_id, const char *id, size_t limit,
+                            struct store_webhook_attempt **out, size_t *n, struct err *err);
 };
 
 /* Opens the backend the DSN names: "postgres://…" or "postgresql://…" for PostgreSQL (when
@@ -315,5 +362,40 @@ int store_user_role_delete(struct store *s, int64_t tenant_id, const char *user_
  * "reporting". Each user whose role changes gets a "user.role_changed" event by `actor`. */
 int store_roles_refresh(struct store *s, int64_t tenant_id, const char *user_id, const char *actor,
                         int64_t now_ms, struct err *err);
+
+/* ---- webhooks ---- */
+
+/* The seq of the tenant's newest event (0 when none). */
+int store_event_last_seq(struct store *s, int64_t tenant_id, int64_t *seq, struct err *err);
+/* How many of the tenant's events come after after_seq. */
+int store_event_count_after(struct store *s, int64_t tenant_id, int64_t after_seq, int64_t *n,
+                            struct err *err);
+int store_webhook_insert(struct store *s, const struct store_webhook *w, struct err *err);
+/* ERR_NOT_FOUND unless the webhook is the tenant's. */
+int store_webhook_get(struct store *s, int64_t tenant_id, const char *id, struct store_webhook *out,
+                      struct err *err);
+/* The tenant's webhooks, oldest first; *out is malloc'd (free). */
+int store_webhook_list(struct store *s, int64_t tenant_id, struct store_webhook **out, size_t *n,
+                       struct err *err);
+/* Writes url, secret and enabled of the tenant's webhook w->id (delivery state untouched);
+ * ERR_NOT_FOUND unless it is the tenant's. */
+int store_webhook_update(struct store *s, const struct store_webhook *w, struct err *err);
+int store_webhook_delete(struct store *s, int64_t tenant_id, const char *id, struct err *err);
+/* Up to `limit` enabled webhooks of any tenant that have undelivered events, are due
+ * (next_attempt_ms <= now) and are not leased to a deliverer. *out is malloc'd (free). */
+int store_webhook_due(struct store *s, int64_t now_ms, size_t limit, struct store_webhook **out,
+                      size_t *n, struct err *err);
+/* Leases webhook `id` to `owner` until until_ms if no other owner holds a live lease: one
+ * deliverer per webhook across threads and instances. 1 when claimed, 0 when not. */
+int store_webhook_claim(struct store *s, const char *id, const char *owner, int64_t now_ms,
+                        int64_t until_ms, struct err *err);
+/* Records an attempt: writes w's delivery state (cursor, failures, next/last attempt, last
+ * status and error), appends `a`, keeps the last 100 attempts, and releases the lease, all
+ * only if `owner` still holds it (0 otherwise; 1 when written). In the caller's transaction. */
+int store_webhook_finish(struct store *s, const struct store_webhook *w, const char *owner,
+                         const struct store_webhook_attempt *a, struct err *err);
+/* The newest `limit` attempts of the tenant's webhook, newest first; *out is malloc'd. */
+int store_webhook_attempts(struct store *s, int64_t tenant_id, const char *id, size_t limit,
+                           struct store_webhook_attempt **out, size_t *n, struct err *err);
 
 #endif

@@ -102,6 +102,35 @@ static const char *const migrations[] = {
     "  resource_id TEXT NOT NULL,"
     "  data TEXT NOT NULL);"
     "CREATE INDEX events_by_tenant ON events(tenant_id, seq);",
+    /* 4: webhooks. The events table is their outbox; cursor is the last event delivered.
+     * A deliverer leases a webhook (lease_owner, lease_until_ms) so that one thread of one
+     * instance delivers it at a time, in order. */
+    "CREATE TABLE webhooks ("
+    "  id TEXT PRIMARY KEY,"
+    "  tenant_id INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+    "  url TEXT NOT NULL,"
+    "  secret TEXT NOT NULL,"
+    "  enabled INTEGER NOT NULL,"
+    "  cursor INTEGER NOT NULL,"
+    "  created_ms INTEGER NOT NULL,"
+    "  failures INTEGER NOT NULL DEFAULT 0,"
+    "  next_attempt_ms INTEGER NOT NULL DEFAULT 0,"
+    "  last_attempt_ms INTEGER NOT NULL DEFAULT 0,"
+    "  last_status INTEGER NOT NULL DEFAULT 0,"
+    "  last_error TEXT NOT NULL DEFAULT '',"
+    "  lease_owner TEXT NOT NULL DEFAULT '',"
+    "  lease_until_ms INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX webhooks_by_tenant ON webhooks(tenant_id, created_ms);"
+    "CREATE TABLE webhook_attempts ("
+    "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  webhook_id TEXT NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,"
+    "  at_ms INTEGER NOT NULL,"
+    "  first_event INTEGER NOT NULL,"
+    "  last_event INTEGER NOT NULL,"
+    "  status INTEGER NOT NULL,"
+    "  duration_ms INTEGER NOT NULL,"
+    "  error TEXT NOT NULL);"
+    "CREATE INDEX webhook_attempts_by_hook ON webhook_attempts(webhook_id, seq);",
 };
 
 #define N_MIGRATIONS (int)(sizeof(migrations) / sizeof(migrations[0]))

@@ -1,8 +1,8 @@
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/xmalloc.h"
 #include "store/sqlite/sqlite_int.h"
 
 /* Roles and audit events for the SQLite backend. The statements are prepared once per
@@ -83,6 +83,20 @@ sqlite_event_insert(struct store *s, const struct store_event *e, struct err *er
     return sqlite_step_done(c, st, "insert event", err);
 }
 
+static void
+read_event(sqlite3_stmt *st, void *row)
+{
+    struct store_event *e = row;
+    e->seq = sqlite3_column_int64(st, 0);
+    e->tenant_id = sqlite3_column_int64(st, 1);
+    e->created_ms = sqlite3_column_int64(st, 2);
+    sqlite_col_copy(st, 3, e->actor, sizeof(e->actor));
+    sqlite_col_copy(st, 4, e->kind, sizeof(e->kind));
+    e->rtype = (enum store_rtype)sqlite3_column_int(st, 5);
+    sqlite_col_copy(st, 6, e->resource_id, sizeof(e->resource_id));
+    e->data = sqlite_col_dup(st, 7);
+}
+
 int
 sqlite_event_list(struct store *s, int64_t tenant_id, int64_t after_seq, size_t limit,
                   struct store_event **out, size_t *n, struct err *err)
@@ -99,28 +113,17 @@ sqlite_event_list(struct store *s, int64_t tenant_id, int64_t after_seq, size_t 
         return -1;
     sqlite3_bind_int64(st, 2, after_seq);
     sqlite3_bind_int64(st, 3, (sqlite3_int64)limit);
-    struct store_event *v = limit ? xcalloc(limit, sizeof(*v)) : NULL;
-    int rc;
-    while (*n < limit && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct store_event *e = &v[(*n)++];
-        e->seq = sqlite3_column_int64(st, 0);
-        e->tenant_id = sqlite3_column_int64(st, 1);
-        e->created_ms = sqlite3_column_int64(st, 2);
-        sqlite_col_copy(st, 3, e->actor, sizeof(e->actor));
-        sqlite_col_copy(st, 4, e->kind, sizeof(e->kind));
-        e->rtype = (enum store_rtype)sqlite3_column_int(st, 5);
-        sqlite_col_copy(st, 6, e->resource_id, sizeof(e->resource_id));
-        e->data = sqlite_col_dup(st, 7);
-    }
-    rc = *n == limit ? SQLITE_DONE : rc;
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE) {
-        store_events_free(v, *n);
-        *n = 0;
-        return sqlite_fail(c->db, rc, "list events", err);
-    }
-    *out = v;
-    return 0;
+    return sqlite_collect(c, st, sizeof(**out), limit, read_event, (void **)out, n, "list events",
+                          err);
+}
+
+static void
+read_rule(sqlite3_stmt *st, void *row)
+{
+    struct store_role_rule *r = row;
+    sqlite_col_copy(st, 0, r->group, sizeof(r->group));
+    sqlite_col_copy(st, 1, r->role, sizeof(r->role));
+    r->priority = sqlite3_column_int64(st, 2);
 }
 
 int
@@ -137,27 +140,8 @@ sqlite_role_map_get(struct store *s, int64_t tenant_id, struct store_role_rule *
                                    tenant_id, err);
     if (st == NULL)
         return -1;
-    size_t cap = 0;
-    struct store_role_rule *v = NULL;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*n == cap) {
-            cap = cap ? 2 * cap : 8;
-            v = xrealloc(v, cap * sizeof(*v));
-        }
-        struct store_role_rule *r = &v[(*n)++];
-        sqlite_col_copy(st, 0, r->group, sizeof(r->group));
-        sqlite_col_copy(st, 1, r->role, sizeof(r->role));
-        r->priority = sqlite3_column_int64(st, 2);
-    }
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE) {
-        free(v);
-        *n = 0;
-        return sqlite_fail(c->db, rc, "read role map", err);
-    }
-    *out = v;
-    return 0;
+    return sqlite_collect(c, st, sizeof(**out), SIZE_MAX, read_rule, (void **)out, n,
+                          "read role map", err);
 }
 
 int

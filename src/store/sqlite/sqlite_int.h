@@ -81,6 +81,12 @@ char *sqlite_col_dup(sqlite3_stmt *st, int i);
 /* Steps a write statement to completion and resets it. */
 int sqlite_step_done(struct conn *c, sqlite3_stmt *st, const char *what, struct err *err);
 
+/* Steps st through at most `limit` rows, reading each with `read` into a malloc'd array of
+ * `size`-byte rows (*out, *n; NULL and 0 when empty), and resets st. */
+int sqlite_collect(struct conn *c, sqlite3_stmt *st, size_t size, size_t limit,
+                   void (*read)(sqlite3_stmt *st, void *row), void **out, size_t *n,
+                   const char *what, struct err *err);
+
 /* Applies pending migrations in order, each in its own transaction. */
 int sqlite_migrate(sqlite3 *db, struct err *err);
 
@@ -143,6 +149,25 @@ int sqlite_user_role_get(struct store *s, int64_t tenant_id, const char *user_id
                          struct store_user_role *out, struct err *err);
 int sqlite_user_role_delete(struct store *s, int64_t tenant_id, const char *user_id,
                             struct err *err);
+/* Webhooks (webhooks.c). */
+int sqlite_event_last_seq(struct store *s, int64_t tenant_id, int64_t *seq, struct err *err);
+int sqlite_event_count_after(struct store *s, int64_t tenant_id, int64_t after_seq, int64_t *n,
+                             struct err *err);
+int sqlite_webhook_insert(struct store *s, const struct store_webhook *w, struct err *err);
+int sqlite_webhook_get(struct store *s, int64_t tenant_id, const char *id,
+                       struct store_webhook *out, struct err *err);
+int sqlite_webhook_list(struct store *s, int64_t tenant_id, struct store_webhook **out, size_t *n,
+                        struct err *err);
+int sqlite_webhook_update(struct store *s, const struct store_webhook *w, struct err *err);
+int sqlite_webhook_delete(struct store *s, int64_t tenant_id, const char *id, struct err *err);
+int sqlite_webhook_due(struct store *s, int64_t now_ms, size_t limit, struct store_webhook **out,
+                       size_t *n, struct err *err);
+int sqlite_webhook_claim(struct store *s, const char *id, const char *owner, int64_t now_ms,
+                         int64_t until_ms, struct err *err);
+int sqlite_webhook_finish(struct store *s, const struct store_webhook *w, const char *owner,
+                          const struct store_webhook_attempt *a, struct err *err);
+int sqlite_webhook_attempts(struct store *s, int64_t tenant_id, const char *id, size_t limit,
+                            struct store_webhook_attempt **out, size_t *n, struct err *err);
 int sqlite_roles_refresh(struct store *s, int64_t tenant_id, const char *user_id, const char *actor,
                          int64_t now_ms, struct err *err);
 

@@ -1,0 +1,401 @@
+#include "core/webhook.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/clock.h"
+#include "base/crypto.h"
+#include "base/fetch.h"
+#include "base/log.h"
+#include "base/str.h"
+#include "base/xmalloc.h"
+#include "core/audit.h"
+#include "core/tx.h"
+
+#define SECRET_PREFIX "whsec_"
+#define DUE_PER_PASS  64
+
+static int
+check_url(const char *url, const struct webhook_settings *cfg, struct err *err)
+{
+    size_t n = strlen(url);
+    bool https = cstr_istarts_with(url, "https://"), http = cstr_istarts_with(url, "http://");
+    if (n > 1024)
+        return err_set(err, ERR_INVALID_VALUE, "url is longer than 1024 bytes");
+    if (!https && !(http && cfg->allow_http))
+        return err_set(err, ERR_INVALID_VALUE, "url must be an absolute https:// URL");
+    const char *host = url + (https ? 8 : 7);
+    size_t host_len = strcspn(host, "/?#");
+    if (host_len == 0)
+        return err_set(err, ERR_INVALID_VALUE, "url has no host");
+    if (memchr(host, '@', host_len))
+        return err_set(err, ERR_INVALID_VALUE, "url must not carry credentials");
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)url[i] <= 0x20 || url[i] == 0x7f)
+            return err_set(err, ERR_INVALID_VALUE, "url must not contain spaces or controls");
+    return 0;
+}
+
+static int
+new_secret(char out[64], struct err *err)
+{
+    unsigned char raw[32];
+    if (crypto_random(raw, sizeof(raw), err) < 0)
+        return -1;
+    memcpy(out, SECRET_PREFIX, sizeof(SECRET_PREFIX) - 1);
+    crypto_base64url(raw, sizeof(raw), out + sizeof(SECRET_PREFIX) - 1,
+                     64 - (sizeof(SECRET_PREFIX) - 1));
+    crypto_wipe(raw, sizeof(raw));
+    return 0;
+}
+
+int
+webhook_create(struct store *s, int64_t tenant_id, const char *url,
+               const struct webhook_settings *cfg, struct store_webhook *out, struct err *err)
+{
+    struct store_webhook w = { .tenant_id = tenant_id, .enabled = true };
+    struct store_webhook *v = NULL;
+    size_t n = 0;
+    if (check_url(url, cfg, err) < 0 || crypto_uuid_v7(w.id, err) < 0 ||
+        new_secret(w.secret, err) < 0)
+        return -1;
+    str_copy(w.url, sizeof(w.url), url);
+    w.created_ms = clock_now_ms();
+    if (store_tx_begin(s, err) < 0)
+        return -1;
+    /* The cursor starts at the newest event: an endpoint receives what happens after it
+     * was added. */
+    int rc = store_webhook_list(s, tenant_id, &v, &n, err);
+    free(v);
+    if (rc == 0 && n >= WEBHOOK_MAX_PER_TENANT)
+        rc = err_set(err, ERR_CONFLICT, "a tenant has at most %d webhooks", WEBHOOK_MAX_PER_TENANT);
+    if (rc == 0 && (store_event_last_seq(s, tenant_id, &w.cursor, err) < 0 ||
+                    store_webhook_insert(s, &w, err) < 0))
+        rc = -1;
+    if (rc < 0) {
+        store_tx_rollback(s);
+        return -1;
+    }
+    if (tx_commit(s, err) < 0)
+        return -1;
+    *out = w;
+    return 0;
+}
+
+int
+webhook_get(struct store *s, int64_t tenant_id, const char *id, struct store_webhook *out,
+            struct err *err)
+{
+    return store_webhook_get(s, tenant_id, id, out, err);
+}
+
+int
+webhook_list(struct store *s, int64_t tenant_id, struct store_webhook **out, size_t *n,
+             struct err *err)
+{
+    return store_webhook_list(s, tenant_id, out, n, err);
+}
+
+/* Reads the webhook, applies the changes given, writes it back: one transaction. */
+static int
+modify(struct store *s, int64_t tenant_id, const char *id, const char *url, int enabled,
+       bool new_key, struct store_webhook *out, struct err *err)
+{
+    struct store_webhook w;
+    if (store_tx_begin(s, err) < 0)
+        return -1;
+    int rc = store_webhook_get(s, tenant_id, id, &w, err);
+    if (rc == 0 && url)
+        str_copy(w.url, sizeof(w.url), url);
+    if (rc == 0 && enabled >= 0)
+        w.enabled = enabled != 0;
+    if (rc == 0 && new_key)
+        rc = new_secret(w.secret, err);
+    if (rc == 0)
+        rc = store_webhook_update(s, &w, err);
+    if (rc < 0) {
+        store_tx_rollback(s);
+        return -1;
+    }
+    if (tx_commit(s, err) < 0)
+        return -1;
+    *out = w;
+    return 0;
+}
+
+int
+webhook_update(struct store *s, int64_t tenant_id, const char *id, const char *url, int enabled,
+               const struct webhook_settings *cfg, struct store_webhook *out, struct err *err)
+{
+    if (url && check_url(url, cfg, err) < 0)
+        return -1;
+    return modify(s, tenant_id, id, url, enabled, false, out, err);
+}
+
+int
+webhook_rotate_secret(struct store *s, int64_t tenant_id, const char *id, struct store_webhook *out,
+                      struct err *err)
+{
+    return modify(s, tenant_id, id, NULL, -1, true, out, err);
+}
+
+int
+webhook_delete(struct store *s, int64_t tenant_id, const char *id, struct err *err)
+{
+    return store_webhook_delete(s, tenant_id, id, err);
+}
+
+int
+webhook_attempts(struct store *s, int64_t tenant_id, const char *id, size_t limit,
+                 struct store_webhook_attempt **out, size_t *n, struct err *err)
+{
+    struct store_webhook w;
+    if (store_webhook_get(s, tenant_id, id, &w, err) < 0)
+        return -1;
+    return store_webhook_attempts(s, tenant_id, id, limit, out, n, err);
+}
+
+int
+webhook_pending(struct store *s, const struct store_webhook *w, int64_t *n, struct err *err)
+{
+    return store_event_count_after(s, w->tenant_id, w->cursor, n, err);
+}
+
+static json_t *
+time_or_null(int64_t ms)
+{
+    char buf[32];
+    if (ms <= 0)
+        return json_null();
+    clock_format_ms(ms, buf);
+    return json_string(buf);
+}
+
+json_t *
+webhook_to_json(const struct store_webhook *w, int64_t pending, bool with_secret)
+{
+    json_t *j = json_pack("{s:s, s:s, s:b, s:o, s:I, s:I, s:o, s:o, s:o, s:s}", "id", w->id, "url",
+                          w->url, "enabled", w->enabled, "created", time_or_null(w->created_ms),
+                          "delivered", (json_int_t)w->cursor, "failures", (json_int_t)w->failures,
+                          "nextAttempt", time_or_null(w->failures ? w->next_attempt_ms : 0),
+                          "lastAttempt", time_or_null(w->last_attempt_ms), "lastStatus",
+                          w->last_attempt_ms ? json_integer(w->last_status) : json_null(),
+                          "lastError", w->last_error);
+    if (pending >= 0)
+        json_object_set_new(j, "pending", json_integer(pending));
+    if (with_secret)
+        json_object_set_new(j, "secret", json_string(w->secret));
+    return j;
+}
+
+json_t *
+webhook_attempt_to_json(const struct store_webhook_attempt *a)
+{
+    return json_pack("{s:o, s:I, s:I, s:o, s:I, s:s}", "time", time_or_null(a->at_ms), "firstEvent",
+                     (json_int_t)a->first_event, "lastEvent", (json_int_t)a->last_event, "status",
+                     a->status ? json_integer(a->status) : json_null(), "durationMs",
+                     (json_int_t)a->duration_ms, "error", a->error);
+}
+
+void
+webhook_signature(const char *secret, int64_t unix_s, const char *body, size_t len, char out[96])
+{
+    char prefix[24], mac[65];
+    int plen = snprintf(prefix, sizeof(prefix), "%lld.", (long long)unix_s);
+    /* HMAC over "<t>.<body>" without copying the body: prefix, then body. */
+    size_t total = (size_t)plen + len;
+    char *msg = xmalloc(total + 1);
+    memcpy(msg, prefix, (size_t)plen);
+    memcpy(msg + plen, body, len);
+    crypto_hmac_sha256_hex(secret, strlen(secret), msg, total, mac);
+    free(msg);
+    snprintf(out, 96, "t=%lld,v1=%s", (long long)unix_s, mac);
+}
+
+/* The body of one delivery: {"webhook": id, "events": [...]}; first/last event seqs out. */
+static char *
+batch_body(const struct store_event *v, size_t n, const char *id, size_t *len)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, audit_event_to_json(&v[i]));
+    json_t *j = json_pack("{s:s, s:o}", "webhook", id, "events", arr);
+    char *text = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    *len = text ? strlen(text) : 0;
+    return text;
+}
+
+static int64_t
+backoff_ms(const struct webhook_settings *cfg, int64_t failures)
+{
+    int64_t d = cfg->retry_base_ms;
+    for (int64_t i = 1; i < failures && d < cfg->retry_max_ms; i++)
+        d *= 2;
+    return d < cfg->retry_max_ms ? d : cfg->retry_max_ms;
+}
+
+/* POSTs the next batch of w (leased to owner) and records the outcome. */
+static int
+deliver_one(struct store *s, const struct webhook_settings *cfg, const char *owner,
+            struct store_webhook *w, struct err *err)
+{
+    struct store_event *v = NULL;
+    size_t n = 0, len = 0;
+    if (store_event_list(s, w->tenant_id, w->cursor, cfg->batch, &v, &n, err) < 0)
+        return -1;
+    if (n == 0) {
+        store_events_free(v, n);
+        return 0;
+    }
+    struct store_webhook_attempt a = { .first_event = v[0].seq, .last_event = v[n - 1].seq };
+    char *body = batch_body(v, n, w->id, &len);
+    store_events_free(v, n);
+    char sig[96], sig_header[128], id_header[80];
+    int64_t start = clock_now_ms();
+    webhook_signature(w->secret, start / 1000, body ? body : "", len, sig);
+    snprintf(sig_header, sizeof(sig_header), "Scimd-Signature: %s", sig);
+    snprintf(id_header, sizeof(id_header), "Scimd-Webhook-Id: %s", w->id);
+    const char *headers[] = { "Content-Type: application/json", sig_header, id_header, NULL };
+    const struct fetch_post req = { w->url, headers,         body ? body : "",
+                                    len,    cfg->timeout_ms, cfg->allow_http };
+    long status = 0;
+    struct err ferr = { 0 };
+    int rc = body ? fetch_post(&req, &status, &ferr) : err_set(&ferr, ERR_INTERNAL, "encoding");
+    free(body);
+    int64_t end = clock_now_ms();
+    a.at_ms = end;
+    a.duration_ms = end - start;
+    a.status = rc == 0 ? status : 0;
+    w->last_attempt_ms = end;
+    w->last_status = a.status;
+    if (rc == 0 && status >= 200 && status < 300) {
+        w->cursor = a.last_event;
+        w->failures = 0;
+        w->next_attempt_ms = 0;
+        w->last_error[0] = '\0';
+    } else {
+        if (rc == 0)
+            snprintf(a.error, sizeof(a.error), "HTTP %ld", status);
+        else
+            str_copy(a.error, sizeof(a.error), ferr.detail);
+        w->failures++;
+        w->next_attempt_ms = end + backoff_ms(cfg, w->failures);
+        str_copy(w->last_error, sizeof(w->last_error), a.error);
+        log_info("webhook %s: delivery of events %lld-%lld failed (%s); retry in %lld ms", w->id,
+                 (long long)a.first_event, (long long)a.last_event, a.error,
+                 (long long)(w->next_attempt_ms - end));
+    }
+    if (store_tx_begin(s, err) < 0)
+        return -1;
+    if (store_webhook_finish(s, w, owner, &a, err) < 0) {
+        store_tx_rollback(s);
+        return -1;
+    }
+    return tx_commit(s, err);
+}
+
+int
+webhook_deliver_due(struct store *s, const struct webhook_settings *cfg, const char *owner,
+                    size_t *attempts, struct err *err)
+{
+    struct store_webhook *due = NULL;
+    size_t n = 0;
+    int64_t now = clock_now_ms();
+    *attempts = 0;
+    if (store_webhook_due(s, now, DUE_PER_PASS, &due, &n, err) < 0)
+        return -1;
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        /* The lease outlives one delivery with room to spare; finishing releases it. */
+        int claimed = store_webhook_claim(s, due[i].id, owner, now,
+                                          clock_now_ms() + 2 * cfg->timeout_ms + 5000, err);
+        if (claimed < 0)
+            rc = -1;
+        else if (claimed == 1) {
+            rc = deliver_one(s, cfg, owner, &due[i], err);
+            (*attempts)++;
+        }
+    }
+    free(due);
+    return rc;
+}
+
+struct webhook_worker {
+    struct store *store;
+    struct webhook_settings cfg;
+    char owner[37];
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cond;
+    bool stop;
+};
+
+static void *
+run(void *arg)
+{
+    struct webhook_worker *w = arg;
+    pthread_mutex_lock(&w->mu);
+    while (!w->stop) {
+        pthread_mutex_unlock(&w->mu);
+        size_t attempts;
+        struct err err = { 0 };
+        if (webhook_deliver_due(w->store, &w->cfg, w->owner, &attempts, &err) < 0)
+            log_warn("webhooks: %s", err.detail);
+        pthread_mutex_lock(&w->mu);
+        if (w->stop)
+            break;
+        struct timespec until;
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_nsec += (long)(w->cfg.poll_ms % 1000) * 1000000L;
+        until.tv_sec += w->cfg.poll_ms / 1000 + until.tv_nsec / 1000000000L;
+        until.tv_nsec %= 1000000000L;
+        pthread_cond_timedwait(&w->cond, &w->mu, &until);
+    }
+    pthread_mutex_unlock(&w->mu);
+    store_thread_done(w->store);
+    return NULL;
+}
+
+struct webhook_worker *
+webhook_worker_start(struct store *s, const struct webhook_settings *cfg, struct err *err)
+{
+    struct webhook_worker *w = xcalloc(1, sizeof(*w));
+    w->store = s;
+    w->cfg = *cfg;
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&w->cond, &attr);
+    pthread_condattr_destroy(&attr);
+    pthread_mutex_init(&w->mu, NULL);
+    int rc = crypto_uuid_v7(w->owner, err);
+    if (rc == 0 && pthread_create(&w->thread, NULL, run, w) != 0)
+        rc = err_set(err, ERR_INTERNAL, "cannot start the webhook worker");
+    if (rc < 0) {
+        pthread_cond_destroy(&w->cond);
+        pthread_mutex_destroy(&w->mu);
+        free(w);
+        return NULL;
+    }
+    return w;
+}
+
+void
+webhook_worker_stop(struct webhook_worker *w)
+{
+    if (w == NULL)
+        return;
+    pthread_mutex_lock(&w->mu);
+    w->stop = true;
+    pthread_cond_signal(&w->cond);
+    pthread_mutex_unlock(&w->mu);
+    pthread_join(w->thread, NULL);
+    pthread_cond_destroy(&w->cond);
+    pthread_mutex_destroy(&w->mu);
+    free(w);
+}

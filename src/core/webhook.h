@@ -1,0 +1,76 @@
+#ifndef SCIMD_CORE_WEBHOOK_H
+#define SCIMD_CORE_WEBHOOK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "base/err.h"
+#include "store/store.h"
+
+/* Webhooks: every audit event of a tenant, POSTed as JSON to the tenant's endpoints
+ * (docs/webhooks.md). The events table is the durable outbox (events are written in the
+ * transaction of their change); each endpoint keeps a cursor, the last event it acknowledged
+ * with a 2xx, so delivery is at-least-once and in order per endpoint, survives restarts, and
+ * retries with exponential backoff. A background worker delivers; a slow or dead endpoint
+ * delays only its own events, never a SCIM request. */
+
+struct webhook_settings {
+    bool allow_http;       /* plain http:// endpoints (tests only) */
+    int64_t retry_base_ms; /* delay after the first failure; doubles with each */
+    int64_t retry_max_ms;  /* longest delay */
+    int64_t timeout_ms;    /* per delivery */
+    int64_t poll_ms;       /* how often the worker looks for due endpoints */
+    size_t batch;          /* events per delivery at most */
+};
+
+#define WEBHOOK_MAX_PER_TENANT 10
+
+/* Adds an endpoint receiving events from now on, with a fresh secret ("whsec_…", in *out;
+ * shown to the caller once). URL: absolute https:// (http:// only when allowed), ≤ 1024
+ * bytes, no credentials. ERR_INVALID_VALUE naming the problem; ERR_CONFLICT past
+ * WEBHOOK_MAX_PER_TENANT. */
+int webhook_create(struct store *s, int64_t tenant_id, const char *url,
+                   const struct webhook_settings *cfg, struct store_webhook *out, struct err *err);
+int webhook_get(struct store *s, int64_t tenant_id, const char *id, struct store_webhook *out,
+                struct err *err);
+int webhook_list(struct store *s, int64_t tenant_id, struct store_webhook **out, size_t *n,
+                 struct err *err);
+/* Changes the URL (NULL: keep) and enabled (-1: keep). Re-enabling retries at once. */
+int webhook_update(struct store *s, int64_t tenant_id, const char *id, const char *url, int enabled,
+                   const struct webhook_settings *cfg, struct store_webhook *out, struct err *err);
+/* Replaces the secret; deliveries from now on are signed with the new one only. */
+int webhook_rotate_secret(struct store *s, int64_t tenant_id, const char *id,
+                          struct store_webhook *out, struct err *err);
+int webhook_delete(struct store *s, int64_t tenant_id, const char *id, struct err *err);
+int webhook_attempts(struct store *s, int64_t tenant_id, const char *id, size_t limit,
+                     struct store_webhook_attempt **out, size_t *n, struct err *err);
+
+/* {"id", "url", "enabled", "created", "delivered" (cursor), "pending", "failures",
+ *  "nextAttempt", "lastAttempt", "lastStatus", "lastError"} plus "secret" when with_secret.
+ * pending < 0 leaves it out. New reference. */
+json_t *webhook_to_json(const struct store_webhook *w, int64_t pending, bool with_secret);
+/* Events after the webhook's cursor. */
+int webhook_pending(struct store *s, const struct store_webhook *w, int64_t *n, struct err *err);
+json_t *webhook_attempt_to_json(const struct store_webhook_attempt *a);
+
+/* "t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>": the Scimd-Signature header
+ * value a receiver checks. out needs 96 bytes. */
+void webhook_signature(const char *secret, int64_t unix_s, const char *body, size_t len,
+                       char out[96]);
+
+/* One pass of delivery: each due endpoint gets its next batch, as `owner` (an id unique to
+ * this process). *attempts counts the POSTs made. */
+int webhook_deliver_due(struct store *s, const struct webhook_settings *cfg, const char *owner,
+                        size_t *attempts, struct err *err);
+
+/* The background deliverer: a thread calling webhook_deliver_due every poll_ms. */
+struct webhook_worker;
+struct webhook_worker *webhook_worker_start(struct store *s, const struct webhook_settings *cfg,
+                                            struct err *err);
+/* Stops (after the delivery in progress, if any) and frees. NULL is a no-op. */
+void webhook_worker_stop(struct webhook_worker *w);
+
+#endif

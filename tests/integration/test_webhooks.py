@@ -1,0 +1,200 @@
+"""Webhooks (issue 5 item 4; docs/webhooks.md): every audit event, signed, delivered from the
+durable outbox at least once and in order, with retries and backoff, surviving restarts.
+
+The receiver is a small HTTP server on 127.0.0.1 that the test controls: it records what it
+gets and answers with the status the test chooses."""
+import hashlib
+import hmac
+import http.server
+import json
+import threading
+import time
+from datetime import datetime
+
+import pytest
+
+from conftest import user_body
+
+FAST = ["--webhook-allow-http", "on", "--webhook-poll-ms", "20", "--webhook-retry-ms", "50"]
+
+
+class Receiver:
+    def __init__(self):
+        self.received = []  # (headers, raw body) of every POST, in arrival order
+        self.status = 200   # what to answer
+        self.lock = threading.Lock()
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                raw = self.rfile.read(int(self.headers["Content-Length"]))
+                with outer.lock:
+                    outer.received.append((dict(self.headers), raw, outer.status))
+                    status = outer.status
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/hook"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def accepted_events(self):
+        """Events of the deliveries answered 2xx, in order."""
+        with self.lock:
+            return [e for h, raw, st in self.received if 200 <= st < 300
+                    for e in json.loads(raw)["events"]]
+
+    def wait_for(self, pred, timeout=10):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if pred():
+                return True
+            time.sleep(0.02)
+        return False
+
+    def close(self):
+        self.httpd.shutdown()
+
+
+@pytest.fixture
+def receiver():
+    r = Receiver()
+    yield r
+    r.close()
+
+
+@pytest.fixture
+def hooked(server_factory):
+    server = server_factory(extra_args=FAST)
+    server.make_tenant("acme")
+    return server, server.mint("acme")["token"]
+
+
+def add_hook(server, url, slug="acme"):
+    r = server.admin("POST", f"/tenants/{slug}/webhooks", {"url": url})
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def verify(secret, headers, raw):
+    sig = dict(p.split("=", 1) for p in headers["Scimd-Signature"].split(","))
+    mac = hmac.new(secret.encode(), sig["t"].encode() + b"." + raw, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(mac, sig["v1"]) and abs(time.time() - int(sig["t"])) < 300
+
+
+def test_events_are_delivered_signed_and_in_order(hooked, receiver):
+    server, token = hooked
+    hook = add_hook(server, receiver.url)
+    assert hook["secret"].startswith("whsec_")
+    ids = [server.scim("POST", "/Users", token, user_body(f"u{i}@x.example")).json()["id"]
+           for i in range(5)]
+    assert receiver.wait_for(lambda: len(receiver.accepted_events()) == 5)
+    events = receiver.accepted_events()
+    assert [e["resourceId"] for e in events] == ids
+    assert all(e["kind"] == "user.created" for e in events)
+    assert [int(e["id"]) for e in events] == sorted(int(e["id"]) for e in events)
+    for headers, raw, _ in receiver.received:
+        assert headers["Content-Type"] == "application/json"
+        assert headers["Scimd-Webhook-Id"] == hook["id"]
+        assert verify(hook["secret"], headers, raw)
+        assert not verify("whsec_wrong", headers, raw)
+    state = server.admin("GET", f"/tenants/acme/webhooks/{hook['id']}").json()
+    assert state["pending"] == 0 and state["failures"] == 0 and state["lastStatus"] == 200
+    assert "secret" not in state
+
+
+def test_failed_deliveries_are_retried_with_backoff_and_recorded(hooked, receiver):
+    server, token = hooked
+    hook = add_hook(server, receiver.url)
+    receiver.status = 503
+    uid = server.scim("POST", "/Users", token, user_body("r@x.example")).json()["id"]
+    assert receiver.wait_for(lambda: len(receiver.received) >= 3)
+    state = server.admin("GET", f"/tenants/acme/webhooks/{hook['id']}").json()
+    assert state["failures"] >= 3 and state["pending"] == 1 and state["lastStatus"] == 503
+    assert state["lastError"] == "HTTP 503" and state["nextAttempt"]
+    attempts = server.admin("GET", f"/tenants/acme/webhooks/{hook['id']}/attempts").json()
+    assert attempts["attempts"][0]["status"] == 503
+    # Backoff: 50 ms, then 100, then 200, ... so the third gap is well above the first.
+    assert receiver.wait_for(lambda: len(receiver.received) >= 5)
+    times = [datetime.fromisoformat(a["time"].replace("Z", "+00:00")).timestamp()
+             for a in reversed(server.admin(
+                 "GET", f"/tenants/acme/webhooks/{hook['id']}/attempts").json()["attempts"])]
+    gaps = [b - a for a, b in zip(times, times[1:])]
+    assert gaps[3] > 2 * gaps[0], gaps
+    receiver.status = 200
+    assert receiver.wait_for(lambda: len(receiver.accepted_events()) == 1, timeout=15)
+    assert receiver.accepted_events()[0]["resourceId"] == uid
+    # A dead endpoint never held up SCIM.
+    assert server.scim("GET", f"/Users/{uid}", token).status_code == 200
+
+
+def test_a_dead_endpoint_does_not_block_scim_requests(hooked):
+    server, token = hooked
+    add_hook(server, "http://127.0.0.1:9/unreachable")  # discard port: refused
+    t = time.monotonic()
+    for i in range(20):
+        assert server.scim("POST", "/Users", token, user_body(f"d{i}@x.example")).status_code \
+            == 201
+    assert time.monotonic() - t < 10  # generous: only a hang would fail this
+
+
+def test_no_event_is_lost_across_a_restart(server_factory, receiver, tmp_path):
+    server = server_factory(extra_args=FAST, data_dir=tmp_path / "d")
+    server.make_tenant("acme")
+    token = server.mint("acme")["token"]
+    add_hook(server, receiver.url)
+    receiver.status = 500
+    for i in range(3):
+        server.scim("POST", "/Users", token, user_body(f"a{i}@x.example"))
+    assert receiver.wait_for(lambda: len(receiver.received) >= 1)
+    server.stop()
+    receiver.status = 200
+    server.start()
+    for i in range(3, 5):
+        server.scim("POST", "/Users", token, user_body(f"a{i}@x.example"))
+    assert receiver.wait_for(lambda: len(receiver.accepted_events()) == 5, timeout=15)
+    names = [e["data"]["after"]["userName"] for e in receiver.accepted_events()]
+    assert names == [f"a{i}@x.example" for i in range(5)]
+
+
+def test_webhook_management(hooked, receiver):
+    server, token = hooked
+    for bad, fragment in [("ftp://x.example", "https"), ("https://", "host"),
+                          ("https://u:p@x.example/", "credentials"),
+                          ("https://x.example/a b", "spaces")]:
+        r = server.admin("POST", "/tenants/acme/webhooks", {"url": bad})
+        assert r.status_code == 400 and fragment in r.json()["error"]["message"], bad
+    assert server.admin("POST", "/tenants/acme/webhooks", {"url": 5}).status_code == 400
+    hook = add_hook(server, receiver.url)
+    listed = server.admin("GET", "/tenants/acme/webhooks").json()["webhooks"]
+    assert [h["id"] for h in listed] == [hook["id"]] and "secret" not in listed[0]
+    # Disabled: events wait; enabled again: they go out.
+    r = server.admin("PATCH", f"/tenants/acme/webhooks/{hook['id']}", {"enabled": False})
+    assert r.json()["enabled"] is False
+    server.scim("POST", "/Users", token, user_body("w@x.example"))
+    time.sleep(0.3)
+    assert receiver.received == []
+    assert server.admin("GET", f"/tenants/acme/webhooks/{hook['id']}").json()["pending"] == 1
+    rotated = server.admin("POST", f"/tenants/acme/webhooks/{hook['id']}/rotate-secret").json()
+    assert rotated["secret"] != hook["secret"]
+    server.admin("PATCH", f"/tenants/acme/webhooks/{hook['id']}", {"enabled": True})
+    assert receiver.wait_for(lambda: len(receiver.accepted_events()) == 1)
+    headers, raw, _ = receiver.received[0]
+    assert verify(rotated["secret"], headers, raw) and not verify(hook["secret"], headers, raw)
+    # Isolation and deletion.
+    server.make_tenant("other")
+    assert server.admin("GET", f"/tenants/other/webhooks/{hook['id']}").status_code == 404
+    assert server.admin("DELETE", f"/tenants/other/webhooks/{hook['id']}").status_code == 404
+    assert server.admin("DELETE", f"/tenants/acme/webhooks/{hook['id']}").status_code == 204
+    assert server.admin("GET", "/tenants/acme/webhooks").json()["webhooks"] == []
+
+
+def test_https_only_by_default(server, tenant_token):
+    r = server.admin("POST", "/tenants/acme/webhooks", {"url": "http://127.0.0.1:1/x"})
+    assert r.status_code == 400 and "https" in r.json()["error"]["message"]
+    assert server.admin("POST", "/tenants/acme/webhooks",
+                        {"url": "https://hooks.example/x"}).status_code == 201
