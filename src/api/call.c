@@ -8,6 +8,7 @@
 #include "base/limits.h"
 #include "base/str.h"
 #include "base/xmalloc.h"
+#include "core/directory.h"
 #include "core/token.h"
 
 const char *
@@ -99,8 +100,17 @@ api_reply_error(struct api_call *call, const struct err *e)
 }
 
 void
+api_call_end_reads(struct api_call *call)
+{
+    if (call->reading)
+        directory_read_end(call->store);
+    call->reading = false;
+}
+
+void
 api_call_cleanup(struct api_call *call)
 {
+    api_call_end_reads(call);
     reply_reset(call);
 }
 
@@ -132,6 +142,10 @@ api_auth_bearer(struct api_call *call, struct err *err)
         str_copy(call->www_authenticate, sizeof(call->www_authenticate), "Bearer realm=\"scimd\"");
         return err_set(err, ERR_UNAUTHORIZED, "a bearer token is required");
     }
+    /* A GET reads the token and then the resources: one read unit for all of it. */
+    struct err ignored;
+    call->reading =
+        strcmp(call->method, "GET") == 0 && directory_read_begin(call->store, &ignored) == 0;
     if (token_authenticate(call->store, tok, len, &call->token, &call->tenant, err) < 0 ||
         gate_token_use(&call->settings->gate, &call->tenant, err) < 0) {
         if (err->code == ERR_UNAUTHORIZED)

@@ -68,6 +68,7 @@ struct api_call {
     struct store_token token;
     char actor[64]; /* who acts, for audit events: "token:<id>" or "operator" */
     bool host;      /* the host application acts through the management API */
+    bool reading;   /* inside directory_read_begin (a GET); ended by api_call_end_reads */
 
     /* response */
     int status;
@@ -100,6 +101,10 @@ void api_reply_error(struct api_call *call, const struct err *e);
 
 /* Frees the reply. */
 void api_call_cleanup(struct api_call *call);
+
+/* Ends the read unit a GET's authentication opened (no-op otherwise); call once the
+ * handler is done, before the reply is sent. */
+void api_call_end_reads(struct api_call *call);
 
 /* Bearer authentication for /scim/v2: fills call->tenant and call->token, or fails with
  * ERR_UNAUTHORIZED and sets WWW-Authenticate (RFC 6750 §3). */

@@ -23,3 +23,15 @@ directory_health(struct store *s, struct err *err)
         return err_set(err, ERR_UNAVAILABLE, "database unavailable");
     return 0;
 }
+
+int
+directory_read_begin(struct store *s, struct err *err)
+{
+    return store_read_begin(s, err);
+}
+
+void
+directory_read_end(struct store *s)
+{
+    store_read_end(s);
+}

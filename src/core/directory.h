@@ -16,6 +16,10 @@ int directory_list(struct store *s, const struct store_list_query *q, struct sto
 int directory_get(struct store *s, int64_t tenant_id, enum store_rtype type, const char *id,
                   struct store_resource *out, struct err *err);
 
+/* Brackets the reads of one request (store_read_begin): cheaper with SQLite, one snapshot. */
+int directory_read_begin(struct store *s, struct err *err);
+void directory_read_end(struct store *s);
+
 /* 0 when the database answers; ERR_UNAVAILABLE otherwise (for /healthz). */
 int directory_health(struct store *s, struct err *err);
 

@@ -204,6 +204,7 @@ dispatch(struct MHD_Connection *conn, struct request *req, const char *url)
         rc = api_auth_operator(&call, &e);
     if (rc == 0)
         rc = rt->handler(&call, &e);
+    api_call_end_reads(&call);
     if (rc < 0) {
         if (e.code == ERR_OK)
             err_set(&e, ERR_INTERNAL, NULL);

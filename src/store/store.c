@@ -85,6 +85,18 @@ store_ping(struct store *s, struct err *err)
 }
 
 int
+store_read_begin(struct store *s, struct err *err)
+{
+    return s->ops->read_begin(s, err);
+}
+
+void
+store_read_end(struct store *s)
+{
+    s->ops->read_end(s);
+}
+
+int
 store_tx_begin(struct store *s, struct err *err)
 {
     return s->ops->tx_begin(s, err);

@@ -172,6 +172,8 @@ struct store_ops {
     void (*close)(struct store *s);
     void (*thread_done)(struct store *s);
     int (*ping)(struct store *s, struct err *err);
+    int (*read_begin)(struct store *s, struct err *err);
+    void (*read_end)(struct store *s);
     int (*tx_begin)(struct store *s, struct err *err);
     int (*tx_commit)(struct store *s, struct err *err);
     void (*tx_rollback)(struct store *s);
@@ -267,6 +269,13 @@ void store_close(struct store *s);
 void store_thread_done(struct store *s);
 const char *store_backend_name(const struct store *s);
 int store_ping(struct store *s, struct err *err);
+
+/* A read-only unit of work on the calling thread (one request's reads). A backend may read
+ * it from one snapshot at the cost of one transaction (SQLite: one WAL read lock instead of
+ * one per statement); PostgreSQL does nothing. No store_tx_begin may happen inside; a lone
+ * write inside (a token's last-use stamp) may fail and must be best effort. */
+int store_read_begin(struct store *s, struct err *err);
+void store_read_end(struct store *s);
 
 int store_tx_begin(struct store *s, struct err *err);
 int store_tx_commit(struct store *s, struct err *err);

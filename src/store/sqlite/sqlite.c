@@ -92,7 +92,7 @@ sqlite_cached_stmt(struct conn *c, const char *sql, size_t len, struct err *err)
     c->clock++;
     for (int i = 0; i < STMT_CACHE_SLOTS; i++) {
         struct cached_stmt *e = &c->cache[i];
-        if (e->sql && strlen(e->sql) == len && memcmp(e->sql, sql, len) == 0) {
+        if (e->sql && e->len == len && memcmp(e->sql, sql, len) == 0) {
             e->last_used = c->clock;
             sqlite3_reset(e->st);
             sqlite3_clear_bindings(e->st);
@@ -109,7 +109,7 @@ sqlite_cached_stmt(struct conn *c, const char *sql, size_t len, struct err *err)
     }
     sqlite3_finalize(victim->st);
     free(victim->sql);
-    *victim = (struct cached_stmt){ xstrndup(sql, len), st, c->clock };
+    *victim = (struct cached_stmt){ xstrndup(sql, len), len, st, c->clock };
     return st;
 }
 
@@ -281,14 +281,18 @@ sq_thread_done(struct store *st)
     conn_close(c);
 }
 
+/* Runs a statement without parameters or rows (BEGIN, COMMIT), prepared once per
+ * connection: they run on every request. */
 static int
 exec_simple(struct store *st, const char *sql, struct err *err)
 {
     struct conn *c = sqlite_conn(self(st), err);
-    if (c == NULL)
+    sqlite3_stmt *s = c ? sqlite_cached_stmt(c, sql, strlen(sql), err) : NULL;
+    if (s == NULL)
         return -1;
-    int rc = sqlite3_exec(c->db, sql, NULL, NULL, NULL);
-    return rc == SQLITE_OK ? 0 : sqlite_fail(c->db, rc, sql, err);
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE ? 0 : sqlite_fail(c->db, rc, sql, err);
 }
 
 static int
@@ -303,6 +307,22 @@ sq_ping(struct store *st, struct err *err)
     int rc = sqlite3_step(st2);
     sqlite3_reset(st2);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : sqlite_fail(c->db, rc, "ping", err);
+}
+
+/* DEFERRED takes no lock until the first read, then holds that one snapshot to the end. */
+static int
+sq_read_begin(struct store *st, struct err *err)
+{
+    return exec_simple(st, "BEGIN", err);
+}
+
+static void
+sq_read_end(struct store *st)
+{
+    struct conn *c = pthread_getspecific(self(st)->key);
+    struct err ignored;
+    if (c && !sqlite3_get_autocommit(c->db) && exec_simple(st, "COMMIT", &ignored) < 0)
+        sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
 static int
@@ -916,6 +936,8 @@ const struct store_ops sqlite_store_ops = {
     .close = sq_close,
     .thread_done = sq_thread_done,
     .ping = sq_ping,
+    .read_begin = sq_read_begin,
+    .read_end = sq_read_end,
     .tx_begin = sq_tx_begin,
     .tx_commit = sq_tx_commit,
     .tx_rollback = sq_tx_rollback,

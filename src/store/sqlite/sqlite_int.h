@@ -43,6 +43,7 @@ enum stmt_id {
 
 struct cached_stmt {
     char *sql; /* owned */
+    size_t len;
     sqlite3_stmt *st;
     uint64_t last_used;
 };
