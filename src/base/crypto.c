@@ -1,5 +1,6 @@
 #include "base/crypto.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -44,12 +45,25 @@ crypto_base64url(const void *in, size_t n, char *out, size_t size)
     out[o] = '\0';
 }
 
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+static EVP_MD *sha256_md; /* lives as long as the process */
+
+static void
+fetch_sha256(void)
+{
+    sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
 void
 crypto_sha256_hex(const void *in, size_t n, char out[65])
 {
     static const char hex[] = "0123456789abcdef";
     unsigned char md[SHA256_DIGEST_LENGTH];
-    SHA256(in, n, md);
+    /* SHA256() fetches the algorithm from the provider on every call (OpenSSL 3); every
+     * SCIM request hashes its token, so fetch once. */
+    pthread_once(&sha256_once, fetch_sha256);
+    if (sha256_md == NULL || EVP_Digest(in, n, md, NULL, sha256_md, NULL) != 1)
+        SHA256(in, n, md);
     for (int i = 0; i < SHA256_DIGEST_LENGTH; i++) {
         out[2 * i] = hex[md[i] >> 4];
         out[2 * i + 1] = hex[md[i] & 15];
