@@ -23,11 +23,34 @@ clock_mono_ns(void)
 void
 clock_format_ms(int64_t ms, char out[32])
 {
-    time_t sec = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&sec, &tm);
-    size_t n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out + n, 32 - n, ".%03dZ", (int)(ms % 1000));
+    /* Every resource rendered prints two of these: plain arithmetic instead of
+     * gmtime_r + strftime + snprintf. Civil date from days (H. Hinnant, "chrono-compatible
+     * low-level date algorithms"); years 0..9999, as xsd:dateTime output needs. */
+    int64_t days = ms / 86400000, rem = ms % 86400000;
+    if (rem < 0) {
+        rem += 86400000;
+        days--;
+    }
+    int64_t z = days + 719468, era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
+    int64_t d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9;
+    int64_t y = yoe + era * 400 + (m <= 2);
+    if (y < 0 || y > 9999) {
+        y = y < 0 ? 0 : 9999; /* out of xsd's 4-digit range: clamp, never overflow */
+    }
+    int64_t v[] = { y, m, d, rem / 3600000, rem / 60000 % 60, rem / 1000 % 60, rem % 1000 };
+    static const int width[] = { 4, 2, 2, 2, 2, 2, 3 };
+    static const char sep[] = "--T::.Z";
+    char *p = out;
+    for (int i = 0; i < 7; i++) {
+        for (int k = width[i] - 1; k >= 0; k--, v[i] /= 10)
+            p[k] = (char)('0' + v[i] % 10);
+        p += width[i];
+        *p++ = sep[i];
+    }
+    *p = '\0';
 }
 
 static bool

@@ -20,15 +20,30 @@ static int
 append_meta(struct buf *out, const struct api_call *call, const struct scim_resource_type *rt,
             const struct store_resource *r, struct err *err)
 {
-    char created[32], modified[32];
+    /* Pieces appended in order: this runs for every resource of every page. */
+    char created[32], modified[32], version[24];
     clock_format_ms(r->created_ms, created);
     clock_format_ms(r->modified_ms, modified);
-    return buf_printf(out, err,
-                      "\"meta\":{\"resourceType\":\"%s\",\"created\":\"%s\","
-                      "\"lastModified\":\"%s\",\"location\":\"%s/scim/v2%s/%s\","
-                      "\"version\":\"W/\\\"%lld\\\"\"}",
-                      rt->name, created, modified, call->settings->public_url, rt->endpoint, r->id,
-                      (long long)r->version);
+    snprintf(version, sizeof(version), "%lld", (long long)r->version);
+    const char *parts[] = { "\"meta\":{\"resourceType\":\"",
+                            rt->name,
+                            "\",\"created\":\"",
+                            created,
+                            "\",\"lastModified\":\"",
+                            modified,
+                            "\",\"location\":\"",
+                            call->settings->public_url,
+                            "/scim/v2",
+                            rt->endpoint,
+                            "/",
+                            r->id,
+                            "\",\"version\":\"W/\\\"",
+                            version,
+                            "\\\"\"}" };
+    for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+        if (buf_append_cstr(out, parts[i], err) < 0)
+            return -1;
+    return 0;
 }
 
 int
@@ -40,8 +55,8 @@ scim_render_append_with(struct buf *out, const struct api_call *call,
     size_t len = strlen(doc);
     if (len < 2 || doc[0] != '{')
         return err_set(err, ERR_INTERNAL, "stored document of %s is not an object", r->id);
-    if (buf_printf(out, err, "{\"id\":\"%s\",", r->id) < 0 ||
-        append_meta(out, call, rt, r, err) < 0)
+    if (buf_append_cstr(out, "{\"id\":\"", err) < 0 || buf_append_cstr(out, r->id, err) < 0 ||
+        buf_append_cstr(out, "\",", err) < 0 || append_meta(out, call, rt, r, err) < 0)
         return -1;
     if (value) {
         char *text = json_dumps(value, JSON_COMPACT);

@@ -3,7 +3,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -149,6 +151,39 @@ clock_parses_xsd_datetimes(void **state)
     assert_false(clock_parse_datetime("2026-11-29T23:38:17Zjunk", &ms));
 }
 
+/* The arithmetic formatter agrees with gmtime_r across eras, leap days and centuries. */
+static void
+clock_format_agrees_with_gmtime(void **state)
+{
+    (void)state;
+    int64_t samples[] = { 0,
+                          1,
+                          999,
+                          86399999,
+                          951782400000 /* 2000-02-29 */,
+                          4107542399999 /* 2100-02-28T23:59:59.999 */,
+                          253402300799999 };
+    uint64_t x = 88172645463325252ULL;
+    for (int i = 0; i < 2000; i++) {
+        int64_t ms;
+        if (i < (int)(sizeof(samples) / sizeof(samples[0]))) {
+            ms = samples[i];
+        } else {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17; /* xorshift */
+            ms = (int64_t)(x % 253402300800000ULL);
+        }
+        char got[32], want[40];
+        clock_format_ms(ms, got);
+        time_t sec = (time_t)(ms / 1000);
+        struct tm tm;
+        gmtime_r(&sec, &tm);
+        size_t n = strftime(want, sizeof(want), "%Y-%m-%dT%H:%M:%S", &tm);
+        snprintf(want + n, sizeof(want) - n, ".%03dZ", (int)(ms % 1000));
+        if (strcmp(got, want) != 0)
+            fail_msg("%lld: got %s, want %s", (long long)ms, got, want);
+    }
+}
+
 static void
 log_escape_neutralises_control_bytes_and_quotes(void **state)
 {
@@ -184,6 +219,7 @@ main(void)
         cmocka_unit_test(uuid_v7_has_version_and_variant_bits),
         cmocka_unit_test(password_hash_is_salted),
         cmocka_unit_test(clock_parses_xsd_datetimes),
+        cmocka_unit_test(clock_format_agrees_with_gmtime),
         cmocka_unit_test(log_escape_neutralises_control_bytes_and_quotes),
         cmocka_unit_test(err_table_gives_status_and_scim_type),
     };
