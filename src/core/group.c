@@ -66,8 +66,10 @@ moved_ids(const struct moved *m, size_t *n)
 {
     *n = m->added.n + m->removed.n;
     const char **v = xmalloc((*n ? *n : 1) * sizeof(*v));
-    memcpy(v, m->added.v, m->added.n * sizeof(*v));
-    memcpy(v + m->added.n, m->removed.v, m->removed.n * sizeof(*v));
+    for (size_t i = 0; i < m->added.n; i++)
+        v[i] = m->added.v[i];
+    for (size_t i = 0; i < m->removed.n; i++)
+        v[m->added.n + i] = m->removed.v[i];
     return v;
 }
 
