@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 
 #include "base/buf.h"
+#include "store/sqlgen.h"
 #include "store/store_int.h"
 
 /* Statements every connection prepares once and reuses. */
@@ -74,26 +75,6 @@ int sqlite_fail(sqlite3 *db, int rc, const char *what, struct err *err);
 
 /* Applies pending migrations in order, each in its own transaction. */
 int sqlite_migrate(sqlite3 *db, struct err *err);
-
-/* Value bound to a `?` placeholder of generated SQL. */
-struct sql_bind {
-    enum {
-        BIND_TEXT,
-        BIND_INT,
-        BIND_REAL,
-        BIND_NULL
-    } type;
-    const char *text; /* borrowed from the AST or static */
-    int64_t i;
-    double r;
-};
-
-struct sql_binds {
-    struct sql_bind v[4 * 256 + 8];
-    int n;
-    char pool[16384]; /* copies of generated JSON paths */
-    size_t pool_used;
-};
 
 /* Binds a copy of text (kept in the pool) as the next parameter. */
 int sqlite_binds_keep(struct sql_binds *b, const char *text, struct err *err);
