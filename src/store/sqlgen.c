@@ -3,10 +3,12 @@
  * it would select in memory. */
 #include "store/sqlgen.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/clock.h"
 #include "base/str.h"
+#include "base/xmalloc.h"
 
 #define PATH_MAX_NAMES 3
 #define PATH_BYTES     320
@@ -497,4 +499,94 @@ sqlgen_sort_expr(const struct sqlgen_dialect *d, struct buf *sql, const struct q
     if (o.has_path && sqlgen_binds_keep(binds, o.json_path, err) < 0)
         return -1;
     return buf_printf(sql, err, folds(&o) ? "lower(%s)" : "%s", o.expr);
+}
+
+/* ---- keyset continuation ---- */
+
+struct cursor {
+    uint64_t key; /* 0 = empty */
+    int64_t last_seq;
+};
+
+struct sqlgen_cursors {
+    pthread_mutex_t mu;
+    size_t n;
+    struct cursor slots[]; /* n of them */
+};
+
+struct sqlgen_cursors *
+sqlgen_cursors_new(size_t n_slots)
+{
+    struct sqlgen_cursors *c = xcalloc(1, sizeof(*c) + n_slots * sizeof(c->slots[0]));
+    pthread_mutex_init(&c->mu, NULL);
+    c->n = n_slots;
+    return c;
+}
+
+void
+sqlgen_cursors_free(struct sqlgen_cursors *c)
+{
+    if (c == NULL)
+        return;
+    pthread_mutex_destroy(&c->mu);
+    free(c);
+}
+
+static uint64_t
+fnv(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++) {
+        h ^= b[i];
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
+uint64_t
+sqlgen_list_key(const struct store_list_query *q, const struct buf *where,
+                const struct sql_binds *b, int n_binds)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    h = fnv(h, &q->tenant_id, sizeof(q->tenant_id));
+    h = fnv(h, &q->type, sizeof(q->type));
+    h = fnv(h, where->data ? where->data : "", where->len);
+    for (int i = 0; i < n_binds; i++) {
+        const struct sql_bind *v = &b->v[i];
+        h = fnv(h, &v->type, sizeof(v->type));
+        if (v->type == BIND_TEXT)
+            h = fnv(h, v->text, strlen(v->text) + 1);
+        else
+            h = fnv(h, v->type == BIND_REAL ? (const void *)&v->r : (const void *)&v->i, 8);
+    }
+    return h;
+}
+
+uint64_t
+sqlgen_slot_key(uint64_t list_key, int64_t start_index)
+{
+    uint64_t k = fnv(list_key, &start_index, sizeof(start_index));
+    return k ? k : 1;
+}
+
+bool
+sqlgen_cursor_find(struct sqlgen_cursors *c, uint64_t key, int64_t *last_seq)
+{
+    bool found = false;
+    pthread_mutex_lock(&c->mu);
+    const struct cursor *e = &c->slots[key % c->n];
+    if (e->key == key) {
+        *last_seq = e->last_seq;
+        found = true;
+    }
+    pthread_mutex_unlock(&c->mu);
+    return found;
+}
+
+void
+sqlgen_cursor_put(struct sqlgen_cursors *c, uint64_t key, int64_t last_seq)
+{
+    pthread_mutex_lock(&c->mu);
+    c->slots[key % c->n] = (struct cursor){ key, last_seq };
+    pthread_mutex_unlock(&c->mu);
 }

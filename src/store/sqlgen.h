@@ -5,9 +5,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <pthread.h>
+
 #include "base/buf.h"
 #include "base/err.h"
 #include "query/query.h"
+#include "store/store.h"
 
 /* The filter compiler shared by the SQL backends: a resolved filter AST becomes a WHERE
  * fragment (RFC 7644 §3.4.2.2 semantics, matching query_eval). The text is built only from
@@ -76,5 +79,25 @@ int sqlgen_filter(const struct sqlgen_dialect *d, struct buf *sql, struct sql_bi
 /* Appends the SQL expression whose value sorts by the resolved path (binding its paths). */
 int sqlgen_sort_expr(const struct sqlgen_dialect *d, struct buf *sql, const struct query_path *p,
                      struct sql_binds *binds, struct err *err);
+
+/* Keyset continuation of listings (shared by the SQL backends). Paging by startIndex must
+ * stay linear over a whole import (Okta walks startIndex=1,101,201,… to the end), so when a
+ * page ends the position (seq) of its last row is remembered under the identity of the
+ * listing and the startIndex that continues it; the next page seeks past it instead of
+ * scanning OFFSET rows. The cache is per process: another instance falls back to OFFSET. */
+struct sqlgen_cursors;
+
+/* A cache of n_slots remembered positions; sqlgen_cursors_free(NULL) is a no-op. */
+struct sqlgen_cursors *sqlgen_cursors_new(size_t n_slots);
+void sqlgen_cursors_free(struct sqlgen_cursors *c);
+
+/* The identity of a listing: tenant, type, WHERE text and every bound value. */
+uint64_t sqlgen_list_key(const struct store_list_query *q, const struct buf *where,
+                         const struct sql_binds *b, int n_binds);
+/* The slot key of a listing continued at start_index (never 0). */
+uint64_t sqlgen_slot_key(uint64_t list_key, int64_t start_index);
+/* *last_seq of the remembered position under key; false when none. */
+bool sqlgen_cursor_find(struct sqlgen_cursors *c, uint64_t key, int64_t *last_seq);
+void sqlgen_cursor_put(struct sqlgen_cursors *c, uint64_t key, int64_t last_seq);
 
 #endif

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/postgres/postgres.h"
 #include "store/sqlite/sqlite.h"
 #include "store/store_int.h"
 
@@ -42,8 +43,7 @@ store_open(const char *dsn, struct store **out, struct err *err)
 {
     const struct store_ops *ops = &sqlite_store_ops;
     if (strncmp(dsn, "postgres://", 11) == 0 || strncmp(dsn, "postgresql://", 13) == 0)
-        return err_set(err, ERR_NOT_IMPLEMENTED,
-                       "this build has no PostgreSQL backend (issue 9); use a SQLite path");
+        ops = &postgres_store_ops;
     if (ops->open(dsn, out, err) < 0)
         return -1;
     (*out)->ops = ops;
