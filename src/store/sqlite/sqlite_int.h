@@ -60,9 +60,9 @@ struct sqlite_store {
     struct store base;
     char *path; /* owned */
     pthread_key_t key;
-    pthread_mutex_t mu; /* guards conns and the cursor cache */
+    pthread_mutex_t mu; /* guards conns */
     struct conn *conns;
-    struct cursor_cache *cursors; /* owned */
+    struct sqlgen_cursors *cursors; /* owned */
 };
 
 /* The calling thread's connection, opened on first use; NULL with err on failure. */
@@ -99,6 +99,5 @@ void sqlite_stmt_cache_clear(struct conn *c);
 
 int sqlite_resource_list(struct store *st, const struct store_list_query *q,
                          struct store_list_result *out, struct err *err);
-void sqlite_cursor_cache_free(struct cursor_cache *c);
 
 #endif
