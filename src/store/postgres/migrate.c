@@ -54,7 +54,10 @@ static const char *const migrations[] = {
     "  doc_text TEXT NOT NULL,"
     "  doc JSONB NOT NULL,"
     "  password_hash TEXT);"
-    "CREATE UNIQUE INDEX resources_by_id ON resources(tenant_id, type, id);"
+    /* SQLite's index is (tenant_id, type, id). Ids are UUIDv7, unique across tenants, and
+     * only a one-column unique index tells the planner that id = $n finds one row before
+     * the table has statistics; without it a fresh table's lookups scan a tenant. */
+    "CREATE UNIQUE INDEX resources_by_id ON resources(id);"
     "CREATE INDEX resources_by_seq ON resources(tenant_id, type, seq);"
     /* RFC 7643 §4.1.1: userName is unique and case-insensitive. */
     "CREATE UNIQUE INDEX resources_by_user_name ON resources(tenant_id, lower(user_name))"

@@ -19,6 +19,12 @@
 /* Lock waits beyond this become ERR_UNAVAILABLE (503), as SQLite's busy timeout does. */
 #define LOCK_TIMEOUT "5s"
 
+/* The planner chooses by table statistics, which autovacuum refreshes only after a minute or
+ * so; a first import of thousands of users would run that long with plans made for an empty
+ * table (a userName filter scanning the tenant in seq order). So the store analyzes the table
+ * itself whenever a tenant's users or groups reach this many times a power of two. */
+#define ANALYZE_FIRST_ROWS 1000
+
 #define TENANT_COLS                                                                         \
     "id, slug, display_name, plan, mode, deactivation, integration_enabled, saml_required," \
     " created_ms, updated_ms"
@@ -67,7 +73,8 @@ static const char *const stmt_sql[PG__COUNT] = {
                       " AND ($4::bigint < 0 OR version = $4)",
     [PG_COUNT_ADD] =
         "INSERT INTO resource_counts(tenant_id, type, n) VALUES($1,$2,$3)"
-        " ON CONFLICT(tenant_id, type) DO UPDATE SET n = resource_counts.n + excluded.n",
+        " ON CONFLICT(tenant_id, type) DO UPDATE SET n = resource_counts.n + excluded.n"
+        " RETURNING n",
     [PG_COUNT_GET] = "SELECT n FROM resource_counts WHERE tenant_id=$1 AND type=$2",
     [PG_MEMBER_ADD] = "INSERT INTO members(tenant_id, group_id, member_id) VALUES($1,$2,$3)"
                       " ON CONFLICT DO NOTHING",
@@ -148,6 +155,10 @@ pg_fail(PGconn *db, const PGresult *res, const char *what, struct err *err)
                       : "no connection");
         return err_set(err, ERR_UNAVAILABLE, "database unavailable, retry later");
     }
+    /* Data exceptions (class 22: bytes that are not UTF-8, a value out of range) come from
+     * what the client sent; SQLite would store or compare such a value without complaint. */
+    if (sqlstate_is(res, "22"))
+        return err_set(err, ERR_INVALID_VALUE, "a value cannot be stored or compared");
     log_error("postgres: %s failed: %s", what,
               res ? PQresultErrorMessage(res) : PQerrorMessage(db));
     return err_set(err, ERR_INTERNAL, NULL);
@@ -456,6 +467,15 @@ pg_tx_begin(struct store *s, struct err *err)
     /* Not yet in the transaction: a connection lost since the last call is replaced. */
     if (PQstatus(c->db) != CONNECTION_OK && reconnect(c, err) < 0)
         return -1;
+    if (c->analyze_due) {
+        /* Outside any transaction, so only this request waits (ANALYZE samples a bounded
+         * number of rows and blocks no reader or writer). */
+        c->analyze_due = false;
+        PGresult *a = PQexec(c->db, "ANALYZE resources");
+        if (PQresultStatus(a) != PGRES_COMMAND_OK)
+            log_warn("postgres: analyze failed: %s", PQresultErrorMessage(a));
+        PQclear(a);
+    }
     PGresult *res = PQexec(c->db, "BEGIN");
     if (PQresultStatus(res) != PGRES_COMMAND_OK && PQstatus(c->db) != CONNECTION_OK &&
         reconnect(c, err) == 0) {
@@ -740,6 +760,14 @@ token_touch(struct store *s, const char *id, int64_t now_ms, struct err *err)
 
 /* ---- resources ---- */
 
+/* True when a tenant's count of one type reaches ANALYZE_FIRST_ROWS × 2^k. */
+static bool
+analyze_due(int64_t n)
+{
+    int64_t k = n / ANALYZE_FIRST_ROWS;
+    return n >= ANALYZE_FIRST_ROWS && n % ANALYZE_FIRST_ROWS == 0 && (k & (k - 1)) == 0;
+}
+
 static int
 count_add(struct store *s, int64_t tenant_id, enum store_rtype type, int delta, struct err *err)
 {
@@ -747,7 +775,15 @@ count_add(struct store *s, int64_t tenant_id, enum store_rtype type, int delta, 
     pg_param_int(&p, tenant_id);
     pg_param_int(&p, (int64_t)type);
     pg_param_int(&p, delta);
-    return exec_write(s, PG_COUNT_ADD, &p, "count resources", err) < 0 ? -1 : 0;
+    PGresult *res = exec_stmt(s, PG_COUNT_ADD, &p, "count resources", err);
+    if (res == NULL)
+        return -1;
+    if (delta > 0 && analyze_due(pg_int(res, 0, 0))) {
+        struct pg_conn *c = pthread_getspecific(self(s)->key);
+        c->analyze_due = true;
+    }
+    PQclear(res);
+    return 0;
 }
 
 /* The columns insert and update share, in their order ($n of insert from 7, of update 3). */

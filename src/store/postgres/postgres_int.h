@@ -60,6 +60,7 @@ struct pg_conn {
     uint64_t clock;
     bool in_tx;
     bool tx_broken;       /* the connection was lost inside the transaction */
+    bool analyze_due;     /* refresh the planner's statistics before the next transaction */
     struct pg_conn *next; /* registry, under pg_store.mu */
 };
 
