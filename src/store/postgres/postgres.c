@@ -18,6 +18,8 @@
 
 /* Lock waits beyond this become ERR_UNAVAILABLE (503), as SQLite's busy timeout does. */
 #define LOCK_TIMEOUT "5s"
+/* Seconds a connection attempt may take before the request gets ERR_UNAVAILABLE. */
+#define CONNECT_TIMEOUT "5"
 
 /* The planner chooses by table statistics, which autovacuum refreshes only after a minute or
  * so; a first import of thousands of users would run that long with plans made for an empty
@@ -195,7 +197,11 @@ configure(PGconn *db, struct err *err)
 static PGconn *
 connect_db(const char *dsn, struct err *err)
 {
-    PGconn *db = PQconnectdb(dsn);
+    /* A DSN without connect_timeout would let a worker wait forever on an unreachable host
+     * (libpq's default); the DSN's own setting, later in the list, wins over this one. */
+    const char *const keys[] = { "connect_timeout", "dbname", NULL };
+    const char *const values[] = { CONNECT_TIMEOUT, dsn, NULL };
+    PGconn *db = PQconnectdbParams(keys, values, 1);
     if (db == NULL || PQstatus(db) != CONNECTION_OK) {
         /* PQerrorMessage names host and port, never the password. */
         log_warn("postgres: cannot connect: %s", db ? PQerrorMessage(db) : "out of memory");
