@@ -171,3 +171,23 @@ def test_stopping_postgres_gives_503_and_scimd_recovers_without_restart(backend,
         for s in servers:
             s.stop()
         cluster.destroy()
+
+
+def test_paging_across_instances_returns_every_user_once_in_order(instances):
+    servers, token = instances
+    made = [servers[i % 3].scim("POST", "/Users", token, user_body(f"p{i:03d}@x.example"))
+            for i in range(120)]
+    assert all(r.status_code == 201 for r in made)
+    # A load balancer sends each page to another instance; the keyset position of the
+    # previous page is shared through the database, and the answers are those of one instance.
+    whole = servers[0].scim("GET", "/Users", token, params={"count": 500}).json()
+    ids, start = [], 1
+    for k in range(10):
+        page = servers[k % 3].scim("GET", "/Users", token,
+                                   params={"startIndex": start, "count": 25}).json()
+        assert page["totalResults"] == 120 and page["startIndex"] == start
+        ids += [u["id"] for u in page["Resources"]]
+        start += len(page["Resources"])
+        if start > 120:
+            break
+    assert ids == [u["id"] for u in whole["Resources"]]

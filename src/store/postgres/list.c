@@ -1,6 +1,7 @@
 /* Listing resources on PostgreSQL, with the semantics of sqlite/list.c: the default order is
- * seq, a page that ends remembers where (sqlgen cursors) so the next startIndex seeks past
- * it, and totals come from resource_counts when there is no filter. Generated text holds "?"
+ * seq, a page that ends remembers where (sqlgen cursors, and the page_cursors table that all
+ * instances share) so the next startIndex seeks past it, and totals come from
+ * resource_counts when there is no filter. Generated text holds "?"
  * in bind order (sqlgen.h); it is renumbered to $n here. */
 #include "store/postgres/postgres_int.h"
 
@@ -8,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/limits.h"
 #include "base/xmalloc.h"
 
 #define RES_COLS_R                                                                    \
@@ -129,6 +131,43 @@ count_total(struct pg_conn *c, const struct store_list_query *q, const struct bu
     return 0;
 }
 
+/* Where a listing continued at start_index resumes: this instance's cache, else the shared
+ * table (a page another instance served). False when neither knows. */
+static bool
+cursor_find(struct pg_store *s, struct pg_conn *c, uint64_t qkey, int64_t start_index,
+            int64_t *seek)
+{
+    uint64_t key = sqlgen_slot_key(qkey, start_index);
+    if (sqlgen_cursor_find(s->cursors, key, seek))
+        return true;
+    struct pg_params p = { .n = 0 };
+    struct err ignored;
+    pg_param_int(&p, (int64_t)(key % LIMIT_PAGE_CURSORS));
+    pg_param_int(&p, (int64_t)key);
+    PGresult *res = pg_run(c, PG_CURSOR_GET, &p, "find page cursor", &ignored);
+    bool found = res && PQntuples(res) == 1;
+    if (found)
+        *seek = pg_int(res, 0, 0);
+    PQclear(res);
+    return found;
+}
+
+/* Remembers where the page that ends before start_index stopped, here and for the others.
+ * Best effort: a failure costs the next page an OFFSET, never an answer. */
+static void
+cursor_put(struct pg_store *s, struct pg_conn *c, uint64_t qkey, int64_t start_index,
+           int64_t last_seq)
+{
+    uint64_t key = sqlgen_slot_key(qkey, start_index);
+    sqlgen_cursor_put(s->cursors, key, last_seq);
+    struct pg_params p = { .n = 0 };
+    struct err ignored;
+    pg_param_int(&p, (int64_t)(key % LIMIT_PAGE_CURSORS));
+    pg_param_int(&p, (int64_t)key);
+    pg_param_int(&p, last_seq);
+    PQclear(pg_run(c, PG_CURSOR_PUT, &p, "remember page cursor", &ignored));
+}
+
 /* The page query's text and values: tenant, filter values, [seek], sort values, limit,
  * [offset], in the order they appear. */
 static int
@@ -198,8 +237,8 @@ pg_resource_list(struct store *st_, const struct store_list_query *q, struct sto
     }
     uint64_t qkey = sqlgen_list_key(q, &where, wb, n_filter);
     int64_t seek = 0;
-    bool seeking = q->sort == NULL && q->start_index > 1 &&
-                   sqlgen_cursor_find(s->cursors, sqlgen_slot_key(qkey, q->start_index), &seek);
+    bool seeking =
+        q->sort == NULL && q->start_index > 1 && cursor_find(s, c, qkey, q->start_index, &seek);
     if (page_query(q, &where, wb, seeking, seek, &sql, vs, err) < 0)
         goto done;
     res = run_generated(c, &sql, vs, "list", err);
@@ -210,8 +249,7 @@ pg_resource_list(struct store *st_, const struct store_list_query *q, struct sto
     for (int i = 0; i < rows; i++)
         pg_read_resource(res, i, &out->rows[out->n++]);
     if (q->sort == NULL && rows > 0)
-        sqlgen_cursor_put(s->cursors, sqlgen_slot_key(qkey, q->start_index + rows),
-                          pg_int(res, rows - 1, 11));
+        cursor_put(s, c, qkey, q->start_index + rows, pg_int(res, rows - 1, 11));
     if (count_after) {
         if ((int64_t)out->n < q->count)
             out->total = (int64_t)out->n;

@@ -73,7 +73,16 @@ static const char *const migrations[] = {
     "  tenant_id BIGINT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
     "  type INTEGER NOT NULL,"
     "  n BIGINT NOT NULL,"
-    "  PRIMARY KEY (tenant_id, type));",
+    "  PRIMARY KEY (tenant_id, type));"
+    /* PostgreSQL only: the keyset positions of listings (sqlgen.h), shared by the instances
+     * so that a page served by another instance than the previous one still seeks instead
+     * of reading OFFSET rows (a load balancer alternates Okta's import pages). A fixed number
+     * of slots, as the in-process cache has; unlogged: losing it in a crash costs only
+     * speed. */
+    "CREATE UNLOGGED TABLE page_cursors ("
+    "  slot INTEGER PRIMARY KEY,"
+    "  key BIGINT NOT NULL,"
+    "  last_seq BIGINT NOT NULL);",
     /* 2: group membership, one row per (group, member) (DESIGN.md "Storage model"). */
     "CREATE TABLE members ("
     "  tenant_id BIGINT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"

@@ -93,6 +93,10 @@ static const char *const stmt_sql[PG__COUNT] = {
                          " WHERE m.tenant_id=$1 AND m.member_id=$2 ORDER BY m.group_id",
     [PG_MEMBER_COUNT] = "SELECT count(*) FROM members WHERE tenant_id=$1 AND group_id=$2",
     [PG_USER_EXISTS] = "SELECT 1 FROM resources WHERE tenant_id=$1 AND type=1 AND id=$2",
+    [PG_CURSOR_GET] = "SELECT last_seq FROM page_cursors WHERE slot=$1 AND key=$2",
+    [PG_CURSOR_PUT] =
+        "INSERT INTO page_cursors(slot, key, last_seq) VALUES($1,$2,$3)"
+        " ON CONFLICT(slot) DO UPDATE SET key=excluded.key, last_seq=excluded.last_seq",
 };
 
 /* ---- parameters and values ---- */

@@ -38,6 +38,8 @@ enum pg_stmt {
     PG_MEMBER_GROUPS,
     PG_MEMBER_COUNT,
     PG_USER_EXISTS,
+    PG_CURSOR_GET,
+    PG_CURSOR_PUT,
     PG__COUNT
 };
 
