@@ -4,9 +4,15 @@
 of a full paged import (startIndex steps of 100 on one connection, as Okta does). The group
 scenarios PATCH one member out of and back into a group of 10 and a group holding every seeded
 user (group_big: 100 000 members with --users 100000), to show that a membership change costs
-the same whatever the group's size.
+the same whatever the group's size. Beside throughput it reports the CPU time scimd spent per
+request (user + system, from /proc): wrk shares the machine, so throughput moves with whatever
+else runs, while CPU per request barely does.
 
 usage: /usr/bin/python3 bench/bench.py [--users N] [--seconds S] [--rounds R] [--scimd PATH]
+                                       [--backend sqlite|postgres] [--instances N]
+With --backend postgres a throwaway PostgreSQL cluster (tests/integration/pgcluster.py, fsync on,
+synchronous_commit off like SQLite's synchronous=NORMAL) holds the data; --instances N starts N
+scimd on it and drives each with its own wrk (64/N connections), summing the throughput.
 Results are printed as a Markdown table; copy them to bench/RESULTS.md with the machine and
 commit. Nothing here asserts a number: figures are measured, not tested."""
 import argparse
@@ -22,14 +28,17 @@ import threading
 import time
 
 HERE = pathlib.Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "tests" / "integration"))
+from pgcluster import PgCluster  # noqa: E402
+
 SCENARIOS = ["healthz", "get", "filter", "list", "post", "patch", "group_small", "group_big"]
 SMALL_GROUP = 10  # members of the small group; the big group holds every seeded user
 
 
-def start(scimd, data):
+def start(scimd, data, env=None):
     p = subprocess.Popen([scimd, "serve", "--port", "0", "--data-dir", data, "--access-log",
                           "off", "--operator-key", "bench-operator-key-0123456789"],
-                         stderr=subprocess.PIPE, text=True)
+                         stderr=subprocess.PIPE, text=True, env=env)
     for line in p.stderr:
         m = re.search(r"listening on http://[^ ]+:(\d+)", line)
         if m:
@@ -38,9 +47,9 @@ def start(scimd, data):
     raise SystemExit("scimd did not start")
 
 
-def cli(scimd, data, *args):
+def cli(scimd, data, *args, env=None):
     return json.loads(subprocess.run([scimd, *args, "--data-dir", data], check=True,
-                                     capture_output=True, text=True).stdout)
+                                     capture_output=True, text=True, env=env).stdout)
 
 
 def seed(port, token, n, threads=4):
@@ -78,13 +87,12 @@ def seed(port, token, n, threads=4):
 def make_group(port, token, name, ids, chunk=1000):
     """Creates a group and adds ids in PATCHes of `chunk` members (as Okta pushes a large
     group). Returns (group id, seconds)."""
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
     h = {"Authorization": "Bearer " + token, "Content-Type": "application/scim+json"}
     t = time.perf_counter()
     c.request("POST", "/scim/v2/Groups", json.dumps(
         {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": name}), h)
-    r = c.getresponse()
-    gid = json.loads(r.read())["id"]
+    gid = json.loads(c.getresponse().read())["id"]
     for k in range(0, len(ids), chunk):
         body = {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
                 "Operations": [{"op": "add", "path": "members",
@@ -98,13 +106,24 @@ def make_group(port, token, name, ids, chunk=1000):
     return gid, time.perf_counter() - t
 
 
-def full_import(port, token, page=100):
-    """Okta's import: startIndex=1,101,… on one connection. Returns (seconds, slowest page
-    over first page)."""
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+def cpu_seconds(pids):
+    """User + system CPU time of the processes so far."""
+    total = 0
+    for pid in pids:
+        f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        total += int(f[11]) + int(f[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def full_import(ports, token, page=100):
+    """Okta's import: startIndex=1,101,… on one connection, or with several instances one
+    connection each, pages alternating between them as a round-robin load balancer sends
+    them. Returns (seconds, users seen, last pages over first pages latency)."""
+    conns = [http.client.HTTPConnection("127.0.0.1", p, timeout=60) for p in ports]
     start, seen, times = 1, 0, []
     t0 = time.perf_counter()
-    for _ in range(10_000_000):
+    for k in range(10_000_000):
+        c = conns[k % len(conns)]
         t = time.perf_counter()
         c.request("GET", f"/scim/v2/Users?startIndex={start}&count={page}",
                   headers={"Authorization": "Bearer " + token})
@@ -121,15 +140,37 @@ def full_import(port, token, page=100):
     return total, seen, last / first
 
 
-def wrk(port, token, ids_file, scenario, seconds, groups, conns=64):
-    env = dict(os.environ, SCENARIO=scenario, TOKEN=token, IDS_FILE=ids_file,
+def wrk_one(port, token, ids_file, scenario, seconds, threads, conns, tag, groups):
+    env = dict(os.environ, SCENARIO=scenario, TOKEN=token, IDS_FILE=ids_file, WRK_TAG=tag,
                GROUP_SMALL=groups[0], GROUP_BIG=groups[1], SMALL_GROUP=str(SMALL_GROUP))
-    p = subprocess.run(["wrk", "-t2", f"-c{conns}", f"-d{seconds}s", "-s",
+    p = subprocess.run(["wrk", f"-t{threads}", f"-c{conns}", f"-d{seconds}s", "-s",
                         str(HERE / "scenario.lua"), f"http://127.0.0.1:{port}"],
                        env=env, capture_output=True, text=True, check=True)
     m = re.search(r"^RESULT (.*)$", p.stdout, re.M)
-    r = json.loads(m.group(1))
-    r["rps"] = r["requests"] / r["seconds"]
+    return json.loads(m.group(1))
+
+
+def wrk(ports, pids, token, ids_file, scenario, seconds, groups, conns=64):
+    """One wrk per instance at once (-t2 -c64 in all); throughput summed, p99 the worst,
+    scimd's CPU per request over all instances."""
+    results = [None] * len(ports)
+    cpu0 = cpu_seconds(pids)
+    threads = max(1, 2 // len(ports))
+
+    def run(i):
+        results[i] = wrk_one(ports[i], token, ids_file, scenario, seconds, threads,
+                             conns // len(ports), f"i{i}-", groups)
+
+    ts = [threading.Thread(target=run, args=(i,)) for i in range(len(ports))]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    r = {"requests": sum(x["requests"] for x in results),
+         "non2xx": sum(x["non2xx"] for x in results),
+         "p99_ms": max(x["p99_ms"] for x in results)}
+    r["rps"] = sum(x["requests"] / x["seconds"] for x in results)
+    r["cpu_us"] = 1e6 * (cpu_seconds(pids) - cpu0) / max(1, r["requests"])
     return r
 
 
@@ -139,48 +180,63 @@ def main():
     ap.add_argument("--seconds", type=int, default=5)
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--scimd", default=str(HERE.parent / "build-bench" / "scimd"))
+    ap.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
+    ap.add_argument("--instances", type=int, default=1)
     a = ap.parse_args()
+    cluster, env, procs = None, None, []
     with tempfile.TemporaryDirectory() as data:
-        cli(a.scimd, data, "tenant", "create", "bench", "--integration", "on")
-        token = cli(a.scimd, data, "token", "mint", "bench")["token"]
-        proc, port = start(a.scimd, data)
         try:
+            if a.backend == "postgres":
+                cluster = PgCluster(durable=True).init().start()
+                env = dict(os.environ, SCIMD_DB=cluster.create_db("bench"))
+            cli(a.scimd, data, "tenant", "create", "bench", "--integration", "on", env=env)
+            token = cli(a.scimd, data, "token", "mint", "bench", env=env)["token"]
+            procs = [start(a.scimd, data, env) for _ in range(a.instances)]
+            ports = [port for _, port in procs]
             t = time.perf_counter()
-            users = seed(port, token, a.users)
+            users = seed(ports[0], token, a.users)
             seed_s = time.perf_counter() - t
             ids_file = os.path.join(data, "ids.txt")
             with open(ids_file, "w") as f:
                 f.writelines(f"{i} {n}\n" for i, n in users)
-            imports = [full_import(port, token) for _ in range(a.rounds)]
-            small, _ = make_group(port, token, "small", [i for i, _ in users[:SMALL_GROUP]])
-            big, big_s = make_group(port, token, "big", [i for i, _ in users])
-            groups = (small, big)
+            imports = [full_import(ports, token) for _ in range(a.rounds)]
+            small, _ = make_group(ports[0], token, "small", [i for i, _ in users[:SMALL_GROUP]])
+            big, big_s = make_group(ports[0], token, "big", [i for i, _ in users])
+            pids = [proc.pid for proc, _ in procs]
             rows = {s: [] for s in SCENARIOS}
             for _ in range(a.rounds):
                 for s in SCENARIOS:
-                    rows[s].append(wrk(port, token, ids_file, s, a.seconds, groups))
+                    rows[s].append(wrk(ports, pids, token, ids_file, s, a.seconds, (small, big)))
         finally:
-            proc.terminate()
-            proc.wait(20)
+            for proc, _ in procs:
+                proc.terminate()
+                proc.wait(20)
+            if cluster:
+                cluster.destroy()
     ceiling = max(r["rps"] for r in rows["healthz"])
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
                             text=True, cwd=HERE).stdout.strip()
-    print(f"\n### {a.users} users, {os.cpu_count()} cores, commit {commit}, "
-          f"wrk -t2 -c64 -d{a.seconds}s x {a.rounds} rounds\n")
+    print(f"\n### {a.backend}, {a.instances} instance(s), {a.users} users, {os.cpu_count()} "
+          f"cores, commit {commit}, wrk -t2 -c64 -d{a.seconds}s x {a.rounds} rounds\n")
     print(f"Seeding {a.users} users with POST (4 connections): {seed_s:.1f} s "
           f"({a.users / seed_s:.0f} creates/s)\n")
     print(f"Pushing a group of {a.users} members in PATCHes of 1000: {big_s:.1f} s\n")
-    print("| scenario | req/s (rounds) | p99 ms (rounds) | share of /healthz | non-2xx |")
-    print("|---|---|---|---|---|")
+    floor = min(r["cpu_us"] for r in rows["healthz"])
+    print("| scenario | req/s (rounds) | p99 ms (rounds) | share of /healthz | scimd CPU µs/request"
+          " | CPU share of /healthz | non-2xx |")
+    print("|---|---|---|---|---|---|---|")
     for s in SCENARIOS:
         rps = " / ".join(f"{r['rps']:.0f}" for r in rows[s])
         p99 = " / ".join(f"{r['p99_ms']:.2f}" for r in rows[s])
         best = max(r["rps"] for r in rows[s])
+        cpu = min(r["cpu_us"] for r in rows[s])
         errs = sum(r["non2xx"] for r in rows[s])
-        print(f"| {s} | {rps} | {p99} | {100 * best / ceiling:.0f} % | {errs} |")
+        print(f"| {s} | {rps} | {p99} | {100 * best / ceiling:.0f} % | {cpu:.1f} | "
+              f"{100 * floor / cpu:.0f} % | {errs} |")
     print()
     for total, seen, ratio in imports:
-        print(f"Full paged import (count=100, one connection): {seen} users in {total:.2f} s; "
+        print(f"Full paged import (count=100, pages over {a.instances} instance(s)): {seen} users"
+              f" in {total:.2f} s; "
               f"last pages / first pages latency = {ratio:.2f}")
 
 

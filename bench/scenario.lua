@@ -9,7 +9,8 @@ local threads_made = 0
 
 function setup(thread)
   threads_made = threads_made + 1
-  thread:set("tag", os.time() .. "-" .. threads_made)
+  -- WRK_TAG tells apart the wrk processes that drive several instances at once.
+  thread:set("tag", (os.getenv("WRK_TAG") or "") .. os.time() .. "-" .. threads_made)
 end
 
 function init(args)

@@ -111,9 +111,11 @@ serve(struct config *c, struct store *store)
     }
     if (api.operator_key == NULL || api.operator_key[0] == '\0')
         log_warn("no operator key configured: the management API /admin/v1 is disabled");
+    char db[512];
+    store_dsn_redact(c->db, db, sizeof(db)); /* a PostgreSQL URI may hold a password */
     log_info("scimd %s listening on %s://%s:%d (public URL %s, %s database %s)", SCIMD_VERSION,
              c->tls_cert ? "https" : "http", c->listen, http_server_port(srv), c->public_url,
-             store_backend_name(store), c->db);
+             store_backend_name(store), db);
     int sig = 0;
     sigwait(&set, &sig);
     log_info("received %s: finishing requests in flight, then stopping",

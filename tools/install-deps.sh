@@ -11,6 +11,8 @@ PACKAGES=(
     libcurl4-openssl-dev
     # tests
     libcmocka-dev python3 python3-pytest python3-requests sqlite3 openssl git
+    # the PostgreSQL backend's tests start a throwaway cluster (initdb, pg_ctl)
+    postgresql
     # benchmarks
     wrk
 )

@@ -35,7 +35,7 @@ static const struct setting settings[] = {
     S(listen, K_STR, "127.0.0.1", 0, 0, "address to listen on (IPv4 or IPv6 literal)"),
     S(port, K_LONG, "8080", 0, 65535, "TCP port (0 picks a free one and logs it)"),
     S(data_dir, K_STR, "./data", 0, 0, "directory for the SQLite database"),
-    S(db, K_STR, NULL, 0, 0, "database: a SQLite file path (default DATA_DIR/scimd.db)"),
+    S(db, K_STR, NULL, 0, 0, "database: SQLite file (default DATA_DIR/scimd.db) or postgres://..."),
     S(public_url, K_STR, NULL, 0, 0,
       "absolute base URL clients use, e.g. https://id.example.com (default from listen/port)"),
     S(operator_key, K_STR, NULL, 0, 0,

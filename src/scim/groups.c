@@ -13,10 +13,6 @@
 #include "scim/render.h"
 #include "scim/resource.h"
 
-/* Optimistic writes retry this often when another writer wins and the client did not send
- * If-Match (with If-Match the conflict is the client's answer: 412). */
-#define WRITE_ATTEMPTS 5
-
 static int
 load_members(const struct api_call *call, const struct store_resource *r, json_t **out,
              struct err *err)
@@ -133,7 +129,8 @@ update_group(struct api_call *call, next_group_fn next, void *ctx, struct err *e
     struct store_resource old = { 0 }, r = { 0 };
     bool given;
     int rc = -1;
-    for (int attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
+    for (int attempt = 0; attempt < SCIM_WRITE_ATTEMPTS; attempt++) {
+        scim_write_retry_pause(attempt);
         struct group_members delta = { 0 };
         store_resource_cleanup(&old);
         if (group_get(call->store, call->tenant.id, call->params[0], &old, err) < 0 ||

@@ -3,8 +3,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/clock.h"
+#include "base/crypto.h"
 #include "base/str.h"
 #include "core/directory.h"
 #include "scim/project.h"
@@ -263,6 +265,19 @@ scim_delete_resource(struct api_call *call, scim_delete_fn del, struct err *err)
         return -1;
     api_reply_empty(call, 204);
     return 0;
+}
+
+void
+scim_write_retry_pause(int attempt)
+{
+    if (attempt <= 0)
+        return;
+    unsigned char r[2];
+    struct err ignored;
+    unsigned max_ms = 1u << (attempt < 6 ? attempt : 6);
+    unsigned ms = crypto_random(r, sizeof(r), &ignored) == 0 ? (r[0] | r[1] << 8) % max_ms : 1;
+    struct timespec ts = { 0, (long)(ms + 1) * 1000000L };
+    nanosleep(&ts, NULL);
 }
 
 int

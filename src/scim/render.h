@@ -85,6 +85,15 @@ typedef int (*scim_delete_fn)(struct store *s, int64_t tenant_id, const char *ac
                               int64_t version, struct err *err);
 int scim_delete_resource(struct api_call *call, scim_delete_fn del, struct err *err);
 
+/* Optimistic writes retry this often when another writer wins and the client did not send
+ * If-Match (with If-Match the conflict is the client's answer: 412). N writers racing on one
+ * resource (Okta's group pushes from several instances) need up to N attempts. */
+#define SCIM_WRITE_ATTEMPTS 16
+
+/* Before attempt n (from 0): nothing for the first, then a random pause of up to 2^n ms
+ * (at most 64 ms), so racing writers spread out instead of colliding again. */
+void scim_write_retry_pause(int attempt);
+
 /* Import-only tenants refuse SCIM writes (the host application owns their users). */
 int scim_check_writable(const struct api_call *call, struct err *err);
 

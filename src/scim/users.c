@@ -14,10 +14,6 @@
 #include "scim/render.h"
 #include "scim/resource.h"
 
-/* Optimistic writes retry this often when another writer wins and the client did not send
- * If-Match (with If-Match the conflict is the client's answer: 412). */
-#define WRITE_ATTEMPTS 5
-
 /* Hashes and wipes a password taken from a request; *hash stays NULL when there is none. */
 static int
 take_password(char **password, char hash[128], struct err *err)
@@ -121,7 +117,8 @@ update_user(struct api_call *call, next_doc_fn next, void *ctx, struct err *err)
     int rc = -1;
     if (scim_check_writable(call, err) < 0)
         return -1;
-    for (int attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
+    for (int attempt = 0; attempt < SCIM_WRITE_ATTEMPTS; attempt++) {
+        scim_write_retry_pause(attempt);
         char *password = NULL;
         store_resource_cleanup(&old);
         if (user_get(call->store, call->tenant.id, call->params[0], &old, err) < 0 ||

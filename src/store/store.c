@@ -1,8 +1,10 @@
 #include "store/store.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/postgres/postgres.h"
 #include "store/sqlite/sqlite.h"
 #include "store/store_int.h"
 
@@ -45,13 +47,58 @@ store_events_free(struct store_event *v, size_t n)
     free(v);
 }
 
+static bool
+is_postgres(const char *dsn)
+{
+    return strncmp(dsn, "postgres://", 11) == 0 || strncmp(dsn, "postgresql://", 13) == 0;
+}
+
+/* Appends up to n bytes of s to out[o..], keeping room for the NUL; returns the new length. */
+static size_t
+put(char *out, size_t size, size_t o, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n && s[i] && o + 1 < size; i++)
+        out[o++] = s[i];
+    return o;
+}
+
+void
+store_dsn_redact(const char *dsn, char *out, size_t size)
+{
+    if (size == 0)
+        return;
+    bool pg = is_postgres(dsn);
+    const char *p = dsn;
+    size_t o = 0;
+    if (pg) {
+        /* postgres://user:password@host/…: the password is between the first ':' and '@'. */
+        const char *auth = strstr(dsn, "://") + 3;
+        size_t auth_len = strcspn(auth, "/?");
+        const char *at = memchr(auth, '@', auth_len);
+        const char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+        if (colon) {
+            o = put(out, size, o, dsn, (size_t)(colon + 1 - dsn));
+            o = put(out, size, o, "***", 3);
+            p = at;
+        }
+    }
+    while (*p && o + 1 < size) {
+        if (pg && p > dsn && (p[-1] == '?' || p[-1] == '&') && strncmp(p, "password=", 9) == 0) {
+            o = put(out, size, o, "password=***", 12);
+            p += 9 + strcspn(p + 9, "&");
+            continue;
+        }
+        out[o++] = *p++;
+    }
+    out[o] = '\0';
+}
+
 int
 store_open(const char *dsn, struct store **out, struct err *err)
 {
     const struct store_ops *ops = &sqlite_store_ops;
-    if (strncmp(dsn, "postgres://", 11) == 0 || strncmp(dsn, "postgresql://", 13) == 0)
-        return err_set(err, ERR_NOT_IMPLEMENTED,
-                       "this build has no PostgreSQL backend (issue 9); use a SQLite path");
+    if (is_postgres(dsn))
+        ops = &postgres_store_ops;
     if (ops->open(dsn, out, err) < 0)
         return -1;
     (*out)->ops = ops;

@@ -265,6 +265,9 @@ struct store_ops {
  * built in), anything else is a SQLite file path. Applies migrations. */
 int store_open(const char *dsn, struct store **out, struct err *err);
 void store_close(struct store *s);
+/* Copies dsn into out (NUL-terminated, truncated to size) with a password in it replaced by
+ * "***" (user:password@ and password=… of a PostgreSQL URI), for logs and messages. */
+void store_dsn_redact(const char *dsn, char *out, size_t size);
 /* Closes the calling thread's connection (a worker thread that ends). */
 void store_thread_done(struct store *s);
 const char *store_backend_name(const struct store *s);

@@ -1,7 +1,12 @@
 """Fixtures that start the real scimd binary on a free loopback port with a fresh database.
 
 Every test gets its own daemon and data directory (start-up takes a few milliseconds), so
-tests never share state. Only 127.0.0.1 is ever contacted."""
+tests never share state. Only 127.0.0.1 is ever contacted.
+
+The backend is SQLite unless `--backend postgres` (or SCIMD_TEST_BACKEND=postgres) is given:
+then one throwaway PostgreSQL cluster serves the session (pgcluster.py) and each data
+directory a test uses gets a fresh schema in it (its own tables, as a database would), dropped
+when the test ends."""
 import json
 import os
 import pathlib
@@ -10,9 +15,12 @@ import signal
 import subprocess
 import threading
 import time
+import uuid
 
 import pytest
 import requests
+
+from pgcluster import PgCluster
 
 OPERATOR_KEY = "test-operator-key-0123456789abcdef"
 SCIM = "application/scim+json"
@@ -27,6 +35,24 @@ TENANT_URN = "urn:scimd:params:scim:schemas:extension:tenant:2.0:User"
 def pytest_addoption(parser):
     parser.addoption("--scimd", default=os.environ.get("SCIMD_BIN", "build/scimd"),
                      help="path to the scimd binary under test")
+    parser.addoption("--backend", default=os.environ.get("SCIMD_TEST_BACKEND", "sqlite"),
+                     choices=["sqlite", "postgres"], help="database backend under test")
+
+
+@pytest.fixture(scope="session")
+def backend(request):
+    return request.config.getoption("--backend")
+
+
+@pytest.fixture(scope="session")
+def pg_cluster(backend):
+    """The session's PostgreSQL cluster, or None on SQLite."""
+    if backend != "postgres":
+        yield None
+        return
+    cluster = PgCluster().init().start()
+    yield cluster
+    cluster.destroy()
 
 
 @pytest.fixture(scope="session")
@@ -40,14 +66,18 @@ def scimd_bin(request):
 class Scimd:
     """One scimd process. Its stderr (log) is collected in self.log_lines."""
 
-    def __init__(self, binary, data_dir, extra_args=(), env=None):
+    def __init__(self, binary, data_dir, extra_args=(), env=None, dsn=None, cluster=None):
         self.binary = binary
         self.data_dir = pathlib.Path(data_dir)
         self.extra_args = list(extra_args)
+        self.dsn = dsn
+        self.cluster = cluster
         self.env = dict(os.environ)
         for k in list(self.env):
             if k.startswith("SCIMD_"):
                 del self.env[k]
+        if dsn:
+            self.env["SCIMD_DB"] = dsn
         self.env.update(env or {})
         self.proc = None
         self.port = None
@@ -57,6 +87,13 @@ class Scimd:
     @property
     def db(self):
         return str(self.data_dir / "scimd.db")
+
+    def dump(self):
+        """Every byte the database holds (the SQLite file and its WAL, or a pg_dump)."""
+        if self.dsn:
+            return self.cluster.dump(self.dsn)
+        return open(self.db, "rb").read() + b"".join(
+            open(p, "rb").read() for p in [self.db + "-wal"] if os.path.exists(p))
 
     @property
     def url(self):
@@ -154,17 +191,28 @@ class Scimd:
 
 
 @pytest.fixture
-def server_factory(scimd_bin, tmp_path):
+def server_factory(scimd_bin, tmp_path, pg_cluster):
+    """make() starts a scimd; servers given the same data_dir share one database."""
     servers = []
+    schemas = {}
 
     def make(extra_args=(), env=None, data_dir=None, start=True):
-        s = Scimd(scimd_bin, data_dir or tmp_path / f"data{len(servers)}", extra_args, env)
+        data_dir = data_dir or tmp_path / f"data{len(servers)}"
+        dsn = None
+        if pg_cluster:
+            if str(data_dir) not in schemas:
+                schemas[str(data_dir)] = "t" + uuid.uuid4().hex[:16]
+                pg_cluster.create_schema(schemas[str(data_dir)])
+            dsn = pg_cluster.dsn(pg_cluster.SHARED_DB, schemas[str(data_dir)])
+        s = Scimd(scimd_bin, data_dir, extra_args, env, dsn=dsn, cluster=pg_cluster)
         servers.append(s)
         return s.start() if start else s
 
     yield make
     for s in servers:
         s.stop()
+    for name in schemas.values():
+        pg_cluster.drop_schema(name)
 
 
 @pytest.fixture

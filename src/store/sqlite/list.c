@@ -7,91 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/limits.h"
 #include "base/log.h"
 #include "base/xmalloc.h"
 
 #define RES_COLS_R                                                                    \
     "r.id, r.tenant_id, r.type, r.version, r.created_ms, r.modified_ms, r.user_name," \
     " r.external_id, r.display_name, r.active, r.doc, r.seq"
-
-struct cursor {
-    uint64_t key; /* hash of the query and the startIndex it continues at; 0 = empty */
-    int64_t last_seq;
-};
-
-struct cursor_cache {
-    struct cursor slots[LIMIT_PAGE_CURSORS];
-};
-
-void
-sqlite_cursor_cache_free(struct cursor_cache *c)
-{
-    free(c);
-}
-
-static uint64_t
-fnv(uint64_t h, const void *p, size_t n)
-{
-    const unsigned char *b = p;
-    for (size_t i = 0; i < n; i++) {
-        h ^= b[i];
-        h *= 0x100000001b3ULL;
-    }
-    return h;
-}
-
-/* The identity of a listing: tenant, type, WHERE text and every bound value. */
-static uint64_t
-query_key(const struct store_list_query *q, const struct buf *where, const struct sql_binds *b)
-{
-    uint64_t h = 0xcbf29ce484222325ULL;
-    h = fnv(h, &q->tenant_id, sizeof(q->tenant_id));
-    h = fnv(h, &q->type, sizeof(q->type));
-    h = fnv(h, where->data ? where->data : "", where->len);
-    for (int i = 0; i < b->n; i++) {
-        const struct sql_bind *v = &b->v[i];
-        h = fnv(h, &v->type, sizeof(v->type));
-        if (v->type == BIND_TEXT)
-            h = fnv(h, v->text, strlen(v->text) + 1);
-        else
-            h = fnv(h, v->type == BIND_REAL ? (const void *)&v->r : (const void *)&v->i, 8);
-    }
-    return h;
-}
-
-static uint64_t
-slot_key(uint64_t qkey, int64_t start_index)
-{
-    uint64_t k = fnv(qkey, &start_index, sizeof(start_index));
-    return k ? k : 1;
-}
-
-static bool
-cursor_find(struct sqlite_store *s, uint64_t key, int64_t *last_seq)
-{
-    bool found = false;
-    pthread_mutex_lock(&s->mu);
-    if (s->cursors) {
-        struct cursor *c = &s->cursors->slots[key % LIMIT_PAGE_CURSORS];
-        if (c->key == key) {
-            *last_seq = c->last_seq;
-            found = true;
-        }
-    }
-    pthread_mutex_unlock(&s->mu);
-    return found;
-}
-
-static void
-cursor_put(struct sqlite_store *s, uint64_t key, int64_t last_seq)
-{
-    pthread_mutex_lock(&s->mu);
-    if (s->cursors == NULL)
-        s->cursors = xcalloc(1, sizeof(*s->cursors));
-    s->cursors->slots[key % LIMIT_PAGE_CURSORS] = (struct cursor){ key, last_seq };
-    pthread_mutex_unlock(&s->mu);
-}
 
 /* Binds the first n anonymous parameters; `first` is the index of the first "?" (named
  * parameters that appear before it in the text take the indices below). */
@@ -236,10 +157,10 @@ sqlite_resource_list(struct store *st_, const struct store_list_query *q,
 
     /* The page query binds the filter's values, then the sort expression's (appended to the
      * same set: the count query binds only the first n_filter). */
-    uint64_t qkey = query_key(q, &where, wb);
+    uint64_t qkey = sqlgen_list_key(q, &where, wb, wb->n);
     int64_t seek = 0;
     bool seeking = q->sort == NULL && q->start_index > 1 &&
-                   cursor_find(s, slot_key(qkey, q->start_index), &seek);
+                   sqlgen_cursor_find(s->cursors, sqlgen_slot_key(qkey, q->start_index), &seek);
     if (buf_printf(&sql, err,
                    "SELECT " RES_COLS_R " FROM resources r WHERE r.tenant_id = :tenant"
                    " AND r.type = %d AND %s",
@@ -269,7 +190,8 @@ sqlite_resource_list(struct store *st_, const struct store_list_query *q,
     if (read_page(c, st, out, &last_seq, err) < 0)
         goto done;
     if (q->sort == NULL && out->n > 0)
-        cursor_put(s, slot_key(qkey, q->start_index + (int64_t)out->n), last_seq);
+        sqlgen_cursor_put(s->cursors, sqlgen_slot_key(qkey, q->start_index + (int64_t)out->n),
+                          last_seq);
     if (count_after) {
         if ((int64_t)out->n < q->count)
             out->total = (int64_t)out->n;

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/limits.h"
 #include "base/log.h"
 #include "base/str.h"
 #include "base/xmalloc.h"
@@ -245,6 +246,7 @@ sq_open(const char *path, struct store **out, struct err *err)
         return -1;
     }
     conn_close(c);
+    s->cursors = sqlgen_cursors_new(LIMIT_PAGE_CURSORS);
     *out = &s->base;
     return 0;
 }
@@ -264,7 +266,7 @@ sq_close(struct store *st)
     }
     pthread_key_delete(s->key);
     pthread_mutex_destroy(&s->mu);
-    sqlite_cursor_cache_free(s->cursors);
+    sqlgen_cursors_free(s->cursors);
     free(s->path);
     free(s);
 }

@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 
 #include "base/buf.h"
+#include "store/sqlgen.h"
 #include "store/store_int.h"
 
 /* Statements every connection prepares once and reuses. */
@@ -60,9 +61,9 @@ struct sqlite_store {
     struct store base;
     char *path; /* owned */
     pthread_key_t key;
-    pthread_mutex_t mu; /* guards conns and the cursor cache */
+    pthread_mutex_t mu; /* guards conns */
     struct conn *conns;
-    struct cursor_cache *cursors; /* owned */
+    struct sqlgen_cursors *cursors; /* owned */
 };
 
 /* The calling thread's connection, opened on first use; NULL with err on failure. */
@@ -91,26 +92,6 @@ int sqlite_collect(struct conn *c, sqlite3_stmt *st, size_t size, size_t limit,
 /* Applies pending migrations in order, each in its own transaction. */
 int sqlite_migrate(sqlite3 *db, struct err *err);
 
-/* Value bound to a `?` placeholder of generated SQL. */
-struct sql_bind {
-    enum {
-        BIND_TEXT,
-        BIND_INT,
-        BIND_REAL,
-        BIND_NULL
-    } type;
-    const char *text; /* borrowed from the AST or static */
-    int64_t i;
-    double r;
-};
-
-struct sql_binds {
-    struct sql_bind v[4 * 256 + 8];
-    int n;
-    char pool[16384]; /* copies of generated JSON paths */
-    size_t pool_used;
-};
-
 /* Binds a copy of text (kept in the pool) as the next parameter. */
 int sqlite_binds_keep(struct sql_binds *b, const char *text, struct err *err);
 
@@ -134,7 +115,6 @@ void sqlite_stmt_cache_clear(struct conn *c);
 
 int sqlite_resource_list(struct store *st, const struct store_list_query *q,
                          struct store_list_result *out, struct err *err);
-void sqlite_cursor_cache_free(struct cursor_cache *c);
 
 /* Roles and audit events (roles.c). */
 int sqlite_event_insert(struct store *s, const struct store_event *e, struct err *err);

@@ -1,7 +1,9 @@
-/* Property test: for generated users and generated filters, the SQLite-compiled filter
- * (store/sqlite/sql.c) selects exactly the users that query_eval accepts. Both implement
- * RFC 7644 §3.4.2.2 from one AST; this keeps them from drifting apart. Deterministic: a
- * fixed seed, so a failure prints a filter that reproduces it. */
+/* Property test: for generated users and generated filters, the compiled filter
+ * (store/sqlgen.c with the backend's dialect) selects exactly the users that query_eval
+ * accepts. Both implement RFC 7644 §3.4.2.2 from one AST; this keeps them from drifting
+ * apart. Deterministic: a fixed seed, so a failure prints a filter that reproduces it.
+ * SQLite by default; SCIMD_TEST_DSN=postgresql://… runs it against PostgreSQL
+ * (tests/integration/test_pg_filter_agreement.py does, in a throwaway cluster). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -84,7 +86,8 @@ setup(void **state)
     snprintf(f->dir, sizeof(f->dir), "/tmp/scimd-agree-XXXXXX");
     assert_non_null(mkdtemp(f->dir));
     snprintf(f->path, sizeof(f->path), "%s/t.db", f->dir);
-    assert_int_equal(store_open(f->path, &f->store, &e), 0);
+    const char *dsn = getenv("SCIMD_TEST_DSN");
+    assert_int_equal(store_open(dsn && dsn[0] ? dsn : f->path, &f->store, &e), 0);
     struct tenant_fields tf = TENANT_FIELDS_UNSET;
     assert_int_equal(tenant_create(f->store, "agree", &tf, &f->tenant, &e), 0);
     for (int i = 0; i < N_USERS; i++) {

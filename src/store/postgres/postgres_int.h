@@ -1,0 +1,156 @@
+#ifndef SCIMD_STORE_POSTGRES_POSTGRES_INT_H
+#define SCIMD_STORE_POSTGRES_POSTGRES_INT_H
+
+#include <libpq-fe.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "store/sqlgen.h"
+#include "store/store_int.h"
+
+/* Statements every connection prepares on first use (named "s<id>") and reuses. */
+enum pg_stmt {
+    PG_PING,
+    PG_TENANT_INSERT,
+    PG_TENANT_UPDATE,
+    PG_TENANT_DELETE,
+    PG_TENANT_BY_SLUG,
+    PG_TENANT_BY_ID,
+    PG_TENANT_LIST,
+    PG_TOKEN_INSERT,
+    PG_TOKEN_AUTH,
+    PG_TOKEN_GET,
+    PG_TOKEN_LIST,
+    PG_TOKEN_UPDATE,
+    PG_TOKEN_TOUCH,
+    PG_RES_INSERT,
+    PG_RES_GET,
+    PG_RES_UPDATE,
+    PG_RES_DELETE,
+    PG_COUNT_ADD,
+    PG_COUNT_GET,
+    PG_MEMBER_ADD,
+    PG_MEMBER_REMOVE,
+    PG_MEMBER_REMOVE_GROUP,
+    PG_MEMBER_REMOVE_MEMBER,
+    PG_MEMBER_LIST,
+    PG_MEMBER_GROUPS,
+    PG_MEMBER_COUNT,
+    PG_USER_EXISTS,
+    PG_CURSOR_GET,
+    PG_CURSOR_PUT,
+    PG__COUNT
+};
+
+/* Generated statements (filters, sorts) kept prepared per connection, by exact SQL text. */
+#define PG_CACHE_SLOTS 32
+
+struct pg_cached {
+    char *sql; /* owned; NULL = empty slot */
+    unsigned name;
+    uint64_t last_used;
+};
+
+/* One worker thread's connection. After a lost connection it is reset (and its statements
+ * prepared again) on the next call outside a transaction. */
+struct pg_conn {
+    PGconn *db;
+    bool prepared[PG__COUNT];
+    struct pg_cached cache[PG_CACHE_SLOTS];
+    unsigned next_name;
+    uint64_t clock;
+    bool in_tx;
+    bool tx_broken;       /* the connection was lost inside the transaction */
+    bool analyze_due;     /* refresh the planner's statistics before the next transaction */
+    struct pg_conn *next; /* registry, under pg_store.mu */
+};
+
+struct pg_store {
+    struct store base;
+    char *dsn; /* owned */
+    pthread_key_t key;
+    pthread_mutex_t mu; /* guards conns */
+    struct pg_conn *conns;
+    struct sqlgen_cursors *cursors; /* owned */
+};
+
+/* Parameters of one statement, all sent as text (PostgreSQL infers their types); numbers are
+ * formatted into the struct. Enough for every fixed statement. */
+#define PG_MAX_PARAMS 16
+
+struct pg_params {
+    const char *v[PG_MAX_PARAMS];
+    char num[PG_MAX_PARAMS][24];
+    int n;
+};
+
+void pg_param_text(struct pg_params *p, const char *s);
+void pg_param_int(struct pg_params *p, int64_t i);
+
+/* The calling thread's connection, opened on first use; NULL with err on failure. */
+struct pg_conn *pg_conn(struct pg_store *s, struct err *err);
+
+/* Runs prepared statement id (fixed) with p; returns the result (PQclear it) or NULL with
+ * err. A connection lost outside a transaction is reset and the call retried once. */
+PGresult *pg_run(struct pg_conn *c, enum pg_stmt id, const struct pg_params *p, const char *what,
+                 struct err *err);
+/* The same for generated SQL ($n parameters), prepared once per connection and cached. */
+PGresult *pg_run_sql(struct pg_conn *c, const char *sql, int n, const char *const *values,
+                     const char *what, struct err *err);
+
+int64_t pg_int(const PGresult *res, int row, int col);
+/* A malloc'd copy of a value, NULL for SQL NULL. */
+char *pg_dup(const PGresult *res, int row, int col);
+
+/* Applies pending migrations under an advisory lock. */
+int pg_migrate(PGconn *db, struct err *err);
+/* Maps a failed result (or a lost connection when res is NULL) to an err: unique violation →
+ * ERR_UNIQUENESS, connection and lock problems → ERR_UNAVAILABLE, else ERR_INTERNAL (logged).
+ * Returns -1. */
+int pg_fail(PGconn *db, const PGresult *res, const char *what, struct err *err);
+
+/* The PostgreSQL dialect of the filter compiler. */
+extern const struct sqlgen_dialect pg_dialect;
+
+/* Reads a row selected with the resource columns in the store's column order. */
+void pg_read_resource(const PGresult *res, int row, struct store_resource *r);
+
+int pg_resource_list(struct store *st, const struct store_list_query *q,
+                     struct store_list_result *out, struct err *err);
+
+/* Roles and audit events (roles.c) and webhooks (webhooks.c). */
+int pg_event_insert(struct store *s, const struct store_event *e, struct err *err);
+int pg_event_list(struct store *s, int64_t tenant_id, int64_t after_seq, size_t limit,
+                  struct store_event **out, size_t *n, struct err *err);
+int pg_role_map_get(struct store *s, int64_t tenant_id, struct store_role_rule **out, size_t *n,
+                    struct err *err);
+int pg_role_map_set(struct store *s, int64_t tenant_id, const struct store_role_rule *v, size_t n,
+                    struct err *err);
+int pg_user_role_set(struct store *s, int64_t tenant_id, const char *user_id, const char *direct,
+                     struct err *err);
+int pg_user_role_get(struct store *s, int64_t tenant_id, const char *user_id,
+                     struct store_user_role *out, struct err *err);
+int pg_user_role_delete(struct store *s, int64_t tenant_id, const char *user_id, struct err *err);
+int pg_roles_refresh(struct store *s, int64_t tenant_id, const char *user_id, const char *actor,
+                     int64_t now_ms, struct err *err);
+int pg_event_last_seq(struct store *s, int64_t tenant_id, int64_t *seq, struct err *err);
+int pg_event_count_after(struct store *s, int64_t tenant_id, int64_t after_seq, int64_t *n,
+                         struct err *err);
+int pg_webhook_insert(struct store *s, const struct store_webhook *w, struct err *err);
+int pg_webhook_get(struct store *s, int64_t tenant_id, const char *id, struct store_webhook *out,
+                   struct err *err);
+int pg_webhook_list(struct store *s, int64_t tenant_id, struct store_webhook **out, size_t *n,
+                    struct err *err);
+int pg_webhook_update(struct store *s, const struct store_webhook *w, struct err *err);
+int pg_webhook_delete(struct store *s, int64_t tenant_id, const char *id, struct err *err);
+int pg_webhook_due(struct store *s, int64_t now_ms, size_t limit, struct store_webhook **out,
+                   size_t *n, struct err *err);
+int pg_webhook_claim(struct store *s, const char *id, const char *owner, int64_t now_ms,
+                     int64_t until_ms, struct err *err);
+int pg_webhook_finish(struct store *s, const struct store_webhook *w, const char *owner,
+                      const struct store_webhook_attempt *a, struct err *err);
+int pg_webhook_attempts(struct store *s, int64_t tenant_id, const char *id, size_t limit,
+                        struct store_webhook_attempt **out, size_t *n, struct err *err);
+
+#endif

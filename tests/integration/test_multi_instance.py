@@ -1,0 +1,193 @@
+"""Several scimd instances on one PostgreSQL database (issue 9): the database decides
+uniqueness and guards every read-modify-write, so no instance can overwrite another's work,
+and a lost database is reported (503, failing /healthz) and recovered from without a restart.
+PostgreSQL only: SQLite is one process's database."""
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+
+from conftest import ERROR_URN, PATCH_URN, SCIM, Scimd, assert_scim_error, user_body
+from pgcluster import PgCluster
+
+GROUP_URN = "urn:ietf:params:scim:schemas:core:2.0:Group"
+
+
+@pytest.fixture
+def instances(backend, server_factory, tmp_path):
+    """Three instances on one database, started at the same moment (their migrations race
+    for the advisory lock), with tenant acme and its token."""
+    if backend != "postgres":
+        pytest.skip("several instances share one database only on PostgreSQL")
+    shared = tmp_path / "shared"
+    servers = [server_factory(data_dir=shared, start=False) for _ in range(3)]
+    with ThreadPoolExecutor(3) as ex:
+        list(ex.map(lambda s: s.start(), servers))
+    servers[0].make_tenant("acme")
+    token = servers[0].mint("acme")["token"]
+    return servers, token
+
+
+def race(calls):
+    """Runs the callables at the same moment; returns their results in order."""
+    barrier = threading.Barrier(len(calls))
+
+    def run(call):
+        barrier.wait()
+        return call()
+
+    with ThreadPoolExecutor(len(calls)) as ex:
+        return list(ex.map(run, calls))
+
+
+def test_instances_starting_together_apply_each_migration_once(instances):
+    servers, token = instances
+    # All three serve the same data: a tenant made through one is seen by the others.
+    for s in servers:
+        assert s.scim("GET", "/Users", token).status_code == 200
+        assert s.request("GET", "/healthz").status_code == 200
+
+
+def test_racing_creates_of_one_user_name_give_one_201_and_the_rest_409(instances):
+    servers, token = instances
+    for n in range(5):
+        # RFC 7643 §4.1.1: userName is unique and case-insensitive, across instances too.
+        names = [f"race{n}@x.example", f"RACE{n}@x.example"] * 3
+        calls = [lambda s=s, name=name: s.scim("POST", "/Users", token, user_body(name))
+                 for s, name in zip(servers * 2, names)]
+        replies = race(calls)
+        codes = sorted(r.status_code for r in replies)
+        assert codes == [201, 409, 409, 409, 409, 409], [r.text for r in replies]
+        for r in replies:
+            if r.status_code == 409:
+                assert_scim_error(r, 409, "uniqueness")
+    listed = servers[1].scim("GET", "/Users", token, params={"count": 100}).json()
+    assert listed["totalResults"] == 5
+
+
+def test_concurrent_member_adds_from_every_instance_lose_no_member(instances):
+    servers, token = instances
+    users = [servers[0].scim("POST", "/Users", token, user_body(f"m{i}@x.example")).json()["id"]
+             for i in range(18)]
+    group = servers[0].scim("POST", "/Groups", token,
+                            {"schemas": [GROUP_URN], "displayName": "racers"}).json()["id"]
+
+    def add(s, uid):
+        body = {"schemas": [PATCH_URN],
+                "Operations": [{"op": "add", "path": "members", "value": [{"value": uid}]}]}
+        return s.scim("PATCH", f"/Groups/{group}", token, body)
+
+    for start in range(0, len(users), 6):
+        batch = users[start:start + 6]
+        replies = race([lambda s=s, uid=uid: add(s, uid) for s, uid in zip(servers * 2, batch)])
+        assert all(r.status_code in (200, 204) for r in replies), [r.text for r in replies]
+    got = servers[2].scim("GET", f"/Groups/{group}", token).json()
+    assert sorted(m["value"] for m in got["members"]) == sorted(users)
+
+
+def test_concurrent_if_match_updates_let_exactly_one_win(instances):
+    servers, token = instances
+    uid = servers[0].scim("POST", "/Users", token, user_body("lu@x.example")).json()["id"]
+    for n in range(4):
+        etag = servers[0].scim("GET", f"/Users/{uid}", token).headers["ETag"]
+
+        def put(s, title):
+            return s.scim("PUT", f"/Users/{uid}", token, user_body("lu@x.example", title=title),
+                          headers={"If-Match": etag})
+
+        titles = [f"t{n}-{i}" for i in range(6)]
+        replies = race([lambda s=s, t=t: put(s, t) for s, t in zip(servers * 2, titles)])
+        codes = [r.status_code for r in replies]
+        assert sorted(codes) == [200, 412, 412, 412, 412, 412], [r.text for r in replies]
+        winner = titles[codes.index(200)]
+        # RFC 7644 §3.14: the losers' versions were stale; the stored one is the winner's.
+        assert servers[1].scim("GET", f"/Users/{uid}", token).json()["title"] == winner
+
+
+def test_stopping_postgres_gives_503_and_scimd_recovers_without_restart(backend, scimd_bin,
+                                                                       tmp_path):
+    if backend != "postgres":
+        pytest.skip("PostgreSQL only")
+    cluster = PgCluster().init().start()
+    servers = []
+    try:
+        dsn = cluster.create_db("outage")
+        servers = [Scimd(scimd_bin, tmp_path / f"d{i}", dsn=dsn, cluster=cluster).start()
+                   for i in range(2)]
+        servers[0].make_tenant("acme")
+        token = servers[0].mint("acme")["token"]
+        stop = threading.Event()
+        seen = {"ok": 0, "unavailable": 0, "other": []}
+
+        def load(s, k):
+            n = 0
+            while not stop.is_set() and n < 2000:
+                n += 1
+                try:
+                    r = s.scim("POST", "/Users", token, user_body(f"l{k}-{n}@x.example"))
+                except requests.RequestException as e:
+                    seen["other"].append(repr(e))
+                    continue
+                if r.status_code == 201:
+                    seen["ok"] += 1
+                elif r.status_code == 503:
+                    seen["unavailable"] += 1
+                else:
+                    seen["other"].append(r.status_code)
+                time.sleep(0.01)
+
+        threads = [threading.Thread(target=load, args=(s, k)) for k, s in enumerate(servers)]
+        for t in threads:
+            t.start()
+        time.sleep(0.5)
+        cluster.stop("fast")
+        time.sleep(0.5)
+        for s in servers:
+            # A SCIM error (RFC 7644 §3.12) with 503, and a failing health check.
+            body = assert_scim_error(s.scim("GET", "/Users", token), 503)
+            assert body["schemas"] == [ERROR_URN]
+            assert s.request("GET", "/healthz").status_code == 503
+        cluster.start()
+        deadline = time.time() + 15
+        while time.time() < deadline:
+            if all(s.request("GET", "/healthz").status_code == 200 for s in servers):
+                break
+            time.sleep(0.2)
+        time.sleep(0.5)
+        stop.set()
+        for t in threads:
+            t.join(30)
+        for s in servers:
+            assert s.request("GET", "/healthz").status_code == 200
+            r = s.scim("POST", "/Users", token, user_body(f"after-{s.port}@x.example"))
+            assert r.status_code == 201, r.text
+            assert r.headers["Content-Type"].startswith(SCIM)
+            assert s.proc.poll() is None  # the same process, never restarted
+        assert seen["ok"] > 0 and seen["unavailable"] > 0, seen
+        assert seen["other"] == [], seen
+    finally:
+        for s in servers:
+            s.stop()
+        cluster.destroy()
+
+
+def test_paging_across_instances_returns_every_user_once_in_order(instances):
+    servers, token = instances
+    made = [servers[i % 3].scim("POST", "/Users", token, user_body(f"p{i:03d}@x.example"))
+            for i in range(120)]
+    assert all(r.status_code == 201 for r in made)
+    # A load balancer sends each page to another instance; the keyset position of the
+    # previous page is shared through the database, and the answers are those of one instance.
+    whole = servers[0].scim("GET", "/Users", token, params={"count": 500}).json()
+    ids, start = [], 1
+    for k in range(10):
+        page = servers[k % 3].scim("GET", "/Users", token,
+                                   params={"startIndex": start, "count": 25}).json()
+        assert page["totalResults"] == 120 and page["startIndex"] == start
+        ids += [u["id"] for u in page["Resources"]]
+        start += len(page["Resources"])
+        if start > 120:
+            break
+    assert ids == [u["id"] for u in whole["Resources"]]
