@@ -10,7 +10,7 @@ PACKAGES=(
     libmicrohttpd-dev libjansson-dev libsqlite3-dev libpq-dev libssl-dev
     libcurl4-openssl-dev
     # single sign-on (shared/SSO.md): JOSE, XML signatures
-    libcjose-dev libxmlsec1-dev libxml2-dev
+    libcjose-dev libxmlsec1-dev libxml2-dev zlib1g-dev
     # tests
     libcmocka-dev python3 python3-pytest python3-requests sqlite3 openssl git
     # SSO tests: local test OP (JOSE) and signed SAML responses

@@ -72,7 +72,7 @@ struct api_call {
     char *text;   /* owned, when not JSON */
     const char *content_type_out;
     char etag[48];
-    char location[512];
+    char location[4096]; /* SSO redirects carry a deflated SAML AuthnRequest */
     char www_authenticate[128];
     char set_cookie[2][320]; /* Set-Cookie headers (SSO transaction cookies) */
     int n_set_cookie;

@@ -169,6 +169,24 @@ verify_signature(const char *token, size_t len, const json_t *key, json_t **clai
     return rc;
 }
 
+static int
+parts_check(const char *token, size_t len, size_t *sig_len, const char **reason, struct err *err)
+{
+    const char *p = token, *end = token + len;
+    for (int i = 0; i < 3; i++) {
+        const char *dot = i < 2 ? memchr(p, '.', (size_t)(end - p)) : end;
+        unsigned char *raw = NULL;
+        size_t n = 0;
+        if (dot == NULL || (dot == p && i < 2) ||
+            sso_base64_decode(p, (size_t)(dot - p), true, &raw, &n, err) < 0)
+            return fail(reason, "malformed", err);
+        free(raw);
+        *sig_len = n;
+        p = dot + 1;
+    }
+    return 0;
+}
+
 int
 sso_jwt_verify(const char *token, const json_t *jwks, const struct sso_jwt_expect *x,
                json_t **claims, const char **reason, struct err *err)
@@ -182,6 +200,11 @@ sso_jwt_verify(const char *token, const json_t *jwks, const struct sso_jwt_expec
     /* Step 1: five parts is a JWE; scimd registers no encryption key. */
     if (dots != 2)
         return fail(reason, dots == 4 ? "encrypted_token" : "malformed", err);
+    /* Every part strict base64url before cjose sees it: cjose asserts on some malformed
+     * input (found by fuzz/fuzz_jwt.c), and an assert must never be reachable from input. */
+    size_t sig_len = 0;
+    if (parts_check(token, len, &sig_len, reason, err) < 0)
+        return -1;
     json_t *h = sso_jwt_header_parse(token, len, reason, err);
     if (h == NULL)
         return -1;
@@ -191,6 +214,8 @@ sso_jwt_verify(const char *token, const json_t *jwks, const struct sso_jwt_expec
     int rc = -1;
     if (alg == NULL || !alg_allowed(alg, x))
         fail(reason, "alg_not_allowed", err);
+    else if (sig_len == 0)
+        fail(reason, "unsigned", err);
     else if (json_object_get(h, "crit"))
         fail(reason, "crit_header", err);
     else if (json_object_get(h, "kid") && kid == NULL)

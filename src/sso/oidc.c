@@ -182,24 +182,12 @@ sso_oidc_configure(const json_t *body, const struct api_settings *settings, int6
     static const char *const keys[] = { "issuer",       "oktaOrgUrl",        "clientId",
                                         "clientSecret", "algorithms",        "idpInitiated",
                                         "enabled",      "signInCompleteUrl", "entraTenantId" };
-    const char *key;
-    json_t *v, *cfg = NULL, *algs = NULL, *disc = NULL;
+    json_t *cfg = NULL, *algs = NULL, *disc = NULL;
     char tidbuf[64];
     int bad = 0;
     *sealed = NULL;
-    if (!json_is_object(body)) {
-        err_set(err, ERR_INVALID_VALUE, "the body must be a JSON object");
+    if (sso_body_keys_check(body, keys, sizeof(keys) / sizeof(keys[0]), err) < 0)
         return NULL;
-    }
-    json_object_foreach((json_t *)body, key, v) {
-        bool known = false;
-        for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-            known |= strcmp(key, keys[i]) == 0;
-        if (!known) {
-            err_set(err, ERR_INVALID_VALUE, "unknown field \"%.64s\"", key);
-            return NULL;
-        }
-    }
     const char *issuer = get_str(body, "issuer");
     if (issuer == NULL)
         issuer = get_str(body, "oktaOrgUrl");

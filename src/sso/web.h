@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "api/call.h"
 #include "base/buf.h"
 #include "base/err.h"
@@ -81,6 +83,9 @@ int sso_conn_load(struct api_call *call, const char *protocol, struct store_tena
 int sso_finish(struct api_call *call, const struct store_tenant *t, const json_t *config,
                const char *protocol, const char *initiated, const char *issuer, const char *subject,
                const char *email, const char *return_to, struct err *err);
+
+/* ERR_INVALID_VALUE naming the first member of body not among keys[0..n). */
+int sso_body_keys_check(const json_t *body, const char *const *keys, size_t n, struct err *err);
 
 /* The value of one hex digit, or -1. */
 int sso_hex_value(char c);
