@@ -47,6 +47,22 @@ sso_event_count(enum sso_result r)
     return (unsigned)r < SSO_RESULT__COUNT ? atomic_load(&counts[r]) : 0;
 }
 
+int
+sso_metrics_render(struct buf *out, struct err *err)
+{
+    if (buf_append_cstr(out,
+                        "# HELP scimd_sso_signins_total Sign-in attempts by result.\n"
+                        "# TYPE scimd_sso_signins_total counter\n",
+                        err) < 0)
+        return -1;
+    for (int r = 0; r < SSO_RESULT__COUNT; r++)
+        if (buf_printf(out, err, "scimd_sso_signins_total{result=\"%s\"} %llu\n",
+                       sso_result_name((enum sso_result)r),
+                       (unsigned long long)sso_event_count((enum sso_result)r)) < 0)
+            return -1;
+    return 0;
+}
+
 bool
 sso_cookie_get(const char *header, const char *name, char *out, size_t size)
 {

@@ -87,6 +87,9 @@ int sso_finish(struct api_call *call, const struct store_tenant *t, const json_t
 /* ERR_INVALID_VALUE naming the first member of body not among keys[0..n). */
 int sso_body_keys_check(const json_t *body, const char *const *keys, size_t n, struct err *err);
 
+/* Appends the sign-in counters in the Prometheus text format (issue 7 item 6). */
+int sso_metrics_render(struct buf *out, struct err *err);
+
 /* The value of one hex digit, or -1. */
 int sso_hex_value(char c);
 

@@ -172,6 +172,8 @@ def test_sp_initiated_login_hands_off_a_single_use_code(sso, op):
     assert redeem(sso, got["code"]).status_code == 404  # single use
     assert sso.admin("GET", "/tenants/acme/sso/oidc").json()["verified"] is True
     assert "result=success" in sso.log
+    metrics = sso.request("GET", "/metrics").text
+    assert 'scimd_sso_signins_total{result="success"} 1' in metrics
 
 
 def test_idp_initiated_login_starts_a_fresh_flow(sso, op):
