@@ -72,12 +72,37 @@ check_certs(const json_t *v, struct err *err)
     return json_deep_copy(v);
 }
 
+/* IdP metadata by URL: the same outbound rules as OIDC discovery (https, no redirects, 5 s,
+ * size cap, no internal addresses outside test mode). */
+static json_t *
+fetch_metadata(const char *url, bool allow_http, struct err *err)
+{
+    struct sso_fetch f = { .url = url,
+                           .max_bytes = SSO_SAML_RESPONSE_MAX,
+                           .allow_http = allow_http };
+    long status = 0;
+    char *body = NULL;
+    json_t *md = NULL;
+    if (!sso_fetch_url_ok(url, allow_http, false)) {
+        err_set(err, ERR_INVALID_VALUE, "metadataUrl must be an https URL");
+        return NULL;
+    }
+    if (sso_fetch_run(&f, &status, &body, NULL, err) < 0)
+        return NULL;
+    if (status != 200)
+        err_set(err, ERR_INVALID_VALUE, "metadataUrl answered %ld", status);
+    else
+        md = sso_saml_metadata_parse(body, strlen(body), err);
+    free(body);
+    return md;
+}
+
 json_t *
 sso_saml_configure(const json_t *body, const struct api_settings *settings, struct err *err)
 {
     static const char *const keys[] = {
-        "metadataXml", "idpEntityId",          "ssoUrl",         "certificates",     "idpInitiated",
-        "enabled",     "acceptSignedResponse", "emailAttribute", "signInCompleteUrl"
+        "metadataXml",  "metadataUrl", "idpEntityId",          "ssoUrl",         "certificates",
+        "idpInitiated", "enabled",     "acceptSignedResponse", "emailAttribute", "signInCompleteUrl"
     };
     json_t *md = NULL, *certs = NULL, *cfg = NULL;
     if (sso_body_keys_check(body, keys, sizeof(keys) / sizeof(keys[0]), err) < 0)
@@ -90,8 +115,14 @@ sso_saml_configure(const json_t *body, const struct api_settings *settings, stru
             return NULL;
         }
     }
-    const char *xml = get_str(body, "metadataXml");
+    const char *xml = get_str(body, "metadataXml"), *md_url = get_str(body, "metadataUrl");
+    if (xml && md_url) {
+        err_set(err, ERR_INVALID_VALUE, "give metadataXml or metadataUrl, not both");
+        return NULL;
+    }
     if (xml && (md = sso_saml_metadata_parse(xml, strlen(xml), err)) == NULL)
+        return NULL;
+    if (md_url && (md = fetch_metadata(md_url, settings->sso_allow_http, err)) == NULL)
         return NULL;
     const char *entity = get_str(body, "idpEntityId");
     const char *sso = get_str(body, "ssoUrl");
@@ -123,6 +154,8 @@ sso_saml_configure(const json_t *body, const struct api_settings *settings, stru
                         "signInCompleteUrl", complete);
         if (email_attr)
             json_object_set_new(cfg, "emailAttribute", json_string(email_attr));
+        if (md_url)
+            json_object_set_new(cfg, "metadataUrl", json_string(md_url));
     }
     json_decref(md);
     return cfg;
@@ -147,7 +180,7 @@ sso_saml_describe(const json_t *config, const char *public_url, const char *slug
     json_object_set_new(d, "acsUrl", json_string(acs));
     json_object_set_new(d, "audience", json_string(entity));
     json_object_set_new(d, "spEntityId", json_string(entity));
-    json_object_set_new(d, "metadataUrl", json_string(entity));
+    json_object_set_new(d, "spMetadataUrl", json_string(entity));
     json_array_foreach(json_object_get(config, "certificates"), i, c) {
         /* Expiry is reported, not enforced (SSO.md (b) "IdP config"). */
         if (cert_not_after(json_string_value(c), when))

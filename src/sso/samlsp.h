@@ -8,9 +8,9 @@
 /* SAML 2.0 service provider endpoints (issue 7; SSO.md (b)): connection config and SP
  * metadata, the SP-initiated AuthnRequest (HTTP-Redirect), and the HTTP-POST ACS. */
 
-/* Validates a connection body: IdP metadata XML (`metadataXml`) or the fields idpEntityId,
- * ssoUrl and certificates (PEM, one or two for rollover) given directly. Returns the config
- * to store (new reference) with "enabled" set. */
+/* Validates a connection body: IdP metadata XML (`metadataXml`, or fetched once from
+ * `metadataUrl`) or the fields idpEntityId, ssoUrl and certificates (PEM, one or two for
+ * rollover) given directly. Returns the config to store (new reference) with "enabled". */
 json_t *sso_saml_configure(const json_t *body, const struct api_settings *settings,
                            struct err *err);
 

@@ -95,6 +95,42 @@ def test_connection_shows_acs_and_audience_and_pins_the_certificate(sp, idp):
     assert body["verified"] is False
 
 
+def test_metadata_by_url_is_fetched_once(sp, idp):
+    import http.server
+    import threading
+
+    class H(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+
+        def do_GET(self):
+            body = idp.metadata().encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    httpd = http.server.HTTPServer(("127.0.0.1", 0), H)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{httpd.server_address[1]}/metadata"
+        r = sp.admin("PUT", "/tenants/acme/sso/saml",
+                     {"metadataUrl": url, "signInCompleteUrl": COMPLETE})
+        assert r.status_code == 200, r.text
+        assert r.json()["idpEntityId"] == IDP_ENTITY and r.json()["metadataUrl"] == url
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def test_users_of_another_tenant_are_refused(sp, idp):
+    sp.make_tenant("other")
+    tok = sp.mint("other")["token"]
+    assert sp.scim("POST", "/Users", tok, user_body("otto@example.test")).status_code == 201
+    refused(sp, post(sp, idp.response(sp.acs, sp.audience, email="otto@example.test")),
+            "unknown_user")
+
+
 def test_bad_certificate_is_refused(sp):
     r = sp.admin("PUT", "/tenants/acme/sso/saml",
                  {"idpEntityId": IDP_ENTITY, "ssoUrl": SSO_URL, "certificates": ["nope"],
