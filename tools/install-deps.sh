@@ -14,7 +14,7 @@ PACKAGES=(
     # tests
     libcmocka-dev python3 python3-pytest python3-requests sqlite3 openssl git
     # SSO tests: local test OP (JOSE) and signed SAML responses
-    python3-jwcrypto python3-cryptography python3-lxml xmlsec1
+    python3-jwcrypto python3-cryptography python3-lxml xmlsec1 python3-lasso
     # benchmarks
     wrk
 )
