@@ -19,6 +19,14 @@ PACKAGES=(
     wrk
 )
 
+# The local OpenID Provider of the SSO tests (oidc-provider, pinned by package-lock.json); node
+# and npm come with the machine image.
+idp_dir="$(dirname "$0")/../tests/idp/oidc"
+if [ ! -d "$idp_dir/node_modules/oidc-provider" ] && command -v npm >/dev/null; then
+    echo "install-deps: npm ci in tests/idp/oidc"
+    (cd "$idp_dir" && npm ci --no-audit --no-fund --silent)
+fi
+
 missing=()
 for p in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

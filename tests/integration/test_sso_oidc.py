@@ -94,7 +94,10 @@ def redeem(s, code):
 def assert_refused(s, r, reason, status=None):
     assert r.status_code in ((status,) if status else (400, 401, 403, 404)), r.text
     assert "Location" not in r.headers or not r.headers["Location"].startswith(COMPLETE)
-    time.sleep(0.05)
+    for _ in range(40):  # the log is read by another thread
+        if f"result=rejected reason={reason}" in s.log:
+            break
+        time.sleep(0.05)
     assert f"result=rejected reason={reason}" in s.log, s.log[-2000:]
 
 

@@ -71,7 +71,10 @@ def ok(s, r):
 def refused(s, r, reason):
     assert r.status_code in (403, 404), r.text
     assert "Location" not in r.headers
-    time.sleep(0.05)
+    for _ in range(40):  # the log is read by another thread
+        if f"result=rejected reason={reason}" in s.log:
+            break
+        time.sleep(0.05)
     assert f"result=rejected reason={reason}" in s.log, s.log[-1500:]
 
 
