@@ -47,6 +47,18 @@ signin_conn_verified(struct store *s, int64_t tenant_id, const char *protocol, s
     return store_sso_conn_verified(s, tenant_id, protocol, clock_now_ms(), err);
 }
 
+bool
+signin_saml_ready(struct store *s, int64_t tenant_id)
+{
+    struct store_sso_conn c = { 0 };
+    struct err e = { 0 };
+    if (store_sso_conn_get(s, tenant_id, "saml", &c, &e) < 0)
+        return false;
+    bool ready = c.enabled && c.verified_ms != 0;
+    store_sso_conn_cleanup(&c);
+    return ready;
+}
+
 int
 signin_tx_begin(struct store *s, int64_t tenant_id, const char *protocol, const char *handle_hash,
                 const char *binding_hash, const json_t *data, struct err *err)

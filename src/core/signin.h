@@ -29,6 +29,10 @@ int signin_conn_delete(struct store *s, int64_t tenant_id, const char *protocol,
 /* Records that the connection completed a sign-in (the "SAML required" gate reads it). */
 int signin_conn_verified(struct store *s, int64_t tenant_id, const char *protocol, struct err *err);
 
+/* The "SAML required" gate of the token-gate issue: true when the tenant has a SAML
+ * connection that is enabled and has completed at least one sign-in. Errors read as false. */
+bool signin_saml_ready(struct store *s, int64_t tenant_id);
+
 /* Starts a transaction: handle_hash and binding_hash are hex SHA-256 of the random handle
  * and browser cookie; data (borrowed) is kept as JSON for SIGNIN_TX_TTL_MS. */
 int signin_tx_begin(struct store *s, int64_t tenant_id, const char *protocol,

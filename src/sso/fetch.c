@@ -144,6 +144,13 @@ sso_fetch_run(const struct sso_fetch *f, long *status, char **body, int64_t *max
     curl_easy_setopt(c, CURLOPT_USERAGENT, "scimd/" SCIMD_VERSION);
     curl_easy_setopt(c, CURLOPT_PROXY, "");
     struct curl_slist *hdrs = curl_slist_append(NULL, "Accept: application/json");
+    char *auth = NULL;
+    if (f->bearer) {
+        size_t n = strlen(f->bearer) + 32;
+        auth = xmalloc(n);
+        snprintf(auth, n, "Authorization: Bearer %s", f->bearer);
+        hdrs = curl_slist_append(hdrs, auth);
+    }
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
     if (f->form) {
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, f->form);
@@ -178,6 +185,10 @@ sso_fetch_run(const struct sso_fetch *f, long *status, char **body, int64_t *max
     }
     curl_free(user);
     curl_slist_free_all(hdrs);
+    if (auth) {
+        memset(auth, 0, strlen(auth));
+        free(auth);
+    }
     curl_easy_cleanup(c);
     buf_cleanup(&s.body);
     return ret;

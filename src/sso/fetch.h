@@ -17,7 +17,8 @@ struct sso_fetch {
     const char *form; /* POST body (application/x-www-form-urlencoded); NULL: GET */
     const char *user; /* HTTP Basic (client_secret_basic), both form-encoded here */
     const char *password;
-    size_t max_bytes; /* larger answers fail with ERR_TOO_LARGE */
+    const char *bearer; /* Authorization: Bearer (UserInfo) */
+    size_t max_bytes;   /* larger answers fail with ERR_TOO_LARGE */
     bool allow_http;
 };
 

@@ -316,10 +316,11 @@ sso_jwt_claims_check(const json_t *c, const struct sso_jwt_expect *x, const char
         if (tid == NULL || strcmp(tid, x->tid) != 0)
             return fail(reason, "wrong_tid", err);
     }
-    /* email_verified present must be true (Okta); Entra sends none, and its xms_edov, when
-     * added, must be true. */
+    /* email_verified present must be true (Okta), and is required beside an email except for
+     * Entra, which sends none (its xms_edov, when added, must be true). Without an email the
+     * caller asks UserInfo and applies the same rule there. */
     const json_t *ev = json_object_get(c, "email_verified");
-    if (ev ? !json_is_true(ev) : !x->email_verified_optional)
+    if (ev ? !json_is_true(ev) : !x->email_verified_optional && json_object_get(c, "email"))
         return fail(reason, "email_not_verified", err);
     const json_t *edov = json_object_get(c, "xms_edov");
     if (edov && !json_is_true(edov))

@@ -415,8 +415,8 @@ sso_oidc_initiate(struct api_call *call, struct err *err)
 /* OIDC Core §3.1.3.1–3.1.3.3: the code for tokens at the token endpoint of this issuer. */
 static char *
 exchange(struct api_call *call, const struct store_tenant *t, const json_t *cfg,
-         const struct store_sso_conn *conn, const char *code, const json_t *tx, const char **reason,
-         struct err *err)
+         const struct store_sso_conn *conn, const char *code, const json_t *tx, char **access,
+         const char **reason, struct err *err)
 {
     char secret[SSO_SECRET_MAX + 1];
     struct buf form;
@@ -455,6 +455,8 @@ exchange(struct api_call *call, const struct store_tenant *t, const json_t *cfg,
         err_set(err, ERR_UNAUTHORIZED, "token response lacks a Bearer token_type or id_token");
     } else {
         id_token = xstrdup(idt);
+        const char *at = get_str(resp, "access_token");
+        *access = at && strlen(at) <= 8192 ? xstrdup(at) : NULL;
     }
 out:
     crypto_wipe(secret, sizeof(secret));
@@ -516,6 +518,52 @@ validate(struct api_call *call, const json_t *cfg, const json_t *tx, const char 
     return -1;
 }
 
+/* OIDC Core §5.3: the email from UserInfo, copied into claims. The answer must be a JSON
+ * object whose sub equals the ID token's (§5.3.4); its email_verified follows the ID-token
+ * rule. A provider without a UserInfo endpoint leaves the sign-in without email. */
+static int
+userinfo_email(struct api_call *call, const json_t *cfg, json_t *claims, const char *access,
+               const char **reason, struct err *err)
+{
+    const char *url = get_str(json_object_get(cfg, "discovery"), "userinfo_endpoint");
+    long status = 0;
+    char *body = NULL;
+    json_t *ui = NULL;
+    int rc = -1;
+    *reason = "no_email";
+    if (url == NULL || access == NULL)
+        return err_set(err, ERR_UNAUTHORIZED, "no email claim");
+    struct sso_fetch f = { .url = url,
+                           .bearer = access,
+                           .max_bytes = TOKEN_RESP_MAX,
+                           .allow_http = call->settings->sso_allow_http };
+    if (sso_fetch_run(&f, &status, &body, NULL, err) < 0) {
+        *reason = "userinfo_failed";
+        return -1;
+    }
+    ui = status == 200 ? json_loads(body, JSON_REJECT_DUPLICATES, NULL) : NULL;
+    const char *sub = get_str(ui, "sub"), *email = get_str(ui, "email");
+    const json_t *ev = json_object_get(ui, "email_verified");
+    if (!json_is_object(ui)) {
+        *reason = "userinfo_failed";
+        err_set(err, ERR_UNAUTHORIZED, "UserInfo answered %ld without a JSON object", status);
+    } else if (sub == NULL || strcmp(sub, get_str(claims, "sub")) != 0) {
+        *reason = "userinfo_sub_mismatch";
+        err_set(err, ERR_UNAUTHORIZED, "UserInfo is about another subject");
+    } else if (ev ? !json_is_true(ev) : get_str(cfg, "entraTenantId") == NULL) {
+        *reason = "email_not_verified";
+        err_set(err, ERR_UNAUTHORIZED, "UserInfo email is not verified");
+    } else if (email != NULL) {
+        json_object_set_new(claims, "email", json_string(email));
+        rc = 0;
+    } else {
+        err_set(err, ERR_UNAUTHORIZED, "no email claim");
+    }
+    json_decref(ui);
+    free(body);
+    return rc;
+}
+
 static void
 refuse(struct api_call *call, const char *slug, const char *initiated, const char *reason,
        int status)
@@ -531,7 +579,7 @@ sso_oidc_callback(struct api_call *call, struct err *err)
     struct store_sso_conn conn = { 0 };
     json_t *cfg = NULL, *tx = NULL, *claims = NULL;
     char handle[64], state_hash[65], handle_hash[65] = "";
-    char *id_token = NULL;
+    char *id_token = NULL, *access = NULL;
     const char *reason = NULL;
     int rc = 0;
     if (sso_conn_load(call, PROTO, &t, &conn, &cfg, err) < 0) {
@@ -584,7 +632,7 @@ sso_oidc_callback(struct api_call *call, struct err *err)
         refuse(call, t.slug, initiated, "code_missing", 400);
         goto out;
     }
-    id_token = exchange(call, &t, cfg, &conn, code, tx, &reason, err);
+    id_token = exchange(call, &t, cfg, &conn, code, tx, &access, &reason, err);
     if (id_token == NULL || validate(call, cfg, tx, id_token, &claims, &reason, err) < 0) {
         bool outage = err->code == ERR_UNAVAILABLE || err->code == ERR_INTERNAL;
         sso_event(t.slug, PROTO, initiated, outage ? SSO_RESULT_ERROR : SSO_RESULT_REJECTED, reason,
@@ -593,11 +641,23 @@ sso_oidc_callback(struct api_call *call, struct err *err)
                           "The sign-in could not be completed. Please start again.");
         goto out;
     }
-    /* XXX(issue 7): UserInfo (Core §5.3) when the ID token lacks email is not fetched yet; such
-     * sign-ins are refused with reason no_email. */
+    /* Core §5.3: UserInfo only when the ID token lacks email. */
+    if (json_object_get(claims, "email") == NULL &&
+        userinfo_email(call, cfg, claims, access, &reason, err) < 0) {
+        bool outage = err->code == ERR_UNAVAILABLE || err->code == ERR_INTERNAL;
+        sso_event(t.slug, PROTO, initiated, outage ? SSO_RESULT_ERROR : SSO_RESULT_REJECTED, reason,
+                  NULL);
+        sso_reply_failure(call, outage ? 502 : 401,
+                          "The sign-in could not be completed. Please start again.");
+        goto out;
+    }
     rc = sso_finish(call, &t, cfg, PROTO, initiated, issuer, get_str(claims, "sub"),
                     get_str(claims, "email"), get_str(tx, "return_to"), err);
 out:
+    if (access) {
+        crypto_wipe(access, strlen(access));
+        free(access);
+    }
     free(id_token);
     json_decref(claims);
     json_decref(tx);

@@ -40,6 +40,8 @@ class LocalOP:
         self.token_hits = 0
         self.iss_param = True
         self.mutate = None  # f(header, claims) -> (header, claims) or a raw token string
+        self.userinfo_mutate = None  # f(claims) -> claims served by /userinfo
+        self.access = {}
         self.lock = threading.Lock()
         op = self
 
@@ -70,6 +72,15 @@ class LocalOP:
                     return self.reply(200, {"keys": keys})
                 if u.path == "/authorize":
                     return op.authorize(self, q)
+                if u.path == "/userinfo":
+                    auth = self.headers.get("Authorization", "")
+                    user = op.access.get(auth[7:]) if auth.startswith("Bearer ") else None
+                    if user is None:
+                        return self.reply(401, {"error": "invalid_token"})
+                    claims = dict(user)
+                    if op.userinfo_mutate:
+                        claims = op.userinfo_mutate(claims)
+                    return self.reply(200, claims)
                 self.reply(404, {"error": "not_found"})
 
             def do_POST(self):
@@ -93,6 +104,7 @@ class LocalOP:
             "issuer": self.issuer,
             "authorization_endpoint": self.issuer + "/authorize",
             "token_endpoint": self.issuer + "/token",
+            "userinfo_endpoint": self.issuer + "/userinfo",
             "jwks_uri": self.issuer + "/jwks",
             "response_types_supported": ["code"],
             "subject_types_supported": ["public"],
@@ -149,7 +161,9 @@ class LocalOP:
                 header, claims = out
         if token is None:
             token = self.sign(header, claims)
-        h.reply(200, {"access_token": "at-" + secrets.token_hex(8), "token_type": "Bearer",
+        access = "at-" + secrets.token_hex(16)
+        self.access[access] = grant["user"]
+        h.reply(200, {"access_token": access, "token_type": "Bearer",
                       "expires_in": 300, "id_token": token})
 
     def sign(self, header, claims, key=None):

@@ -244,6 +244,27 @@ def test_email_linked_to_another_subject_is_refused(sso, op):
     assert_refused(sso, login(sso, "alice2"), "linked_to_other_subject", 403)
 
 
+def no_email(h, c):
+    return h, {k: v for k, v in c.items() if k not in ("email", "email_verified")}
+
+
+def test_userinfo_supplies_a_missing_email(sso, op):
+    op.mutate = no_email
+    got = handoff_code(login(sso, "bob"))
+    assert redeem(sso, got["code"]).json()["email"] == "bob@example.test"
+
+
+def test_userinfo_about_another_subject_is_refused(sso, op):
+    op.mutate = no_email
+    op.userinfo_mutate = lambda c: {**c, "sub": "00u-alice"}
+    assert_refused(sso, login(sso, "bob"), "userinfo_sub_mismatch")
+
+
+def test_userinfo_with_unverified_email_is_refused(sso, op):
+    op.mutate = no_email
+    assert_refused(sso, login(sso, "carol"), "email_not_verified")
+
+
 # ---- state, cookie, mix-up ----
 
 def test_state_missing_unknown_and_reused(sso, op):
