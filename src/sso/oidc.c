@@ -564,6 +564,18 @@ userinfo_email(struct api_call *call, const json_t *cfg, json_t *claims, const c
     return rc;
 }
 
+/* A failure after the code exchange began: an outage of the provider (502) or a refusal. */
+static void
+fail_exchange(struct api_call *call, const char *slug, const char *initiated, const char *reason,
+              const struct err *err)
+{
+    bool outage = err->code == ERR_UNAVAILABLE || err->code == ERR_INTERNAL;
+    sso_event(slug, PROTO, initiated, outage ? SSO_RESULT_ERROR : SSO_RESULT_REJECTED, reason,
+              NULL);
+    sso_reply_failure(call, outage ? 502 : 401,
+                      "The sign-in could not be completed. Please start again.");
+}
+
 static void
 refuse(struct api_call *call, const char *slug, const char *initiated, const char *reason,
        int status)
@@ -634,21 +646,13 @@ sso_oidc_callback(struct api_call *call, struct err *err)
     }
     id_token = exchange(call, &t, cfg, &conn, code, tx, &access, &reason, err);
     if (id_token == NULL || validate(call, cfg, tx, id_token, &claims, &reason, err) < 0) {
-        bool outage = err->code == ERR_UNAVAILABLE || err->code == ERR_INTERNAL;
-        sso_event(t.slug, PROTO, initiated, outage ? SSO_RESULT_ERROR : SSO_RESULT_REJECTED, reason,
-                  NULL);
-        sso_reply_failure(call, outage ? 502 : 401,
-                          "The sign-in could not be completed. Please start again.");
+        fail_exchange(call, t.slug, initiated, reason, err);
         goto out;
     }
     /* Core §5.3: UserInfo only when the ID token lacks email. */
     if (json_object_get(claims, "email") == NULL &&
         userinfo_email(call, cfg, claims, access, &reason, err) < 0) {
-        bool outage = err->code == ERR_UNAVAILABLE || err->code == ERR_INTERNAL;
-        sso_event(t.slug, PROTO, initiated, outage ? SSO_RESULT_ERROR : SSO_RESULT_REJECTED, reason,
-                  NULL);
-        sso_reply_failure(call, outage ? 502 : 401,
-                          "The sign-in could not be completed. Please start again.");
+        fail_exchange(call, t.slug, initiated, reason, err);
         goto out;
     }
     rc = sso_finish(call, &t, cfg, PROTO, initiated, issuer, get_str(claims, "sub"),
