@@ -76,6 +76,8 @@ def refused(s, r, reason):
             break
         time.sleep(0.05)
     assert f"result=rejected reason={reason}" in s.log, s.log[-1500:]
+    # Only scimd's own key=value lines: xmlsec and libxml2 print nothing of their own.
+    assert all(line.startswith("ts=") for line in s.log_lines), s.log[-1500:]
 
 
 # ---- configuration and metadata ----
