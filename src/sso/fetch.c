@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <curl/curl.h>
 
@@ -74,16 +75,30 @@ is_internal(const char *ip)
     return true;
 }
 
-/* Runs after the connection is made and before the request is sent (libcurl ≥ 7.80). */
-static int
-on_prereq(void *ud, char *primary_ip, char *local_ip, int primary_port, int local_port)
+struct guard {
+    bool allow_internal;
+    bool refused;
+};
+
+/* Opens the socket for each address libcurl resolved, refusing internal ones before any
+ * byte is sent: discovery, JWKS and token URLs come from the tenant's admin (SSRF). */
+static curl_socket_t
+on_open_socket(void *ud, curlsocktype purpose, struct curl_sockaddr *a)
 {
-    (void)local_ip;
-    (void)primary_port;
-    (void)local_port;
-    const bool *allow_internal = ud;
-    return (*allow_internal || !is_internal(primary_ip)) ? CURL_PREREQFUNC_OK
-                                                         : CURL_PREREQFUNC_ABORT;
+    struct guard *g = ud;
+    char ip[INET6_ADDRSTRLEN] = "";
+    (void)purpose;
+    if (a->family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)&a->addr)->sin_addr, ip,
+                  sizeof(ip));
+    else if (a->family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)&a->addr)->sin6_addr, ip,
+                  sizeof(ip));
+    if (!g->allow_internal && (ip[0] == '\0' || is_internal(ip))) {
+        g->refused = true;
+        return CURL_SOCKET_BAD;
+    }
+    return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
 }
 
 bool
@@ -116,7 +131,7 @@ sso_fetch_run(const struct sso_fetch *f, long *status, char **body, int64_t *max
 {
     struct sink s = { .max_age = -1 };
     char *user = NULL, *pass = NULL;
-    bool allow_internal = f->allow_http;
+    struct guard guard = { .allow_internal = f->allow_http };
     *body = NULL;
     *status = 0;
     if (!sso_fetch_url_ok(f->url, f->allow_http, false))
@@ -139,8 +154,8 @@ sso_fetch_run(const struct sso_fetch *f, long *status, char **body, int64_t *max
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, &s);
-    curl_easy_setopt(c, CURLOPT_PREREQFUNCTION, on_prereq);
-    curl_easy_setopt(c, CURLOPT_PREREQDATA, &allow_internal);
+    curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
+    curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, &guard);
     curl_easy_setopt(c, CURLOPT_USERAGENT, "scimd/" SCIMD_VERSION);
     curl_easy_setopt(c, CURLOPT_PROXY, "");
     struct curl_slist *hdrs = curl_slist_append(NULL, "Accept: application/json");
@@ -172,7 +187,7 @@ sso_fetch_run(const struct sso_fetch *f, long *status, char **body, int64_t *max
             *max_age = s.max_age;
     } else if (s.too_large || rc == CURLE_FILESIZE_EXCEEDED) {
         ret = err_set(err, ERR_TOO_LARGE, "the identity provider's answer is too large");
-    } else if (rc == CURLE_ABORTED_BY_CALLBACK) {
+    } else if (guard.refused) {
         ret = err_set(err, ERR_INVALID_VALUE,
                       "the identity provider's address is internal (loopback or private)");
     } else {

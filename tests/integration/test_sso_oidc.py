@@ -140,6 +140,20 @@ def test_plain_http_issuer_needs_the_test_flag(server_factory, op):
     assert "https" in r.json()["error"]["message"]
 
 
+@pytest.mark.parametrize("issuer", ["https://127.0.0.1:9", "https://localhost:9",
+                                    "https://[::1]:9", "https://10.0.0.1:9"])
+def test_issuer_on_an_internal_address_is_refused_before_connecting(server_factory, issuer):
+    # SSO.md (a): discovery must not become a way to reach the operator's network (SSRF).
+    # 10.0.0.1 is refused by address before any connection is attempted.
+    s = server_factory(extra_args=["--sso-key", SSO_KEY])
+    s.make_tenant("acme")
+    r = s.admin("PUT", "/tenants/acme/sso/oidc",
+                {"issuer": issuer, "clientId": "x", "clientSecret": "y",
+                 "signInCompleteUrl": COMPLETE})
+    assert r.status_code == 400, r.text
+    assert "internal" in r.json()["error"]["message"]
+
+
 def test_secret_without_sso_key_is_refused(server_factory, op):
     s = server_factory(extra_args=["--sso-test-http", "on"])
     s.make_tenant("acme")
