@@ -356,6 +356,30 @@ def test_id_token_attack_is_refused(sso, op, name, mutate, reason):
     assert_refused(sso, login(sso, "alice"), reason)
 
 
+def test_entra_token_of_another_directory_is_refused(sso, op):
+    r = sso.admin("PUT", "/tenants/acme/sso/oidc", connection(op, entraTenantId="tid-1"))
+    assert r.status_code == 200, r.text
+    # Entra sends no email_verified: accepted when tid is the configured directory.
+    op.mutate = lambda h, c: (h, {**{k: v for k, v in c.items() if k != "email_verified"},
+                                  "tid": "tid-1"})
+    handoff_code(login(sso, "bob"))
+    op.mutate = lambda h, c: (h, {**c, "tid": "tid-2"})
+    assert_refused(sso, login(sso, "bob"), "wrong_tid")
+
+
+def test_wrong_code_verifier_gets_no_session(sso, op):
+    import sqlite3
+    authz, cookie = begin(sso, login_hint="alice")
+    cb = at_idp(authz)
+    # Swap the stored PKCE verifier: the provider must refuse the code (RFC 7636 §4.6).
+    db = sqlite3.connect(sso.db)
+    db.execute("UPDATE sso_transactions SET data = json_set(data, '$.verifier', ?)",
+               ("x" * 43,))
+    db.commit()
+    db.close()
+    assert_refused(sso, callback(sso, cb, cookie), "token_request_refused")
+
+
 def test_attacker_key_via_jku_or_jwk_header_is_refused(sso, op):
     from jwcrypto import jwk
     evil = jwk.JWK.generate(kty="RSA", size=2048, kid="k1")
@@ -375,6 +399,12 @@ def test_initiate_with_a_foreign_issuer_is_400_without_redirect(sso, op):
     r = sso.request("GET", "/sso/acme/oidc/initiate?iss=https%3A%2F%2Fevil.test",
                     allow_redirects=False)
     assert r.status_code == 400 and "Location" not in r.headers
+
+
+def test_initiate_drops_an_off_site_target_link_uri(sso, op):
+    authz, cookie = begin(sso, "/sso/acme/oidc/initiate", iss=op.issuer, login_hint="bob",
+                          target_link_uri="https://evil.test/inbox")
+    assert "return_to" not in handoff_code(callback(sso, at_idp(authz), cookie))
 
 
 def test_initiate_is_404_when_idp_initiated_is_off(sso, op):

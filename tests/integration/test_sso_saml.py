@@ -196,6 +196,17 @@ def test_in_response_to_unknown_or_from_another_browser(sp, idp):
             "transaction_cookie_mismatch")
 
 
+def test_expired_request_is_refused(sp, idp):
+    import sqlite3
+    request_id, cookie, _ = start(sp)
+    db = sqlite3.connect(sp.db)
+    db.execute("UPDATE sso_transactions SET expires_ms = 1")
+    db.commit()
+    db.close()
+    refused(sp, post(sp, idp.response(sp.acs, sp.audience, in_response_to=request_id), cookie),
+            "in_response_to_unknown")
+
+
 # ---- the attack list ----
 
 def test_replayed_assertion_is_refused(sp, idp):
