@@ -162,6 +162,20 @@ def test_secret_without_sso_key_is_refused(server_factory, op):
     assert "sso_key" in r.json()["error"]["message"]
 
 
+def test_cli_sets_a_connection_through_the_same_checks(sso, op, tmp_path):
+    body = tmp_path / "oidc.json"
+    body.write_text(__import__("json").dumps(connection(op, idpInitiated=False)))
+    p = sso.cli("sso", "set", "acme", "oidc", "--file", str(body), "--sso-key", SSO_KEY,
+                "--sso-test-http", "on")
+    assert '"idpInitiated": false' in p.stdout and CLIENT_SECRET not in p.stdout
+    body.write_text(__import__("json").dumps(connection(op, issuer="https://acme-admin.okta.com")))
+    p = sso.cli("sso", "set", "acme", "oidc", "--file", str(body), "--sso-key", SSO_KEY,
+                check=False)
+    assert p.returncode == 1 and "https://acme.okta.com" in p.stderr
+    # The daemon signs in with what the CLI saved.
+    handoff_code(login(sso, "alice"))
+
+
 def test_cli_shows_the_same_connection(sso):
     sso.stop()
     p = sso.cli("sso", "show", "acme", "oidc", "--sso-key", SSO_KEY)
