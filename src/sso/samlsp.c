@@ -219,6 +219,7 @@ sso_saml_metadata(struct api_call *call, struct err *err)
     if (n < 0 || (size_t)n >= sizeof(doc))
         return err_set(err, ERR_INTERNAL, "SP metadata does not fit");
     api_reply_text(call, 200, "application/samlmetadata+xml", doc);
+    call->sso_headers = true;
     return 0;
 }
 

@@ -89,6 +89,7 @@ def test_sp_metadata_has_entity_id_and_acs(sp):
     assert f'entityID="{sp.audience}"' in r.text
     assert f'Location="{sp.acs}"' in r.text
     assert 'WantAssertionsSigned="true"' in r.text and "SingleLogoutService" not in r.text
+    assert r.headers["X-Frame-Options"] == "DENY"
 
 
 def test_connection_shows_acs_and_audience_and_pins_the_certificate(sp, idp):
