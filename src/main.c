@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <openssl/crypto.h>
 
 #include "api/call.h"
 #include "base/fetch.h"
@@ -18,6 +19,7 @@
 #include "http/metrics.h"
 #include "http/router.h"
 #include "http/server.h"
+#include "sso/setup.h"
 #include "store/store.h"
 
 #define MAX_ARGS 64
@@ -31,6 +33,7 @@ usage(FILE *f)
             "       scimd tenant ... [SETTINGS]     manage tenants (scimd tenant --help)\n"
             "       scimd token ... [SETTINGS]      manage SCIM tokens (scimd token --help)\n"
             "       scimd audit ... [SETTINGS]      list audit events (scimd audit --help)\n"
+            "       scimd sso ... [SETTINGS]        manage SSO connections (scimd sso --help)\n"
             "       scimd --help | --version\n\n",
             SCIMD_VERSION);
     config_print_help(f);
@@ -45,17 +48,12 @@ wants_help(int argc, char **argv)
     return false;
 }
 
+/* The API settings from the configuration; key receives the parsed sso_key. */
 static int
-serve(struct config *c, struct store *store)
+api_settings_of(const struct config *c, unsigned char key[32], struct api_settings *api,
+                struct err *e)
 {
-    struct err e = { 0 };
-    int fd, port;
-    if (http_listen(c->listen, (int)c->port, &fd, &port, &e) < 0 ||
-        config_default_public_url(c, port, &e) < 0) {
-        log_error("%s", e.detail);
-        return 1;
-    }
-    struct api_settings api = {
+    *api = (struct api_settings){
         .public_url = c->public_url,
         .operator_key = c->operator_key,
         .page_max = c->page_max,
@@ -71,7 +69,29 @@ serve(struct config *c, struct store *store)
             .poll_ms = c->webhook_poll_ms,
             .batch = 100,
         },
+        .sso_allow_http = c->sso_test_http,
     };
+    if (c->sso_key) {
+        if (sso_setup_key_parse(c->sso_key, key, e) < 0)
+            return -1;
+        api->sso_key = key;
+    }
+    if (c->sso_test_http)
+        log_warn("sso_test_http is on: plain-http identity providers are accepted (tests only)");
+    return 0;
+}
+
+static int
+serve(struct config *c, struct store *store, unsigned char sso_key[32])
+{
+    struct err e = { 0 };
+    int fd, port;
+    struct api_settings api;
+    if (http_listen(c->listen, (int)c->port, &fd, &port, &e) < 0 ||
+        config_default_public_url(c, port, &e) < 0 || api_settings_of(c, sso_key, &api, &e) < 0) {
+        log_error("%s", e.detail);
+        return 1;
+    }
     struct http_settings hs = {
         .address = c->listen,
         .port = (int)c->port,
@@ -168,6 +188,8 @@ main(int argc, char **argv)
             cli_token_usage();
         else if (strcmp(argv[1], "audit") == 0)
             cli_audit_usage();
+        else if (strcmp(argv[1], "sso") == 0)
+            cli_sso_usage();
         else
             usage(stdout);
         return 0;
@@ -191,7 +213,7 @@ main(int argc, char **argv)
     }
     const char *cmd = rest[0];
     if (strcmp(cmd, "serve") != 0 && strcmp(cmd, "tenant") != 0 && strcmp(cmd, "token") != 0 &&
-        strcmp(cmd, "audit") != 0) {
+        strcmp(cmd, "audit") != 0 && strcmp(cmd, "sso") != 0) {
         fprintf(stderr, "scimd: unknown command \"%s\"\n\n", cmd);
         usage(stderr);
         config_free(&c);
@@ -202,21 +224,39 @@ main(int argc, char **argv)
         config_free(&c);
         return 2;
     }
-    if (store_open(c.db, &store, &e) < 0) {
+    /* Before any thread starts (SSO.md (b) "Init once in main"). */
+    if (sso_setup_init(&e) < 0) {
         fprintf(stderr, "scimd: %s\n", e.detail);
         config_free(&c);
         return 1;
     }
-    if (strcmp(cmd, "serve") == 0)
-        rc = serve(&c, store);
-    else if (strcmp(cmd, "tenant") == 0)
+    if (store_open(c.db, &store, &e) < 0) {
+        fprintf(stderr, "scimd: %s\n", e.detail);
+        sso_setup_cleanup();
+        config_free(&c);
+        return 1;
+    }
+    unsigned char sso_key[32] = { 0 };
+    if (strcmp(cmd, "serve") == 0) {
+        rc = serve(&c, store, sso_key);
+    } else if (strcmp(cmd, "tenant") == 0) {
         rc = cli_tenant(store, n_rest - 1, rest + 1);
-    else if (strcmp(cmd, "audit") == 0)
+    } else if (strcmp(cmd, "audit") == 0) {
         rc = cli_audit(store, n_rest - 1, rest + 1);
-    else
+    } else if (strcmp(cmd, "sso") == 0) {
+        struct api_settings api;
+        rc = api_settings_of(&c, sso_key, &api, &e) < 0 ? 2 : 0;
+        if (rc)
+            fprintf(stderr, "scimd: %s\n", e.detail);
+        else
+            rc = cli_sso(store, &api, n_rest - 1, rest + 1);
+    } else {
         rc = cli_token(store, c.token_overlap, &(struct gate_policy){ c.scim_plans }, n_rest - 1,
                        rest + 1);
+    }
+    OPENSSL_cleanse(sso_key, sizeof(sso_key));
     store_close(store);
+    sso_setup_cleanup();
     config_free(&c);
     return rc;
 }

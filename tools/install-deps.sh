@@ -9,13 +9,25 @@ PACKAGES=(
     # libraries the daemon links
     libmicrohttpd-dev libjansson-dev libsqlite3-dev libpq-dev libssl-dev
     libcurl4-openssl-dev
+    # single sign-on (shared/SSO.md): JOSE, XML signatures
+    libcjose-dev libxmlsec1-dev libxml2-dev zlib1g-dev
     # tests
     libcmocka-dev python3 python3-pytest python3-requests sqlite3 openssl git
     # the PostgreSQL backend's tests start a throwaway cluster (initdb, pg_ctl)
     postgresql
+    # SSO tests: local test OP (JOSE) and signed SAML responses
+    python3-jwcrypto python3-cryptography python3-lxml xmlsec1 python3-lasso
     # benchmarks
     wrk
 )
+
+# The local OpenID Provider of the SSO tests (oidc-provider, pinned by package-lock.json); node
+# and npm come with the machine image.
+idp_dir="$(dirname "$0")/../tests/idp/oidc"
+if [ ! -d "$idp_dir/node_modules/oidc-provider" ] && command -v npm >/dev/null; then
+    echo "install-deps: npm ci in tests/idp/oidc"
+    (cd "$idp_dir" && npm ci --no-audit --no-fund --silent)
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

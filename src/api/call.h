@@ -26,6 +26,9 @@ struct api_settings {
     struct gate_policy gate;  /* which plans include SCIM */
     bool host_user_writes;    /* management API may write users of push tenants */
     struct webhook_settings webhooks;
+    /* single sign-on (issue 7) */
+    const unsigned char *sso_key; /* 32 bytes sealing OIDC client secrets; NULL: none set */
+    bool sso_allow_http;          /* test mode: plain-http issuers on loopback accepted */
 };
 
 /* Which error body a route speaks. */
@@ -54,7 +57,8 @@ struct api_call {
     const char *content_type;
     const char *if_match;
     const char *if_none_match;
-    const char *body; /* NUL-terminated; NULL when empty */
+    const char *cookie; /* Cookie header, for the SSO routes */
+    const char *body;   /* NUL-terminated; NULL when empty */
     size_t body_len;
 
     const struct api_settings *settings;
@@ -76,8 +80,11 @@ struct api_call {
     char *text;   /* owned, when not JSON */
     const char *content_type_out;
     char etag[48];
-    char location[512];
+    char location[4096]; /* SSO redirects carry a deflated SAML AuthnRequest */
     char www_authenticate[128];
+    char set_cookie[2][320]; /* Set-Cookie headers (SSO transaction cookies) */
+    int n_set_cookie;
+    bool sso_headers;    /* SSO pages: no framing, no referrer (SSO.md (a), (c)) */
     char log_tenant[64]; /* tenant slug for the access log */
 };
 

@@ -9,6 +9,7 @@
 #include "cli/cli_int.h"
 #include "core/tenant.h"
 #include "core/token.h"
+#include "sso/manage.h"
 
 void
 cli_print_json(json_t *j)
@@ -217,4 +218,51 @@ cli_token(struct store *s, long overlap_default, const struct gate_policy *polic
         return 0;
     }
     return cli_usage_error("unknown token sub-command", cli_token_usage);
+}
+
+void
+cli_sso_usage(void)
+{
+    fprintf(stderr, "usage: scimd sso show TENANT oidc|saml\n"
+                    "       scimd sso set TENANT oidc|saml --file CONNECTION.json (- for stdin)\n"
+                    "       scimd sso delete TENANT oidc|saml\n"
+                    "The file holds the body of PUT /admin/v1/tenants/TENANT/sso/PROTOCOL.\n");
+}
+
+int
+cli_sso(struct store *s, const struct api_settings *settings, int argc, char **argv)
+{
+    struct err e = { 0 };
+    json_t *out = NULL;
+    if (argc < 3)
+        return cli_usage_error("sso needs a sub-command, a tenant and a protocol", cli_sso_usage);
+    const char *cmd = argv[0], *slug = argv[1], *proto = argv[2];
+    if (strcmp(proto, "oidc") != 0 && strcmp(proto, "saml") != 0)
+        return cli_usage_error("the protocol is oidc or saml", cli_sso_usage);
+    if (strcmp(cmd, "show") == 0 && argc == 3) {
+        if (sso_manage_get(s, settings, slug, proto, &out, &e) < 0)
+            return cli_fail(&e);
+    } else if (strcmp(cmd, "delete") == 0 && argc == 3) {
+        if (sso_manage_delete(s, slug, proto, &e) < 0)
+            return cli_fail(&e);
+        fprintf(stderr, "deleted the %s connection of tenant %s\n", proto, slug);
+        return 0;
+    } else if (strcmp(cmd, "set") == 0 && argc == 5 && strcmp(argv[3], "--file") == 0) {
+        json_error_t je;
+        json_t *body = strcmp(argv[4], "-") == 0
+                           ? json_loadf(stdin, JSON_REJECT_DUPLICATES, &je)
+                           : json_load_file(argv[4], JSON_REJECT_DUPLICATES, &je);
+        if (body == NULL) {
+            fprintf(stderr, "scimd: %s: %s\n", argv[4], je.text);
+            return 2;
+        }
+        int rc = sso_manage_put(s, settings, slug, proto, body, &out, &e);
+        json_decref(body);
+        if (rc < 0)
+            return cli_fail(&e);
+    } else {
+        return cli_usage_error("unknown sso sub-command or arguments", cli_sso_usage);
+    }
+    cli_print_json(out);
+    return 0;
 }

@@ -4,6 +4,8 @@
 #include "core/gate.h"
 #include "store/store.h"
 
+struct api_settings;
+
 /* Shell commands. argv[0] is the sub-command ("create", "list", …); the rest are its
  * arguments and flags. They call the same core functions as the management API. Output is
  * JSON on stdout; errors go to stderr. Return a process exit status. */
@@ -15,7 +17,12 @@ int cli_token(struct store *s, long overlap_default, const struct gate_policy *p
 int cli_role_map(struct store *s, int argc, char **argv);
 int cli_audit(struct store *s, int argc, char **argv);
 
+/* scimd sso show|set|delete TENANT oidc|saml [--file FILE]: the connection body is the
+ * management API's JSON ("-" reads stdin). */
+int cli_sso(struct store *s, const struct api_settings *settings, int argc, char **argv);
+
 void cli_tenant_usage(void);
+void cli_sso_usage(void);
 void cli_token_usage(void);
 void cli_role_map_usage(void);
 void cli_audit_usage(void);

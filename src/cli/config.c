@@ -64,6 +64,10 @@ static const struct setting settings[] = {
       "how often the webhook worker looks for events to deliver, in ms"),
     S(log_level, K_STR, "info", 0, 0, "debug, info, warn or error"),
     S(access_log, K_BOOL, "on", 0, 0, "one log line per request (on/off)"),
+    S(sso_key, K_STR, NULL, 0, 0,
+      "64 hex digits: key sealing SSO client secrets at rest (prefer the environment)"),
+    S(sso_test_http, K_BOOL, "off", 0, 0,
+      "TESTS ONLY: accept plain-http OIDC issuers on loopback (on/off)"),
 };
 
 #define N_SETTINGS (sizeof(settings) / sizeof(settings[0]))
@@ -247,7 +251,8 @@ config_free(struct config *c)
         if (settings[i].kind != K_STR)
             continue;
         char **p = (char **)((char *)c + settings[i].offset);
-        if (*p && settings[i].offset == offsetof(struct config, operator_key))
+        if (*p && (settings[i].offset == offsetof(struct config, operator_key) ||
+                   settings[i].offset == offsetof(struct config, sso_key)))
             memset(*p, 0, strlen(*p));
         free(*p);
         *p = NULL;

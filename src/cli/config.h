@@ -34,6 +34,8 @@ struct config {
     long webhook_poll_ms;
     char *log_level;
     bool access_log;
+    char *sso_key;      /* 64 hex digits: AES-256-GCM key sealing OIDC client secrets */
+    bool sso_test_http; /* test mode: plain-http OIDC issuers on loopback */
 };
 
 /* Parses argv (from index `first`, flags only), the environment and the config file into c.

@@ -4,6 +4,7 @@
 #include "core/directory.h"
 #include "http/metrics.h"
 #include "http/router.h"
+#include "sso/web.h"
 
 int
 http_healthz_get(struct api_call *call, struct err *err)
@@ -19,7 +20,8 @@ http_metrics_get(struct api_call *call, struct err *err)
 {
     struct buf b;
     buf_init(&b, 4 * 1024 * 1024);
-    if (http_metrics_render(&b, http_router_method_label, http_router_pattern_label, err) < 0) {
+    if (http_metrics_render(&b, http_router_method_label, http_router_pattern_label, err) < 0 ||
+        sso_metrics_render(&b, err) < 0) {
         buf_cleanup(&b);
         return -1;
     }

@@ -8,6 +8,9 @@
 #include "base/str.h"
 #include "http/handlers.h"
 #include "scim/scim.h"
+#include "sso/manage.h"
+#include "sso/oidc.h"
+#include "sso/samlsp.h"
 
 #define SCIM  API_STYLE_SCIM
 #define ADMIN API_STYLE_ADMIN
@@ -88,6 +91,29 @@ static const struct route routes[] = {
     { "GET", "/admin/v1/tenants/{tenant}/webhooks/{id}/attempts", admin_webhooks_attempts, ADMIN,
       ROUTE_AUTH_OPERATOR },
     { "GET", "/admin/v1/tenants/{tenant}/events", admin_events_list, ADMIN, ROUTE_AUTH_OPERATOR },
+
+    /* Single sign-on (issue 7): connections, the redemption of a finished sign-in, and the
+     * browser-facing OIDC and SAML endpoints (no auth: the protocols carry their own). */
+    { "GET", "/admin/v1/tenants/{tenant}/sso/oidc", sso_manage_oidc_get, ADMIN,
+      ROUTE_AUTH_OPERATOR },
+    { "PUT", "/admin/v1/tenants/{tenant}/sso/oidc", sso_manage_oidc_put, ADMIN,
+      ROUTE_AUTH_OPERATOR },
+    { "DELETE", "/admin/v1/tenants/{tenant}/sso/oidc", sso_manage_oidc_delete, ADMIN,
+      ROUTE_AUTH_OPERATOR },
+    { "GET", "/admin/v1/tenants/{tenant}/sso/saml", sso_manage_saml_get, ADMIN,
+      ROUTE_AUTH_OPERATOR },
+    { "PUT", "/admin/v1/tenants/{tenant}/sso/saml", sso_manage_saml_put, ADMIN,
+      ROUTE_AUTH_OPERATOR },
+    { "DELETE", "/admin/v1/tenants/{tenant}/sso/saml", sso_manage_saml_delete, ADMIN,
+      ROUTE_AUTH_OPERATOR },
+    { "POST", "/admin/v1/sso/redeem", sso_manage_redeem, ADMIN, ROUTE_AUTH_OPERATOR },
+    { "GET", "/sso/{tenant}/oidc/login", sso_oidc_login, PLAIN, ROUTE_AUTH_NONE },
+    { "GET", "/sso/{tenant}/oidc/initiate", sso_oidc_initiate, PLAIN, ROUTE_AUTH_NONE },
+    { "POST", "/sso/{tenant}/oidc/initiate", sso_oidc_initiate, PLAIN, ROUTE_AUTH_NONE },
+    { "GET", "/sso/{tenant}/oidc/callback", sso_oidc_callback, PLAIN, ROUTE_AUTH_NONE },
+    { "GET", "/sso/{tenant}/saml/metadata", sso_saml_metadata, PLAIN, ROUTE_AUTH_NONE },
+    { "GET", "/sso/{tenant}/saml/login", sso_saml_login, PLAIN, ROUTE_AUTH_NONE },
+    { "POST", "/sso/{tenant}/saml/acs", sso_saml_acs, PLAIN, ROUTE_AUTH_NONE },
 };
 
 #define N_ROUTES (sizeof(routes) / sizeof(routes[0]))

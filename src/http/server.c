@@ -87,6 +87,14 @@ queue(struct MHD_Connection *conn, struct request *req, struct api_call *call)
         MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, call->location);
     if (call->www_authenticate[0])
         MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, call->www_authenticate);
+    for (int i = 0; i < call->n_set_cookie && i < 2; i++)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE, call->set_cookie[i]);
+    if (call->sso_headers) {
+        MHD_add_response_header(r, "X-Frame-Options", "DENY");
+        MHD_add_response_header(r, "Content-Security-Policy",
+                                "default-src 'none'; frame-ancestors 'none'; form-action 'self'");
+        MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+    }
     req->status = call->status;
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)call->status, r);
     MHD_destroy_response(r);
@@ -183,6 +191,7 @@ dispatch(struct MHD_Connection *conn, struct request *req, const char *url)
     call.if_match = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_MATCH);
     call.if_none_match =
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
+    call.cookie = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_COOKIE);
     MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_arg, &actx);
 
     req->route = http_router_match(req->method, url, &call, allow, sizeof(allow), &call.style, &e);

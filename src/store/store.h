@@ -164,6 +164,45 @@ struct store_webhook_attempt {
     char error[256];
 };
 
+/* ---- single sign-on (issue 7) ---- */
+
+/* One SSO connection of a tenant: protocol "oidc" or "saml". `config` is the connection's
+ * JSON document (issuer, client id, IdP certificates, …) as core/ validated it; `secret` the
+ * AES-256-GCM sealed OIDC client secret (base64url), never shown. */
+struct store_sso_conn {
+    int64_t tenant_id;
+    char protocol[8];
+    char *config; /* owned */
+    char *secret; /* owned; may be NULL */
+    bool enabled;
+    int64_t verified_ms; /* first successful sign-in or test; 0 = none yet */
+    int64_t created_ms;
+    int64_t updated_ms;
+};
+
+void store_sso_conn_cleanup(struct store_sso_conn *c);
+
+/* A sign-in in progress, found by the hash of its handle (OIDC state, SAML request ID) and
+ * bound to one browser by the hash of a cookie. Single use. */
+struct store_sso_tx {
+    char handle[65]; /* hex SHA-256 */
+    int64_t tenant_id;
+    char protocol[8];
+    char binding[65]; /* hex SHA-256 of the browser cookie */
+    char *data;       /* owned JSON: nonce, verifier, return_to, … */
+    int64_t expires_ms;
+};
+
+/* A sign-in handed to the host application: redeemed once by hash, before expires_ms. */
+struct store_sso_code {
+    char hash[65];
+    int64_t tenant_id;
+    char user_id[37];
+    char protocol[8];
+    char initiated[8]; /* "sp" | "idp" */
+    int64_t expires_ms;
+};
+
 struct store;
 
 struct store_ops {
@@ -259,6 +298,31 @@ struct store_ops {
                           const struct store_webhook_attempt *a, struct err *err);
     int (*webhook_attempts)(struct store *s, int64_t tenant_id, const char *id, size_t limit,
                             struct store_webhook_attempt **out, size_t *n, struct err *err);
+    /* ---- single sign-on (issue 7): kept together, SQL in sqlite/sso.c ---- */
+    int (*sso_conn_put)(struct store *s, const struct store_sso_conn *c, struct err *err);
+    int (*sso_conn_get)(struct store *s, int64_t tenant_id, const char *protocol,
+                        struct store_sso_conn *out, struct err *err);
+    int (*sso_conn_delete)(struct store *s, int64_t tenant_id, const char *protocol,
+                           struct err *err);
+    int (*sso_conn_verified)(struct store *s, int64_t tenant_id, const char *protocol,
+                             int64_t now_ms, struct err *err);
+    int (*sso_tx_insert)(struct store *s, const struct store_sso_tx *t, struct err *err);
+    int (*sso_tx_take)(struct store *s, const char *handle, int64_t now_ms,
+                       struct store_sso_tx *out, struct err *err);
+    int (*sso_replay_insert)(struct store *s, int64_t tenant_id, const char *issuer, const char *id,
+                             int64_t expires_ms, int64_t now_ms, struct err *err);
+    int (*sso_link_find)(struct store *s, int64_t tenant_id, const char *issuer,
+                         const char *subject, char user_id[37], struct err *err);
+    int (*sso_link_of_user)(struct store *s, int64_t tenant_id, const char *issuer,
+                            const char *user_id, char subject[256], struct err *err);
+    int (*sso_link_insert)(struct store *s, int64_t tenant_id, const char *issuer,
+                           const char *subject, const char *user_id, int64_t now_ms,
+                           struct err *err);
+    int (*sso_code_insert)(struct store *s, const struct store_sso_code *c, struct err *err);
+    int (*sso_code_take)(struct store *s, const char *hash, int64_t now_ms,
+                         struct store_sso_code *out, struct err *err);
+    int (*sso_users_by_email)(struct store *s, int64_t tenant_id, const char *email,
+                              struct store_resource *out, size_t max, size_t *n, struct err *err);
 };
 
 /* Opens the backend the DSN names: "postgres://…" or "postgresql://…" for PostgreSQL (when
@@ -409,5 +473,45 @@ int store_webhook_finish(struct store *s, const struct store_webhook *w, const c
 /* The newest `limit` attempts of the tenant's webhook, newest first; *out is malloc'd. */
 int store_webhook_attempts(struct store *s, int64_t tenant_id, const char *id, size_t limit,
                            struct store_webhook_attempt **out, size_t *n, struct err *err);
+/* ---- single sign-on (issue 7) ----
+ * A backend that leaves these NULL answers ERR_NOT_IMPLEMENTED. */
+
+/* Inserts or replaces the tenant's connection of c->protocol (verified_ms is kept when the
+ * row exists). */
+int store_sso_conn_put(struct store *s, const struct store_sso_conn *c, struct err *err);
+int store_sso_conn_get(struct store *s, int64_t tenant_id, const char *protocol,
+                       struct store_sso_conn *out, struct err *err);
+int store_sso_conn_delete(struct store *s, int64_t tenant_id, const char *protocol,
+                          struct err *err);
+/* Records the first successful sign-in (later calls keep the first time). */
+int store_sso_conn_verified(struct store *s, int64_t tenant_id, const char *protocol,
+                            int64_t now_ms, struct err *err);
+int store_sso_tx_insert(struct store *s, const struct store_sso_tx *t, struct err *err);
+/* Deletes the transaction with this handle hash and returns it: ERR_NOT_FOUND when there is
+ * none or it expired (each handle works once). Also purges expired transactions. */
+int store_sso_tx_take(struct store *s, const char *handle, int64_t now_ms, struct store_sso_tx *out,
+                      struct err *err);
+/* Remembers (issuer, id) until expires_ms: ERR_UNIQUENESS when it is already there (a
+ * replayed assertion). Purges expired entries. */
+int store_sso_replay_insert(struct store *s, int64_t tenant_id, const char *issuer, const char *id,
+                            int64_t expires_ms, int64_t now_ms, struct err *err);
+/* The user linked to (issuer, subject) in the tenant; ERR_NOT_FOUND when none. */
+int store_sso_link_find(struct store *s, int64_t tenant_id, const char *issuer, const char *subject,
+                        char user_id[37], struct err *err);
+/* The subject a user is linked to for issuer; ERR_NOT_FOUND when none. */
+int store_sso_link_of_user(struct store *s, int64_t tenant_id, const char *issuer,
+                           const char *user_id, char subject[256], struct err *err);
+int store_sso_link_insert(struct store *s, int64_t tenant_id, const char *issuer,
+                          const char *subject, const char *user_id, int64_t now_ms,
+                          struct err *err);
+int store_sso_code_insert(struct store *s, const struct store_sso_code *c, struct err *err);
+/* Deletes the code with this hash and returns it; ERR_NOT_FOUND when none or expired. */
+int store_sso_code_take(struct store *s, const char *hash, int64_t now_ms,
+                        struct store_sso_code *out, struct err *err);
+/* Users of the tenant whose userName or any emails[].value equals email (lower-cased by the
+ * caller), compared case-insensitively; at most max rows into out (store_resource_cleanup
+ * each), *n how many. */
+int store_sso_users_by_email(struct store *s, int64_t tenant_id, const char *email,
+                             struct store_resource *out, size_t max, size_t *n, struct err *err);
 
 #endif

@@ -112,17 +112,20 @@ def test_failed_deliveries_are_retried_with_backoff_and_recorded(hooked, receive
     hook = add_hook(server, receiver.url)
     receiver.status = 503
     uid = server.scim("POST", "/Users", token, user_body("r@x.example")).json()["id"]
-    assert receiver.wait_for(lambda: len(receiver.received) >= 3)
+
+    def attempts():
+        return server.admin("GET", f"/tenants/acme/webhooks/{hook['id']}/attempts").json()[
+            "attempts"]
+
+    # The receiver sees a POST before scimd records its outcome: wait on scimd's record.
+    assert receiver.wait_for(lambda: len(attempts()) >= 5, timeout=15)
     state = server.admin("GET", f"/tenants/acme/webhooks/{hook['id']}").json()
-    assert state["failures"] >= 3 and state["pending"] == 1 and state["lastStatus"] == 503
+    assert state["failures"] >= 5 and state["pending"] == 1 and state["lastStatus"] == 503
     assert state["lastError"] == "HTTP 503" and state["nextAttempt"]
-    attempts = server.admin("GET", f"/tenants/acme/webhooks/{hook['id']}/attempts").json()
-    assert attempts["attempts"][0]["status"] == 503
-    # Backoff: 50 ms, then 100, then 200, ... so the third gap is well above the first.
-    assert receiver.wait_for(lambda: len(receiver.received) >= 5)
+    assert attempts()[0]["status"] == 503
+    # Backoff: 50 ms, then 100, then 200, ... so the fourth gap is well above the first.
     times = [datetime.fromisoformat(a["time"].replace("Z", "+00:00")).timestamp()
-             for a in reversed(server.admin(
-                 "GET", f"/tenants/acme/webhooks/{hook['id']}/attempts").json()["attempts"])]
+             for a in reversed(attempts())]
     gaps = [b - a for a, b in zip(times, times[1:])]
     assert gaps[3] > 2 * gaps[0], gaps
     receiver.status = 200

@@ -131,6 +131,51 @@ static const char *const migrations[] = {
     "  duration_ms INTEGER NOT NULL,"
     "  error TEXT NOT NULL);"
     "CREATE INDEX webhook_attempts_by_hook ON webhook_attempts(webhook_id, seq);",
+    /* 5: single sign-on (issue 7). One connection per tenant and protocol; transactions
+     * keyed by the hash of their handle (OIDC state, SAML request ID); replay cache of SAML
+     * assertion IDs shared by every worker and instance (SAML Profiles §4.1.4.5); links of
+     * an IdP subject to a user (OIDC Core §5.7); single-use hand-off codes, stored hashed. */
+    "CREATE TABLE sso_connections ("
+    "  tenant_id INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+    "  protocol TEXT NOT NULL CHECK (protocol IN ('oidc', 'saml')),"
+    "  config TEXT NOT NULL,"
+    "  secret TEXT,"
+    "  enabled INTEGER NOT NULL,"
+    "  verified_ms INTEGER NOT NULL DEFAULT 0,"
+    "  created_ms INTEGER NOT NULL,"
+    "  updated_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY (tenant_id, protocol));"
+    "CREATE TABLE sso_transactions ("
+    "  handle TEXT PRIMARY KEY,"
+    "  tenant_id INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+    "  protocol TEXT NOT NULL,"
+    "  binding TEXT NOT NULL,"
+    "  data TEXT NOT NULL,"
+    "  expires_ms INTEGER NOT NULL);"
+    "CREATE INDEX sso_transactions_by_expiry ON sso_transactions(expires_ms);"
+    "CREATE TABLE sso_replay ("
+    "  issuer TEXT NOT NULL,"
+    "  assertion_id TEXT NOT NULL,"
+    "  tenant_id INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+    "  expires_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY (issuer, assertion_id));"
+    "CREATE INDEX sso_replay_by_expiry ON sso_replay(expires_ms);"
+    "CREATE TABLE sso_links ("
+    "  tenant_id INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+    "  issuer TEXT NOT NULL,"
+    "  subject TEXT NOT NULL,"
+    "  user_id TEXT NOT NULL,"
+    "  created_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY (tenant_id, issuer, subject));"
+    "CREATE UNIQUE INDEX sso_links_by_user ON sso_links(tenant_id, issuer, user_id);"
+    "CREATE TABLE sso_codes ("
+    "  hash TEXT PRIMARY KEY,"
+    "  tenant_id INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+    "  user_id TEXT NOT NULL,"
+    "  protocol TEXT NOT NULL,"
+    "  initiated TEXT NOT NULL,"
+    "  expires_ms INTEGER NOT NULL);"
+    "CREATE INDEX sso_codes_by_expiry ON sso_codes(expires_ms);",
 };
 
 #define N_MIGRATIONS (int)(sizeof(migrations) / sizeof(migrations[0]))

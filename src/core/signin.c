@@ -1,0 +1,234 @@
+#include "core/signin.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/clock.h"
+#include "base/crypto.h"
+#include "base/str.h"
+#include "core/tx.h"
+
+int
+signin_conn_put(struct store *s, int64_t tenant_id, const char *protocol, const json_t *config,
+                const char *secret, bool enabled, struct err *err)
+{
+    char *text = json_dumps(config, JSON_COMPACT | JSON_SORT_KEYS);
+    if (text == NULL)
+        return err_set(err, ERR_INVALID_VALUE, "connection settings are not serialisable");
+    struct store_sso_conn c = {
+        .tenant_id = tenant_id,
+        .config = text,
+        .secret = (char *)secret,
+        .enabled = enabled,
+        .updated_ms = clock_now_ms(),
+    };
+    str_copy(c.protocol, sizeof(c.protocol), protocol);
+    int rc = store_sso_conn_put(s, &c, err);
+    free(text);
+    return rc;
+}
+
+int
+signin_conn_get(struct store *s, int64_t tenant_id, const char *protocol,
+                struct store_sso_conn *out, struct err *err)
+{
+    return store_sso_conn_get(s, tenant_id, protocol, out, err);
+}
+
+int
+signin_conn_delete(struct store *s, int64_t tenant_id, const char *protocol, struct err *err)
+{
+    return store_sso_conn_delete(s, tenant_id, protocol, err);
+}
+
+int
+signin_conn_verified(struct store *s, int64_t tenant_id, const char *protocol, struct err *err)
+{
+    return store_sso_conn_verified(s, tenant_id, protocol, clock_now_ms(), err);
+}
+
+bool
+signin_saml_ready(struct store *s, int64_t tenant_id)
+{
+    struct store_sso_conn c = { 0 };
+    struct err e = { 0 };
+    if (store_sso_conn_get(s, tenant_id, "saml", &c, &e) < 0)
+        return false;
+    bool ready = c.enabled && c.verified_ms != 0;
+    store_sso_conn_cleanup(&c);
+    return ready;
+}
+
+int
+signin_tx_begin(struct store *s, int64_t tenant_id, const char *protocol, const char *handle_hash,
+                const char *binding_hash, const json_t *data, struct err *err)
+{
+    char *text = json_dumps(data, JSON_COMPACT);
+    if (text == NULL)
+        return err_set(err, ERR_INTERNAL, "sign-in transaction is not serialisable");
+    struct store_sso_tx t = {
+        .tenant_id = tenant_id,
+        .data = text,
+        .expires_ms = clock_now_ms() + SIGNIN_TX_TTL_MS,
+    };
+    str_copy(t.handle, sizeof(t.handle), handle_hash);
+    str_copy(t.protocol, sizeof(t.protocol), protocol);
+    str_copy(t.binding, sizeof(t.binding), binding_hash);
+    int rc = store_sso_tx_insert(s, &t, err);
+    free(text);
+    return rc;
+}
+
+json_t *
+signin_tx_take(struct store *s, int64_t tenant_id, const char *protocol, const char *handle_hash,
+               const char *binding_hash, const char **reason, struct err *err)
+{
+    struct store_sso_tx t = { 0 };
+    json_t *data = NULL;
+    if (store_sso_tx_take(s, handle_hash, clock_now_ms(), &t, err) < 0) {
+        *reason = err->code == ERR_NOT_FOUND ? "unknown_transaction" : "store_error";
+        return NULL;
+    }
+    /* The row is gone now whatever follows: a handle works once (RFC 9700 §4.7). */
+    if (t.tenant_id != tenant_id || strcmp(t.protocol, protocol) != 0) {
+        *reason = "transaction_of_other_tenant";
+        err_set(err, ERR_NOT_FOUND, "no such sign-in transaction");
+    } else if (binding_hash == NULL || strlen(binding_hash) != 64 || strlen(t.binding) != 64 ||
+               !crypto_equal(binding_hash, t.binding, 64)) {
+        *reason = "transaction_cookie_mismatch";
+        err_set(err, ERR_NOT_FOUND, "the sign-in was started in another browser");
+    } else {
+        data = json_loads(t.data ? t.data : "", 0, NULL);
+        if (data == NULL) {
+            *reason = "store_error";
+            err_set(err, ERR_INTERNAL, "stored sign-in transaction is not JSON");
+        }
+    }
+    free(t.data);
+    return data;
+}
+
+int
+signin_replay_check(struct store *s, int64_t tenant_id, const char *issuer, const char *id,
+                    int64_t expires_ms, struct err *err)
+{
+    if (store_sso_replay_insert(s, tenant_id, issuer, id, expires_ms, clock_now_ms(), err) == 0)
+        return 0;
+    if (err->code == ERR_UNIQUENESS)
+        return err_set(err, ERR_CONFLICT, "assertion was already used");
+    return -1;
+}
+
+static int
+refuse(const char **reason, const char *code, struct err *err)
+{
+    *reason = code;
+    return err_set(err, ERR_FORBIDDEN, "%s", code);
+}
+
+/* Email as stored for matching: surrounding blanks removed, ASCII lower-cased. */
+static int
+normalise_email(const char *in, char out[321])
+{
+    while (*in == ' ' || *in == '\t')
+        in++;
+    size_t n = strlen(in);
+    while (n > 0 && (in[n - 1] == ' ' || in[n - 1] == '\t'))
+        n--;
+    if (n == 0 || n > 320 || memchr(in, '@', n) == NULL)
+        return -1;
+    memcpy(out, in, n);
+    out[n] = '\0';
+    str_lower_ascii(out);
+    return 0;
+}
+
+int
+signin_user_resolve(struct store *s, int64_t tenant_id, const char *issuer, const char *subject,
+                    const char *email, struct store_resource *out, const char **reason,
+                    struct err *err)
+{
+    char user_id[37], other[256], norm[321];
+    struct store_resource found[2] = { 0 };
+    size_t n = 0;
+    *out = (struct store_resource){ 0 };
+    if (store_sso_link_find(s, tenant_id, issuer, subject, user_id, err) == 0) {
+        if (store_resource_get(s, tenant_id, STORE_RTYPE_USER, user_id, out, err) < 0)
+            return err->code == ERR_NOT_FOUND ? refuse(reason, "removed_user", err) : -1;
+        if (!out->active) {
+            store_resource_cleanup(out);
+            return refuse(reason, "inactive_user", err);
+        }
+        return 0;
+    }
+    if (err->code != ERR_NOT_FOUND)
+        return -1;
+    if (email == NULL || normalise_email(email, norm) < 0)
+        return refuse(reason, "no_email", err);
+    if (store_sso_users_by_email(s, tenant_id, norm, found, 2, &n, err) < 0)
+        return -1;
+    int rc = -1;
+    if (n == 0) {
+        rc = refuse(reason, "unknown_user", err);
+    } else if (n > 1) {
+        rc = refuse(reason, "ambiguous_email", err);
+    } else if (!found[0].active) {
+        rc = refuse(reason, "inactive_user", err);
+    } else if (store_sso_link_of_user(s, tenant_id, issuer, found[0].id, other, err) == 0) {
+        /* The user signed in before as another subject of this IdP. */
+        rc = refuse(reason, "linked_to_other_subject", err);
+    } else if (err->code != ERR_NOT_FOUND) {
+        rc = -1;
+    } else if (store_sso_link_insert(s, tenant_id, issuer, subject, found[0].id, clock_now_ms(),
+                                     err) < 0) {
+        /* Two first sign-ins at once: the unique keys let one link win. */
+        rc = err->code == ERR_UNIQUENESS ? refuse(reason, "linked_to_other_subject", err) : -1;
+    } else {
+        *out = found[0];
+        found[0] = (struct store_resource){ 0 };
+        rc = 0;
+    }
+    for (size_t i = 0; i < n; i++)
+        store_resource_cleanup(&found[i]);
+    return rc;
+}
+
+int
+signin_code_issue(struct store *s, int64_t tenant_id, const char *user_id, const char *protocol,
+                  const char *initiated, char code[44], struct err *err)
+{
+    unsigned char raw[32];
+    struct store_sso_code c = { .tenant_id = tenant_id };
+    if (crypto_random(raw, sizeof(raw), err) < 0)
+        return -1;
+    crypto_base64url(raw, sizeof(raw), code, 44);
+    crypto_wipe(raw, sizeof(raw));
+    crypto_sha256_hex(code, strlen(code), c.hash);
+    str_copy(c.user_id, sizeof(c.user_id), user_id);
+    str_copy(c.protocol, sizeof(c.protocol), protocol);
+    str_copy(c.initiated, sizeof(c.initiated), initiated);
+    c.expires_ms = clock_now_ms() + SIGNIN_CODE_TTL_MS;
+    return store_sso_code_insert(s, &c, err);
+}
+
+int
+signin_code_redeem(struct store *s, const char *code, struct store_tenant *tenant,
+                   struct store_resource *user, struct store_sso_code *row, struct err *err)
+{
+    char hash[65];
+    *user = (struct store_resource){ 0 };
+    if (code == NULL || strlen(code) != 43)
+        return err_set(err, ERR_NOT_FOUND, "unknown, used or expired sign-in code");
+    crypto_sha256_hex(code, 43, hash);
+    if (store_sso_code_take(s, hash, clock_now_ms(), row, err) < 0 ||
+        store_tenant_get_by_id(s, row->tenant_id, tenant, err) < 0)
+        return -1;
+    if (store_resource_get(s, row->tenant_id, STORE_RTYPE_USER, row->user_id, user, err) < 0)
+        return err->code == ERR_NOT_FOUND ? err_set(err, ERR_FORBIDDEN, "the user no longer exists")
+                                          : -1;
+    if (!user->active) {
+        store_resource_cleanup(user);
+        return err_set(err, ERR_FORBIDDEN, "the user is no longer active");
+    }
+    return 0;
+}

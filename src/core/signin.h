@@ -1,0 +1,71 @@
+#ifndef SCIMD_CORE_SIGNIN_H
+#define SCIMD_CORE_SIGNIN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "base/err.h"
+#include "store/store.h"
+
+/* Single sign-on state and the rules of who gets in (issue 7; shared/SSO.md). The protocol
+ * work (OIDC, SAML) is in sso/; this module owns what is stored: connections, sign-in
+ * transactions, the SAML replay cache, subject links and the hand-off codes. SSO never
+ * creates a user: a sign-in names an existing, active user of the tenant or fails. */
+
+/* Lifetimes (SSO.md (a), (b); issue 7 "Hand-off"). */
+#define SIGNIN_TX_TTL_MS   (10 * 60 * 1000)
+#define SIGNIN_CODE_TTL_MS (60 * 1000)
+
+/* Stores the tenant's connection of `protocol` ("oidc" | "saml"): config is the validated
+ * JSON document (borrowed; serialised here), secret the sealed client secret or NULL. */
+int signin_conn_put(struct store *s, int64_t tenant_id, const char *protocol, const json_t *config,
+                    const char *secret, bool enabled, struct err *err);
+/* ERR_NOT_FOUND when the tenant has no such connection. store_sso_conn_cleanup *out. */
+int signin_conn_get(struct store *s, int64_t tenant_id, const char *protocol,
+                    struct store_sso_conn *out, struct err *err);
+int signin_conn_delete(struct store *s, int64_t tenant_id, const char *protocol, struct err *err);
+/* Records that the connection completed a sign-in (the "SAML required" gate reads it). */
+int signin_conn_verified(struct store *s, int64_t tenant_id, const char *protocol, struct err *err);
+
+/* The "SAML required" gate of the token-gate issue: true when the tenant has a SAML
+ * connection that is enabled and has completed at least one sign-in. Errors read as false. */
+bool signin_saml_ready(struct store *s, int64_t tenant_id);
+
+/* Starts a transaction: handle_hash and binding_hash are hex SHA-256 of the random handle
+ * and browser cookie; data (borrowed) is kept as JSON for SIGNIN_TX_TTL_MS. */
+int signin_tx_begin(struct store *s, int64_t tenant_id, const char *protocol,
+                    const char *handle_hash, const char *binding_hash, const json_t *data,
+                    struct err *err);
+/* Consumes the transaction (single use) and returns its data (new reference) when it exists,
+ * has not expired, belongs to the tenant and protocol, and binding_hash matches (compared in
+ * constant time). ERR_NOT_FOUND otherwise, with *reason set to a reason code. */
+json_t *signin_tx_take(struct store *s, int64_t tenant_id, const char *protocol,
+                       const char *handle_hash, const char *binding_hash, const char **reason,
+                       struct err *err);
+
+/* Remembers an assertion ID until expires_ms: ERR_CONFLICT when it was seen before. */
+int signin_replay_check(struct store *s, int64_t tenant_id, const char *issuer, const char *id,
+                        int64_t expires_ms, struct err *err);
+
+/* Finds who signs in (OIDC Core §5.7; SSO.md "From token to user"): the user linked to
+ * (issuer, subject); else the one active user whose userName or email equals `email`
+ * (trimmed, compared case-insensitively), which is then linked to (issuer, subject). Fails
+ * with ERR_FORBIDDEN and *reason one of: unknown_user, ambiguous_email, inactive_user,
+ * removed_user, linked_to_other_subject, no_email. *out is the user (cleanup it). */
+int signin_user_resolve(struct store *s, int64_t tenant_id, const char *issuer, const char *subject,
+                        const char *email, struct store_resource *out, const char **reason,
+                        struct err *err);
+
+/* A single-use hand-off code for the host application (random 256 bits, stored hashed,
+ * valid SIGNIN_CODE_TTL_MS). code must hold 44 bytes. */
+int signin_code_issue(struct store *s, int64_t tenant_id, const char *user_id, const char *protocol,
+                      const char *initiated, char code[44], struct err *err);
+/* Redeems a code once: fills the tenant, the user (still active: a user deactivated since
+ * the sign-in makes the redemption fail) and the code row. ERR_NOT_FOUND for an unknown,
+ * used or expired code; ERR_FORBIDDEN when the user is no longer active. */
+int signin_code_redeem(struct store *s, const char *code, struct store_tenant *tenant,
+                       struct store_resource *user, struct store_sso_code *row, struct err *err);
+
+#endif

@@ -1,0 +1,219 @@
+#include "sso/manage.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/clock.h"
+#include "base/str.h"
+#include "core/signin.h"
+#include "core/tenant.h"
+#include "sso/oidc.h"
+#include "sso/samlsp.h"
+
+static json_t *
+describe(const struct api_settings *settings, const struct store_tenant *t,
+         const struct store_sso_conn *conn, const json_t *cfg)
+{
+    json_t *d = strcmp(conn->protocol, "oidc") == 0
+                    ? sso_oidc_describe(cfg, settings->public_url, t->slug)
+                    : sso_saml_describe(cfg, settings->public_url, t->slug);
+    char when[32];
+    json_object_set_new(d, "enabled", json_boolean(conn->enabled));
+    /* "SAML required" (token gate) means: exists, enabled, and has signed someone in. */
+    json_object_set_new(d, "verified", json_boolean(conn->verified_ms != 0));
+    if (conn->verified_ms) {
+        clock_format_ms(conn->verified_ms, when);
+        json_object_set_new(d, "firstSignIn", json_string(when));
+    }
+    json_object_set_new(d, "protocol", json_string(conn->protocol));
+    return d;
+}
+
+int
+sso_manage_get(struct store *s, const struct api_settings *settings, const char *slug,
+               const char *protocol, json_t **out, struct err *err)
+{
+    struct store_tenant t;
+    struct store_sso_conn conn = { 0 };
+    if (tenant_get(s, slug, &t, err) < 0 || signin_conn_get(s, t.id, protocol, &conn, err) < 0)
+        return -1;
+    json_t *cfg = json_loads(conn.config ? conn.config : "", 0, NULL);
+    int rc = 0;
+    if (cfg == NULL)
+        rc = err_set(err, ERR_INTERNAL, "stored %s connection does not parse", protocol);
+    else
+        *out = describe(settings, &t, &conn, cfg);
+    json_decref(cfg);
+    store_sso_conn_cleanup(&conn);
+    return rc;
+}
+
+int
+sso_manage_put(struct store *s, const struct api_settings *settings, const char *slug,
+               const char *protocol, const json_t *body, json_t **out, struct err *err)
+{
+    struct store_tenant t;
+    struct store_sso_conn old = { 0 };
+    char *sealed = NULL;
+    json_t *cfg = NULL;
+    int rc = -1;
+    if (tenant_get(s, slug, &t, err) < 0)
+        return -1;
+    if (signin_conn_get(s, t.id, protocol, &old, err) < 0 && err->code != ERR_NOT_FOUND)
+        return -1;
+    if (strcmp(protocol, "oidc") == 0)
+        cfg = sso_oidc_configure(body, settings, t.id, old.secret != NULL, &sealed, err);
+    else
+        cfg = sso_saml_configure(body, settings, err);
+    if (cfg == NULL)
+        goto out;
+    bool enabled = json_is_true(json_object_get(cfg, "enabled"));
+    json_object_del(cfg, "enabled");
+    if (signin_conn_put(s, t.id, protocol, cfg, sealed ? sealed : old.secret, enabled, err) < 0)
+        goto out;
+    rc = sso_manage_get(s, settings, slug, protocol, out, err);
+out:
+    free(sealed);
+    json_decref(cfg);
+    store_sso_conn_cleanup(&old);
+    return rc;
+}
+
+int
+sso_manage_delete(struct store *s, const char *slug, const char *protocol, struct err *err)
+{
+    struct store_tenant t;
+    if (tenant_get(s, slug, &t, err) < 0)
+        return -1;
+    return signin_conn_delete(s, t.id, protocol, err);
+}
+
+static int
+get(struct api_call *call, const char *protocol, struct err *err)
+{
+    json_t *out;
+    if (sso_manage_get(call->store, call->settings, call->params[0], protocol, &out, err) < 0)
+        return -1;
+    api_reply_json(call, 200, out);
+    return 0;
+}
+
+static int
+put(struct api_call *call, const char *protocol, struct err *err)
+{
+    json_t *out, *body = api_call_body_json(call, err);
+    if (body == NULL)
+        return -1;
+    int rc =
+        sso_manage_put(call->store, call->settings, call->params[0], protocol, body, &out, err);
+    json_decref(body);
+    if (rc == 0)
+        api_reply_json(call, 200, out);
+    return rc;
+}
+
+static int
+del(struct api_call *call, const char *protocol, struct err *err)
+{
+    if (sso_manage_delete(call->store, call->params[0], protocol, err) < 0)
+        return -1;
+    api_reply_empty(call, 204);
+    return 0;
+}
+
+int
+sso_manage_oidc_get(struct api_call *call, struct err *err)
+{
+    return get(call, "oidc", err);
+}
+
+int
+sso_manage_oidc_put(struct api_call *call, struct err *err)
+{
+    return put(call, "oidc", err);
+}
+
+int
+sso_manage_oidc_delete(struct api_call *call, struct err *err)
+{
+    return del(call, "oidc", err);
+}
+
+int
+sso_manage_saml_get(struct api_call *call, struct err *err)
+{
+    return get(call, "saml", err);
+}
+
+int
+sso_manage_saml_put(struct api_call *call, struct err *err)
+{
+    return put(call, "saml", err);
+}
+
+int
+sso_manage_saml_delete(struct api_call *call, struct err *err)
+{
+    return del(call, "saml", err);
+}
+
+/* The user's role for the host application: the primary (else first) roles[].value.
+ * XXX(issue 7): the role map from the token-gate work will decide this once merged. */
+static json_t *
+role_of(const json_t *doc)
+{
+    const json_t *roles = json_object_get(doc, "roles"), *first = NULL;
+    size_t i;
+    json_t *r;
+    json_array_foreach(roles, i, r) {
+        if (first == NULL)
+            first = r;
+        if (json_is_true(json_object_get(r, "primary")))
+            first = r;
+    }
+    const char *v = json_string_value(json_object_get(first, "value"));
+    return v ? json_string(v) : json_null();
+}
+
+static json_t *
+email_of(const json_t *doc, const char *user_name)
+{
+    const json_t *emails = json_object_get(doc, "emails"), *pick = NULL;
+    size_t i;
+    json_t *e;
+    json_array_foreach(emails, i, e) {
+        if (pick == NULL || json_is_true(json_object_get(e, "primary")))
+            pick = e;
+    }
+    const char *v = json_string_value(json_object_get(pick, "value"));
+    return json_string(v ? v : user_name ? user_name : "");
+}
+
+int
+sso_manage_redeem(struct api_call *call, struct err *err)
+{
+    struct store_tenant t;
+    struct store_resource user;
+    struct store_sso_code row;
+    json_t *body = api_call_body_json(call, err);
+    if (body == NULL)
+        return -1;
+    const char *code = json_string_value(json_object_get(body, "code"));
+    int rc = -1;
+    if (code == NULL) {
+        err_set(err, ERR_INVALID_VALUE, "code is required");
+    } else if (signin_code_redeem(call->store, code, &t, &user, &row, err) == 0) {
+        json_t *doc = json_loads(user.doc ? user.doc : "{}", 0, NULL);
+        str_copy(call->log_tenant, sizeof(call->log_tenant), t.slug);
+        api_reply_json(call, 200,
+                       json_pack("{s:s, s:s, s:s, s:o, s:o, s:s, s:s}", "tenant", t.slug, "userId",
+                                 user.id, "userName", user.user_name ? user.user_name : "", "email",
+                                 email_of(doc, user.user_name), "role", role_of(doc), "protocol",
+                                 row.protocol, "initiated", row.initiated));
+        json_decref(doc);
+        store_resource_cleanup(&user);
+        rc = 0;
+    }
+    json_decref(body);
+    return rc;
+}

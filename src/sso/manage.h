@@ -1,0 +1,30 @@
+#ifndef SCIMD_SSO_MANAGE_H
+#define SCIMD_SSO_MANAGE_H
+
+#include <jansson.h>
+
+#include "api/call.h"
+
+/* Managing SSO connections, one code path for the management API and the CLI (issue 7
+ * item 1), and redeeming a finished sign-in (item 5). */
+
+/* Saves the tenant's connection of protocol ("oidc" | "saml") from a body: validated by
+ * sso_oidc_configure / sso_saml_configure; an OIDC body without clientSecret keeps the stored
+ * one. *out is the public view (new reference). */
+int sso_manage_put(struct store *s, const struct api_settings *settings, const char *slug,
+                   const char *protocol, const json_t *body, json_t **out, struct err *err);
+/* The public view of the tenant's connection; ERR_NOT_FOUND when there is none. */
+int sso_manage_get(struct store *s, const struct api_settings *settings, const char *slug,
+                   const char *protocol, json_t **out, struct err *err);
+int sso_manage_delete(struct store *s, const char *slug, const char *protocol, struct err *err);
+
+/* /admin/v1/tenants/{tenant}/sso/{oidc,saml} and /admin/v1/sso/redeem handlers. */
+int sso_manage_oidc_get(struct api_call *call, struct err *err);
+int sso_manage_oidc_put(struct api_call *call, struct err *err);
+int sso_manage_oidc_delete(struct api_call *call, struct err *err);
+int sso_manage_saml_get(struct api_call *call, struct err *err);
+int sso_manage_saml_put(struct api_call *call, struct err *err);
+int sso_manage_saml_delete(struct api_call *call, struct err *err);
+int sso_manage_redeem(struct api_call *call, struct err *err);
+
+#endif

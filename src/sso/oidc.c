@@ -1,0 +1,671 @@
+#include "sso/oidc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/sha.h>
+
+#include "base/buf.h"
+#include "base/clock.h"
+#include "base/crypto.h"
+#include "base/str.h"
+#include "base/xmalloc.h"
+#include "core/signin.h"
+#include "sso/fetch.h"
+#include "sso/jwks.h"
+#include "sso/jwt.h"
+#include "sso/secret.h"
+#include "sso/web.h"
+
+#define PROTO          "oidc"
+#define TX_COOKIE      "__Host-scimd_tx"
+#define DISCOVERY_MAX  (256 * 1024)
+#define TOKEN_RESP_MAX (256 * 1024)
+#define HINT_MAX       256
+
+static const char *const known_algs[] = { "RS256", "RS384", "RS512", "PS256", "PS384",
+                                          "PS512", "ES256", "ES384", "ES512" };
+
+/* ---- configuration ---- */
+
+static const char *
+get_str(const json_t *o, const char *k)
+{
+    return json_string_value(json_object_get(o, k));
+}
+
+/* SSO.md (a) "Okta": a first DNS label ending in "-admin" is the admin console. */
+static int
+refuse_okta_admin(const char *url, struct err *err)
+{
+    const char *host = strstr(url, "://");
+    if (host == NULL)
+        return 0;
+    host += 3;
+    size_t n = strcspn(host, ".:/");
+    if (n > 6 && strncmp(host + n - 6, "-admin", 6) == 0) {
+        const char *rest = host + n;
+        size_t rlen = strcspn(rest, "/?#");
+        return err_set(err, ERR_INVALID_VALUE,
+                       "%.*s is the Okta admin console URL; use the org URL "
+                       "https://%.*s%.*s instead",
+                       (int)(host - url + n + rlen), url, (int)(n - 6), host, (int)rlen, rest);
+    }
+    return 0;
+}
+
+/* Entra: the tenant GUID, never a multi-tenant alias (SSO.md (a) "Microsoft Entra ID"). */
+static int
+entra_tid(const char *issuer, const char **tid_out, char tid[64], struct err *err)
+{
+    const char *p = "https://login.microsoftonline.com/";
+    size_t plen = strlen(p);
+    if (strncmp(issuer, p, plen) != 0)
+        return 0;
+    const char *t = issuer + plen;
+    size_t n = strcspn(t, "/");
+    if (n == 0 || n >= 64)
+        return err_set(err, ERR_INVALID_VALUE, "issuer: the Entra tenant id is missing");
+    memcpy(tid, t, n);
+    tid[n] = '\0';
+    if (strcmp(tid, "common") == 0 || strcmp(tid, "organizations") == 0 ||
+        strcmp(tid, "consumers") == 0)
+        return err_set(err, ERR_INVALID_VALUE,
+                       "issuer: use the Entra tenant id (a GUID), not \"%s\"", tid);
+    if (*tid_out == NULL)
+        *tid_out = tid;
+    return 0;
+}
+
+static json_t *
+check_algs(const json_t *v, struct err *err)
+{
+    if (v == NULL)
+        return json_pack("[s]", "RS256");
+    if (!json_is_array(v) || json_array_size(v) == 0 || json_array_size(v) > 9) {
+        err_set(err, ERR_INVALID_VALUE, "algorithms must be a non-empty array");
+        return NULL;
+    }
+    size_t i;
+    json_t *a;
+    json_array_foreach(v, i, a) {
+        bool ok = false;
+        for (size_t k = 0; json_is_string(a) && k < 9; k++)
+            ok |= strcmp(json_string_value(a), known_algs[k]) == 0;
+        if (!ok) {
+            err_set(err, ERR_INVALID_VALUE,
+                    "algorithms: only RS256/384/512, PS256/384/512 and ES256/384/512 are allowed");
+            return NULL;
+        }
+    }
+    return json_deep_copy(v);
+}
+
+/* OIDC Discovery 1.0 §4: fetch and keep what the flow needs. */
+static json_t *
+discover(const char *issuer, bool allow_http, struct err *err)
+{
+    struct buf url;
+    long status = 0;
+    char *body = NULL;
+    json_t *d = NULL, *out = NULL;
+    buf_init(&url, 2048);
+    size_t n = strlen(issuer);
+    if (buf_append(&url, issuer, n > 0 && issuer[n - 1] == '/' ? n - 1 : n, err) < 0 ||
+        buf_append_cstr(&url, "/.well-known/openid-configuration", err) < 0)
+        goto out;
+    struct sso_fetch f = { .url = url.data, .max_bytes = DISCOVERY_MAX, .allow_http = allow_http };
+    if (sso_fetch_run(&f, &status, &body, NULL, err) < 0)
+        goto out;
+    d = status == 200 ? json_loads(body, JSON_REJECT_DUPLICATES, NULL) : NULL;
+    if (!json_is_object(d)) {
+        err_set(err, ERR_INVALID_VALUE, "discovery at %.120s answered %ld without a JSON object",
+                url.data, status);
+        goto out;
+    }
+    const char *iss = get_str(d, "issuer"), *authz = get_str(d, "authorization_endpoint");
+    const char *token = get_str(d, "token_endpoint"), *jwks = get_str(d, "jwks_uri");
+    if (iss == NULL || strcmp(iss, issuer) != 0) {
+        err_set(err, ERR_INVALID_VALUE,
+                "issuer: discovery says the issuer is \"%.100s\", not the configured one (they "
+                "must match exactly)",
+                iss ? iss : "");
+        goto out;
+    }
+    if (!sso_fetch_url_ok(authz, allow_http, false) ||
+        !sso_fetch_url_ok(token, allow_http, false) || !sso_fetch_url_ok(jwks, allow_http, false)) {
+        err_set(err, ERR_INVALID_VALUE, "discovery lacks https authorization, token or JWKS URLs");
+        goto out;
+    }
+    const json_t *methods = json_object_get(d, "code_challenge_methods_supported");
+    if (methods) {
+        bool s256 = false;
+        size_t i;
+        json_t *m;
+        json_array_foreach(methods, i, m)
+            s256 |= json_is_string(m) && strcmp(json_string_value(m), "S256") == 0;
+        if (!s256) {
+            err_set(err, ERR_INVALID_VALUE, "the provider does not support PKCE S256");
+            goto out;
+        }
+    }
+    json_t *algs = json_object_get(d, "id_token_signing_alg_values_supported");
+    out = json_pack(
+        "{s:s, s:s, s:s, s:O, s:b}", "authorization_endpoint", authz, "token_endpoint", token,
+        "jwks_uri", jwks, "algs", json_is_array(algs) ? algs : json_null(), "iss_parameter",
+        json_is_true(json_object_get(d, "authorization_response_iss_parameter_supported")));
+    const char *userinfo = get_str(d, "userinfo_endpoint");
+    if (out && userinfo && sso_fetch_url_ok(userinfo, allow_http, false))
+        json_object_set_new(out, "userinfo_endpoint", json_string(userinfo));
+out:
+    json_decref(d);
+    free(body);
+    buf_cleanup(&url);
+    return out;
+}
+
+static bool
+bool_field(const json_t *body, const char *k, bool dflt, int *bad)
+{
+    const json_t *v = json_object_get(body, k);
+    if (v == NULL)
+        return dflt;
+    if (!json_is_boolean(v))
+        *bad = 1;
+    return json_is_true(v);
+}
+
+json_t *
+sso_oidc_configure(const json_t *body, const struct api_settings *settings, int64_t tenant_id,
+                   bool have_secret, char **sealed, struct err *err)
+{
+    static const char *const keys[] = { "issuer",       "oktaOrgUrl",        "clientId",
+                                        "clientSecret", "algorithms",        "idpInitiated",
+                                        "enabled",      "signInCompleteUrl", "entraTenantId" };
+    json_t *cfg = NULL, *algs = NULL, *disc = NULL;
+    char tidbuf[64];
+    int bad = 0;
+    *sealed = NULL;
+    if (sso_body_keys_check(body, keys, sizeof(keys) / sizeof(keys[0]), err) < 0)
+        return NULL;
+    const char *issuer = get_str(body, "issuer");
+    if (issuer == NULL)
+        issuer = get_str(body, "oktaOrgUrl");
+    const char *client_id = get_str(body, "clientId"), *secret = get_str(body, "clientSecret");
+    const char *complete = get_str(body, "signInCompleteUrl"),
+               *tid = get_str(body, "entraTenantId");
+    bool idp = bool_field(body, "idpInitiated", false, &bad);
+    bool enabled = bool_field(body, "enabled", true, &bad);
+    if (bad) {
+        err_set(err, ERR_INVALID_VALUE, "idpInitiated and enabled must be true or false");
+        return NULL;
+    }
+    if (issuer == NULL) {
+        err_set(err, ERR_INVALID_VALUE, "issuer (or oktaOrgUrl) is required");
+        return NULL;
+    }
+    if (refuse_okta_admin(issuer, err) < 0)
+        return NULL;
+    if (!sso_fetch_url_ok(issuer, settings->sso_allow_http, true)) {
+        err_set(err, ERR_INVALID_VALUE,
+                "issuer must be an https URL without query or fragment (got \"%.120s\")", issuer);
+        return NULL;
+    }
+    if (entra_tid(issuer, &tid, tidbuf, err) < 0)
+        return NULL;
+    if (client_id == NULL || client_id[0] == '\0' || strlen(client_id) > 255) {
+        err_set(err, ERR_INVALID_VALUE, "clientId is required (at most 255 characters)");
+        return NULL;
+    }
+    if (secret == NULL && !have_secret) {
+        err_set(err, ERR_INVALID_VALUE, "clientSecret is required");
+        return NULL;
+    }
+    if (complete == NULL || !sso_fetch_url_ok(complete, settings->sso_allow_http, false)) {
+        err_set(err, ERR_INVALID_VALUE,
+                "signInCompleteUrl is required: the https URL of the host application that "
+                "redeems sign-ins");
+        return NULL;
+    }
+    if ((algs = check_algs(json_object_get(body, "algorithms"), err)) == NULL)
+        return NULL;
+    if ((disc = discover(issuer, settings->sso_allow_http, err)) == NULL)
+        goto fail;
+    if (secret && (*sealed = sso_secret_seal(settings->sso_key, tenant_id, secret, err)) == NULL)
+        goto fail;
+    cfg = json_pack("{s:s, s:s, s:o, s:b, s:b, s:s, s:o}", "issuer", issuer, "clientId", client_id,
+                    "algorithms", algs, "idpInitiated", idp, "enabled", enabled,
+                    "signInCompleteUrl", complete, "discovery", disc);
+    if (tid)
+        json_object_set_new(cfg, "entraTenantId", json_string(tid));
+    return cfg;
+fail:
+    json_decref(algs);
+    json_decref(disc);
+    return NULL;
+}
+
+json_t *
+sso_oidc_describe(const json_t *config, const char *public_url, const char *slug)
+{
+    json_t *d = json_deep_copy(config);
+    char url[600];
+    if (public_url == NULL)
+        public_url = "";
+    snprintf(url, sizeof(url), "%s/sso/%s/oidc/callback", public_url, slug);
+    json_object_set_new(d, "redirectUri", json_string(url));
+    snprintf(url, sizeof(url), "%s/sso/%s/oidc/initiate", public_url, slug);
+    json_object_set_new(d, "initiateLoginUri", json_string(url));
+    snprintf(url, sizeof(url), "%s/sso/%s/oidc/login", public_url, slug);
+    json_object_set_new(d, "loginUrl", json_string(url));
+    json_object_set_new(d, "clientSecretSet", json_true());
+    return d;
+}
+
+/* ---- login start ---- */
+
+static int
+append_param(struct buf *b, const char *k, const char *v, struct err *err)
+{
+    return buf_printf(b, err, "&%s=", k) < 0 || sso_url_encode(b, v, err) < 0 ? -1 : 0;
+}
+
+/* Starts a flow (SSO.md (a) "Login start"): fresh state, nonce and PKCE verifier, the
+ * transaction stored by the hash of state and bound to a new browser cookie. */
+static int
+start(struct api_call *call, const struct store_tenant *t, const json_t *cfg, const char *return_to,
+      const char *login_hint, const char *initiated, struct err *err)
+{
+    char state[44], nonce[44], verifier[44], handle[44], challenge[44];
+    char state_hash[65], handle_hash[65], redirect_uri[600];
+    unsigned char digest[SHA256_DIGEST_LENGTH];
+    struct buf b;
+    int rc = -1;
+    json_t *data = NULL;
+    const json_t *disc = json_object_get(cfg, "discovery");
+    const char *authz = get_str(disc, "authorization_endpoint");
+    buf_init(&b, sizeof(call->location) * 4);
+    if (authz == NULL)
+        return err_set(err, ERR_INTERNAL, "stored OIDC connection has no authorization endpoint");
+    if (sso_random_token(state, err) < 0 || sso_random_token(nonce, err) < 0 ||
+        sso_random_token(verifier, err) < 0 || sso_random_token(handle, err) < 0)
+        goto out;
+    /* RFC 7636 §4.2: code_challenge = BASE64URL(SHA256(ASCII(code_verifier))). */
+    SHA256((const unsigned char *)verifier, strlen(verifier), digest);
+    crypto_base64url(digest, sizeof(digest), challenge, sizeof(challenge));
+    sso_hash(state, state_hash);
+    sso_hash(handle, handle_hash);
+    snprintf(redirect_uri, sizeof(redirect_uri), "%s/sso/%s/oidc/callback",
+             call->settings->public_url, t->slug);
+    data = json_pack("{s:s, s:s, s:s, s:s, s:s}", "issuer", get_str(cfg, "issuer"), "nonce", nonce,
+                     "verifier", verifier, "redirect_uri", redirect_uri, "initiated", initiated);
+    if (return_to)
+        json_object_set_new(data, "return_to", json_string(return_to));
+    if (signin_tx_begin(call->store, t->id, PROTO, state_hash, handle_hash, data, err) < 0)
+        goto out;
+    if (buf_printf(&b, err, "%s%sresponse_type=code&scope=openid%%20email%%20profile", authz,
+                   strchr(authz, '?') ? "&" : "?") < 0 ||
+        append_param(&b, "client_id", get_str(cfg, "clientId"), err) < 0 ||
+        append_param(&b, "redirect_uri", redirect_uri, err) < 0 ||
+        append_param(&b, "state", state, err) < 0 || append_param(&b, "nonce", nonce, err) < 0 ||
+        append_param(&b, "code_challenge", challenge, err) < 0 ||
+        append_param(&b, "code_challenge_method", "S256", err) < 0 ||
+        (login_hint && append_param(&b, "login_hint", login_hint, err) < 0))
+        goto out;
+    if (b.len >= sizeof(call->location)) {
+        err_set(err, ERR_INTERNAL, "authorization URL is too long");
+        goto out;
+    }
+    sso_cookie_set(call, TX_COOKIE, handle, "Lax", 600);
+    rc = sso_reply_redirect(call, b.data, err);
+out:
+    crypto_wipe(verifier, sizeof(verifier));
+    crypto_wipe(nonce, sizeof(nonce));
+    json_decref(data);
+    buf_cleanup(&b);
+    return rc;
+}
+
+/* Loads the tenant's enabled OIDC connection, or replies 404 (page) and returns 1. */
+static int
+load(struct api_call *call, struct store_tenant *t, json_t **cfg, struct err *err)
+{
+    struct store_sso_conn conn;
+    if (sso_conn_load(call, PROTO, t, &conn, cfg, err) < 0) {
+        if (err->code != ERR_NOT_FOUND)
+            return -1;
+        sso_reply_failure(call, 404, "Single sign-on is not set up for this workspace.");
+        return 1;
+    }
+    bool enabled = conn.enabled;
+    store_sso_conn_cleanup(&conn);
+    if (!enabled) {
+        json_decref(*cfg);
+        *cfg = NULL;
+        sso_reply_failure(call, 404, "Single sign-on is not set up for this workspace.");
+        return 1;
+    }
+    return 0;
+}
+
+int
+sso_oidc_login(struct api_call *call, struct err *err)
+{
+    struct store_tenant t;
+    json_t *cfg = NULL;
+    int rc = load(call, &t, &cfg, err);
+    if (rc != 0)
+        return rc < 0 ? -1 : 0;
+    const char *hint = api_call_arg(call, "login_hint");
+    if (hint && strlen(hint) > HINT_MAX)
+        hint = NULL;
+    rc = start(call, &t, cfg,
+               sso_return_to_check(api_call_arg(call, "return_to"), call->settings->public_url),
+               hint, "sp", err);
+    json_decref(cfg);
+    return rc;
+}
+
+/* A parameter of /initiate: query string, or the form body of a POST. */
+static char *
+initiate_param(struct api_call *call, const char *name)
+{
+    const char *q = api_call_arg(call, name);
+    if (q)
+        return xstrdup(q);
+    if (strcmp(call->method, "POST") == 0 && call->body)
+        return sso_form_get(call->body, call->body_len, name);
+    return NULL;
+}
+
+int
+sso_oidc_initiate(struct api_call *call, struct err *err)
+{
+    struct store_tenant t;
+    json_t *cfg = NULL;
+    int rc = load(call, &t, &cfg, err);
+    if (rc != 0)
+        return rc < 0 ? -1 : 0;
+    char *iss = initiate_param(call, "iss"), *hint = initiate_param(call, "login_hint");
+    char *target = initiate_param(call, "target_link_uri");
+    /* OIDC Core §4: the request proves nothing; it may only start a normal flow, with the
+     * configured issuer — never one named by the request. */
+    if (!json_is_true(json_object_get(cfg, "idpInitiated"))) {
+        sso_event(t.slug, PROTO, "idp", SSO_RESULT_REJECTED, "idp_initiated_disabled", NULL);
+        sso_reply_failure(call, 404, "Sign-in from the identity provider is not enabled.");
+        rc = 0;
+    } else if (iss == NULL || strcmp(iss, get_str(cfg, "issuer")) != 0) {
+        sso_event(t.slug, PROTO, "idp", SSO_RESULT_REJECTED, "initiate_wrong_issuer", NULL);
+        sso_reply_failure(call, 400, "The sign-in request names another identity provider.");
+        rc = 0;
+    } else {
+        const char *h = hint && strlen(hint) <= HINT_MAX ? hint : NULL;
+        rc = start(call, &t, cfg, sso_return_to_check(target, call->settings->public_url), h, "idp",
+                   err);
+    }
+    free(iss);
+    free(hint);
+    free(target);
+    json_decref(cfg);
+    return rc;
+}
+
+/* ---- callback ---- */
+
+/* OIDC Core §3.1.3.1–3.1.3.3: the code for tokens at the token endpoint of this issuer. */
+static char *
+exchange(struct api_call *call, const struct store_tenant *t, const json_t *cfg,
+         const struct store_sso_conn *conn, const char *code, const json_t *tx, char **access,
+         const char **reason, struct err *err)
+{
+    char secret[SSO_SECRET_MAX + 1];
+    struct buf form;
+    long status = 0;
+    char *body = NULL, *id_token = NULL;
+    json_t *resp = NULL;
+    buf_init(&form, 16 * 1024);
+    *reason = "token_request_failed";
+    if (sso_secret_open(call->settings->sso_key, t->id, conn->secret, secret, sizeof(secret), err) <
+        0) {
+        *reason = "client_secret_unavailable";
+        goto out;
+    }
+    if (buf_append_cstr(&form, "grant_type=authorization_code&code=", err) < 0 ||
+        sso_url_encode(&form, code, err) < 0 ||
+        append_param(&form, "redirect_uri", get_str(tx, "redirect_uri"), err) < 0 ||
+        append_param(&form, "code_verifier", get_str(tx, "verifier"), err) < 0)
+        goto out;
+    struct sso_fetch f = {
+        .url = get_str(json_object_get(cfg, "discovery"), "token_endpoint"),
+        .form = form.data,
+        .user = get_str(cfg, "clientId"),
+        .password = secret,
+        .max_bytes = TOKEN_RESP_MAX,
+        .allow_http = call->settings->sso_allow_http,
+    };
+    if (sso_fetch_run(&f, &status, &body, NULL, err) < 0)
+        goto out;
+    resp = json_loads(body, JSON_REJECT_DUPLICATES, NULL);
+    const char *type = get_str(resp, "token_type"), *idt = get_str(resp, "id_token");
+    if (status != 200 || !json_is_object(resp)) {
+        *reason = "token_request_refused";
+        err_set(err, ERR_UNAUTHORIZED, "token endpoint answered %ld", status);
+    } else if (type == NULL || !cstr_ieq(type, "Bearer") || idt == NULL) {
+        *reason = "token_response_invalid";
+        err_set(err, ERR_UNAUTHORIZED, "token response lacks a Bearer token_type or id_token");
+    } else {
+        id_token = xstrdup(idt);
+        const char *at = get_str(resp, "access_token");
+        *access = at && strlen(at) <= 8192 ? xstrdup(at) : NULL;
+    }
+out:
+    crypto_wipe(secret, sizeof(secret));
+    json_decref(resp);
+    free(body);
+    buf_cleanup(&form);
+    return id_token;
+}
+
+/* The algorithms accepted: the tenant's allow-list, narrowed to those the provider
+ * advertises when it advertises any. */
+static size_t
+accepted_algs(const json_t *cfg, const char *out[9])
+{
+    const json_t *mine = json_object_get(cfg, "algorithms");
+    const json_t *theirs = json_object_get(json_object_get(cfg, "discovery"), "algs");
+    size_t n = 0, i, k;
+    json_t *a, *b;
+    json_array_foreach(mine, i, a) {
+        bool ok = !json_is_array(theirs);
+        json_array_foreach(theirs, k, b)
+            ok |= json_equal(a, b);
+        if (ok && n < 9 && json_is_string(a))
+            out[n++] = json_string_value(a);
+    }
+    return n;
+}
+
+static int
+validate(struct api_call *call, const json_t *cfg, const json_t *tx, const char *id_token,
+         json_t **claims, const char **reason, struct err *err)
+{
+    const char *algs[9];
+    const char *jwks_uri = get_str(json_object_get(cfg, "discovery"), "jwks_uri");
+    const char *tid = get_str(cfg, "entraTenantId");
+    struct sso_jwt_expect x = {
+        .issuer = get_str(cfg, "issuer"),
+        .client_id = get_str(cfg, "clientId"),
+        .nonce = get_str(tx, "nonce"),
+        .algs = algs,
+        .n_algs = accepted_algs(cfg, algs),
+        .tid = tid,
+        .email_verified_optional = tid != NULL,
+        .now_s = clock_now_ms() / 1000,
+    };
+    bool allow_http = call->settings->sso_allow_http;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        json_t *jwks = sso_jwks_get(jwks_uri, attempt > 0, allow_http, err);
+        if (jwks == NULL) {
+            *reason = "jwks_unavailable";
+            return -1;
+        }
+        int rc = sso_jwt_verify(id_token, jwks, &x, claims, reason, err);
+        json_decref(jwks);
+        /* Core §10.1.1: a kid we do not know may be a rotated key: refetch once. */
+        if (rc == 0 || strcmp(*reason, SSO_JWT_UNKNOWN_KID) != 0)
+            return rc;
+    }
+    return -1;
+}
+
+/* OIDC Core §5.3: the email from UserInfo, copied into claims. The answer must be a JSON
+ * object whose sub equals the ID token's (§5.3.4); its email_verified follows the ID-token
+ * rule. A provider without a UserInfo endpoint leaves the sign-in without email. */
+static int
+userinfo_email(struct api_call *call, const json_t *cfg, json_t *claims, const char *access,
+               const char **reason, struct err *err)
+{
+    const char *url = get_str(json_object_get(cfg, "discovery"), "userinfo_endpoint");
+    long status = 0;
+    char *body = NULL;
+    json_t *ui = NULL;
+    int rc = -1;
+    *reason = "no_email";
+    if (url == NULL || access == NULL)
+        return err_set(err, ERR_UNAUTHORIZED, "no email claim");
+    struct sso_fetch f = { .url = url,
+                           .bearer = access,
+                           .max_bytes = TOKEN_RESP_MAX,
+                           .allow_http = call->settings->sso_allow_http };
+    if (sso_fetch_run(&f, &status, &body, NULL, err) < 0) {
+        *reason = "userinfo_failed";
+        return -1;
+    }
+    ui = status == 200 ? json_loads(body, JSON_REJECT_DUPLICATES, NULL) : NULL;
+    const char *sub = get_str(ui, "sub"), *email = get_str(ui, "email");
+    const json_t *ev = json_object_get(ui, "email_verified");
+    if (!json_is_object(ui)) {
+        *reason = "userinfo_failed";
+        err_set(err, ERR_UNAUTHORIZED, "UserInfo answered %ld without a JSON object", status);
+    } else if (sub == NULL || strcmp(sub, get_str(claims, "sub")) != 0) {
+        *reason = "userinfo_sub_mismatch";
+        err_set(err, ERR_UNAUTHORIZED, "UserInfo is about another subject");
+    } else if (ev ? !json_is_true(ev) : get_str(cfg, "entraTenantId") == NULL) {
+        *reason = "email_not_verified";
+        err_set(err, ERR_UNAUTHORIZED, "UserInfo email is not verified");
+    } else if (email != NULL) {
+        json_object_set_new(claims, "email", json_string(email));
+        rc = 0;
+    } else {
+        err_set(err, ERR_UNAUTHORIZED, "no email claim");
+    }
+    json_decref(ui);
+    free(body);
+    return rc;
+}
+
+/* A failure after the code exchange began: an outage of the provider (502) or a refusal. */
+static void
+fail_exchange(struct api_call *call, const char *slug, const char *initiated, const char *reason,
+              const struct err *err)
+{
+    bool outage = err->code == ERR_UNAVAILABLE || err->code == ERR_INTERNAL;
+    sso_event(slug, PROTO, initiated, outage ? SSO_RESULT_ERROR : SSO_RESULT_REJECTED, reason,
+              NULL);
+    sso_reply_failure(call, outage ? 502 : 401,
+                      "The sign-in could not be completed. Please start again.");
+}
+
+static void
+refuse(struct api_call *call, const char *slug, const char *initiated, const char *reason,
+       int status)
+{
+    sso_event(slug, PROTO, initiated, SSO_RESULT_REJECTED, reason, NULL);
+    sso_reply_failure(call, status, "The sign-in could not be completed. Please start again.");
+}
+
+int
+sso_oidc_callback(struct api_call *call, struct err *err)
+{
+    struct store_tenant t;
+    struct store_sso_conn conn = { 0 };
+    json_t *cfg = NULL, *tx = NULL, *claims = NULL;
+    char handle[64], state_hash[65], handle_hash[65] = "";
+    char *id_token = NULL, *access = NULL;
+    const char *reason = NULL;
+    int rc = 0;
+    if (sso_conn_load(call, PROTO, &t, &conn, &cfg, err) < 0) {
+        if (err->code != ERR_NOT_FOUND)
+            return -1;
+        sso_reply_failure(call, 404, "Single sign-on is not set up for this workspace.");
+        return 0;
+    }
+    call->sso_headers = true;
+    /* The transaction cookie is spent whatever happens next. */
+    sso_cookie_set(call, TX_COOKIE, "", "Lax", 0);
+    const char *state = api_call_arg(call, "state"), *code = api_call_arg(call, "code");
+    const char *iss = api_call_arg(call, "iss");
+    if (!conn.enabled) {
+        refuse(call, t.slug, "-", "connection_disabled", 404);
+        goto out;
+    }
+    if (state == NULL || state[0] == '\0' || strlen(state) > 512) {
+        refuse(call, t.slug, "-", "state_missing", 400);
+        goto out;
+    }
+    if (sso_cookie_get(call->cookie, TX_COOKIE, handle, sizeof(handle)))
+        sso_hash(handle, handle_hash);
+    sso_hash(state, state_hash);
+    /* Step 1: find the transaction by state, bound to this browser; delete it now. */
+    tx = signin_tx_take(call->store, t.id, PROTO, state_hash, handle_hash[0] ? handle_hash : NULL,
+                        &reason, err);
+    if (tx == NULL) {
+        if (err->code == ERR_INTERNAL || err->code == ERR_UNAVAILABLE) {
+            rc = -1;
+            goto out;
+        }
+        refuse(call, t.slug, "-", handle_hash[0] ? reason : "transaction_cookie_missing", 400);
+        goto out;
+    }
+    const char *initiated = get_str(tx, "initiated");
+    const char *issuer = get_str(cfg, "issuer");
+    /* Step 2: the provider reported an error. */
+    if (api_call_arg(call, "error")) {
+        refuse(call, t.slug, initiated, "idp_error", 400);
+        goto out;
+    }
+    /* Step 3, RFC 9207 §2.4: iss must be this issuer; absent only if not announced. */
+    if (iss ? strcmp(iss, get_str(tx, "issuer")) != 0 || strcmp(iss, issuer) != 0
+            : json_is_true(json_object_get(json_object_get(cfg, "discovery"), "iss_parameter"))) {
+        refuse(call, t.slug, initiated, iss ? "wrong_iss_parameter" : "iss_parameter_missing", 400);
+        goto out;
+    }
+    if (code == NULL || code[0] == '\0' || strlen(code) > 2048) {
+        refuse(call, t.slug, initiated, "code_missing", 400);
+        goto out;
+    }
+    id_token = exchange(call, &t, cfg, &conn, code, tx, &access, &reason, err);
+    if (id_token == NULL || validate(call, cfg, tx, id_token, &claims, &reason, err) < 0) {
+        fail_exchange(call, t.slug, initiated, reason, err);
+        goto out;
+    }
+    /* Core §5.3: UserInfo only when the ID token lacks email. */
+    if (json_object_get(claims, "email") == NULL &&
+        userinfo_email(call, cfg, claims, access, &reason, err) < 0) {
+        fail_exchange(call, t.slug, initiated, reason, err);
+        goto out;
+    }
+    rc = sso_finish(call, &t, cfg, PROTO, initiated, issuer, get_str(claims, "sub"),
+                    get_str(claims, "email"), get_str(tx, "return_to"), err);
+out:
+    if (access) {
+        crypto_wipe(access, strlen(access));
+        free(access);
+    }
+    free(id_token);
+    json_decref(claims);
+    json_decref(tx);
+    json_decref(cfg);
+    store_sso_conn_cleanup(&conn);
+    return rc;
+}

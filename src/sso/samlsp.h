@@ -1,0 +1,25 @@
+#ifndef SCIMD_SSO_SAMLSP_H
+#define SCIMD_SSO_SAMLSP_H
+
+#include <jansson.h>
+
+#include "api/call.h"
+
+/* SAML 2.0 service provider endpoints (issue 7; SSO.md (b)): connection config and SP
+ * metadata, the SP-initiated AuthnRequest (HTTP-Redirect), and the HTTP-POST ACS. */
+
+/* Validates a connection body: IdP metadata XML (`metadataXml`, or fetched once from
+ * `metadataUrl`) or the fields idpEntityId, ssoUrl and certificates (PEM, one or two for
+ * rollover) given directly. Returns the config to store (new reference) with "enabled". */
+json_t *sso_saml_configure(const json_t *body, const struct api_settings *settings,
+                           struct err *err);
+
+/* Public view with the values an IdP admin pastes: ACS URL, audience (SP entity ID),
+ * metadata URL; certificate expiry dates. */
+json_t *sso_saml_describe(const json_t *config, const char *public_url, const char *slug);
+
+int sso_saml_metadata(struct api_call *call, struct err *err);
+int sso_saml_login(struct api_call *call, struct err *err);
+int sso_saml_acs(struct api_call *call, struct err *err);
+
+#endif

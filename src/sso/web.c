@@ -1,0 +1,387 @@
+#include "sso/web.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/crypto.h"
+#include "base/log.h"
+#include "base/str.h"
+#include "base/xmalloc.h"
+#include "core/signin.h"
+#include "core/tenant.h"
+
+static atomic_uint_fast64_t counts[SSO_RESULT__COUNT];
+
+const char *
+sso_result_name(enum sso_result r)
+{
+    switch (r) {
+    case SSO_RESULT_SUCCESS:
+        return "success";
+    case SSO_RESULT_REJECTED:
+        return "rejected";
+    default:
+        return "error";
+    }
+}
+
+void
+sso_event(const char *tenant, const char *protocol, const char *initiated, enum sso_result result,
+          const char *reason, const char *user_id)
+{
+    char t[80], r[80];
+    if ((unsigned)result < SSO_RESULT__COUNT)
+        atomic_fetch_add(&counts[result], 1);
+    log_escape(t, sizeof(t), tenant ? tenant : "-");
+    log_escape(r, sizeof(r), reason ? reason : "-");
+    log_info("event=sso_signin tenant=%s protocol=%s initiated=%s result=%s reason=%s user=%s", t,
+             protocol, initiated ? initiated : "-", sso_result_name(result), r,
+             user_id ? user_id : "-");
+}
+
+uint64_t
+sso_event_count(enum sso_result r)
+{
+    return (unsigned)r < SSO_RESULT__COUNT ? atomic_load(&counts[r]) : 0;
+}
+
+int
+sso_metrics_render(struct buf *out, struct err *err)
+{
+    if (buf_append_cstr(out,
+                        "# HELP scimd_sso_signins_total Sign-in attempts by result.\n"
+                        "# TYPE scimd_sso_signins_total counter\n",
+                        err) < 0)
+        return -1;
+    for (int r = 0; r < SSO_RESULT__COUNT; r++)
+        if (buf_printf(out, err, "scimd_sso_signins_total{result=\"%s\"} %llu\n",
+                       sso_result_name((enum sso_result)r),
+                       (unsigned long long)sso_event_count((enum sso_result)r)) < 0)
+            return -1;
+    return 0;
+}
+
+bool
+sso_cookie_get(const char *header, const char *name, char *out, size_t size)
+{
+    size_t nlen = strlen(name);
+    const char *p = header;
+    while (p && *p) {
+        while (*p == ' ' || *p == ';')
+            p++;
+        const char *end = strchr(p, ';');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len > nlen && strncmp(p, name, nlen) == 0 && p[nlen] == '=') {
+            size_t vlen = len - nlen - 1;
+            if (vlen == 0 || vlen >= size)
+                return false;
+            memcpy(out, p + nlen + 1, vlen);
+            out[vlen] = '\0';
+            return true;
+        }
+        p = end;
+    }
+    return false;
+}
+
+void
+sso_cookie_set(struct api_call *call, const char *name, const char *value, const char *same_site,
+               int max_age)
+{
+    if (call->n_set_cookie >= 2)
+        return;
+    char *dst = call->set_cookie[call->n_set_cookie];
+    int w = snprintf(dst, sizeof(call->set_cookie[0]),
+                     "%s=%s; Path=/; Secure; HttpOnly; SameSite=%s; Max-Age=%d", name, value,
+                     same_site, max_age);
+    if (w > 0 && (size_t)w < sizeof(call->set_cookie[0]))
+        call->n_set_cookie++;
+}
+
+const char *
+sso_return_to_check(const char *value, const char *public_url)
+{
+    if (value == NULL)
+        return NULL;
+    size_t plen = public_url ? strlen(public_url) : 0;
+    /* An absolute URL of this very origin (Okta sends target_link_uri absolute). */
+    if (plen > 0 && strncmp(value, public_url, plen) == 0 && value[plen] == '/')
+        value += plen;
+    size_t n = strlen(value);
+    if (n == 0 || n > 512 || value[0] != '/' || value[1] == '/' || value[1] == '\\')
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)value[i];
+        /* '\' is a '/' to some browsers; control bytes and spaces end the URL early. */
+        if (c <= 0x20 || c == 0x7f || c == '\\')
+            return NULL;
+    }
+    return value;
+}
+
+void
+sso_reply_failure(struct api_call *call, int status, const char *message)
+{
+    char page[1024];
+    snprintf(page, sizeof(page),
+             "<!doctype html><html><head><meta charset=\"utf-8\"><title>Sign-in failed</title>"
+             "</head><body><h1>Sign-in failed</h1><p>%s</p><p>Ask your administrator if this "
+             "keeps happening.</p></body></html>\n",
+             message);
+    api_reply_text(call, status, "text/html; charset=utf-8", page);
+    call->sso_headers = true;
+}
+
+int
+sso_reply_redirect(struct api_call *call, const char *location, struct err *err)
+{
+    if (strlen(location) >= sizeof(call->location))
+        return err_set(err, ERR_INTERNAL, "redirect URL is too long");
+    str_copy(call->location, sizeof(call->location), location);
+    api_reply_empty(call, 302);
+    call->sso_headers = true;
+    return 0;
+}
+
+int
+sso_url_encode(struct buf *b, const char *s, struct err *err)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        char enc[3] = { '%', hex[*p >> 4], hex[*p & 15] };
+        bool keep = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                    (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' || *p == '_' || *p == '~';
+        if (buf_append(b, keep ? (const char *)p : enc, keep ? 1 : 3, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int
+b64_value(unsigned char c, bool url)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == (url ? '-' : '+'))
+        return 62;
+    if (c == (url ? '_' : '/'))
+        return 63;
+    return -1;
+}
+
+int
+sso_base64_decode(const char *in, size_t len, bool url, unsigned char **out, size_t *out_len,
+                  struct err *err)
+{
+    size_t pad = 0;
+    if (!url) {
+        if (len % 4 != 0)
+            return err_set(err, ERR_INVALID_VALUE, "base64 length is not a multiple of 4");
+        while (pad < 2 && len > pad && in[len - 1 - pad] == '=')
+            pad++;
+    } else if (len % 4 == 1) {
+        return err_set(err, ERR_INVALID_VALUE, "base64url length is impossible");
+    }
+    size_t n = len - pad;
+    unsigned char *o = xmalloc(n / 4 * 3 + 3 + 1);
+    size_t w = 0;
+    uint32_t acc = 0;
+    int bits = 0;
+    for (size_t i = 0; i < n; i++) {
+        int v = b64_value((unsigned char)in[i], url);
+        if (v < 0) {
+            free(o);
+            return err_set(err, ERR_INVALID_VALUE, "invalid base64 character");
+        }
+        acc = (acc << 6) | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            o[w++] = (unsigned char)(acc >> bits);
+            acc &= (1u << bits) - 1;
+        }
+    }
+    /* Canonical: the bits left over must be zero (no second encoding of the same bytes). */
+    if (acc != 0) {
+        free(o);
+        return err_set(err, ERR_INVALID_VALUE, "non-canonical base64");
+    }
+    o[w] = '\0';
+    *out = o;
+    *out_len = w;
+    return 0;
+}
+
+char *
+sso_base64_encode(const void *in, size_t n)
+{
+    static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const unsigned char *p = in;
+    char *o = xmalloc((n + 2) / 3 * 4 + 1), *w = o;
+    for (size_t i = 0; i < n; i += 3) {
+        uint32_t v = (uint32_t)p[i] << 16;
+        if (i + 1 < n)
+            v |= (uint32_t)p[i + 1] << 8;
+        if (i + 2 < n)
+            v |= p[i + 2];
+        *w++ = a[(v >> 18) & 63];
+        *w++ = a[(v >> 12) & 63];
+        *w++ = i + 1 < n ? a[(v >> 6) & 63] : '=';
+        *w++ = i + 2 < n ? a[v & 63] : '=';
+    }
+    *w = '\0';
+    return o;
+}
+
+int
+sso_hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+char *
+sso_form_get(const char *body, size_t len, const char *name)
+{
+    size_t nlen = strlen(name);
+    const char *p = body, *end = body + len;
+    while (p && p < end) {
+        const char *amp = memchr(p, '&', (size_t)(end - p));
+        const char *fe = amp ? amp : end;
+        if ((size_t)(fe - p) > nlen && memcmp(p, name, nlen) == 0 && p[nlen] == '=') {
+            const char *v = p + nlen + 1;
+            char *o = xmalloc((size_t)(fe - v) + 1), *w = o;
+            for (; v < fe; v++) {
+                if (*v == '+') {
+                    *w++ = ' ';
+                } else if (*v == '%') {
+                    bool room = fe - v > 2;
+                    int hi = room ? sso_hex_value(v[1]) : -1, lo = room ? sso_hex_value(v[2]) : -1;
+                    if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
+                        free(o);
+                        return NULL;
+                    }
+                    *w++ = (char)(hi * 16 + lo);
+                    v += 2;
+                } else {
+                    *w++ = *v;
+                }
+            }
+            *w = '\0';
+            return o;
+        }
+        p = amp ? amp + 1 : NULL;
+    }
+    return NULL;
+}
+
+int
+sso_random_token(char out[44], struct err *err)
+{
+    unsigned char raw[32];
+    if (crypto_random(raw, sizeof(raw), err) < 0)
+        return -1;
+    crypto_base64url(raw, sizeof(raw), out, 44);
+    crypto_wipe(raw, sizeof(raw));
+    return 0;
+}
+
+void
+sso_hash(const char *s, char out[65])
+{
+    crypto_sha256_hex(s, strlen(s), out);
+}
+
+int
+sso_conn_load(struct api_call *call, const char *protocol, struct store_tenant *t,
+              struct store_sso_conn *conn, json_t **config, struct err *err)
+{
+    *config = NULL;
+    *conn = (struct store_sso_conn){ 0 };
+    if (tenant_get(call->store, call->params[0], t, err) < 0)
+        return -1;
+    str_copy(call->log_tenant, sizeof(call->log_tenant), t->slug);
+    if (signin_conn_get(call->store, t->id, protocol, conn, err) < 0)
+        return -1;
+    *config = json_loads(conn->config ? conn->config : "", 0, NULL);
+    if (!json_is_object(*config)) {
+        json_decref(*config);
+        *config = NULL;
+        store_sso_conn_cleanup(conn);
+        return err_set(err, ERR_INTERNAL, "stored %s connection does not parse", protocol);
+    }
+    return 0;
+}
+
+int
+sso_finish(struct api_call *call, const struct store_tenant *t, const json_t *config,
+           const char *protocol, const char *initiated, const char *issuer, const char *subject,
+           const char *email, const char *return_to, struct err *err)
+{
+    struct store_resource user;
+    const char *reason = NULL;
+    char code[44];
+    struct buf b;
+    if (signin_user_resolve(call->store, t->id, issuer, subject, email, &user, &reason, err) < 0) {
+        bool refused = err->code == ERR_FORBIDDEN;
+        sso_event(t->slug, protocol, initiated, refused ? SSO_RESULT_REJECTED : SSO_RESULT_ERROR,
+                  refused ? reason : "store_error", NULL);
+        sso_reply_failure(call, 403, "Your account is not allowed to sign in here.");
+        return 0;
+    }
+    int rc = -1;
+    const char *complete = json_string_value(json_object_get(config, "signInCompleteUrl"));
+    buf_init(&b, sizeof(call->location) - 1);
+    if (complete == NULL) {
+        err_set(err, ERR_INTERNAL, "connection has no signInCompleteUrl");
+        goto out;
+    }
+    if (signin_code_issue(call->store, t->id, user.id, protocol, initiated, code, err) < 0)
+        goto out;
+    struct err ignored = { 0 };
+    if (signin_conn_verified(call->store, t->id, protocol, &ignored) < 0)
+        log_warn("sso: cannot record the first sign-in of tenant %s: %s", t->slug, ignored.detail);
+    if (buf_printf(&b, err, "%s%scode=%s&tenant=%s", complete, strchr(complete, '?') ? "&" : "?",
+                   code, t->slug) < 0 ||
+        (return_to &&
+         (buf_append_cstr(&b, "&return_to=", err) < 0 || sso_url_encode(&b, return_to, err) < 0)) ||
+        sso_reply_redirect(call, b.data, err) < 0)
+        goto out;
+    sso_event(t->slug, protocol, initiated, SSO_RESULT_SUCCESS, "ok", user.id);
+    rc = 0;
+out:
+    crypto_wipe(code, sizeof(code));
+    buf_cleanup(&b);
+    store_resource_cleanup(&user);
+    if (rc < 0)
+        sso_event(t->slug, protocol, initiated, SSO_RESULT_ERROR, "handoff_failed", NULL);
+    return rc;
+}
+
+int
+sso_body_keys_check(const json_t *body, const char *const *keys, size_t n, struct err *err)
+{
+    const char *key;
+    json_t *v;
+    if (!json_is_object(body))
+        return err_set(err, ERR_INVALID_VALUE, "the body must be a JSON object");
+    json_object_foreach((json_t *)body, key, v) {
+        bool known = false;
+        for (size_t i = 0; i < n; i++)
+            known |= strcmp(key, keys[i]) == 0;
+        if (!known)
+            return err_set(err, ERR_INVALID_VALUE, "unknown field \"%.64s\"", key);
+    }
+    return 0;
+}

@@ -1,0 +1,99 @@
+#ifndef SCIMD_SSO_WEB_H
+#define SCIMD_SSO_WEB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "api/call.h"
+#include "base/buf.h"
+#include "base/err.h"
+#include "store/store.h"
+
+/* What the OIDC and SAML handlers share: the sign-in event line, browser cookies, the
+ * return_to rule, the generic error page, and strict encoders and decoders. */
+
+/* Outcome counters for /metrics (issue 7 "Observability"). */
+enum sso_result {
+    SSO_RESULT_SUCCESS,
+    SSO_RESULT_REJECTED,
+    SSO_RESULT_ERROR,
+    SSO_RESULT__COUNT
+};
+
+/* Records one sign-in event: a log line with tenant, protocol, SP/IdP-initiated, result and
+ * a reason code (never a token, code, state or assertion), and the counter. The one place
+ * the audit table will be written from (issue 7 item 6). user_id may be NULL. */
+void sso_event(const char *tenant, const char *protocol, const char *initiated,
+               enum sso_result result, const char *reason, const char *user_id);
+
+/* The counter of a result since start. */
+uint64_t sso_event_count(enum sso_result r);
+const char *sso_result_name(enum sso_result r);
+
+/* The value of cookie `name` in a Cookie header, copied into out (NUL-terminated); false when
+ * absent, empty or longer than size - 1. */
+bool sso_cookie_get(const char *header, const char *name, char *out, size_t size);
+
+/* Adds a Set-Cookie to the reply: Path=/, Secure, HttpOnly, the given SameSite and Max-Age
+ * (0 expires it). At most two per reply. */
+void sso_cookie_set(struct api_call *call, const char *name, const char *value,
+                    const char *same_site, int max_age);
+
+/* SSO.md (a) "return_to": a same-origin path — starts with exactly one '/', no '\', no
+ * control bytes, at most 512 bytes. An absolute URL under public_url + "/" is reduced to its
+ * path. Returns the path (pointer into value) or NULL when the value must be dropped. */
+const char *sso_return_to_check(const char *value, const char *public_url);
+
+/* Replies with the generic sign-in error page (no detail of why: that is in the event). */
+void sso_reply_failure(struct api_call *call, int status, const char *message);
+
+/* Replies 302 to location (must fit call->location), with no-store and no framing. */
+int sso_reply_redirect(struct api_call *call, const char *location, struct err *err);
+
+/* Appends s percent-encoded for a query component (RFC 3986 unreserved kept). */
+int sso_url_encode(struct buf *b, const char *s, struct err *err);
+
+/* Decodes base64 (std alphabet with padding when url is false; base64url without padding
+ * when true) strictly: no whitespace, no stray characters, canonical padding. *out is
+ * malloc'd with a NUL after the bytes. ERR_INVALID_VALUE on any bad byte. */
+int sso_base64_decode(const char *in, size_t len, bool url, unsigned char **out, size_t *out_len,
+                      struct err *err);
+
+/* Standard base64 with padding of n bytes; malloc'd. */
+char *sso_base64_encode(const void *in, size_t n);
+
+/* The value of `name` in an application/x-www-form-urlencoded body, decoded ('+' is a space)
+ * into a malloc'd string; NULL when absent or malformed. */
+char *sso_form_get(const char *body, size_t len, const char *name);
+
+/* 32 random bytes as base64url (43 characters): state, nonce, handles. */
+int sso_random_token(char out[44], struct err *err);
+
+/* The tenant named by call->params[0] and its connection of `protocol`, with the parsed
+ * config (new reference in *config). ERR_NOT_FOUND when either is missing. */
+int sso_conn_load(struct api_call *call, const char *protocol, struct store_tenant *t,
+                  struct store_sso_conn *conn, json_t **config, struct err *err);
+
+/* Finishes a successful sign-in: resolves the user (core/signin.h rules), issues the hand-off
+ * code, records the event and redirects to the connection's signInCompleteUrl with code,
+ * tenant and return_to. On refusal replies with the error page and records the event. */
+int sso_finish(struct api_call *call, const struct store_tenant *t, const json_t *config,
+               const char *protocol, const char *initiated, const char *issuer, const char *subject,
+               const char *email, const char *return_to, struct err *err);
+
+/* ERR_INVALID_VALUE naming the first member of body not among keys[0..n). */
+int sso_body_keys_check(const json_t *body, const char *const *keys, size_t n, struct err *err);
+
+/* Appends the sign-in counters in the Prometheus text format (issue 7 item 6). */
+int sso_metrics_render(struct buf *out, struct err *err);
+
+/* The value of one hex digit, or -1. */
+int sso_hex_value(char c);
+
+/* Hex SHA-256 of a NUL-terminated string. */
+void sso_hash(const char *s, char out[65]);
+
+#endif
