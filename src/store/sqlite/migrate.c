@@ -131,6 +131,10 @@ static const char *const migrations[] = {
     "  duration_ms INTEGER NOT NULL,"
     "  error TEXT NOT NULL);"
     "CREATE INDEX webhook_attempts_by_hook ON webhook_attempts(webhook_id, seq);",
+    /* 5: reserved for SSO (issue 7), built in parallel; the merge puts its tables here. */
+    "SELECT 1;",
+    /* 6: console sessions and set-up links (issue 8); the SQL is in console.c. */
+    sqlite_console_migration,
 };
 
 #define N_MIGRATIONS (int)(sizeof(migrations) / sizeof(migrations[0]))

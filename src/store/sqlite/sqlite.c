@@ -963,4 +963,14 @@ const struct store_ops sqlite_store_ops = {
     .webhook_claim = sqlite_webhook_claim,
     .webhook_finish = sqlite_webhook_finish,
     .webhook_attempts = sqlite_webhook_attempts,
+    /* console (issue 8): console.c */
+    .console_session_insert = sqlite_console_session_insert,
+    .console_session_get = sqlite_console_session_get,
+    .console_session_touch = sqlite_console_session_touch,
+    .console_session_delete = sqlite_console_session_delete,
+    .console_session_purge = sqlite_console_session_purge,
+    .setup_link_insert = sqlite_setup_link_insert,
+    .setup_link_get = sqlite_setup_link_get,
+    .setup_link_use = sqlite_setup_link_use,
+    .event_query = sqlite_event_query,
 };
