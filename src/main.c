@@ -71,6 +71,12 @@ serve(struct config *c, struct store *store)
             .poll_ms = c->webhook_poll_ms,
             .batch = 100,
         },
+        .console = {
+            .idle_s = c->console_idle,
+            .lifetime_s = c->console_lifetime,
+            .link_ttl_s = c->setup_link_ttl,
+        },
+        .secure_cookies = c->tls_cert != NULL || strncmp(c->public_url, "https://", 8) == 0,
     };
     struct http_settings hs = {
         .address = c->listen,

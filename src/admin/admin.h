@@ -36,6 +36,14 @@ int admin_users_delete(struct api_call *call, struct err *err);
 int admin_users_deactivate(struct api_call *call, struct err *err);
 int admin_users_reactivate(struct api_call *call, struct err *err);
 
+/* The tenant's groups, read-only (users.c, the SCIM Groups handlers); params[1]: group id. */
+int admin_groups_list(struct api_call *call, struct err *err);
+int admin_groups_get(struct api_call *call, struct err *err);
+
+/* A single-use console set-up link for a tenant admin: {"actingUser"} → {"url", "expires"}
+ * (setup_links.c). */
+int admin_setup_links_post(struct api_call *call, struct err *err);
+
 /* Webhook endpoints (webhooks.c); params[1] is the webhook id. */
 int admin_webhooks_list(struct api_call *call, struct err *err);
 int admin_webhooks_post(struct api_call *call, struct err *err);
@@ -45,7 +53,8 @@ int admin_webhooks_delete(struct api_call *call, struct err *err);
 int admin_webhooks_rotate(struct api_call *call, struct err *err);
 int admin_webhooks_attempts(struct api_call *call, struct err *err);
 
-/* Audit events after a cursor: ?after=<next>&limit=<n>. */
+/* Audit events after a cursor: ?after=<next>&limit=<n>; with any of order=desc, before=,
+ * kind=, resource= a filtered read (newest first with order=desc). */
 int admin_events_list(struct api_call *call, struct err *err);
 
 #endif

@@ -31,6 +31,17 @@ admin_tokens_list(struct api_call *call, struct err *err)
     return 0;
 }
 
+/* Who acts for a mint or rotate: a tenant admin's console session always acts as its own
+ * admin, whatever the body says; the operator's console session is the operator (NULL: the
+ * acting-admin gate does not apply, docs/tenants.md); the host application names the admin. */
+static const char *
+acting_user(const struct api_call *call, const char *given)
+{
+    if (!call->console)
+        return given;
+    return call->session.operator? NULL : call->session.user_id;
+}
+
 /* The one response that carries a whole token: it is shown once and never again. */
 static void
 reply_secret(struct api_call *call, int status, const struct store_token *t,
@@ -83,7 +94,7 @@ admin_tokens_post(struct api_call *call, struct err *err)
         return -1;
     int rc = read_request(call, &body, &acting, &label, NULL, err);
     if (rc == 0) {
-        const struct token_request req = { &t, &call->settings->gate, acting };
+        const struct token_request req = { &t, &call->settings->gate, acting_user(call, acting) };
         rc = token_mint(call->store, &req, label, &tok, &secret, err);
     }
     json_decref(body);
@@ -118,7 +129,7 @@ admin_tokens_rotate(struct api_call *call, struct err *err)
         return -1;
     int rc = read_request(call, &body, &acting, NULL, &overlap, err);
     if (rc == 0) {
-        const struct token_request req = { &t, &call->settings->gate, acting };
+        const struct token_request req = { &t, &call->settings->gate, acting_user(call, acting) };
         rc = token_rotate(call->store, &req, call->params[1], overlap, &tok, &secret, err);
     }
     json_decref(body);
@@ -133,9 +144,11 @@ admin_token_gate(struct api_call *call, struct err *err)
 {
     struct store_tenant t;
     struct gate_result r;
-    const char *acting = api_call_arg(call, "actingUser");
+    const char *acting = acting_user(call, api_call_arg(call, "actingUser"));
+    if (!call->console && acting == NULL)
+        acting = "";
     if (route_tenant(call, &t, err) < 0 ||
-        gate_mint_check(call->store, &call->settings->gate, &t, acting ? acting : "", &r, err) < 0)
+        gate_mint_check(call->store, &call->settings->gate, &t, acting, &r, err) < 0)
         return -1;
     api_reply_json(call, 200, gate_result_to_json(&t, &call->settings->gate, &r));
     return 0;

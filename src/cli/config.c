@@ -62,6 +62,12 @@ static const struct setting settings[] = {
     S(webhook_timeout_ms, K_LONG, "10000", 100, 60000, "time limit of one webhook delivery in ms"),
     S(webhook_poll_ms, K_LONG, "1000", 10, 60000,
       "how often the webhook worker looks for events to deliver, in ms"),
+    S(console_idle, K_LONG, "1800", 60, 86400,
+      "seconds a console session may stay unused before it ends"),
+    S(console_lifetime, K_LONG, "43200", 300, 2592000,
+      "seconds a console session lasts at most, used or not"),
+    S(setup_link_ttl, K_LONG, "900", 60, 86400,
+      "seconds a console set-up link can be opened (once) after it is minted"),
     S(log_level, K_STR, "info", 0, 0, "debug, info, warn or error"),
     S(access_log, K_BOOL, "on", 0, 0, "one log line per request (on/off)"),
 };

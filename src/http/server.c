@@ -49,11 +49,19 @@ struct request {
 
 /* ---- responses ---- */
 
+/* The API answers are never framed, never cached and load nothing; the console's page and
+ * assets set their own cache policy and CSP (console/console.c). */
+#define CSP_API "default-src 'none'; frame-ancestors 'none'"
+
 static void
-add_common_headers(struct MHD_Response *r)
+add_common_headers(struct MHD_Response *r, const struct api_call *call)
 {
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(r, "Cache-Control", "no-store");
+    MHD_add_response_header(r, "X-Frame-Options", "DENY");
+    MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+    MHD_add_response_header(r, "Content-Security-Policy", call->csp ? call->csp : CSP_API);
+    MHD_add_response_header(r, "Cache-Control",
+                            call->cache_control ? call->cache_control : "no-store");
 }
 
 static enum MHD_Result
@@ -78,7 +86,9 @@ queue(struct MHD_Connection *conn, struct request *req, struct api_call *call)
         free(body);
         return MHD_NO;
     }
-    add_common_headers(r);
+    add_common_headers(r, call);
+    if (call->set_cookie[0])
+        MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE, call->set_cookie);
     if (call->content_type_out && (body || call->status != 204))
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, call->content_type_out);
     if (call->etag[0])
@@ -183,6 +193,8 @@ dispatch(struct MHD_Connection *conn, struct request *req, const char *url)
     call.if_match = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_MATCH);
     call.if_none_match =
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
+    call.cookie = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_COOKIE);
+    call.csrf_header = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-CSRF-Token");
     MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_arg, &actx);
 
     req->route = http_router_match(req->method, url, &call, allow, sizeof(allow), &call.style, &e);
@@ -200,8 +212,8 @@ dispatch(struct MHD_Connection *conn, struct request *req, const char *url)
     int rc = 0;
     if (rt->auth == ROUTE_AUTH_BEARER)
         rc = api_auth_bearer(&call, &e);
-    else if (rt->auth == ROUTE_AUTH_OPERATOR)
-        rc = api_auth_operator(&call, &e);
+    else if (rt->auth == ROUTE_AUTH_OPERATOR || rt->auth == ROUTE_AUTH_TENANT)
+        rc = api_auth_admin(&call, rt->auth == ROUTE_AUTH_TENANT, &e);
     if (rc == 0)
         rc = rt->handler(&call, &e);
     if (rc < 0) {
