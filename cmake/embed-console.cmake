@@ -4,7 +4,7 @@
 # it can be cached for a year; index.html names them through @app.js@-style placeholders and
 # is served with no-cache.
 set(assets app.js app.css)
-set(types "text/javascript; charset=utf-8" "text/css; charset=utf-8")
+set(types text/javascript text/css) # each served with "; charset=utf-8"
 
 function(to_c_bytes path var)
     file(READ "${path}" hex HEX)
@@ -25,7 +25,7 @@ foreach(name IN LISTS assets)
     to_c_bytes("${SRC}/${name}" bytes)
     file(SIZE "${SRC}/${name}" size)
     string(APPEND body "static const unsigned char asset_${i}[] = {${bytes}};\n")
-    string(APPEND table "    { \"${served}\", \"${type}\", (const char *)asset_${i}, ${size}, true },\n")
+    string(APPEND table "    { \"${served}\", \"${type}; charset=utf-8\", (const char *)asset_${i}, ${size}, true },\n")
     math(EXPR i "${i} + 1")
 endforeach()
 
