@@ -11,6 +11,8 @@ PACKAGES=(
     libcurl4-openssl-dev
     # tests
     libcmocka-dev python3 python3-pytest python3-requests sqlite3 openssl git
+    # console browser tests: playwright-core (npm, tests/browser) drives Debian's chromium
+    nodejs npm chromium
     # benchmarks
     wrk
 )
