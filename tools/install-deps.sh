@@ -11,8 +11,9 @@ PACKAGES=(
     libcurl4-openssl-dev
     # tests
     libcmocka-dev python3 python3-pytest python3-requests sqlite3 openssl git
-    # console browser tests: playwright-core (npm, tests/browser) drives Debian's chromium
-    nodejs npm chromium
+    # console browser tests: playwright-core (npm, tests/browser) drives Debian's chromium;
+    # npm comes with some nodejs builds and is Debian's own package otherwise (see below)
+    nodejs chromium
     # benchmarks
     wrk
 )
@@ -21,6 +22,7 @@ missing=()
 for p in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [ ${#missing[@]} -eq 0 ]; then
     echo "install-deps: all ${#PACKAGES[@]} packages present"
     exit 0
