@@ -674,7 +674,7 @@
     main.appendChild(h("div", { class: "card" }, kind.wrap));
     main.appendChild(box);
     main.appendChild(more);
-    main.appendChild(h("h2", null, "Tokens' last use"));
+    main.appendChild(h("h2", null, "Recent SCIM requests"));
     main.appendChild(tokBox);
     var rows = [], before = 0;
     function load(reset) {
@@ -691,10 +691,15 @@
     kind.input.addEventListener("change", function () { load(true); });
     more.addEventListener("click", function () { busy(more, null, function () { return load(false); }); });
     load(true);
-    api("GET", admin("/tokens")).then(function (r) {
-      clear(tokBox).appendChild(table(["Token", "Label", "Last used", "Status"], r.tokens.map(function (t) {
-        return [h("code", null, t.prefix + "\u2026"), t.label, when(t.lastUsed), badge(t.active, "active", "inactive")];
-      }), "No tokens."));
+    Promise.all([api("GET", admin("/tokens")), api("GET", admin("/requests?limit=100"))]).then(function (r) {
+      var prefix = {};
+      r[0].tokens.forEach(function (t) { prefix[t.id] = t.prefix + "\u2026" + (t.label ? " (" + t.label + ")" : ""); });
+      clear(tokBox).appendChild(h("p", { class: "muted" }, "The last requests your identity provider made with each " +
+        "token, as this scimd instance saw them since it started."));
+      tokBox.appendChild(table(["When", "Token", "Request", "Status", "Error"], r[1].requests.map(function (q) {
+        return [when(q.time), h("code", null, prefix[q.token] || q.token), q.method + " " + q.route,
+          h("span", { class: "badge " + (q.status < 400 ? "ok" : "off") }, String(q.status)), q.detail || ""];
+      }), "No SCIM requests yet."));
     }, function (e) { failed(tokBox, e); });
   }
 

@@ -19,6 +19,9 @@ int admin_tokens_revoke(struct api_call *call, struct err *err);
 int admin_tokens_rotate(struct api_call *call, struct err *err);
 /* May a token be minted now, and if not, what is missing: ?actingUser=<user id>. */
 int admin_token_gate(struct api_call *call, struct err *err);
+/* The tenant's last SCIM requests, newest first (this instance's memory, core/reqlog.h):
+ * ?token=<token id>&limit=<n>. */
+int admin_token_requests(struct api_call *call, struct err *err);
 
 /* Role map (GET/PUT the whole list) and a user's effective role (params[1]: user id). */
 int admin_role_map_get(struct api_call *call, struct err *err);

@@ -4,6 +4,9 @@
 
 #include "base/clock.h"
 #include "base/limits.h"
+#include "base/str.h"
+#include "base/xmalloc.h"
+#include "core/reqlog.h"
 #include "core/tenant.h"
 #include "core/token.h"
 
@@ -151,5 +154,34 @@ admin_token_gate(struct api_call *call, struct err *err)
         gate_mint_check(call->store, &call->settings->gate, &t, acting, &r, err) < 0)
         return -1;
     api_reply_json(call, 200, gate_result_to_json(&t, &call->settings->gate, &r));
+    return 0;
+}
+
+#define REQUESTS_DEFAULT 50
+#define REQUESTS_MAX     500
+
+int
+admin_token_requests(struct api_call *call, struct err *err)
+{
+    struct store_tenant t;
+    const char *token = api_call_arg(call, "token");
+    const char *limit_arg = api_call_arg(call, "limit");
+    int64_t limit = REQUESTS_DEFAULT;
+    if (route_tenant(call, &t, err) < 0 ||
+        (limit_arg && str_to_i64(str_of(limit_arg), 1, REQUESTS_MAX, &limit, "limit", err) < 0))
+        return -1;
+    struct reqlog_entry *v = xcalloc((size_t)limit, sizeof(*v));
+    size_t n = reqlog_list(t.id, token, v, (size_t)limit);
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++) {
+        char when[32];
+        clock_format_ms(v[i].at_ms, when);
+        json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:i, s:s?}", "time", when,
+                                             "token", v[i].token_id, "method", v[i].method, "route",
+                                             v[i].route, "status", v[i].status, "detail",
+                                             v[i].detail[0] ? v[i].detail : NULL));
+    }
+    free(v);
+    api_reply_json(call, 200, json_pack("{s:o}", "requests", arr));
     return 0;
 }

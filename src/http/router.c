@@ -86,6 +86,8 @@ static const struct route routes[] = {
     { "GET", "/admin/v1/tenants/{tenant}/webhooks/{id}/attempts", admin_webhooks_attempts, ADMIN,
       ROUTE_AUTH_TENANT },
     { "GET", "/admin/v1/tenants/{tenant}/events", admin_events_list, ADMIN, ROUTE_AUTH_TENANT },
+    { "GET", "/admin/v1/tenants/{tenant}/requests", admin_token_requests, ADMIN,
+      ROUTE_AUTH_TENANT },
     { "GET", "/admin/v1/tenants/{tenant}/groups", admin_groups_list, ADMIN, ROUTE_AUTH_TENANT },
     { "GET", "/admin/v1/tenants/{tenant}/groups/{id}", admin_groups_get, ADMIN, ROUTE_AUTH_TENANT },
     { "POST", "/admin/v1/tenants/{tenant}/setup-links", admin_setup_links_post, ADMIN,

@@ -18,6 +18,7 @@
 #include "base/log.h"
 #include "base/str.h"
 #include "base/xmalloc.h"
+#include "core/reqlog.h"
 #include "http/metrics.h"
 #include "http/router.h"
 
@@ -168,6 +169,24 @@ unescape(void *cls, struct MHD_Connection *c, char *s)
     return (size_t)(w - s);
 }
 
+/* The console's Activity page shows each token's last requests (core/reqlog.h): the route
+ * pattern, never the URL, and the error detail the client got. */
+static void
+record_scim_request(const struct api_call *call, const struct route *rt, const struct err *e)
+{
+    struct reqlog_entry r = {
+        .at_ms = clock_now_ms(),
+        .tenant_id = call->tenant.id,
+        .status = call->status,
+    };
+    str_copy(r.token_id, sizeof(r.token_id), call->token.id);
+    str_copy(r.method, sizeof(r.method), rt->method);
+    str_copy(r.route, sizeof(r.route), rt->pattern);
+    if (call->status >= 400)
+        str_copy(r.detail, sizeof(r.detail), e->detail[0] ? e->detail : err_text(e->code));
+    reqlog_record(&r);
+}
+
 static enum MHD_Result
 dispatch(struct MHD_Connection *conn, struct request *req, const char *url)
 {
@@ -227,6 +246,8 @@ dispatch(struct MHD_Connection *conn, struct request *req, const char *url)
             err_set(&e, ERR_INTERNAL, "internal error (request %llu)", (unsigned long long)req->id);
         api_reply_error(&call, &e);
     }
+    if (rt->auth == ROUTE_AUTH_BEARER && call.authenticated)
+        record_scim_request(&call, rt, &e);
 send:
     str_copy(req->tenant, sizeof(req->tenant), call.log_tenant[0] ? call.log_tenant : "-");
     if (call.status == 0)

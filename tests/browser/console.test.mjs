@@ -210,8 +210,9 @@ async function save(page) {
 }
 
 test("reordering the role mapping changes a user's effective role", async () => {
-  const user = (await call("POST", "/scim/v2/Users", { token: seedToken.acme, body: {
-    schemas: [USER_URN], userName: "lin@acme.example", name: { givenName: "Lin", familyName: "Chen" } } })).body.id;
+  const lin = { schemas: [USER_URN], userName: "lin@acme.example", name: { givenName: "Lin", familyName: "Chen" } };
+  const user = (await call("POST", "/scim/v2/Users", { token: seedToken.acme, body: lin })).body.id;
+  assert.equal((await call("POST", "/scim/v2/Users", { token: seedToken.acme, body: lin })).status, 409);
   for (const name of ["Engineering", "Support"])
     await call("POST", "/scim/v2/Groups", { token: seedToken.acme, body: {
       schemas: [GROUP_URN], displayName: name, members: [{ value: user }] } });
@@ -245,6 +246,9 @@ test("reordering the role mapping changes a user's effective role", async () => 
   await page.getByRole("link", { name: "Activity" }).click();
   await page.getByLabel("Kind").selectOption("role_map.changed");
   await page.getByRole("cell", { name: `console:${state.admin}` }).first().waitFor();
+  // The last SCIM requests, with the error a failed one got (a duplicate userName here).
+  await page.getByRole("cell", { name: "POST /scim/v2/Users" }).first().waitFor();
+  await page.getByRole("cell", { name: /already in use/ }).first().waitFor();
   await shot(page, "12-activity");
   await page.getByRole("link", { name: "Webhooks" }).click();
   await page.getByLabel("URL").fill("https://127.0.0.1:9/scimd-hook");

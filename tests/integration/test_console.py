@@ -217,3 +217,22 @@ def test_console_page_and_assets_headers(server):
     assert a.headers["Cache-Control"] == "public, max-age=31536000, immutable"
     assert requests.get(server.url + "/console/assets/app.js").status_code == 404
     assert requests.get(server.url + "/console/assets/index.html").status_code == 404
+
+
+def test_last_scim_requests_per_token_with_their_error(server):
+    token, admin = tenant_with_admin(server, "acme")
+    other_token, _ = tenant_with_admin(server, "globex")
+    body = {"schemas": [USER_URN], "userName": "dup@acme.example"}
+    server.scim("POST", "/Users", token, body)
+    server.scim("POST", "/Users", token, body)  # 409
+    server.scim("GET", "/Users", other_token)
+    r = server.admin("GET", "/tenants/acme/requests")
+    reqs = r.json()["requests"]
+    assert reqs[0]["status"] == 409 and reqs[0]["route"] == "/scim/v2/Users"
+    assert "already in use" in reqs[0]["detail"] and reqs[0]["method"] == "POST"
+    assert reqs[1]["status"] == 201 and reqs[1]["detail"] is None
+    assert all(q["route"].startswith("/scim/v2/") for q in reqs)
+    assert len(reqs) == 3  # make_admin's POST, then the two above; never globex's
+    tok_id = server.admin("GET", "/tenants/acme/tokens").json()["tokens"][0]["id"]
+    assert server.admin("GET", f"/tenants/acme/requests?token={tok_id}&limit=1").json()[
+        "requests"][0]["status"] == 409
