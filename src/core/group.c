@@ -66,8 +66,12 @@ moved_ids(const struct moved *m, size_t *n)
 {
     *n = m->added.n + m->removed.n;
     const char **v = xmalloc((*n ? *n : 1) * sizeof(*v));
-    memcpy(v, m->added.v, m->added.n * sizeof(*v));
-    memcpy(v + m->added.n, m->removed.v, m->removed.n * sizeof(*v));
+    /* C17 7.1.4: memcpy's pointers must be valid even for 0 bytes, and an empty list's is
+     * NULL (UBSan's nonnull-attribute check stops a group POST with members and no removals). */
+    if (m->added.n)
+        memcpy(v, m->added.v, m->added.n * sizeof(*v));
+    if (m->removed.n)
+        memcpy(v + m->added.n, m->removed.v, m->removed.n * sizeof(*v));
     return v;
 }
 

@@ -36,7 +36,12 @@ async function startScimd() {
         resolve();
       }
     });
-    proc.on("exit", (code) => reject(new Error(`scimd exited ${code}:\n${proc.log}`)));
+    proc.on("exit", (code, signal) => {
+      proc.exited = { code, signal };
+      // A crash (or a sanitizer's report) fails the run loudly, with scimd's log.
+      if (!proc.stopping) console.error(`scimd exited (${code ?? signal}):\n${proc.log}`);
+      reject(new Error(`scimd exited ${code ?? signal}:\n${proc.log}`));
+    });
   });
 }
 
@@ -105,7 +110,14 @@ before(async () => {
 
 after(async () => {
   if (browser) await browser.close();
-  if (proc) proc.kill("SIGTERM");
+  if (proc && !proc.exited) {
+    proc.stopping = true;
+    const done = new Promise((resolve) => proc.on("exit", resolve));
+    proc.kill("SIGTERM");
+    await done;
+    // Under ASan a leak or an error at shutdown makes the exit status non-zero.
+    assert.equal(proc.exited.code, 0, `scimd stopped with ${proc.exited.code ?? proc.exited.signal}:\n${proc.log}`);
+  }
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
