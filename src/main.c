@@ -70,6 +70,13 @@ api_settings_of(const struct config *c, unsigned char key[32], struct api_settin
             .batch = 100,
         },
         .sso_allow_http = c->sso_test_http,
+        .console = {
+            .idle_s = c->console_idle,
+            .lifetime_s = c->console_lifetime,
+            .link_ttl_s = c->setup_link_ttl,
+        },
+        .secure_cookies =
+            c->tls_cert != NULL || (c->public_url && strncmp(c->public_url, "https://", 8) == 0),
     };
     if (c->sso_key) {
         if (sso_setup_key_parse(c->sso_key, key, e) < 0)

@@ -17,6 +17,9 @@ PACKAGES=(
     postgresql
     # SSO tests: local test OP (JOSE) and signed SAML responses
     python3-jwcrypto python3-cryptography python3-lxml xmlsec1 python3-lasso
+    # console browser tests: playwright-core (npm, tests/browser) drives Debian's chromium;
+    # npm comes with some nodejs builds and is Debian's own package otherwise (see below)
+    nodejs chromium
     # benchmarks
     wrk
 )
@@ -33,6 +36,7 @@ missing=()
 for p in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [ ${#missing[@]} -eq 0 ]; then
     echo "install-deps: all ${#PACKAGES[@]} packages present"
     exit 0

@@ -19,6 +19,9 @@ int admin_tokens_revoke(struct api_call *call, struct err *err);
 int admin_tokens_rotate(struct api_call *call, struct err *err);
 /* May a token be minted now, and if not, what is missing: ?actingUser=<user id>. */
 int admin_token_gate(struct api_call *call, struct err *err);
+/* The tenant's last SCIM requests, newest first (this instance's memory, core/reqlog.h):
+ * ?token=<token id>&limit=<n>. */
+int admin_token_requests(struct api_call *call, struct err *err);
 
 /* Role map (GET/PUT the whole list) and a user's effective role (params[1]: user id). */
 int admin_role_map_get(struct api_call *call, struct err *err);
@@ -36,6 +39,14 @@ int admin_users_delete(struct api_call *call, struct err *err);
 int admin_users_deactivate(struct api_call *call, struct err *err);
 int admin_users_reactivate(struct api_call *call, struct err *err);
 
+/* The tenant's groups, read-only (users.c, the SCIM Groups handlers); params[1]: group id. */
+int admin_groups_list(struct api_call *call, struct err *err);
+int admin_groups_get(struct api_call *call, struct err *err);
+
+/* A single-use console set-up link for a tenant admin: {"actingUser"} → {"url", "expires"}
+ * (setup_links.c). */
+int admin_setup_links_post(struct api_call *call, struct err *err);
+
 /* Webhook endpoints (webhooks.c); params[1] is the webhook id. */
 int admin_webhooks_list(struct api_call *call, struct err *err);
 int admin_webhooks_post(struct api_call *call, struct err *err);
@@ -45,7 +56,8 @@ int admin_webhooks_delete(struct api_call *call, struct err *err);
 int admin_webhooks_rotate(struct api_call *call, struct err *err);
 int admin_webhooks_attempts(struct api_call *call, struct err *err);
 
-/* Audit events after a cursor: ?after=<next>&limit=<n>. */
+/* Audit events after a cursor: ?after=<next>&limit=<n>; with any of order=desc, before=,
+ * kind=, resource= a filtered read (newest first with order=desc). */
 int admin_events_list(struct api_call *call, struct err *err);
 
 #endif

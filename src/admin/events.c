@@ -1,6 +1,7 @@
 #include "admin/admin.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "base/str.h"
 #include "core/audit.h"
@@ -19,6 +20,21 @@ arg_i64(const struct api_call *call, const char *name, int64_t def, int64_t max,
     return v ? str_to_i64(str_of(v), 0, max, out, name, err) : 0;
 }
 
+/* The console's reads: ?order=desc&before=&kind=&resource=. Fills *q; *any is false when
+ * the call asks for none of them (the plain cursor read). */
+static int
+filtered(const struct api_call *call, struct store_event_query *q, bool *any, struct err *err)
+{
+    const char *order = api_call_arg(call, "order");
+    q->kind = api_call_arg(call, "kind");
+    q->resource_id = api_call_arg(call, "resource");
+    *any = order || q->kind || q->resource_id || api_call_arg(call, "before");
+    if (order && strcmp(order, "desc") != 0 && strcmp(order, "asc") != 0)
+        return err_set(err, ERR_INVALID_VALUE, "order must be asc or desc");
+    q->newest_first = order && strcmp(order, "desc") == 0;
+    return arg_i64(call, "before", 0, INT64_MAX, &q->before_seq, err);
+}
+
 int
 admin_events_list(struct api_call *call, struct err *err)
 {
@@ -26,17 +42,26 @@ admin_events_list(struct api_call *call, struct err *err)
     int64_t after, limit;
     struct store_event *v;
     size_t n;
+    struct store_event_query q = { 0 };
+    bool any;
     if (tenant_get(call->store, call->params[0], &t, err) < 0 ||
         arg_i64(call, "after", 0, INT64_MAX, &after, err) < 0 ||
         arg_i64(call, "limit", EVENTS_PAGE_DEFAULT, EVENTS_PAGE_MAX, &limit, err) < 0 ||
-        audit_list(call->store, t.id, after, (size_t)limit, &v, &n, err) < 0)
+        filtered(call, &q, &any, err) < 0)
+        return -1;
+    q.tenant_id = t.id;
+    q.after_seq = after;
+    q.limit = (size_t)limit;
+    if ((any ? audit_query(call->store, &q, &v, &n, err)
+             : audit_list(call->store, t.id, after, (size_t)limit, &v, &n, err)) < 0)
         return -1;
     json_t *arr = json_array();
     for (size_t i = 0; i < n; i++)
         json_array_append_new(arr, audit_event_to_json(&v[i]));
-    /* The cursor to poll with next: unchanged when nothing new arrived. */
+    /* The cursor to poll with next: unchanged when nothing new arrived. Newest first, it pages
+     * on to older events (?before=next; "0" at the end). */
     char next[24];
-    snprintf(next, sizeof(next), "%lld", (long long)(n ? v[n - 1].seq : after));
+    snprintf(next, sizeof(next), "%lld", (long long)(n ? v[n - 1].seq : any ? 0 : after));
     audit_events_free(v, n);
     api_reply_json(call, 200, json_pack("{s:o, s:s}", "events", arr, "next", next));
     return 0;

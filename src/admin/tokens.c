@@ -4,6 +4,9 @@
 
 #include "base/clock.h"
 #include "base/limits.h"
+#include "base/str.h"
+#include "base/xmalloc.h"
+#include "core/reqlog.h"
 #include "core/tenant.h"
 #include "core/token.h"
 
@@ -29,6 +32,17 @@ admin_tokens_list(struct api_call *call, struct err *err)
     free(v);
     api_reply_json(call, 200, json_pack("{s:o}", "tokens", arr));
     return 0;
+}
+
+/* Who acts for a mint or rotate: a tenant admin's console session always acts as its own
+ * admin, whatever the body says; the operator's console session is the operator (NULL: the
+ * acting-admin gate does not apply, docs/tenants.md); the host application names the admin. */
+static const char *
+acting_user(const struct api_call *call, const char *given)
+{
+    if (!call->console)
+        return given;
+    return call->session.operator? NULL : call->session.user_id;
 }
 
 /* The one response that carries a whole token: it is shown once and never again. */
@@ -83,7 +97,7 @@ admin_tokens_post(struct api_call *call, struct err *err)
         return -1;
     int rc = read_request(call, &body, &acting, &label, NULL, err);
     if (rc == 0) {
-        const struct token_request req = { &t, &call->settings->gate, acting };
+        const struct token_request req = { &t, &call->settings->gate, acting_user(call, acting) };
         rc = token_mint(call->store, &req, label, &tok, &secret, err);
     }
     json_decref(body);
@@ -118,7 +132,7 @@ admin_tokens_rotate(struct api_call *call, struct err *err)
         return -1;
     int rc = read_request(call, &body, &acting, NULL, &overlap, err);
     if (rc == 0) {
-        const struct token_request req = { &t, &call->settings->gate, acting };
+        const struct token_request req = { &t, &call->settings->gate, acting_user(call, acting) };
         rc = token_rotate(call->store, &req, call->params[1], overlap, &tok, &secret, err);
     }
     json_decref(body);
@@ -133,10 +147,41 @@ admin_token_gate(struct api_call *call, struct err *err)
 {
     struct store_tenant t;
     struct gate_result r;
-    const char *acting = api_call_arg(call, "actingUser");
+    const char *acting = acting_user(call, api_call_arg(call, "actingUser"));
+    if (!call->console && acting == NULL)
+        acting = "";
     if (route_tenant(call, &t, err) < 0 ||
-        gate_mint_check(call->store, &call->settings->gate, &t, acting ? acting : "", &r, err) < 0)
+        gate_mint_check(call->store, &call->settings->gate, &t, acting, &r, err) < 0)
         return -1;
     api_reply_json(call, 200, gate_result_to_json(&t, &call->settings->gate, &r));
+    return 0;
+}
+
+#define REQUESTS_DEFAULT 50
+#define REQUESTS_MAX     500
+
+int
+admin_token_requests(struct api_call *call, struct err *err)
+{
+    struct store_tenant t;
+    const char *token = api_call_arg(call, "token");
+    const char *limit_arg = api_call_arg(call, "limit");
+    int64_t limit = REQUESTS_DEFAULT;
+    if (route_tenant(call, &t, err) < 0 ||
+        (limit_arg && str_to_i64(str_of(limit_arg), 1, REQUESTS_MAX, &limit, "limit", err) < 0))
+        return -1;
+    struct reqlog_entry *v = xcalloc((size_t)limit, sizeof(*v));
+    size_t n = reqlog_list(t.id, token, v, (size_t)limit);
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++) {
+        char when[32];
+        clock_format_ms(v[i].at_ms, when);
+        json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:i, s:s?}", "time", when,
+                                             "token", v[i].token_id, "method", v[i].method, "route",
+                                             v[i].route, "status", v[i].status, "detail",
+                                             v[i].detail[0] ? v[i].detail : NULL));
+    }
+    free(v);
+    api_reply_json(call, 200, json_pack("{s:o}", "requests", arr));
     return 0;
 }

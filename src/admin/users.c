@@ -39,6 +39,9 @@ HOST(admin_users_post, true, scim_users_post)
 HOST(admin_users_put, true, scim_users_put)
 HOST(admin_users_patch, true, scim_users_patch)
 HOST(admin_users_delete, true, scim_users_delete)
+/* Groups are read-only here: the console lists them and shows one. */
+HOST(admin_groups_list, false, scim_groups_list)
+HOST(admin_groups_get, false, scim_groups_get)
 
 /* Deactivate and reactivate are the PATCH Okta sends (IDP-QUIRKS.md 6), so the tenant's
  * deactivation policy applies as it does to SCIM clients. */

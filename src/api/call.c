@@ -159,6 +159,19 @@ api_auth_bearer(struct api_call *call, struct err *err)
     return 0;
 }
 
+bool
+api_operator_key_ok(const struct api_settings *settings, const char *tok, size_t len)
+{
+    const char *key = settings->operator_key;
+    if (key == NULL || key[0] == '\0')
+        return false;
+    /* Hash both sides so the comparison is constant-time whatever the lengths. */
+    char a[65], b[65];
+    crypto_sha256_hex(tok, len, a);
+    crypto_sha256_hex(key, strlen(key), b);
+    return crypto_equal(a, b, 64);
+}
+
 int
 api_auth_operator(struct api_call *call, struct err *err)
 {
@@ -173,16 +186,71 @@ api_auth_operator(struct api_call *call, struct err *err)
                  "Bearer realm=\"scimd-admin\"");
         return err_set(err, ERR_UNAUTHORIZED, "the operator key is required");
     }
-    /* Hash both sides so the comparison is constant-time whatever the lengths. */
-    char a[65], b[65];
-    crypto_sha256_hex(tok, len, a);
-    crypto_sha256_hex(key, strlen(key), b);
-    if (!crypto_equal(a, b, 64)) {
+    if (!api_operator_key_ok(call->settings, tok, len)) {
         str_copy(call->www_authenticate, sizeof(call->www_authenticate),
                  "Bearer realm=\"scimd-admin\", error=\"invalid_token\"");
         return err_set(err, ERR_UNAUTHORIZED, "the operator key is not valid");
     }
     call->authenticated = true;
     str_copy(call->actor, sizeof(call->actor), "operator");
+    return 0;
+}
+
+bool
+api_session_cookie(const struct api_call *call, char *out, size_t size)
+{
+    const char *p = call->cookie;
+    const size_t name_len = sizeof(API_SESSION_COOKIE) - 1;
+    /* RFC 6265 §4.2.1: "name=value" pairs separated by "; ". */
+    while (p && *p) {
+        while (*p == ' ' || *p == ';')
+            p++;
+        const char *end = strchr(p, ';');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len > name_len && strncmp(p, API_SESSION_COOKIE "=", name_len + 1) == 0) {
+            size_t v = len - name_len - 1;
+            if (v == 0 || v >= size)
+                return false;
+            memcpy(out, p + name_len + 1, v);
+            out[v] = '\0';
+            return true;
+        }
+        p = end;
+    }
+    return false;
+}
+
+int
+api_auth_admin(struct api_call *call, bool tenant_route, struct err *err)
+{
+    char sid[CONSOLE_SECRET_LEN + 1];
+    if (call->authorization != NULL || !api_session_cookie(call, sid, sizeof(sid)))
+        return api_auth_operator(call, err);
+    const char *key = call->settings->operator_key;
+    if (key == NULL || key[0] == '\0')
+        return err_set(err, ERR_FORBIDDEN,
+                       "the management API is disabled: no operator key is configured");
+    int rc = console_session_check(call->store, &call->settings->gate, sid, &call->session, err);
+    crypto_wipe(sid, sizeof(sid));
+    if (rc < 0)
+        return -1;
+    /* A cookie rides along on any request the browser makes to this origin; the token in a
+     * header proves the page itself asked (SameSite=Strict is the second line). */
+    bool safe = strcmp(call->method, "GET") == 0 || strcmp(call->method, "HEAD") == 0;
+    if (!safe && !console_csrf_ok(&call->session, call->csrf_header))
+        return err_set(err, ERR_FORBIDDEN, "missing or wrong X-CSRF-Token");
+    if (!call->session.operator) {
+        if (!tenant_route)
+            return err_set(err, ERR_FORBIDDEN, "this route is for the operator only");
+        if (call->params[0] == NULL || strcmp(call->params[0], call->session.tenant.slug) != 0)
+            return err_set(err, ERR_FORBIDDEN, "this session reaches tenant \"%s\" only",
+                           call->session.tenant.slug);
+        snprintf(call->actor, sizeof(call->actor), "console:%s", call->session.user_id);
+        str_copy(call->log_tenant, sizeof(call->log_tenant), call->session.tenant.slug);
+    } else {
+        str_copy(call->actor, sizeof(call->actor), "console:operator");
+    }
+    call->console = true;
+    call->authenticated = true;
     return 0;
 }

@@ -9,6 +9,7 @@
 
 #include "base/arena.h"
 #include "base/err.h"
+#include "core/console.h"
 #include "core/gate.h"
 #include "core/webhook.h"
 #include "store/store.h"
@@ -27,8 +28,10 @@ struct api_settings {
     bool host_user_writes;    /* management API may write users of push tenants */
     struct webhook_settings webhooks;
     /* single sign-on (issue 7) */
-    const unsigned char *sso_key; /* 32 bytes sealing OIDC client secrets; NULL: none set */
-    bool sso_allow_http;          /* test mode: plain-http issuers on loopback accepted */
+    const unsigned char *sso_key;  /* 32 bytes sealing OIDC client secrets; NULL: none set */
+    bool sso_allow_http;           /* test mode: plain-http issuers on loopback accepted */
+    struct console_policy console; /* console session and set-up link lifetimes */
+    bool secure_cookies;           /* TLS or an https public URL: cookies get Secure */
 };
 
 /* Which error body a route speaks. */
@@ -57,8 +60,9 @@ struct api_call {
     const char *content_type;
     const char *if_match;
     const char *if_none_match;
-    const char *cookie; /* Cookie header, for the SSO routes */
-    const char *body;   /* NUL-terminated; NULL when empty */
+    const char *cookie;      /* the Cookie header (console sessions) */
+    const char *csrf_header; /* X-CSRF-Token (console sessions) */
+    const char *body;        /* NUL-terminated; NULL when empty */
     size_t body_len;
 
     const struct api_settings *settings;
@@ -73,6 +77,9 @@ struct api_call {
     char actor[64]; /* who acts, for audit events: "token:<id>" or "operator" */
     bool host;      /* the host application acts through the management API */
     bool reading;   /* inside directory_read_begin (a GET); ended by api_call_end_reads */
+    /* set when a console session cookie authenticated the call (api_auth_admin) */
+    bool console;
+    struct console_session session;
 
     /* response */
     int status;
@@ -84,8 +91,10 @@ struct api_call {
     char www_authenticate[128];
     char set_cookie[2][320]; /* Set-Cookie headers (SSO transaction cookies) */
     int n_set_cookie;
-    bool sso_headers;    /* SSO pages: no framing, no referrer (SSO.md (a), (c)) */
-    char log_tenant[64]; /* tenant slug for the access log */
+    bool sso_headers;          /* SSO pages: no framing, no referrer (SSO.md (a), (c)) */
+    const char *cache_control; /* NULL: no-store */
+    const char *csp;           /* Content-Security-Policy; NULL: the strict API default */
+    char log_tenant[64];       /* tenant slug for the access log */
 };
 
 /* A request handler: replies through call, or returns -1 with err for http/ to render. */
@@ -120,5 +129,24 @@ int api_auth_bearer(struct api_call *call, struct err *err);
 /* Operator authentication for /admin/v1: "Authorization: Bearer <operator key>", compared
  * in constant time. */
 int api_auth_operator(struct api_call *call, struct err *err);
+
+/* True when tok[0..len) is the operator key (constant time); false when none is configured. */
+bool api_operator_key_ok(const struct api_settings *settings, const char *tok, size_t len);
+
+/* Authentication for /admin/v1 routes, by the operator key (api_auth_operator) or, without an
+ * Authorization header, by a console session cookie. A session must send its CSRF token in
+ * X-CSRF-Token on every request that is not GET or HEAD. An operator session reaches every
+ * route. A tenant admin's session reaches only routes marked tenant_route whose tenant
+ * (params[0]) is its own; its actor is "console:<user id>" and call->session names the admin
+ * it acts for. ERR_UNAUTHORIZED without valid credentials, ERR_FORBIDDEN outside the
+ * session's reach. */
+int api_auth_admin(struct api_call *call, bool tenant_route, struct err *err);
+
+/* The console session id from the Cookie header into out (size CONSOLE_SECRET_LEN + 1), or
+ * false when there is none. */
+bool api_session_cookie(const struct api_call *call, char *out, size_t size);
+
+/* The name of the console session cookie. */
+#define API_SESSION_COOKIE "scimd_console"
 
 #endif

@@ -48,6 +48,9 @@
 #define LIMIT_TOKENS_PER_TENANT 50
 /* Token last-used timestamps are written at most this often (seconds): reads stay cheap. */
 #define LIMIT_TOKEN_TOUCH_SECONDS 60
+/* SCIM requests remembered for the console's Activity page (core/reqlog.h), all tenants
+ * together: about 1 MB, enough for the last import of a few tenants. */
+#define LIMIT_REQLOG_ENTRIES 4096
 /* Remembered paging cursors (keyset seeks for startIndex paging), process-wide. */
 #define LIMIT_PAGE_CURSORS 4096
 

@@ -32,6 +32,9 @@ struct config {
     long webhook_retry_ms;
     long webhook_timeout_ms;
     long webhook_poll_ms;
+    long console_idle;
+    long console_lifetime;
+    long setup_link_ttl;
     char *log_level;
     bool access_log;
     char *sso_key;      /* 64 hex digits: AES-256-GCM key sealing OIDC client secrets */

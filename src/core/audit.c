@@ -78,3 +78,10 @@ audit_event_to_json(const struct store_event *e)
                      e->resource_id[0] ? e->resource_id : NULL, "data",
                      data ? data : json_object());
 }
+
+int
+audit_query(struct store *s, const struct store_event_query *q, struct store_event **out, size_t *n,
+            struct err *err)
+{
+    return store_event_query(s, q, out, n, err);
+}

@@ -31,6 +31,10 @@ json_t *audit_changes(const json_t *before, const json_t *after);
 int audit_list(struct store *s, int64_t tenant_id, int64_t after, size_t limit,
                struct store_event **out, size_t *n, struct err *err);
 
+/* Events matching q (store_event_query): the console's Activity page and a user's history. */
+int audit_query(struct store *s, const struct store_event_query *q, struct store_event **out,
+                size_t *n, struct err *err);
+
 /* Frees a list from audit_list. */
 void audit_events_free(struct store_event *v, size_t n);
 

@@ -18,6 +18,7 @@
 #include "base/log.h"
 #include "base/str.h"
 #include "base/xmalloc.h"
+#include "core/reqlog.h"
 #include "http/metrics.h"
 #include "http/router.h"
 
@@ -49,11 +50,24 @@ struct request {
 
 /* ---- responses ---- */
 
+/* The API answers are never framed, never cached and load nothing; the console's page and
+ * assets set their own cache policy and CSP (console/console.c). */
+#define CSP_API "default-src 'none'; frame-ancestors 'none'"
+
 static void
-add_common_headers(struct MHD_Response *r)
+add_common_headers(struct MHD_Response *r, const struct api_call *call)
 {
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(r, "Cache-Control", "no-store");
+    MHD_add_response_header(r, "X-Frame-Options", "DENY");
+    MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+    /* SSO pages post forms to their own origin (SSO.md (a), (c)). */
+    MHD_add_response_header(r, "Content-Security-Policy",
+                            call->csp           ? call->csp
+                            : call->sso_headers ? "default-src 'none'; frame-ancestors 'none';"
+                                                  " form-action 'self'"
+                                                : CSP_API);
+    MHD_add_response_header(r, "Cache-Control",
+                            call->cache_control ? call->cache_control : "no-store");
 }
 
 static enum MHD_Result
@@ -78,7 +92,7 @@ queue(struct MHD_Connection *conn, struct request *req, struct api_call *call)
         free(body);
         return MHD_NO;
     }
-    add_common_headers(r);
+    add_common_headers(r, call);
     if (call->content_type_out && (body || call->status != 204))
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, call->content_type_out);
     if (call->etag[0])
@@ -89,12 +103,6 @@ queue(struct MHD_Connection *conn, struct request *req, struct api_call *call)
         MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, call->www_authenticate);
     for (int i = 0; i < call->n_set_cookie && i < 2; i++)
         MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE, call->set_cookie[i]);
-    if (call->sso_headers) {
-        MHD_add_response_header(r, "X-Frame-Options", "DENY");
-        MHD_add_response_header(r, "Content-Security-Policy",
-                                "default-src 'none'; frame-ancestors 'none'; form-action 'self'");
-        MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
-    }
     req->status = call->status;
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)call->status, r);
     MHD_destroy_response(r);
@@ -166,6 +174,24 @@ unescape(void *cls, struct MHD_Connection *c, char *s)
     return (size_t)(w - s);
 }
 
+/* The console's Activity page shows each token's last requests (core/reqlog.h): the route
+ * pattern, never the URL, and the error detail the client got. */
+static void
+record_scim_request(const struct api_call *call, const struct route *rt, const struct err *e)
+{
+    struct reqlog_entry r = {
+        .at_ms = clock_now_ms(),
+        .tenant_id = call->tenant.id,
+        .status = call->status,
+    };
+    str_copy(r.token_id, sizeof(r.token_id), call->token.id);
+    str_copy(r.method, sizeof(r.method), rt->method);
+    str_copy(r.route, sizeof(r.route), rt->pattern);
+    if (call->status >= 400)
+        str_copy(r.detail, sizeof(r.detail), e->detail[0] ? e->detail : err_text(e->code));
+    reqlog_record(&r);
+}
+
 static enum MHD_Result
 dispatch(struct MHD_Connection *conn, struct request *req, const char *url)
 {
@@ -192,6 +218,7 @@ dispatch(struct MHD_Connection *conn, struct request *req, const char *url)
     call.if_none_match =
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
     call.cookie = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_COOKIE);
+    call.csrf_header = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-CSRF-Token");
     MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_arg, &actx);
 
     req->route = http_router_match(req->method, url, &call, allow, sizeof(allow), &call.style, &e);
@@ -209,8 +236,8 @@ dispatch(struct MHD_Connection *conn, struct request *req, const char *url)
     int rc = 0;
     if (rt->auth == ROUTE_AUTH_BEARER)
         rc = api_auth_bearer(&call, &e);
-    else if (rt->auth == ROUTE_AUTH_OPERATOR)
-        rc = api_auth_operator(&call, &e);
+    else if (rt->auth == ROUTE_AUTH_OPERATOR || rt->auth == ROUTE_AUTH_TENANT)
+        rc = api_auth_admin(&call, rt->auth == ROUTE_AUTH_TENANT, &e);
     if (rc == 0)
         rc = rt->handler(&call, &e);
     api_call_end_reads(&call);
@@ -225,6 +252,8 @@ dispatch(struct MHD_Connection *conn, struct request *req, const char *url)
             err_set(&e, ERR_INTERNAL, "internal error (request %llu)", (unsigned long long)req->id);
         api_reply_error(&call, &e);
     }
+    if (rt->auth == ROUTE_AUTH_BEARER && call.authenticated)
+        record_scim_request(&call, rt, &e);
 send:
     str_copy(req->tenant, sizeof(req->tenant), call.log_tenant[0] ? call.log_tenant : "-");
     if (call.status == 0)

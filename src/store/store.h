@@ -203,6 +203,41 @@ struct store_sso_code {
     int64_t expires_ms;
 };
 
+/* ---- console (issue 8): sessions, set-up links, event queries ---- */
+
+/* A console session. Only the SHA-256 of the session id (the cookie) is stored. */
+struct store_console_session {
+    char id_hash[65];
+    int64_t tenant_id; /* 0: an operator session */
+    char user_id[37];  /* the tenant admin the session acts as ("" for the operator) */
+    int64_t created_ms;
+    int64_t last_seen_ms;
+    int64_t idle_ms;    /* the session ends idle_ms after last_seen_ms */
+    int64_t expires_ms; /* and at expires_ms in any case */
+};
+
+/* A single-use set-up link for a tenant admin. Only the SHA-256 of its token is stored. */
+struct store_setup_link {
+    char hash[65];
+    int64_t tenant_id;
+    char user_id[37];
+    int64_t created_ms;
+    int64_t expires_ms;
+    int64_t used_ms; /* 0 = not used yet */
+};
+
+/* A filtered read of a tenant's audit events (the console's Activity page and a user's
+ * history). Empty strings and zeros leave a condition out. */
+struct store_event_query {
+    int64_t tenant_id;
+    int64_t after_seq;  /* seq > after_seq (0: no bound) */
+    int64_t before_seq; /* seq < before_seq (0: no bound) */
+    const char *kind;   /* exact kind, or a prefix ending in '.' ("user.") */
+    const char *resource_id;
+    bool newest_first;
+    size_t limit;
+};
+
 struct store;
 
 struct store_ops {
@@ -323,6 +358,22 @@ struct store_ops {
                          struct store_sso_code *out, struct err *err);
     int (*sso_users_by_email)(struct store *s, int64_t tenant_id, const char *email,
                               struct store_resource *out, size_t max, size_t *n, struct err *err);
+
+    /* ---- console (issue 8): new ops, grouped here for the other backends ---- */
+    int (*console_session_insert)(struct store *s, const struct store_console_session *cs,
+                                  struct err *err);
+    int (*console_session_get)(struct store *s, const char *id_hash,
+                               struct store_console_session *out, struct err *err);
+    int (*console_session_touch)(struct store *s, const char *id_hash, int64_t now_ms,
+                                 struct err *err);
+    int (*console_session_delete)(struct store *s, const char *id_hash, struct err *err);
+    int (*console_session_purge)(struct store *s, int64_t now_ms, struct err *err);
+    int (*setup_link_insert)(struct store *s, const struct store_setup_link *l, struct err *err);
+    int (*setup_link_get)(struct store *s, const char *hash, struct store_setup_link *out,
+                          struct err *err);
+    int (*setup_link_use)(struct store *s, const char *hash, int64_t now_ms, struct err *err);
+    int (*event_query)(struct store *s, const struct store_event_query *q, struct store_event **out,
+                       size_t *n, struct err *err);
 };
 
 /* Opens the backend the DSN names: "postgres://…" or "postgresql://…" for PostgreSQL (when
@@ -513,5 +564,31 @@ int store_sso_code_take(struct store *s, const char *hash, int64_t now_ms,
  * each), *n how many. */
 int store_sso_users_by_email(struct store *s, int64_t tenant_id, const char *email,
                              struct store_resource *out, size_t max, size_t *n, struct err *err);
+
+/* ---- console (issue 8): sessions, set-up links, event queries ---- */
+
+int store_console_session_insert(struct store *s, const struct store_console_session *cs,
+                                 struct err *err);
+/* ERR_NOT_FOUND when no session has the hash (expiry is the caller's check). */
+int store_console_session_get(struct store *s, const char *id_hash,
+                              struct store_console_session *out, struct err *err);
+/* Sets last_seen_ms. */
+int store_console_session_touch(struct store *s, const char *id_hash, int64_t now_ms,
+                                struct err *err);
+int store_console_session_delete(struct store *s, const char *id_hash, struct err *err);
+/* Deletes sessions that expired (idle or absolute) before now_ms, and set-up links that
+ * expired more than a day ago. */
+int store_console_session_purge(struct store *s, int64_t now_ms, struct err *err);
+int store_setup_link_insert(struct store *s, const struct store_setup_link *l, struct err *err);
+/* ERR_NOT_FOUND when no link has the hash. */
+int store_setup_link_get(struct store *s, const char *hash, struct store_setup_link *out,
+                         struct err *err);
+/* Marks the link used at now_ms if it was not used yet, in one statement: 1 when this call
+ * used it, 0 when it was already used (or is absent). */
+int store_setup_link_use(struct store *s, const char *hash, int64_t now_ms, struct err *err);
+/* Events matching q, at most q->limit, in seq order (newest first when asked); *out is
+ * malloc'd (store_events_free). */
+int store_event_query(struct store *s, const struct store_event_query *q, struct store_event **out,
+                      size_t *n, struct err *err);
 
 #endif

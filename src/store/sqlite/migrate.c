@@ -176,6 +176,8 @@ static const char *const migrations[] = {
     "  initiated TEXT NOT NULL,"
     "  expires_ms INTEGER NOT NULL);"
     "CREATE INDEX sso_codes_by_expiry ON sso_codes(expires_ms);",
+    /* 6: console sessions and set-up links (issue 8); the SQL is in console.c. */
+    sqlite_console_migration,
 };
 
 #define N_MIGRATIONS (int)(sizeof(migrations) / sizeof(migrations[0]))

@@ -83,8 +83,8 @@ sqlite_event_insert(struct store *s, const struct store_event *e, struct err *er
     return sqlite_step_done(c, st, "insert event", err);
 }
 
-static void
-read_event(sqlite3_stmt *st, void *row)
+void
+sqlite_read_event(sqlite3_stmt *st, void *row)
 {
     struct store_event *e = row;
     e->seq = sqlite3_column_int64(st, 0);
@@ -113,8 +113,8 @@ sqlite_event_list(struct store *s, int64_t tenant_id, int64_t after_seq, size_t 
         return -1;
     sqlite3_bind_int64(st, 2, after_seq);
     sqlite3_bind_int64(st, 3, (sqlite3_int64)limit);
-    return sqlite_collect(c, st, sizeof(**out), limit, read_event, (void **)out, n, "list events",
-                          err);
+    return sqlite_collect(c, st, sizeof(**out), limit, sqlite_read_event, (void **)out, n,
+                          "list events", err);
 }
 
 static void

@@ -1002,4 +1002,14 @@ const struct store_ops sqlite_store_ops = {
     .sso_code_insert = sqlite_sso_code_insert,
     .sso_code_take = sqlite_sso_code_take,
     .sso_users_by_email = sqlite_sso_users_by_email,
+    /* console (issue 8): console.c */
+    .console_session_insert = sqlite_console_session_insert,
+    .console_session_get = sqlite_console_session_get,
+    .console_session_touch = sqlite_console_session_touch,
+    .console_session_delete = sqlite_console_session_delete,
+    .console_session_purge = sqlite_console_session_purge,
+    .setup_link_insert = sqlite_setup_link_insert,
+    .setup_link_get = sqlite_setup_link_get,
+    .setup_link_use = sqlite_setup_link_use,
+    .event_query = sqlite_event_query,
 };

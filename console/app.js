@@ -1,0 +1,776 @@
+/* scimd console: vanilla JavaScript, no framework, no inline script (the CSP forbids it).
+ * Every page reads and writes through the management API /admin/v1 with the session cookie;
+ * the CSRF token of the session goes in X-CSRF-Token on every state-changing request. The
+ * shown-once SCIM token and webhook secrets live only in the DOM of the page that shows them:
+ * never in storage, the URL or a log. */
+"use strict";
+
+(function () {
+  var session = null; /* {scope, tenant, userId, csrf, expires, publicUrl, scimBaseUrl} */
+  var main = document.getElementById("main");
+
+  /* ---- DOM helpers: text only through textContent, so data never becomes markup ---- */
+  function h(tag, attrs) {
+    var el = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) {
+      var v = attrs[k];
+      if (v === null || v === undefined || v === false) return;
+      if (k.slice(0, 2) === "on") el.addEventListener(k.slice(2), v);
+      else if (k === "text") el.textContent = v;
+      else el.setAttribute(k, v === true ? "" : v);
+    });
+    for (var i = 2; i < arguments.length; i++) append(el, arguments[i]);
+    return el;
+  }
+  function append(el, c) {
+    if (c === null || c === undefined || c === false) return;
+    if (Array.isArray(c)) c.forEach(function (x) { append(el, x); });
+    else el.appendChild(typeof c === "string" || typeof c === "number" ?
+      document.createTextNode(String(c)) : c);
+  }
+  function clear(el) { while (el.firstChild) el.removeChild(el.firstChild); return el; }
+  function toast(msg) {
+    var t = document.getElementById("toast");
+    t.textContent = msg;
+    setTimeout(function () { if (t.textContent === msg) t.textContent = ""; }, 4000);
+  }
+  function enc(s) { return encodeURIComponent(s); }
+  /* Goes to a page: a new hash routes through hashchange, the same hash routes now. */
+  function go(hash) {
+    if (location.hash === hash) route();
+    else location.hash = hash;
+  }
+
+  /* Relative and absolute time: "5 min ago" with the UTC time beside it. */
+  function when(iso) {
+    if (!iso) return h("span", { class: "muted" }, "never");
+    var d = new Date(iso), s = (Date.now() - d.getTime()) / 1000, rel;
+    var a = Math.abs(s), fut = s < 0;
+    if (a < 45) rel = "just now";
+    else if (a < 3600) rel = Math.round(a / 60) + " min";
+    else if (a < 86400) rel = Math.round(a / 3600) + " h";
+    else rel = Math.round(a / 86400) + " d";
+    if (rel !== "just now") rel = fut ? "in " + rel : rel + " ago";
+    var abs = iso.replace("T", " ").replace(/\.\d+Z$/, " UTC");
+    return h("time", { datetime: iso, title: abs }, rel + " (" + abs + ")");
+  }
+
+  /* ---- the API ---- */
+  function ApiError(status, message, body) {
+    this.status = status; this.message = message; this.body = body;
+  }
+  function api(method, path, body) {
+    var headers = { "Accept": "application/json" };
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    if (session && method !== "GET") headers["X-CSRF-Token"] = session.csrf;
+    return fetch(path, {
+      method: method, headers: headers, credentials: "same-origin", cache: "no-store",
+      body: body === undefined ? undefined : JSON.stringify(body)
+    }).then(function (r) {
+      if (r.status === 204) return null;
+      return r.json().catch(function () { return {}; }).then(function (j) {
+        if (r.ok) return j;
+        var msg = (j.error && j.error.message) || j.detail || ("HTTP " + r.status);
+        if (r.status === 401 && session && path.indexOf("/console/api/") !== 0) {
+          session = null;
+          renderSignIn("Your session ended: " + msg);
+        }
+        throw new ApiError(r.status, msg, j);
+      });
+    });
+  }
+  function admin(path) { return "/admin/v1/tenants/" + enc(currentTenant) + path; }
+
+  /* Runs a slow action with the button disabled and busy, errors shown next to it. */
+  function busy(button, errEl, fn) {
+    var label = button.textContent;
+    button.disabled = true;
+    button.setAttribute("aria-busy", "true");
+    button.textContent = "Working…";
+    if (errEl) errEl.textContent = "";
+    return Promise.resolve().then(fn).catch(function (e) {
+      if (errEl) errEl.textContent = e.message || String(e);
+      else toast(e.message || String(e));
+    }).then(function () {
+      button.disabled = false;
+      button.removeAttribute("aria-busy");
+      button.textContent = label;
+    });
+  }
+
+  /* A labelled field with its error slot; returns {wrap, input, error}. */
+  var fieldSeq = 0;
+  function field(label, input, hint) {
+    var id = "f" + (++fieldSeq);
+    input.id = id;
+    var err = h("p", { class: "error", id: id + "-err", "aria-live": "polite" });
+    input.setAttribute("aria-describedby", id + "-err" + (hint ? " " + id + "-hint" : ""));
+    var isCheck = input.type === "checkbox";
+    var wrap = h("div", { class: "field" + (isCheck ? " check" : "") },
+      isCheck ? [input, h("label", { for: id }, label)] : [h("label", { for: id }, label), input],
+      hint ? h("span", { class: "muted", id: id + "-hint" }, hint) : null, err);
+    return { wrap: wrap, input: input, error: err };
+  }
+  function select(options, value) {
+    var s = h("select");
+    options.forEach(function (o) {
+      var opt = h("option", { value: o[0] }, o[1]);
+      if (o[0] === value) opt.selected = true;
+      s.appendChild(opt);
+    });
+    return s;
+  }
+  function copyButton(getText, label) {
+    return h("button", { type: "button", class: "secondary", onclick: function () {
+      var text = getText();
+      (navigator.clipboard ? navigator.clipboard.writeText(text) : Promise.reject())
+        .then(function () { toast("Copied"); }, function () { toast("Select the text and copy it"); });
+    } }, label || "Copy");
+  }
+  function table(headers, rows, empty) {
+    if (!rows.length) return h("p", { class: "muted" }, empty || "Nothing yet.");
+    return h("div", { class: "table-wrap" }, h("table", null,
+      h("thead", null, h("tr", null, headers.map(function (x) { return h("th", { scope: "col" }, x); }))),
+      h("tbody", null, rows.map(function (r) {
+        return h("tr", null, r.map(function (c) { return h("td", null, c); }));
+      }))));
+  }
+  function badge(ok, yes, no) { return h("span", { class: "badge " + (ok ? "ok" : "off") }, ok ? yes : no); }
+  function page(title) {
+    clear(main);
+    document.title = title + " · scimd console";
+    main.appendChild(h("h1", null, title));
+    return main;
+  }
+  function loading() { return h("p", { class: "loading", role: "status" }, "Loading…"); }
+  function failed(el, e) { clear(el).appendChild(h("p", { class: "error", role: "alert" }, e.message)); }
+
+  /* ---- navigation ---- */
+  var currentTenant = null;
+  function tenantNav(slug) {
+    var base = "#/t/" + enc(slug);
+    var items = [["", "Overview"], ["/scim", "SCIM"], ["/sso", "SSO"], ["/users", "Users"],
+      ["/groups", "Groups"], ["/roles", "Role mapping"], ["/activity", "Activity"],
+      ["/webhooks", "Webhooks"]];
+    var nav = clear(document.getElementById("nav"));
+    if (session.scope === "operator") nav.appendChild(h("a", { href: "#/tenants" }, "All tenants"));
+    items.forEach(function (it) {
+      var href = base + it[0];
+      nav.appendChild(h("a", { href: href, "aria-current": location.hash === href ? "page" : null }, it[1]));
+    });
+    nav.hidden = false;
+  }
+  function showWho() {
+    var who = document.getElementById("who");
+    who.textContent = !session ? "" : session.scope === "operator" ? "Operator" :
+      "Admin of " + session.tenant.displayName + " (" + session.tenant.slug + ")";
+    document.getElementById("signout").hidden = !session;
+  }
+
+  function route() {
+    var link = /^#setup=([A-Za-z0-9_-]+)$/.exec(location.hash);
+    if (link) return redeemSetupLink(link[1]);
+    if (!session) return;
+    var parts = location.hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
+    showWho();
+    if (parts[0] === "t" && parts[1]) {
+      if (session.scope === "tenant" && parts[1] !== session.tenant.slug) {
+        location.hash = "#/t/" + enc(session.tenant.slug);
+        return;
+      }
+      currentTenant = parts[1];
+      tenantNav(currentTenant);
+      var pages = { "": overview, scim: scimPage, sso: ssoPage, users: usersPage, groups: groupsPage,
+        roles: rolesPage, activity: activityPage, webhooks: webhooksPage };
+      var fn = pages[parts[2] || ""] || overview;
+      fn(parts[3]);
+    } else if (session.scope === "operator") {
+      document.getElementById("nav").hidden = true;
+      tenantsPage();
+    } else {
+      location.hash = "#/t/" + enc(session.tenant.slug);
+      return;
+    }
+    main.focus();
+  }
+
+  /* ---- signing in ---- */
+  function renderSignIn(notice) {
+    session = null;
+    showWho();
+    document.getElementById("nav").hidden = true;
+    page("Sign in");
+    if (notice) main.appendChild(h("p", { class: "error", role: "alert" }, notice));
+    var key = field("Operator key", h("input", { type: "password", autocomplete: "off", required: true }),
+      "The host application's operator key. It is exchanged for a session once and not kept in the browser.");
+    var btn = h("button", { type: "submit" }, "Sign in");
+    var form = h("form", { class: "card", onsubmit: function (ev) {
+      ev.preventDefault();
+      busy(btn, key.error, function () {
+        return api("POST", "/console/api/session", { operatorKey: key.input.value }).then(function (s) {
+          key.input.value = "";
+          session = s;
+          go("#/tenants");
+        }, function (e) { key.input.setAttribute("aria-invalid", "true"); throw e; });
+      });
+    } }, key.wrap, btn);
+    main.appendChild(form);
+    main.appendChild(h("p", { class: "muted" },
+      "Tenant admins: open the set-up link your application gave you. Signing in through your " +
+      "company's SSO arrives with SSO support."));
+    key.input.focus();
+  }
+
+  function renderRefused(message) {
+    page("This set-up link cannot be used");
+    main.appendChild(h("div", { class: "card refused", role: "alert" },
+      h("p", null, message),
+      h("p", null, "Set-up links work once and for a short time. Ask your application for a new one.")));
+  }
+
+  function redeemSetupLink(token) {
+    /* Drop the token from the address bar and history before anything else. */
+    history.replaceState(null, "", location.pathname + "#/");
+    page("Opening your set-up link");
+    main.appendChild(loading());
+    return api("POST", "/console/api/setup", { token: token }).then(function (s) {
+      session = s;
+      go("#/t/" + enc(s.tenant.slug));
+    }, function (e) { renderRefused(e.message); });
+  }
+
+  document.getElementById("signout").addEventListener("click", function () {
+    api("DELETE", "/console/api/session").catch(function () {}).then(function () {
+      renderSignIn("You signed out.");
+    });
+  });
+  window.addEventListener("hashchange", route);
+
+  /* ---- operator: tenants ---- */
+  var modes = [["push", "Push (the identity provider writes)"], ["import-only", "Import only (the application owns users)"]];
+  var policies = [["disable", "Disable"], ["remove", "Remove"]];
+
+  function tenantsPage() {
+    page("Tenants");
+    var search = field("Search tenants", h("input", { type: "search", placeholder: "slug or name" }));
+    var list = h("div", null, loading());
+    main.appendChild(h("div", { class: "card" }, search.wrap));
+    main.appendChild(list);
+    var all = [];
+    function draw() {
+      var q = search.input.value.trim().toLowerCase();
+      var rows = all.filter(function (t) {
+        return !q || t.slug.indexOf(q) >= 0 || t.displayName.toLowerCase().indexOf(q) >= 0;
+      }).map(function (t) {
+        return [h("a", { href: "#/t/" + enc(t.slug) }, t.slug), t.displayName, t.plan,
+          t.provisioningMode, badge(t.integrationEnabled, "enabled", "off"), when(t.created)];
+      });
+      clear(list).appendChild(table(["Slug", "Name", "Plan", "Mode", "Integration", "Created"], rows,
+        q ? "No tenant matches." : "No tenants yet."));
+    }
+    search.input.addEventListener("input", draw);
+    api("GET", "/admin/v1/tenants").then(function (r) { all = r.tenants; draw(); },
+      function (e) { failed(list, e); });
+
+    main.appendChild(h("h2", null, "Create a tenant"));
+    var slug = field("Slug", h("input", { type: "text", required: true, pattern: "[a-z0-9\\-]+", autocomplete: "off" }),
+      "Lower-case letters, digits and -");
+    var name = field("Display name", h("input", { type: "text" }));
+    var plan = field("Plan", h("input", { type: "text", value: "enterprise" }));
+    var mode = field("Provisioning mode", select(modes, "push"));
+    var integ = field("Integration enabled", h("input", { type: "checkbox" }));
+    var btn = h("button", { type: "submit" }, "Create tenant");
+    main.appendChild(h("form", { class: "grid card", onsubmit: function (ev) {
+      ev.preventDefault();
+      busy(btn, slug.error, function () {
+        var body = { slug: slug.input.value.trim(), plan: plan.input.value.trim(),
+          provisioningMode: mode.input.value, integrationEnabled: integ.input.checked };
+        if (name.input.value.trim()) body.displayName = name.input.value.trim();
+        return api("POST", "/admin/v1/tenants", body).then(function (t) {
+          toast("Tenant " + t.slug + " created");
+          location.hash = "#/t/" + enc(t.slug);
+        });
+      });
+    } }, slug.wrap, name.wrap, plan.wrap, mode.wrap, integ.wrap, btn));
+  }
+
+  function tenantSettings(t, box) {
+    var name = field("Display name", h("input", { type: "text", value: t.displayName }));
+    var plan = field("Plan", h("input", { type: "text", value: t.plan }));
+    var mode = field("Provisioning mode", select(modes, t.provisioningMode));
+    var pol = field("Deactivation policy", select(policies, t.deactivationPolicy));
+    var integ = field("Integration enabled", h("input", { type: "checkbox" }));
+    integ.input.checked = t.integrationEnabled;
+    var saml = field("SAML SSO required", h("input", { type: "checkbox" }));
+    saml.input.checked = t.samlRequired;
+    var btn = h("button", { type: "submit" }, "Save settings");
+    box.appendChild(h("h2", null, "Tenant settings (operator)"));
+    box.appendChild(h("form", { class: "grid card", onsubmit: function (ev) {
+      ev.preventDefault();
+      busy(btn, plan.error, function () {
+        return api("PATCH", "/admin/v1/tenants/" + enc(t.slug), {
+          displayName: name.input.value, plan: plan.input.value.trim(),
+          provisioningMode: mode.input.value, deactivationPolicy: pol.input.value,
+          integrationEnabled: integ.input.checked, samlRequired: saml.input.checked
+        }).then(function () { toast("Saved"); overview(); });
+      });
+    } }, name.wrap, plan.wrap, mode.wrap, pol.wrap, integ.wrap, saml.wrap, btn));
+
+    var confirm = field("Type the slug \u201c" + t.slug + "\u201d to delete this tenant",
+      h("input", { type: "text", autocomplete: "off" }));
+    var del = h("button", { type: "submit", class: "danger" }, "Delete tenant");
+    box.appendChild(h("form", { class: "card", onsubmit: function (ev) {
+      ev.preventDefault();
+      if (confirm.input.value !== t.slug) {
+        confirm.error.textContent = "Type the slug exactly to confirm; its users, groups and tokens go with it.";
+        confirm.input.setAttribute("aria-invalid", "true");
+        return;
+      }
+      busy(del, confirm.error, function () {
+        return api("DELETE", "/admin/v1/tenants/" + enc(t.slug)).then(function () {
+          toast("Tenant deleted");
+          location.hash = "#/tenants";
+        });
+      });
+    } }, confirm.wrap, del));
+  }
+
+  /* ---- tenant: overview ---- */
+  function overview() {
+    page("Overview");
+    var box = h("div", null, loading());
+    main.appendChild(box);
+    Promise.all([api("GET", admin("")), api("GET", admin("/token-gate")), api("GET", admin("/tokens"))])
+      .then(function (r) {
+        var t = r[0], gate = r[1], toks = r[2].tokens.filter(function (x) { return x.active; });
+        clear(box);
+        document.title = t.displayName + " · scimd console";
+        main.querySelector("h1").textContent = t.displayName + " \u2014 overview";
+        var missing = {};
+        gate.missing.forEach(function (m) { missing[m.condition] = m.message; });
+        var steps = [
+          ["plan", "Plan \u201c" + t.plan + "\u201d includes SCIM provisioning"],
+          ["integration", "The integration is enabled by the operator"],
+          ["saml", t.samlRequired ? "SAML SSO is required: it must be configured and enabled" : "SAML SSO is not required"],
+          ["actingAdmin", "You are an active admin of this tenant"]
+        ].map(function (s) {
+          var ok = !missing[s[0]];
+          return h("li", { class: ok ? "ok" : "todo" }, badge(ok, "done", "to do"), " ", s[1],
+            ok ? null : h("div", { class: "muted" }, missing[s[0]]));
+        });
+        steps.push(h("li", { class: toks.length ? "ok" : "todo" }, badge(toks.length > 0, "done", "to do"),
+          " A SCIM token exists (" + toks.length + " active)"));
+        box.appendChild(h("ol", { class: "steps", "aria-label": "Prerequisites" }, steps));
+        var next = !gate.allowed ? "Fix the items marked \u201cto do\u201d above; the operator or your account team can help." :
+          !toks.length ? "Generate a SCIM token on the SCIM page and paste it into your identity provider." :
+          "Provisioning is set up. Watch the Activity page for what your identity provider sends.";
+        box.appendChild(h("div", { class: "card" }, h("strong", null, "What to do next: "), next,
+          " ", h("a", { href: "#/t/" + enc(t.slug) + "/scim" }, "Go to SCIM")));
+        box.appendChild(h("dl", { class: "kv card" },
+          h("dt", null, "Provisioning mode"), h("dd", null, t.provisioningMode),
+          h("dt", null, "Deactivation policy"), h("dd", null, t.deactivationPolicy),
+          h("dt", null, "Created"), h("dd", null, when(t.created))));
+        if (session.scope === "operator") tenantSettings(t, box);
+      }, function (e) { failed(box, e); });
+  }
+
+  /* ---- tenant: SCIM ---- */
+  function scimPage() {
+    page("SCIM provisioning");
+    var info = h("div", null, loading());
+    var reveal = h("div");
+    var gateBox = h("div");
+    var list = h("div", null, loading());
+    main.appendChild(info);
+    main.appendChild(h("h2", null, "Tokens"));
+    main.appendChild(reveal);
+    main.appendChild(gateBox);
+    main.appendChild(list);
+
+    api("GET", admin("")).then(function (t) {
+      clear(info).appendChild(h("dl", { class: "kv card" },
+        h("dt", null, "SCIM base URL"), h("dd", null, h("code", { id: "scim-base" }, session.scimBaseUrl), " ",
+          copyButton(function () { return session.scimBaseUrl; })),
+        h("dt", null, "Authentication"), h("dd", null, "HTTP header: Authorization: Bearer <token>"),
+        h("dt", null, "Provisioning mode"), h("dd", null, t.provisioningMode === "push" ?
+          "push: your identity provider creates, updates and deactivates users" :
+          "import-only: your identity provider may only read")));
+    }, function (e) { failed(info, e); });
+
+    function showSecret(tok, verb) {
+      clear(reveal).appendChild(h("div", { class: "secret", role: "alert" },
+        h("strong", null, "Copy this token now: it is shown once and cannot be shown again."),
+        h("code", { id: "new-token" }, tok.token),
+        h("div", { class: "actions" }, copyButton(function () { return tok.token; }, "Copy token"),
+          h("button", { type: "button", class: "secondary", onclick: function () { clear(reveal); } }, "I have copied it")),
+        h("p", { class: "muted" }, verb + " " + tok.prefix + "\u2026. Paste it into your identity provider's SCIM settings.")));
+      reveal.querySelector("button").focus();
+    }
+
+    function drawGate(g) {
+      clear(gateBox);
+      var label = field("Label", h("input", { type: "text", value: "okta", maxlength: "200" }));
+      var btn = h("button", { type: "submit" }, "Generate token");
+      var err = h("div", { class: "error", role: "alert" });
+      if (!g.allowed) {
+        gateBox.appendChild(h("div", { class: "card refused" },
+          h("strong", null, "A token cannot be generated yet:"),
+          h("ul", null, g.missing.map(function (m) { return h("li", null, m.message); }))));
+        btn.disabled = true;
+      }
+      gateBox.appendChild(h("form", { class: "grid card", onsubmit: function (ev) {
+        ev.preventDefault();
+        busy(btn, err, function () {
+          return api("POST", admin("/tokens"), { label: label.input.value }).then(function (tok) {
+            showSecret(tok, "Generated");
+            loadTokens();
+          });
+        });
+      } }, label.wrap, btn, err));
+    }
+
+    function loadTokens() {
+      api("GET", admin("/token-gate")).then(drawGate, function (e) { failed(gateBox, e); });
+      api("GET", admin("/tokens")).then(function (r) {
+        var rows = r.tokens.map(function (t) {
+          var acts = h("div", { class: "actions" });
+          if (t.active) {
+            var rev = h("button", { type: "button", class: "danger" }, "Revoke");
+            rev.addEventListener("click", function () {
+              if (!window.confirm("Revoke " + t.prefix + "\u2026? Your identity provider's requests with it fail at once.")) return;
+              busy(rev, null, function () {
+                return api("POST", admin("/tokens/" + enc(t.id) + "/revoke")).then(function () {
+                  toast("Revoked " + t.prefix); loadTokens();
+                });
+              });
+            });
+            var rot = h("button", { type: "button", class: "secondary" }, "Rotate");
+            rot.addEventListener("click", function () {
+              busy(rot, null, function () {
+                return api("POST", admin("/tokens/" + enc(t.id) + "/rotate"), {}).then(function (tok) {
+                  showSecret(tok, "Rotated: the old token keeps working for an hour. New token");
+                  loadTokens();
+                });
+              });
+            });
+            acts.appendChild(rot);
+            acts.appendChild(rev);
+          }
+          return [h("code", null, t.prefix + "\u2026"), t.label || "", when(t.created), when(t.lastUsed),
+            t.active ? badge(true, t.expires ? "active until rotation ends" : "active", "") :
+              badge(false, "", t.revoked ? "revoked" : "expired"), acts];
+        });
+        clear(list).appendChild(table(["Token", "Label", "Created", "Last used", "Status", ""], rows,
+          "No tokens yet."));
+      }, function (e) { failed(list, e); });
+    }
+    loadTokens();
+  }
+
+  /* ---- tenant: SSO ---- */
+  function oktaCheck(url) {
+    var m = /^https:\/\/([^\/:?#]+)/.exec(url);
+    if (!m) return "The org URL must start with https://";
+    var label = m[1].split(".")[0];
+    if (/-admin$/.test(label))
+      return m[1] + " is the Okta admin console, not your org URL: remove \u201c-admin\u201d (https://" +
+        label.slice(0, -6) + m[1].slice(label.length) + ")";
+    return null;
+  }
+
+  function ssoPage() {
+    page("Single sign-on");
+    var base = session.publicUrl + "/sso/" + enc(currentTenant);
+    var values = [
+      ["SCIM base URL", session.scimBaseUrl],
+      ["OIDC redirect (callback) URI", base + "/oidc/callback"],
+      ["OIDC initiate login URI", base + "/oidc/initiate"],
+      ["SAML ACS URL", base + "/saml/acs"],
+      ["SAML audience / SP entity ID", base + "/saml/metadata"],
+      ["SAML SP metadata", base + "/saml/metadata"]
+    ];
+    main.appendChild(h("p", null, "Paste these values into your identity provider's application settings."));
+    main.appendChild(h("dl", { class: "kv card" }, values.map(function (v) {
+      return [h("dt", null, v[0]), h("dd", null, h("code", null, v[1]), " ",
+        copyButton(function () { return v[1]; }))];
+    })));
+    main.appendChild(h("h2", null, "Check your Okta org URL"));
+    main.appendChild(h("p", { class: "muted" }, "The OIDC and SAML connection forms come with SSO support; " +
+      "until then, check the org URL you will enter there."));
+    var url = field("Okta org URL", h("input", { type: "url", placeholder: "https://acme.okta.com", autocomplete: "off" }));
+    var ok = h("p", { role: "status" });
+    var btn = h("button", { type: "submit" }, "Check");
+    main.appendChild(h("form", { class: "grid card", novalidate: true, onsubmit: function (ev) {
+      ev.preventDefault();
+      ok.textContent = "";
+      url.input.removeAttribute("aria-invalid");
+      var problem = oktaCheck(url.input.value.trim());
+      if (problem) {
+        url.error.textContent = problem;
+        url.input.setAttribute("aria-invalid", "true");
+        return;
+      }
+      busy(btn, url.error, function () {
+        return api("POST", "/console/api/check/okta-org-url", { url: url.input.value.trim() })
+          .then(function () { ok.textContent = "This is an Okta org URL."; },
+            function (e) { url.input.setAttribute("aria-invalid", "true"); throw e; });
+      });
+    } }, url.wrap, btn, ok));
+  }
+
+  /* ---- tenant: users and groups ---- */
+  function scimList(opts) {
+    var q = field(opts.filterLabel, h("input", { type: "search", autocomplete: "off" }));
+    var box = h("div", null, loading());
+    var pager = h("div", { class: "actions" });
+    var start = 1, count = 20;
+    function load() {
+      clear(box).appendChild(loading());
+      var f = q.input.value.trim();
+      var path = opts.path + "?startIndex=" + start + "&count=" + count +
+        (f ? "&filter=" + enc(opts.attr + ' sw "' + f.replace(/["\\]/g, "") + '"') : "");
+      api("GET", admin(path)).then(function (r) {
+        var items = r.Resources || [];
+        clear(box).appendChild(table(opts.headers, items.map(opts.row), f ? "Nothing matches." : "None yet."));
+        clear(pager);
+        pager.appendChild(h("span", { class: "muted" }, items.length ?
+          start + "\u2013" + (start + items.length - 1) + " of " + r.totalResults : ""));
+        if (start > 1) pager.appendChild(h("button", { type: "button", class: "secondary", onclick: function () {
+          start = Math.max(1, start - count); load(); } }, "Previous"));
+        if (start + items.length - 1 < r.totalResults) pager.appendChild(h("button", { type: "button",
+          class: "secondary", onclick: function () { start += count; load(); } }, "Next"));
+      }, function (e) { failed(box, e); });
+    }
+    var timer;
+    q.input.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(function () { start = 1; load(); }, 250);
+    });
+    main.appendChild(h("div", { class: "card" }, q.wrap));
+    main.appendChild(box);
+    main.appendChild(pager);
+    load();
+  }
+
+  function usersPage(id) {
+    if (id) return userDetail(id);
+    page("Users");
+    scimList({ path: "/users", attr: "userName", filterLabel: "Filter by userName (starts with)",
+      headers: ["userName", "Name", "Status", "Updated"],
+      row: function (u) {
+        return [h("a", { href: "#/t/" + enc(currentTenant) + "/users/" + enc(u.id) }, u.userName),
+          (u.name && u.name.formatted) || [u.name && u.name.givenName, u.name && u.name.familyName].filter(Boolean).join(" "),
+          badge(u.active !== false, "active", "inactive"), when(u.meta && u.meta.lastModified)];
+      } });
+  }
+
+  function eventRows(events) {
+    return events.map(function (e) {
+      var detail = e.data && e.data.changes ? Object.keys(e.data.changes).join(", ") :
+        e.data && e.data.role ? (e.data.role.before || "\u2014") + " \u2192 " + e.data.role.after : "";
+      return [when(e.time), e.kind, e.actor, detail];
+    });
+  }
+
+  function userDetail(id) {
+    page("User");
+    var box = h("div", null, loading());
+    main.appendChild(box);
+    Promise.all([api("GET", admin("/users/" + enc(id))), api("GET", admin("/users/" + enc(id) + "/role")),
+      api("GET", admin("/events?order=desc&limit=50&resource=" + enc(id)))]).then(function (r) {
+      var u = r[0], role = r[1], ev = r[2].events;
+      main.querySelector("h1").textContent = u.userName;
+      clear(box);
+      box.appendChild(h("dl", { class: "kv card" },
+        h("dt", null, "Status"), h("dd", null, badge(u.active !== false, "active", "inactive")),
+        h("dt", null, "Role"), h("dd", { id: "user-role" }, role.role),
+        h("dt", null, "Role comes from"), h("dd", null, role.source + (role.direct ? " (set on the user: " + role.direct + ")" : "")),
+        h("dt", null, "Groups"), h("dd", null, (u.groups || []).map(function (g) { return g.display || g.value; }).join(", ") || "none"),
+        h("dt", null, "External id"), h("dd", null, u.externalId || "\u2014"),
+        h("dt", null, "Created"), h("dd", null, when(u.meta && u.meta.created)),
+        h("dt", null, "Updated"), h("dd", null, when(u.meta && u.meta.lastModified))));
+      box.appendChild(h("h2", null, "History"));
+      box.appendChild(table(["When", "What", "Who", "Changed"], eventRows(ev), "No events."));
+    }, function (e) { failed(box, e); });
+  }
+
+  function groupsPage() {
+    page("Groups");
+    scimList({ path: "/groups", attr: "displayName", filterLabel: "Filter by name (starts with)",
+      headers: ["Name", "Members", "Updated"],
+      row: function (g) {
+        return [g.displayName, String((g.members || []).length), when(g.meta && g.meta.lastModified)];
+      } });
+  }
+
+  /* ---- tenant: role mapping ---- */
+  var roles = [["admin", "admin"], ["developer", "developer"], ["templates", "templates"], ["reporting", "reporting"]];
+  function rolesPage() {
+    page("Role mapping");
+    main.appendChild(h("p", { class: "muted" }, "A user gets the role of their first mapped group in this " +
+      "order, else the role set by the identity provider, else \u201creporting\u201d."));
+    var box = h("div", null, loading());
+    var err = h("p", { class: "error", role: "alert" });
+    main.appendChild(box);
+    var rules = [];
+    function draw() {
+      clear(box);
+      var rows = rules.map(function (r, i) {
+        var sel = select(roles, r.role);
+        sel.setAttribute("aria-label", "Role for " + r.group);
+        sel.addEventListener("change", function () { r.role = sel.value; });
+        function move(d) {
+          return function () {
+            var j = i + d, t = rules[i];
+            rules[i] = rules[j]; rules[j] = t;
+            draw();
+            var b = box.querySelectorAll("tbody tr")[j].querySelector(d < 0 ? ".up" : ".down");
+            (b && !b.disabled ? b : box.querySelectorAll("tbody tr")[j].querySelector("button")).focus();
+          };
+        }
+        return [String(i + 1), r.group, sel, h("div", { class: "actions" },
+          h("button", { type: "button", class: "secondary up", "aria-label": "Move " + r.group + " up",
+            disabled: i === 0, onclick: move(-1) }, "\u2191"),
+          h("button", { type: "button", class: "secondary down", "aria-label": "Move " + r.group + " down",
+            disabled: i === rules.length - 1, onclick: move(1) }, "\u2193"),
+          h("button", { type: "button", class: "link", onclick: function () { rules.splice(i, 1); draw(); } },
+            "Remove"))];
+      });
+      box.appendChild(table(["Order", "Group", "Role", ""], rows, "No group is mapped."));
+      var group = field("Group name", h("input", { type: "text", autocomplete: "off" }));
+      var role = field("Role", select(roles, "reporting"));
+      box.appendChild(h("form", { class: "grid card", onsubmit: function (ev) {
+        ev.preventDefault();
+        var g = group.input.value.trim();
+        if (!g) { group.error.textContent = "Name the group as your identity provider sends it."; return; }
+        rules.push({ group: g, role: role.input.value });
+        draw();
+      } }, group.wrap, role.wrap, h("button", { type: "submit", class: "secondary" }, "Add mapping")));
+      var save = h("button", { type: "button" }, "Save role mapping");
+      save.addEventListener("click", function () {
+        busy(save, err, function () {
+          var body = { rules: rules.map(function (r, i) { return { group: r.group, role: r.role, priority: i + 1 }; }) };
+          return api("PUT", admin("/role-map"), body).then(function (r) {
+            rules = r.rules; draw(); toast("Role mapping saved; roles recomputed");
+          });
+        });
+      });
+      box.appendChild(h("div", { class: "actions" }, save));
+      box.appendChild(err);
+    }
+    api("GET", admin("/role-map")).then(function (r) { rules = r.rules; draw(); }, function (e) { failed(box, e); });
+  }
+
+  /* ---- tenant: activity ---- */
+  function activityPage() {
+    page("Activity");
+    var kinds = [["", "All events"], ["user.", "Users (all)"], ["user.created", "User created"],
+      ["user.updated", "User updated"], ["user.deactivated", "User deactivated"], ["user.deleted", "User deleted"],
+      ["user.role_changed", "Role changed"], ["group.", "Groups (all)"], ["role_map.changed", "Role map changed"]];
+    var kind = field("Kind", select(kinds, ""));
+    var box = h("div", null, loading());
+    var more = h("button", { type: "button", class: "secondary", hidden: true }, "Older events");
+    var tokBox = h("div");
+    main.appendChild(h("div", { class: "card" }, kind.wrap));
+    main.appendChild(box);
+    main.appendChild(more);
+    main.appendChild(h("h2", null, "Recent SCIM requests"));
+    main.appendChild(tokBox);
+    var rows = [], before = 0;
+    function load(reset) {
+      if (reset) { rows = []; before = 0; clear(box).appendChild(loading()); }
+      var q = "/events?order=desc&limit=50" + (before ? "&before=" + before : "") +
+        (kind.input.value ? "&kind=" + enc(kind.input.value) : "");
+      return api("GET", admin(q)).then(function (r) {
+        rows = rows.concat(eventRows(r.events));
+        before = Number(r.next);
+        more.hidden = r.events.length < 50;
+        clear(box).appendChild(table(["When", "What", "Who", "Changed"], rows, "No events."));
+      }, function (e) { failed(box, e); });
+    }
+    kind.input.addEventListener("change", function () { load(true); });
+    more.addEventListener("click", function () { busy(more, null, function () { return load(false); }); });
+    load(true);
+    Promise.all([api("GET", admin("/tokens")), api("GET", admin("/requests?limit=100"))]).then(function (r) {
+      var prefix = {};
+      r[0].tokens.forEach(function (t) { prefix[t.id] = t.prefix + "\u2026" + (t.label ? " (" + t.label + ")" : ""); });
+      clear(tokBox).appendChild(h("p", { class: "muted" }, "The last requests your identity provider made with each " +
+        "token, as this scimd instance saw them since it started."));
+      tokBox.appendChild(table(["When", "Token", "Request", "Status", "Error"], r[1].requests.map(function (q) {
+        return [when(q.time), h("code", null, prefix[q.token] || q.token), q.method + " " + q.route,
+          h("span", { class: "badge " + (q.status < 400 ? "ok" : "off") }, String(q.status)), q.detail || ""];
+      }), "No SCIM requests yet."));
+    }, function (e) { failed(tokBox, e); });
+  }
+
+  /* ---- tenant: webhooks ---- */
+  function webhooksPage() {
+    page("Webhooks");
+    var reveal = h("div");
+    var box = h("div", null, loading());
+    var attempts = h("div");
+    main.appendChild(reveal);
+    main.appendChild(box);
+    main.appendChild(attempts);
+    function showSecret(w) {
+      clear(reveal).appendChild(h("div", { class: "secret", role: "alert" },
+        h("strong", null, "Signing secret of " + w.url + ": shown once."),
+        h("code", null, w.secret), copyButton(function () { return w.secret; }, "Copy secret")));
+    }
+    function load() {
+      api("GET", admin("/webhooks")).then(function (r) {
+        clear(box).appendChild(table(["URL", "Status", "Pending", "Last attempt", ""], r.webhooks.map(function (w) {
+          var path = "/webhooks/" + enc(w.id);
+          var rot = h("button", { type: "button", class: "secondary" }, "Rotate secret");
+          rot.addEventListener("click", function () {
+            busy(rot, null, function () { return api("POST", admin(path + "/rotate-secret")).then(showSecret); });
+          });
+          var tog = h("button", { type: "button", class: "secondary" }, w.enabled ? "Disable" : "Enable");
+          tog.addEventListener("click", function () {
+            busy(tog, null, function () { return api("PATCH", admin(path), { enabled: !w.enabled }).then(load); });
+          });
+          var del = h("button", { type: "button", class: "danger" }, "Delete");
+          del.addEventListener("click", function () {
+            if (!window.confirm("Delete the webhook " + w.url + "?")) return;
+            busy(del, null, function () { return api("DELETE", admin(path)).then(load); });
+          });
+          var att = h("button", { type: "button", class: "link" }, "Attempts");
+          att.addEventListener("click", function () {
+            clear(attempts).appendChild(loading());
+            api("GET", admin(path + "/attempts?limit=20")).then(function (a) {
+              clear(attempts).appendChild(h("h2", null, "Delivery attempts: " + w.url));
+              attempts.appendChild(table(["When", "Events", "Status", "Duration", "Error"], a.attempts.map(function (x) {
+                return [when(x.time), x.firstEvent + "\u2013" + x.lastEvent, String(x.status || "no answer"),
+                  x.durationMs + " ms", x.error || ""];
+              }), "No attempts yet."));
+            }, function (e) { failed(attempts, e); });
+          });
+          return [w.url, badge(w.enabled, "enabled", "disabled"), String(w.pending),
+            h("span", null, when(w.lastAttempt), w.lastStatus ? " (" + w.lastStatus + ")" : "",
+              w.lastError ? h("div", { class: "error" }, w.lastError) : null),
+            h("div", { class: "actions" }, att, rot, tog, del)];
+        }), "No webhooks."));
+      }, function (e) { failed(box, e); });
+    }
+    main.appendChild(h("h2", null, "Add a webhook"));
+    var url = field("URL", h("input", { type: "url", placeholder: "https://app.example.com/hooks/scimd", required: true }));
+    var btn = h("button", { type: "submit" }, "Add webhook");
+    main.appendChild(h("form", { class: "grid card", onsubmit: function (ev) {
+      ev.preventDefault();
+      busy(btn, url.error, function () {
+        return api("POST", admin("/webhooks"), { url: url.input.value.trim() }).then(function (w) {
+          url.input.value = ""; showSecret(w); load();
+        });
+      });
+    } }, url.wrap, btn));
+    load();
+  }
+
+  /* ---- start ---- */
+  if (/^#setup=/.test(location.hash)) {
+    route();
+  } else {
+    api("GET", "/console/api/session").then(function (s) { session = s; route(); },
+      function () { renderSignIn(); });
+  }
+})();

@@ -1,0 +1,214 @@
+#include "console/console.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "base/clock.h"
+#include "base/crypto.h"
+#include "base/str.h"
+#include "console/assets.h"
+#include "core/console.h"
+
+/* Scripts and styles only from this origin, no inline script or style, no framing, no
+ * plugins; forms and fetches go back to this origin only. */
+#define CSP_CONSOLE                                                                   \
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " \
+    "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+
+static const struct console_asset *
+asset_find(const char *name)
+{
+    for (size_t i = 0; i < console_asset_count; i++)
+        if (strcmp(console_assets[i].name, name) == 0)
+            return &console_assets[i];
+    return NULL;
+}
+
+static void
+reply_asset(struct api_call *call, const struct console_asset *a)
+{
+    api_reply_text(call, 200, a->content_type, a->data);
+    call->cache_control = a->immutable ? "public, max-age=31536000, immutable" : "no-cache";
+    call->csp = CSP_CONSOLE;
+}
+
+int
+console_page_get(struct api_call *call, struct err *err)
+{
+    const struct console_asset *a = asset_find("index.html");
+    if (a == NULL)
+        return err_set(err, ERR_INTERNAL, "the console's index.html is not embedded");
+    reply_asset(call, a);
+    return 0;
+}
+
+int
+console_asset_get(struct api_call *call, struct err *err)
+{
+    const struct console_asset *a = asset_find(call->params[0]);
+    if (a == NULL || !a->immutable)
+        return err_set(err, ERR_NOT_FOUND, "no such console asset");
+    reply_asset(call, a);
+    return 0;
+}
+
+/* RFC 6265 §4.1: the session cookie, readable by no script and sent on same-site requests
+ * only; max_age 0 clears it. */
+static void
+set_cookie(struct api_call *call, const char *sid, int64_t max_age)
+{
+    if (call->n_set_cookie >= 2)
+        return;
+    snprintf(call->set_cookie[call->n_set_cookie++], sizeof(call->set_cookie[0]),
+             "%s=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%lld%s", API_SESSION_COOKIE, sid,
+             (long long)max_age, call->settings->secure_cookies ? "; Secure" : "");
+}
+
+static void
+reply_session(struct api_call *call, int status, const struct console_session *cs)
+{
+    char expires[32], scim[600];
+    clock_format_ms(cs->expires_ms, expires);
+    snprintf(scim, sizeof(scim), "%s/scim/v2", call->settings->public_url);
+    json_t *tenant = cs->operator? json_null()
+                                 : json_pack("{s:s, s:s}", "slug", cs->tenant.slug, "displayName",
+                                             cs->tenant.display_name);
+    api_reply_json(call, status,
+                   json_pack("{s:s, s:o, s:s, s:s, s:s, s:s, s:s}", "scope",
+                             cs->operator? "operator" : "tenant", "tenant", tenant, "userId",
+                             cs->user_id, "csrf", cs->csrf, "expires", expires, "publicUrl",
+                             call->settings->public_url, "scimBaseUrl", scim));
+}
+
+/* Starts a session's reply: cookie and body; wipes the id. */
+static void
+reply_new_session(struct api_call *call, struct console_secret *sid,
+                  const struct console_session *cs)
+{
+    set_cookie(call, sid->text, call->settings->console.lifetime_s);
+    console_secret_wipe(sid);
+    reply_session(call, 201, cs);
+}
+
+/* A JSON body is required for the console's POSTs: a cross-site form cannot send one
+ * without a CORS preflight, which this origin never grants (login CSRF). */
+static json_t *
+json_body(const struct api_call *call, struct err *err)
+{
+    if (call->content_type == NULL || !cstr_istarts_with(call->content_type, "application/json")) {
+        err_set(err, ERR_UNSUPPORTED_MEDIA, "send Content-Type: application/json");
+        return NULL;
+    }
+    return api_call_body_json(call, err);
+}
+
+/* The one string member of a body: {"<name>": "…"}. Borrowed from body. */
+static const char *
+only_string(const json_t *body, const char *name, struct err *err)
+{
+    const json_t *v = json_object_get(body, name);
+    if (!json_is_string(v) || json_object_size(body) != 1) {
+        err_set(err, ERR_INVALID_VALUE, "the body must be {\"%s\": \"…\"}", name);
+        return NULL;
+    }
+    return json_string_value(v);
+}
+
+int
+console_session_get(struct api_call *call, struct err *err)
+{
+    char sid[CONSOLE_SECRET_LEN + 1];
+    struct console_session cs;
+    if (!api_session_cookie(call, sid, sizeof(sid)))
+        return err_set(err, ERR_UNAUTHORIZED, "not signed in");
+    int rc = console_session_check(call->store, &call->settings->gate, sid, &cs, err);
+    crypto_wipe(sid, sizeof(sid));
+    if (rc < 0)
+        return -1;
+    reply_session(call, 200, &cs);
+    return 0;
+}
+
+int
+console_session_post(struct api_call *call, struct err *err)
+{
+    struct console_secret sid;
+    struct console_session cs;
+    const char *key;
+    int rc = -1;
+    if (call->settings->operator_key == NULL || call->settings->operator_key[0] == '\0')
+        return err_set(err, ERR_FORBIDDEN, "no operator key is configured");
+    json_t *body = json_body(call, err);
+    if (body == NULL)
+        return -1;
+    key = only_string(body, "operatorKey", err);
+    if (key == NULL)
+        goto out;
+    if (!api_operator_key_ok(call->settings, key, strlen(key))) {
+        err_set(err, ERR_UNAUTHORIZED, "that is not the operator key");
+        goto out;
+    }
+    if (console_session_create(call->store, &call->settings->console, &call->settings->gate, NULL,
+                               NULL, &sid, &cs, err) < 0)
+        goto out;
+    reply_new_session(call, &sid, &cs);
+    rc = 0;
+out:
+    json_decref(body);
+    return rc;
+}
+
+int
+console_session_delete(struct api_call *call, struct err *err)
+{
+    char sid[CONSOLE_SECRET_LEN + 1];
+    struct console_session cs;
+    if (!api_session_cookie(call, sid, sizeof(sid)))
+        return err_set(err, ERR_UNAUTHORIZED, "not signed in");
+    int rc = console_session_check(call->store, &call->settings->gate, sid, &cs, err);
+    if (rc == 0 && !console_csrf_ok(&cs, call->csrf_header))
+        rc = err_set(err, ERR_FORBIDDEN, "missing or wrong X-CSRF-Token");
+    if (rc == 0)
+        rc = console_session_end(call->store, sid, err);
+    crypto_wipe(sid, sizeof(sid));
+    if (rc < 0)
+        return -1;
+    set_cookie(call, "", 0);
+    api_reply_empty(call, 204);
+    return 0;
+}
+
+int
+console_setup_post(struct api_call *call, struct err *err)
+{
+    struct console_secret sid;
+    struct console_session cs;
+    int rc = -1;
+    json_t *body = json_body(call, err);
+    if (body == NULL)
+        return -1;
+    const char *token = only_string(body, "token", err);
+    if (token != NULL &&
+        console_setup_link_redeem(call->store, &call->settings->console, &call->settings->gate,
+                                  token, &sid, &cs, err) == 0) {
+        reply_new_session(call, &sid, &cs);
+        rc = 0;
+    }
+    json_decref(body);
+    return rc;
+}
+
+int
+console_check_okta_url(struct api_call *call, struct err *err)
+{
+    json_t *body = json_body(call, err);
+    if (body == NULL)
+        return -1;
+    const char *url = only_string(body, "url", err);
+    int rc = url ? console_okta_org_url_check(url, err) : -1;
+    json_decref(body);
+    if (rc < 0)
+        return -1;
+    api_reply_json(call, 200, json_pack("{s:b}", "ok", 1));
+    return 0;
+}

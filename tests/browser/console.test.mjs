@@ -1,0 +1,303 @@
+// End-to-end tests of the scimd console (issue 8, item 6): Debian's chromium, headless, driven
+// by playwright-core against the real scimd binary on 127.0.0.1 with a fresh data directory.
+//   SCIMD_BIN=build/scimd node --test tests/browser/
+// Screenshots of each page go to $SCIMD_SCREENSHOTS (docs/screenshots to refresh the README's).
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, execFileSync } from "node:child_process";
+import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { chromium } from "playwright-core";
+
+const KEY = "browser-test-operator-key-0123456789";
+const BIN = path.resolve(process.env.SCIMD_BIN || "build/scimd");
+const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
+const SHOTS = process.env.SCIMD_SCREENSHOTS || "";
+const USER_URN = "urn:ietf:params:scim:schemas:core:2.0:User";
+const GROUP_URN = "urn:ietf:params:scim:schemas:core:2.0:Group";
+const TENANT_URN = "urn:scimd:params:scim:schemas:extension:tenant:2.0:User";
+
+let proc, base, dataDir, browser, seedToken;
+
+async function startScimd() {
+  dataDir = mkdtempSync(path.join(tmpdir(), "scimd-browser-"));
+  proc = spawn(BIN, ["serve", "--listen", "127.0.0.1", "--port", "0", "--data-dir", dataDir,
+    "--operator-key", KEY, "--access-log", "on"], { stdio: ["ignore", "ignore", "pipe"] });
+  proc.log = "";
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("scimd did not start:\n" + proc.log)), 10000);
+    proc.stderr.on("data", (d) => {
+      proc.log += d.toString();
+      const m = /listening on http:\/\/[^ ]+:(\d+)/.exec(proc.log);
+      if (m && !base) {
+        base = `http://127.0.0.1:${m[1]}`;
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    proc.on("exit", (code, signal) => {
+      proc.exited = { code, signal };
+      // A crash (or a sanitizer's report) fails the run loudly, with scimd's log.
+      if (!proc.stopping) console.error(`scimd exited (${code ?? signal}):\n${proc.log}`);
+      reject(new Error(`scimd exited ${code ?? signal}:\n${proc.log}`));
+    });
+  });
+}
+
+async function call(method, p, { token = KEY, body } = {}) {
+  const headers = { Authorization: `Bearer ${token}` };
+  if (body !== undefined)
+    headers["Content-Type"] = p.startsWith("/scim/") ? "application/scim+json" : "application/json";
+  const r = await fetch(base + p, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await r.text();
+  return { status: r.status, body: text ? JSON.parse(text) : null };
+}
+
+function cli(...args) {
+  return JSON.parse(execFileSync(BIN, [...args, "--data-dir", dataDir], { encoding: "utf8" }));
+}
+
+async function shot(page, name) {
+  if (!SHOTS) return;
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+async function newPage(width = 1100) {
+  const ctx = await browser.newContext({ viewport: { width, height: 800 } });
+  const page = await ctx.newPage();
+  page.on("dialog", (d) => d.accept());
+  page.errors = [];
+  page.on("pageerror", (e) => page.errors.push(e));
+  // Failed requests are the tests' own business (a 401 before signing in is expected).
+  page.on("console", (m) => {
+    if (m.type() === "error" && !m.text().startsWith("Failed to load resource")) page.errors.push(m.text());
+  });
+  return page;
+}
+
+async function operatorPage() {
+  const page = await newPage();
+  await page.goto(base + "/console/");
+  await page.getByLabel("Operator key").fill(KEY);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("heading", { name: "Tenants" }).waitFor();
+  return page;
+}
+
+async function makeAdmin(slug, userName) {
+  const r = await call("POST", "/scim/v2/Users", { token: seedToken[slug], body: {
+    schemas: [USER_URN, TENANT_URN], userName, [TENANT_URN]: { role: "admin" } } });
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  return r.body.id;
+}
+
+async function setupLink(slug, admin) {
+  const r = await call("POST", `/admin/v1/tenants/${slug}/setup-links`, { body: { actingUser: admin } });
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  return r.body.url;
+}
+
+const state = {};
+
+before(async () => {
+  await startScimd();
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"] });
+  seedToken = {};
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (proc && !proc.exited) {
+    proc.stopping = true;
+    const done = new Promise((resolve) => proc.on("exit", resolve));
+    proc.kill("SIGTERM");
+    await done;
+    // Under ASan a leak or an error at shutdown makes the exit status non-zero.
+    assert.equal(proc.exited.code, 0, `scimd stopped with ${proc.exited.code ?? proc.exited.signal}:\n${proc.log}`);
+  }
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+test("operator signs in, creates a tenant and enables the integration", async () => {
+  const page = await operatorPage();
+  await shot(page, "01-sign-in-tenants");
+  await page.getByLabel("Slug").fill("acme");
+  await page.getByLabel("Display name").fill("Acme Inc.");
+  await page.getByRole("button", { name: "Create tenant" }).click();
+  await page.getByRole("heading", { name: /Acme Inc\. — overview/ }).waitFor();
+  // The integration starts off: the overview says so, and the operator switches it on.
+  await page.locator(".steps li.todo", { hasText: "integration is enabled" }).waitFor();
+  await page.getByLabel("Integration enabled").check();
+  await page.getByRole("button", { name: "Save settings" }).click();
+  await page.locator(".steps li.ok", { hasText: "integration is enabled" }).waitFor();
+  await shot(page, "02-operator-tenant-overview");
+  assert.equal((await call("GET", "/admin/v1/tenants/acme")).body.integrationEnabled, true);
+  // The key was never kept by the browser.
+  const stored = await page.evaluate(() => JSON.stringify(localStorage) + JSON.stringify(sessionStorage) + document.cookie);
+  assert.ok(!stored.includes(KEY));
+  await page.goto(base + "/console/#/tenants");
+  await page.getByRole("link", { name: "acme" }).waitFor();
+  await shot(page, "03-tenants");
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+
+  // A second tenant, and seed data through SCIM: admins and users.
+  await call("POST", "/admin/v1/tenants", { body: { slug: "globex", displayName: "Globex", integrationEnabled: true } });
+  seedToken.acme = cli("token", "mint", "acme", "--label", "seed").token;
+  seedToken.globex = cli("token", "mint", "globex", "--label", "seed").token;
+  state.admin = await makeAdmin("acme", "ada@acme.example");
+  state.globexAdmin = await makeAdmin("globex", "grace@globex.example");
+  await call("POST", "/scim/v2/Users", { token: seedToken.globex, body: { schemas: [USER_URN], userName: "secret-user@globex.example" } });
+});
+
+test("a set-up link opens the tenant; the admin generates, uses and revokes a token", async () => {
+  const url = await setupLink("acme", state.admin);
+  state.usedLink = url;
+  const page = await newPage();
+  await page.goto(url);
+  await page.getByRole("heading", { name: /Acme Inc\. — overview/ }).waitFor();
+  assert.ok(!page.url().includes("setup="), "the token is dropped from the address bar");
+  await page.getByText("Admin of Acme Inc. (acme)").waitFor();
+  await shot(page, "04-tenant-admin-overview");
+  state.adminPage = page;
+
+  await page.getByRole("link", { name: "SCIM", exact: true }).click();
+  await page.getByRole("heading", { name: "SCIM provisioning" }).waitFor();
+  await page.locator("#scim-base").getByText(base + "/scim/v2").waitFor();
+  await page.getByLabel("Label").fill("okta");
+  await page.getByRole("button", { name: "Generate token" }).click();
+  const token = (await page.locator("#new-token").textContent()).trim();
+  assert.match(token, /^scimd_[A-Za-z0-9_-]{43}$/);
+  await page.getByText("it is shown once").waitFor();
+  await shot(page, "05-scim-token-shown-once");
+
+  // Gone after reload, and never in storage or the URL.
+  await page.reload();
+  await page.getByRole("heading", { name: "SCIM provisioning" }).waitFor();
+  await page.locator("table").getByText("okta").waitFor();
+  assert.equal(await page.locator("#new-token").count(), 0);
+  assert.ok(!(await page.content()).includes(token));
+  const stored = await page.evaluate(() => JSON.stringify(localStorage) + JSON.stringify(sessionStorage) + location.href);
+  assert.ok(!stored.includes(token));
+  assert.ok(!proc.log.includes(token), "the token is not in the log");
+  await shot(page, "06-scim-tokens");
+
+  // It works against /scim/v2 ...
+  assert.equal((await call("GET", "/scim/v2/Users", { token })).status, 200);
+  // ... until it is revoked from the page.
+  const row = page.locator("tr", { hasText: "okta" });
+  await row.getByRole("button", { name: "Revoke" }).click();
+  await row.getByText("revoked").waitFor();
+  assert.equal((await call("GET", "/scim/v2/Users", { token })).status, 401);
+  // Events name the acting admin.
+  assert.deepEqual(page.errors, []);
+});
+
+test("the SSO page shows the values to paste and refuses an -admin Okta org URL", async () => {
+  const page = state.adminPage;
+  await page.getByRole("link", { name: "SSO" }).click();
+  await page.getByText(base + "/sso/acme/oidc/callback").waitFor();
+  await page.getByText(base + "/sso/acme/saml/acs").waitFor();
+  await page.getByLabel("Okta org URL").fill("https://acme-admin.okta.com");
+  await page.getByRole("button", { name: "Check" }).click();
+  await page.getByText(/Okta admin console, not your org URL/).waitFor();
+  assert.equal(await page.getByLabel("Okta org URL").getAttribute("aria-invalid"), "true");
+  await shot(page, "07-sso-values-and-okta-check");
+  // The server refuses it too (the same check behind the form).
+  const r = await fetch(base + "/console/api/check/okta-org-url", { method: "POST",
+    headers: { "Content-Type": "application/json" }, body: JSON.stringify({ url: "https://acme-admin.okta.com" }) });
+  assert.equal(r.status, 400);
+  await page.getByLabel("Okta org URL").fill("https://acme.okta.com");
+  await page.getByRole("button", { name: "Check" }).click();
+  await page.getByText("This is an Okta org URL.").waitFor();
+});
+
+async function save(page) {
+  const done = page.waitForResponse((r) => r.url().endsWith("/role-map") && r.request().method() === "PUT");
+  await page.getByRole("button", { name: "Save role mapping" }).click();
+  assert.equal((await done).status(), 200);
+}
+
+test("reordering the role mapping changes a user's effective role", async () => {
+  const lin = { schemas: [USER_URN], userName: "lin@acme.example", name: { givenName: "Lin", familyName: "Chen" } };
+  const user = (await call("POST", "/scim/v2/Users", { token: seedToken.acme, body: lin })).body.id;
+  assert.equal((await call("POST", "/scim/v2/Users", { token: seedToken.acme, body: lin })).status, 409);
+  for (const name of ["Engineering", "Support"])
+    await call("POST", "/scim/v2/Groups", { token: seedToken.acme, body: {
+      schemas: [GROUP_URN], displayName: name, members: [{ value: user }] } });
+  const page = state.adminPage;
+  await page.getByRole("link", { name: "Role mapping" }).click();
+  await page.getByRole("heading", { name: "Role mapping" }).waitFor();
+  for (const [group, role] of [["Engineering", "developer"], ["Support", "reporting"]]) {
+    await page.getByLabel("Group name").fill(group);
+    await page.locator("form").getByLabel("Role").selectOption(role);
+    await page.getByRole("button", { name: "Add mapping" }).click();
+  }
+  await save(page);
+  const role = async () => (await call("GET", `/admin/v1/tenants/acme/users/${user}/role`)).body.role;
+  assert.equal(await role(), "developer");
+  await page.getByRole("button", { name: "Move Support up" }).click();
+  await save(page);
+  assert.equal(await role(), "reporting");
+  await shot(page, "08-role-mapping");
+
+  // The user's page shows the role and its history.
+  await page.goto(`${base}/console/#/t/acme/users/${user}`);
+  await page.locator("#user-role").getByText("reporting").waitFor();
+  await page.getByRole("cell", { name: "user.role_changed" }).first().waitFor();
+  await shot(page, "09-user-detail");
+  await page.getByRole("link", { name: "Users" }).click();
+  await page.getByRole("link", { name: "lin@acme.example" }).waitFor();
+  await shot(page, "10-users");
+  await page.getByRole("link", { name: "Groups" }).click();
+  await page.getByRole("cell", { name: "Engineering" }).waitFor();
+  await shot(page, "11-groups");
+  await page.getByRole("link", { name: "Activity" }).click();
+  await page.getByLabel("Kind").selectOption("role_map.changed");
+  await page.getByRole("cell", { name: `console:${state.admin}` }).first().waitFor();
+  // The last SCIM requests, with the error a failed one got (a duplicate userName here).
+  await page.getByRole("cell", { name: "POST /scim/v2/Users" }).first().waitFor();
+  await page.getByRole("cell", { name: /already in use/ }).first().waitFor();
+  await shot(page, "12-activity");
+  await page.getByRole("link", { name: "Webhooks" }).click();
+  await page.getByLabel("URL").fill("https://127.0.0.1:9/scimd-hook");
+  await page.getByRole("button", { name: "Add webhook" }).click();
+  await page.getByText("shown once").waitFor();
+  await shot(page, "13-webhooks");
+  assert.deepEqual(page.errors, []);
+});
+
+test("a tenant admin never reaches another tenant's data", async () => {
+  const page = state.adminPage;
+  for (const p of ["/admin/v1/tenants/globex", "/admin/v1/tenants/globex/users",
+    "/admin/v1/tenants/globex/tokens", "/admin/v1/tenants/globex/events", "/admin/v1/tenants"]) {
+    const r = await page.evaluate(async (u) => { const x = await fetch(u); return { s: x.status, t: await x.text() }; }, p);
+    assert.equal(r.s, 403, p);
+    assert.ok(!r.t.includes("secret-user"), p);
+  }
+  // The page itself sends it back to its own tenant.
+  await page.goto(base + "/console/#/t/globex/users");
+  await page.waitForFunction(() => location.hash === "#/t/acme");
+  await page.getByRole("heading", { name: /Acme Inc\. — overview/ }).waitFor();
+  assert.ok(!(await page.content()).includes("secret-user"));
+  // At 360 px the overview still works.
+  await page.setViewportSize({ width: 360, height: 740 });
+  await shot(page, "14-overview-360px");
+  await page.context().close();
+});
+
+test("a reused or expired set-up link is refused with a clear page", async () => {
+  const page = await newPage();
+  await page.goto(state.usedLink);
+  await page.getByRole("heading", { name: "This set-up link cannot be used" }).waitFor();
+  await page.getByText(/already used/).waitFor();
+  await shot(page, "15-setup-link-refused");
+  const url = await setupLink("acme", state.admin);
+  execFileSync("sqlite3", [path.join(dataDir, "scimd.db"), "UPDATE setup_links SET expires_ms = 1 WHERE used_ms = 0"]);
+  await page.goto(url);
+  await page.getByText(/expired/).waitFor();
+  await page.context().close();
+});
