@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/role.h"
+#include "core/signin.h"
 
 bool
 gate_plan_includes_scim(const char *plans, const char *plan)
@@ -108,13 +109,11 @@ acting_admin_problem(struct store *s, const struct store_tenant *t, const char *
     return strcmp(role.role, "admin") == 0 ? NULL : "is not an admin of this tenant";
 }
 
-/* Until SSO exists a tenant that requires SAML cannot satisfy (d). */
+/* (d): an enabled SAML connection that has completed a sign-in (core/signin.h). */
 static bool
 saml_ready(struct store *s, const struct store_tenant *t)
 {
-    (void)s;
-    (void)t;
-    return false;
+    return signin_saml_ready(s, t->id);
 }
 
 int

@@ -1,11 +1,13 @@
 #include "core/signin.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/clock.h"
 #include "base/crypto.h"
 #include "base/str.h"
+#include "core/audit.h"
 #include "core/tx.h"
 
 int
@@ -231,4 +233,22 @@ signin_code_redeem(struct store *s, const char *code, struct store_tenant *tenan
         return err_set(err, ERR_FORBIDDEN, "the user is no longer active");
     }
     return 0;
+}
+
+int
+signin_event(struct store *s, int64_t tenant_id, const char *protocol, const char *initiated,
+             const char *result, const char *reason, const char *user_id, struct err *err)
+{
+    char actor[32];
+    snprintf(actor, sizeof(actor), "sso:%s", protocol);
+    if (store_tx_begin(s, err) < 0)
+        return -1;
+    if (audit_record(s, tenant_id, actor, "sso.signin", user_id ? STORE_RTYPE_USER : 0, user_id,
+                     json_pack("{s:s, s:s, s:s, s:s}", "protocol", protocol, "initiated", initiated,
+                               "result", result, "reason", reason),
+                     err) < 0) {
+        store_tx_rollback(s);
+        return -1;
+    }
+    return tx_commit(s, err);
 }

@@ -33,6 +33,12 @@ int signin_conn_verified(struct store *s, int64_t tenant_id, const char *protoco
  * connection that is enabled and has completed at least one sign-in. Errors read as false. */
 bool signin_saml_ready(struct store *s, int64_t tenant_id);
 
+/* Writes the audit event of a sign-in attempt ("sso.signin", actor "sso:<protocol>", about
+ * the user when known) in its own transaction: data {"protocol", "initiated", "result",
+ * "reason"}. */
+int signin_event(struct store *s, int64_t tenant_id, const char *protocol, const char *initiated,
+                 const char *result, const char *reason, const char *user_id, struct err *err);
+
 /* Starts a transaction: handle_hash and binding_hash are hex SHA-256 of the random handle
  * and browser cookie; data (borrowed) is kept as JSON for SIGNIN_TX_TTL_MS. */
 int signin_tx_begin(struct store *s, int64_t tenant_id, const char *protocol,

@@ -5,6 +5,7 @@
 
 #include "base/clock.h"
 #include "base/str.h"
+#include "core/role.h"
 #include "core/signin.h"
 #include "core/tenant.h"
 #include "sso/oidc.h"
@@ -157,22 +158,15 @@ sso_manage_saml_delete(struct api_call *call, struct err *err)
     return del(call, "saml", err);
 }
 
-/* The user's role for the host application: the primary (else first) roles[].value.
- * XXX(issue 7): the role map from the token-gate work will decide this once merged. */
+/* The user's effective role (docs/roles.md): mapped groups, else the role set on the user,
+ * else "reporting". */
 static json_t *
-role_of(const json_t *doc)
+role_of(struct api_call *call, int64_t tenant_id, const char *user_id)
 {
-    const json_t *roles = json_object_get(doc, "roles"), *first = NULL;
-    size_t i;
-    json_t *r;
-    json_array_foreach(roles, i, r) {
-        if (first == NULL)
-            first = r;
-        if (json_is_true(json_object_get(r, "primary")))
-            first = r;
-    }
-    const char *v = json_string_value(json_object_get(first, "value"));
-    return v ? json_string(v) : json_null();
+    struct store_user_role r;
+    struct err ignored;
+    return json_string(
+        role_of_user(call->store, tenant_id, user_id, &r, &ignored) == 0 ? r.role : ROLE_DEFAULT);
 }
 
 static json_t *
@@ -208,8 +202,9 @@ sso_manage_redeem(struct api_call *call, struct err *err)
         api_reply_json(call, 200,
                        json_pack("{s:s, s:s, s:s, s:o, s:o, s:s, s:s}", "tenant", t.slug, "userId",
                                  user.id, "userName", user.user_name ? user.user_name : "", "email",
-                                 email_of(doc, user.user_name), "role", role_of(doc), "protocol",
-                                 row.protocol, "initiated", row.initiated));
+                                 email_of(doc, user.user_name), "role",
+                                 role_of(call, t.id, user.id), "protocol", row.protocol,
+                                 "initiated", row.initiated));
         json_decref(doc);
         store_resource_cleanup(&user);
         rc = 0;

@@ -391,11 +391,11 @@ sso_oidc_initiate(struct api_call *call, struct err *err)
     /* OIDC Core §4: the request proves nothing; it may only start a normal flow, with the
      * configured issuer — never one named by the request. */
     if (!json_is_true(json_object_get(cfg, "idpInitiated"))) {
-        sso_event(t.slug, PROTO, "idp", SSO_RESULT_REJECTED, "idp_initiated_disabled", NULL);
+        sso_event(call, t.slug, PROTO, "idp", SSO_RESULT_REJECTED, "idp_initiated_disabled", NULL);
         sso_reply_failure(call, 404, "Sign-in from the identity provider is not enabled.");
         rc = 0;
     } else if (iss == NULL || strcmp(iss, get_str(cfg, "issuer")) != 0) {
-        sso_event(t.slug, PROTO, "idp", SSO_RESULT_REJECTED, "initiate_wrong_issuer", NULL);
+        sso_event(call, t.slug, PROTO, "idp", SSO_RESULT_REJECTED, "initiate_wrong_issuer", NULL);
         sso_reply_failure(call, 400, "The sign-in request names another identity provider.");
         rc = 0;
     } else {
@@ -570,7 +570,7 @@ fail_exchange(struct api_call *call, const char *slug, const char *initiated, co
               const struct err *err)
 {
     bool outage = err->code == ERR_UNAVAILABLE || err->code == ERR_INTERNAL;
-    sso_event(slug, PROTO, initiated, outage ? SSO_RESULT_ERROR : SSO_RESULT_REJECTED, reason,
+    sso_event(call, slug, PROTO, initiated, outage ? SSO_RESULT_ERROR : SSO_RESULT_REJECTED, reason,
               NULL);
     sso_reply_failure(call, outage ? 502 : 401,
                       "The sign-in could not be completed. Please start again.");
@@ -580,7 +580,7 @@ static void
 refuse(struct api_call *call, const char *slug, const char *initiated, const char *reason,
        int status)
 {
-    sso_event(slug, PROTO, initiated, SSO_RESULT_REJECTED, reason, NULL);
+    sso_event(call, slug, PROTO, initiated, SSO_RESULT_REJECTED, reason, NULL);
     sso_reply_failure(call, status, "The sign-in could not be completed. Please start again.");
 }
 

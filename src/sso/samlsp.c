@@ -344,7 +344,7 @@ out:
 static void
 refuse(struct api_call *call, const char *slug, const char *initiated, const char *reason)
 {
-    sso_event(slug, PROTO, initiated, SSO_RESULT_REJECTED, reason, NULL);
+    sso_event(call, slug, PROTO, initiated, SSO_RESULT_REJECTED, reason, NULL);
     sso_reply_failure(call, 403, "The sign-in could not be completed. Please start again.");
 }
 

@@ -23,11 +23,12 @@ enum sso_result {
     SSO_RESULT__COUNT
 };
 
-/* Records one sign-in event: a log line with tenant, protocol, SP/IdP-initiated, result and
- * a reason code (never a token, code, state or assertion), and the counter. The one place
- * the audit table will be written from (issue 7 item 6). user_id may be NULL. */
-void sso_event(const char *tenant, const char *protocol, const char *initiated,
-               enum sso_result result, const char *reason, const char *user_id);
+/* Records one sign-in attempt: an audit event of the tenant ("sso.signin", core/signin.h), a
+ * log line with tenant, protocol, SP/IdP-initiated, result and a reason code (never a token,
+ * code, state or assertion), and the counter. user_id may be NULL. */
+void sso_event(struct api_call *call, const char *tenant, const char *protocol,
+               const char *initiated, enum sso_result result, const char *reason,
+               const char *user_id);
 
 /* The counter of a result since start. */
 uint64_t sso_event_count(enum sso_result r);

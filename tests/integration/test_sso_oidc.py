@@ -207,6 +207,33 @@ def test_sp_initiated_login_hands_off_a_single_use_code(sso, op):
     assert 'scimd_sso_signins_total{result="success"} 1' in metrics
 
 
+def test_redeem_tells_the_effective_role_and_sign_ins_are_audit_events(sso, op):
+    body = redeem(sso, handoff_code(login(sso, "alice"))["code"]).json()
+    assert body["role"] == "reporting"
+    # A mapped admin group makes alice an admin; the hand-off says so.
+    sso.admin("PUT", "/tenants/acme/role-map",
+              {"rules": [{"group": "Owners", "role": "admin", "priority": 1}]})
+    r = sso.scim("POST", "/Users", sso.scim_token,
+                 {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                  "userName": "nobody@example.test"})
+    alice = [e for e in sso.admin("GET", "/tenants/acme/events").json()["events"]
+             if e["kind"] == "sso.signin"][0]["resourceId"]
+    sso.scim("POST", "/Groups", sso.scim_token,
+             {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+              "displayName": "Owners", "members": [{"value": alice}]})
+    assert redeem(sso, handoff_code(login(sso, "alice"))["code"]).json()["role"] == "admin"
+    assert r.status_code == 201
+    # Refusals are events too, with their reason code.
+    assert login(sso, "mallory").status_code == 403
+    evs = [e for e in sso.admin("GET", "/tenants/acme/events").json()["events"]
+           if e["kind"] == "sso.signin"]
+    assert [e["data"]["result"] for e in evs] == ["success", "success", "rejected"]
+    assert evs[0]["actor"] == "sso:oidc" and evs[0]["resourceType"] == "User"
+    assert evs[0]["data"] == {"protocol": "oidc", "initiated": "sp", "result": "success",
+                              "reason": "ok"}
+    assert evs[2]["data"]["reason"] == "inactive_user" and evs[2].get("resourceId") is None
+
+
 def test_idp_initiated_login_starts_a_fresh_flow(sso, op):
     authz, cookie = begin(sso, "/sso/acme/oidc/initiate", iss=op.issuer, login_hint="bob",
                           target_link_uri=sso.url + "/inbox")

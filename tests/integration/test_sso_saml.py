@@ -158,6 +158,26 @@ def test_sp_initiated_login_checks_in_response_to(sp, idp):
     assert sp.admin("GET", "/tenants/acme/sso/saml").json()["verified"] is True
 
 
+def test_saml_required_gate_opens_after_a_verified_sign_in(sp, idp):
+    """issue 5 (d) with issue 7: "SAML required" means an enabled connection that completed
+    a sign-in; only then may a token be minted."""
+    sp.admin("PATCH", "/tenants/acme", {"samlRequired": True})
+    p = sp.cli("token", "mint", "acme", check=False)
+    assert p.returncode == 1 and "requires SAML" in p.stderr
+    request_id, cookie, _ = start(sp)
+    ok(sp, post(sp, idp.response(sp.acs, sp.audience, in_response_to=request_id), cookie))
+    assert sp.cli("token", "mint", "acme").returncode == 0
+    gate = sp.admin("GET", "/tenants/acme/token-gate").json()
+    assert "saml" not in [m["condition"] for m in gate["missing"]]
+    # Disabling the connection closes the gate again.
+    conn = sp.admin("GET", "/tenants/acme/sso/saml").json()
+    r = sp.admin("PUT", "/tenants/acme/sso/saml",
+                 {"metadataXml": idp.metadata(), "signInCompleteUrl": COMPLETE,
+                  "enabled": False})
+    assert r.status_code == 200, (r.text, conn)
+    assert "requires SAML" in sp.cli("token", "mint", "acme", check=False).stderr
+
+
 def test_idp_initiated_login_is_accepted_when_enabled(sp, idp):
     _, who = ok(sp, post(sp, idp.response(sp.acs, sp.audience, email="ALICE@example.test")))
     assert who["initiated"] == "idp"
