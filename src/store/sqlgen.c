@@ -389,6 +389,63 @@ emit_exists(const struct sqlgen_dialect *d, struct buf *sql, struct sql_binds *b
     return buf_append_cstr(sql, ")", err);
 }
 
+/* Group membership lives in rows, not in documents (DESIGN.md "Storage model"): a Group's
+ * "members" and a User's derived "groups" are filtered through the members table. Entra
+ * checks membership with `members eq "id"` / `members[value eq "id"]`. */
+static const char *
+membership_sql(const struct query_path *p)
+{
+    if (p->ext_urn || p->attr_info == NULL)
+        return NULL;
+    if (strcmp(p->attr_info->name, "members") == 0)
+        return "EXISTS (SELECT 1 FROM members m WHERE m.tenant_id = r.tenant_id"
+               " AND m.group_id = r.id";
+    if (strcmp(p->attr_info->name, "groups") == 0)
+        return "EXISTS (SELECT 1 FROM members m WHERE m.tenant_id = r.tenant_id"
+               " AND m.member_id = r.id";
+    return NULL;
+}
+
+/* n compares the membership path p (value eq/ne a string, pr, eq/ne null). */
+static int
+emit_membership(struct buf *sql, struct sql_binds *b, const struct query_path *p,
+                const struct query_node *n, struct err *err)
+{
+    bool is_members = strcmp(p->attr_info->name, "members") == 0;
+    const char *other = is_members ? "m.member_id" : "m.group_id";
+    const struct query_value *v = &n->value;
+    bool value = p->sub_info == NULL || strcmp(p->sub_info->name, "value") == 0;
+    bool null = n->kind != QUERY_PR && v->type == QUERY_VAL_NULL;
+    if (!value || (n->kind != QUERY_EQ && n->kind != QUERY_NE && n->kind != QUERY_PR) ||
+        (n->kind != QUERY_PR && !null && v->type != QUERY_VAL_STRING))
+        return err_set(err, ERR_INVALID_FILTER,
+                       "%s can be filtered only by value, with eq, ne or pr", p->attr_info->name);
+    /* pr and "ne null": some row; "eq null": no row; eq: the row; ne: not that row. */
+    bool negate = (null && n->kind == QUERY_EQ) || (!null && n->kind == QUERY_NE);
+    if ((negate && buf_append_cstr(sql, "NOT ", err) < 0) ||
+        buf_append_cstr(sql, membership_sql(p), err) < 0)
+        return -1;
+    if (n->kind != QUERY_PR && !null &&
+        (buf_printf(sql, err, " AND %s = ?", other) < 0 || bind_text(b, v->string, err) < 0))
+        return -1;
+    return buf_append_cstr(sql, ")", err);
+}
+
+/* members[value eq "id"]: the one inner shape membership rows can answer. */
+static int
+emit_membership_path(struct buf *sql, struct sql_binds *b, const struct query_node *vp,
+                     struct err *err)
+{
+    const struct query_node *in = vp->left;
+    if (in == NULL || in->kind != QUERY_EQ || in->path.attr_info == NULL ||
+        strcmp(in->path.attr_info->name, "value") != 0)
+        return err_set(err, ERR_INVALID_FILTER, "%s[...] can be filtered only by value eq",
+                       vp->path.attr_info->name);
+    struct query_path p = vp->path;
+    p.sub_info = in->path.attr_info;
+    return emit_membership(sql, b, &p, in, err);
+}
+
 static int
 compile_leaf(const struct sqlgen_dialect *d, struct buf *sql, struct sql_binds *b,
              const struct query_node *n, bool in_elem, struct err *err)
@@ -402,6 +459,8 @@ compile_leaf(const struct sqlgen_dialect *d, struct buf *sql, struct sql_binds *
             return -1;
         return emit_compare(d, sql, b, &o, n, err);
     }
+    if (membership_sql(p))
+        return emit_membership(sql, b, p, n, err);
     if (p->attr_info->multi_valued) {
         if (n->kind != QUERY_PR && n->value.type == QUERY_VAL_NULL) {
             /* eq null: no element is present; ne null: some element is (query_eval's rule). */
@@ -450,6 +509,8 @@ compile(const struct sqlgen_dialect *d, struct buf *sql, struct sql_binds *b,
     case QUERY_VALUE_PATH:
         if (in_elem)
             return err_set(err, ERR_INVALID_FILTER, "value filters cannot be nested");
+        if (membership_sql(&n->path))
+            return emit_membership_path(sql, b, n, err);
         return emit_exists(d, sql, b, &n->path, n->left, NULL, err);
     default:
         return compile_leaf(d, sql, b, n, in_elem, err);

@@ -274,3 +274,34 @@ def test_groups_import_only_tenant_refuses_writes_with_403(server):
     r = server.scim("POST", "/Groups", token, {"displayName": "x"})
     assert_scim_error(r, 403)
     assert server.scim("GET", "/Groups", token).status_code == 200
+
+
+def test_groups_filter_on_members_value_as_entra_checks_membership(server, tenant_token):
+    """Entra asks whether a user is in a group with members eq / members[value eq]; members
+    live in rows, so these filters are answered from the membership table."""
+    a = new_user(server, tenant_token, "fa@x.example")
+    b = new_user(server, tenant_token, "fb@x.example")
+    g1 = new_group(server, tenant_token, "F1", [a])["id"]
+    g2 = new_group(server, tenant_token, "F2", [a, b])["id"]
+    new_group(server, tenant_token, "F3")
+
+    def names(flt, path="/Groups"):
+        r = server.scim("GET", path, tenant_token,
+                        params={"filter": flt, "excludedAttributes": "members"})
+        assert r.status_code == 200, r.text
+        return sorted(x.get("displayName") or x.get("userName") for x in r.json()["Resources"])
+
+    assert names(f'members eq "{a}"') == ["F1", "F2"]
+    assert names(f'members.value eq "{b}"') == ["F2"]
+    assert names(f'id eq "{g1}" and members[value eq "{b}"]') == []
+    assert names(f'id eq "{g2}" and members[value eq "{b}"]') == ["F2"]
+    assert names(f'members ne "{b}"') == ["F1", "F3"]
+    assert names("members pr") == ["F1", "F2"]
+    assert names("not (members pr)") == ["F3"]
+    # A user's derived groups, the same rows seen from the other side.
+    assert names(f'groups eq "{g2}"', "/Users") == ["fa@x.example", "fb@x.example"]
+    assert names(f'groups[value eq "{g1}"]', "/Users") == ["fa@x.example"]
+    # What the rows cannot answer is refused, not silently empty.
+    for bad in ['members.display eq "x"', 'members co "a"', 'members[type eq "User"]']:
+        r = server.scim("GET", "/Groups", tenant_token, params={"filter": bad})
+        assert_scim_error(r, 400, "invalidFilter")
