@@ -11,23 +11,29 @@ import requests
 
 from conftest import ERROR_URN, PATCH_URN, SCIM, Scimd, assert_scim_error, user_body
 from pgcluster import PgCluster
+from test_webhooks import FAST, Receiver, add_hook
 
 GROUP_URN = "urn:ietf:params:scim:schemas:core:2.0:Group"
 
 
-@pytest.fixture
-def instances(backend, server_factory, tmp_path):
+def start_instances(backend, server_factory, tmp_path, extra_args=()):
     """Three instances on one database, started at the same moment (their migrations race
     for the advisory lock), with tenant acme and its token."""
     if backend != "postgres":
         pytest.skip("several instances share one database only on PostgreSQL")
     shared = tmp_path / "shared"
-    servers = [server_factory(data_dir=shared, start=False) for _ in range(3)]
+    servers = [server_factory(extra_args=extra_args, data_dir=shared, start=False)
+               for _ in range(3)]
     with ThreadPoolExecutor(3) as ex:
         list(ex.map(lambda s: s.start(), servers))
     servers[0].make_tenant("acme")
     token = servers[0].mint("acme")["token"]
     return servers, token
+
+
+@pytest.fixture
+def instances(backend, server_factory, tmp_path):
+    return start_instances(backend, server_factory, tmp_path)
 
 
 def race(calls):
@@ -191,3 +197,42 @@ def test_paging_across_instances_returns_every_user_once_in_order(instances):
         if start > 120:
             break
     assert ids == [u["id"] for u in whole["Resources"]]
+
+
+def test_webhook_outbox_is_delivered_once_in_order_by_one_instance_at_a_time(
+        backend, server_factory, tmp_path):
+    servers, token = start_instances(backend, server_factory, tmp_path, FAST)
+    receiver = Receiver()
+    try:
+        in_flight, most = [0], [0]
+        handler = receiver.httpd.RequestHandlerClass
+        plain_post = handler.do_POST
+
+        def slow_post(self):
+            # A slow endpoint widens the window in which a second instance could deliver.
+            with receiver.lock:
+                in_flight[0] += 1
+                most[0] = max(most[0], in_flight[0])
+            time.sleep(0.02)
+            try:
+                plain_post(self)
+            finally:
+                with receiver.lock:
+                    in_flight[0] -= 1
+
+        handler.do_POST = slow_post
+        add_hook(servers[0], receiver.url)
+        calls = [lambda s=s, i=i: s.scim("POST", "/Users", token, user_body(f"w{i}@x.example"))
+                 for i, s in enumerate(servers * 8)]
+        for start in range(0, len(calls), 6):
+            assert all(r.status_code == 201 for r in race(calls[start:start + 6]))
+        assert receiver.wait_for(lambda: len(receiver.accepted_events()) >= 24, timeout=30)
+        time.sleep(0.5)  # a duplicate would arrive now
+        events = receiver.accepted_events()
+        ids = [int(e["id"]) for e in events]
+        # Every event once, in the order of the outbox, whichever instance wrote it; one
+        # delivery to the endpoint at a time across all three instances.
+        assert len(ids) == 24 and ids == sorted(set(ids)), ids
+        assert most[0] == 1, most
+    finally:
+        receiver.close()
