@@ -651,3 +651,14 @@ sqlgen_cursor_put(struct sqlgen_cursors *c, uint64_t key, int64_t last_seq)
     c->slots[key % c->n] = (struct cursor){ key, last_seq };
     pthread_mutex_unlock(&c->mu);
 }
+
+bool
+sqlgen_unique_match(const struct query_node *f, enum store_rtype type)
+{
+    if (f == NULL || f->kind != QUERY_EQ || f->value.type != QUERY_VAL_STRING || f->path.ext_urn ||
+        f->path.sub_info || f->path.attr_info == NULL)
+        return false;
+    const char *n = f->path.attr_info->name;
+    return strcmp(n, "id") == 0 || (type == STORE_RTYPE_USER && strcmp(n, "userName") == 0) ||
+           (type == STORE_RTYPE_GROUP && strcmp(n, "displayName") == 0);
+}

@@ -76,6 +76,12 @@ int sqlgen_binds_keep(struct sql_binds *b, const char *text, struct err *err);
 int sqlgen_filter(const struct sqlgen_dialect *d, struct buf *sql, struct sql_binds *binds,
                   const struct query_node *n, struct err *err);
 
+/* True when the filter can match at most one resource of `type`: `id eq`, or `userName eq`
+ * (users) / `displayName eq` (groups), which unique indexes guard. Such a listing needs no
+ * ORDER BY and no remembered page position: the existence checks identity providers send
+ * before every create (IDP-QUIRKS.md 17) then cost one index probe. */
+bool sqlgen_unique_match(const struct query_node *f, enum store_rtype type);
+
 /* Appends the SQL expression whose value sorts by the resolved path (binding its paths). */
 int sqlgen_sort_expr(const struct sqlgen_dialect *d, struct buf *sql, const struct query_path *p,
                      struct sql_binds *binds, struct err *err);

@@ -168,7 +168,8 @@ sqlite_resource_list(struct store *st_, const struct store_list_query *q,
         goto done;
     if (seeking && buf_append_cstr(&sql, " AND r.seq > :seek", err) < 0)
         goto done;
-    if (buf_append_cstr(&sql, " ORDER BY ", err) < 0)
+    bool unique = sqlgen_unique_match(q->filter, q->type) && q->sort == NULL;
+    if (!unique && buf_append_cstr(&sql, " ORDER BY ", err) < 0)
         goto done;
     /* RFC 7644 §3.4.2.3: resources without the value sort last ascending, first descending. */
     if (q->sort) {
@@ -177,7 +178,7 @@ sqlite_resource_list(struct store *st_, const struct store_list_query *q,
                             err) < 0)
             goto done;
     }
-    if (buf_append_cstr(&sql, "r.seq LIMIT :limit", err) < 0)
+    if (buf_append_cstr(&sql, unique ? " LIMIT :limit" : "r.seq LIMIT :limit", err) < 0)
         goto done;
     if (!seeking && q->start_index > 1 && buf_append_cstr(&sql, " OFFSET :offset", err) < 0)
         goto done;
@@ -189,7 +190,7 @@ sqlite_resource_list(struct store *st_, const struct store_list_query *q,
     int64_t last_seq = 0;
     if (read_page(c, st, out, &last_seq, err) < 0)
         goto done;
-    if (q->sort == NULL && out->n > 0)
+    if (q->sort == NULL && out->n > 0 && !unique)
         sqlgen_cursor_put(s->cursors, sqlgen_slot_key(qkey, q->start_index + (int64_t)out->n),
                           last_seq);
     if (count_after) {
