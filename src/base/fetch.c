@@ -1,5 +1,9 @@
 #include "base/fetch.h"
 
+#include <arpa/inet.h>
+#include <string.h>
+#include <sys/socket.h>
+
 #include <curl/curl.h>
 
 /* The response body is not used; read at most this much of it before giving up on it. */
@@ -28,6 +32,55 @@ drop_body(char *ptr, size_t size, size_t n, void *userdata)
     return *seen > RESPONSE_CAP ? 0 : size * n; /* 0 aborts the transfer */
 }
 
+/* Loopback, private (RFC 1918, RFC 4193), link-local, unspecified and CGNAT addresses. */
+static bool
+is_internal(const char *ip)
+{
+    unsigned char a[16];
+    if (inet_pton(AF_INET, ip, a) == 1)
+        return a[0] == 127 || a[0] == 10 || a[0] == 0 || (a[0] == 172 && (a[1] & 0xf0) == 16) ||
+               (a[0] == 192 && a[1] == 168) || (a[0] == 169 && a[1] == 254) ||
+               (a[0] == 100 && (a[1] & 0xc0) == 64);
+    if (inet_pton(AF_INET6, ip, a) == 1) {
+        static const unsigned char v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+        if (memcmp(a, v4mapped, 12) == 0) {
+            char v4[INET_ADDRSTRLEN];
+            return inet_ntop(AF_INET, a + 12, v4, sizeof(v4)) == NULL || is_internal(v4);
+        }
+        static const unsigned char zero[15] = { 0 };
+        return (memcmp(a, zero, 15) == 0 && (a[15] == 0 || a[15] == 1)) || (a[0] & 0xfe) == 0xfc ||
+               (a[0] == 0xfe && (a[1] & 0xc0) == 0x80);
+    }
+    return true;
+}
+
+/* Opens the socket for each address libcurl resolved, refusing internal ones. */
+static curl_socket_t
+on_open_socket(void *ud, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    struct fetch_guard *g = ud;
+    char ip[INET6_ADDRSTRLEN] = "";
+    (void)purpose;
+    if (a->family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)&a->addr)->sin_addr, ip,
+                  sizeof(ip));
+    else if (a->family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)&a->addr)->sin6_addr, ip,
+                  sizeof(ip));
+    if (!g->allow_internal && (ip[0] == '\0' || is_internal(ip))) {
+        g->refused = true;
+        return CURL_SOCKET_BAD;
+    }
+    return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+}
+
+void
+fetch_guard_apply(void *curl, struct fetch_guard *g)
+{
+    curl_easy_setopt(curl, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
+    curl_easy_setopt(curl, CURLOPT_OPENSOCKETDATA, g);
+}
+
 int
 fetch_post(const struct fetch_post *req, long *status, struct err *err)
 {
@@ -40,6 +93,8 @@ fetch_post(const struct fetch_post *req, long *status, struct err *err)
     h = curl_slist_append(h, "Expect:"); /* no 100-continue round trip */
     size_t seen = 0;
     char errbuf[CURL_ERROR_SIZE] = "";
+    struct fetch_guard guard = { .allow_internal = req->allow_http };
+    fetch_guard_apply(c, &guard);
     curl_easy_setopt(c, CURLOPT_URL, req->url);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, req->allow_http ? "https,http" : "https");
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
@@ -63,6 +118,8 @@ fetch_post(const struct fetch_post *req, long *status, struct err *err)
     /* A reply whose body we cut short still has its status. */
     if (rc == CURLE_WRITE_ERROR && *status > 0)
         return 0;
+    if (rc != CURLE_OK && guard.refused)
+        return err_set(err, ERR_UNAVAILABLE, "the address is internal (loopback or private)");
     if (rc != CURLE_OK)
         return err_set(err, ERR_UNAVAILABLE, "%s", errbuf[0] ? errbuf : curl_easy_strerror(rc));
     return 0;

@@ -14,6 +14,18 @@
 int fetch_global_init(struct err *err);
 void fetch_global_cleanup(void);
 
+/* Refuses connections to loopback, private (RFC 1918, RFC 4193), link-local, unspecified and
+ * CGNAT addresses, checked on each address the name resolved to, before any byte is sent:
+ * URLs that tenants' admins enter (identity providers, webhooks) must not reach scimd's own
+ * network (SSRF). allow_internal is for the test suites' loopback servers. */
+struct fetch_guard {
+    bool allow_internal;
+    bool refused; /* set when a connection was refused */
+};
+
+/* Installs g on a libcurl easy handle (CURL *). */
+void fetch_guard_apply(void *curl, struct fetch_guard *g);
+
 struct fetch_post {
     const char *url;
     const char *const *headers; /* "Name: value" lines, NULL-terminated */
@@ -23,8 +35,9 @@ struct fetch_post {
     bool allow_http;
 };
 
-/* POSTs and sets *status to the HTTP status. A transport failure (refused, timeout, TLS) is
- * -1 with ERR_UNAVAILABLE and a detail that says which; any HTTP status is 0. */
+/* POSTs and sets *status to the HTTP status. A transport failure (refused, timeout, TLS, an
+ * internal address without allow_http) is -1 with ERR_UNAVAILABLE and a detail that says
+ * which; any HTTP status is 0. */
 int fetch_post(const struct fetch_post *req, long *status, struct err *err);
 
 #endif

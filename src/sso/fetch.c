@@ -1,13 +1,12 @@
 #include "sso/fetch.h"
 
-#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #include <curl/curl.h>
 
 #include "base/buf.h"
+#include "base/fetch.h"
 #include "base/str.h"
 #include "base/xmalloc.h"
 
@@ -53,54 +52,6 @@ on_header(char *p, size_t size, size_t n, void *ud)
     return len;
 }
 
-/* Loopback, private (RFC 1918, RFC 4193), link-local, unspecified and CGNAT addresses. */
-static bool
-is_internal(const char *ip)
-{
-    unsigned char a[16];
-    if (inet_pton(AF_INET, ip, a) == 1)
-        return a[0] == 127 || a[0] == 10 || a[0] == 0 || (a[0] == 172 && (a[1] & 0xf0) == 16) ||
-               (a[0] == 192 && a[1] == 168) || (a[0] == 169 && a[1] == 254) ||
-               (a[0] == 100 && (a[1] & 0xc0) == 64);
-    if (inet_pton(AF_INET6, ip, a) == 1) {
-        static const unsigned char v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-        if (memcmp(a, v4mapped, 12) == 0) {
-            char v4[INET_ADDRSTRLEN];
-            return inet_ntop(AF_INET, a + 12, v4, sizeof(v4)) == NULL || is_internal(v4);
-        }
-        static const unsigned char zero[15] = { 0 };
-        return (memcmp(a, zero, 15) == 0 && (a[15] == 0 || a[15] == 1)) || (a[0] & 0xfe) == 0xfc ||
-               (a[0] == 0xfe && (a[1] & 0xc0) == 0x80);
-    }
-    return true;
-}
-
-struct guard {
-    bool allow_internal;
-    bool refused;
-};
-
-/* Opens the socket for each address libcurl resolved, refusing internal ones before any
- * byte is sent: discovery, JWKS and token URLs come from the tenant's admin (SSRF). */
-static curl_socket_t
-on_open_socket(void *ud, curlsocktype purpose, struct curl_sockaddr *a)
-{
-    struct guard *g = ud;
-    char ip[INET6_ADDRSTRLEN] = "";
-    (void)purpose;
-    if (a->family == AF_INET)
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)&a->addr)->sin_addr, ip,
-                  sizeof(ip));
-    else if (a->family == AF_INET6)
-        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)&a->addr)->sin6_addr, ip,
-                  sizeof(ip));
-    if (!g->allow_internal && (ip[0] == '\0' || is_internal(ip))) {
-        g->refused = true;
-        return CURL_SOCKET_BAD;
-    }
-    return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
-}
-
 bool
 sso_fetch_url_ok(const char *url, bool allow_http, bool bare)
 {
@@ -131,7 +82,7 @@ sso_fetch_run(const struct sso_fetch *f, long *status, char **body, int64_t *max
 {
     struct sink s = { .max_age = -1 };
     char *user = NULL, *pass = NULL;
-    struct guard guard = { .allow_internal = f->allow_http };
+    struct fetch_guard guard = { .allow_internal = f->allow_http };
     *body = NULL;
     *status = 0;
     if (!sso_fetch_url_ok(f->url, f->allow_http, false))
@@ -154,8 +105,7 @@ sso_fetch_run(const struct sso_fetch *f, long *status, char **body, int64_t *max
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, &s);
-    curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
-    curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, &guard);
+    fetch_guard_apply(c, &guard);
     curl_easy_setopt(c, CURLOPT_USERAGENT, "scimd/" SCIMD_VERSION);
     curl_easy_setopt(c, CURLOPT_PROXY, "");
     struct curl_slist *hdrs = curl_slist_append(NULL, "Accept: application/json");

@@ -201,3 +201,22 @@ def test_https_only_by_default(server, tenant_token):
     assert r.status_code == 400 and "https" in r.json()["error"]["message"]
     assert server.admin("POST", "/tenants/acme/webhooks",
                         {"url": "https://hooks.example/x"}).status_code == 201
+
+
+def test_internal_addresses_are_refused_outside_test_mode(server_factory):
+    """A tenant admin enters webhook URLs: scimd must not POST into its own network (SSRF).
+    With https required and no test flag, a loopback endpoint is never connected to."""
+    server = server_factory(extra_args=["--webhook-poll-ms", "20", "--webhook-retry-ms", "50"])
+    server.make_tenant("acme")
+    token = server.mint("acme")["token"]
+    hook = server.admin("POST", "/tenants/acme/webhooks",
+                        {"url": "https://127.0.0.1:9/hook"}).json()
+    server.scim("POST", "/Users", token, user_body("s@x.example"))
+    deadline = time.monotonic() + 10
+    state = {}
+    while time.monotonic() < deadline:
+        state = server.admin("GET", f"/tenants/acme/webhooks/{hook['id']}").json()
+        if state["failures"]:
+            break
+        time.sleep(0.02)
+    assert "internal" in state["lastError"], state
