@@ -208,3 +208,16 @@ user_groups_list(struct store *s, int64_t tenant_id, const char *user_id, struct
 {
     return store_member_groups(s, tenant_id, user_id, out, n, err);
 }
+
+int
+user_groups_of_many(struct store *s, int64_t tenant_id, const char *const *ids, size_t n,
+                    struct store_membership **out, size_t *n_out, struct err *err)
+{
+    return store_member_groups_many(s, tenant_id, ids, n, out, n_out, err);
+}
+
+void
+user_memberships_free(struct store_membership *v, size_t n)
+{
+    store_memberships_free(v, n);
+}

@@ -39,6 +39,12 @@ int user_update(struct store *s, const struct store_tenant *t, const char *actor
 int user_delete(struct store *s, int64_t tenant_id, const char *actor, const char *id,
                 int64_t version, struct err *err);
 
+/* The groups of each of ids[0..n) (a page of users) in one read, ordered by user id then
+ * group id; *out is malloc'd (user_memberships_free). */
+int user_groups_of_many(struct store *s, int64_t tenant_id, const char *const *ids, size_t n,
+                        struct store_membership **out, size_t *n_out, struct err *err);
+void user_memberships_free(struct store_membership *v, size_t n);
+
 /* The groups the user is a direct member of (RFC 7643 §4.1.2 "groups", derived and
  * read-only), ordered by group id, with their displayName; *out is malloc'd
  * (group_members_free). */

@@ -35,7 +35,7 @@ load_members(const struct api_call *call, const struct store_resource *r, json_t
     return 0;
 }
 
-static const struct scim_derived group_members = { "members", load_members };
+static const struct scim_derived group_members = { "members", load_members, NULL };
 static const struct scim_kind group_kind = { &scim_rt_group, STORE_RTYPE_GROUP, &group_members };
 
 /* Takes "members" out of a normalised document: their ids go to *ids (in the arena, strings

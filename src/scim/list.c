@@ -6,6 +6,7 @@
 #include "base/buf.h"
 #include "base/limits.h"
 #include "base/str.h"
+#include "base/xmalloc.h"
 #include "core/directory.h"
 #include "query/query.h"
 #include "scim/project.h"
@@ -191,11 +192,24 @@ reply_page(struct api_call *call, const struct scim_resource_type *rt,
                         "{\"schemas\":[\"" SCIM_URN_LIST "\"],\"totalResults\":%lld,"
                         "\"startIndex\":%lld,\"itemsPerPage\":%zu,\"Resources\":[",
                         (long long)res->total, (long long)p->start_index, res->n);
+    /* A derived attribute the page wants is read once for all its rows when it can be. */
+    json_t **values = NULL;
+    if (rc == 0 && derived && derived->load_page && res->n &&
+        scim_project_wants(rt, p->attributes, p->excluded, derived->name)) {
+        values = xcalloc(res->n, sizeof(*values));
+        rc = derived->load_page(call, res->rows, res->n, values, err);
+    }
     for (size_t i = 0; rc == 0 && i < res->n; i++) {
         if (i && (rc = buf_append_cstr(&b, ",", err)) < 0)
             break;
-        rc = scim_render_row(&b, call, rt, &res->rows[i], derived, p->attributes, p->excluded, err);
+        rc = values ? scim_render_row_loaded(&b, call, rt, &res->rows[i], derived, values[i],
+                                             p->attributes, p->excluded, err)
+                    : scim_render_row(&b, call, rt, &res->rows[i], derived, p->attributes,
+                                      p->excluded, err);
     }
+    for (size_t i = 0; values && i < res->n; i++)
+        json_decref(values[i]);
+    free(values);
     if (rc == 0)
         rc = buf_append_cstr(&b, "]}", err);
     if (rc == 0)

@@ -103,17 +103,26 @@ scim_render_row(struct buf *out, const struct api_call *call, const struct scim_
                 const struct store_resource *r, const struct scim_derived *derived,
                 const char *attributes, const char *excluded, struct err *err)
 {
-    bool project = (attributes && attributes[0]) || (excluded && excluded[0]);
     json_t *value = NULL;
-    int rc = -1;
     if (derived && scim_project_wants(rt, attributes, excluded, derived->name) &&
         derived->load(call, r, &value, err) < 0)
         return -1;
-    if (!project) {
-        rc = scim_render_append_with(out, call, rt, r, derived ? derived->name : NULL, value, err);
-        json_decref(value);
-        return rc;
-    }
+    int rc = scim_render_row_loaded(out, call, rt, r, derived, value, attributes, excluded, err);
+    json_decref(value);
+    return rc;
+}
+
+int
+scim_render_row_loaded(struct buf *out, const struct api_call *call,
+                       const struct scim_resource_type *rt, const struct store_resource *r,
+                       const struct scim_derived *derived, json_t *value, const char *attributes,
+                       const char *excluded, struct err *err)
+{
+    bool project = (attributes && attributes[0]) || (excluded && excluded[0]);
+    int rc = -1;
+    if (!project)
+        return scim_render_append_with(out, call, rt, r, derived ? derived->name : NULL, value,
+                                       err);
     json_t *full = scim_render_json(call, rt, r, err);
     if (full && value)
         json_object_set(full, derived->name, value);
@@ -126,7 +135,6 @@ scim_render_row(struct buf *out, const struct api_call *call, const struct scim_
     free(text);
     json_decref(p);
     json_decref(full);
-    json_decref(value);
     return rc;
 }
 

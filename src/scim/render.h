@@ -19,9 +19,14 @@
 typedef int (*scim_derived_fn)(const struct api_call *call, const struct store_resource *r,
                                json_t **out, struct err *err);
 
+/* The same for a page of rows at once: values[i] (NULL or a new array) for rows[i]. */
+typedef int (*scim_derived_page_fn)(const struct api_call *call, const struct store_resource *rows,
+                                    size_t n, json_t **values, struct err *err);
+
 struct scim_derived {
     const char *name; /* top-level attribute of the resource type */
     scim_derived_fn load;
+    scim_derived_page_fn load_page; /* NULL: listings call load row by row */
 };
 
 /* What the handlers shared by every resource type need to know about one of them. */
@@ -55,6 +60,13 @@ int scim_render_row(struct buf *out, const struct api_call *call,
                     const struct scim_resource_type *rt, const struct store_resource *r,
                     const struct scim_derived *derived, const char *attributes,
                     const char *excluded, struct err *err);
+
+/* As scim_render_row with the derived value already loaded (`value`, borrowed, may be NULL)
+ * for `derived`, so a page loads it once for all its rows. */
+int scim_render_row_loaded(struct buf *out, const struct api_call *call,
+                           const struct scim_resource_type *rt, const struct store_resource *r,
+                           const struct scim_derived *derived, json_t *value,
+                           const char *attributes, const char *excluded, struct err *err);
 
 /* The full representation as a new json_t (for projection). */
 json_t *scim_render_json(const struct api_call *call, const struct scim_resource_type *rt,

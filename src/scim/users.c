@@ -29,6 +29,14 @@ take_password(char **password, char hash[128], struct err *err)
 
 /* RFC 7643 §4.1.2: "groups" is derived from membership rows and read-only; a response
  * carries only direct memberships (scimd has no nested groups). */
+static json_t *
+group_ref(const struct api_call *call, const char *id, const char *display)
+{
+    json_t *ref = json_sprintf("%s/scim/v2/Groups/%s", call->settings->public_url, id);
+    return json_pack("{s:s, s:o, s:s?, s:s}", "value", id, "$ref", ref, "display", display, "type",
+                     "direct");
+}
+
 static int
 load_groups(const struct api_call *call, const struct store_resource *r, json_t **out,
             struct err *err)
@@ -43,9 +51,7 @@ load_groups(const struct api_call *call, const struct store_resource *r, json_t 
         return -1;
     json_t *a = n ? json_array() : NULL;
     for (size_t i = 0; i < n; i++) {
-        json_t *ref = json_sprintf("%s/scim/v2/Groups/%s", call->settings->public_url, v[i].id);
-        json_t *g = json_pack("{s:s, s:o, s:s?, s:s}", "value", v[i].id, "$ref", ref, "display",
-                              v[i].display, "type", "direct");
+        json_t *g = group_ref(call, v[i].id, v[i].display);
         if (g)
             json_array_append_new(a, g);
     }
@@ -54,7 +60,44 @@ load_groups(const struct api_call *call, const struct store_resource *r, json_t 
     return 0;
 }
 
-static const struct scim_derived user_groups = { "groups", load_groups };
+/* A page of users: one read for all their groups (an import's pages cost one query more,
+ * not one per user). */
+static int
+load_groups_page(const struct api_call *call, const struct store_resource *rows, size_t n,
+                 json_t **values, struct err *err)
+{
+    if (call->tenant.group_count == 0)
+        return 0;
+    const char **ids = xmalloc(n * sizeof(*ids));
+    for (size_t i = 0; i < n; i++)
+        ids[i] = rows[i].id;
+    struct store_membership *m = NULL;
+    size_t n_m = 0;
+    int rc = user_groups_of_many(call->store, call->tenant.id, ids, n, &m, &n_m, err);
+    free(ids);
+    /* Rows come in page order, memberships sorted by user id: find each row's first. */
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        size_t lo = 0, hi = n_m;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (strcmp(m[mid].member_id, rows[i].id) < 0)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        for (size_t k = lo; k < n_m && strcmp(m[k].member_id, rows[i].id) == 0; k++) {
+            json_t *g = group_ref(call, m[k].group_id, m[k].display);
+            if (values[i] == NULL)
+                values[i] = json_array();
+            if (g)
+                json_array_append_new(values[i], g);
+        }
+    }
+    user_memberships_free(m, n_m);
+    return rc;
+}
+
+static const struct scim_derived user_groups = { "groups", load_groups, load_groups_page };
 static const struct scim_kind user_kind = { &scim_rt_user, STORE_RTYPE_USER, &user_groups };
 
 int

@@ -40,6 +40,14 @@ store_members_free(struct store_member *v, size_t n)
 }
 
 void
+store_memberships_free(struct store_membership *v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++)
+        free(v[i].display);
+    free(v);
+}
+
+void
 store_events_free(struct store_event *v, size_t n)
 {
     for (size_t i = 0; v && i < n; i++)
@@ -510,4 +518,11 @@ store_event_query(struct store *s, const struct store_event_query *q, struct sto
                   size_t *n, struct err *err)
 {
     return s->ops->event_query(s, q, out, n, err);
+}
+
+int
+store_member_groups_many(struct store *s, int64_t tenant_id, const char *const *member_ids,
+                         size_t n, struct store_membership **out, size_t *n_out, struct err *err)
+{
+    return s->ops->member_groups_many(s, tenant_id, member_ids, n, out, n_out, err);
 }

@@ -106,6 +106,15 @@ struct store_member {
 /* Frees an array of n members (NULL is a no-op). */
 void store_members_free(struct store_member *v, size_t n);
 
+/* One membership row seen from its member: the member, the group and its displayName. */
+struct store_membership {
+    char member_id[37];
+    char group_id[37];
+    char *display; /* owned; NULL when the group has no name */
+};
+
+void store_memberships_free(struct store_membership *v, size_t n);
+
 /* An audit event: who changed what, with before/after of the changed attributes. */
 struct store_event {
     int64_t seq; /* assigned by the store on insert, increasing */
@@ -292,6 +301,9 @@ struct store_ops {
                        struct store_member **out, size_t *n, struct err *err);
     int (*member_groups)(struct store *s, int64_t tenant_id, const char *member_id,
                          struct store_member **out, size_t *n, struct err *err);
+    int (*member_groups_many)(struct store *s, int64_t tenant_id, const char *const *member_ids,
+                              size_t n, struct store_membership **out, size_t *n_out,
+                              struct err *err);
     int (*member_count)(struct store *s, int64_t tenant_id, const char *group_id, int64_t *n,
                         struct err *err);
     int (*users_exist)(struct store *s, int64_t tenant_id, const char *const *ids, size_t n,
@@ -453,6 +465,11 @@ int store_member_list(struct store *s, int64_t tenant_id, const char *group_id,
 /* The groups a member belongs to, ordered by group id, with their displayName. */
 int store_member_groups(struct store *s, int64_t tenant_id, const char *member_id,
                         struct store_member **out, size_t *n, struct err *err);
+/* The groups of each of member_ids[0..n) (a page of users) in one read, ordered by member id
+ * then group id; *out is malloc'd (store_memberships_free). */
+int store_member_groups_many(struct store *s, int64_t tenant_id, const char *const *member_ids,
+                             size_t n, struct store_membership **out, size_t *n_out,
+                             struct err *err);
 int store_member_count(struct store *s, int64_t tenant_id, const char *group_id, int64_t *n,
                        struct err *err);
 /* Checks that each of ids[0..n) is a user of the tenant: *first_missing is the index of the

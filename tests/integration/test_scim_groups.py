@@ -305,3 +305,27 @@ def test_groups_filter_on_members_value_as_entra_checks_membership(server, tenan
     for bad in ['members.display eq "x"', 'members co "a"', 'members[type eq "User"]']:
         r = server.scim("GET", "/Groups", tenant_token, params={"filter": bad})
         assert_scim_error(r, 400, "invalidFilter")
+
+
+def test_users_list_pages_carry_each_users_groups(server, tenant_token):
+    """A list page reads the groups of all its users at once; each user must still get
+    exactly its own, with projection applied."""
+    u = [new_user(server, tenant_token, f"lp{i}@x.example") for i in range(4)]
+    g1 = new_group(server, tenant_token, "LP1", [u[0], u[2]])["id"]
+    g2 = new_group(server, tenant_token, "LP2", [u[2], u[3]])["id"]
+    r = server.scim("GET", "/Users", tenant_token, params={"count": 3})
+    got = {x["userName"]: sorted(g["value"] for g in x.get("groups", []))
+           for x in r.json()["Resources"]}
+    r2 = server.scim("GET", "/Users", tenant_token, params={"startIndex": 4, "count": 3})
+    got.update({x["userName"]: sorted(g["value"] for g in x.get("groups", []))
+                for x in r2.json()["Resources"]})
+    assert got == {"lp0@x.example": [g1], "lp1@x.example": [],
+                   "lp2@x.example": sorted([g1, g2]), "lp3@x.example": [g2]}
+    one = [x for x in r.json()["Resources"] if x["userName"] == "lp0@x.example"][0]
+    assert one["groups"][0] == {"value": g1, "display": "LP1", "type": "direct",
+                                "$ref": f"{server.url}/scim/v2/Groups/{g1}"}
+    r = server.scim("GET", "/Users", tenant_token,
+                    params={"attributes": "userName,groups", "filter": 'userName eq "lp2@x.example"'})
+    assert set(r.json()["Resources"][0]) == {"schemas", "id", "userName", "groups"}
+    r = server.scim("GET", "/Users", tenant_token, params={"excludedAttributes": "groups"})
+    assert all("groups" not in x for x in r.json()["Resources"])

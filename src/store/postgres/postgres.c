@@ -1069,6 +1069,7 @@ const struct store_ops postgres_store_ops = {
     .member_remove_member = member_remove_member,
     .member_list = member_list,
     .member_groups = member_groups,
+    .member_groups_many = pg_member_groups_many,
     .member_count = member_count,
     .users_exist = users_exist,
     .event_insert = pg_event_insert,

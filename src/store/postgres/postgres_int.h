@@ -119,6 +119,10 @@ void pg_read_resource(const PGresult *res, int row, struct store_resource *r);
 int pg_resource_list(struct store *st, const struct store_list_query *q,
                      struct store_list_result *out, struct err *err);
 
+/* The groups of a page of users (memberships.c). */
+int pg_member_groups_many(struct store *s, int64_t tenant_id, const char *const *member_ids,
+                          size_t n, struct store_membership **out, size_t *n_out, struct err *err);
+
 /* Roles and audit events (roles.c) and webhooks (webhooks.c). */
 int pg_event_insert(struct store *s, const struct store_event *e, struct err *err);
 int pg_event_list(struct store *s, int64_t tenant_id, int64_t after_seq, size_t limit,

@@ -967,6 +967,7 @@ const struct store_ops sqlite_store_ops = {
     .member_remove_member = sq_member_remove_member,
     .member_list = sq_member_list,
     .member_groups = sq_member_groups,
+    .member_groups_many = sqlite_member_groups_many,
     .member_count = sq_member_count,
     .users_exist = sq_users_exist,
     .event_insert = sqlite_event_insert,

@@ -116,6 +116,11 @@ void sqlite_stmt_cache_clear(struct conn *c);
 int sqlite_resource_list(struct store *st, const struct store_list_query *q,
                          struct store_list_result *out, struct err *err);
 
+/* The groups of a page of users (memberships.c). */
+int sqlite_member_groups_many(struct store *s, int64_t tenant_id, const char *const *member_ids,
+                              size_t n, struct store_membership **out, size_t *n_out,
+                              struct err *err);
+
 /* Roles and audit events (roles.c). */
 /* Reads an events row (seq, tenant_id, created_ms, actor, kind, rtype, resource_id, data)
  * into the store_event at row (sqlite_collect's reader). */
