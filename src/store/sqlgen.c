@@ -3,6 +3,7 @@
  * it would select in memory. */
 #include "store/sqlgen.h"
 
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -661,4 +662,15 @@ sqlgen_unique_match(const struct query_node *f, enum store_rtype type)
     const char *n = f->path.attr_info->name;
     return strcmp(n, "id") == 0 || (type == STORE_RTYPE_USER && strcmp(n, "userName") == 0) ||
            (type == STORE_RTYPE_GROUP && strcmp(n, "displayName") == 0);
+}
+
+char *
+sqlgen_json_ids(const char *const *ids, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(a, json_string(ids[i]));
+    char *text = json_dumps(a, JSON_COMPACT);
+    json_decref(a);
+    return text;
 }

@@ -82,6 +82,10 @@ int sqlgen_filter(const struct sqlgen_dialect *d, struct buf *sql, struct sql_bi
  * before every create (IDP-QUIRKS.md 17) then cost one index probe. */
 bool sqlgen_unique_match(const struct query_node *f, enum store_rtype type);
 
+/* ids[0..n) as the text of one JSON array (malloc'd; NULL when out of memory): how a list of
+ * ids is bound as one parameter, so a statement's text does not depend on the list's length. */
+char *sqlgen_json_ids(const char *const *ids, size_t n);
+
 /* Appends the SQL expression whose value sorts by the resolved path (binding its paths). */
 int sqlgen_sort_expr(const struct sqlgen_dialect *d, struct buf *sql, const struct query_path *p,
                      struct sql_binds *binds, struct err *err);

@@ -1,4 +1,3 @@
-#include <jansson.h>
 #include <stdlib.h>
 
 #include "base/str.h"
@@ -18,11 +17,7 @@ pg_member_groups_many(struct store *s, int64_t tenant_id, const char *const *mem
     struct pg_conn *c = pg_conn((struct pg_store *)s, err);
     if (c == NULL)
         return -1;
-    json_t *ids = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(ids, json_string(member_ids[i]));
-    char *text = json_dumps(ids, JSON_COMPACT);
-    json_decref(ids);
+    char *text = sqlgen_json_ids(member_ids, n);
     if (text == NULL)
         return err_set(err, ERR_INTERNAL, "cannot encode member ids");
     struct pg_params p = { .n = 0 };

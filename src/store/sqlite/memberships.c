@@ -1,4 +1,3 @@
-#include <jansson.h>
 #include <stdlib.h>
 
 #include "store/sqlite/sqlite_int.h"
@@ -33,11 +32,7 @@ sqlite_member_groups_many(struct store *s, int64_t tenant_id, const char *const 
         c ? sqlite_cached_stmt(c, SQL_GROUPS_MANY, sizeof(SQL_GROUPS_MANY) - 1, err) : NULL;
     if (st == NULL)
         return -1;
-    json_t *ids = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(ids, json_string(member_ids[i]));
-    char *text = json_dumps(ids, JSON_COMPACT);
-    json_decref(ids);
+    char *text = sqlgen_json_ids(member_ids, n);
     if (text == NULL)
         return err_set(err, ERR_INTERNAL, "cannot encode member ids");
     sqlite3_bind_int64(st, 1, tenant_id);
