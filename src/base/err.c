@@ -42,6 +42,11 @@ err_set(struct err *e, enum err_code code, const char *fmt, ...)
     va_end(ap);
     if (n < 0)
         snprintf(e->detail, sizeof(e->detail), "%s", row_of(code)->text);
+    /* Details often quote input (an unknown field, a slug from the URL): no control byte
+     * reaches a client or a log line through them. */
+    for (char *c = e->detail; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            *c = '?';
     return -1;
 }
 

@@ -184,6 +184,16 @@ clock_format_agrees_with_gmtime(void **state)
     }
 }
 
+/* Details quote input; a control byte in it never reaches a client or a log. */
+static void
+err_details_carry_no_control_bytes(void **state)
+{
+    (void)state;
+    struct err e;
+    err_set(&e, ERR_INVALID_VALUE, "unknown field \"%s\"", "a\tb\nc\x7f");
+    assert_string_equal(e.detail, "unknown field \"a?b?c?\"");
+}
+
 static void
 log_escape_neutralises_control_bytes_and_quotes(void **state)
 {
@@ -220,6 +230,7 @@ main(void)
         cmocka_unit_test(password_hash_is_salted),
         cmocka_unit_test(clock_parses_xsd_datetimes),
         cmocka_unit_test(clock_format_agrees_with_gmtime),
+        cmocka_unit_test(err_details_carry_no_control_bytes),
         cmocka_unit_test(log_escape_neutralises_control_bytes_and_quotes),
         cmocka_unit_test(err_table_gives_status_and_scim_type),
     };
