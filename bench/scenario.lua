@@ -33,7 +33,7 @@ function request()
   local i = math.random(1, #ids)
   if scenario == "healthz" then
     return wrk.format("GET", "/healthz")
-  elseif scenario == "get" then
+  elseif scenario == "get" or scenario == "get_in_group" then
     return wrk.format("GET", "/scim/v2/Users/" .. ids[i], hdrs())
   elseif scenario == "filter" then
     return wrk.format("GET", "/scim/v2/Users?filter=userName%20eq%20%22" .. names[i] ..
