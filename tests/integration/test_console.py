@@ -138,8 +138,13 @@ def test_tenant_admin_session_never_reaches_another_tenant(server):
     assert s.delete(server.url + "/admin/v1/tenants/acme").status_code == 403
     assert s.post(server.url + "/admin/v1/tenants/acme/setup-links",
                   json={"actingUser": "x"}).status_code == 403
-    # Its own tenant, yes.
+    # Its own tenant, yes; its users only to read.
     assert s.get(server.url + "/admin/v1/tenants/acme").status_code == 200
+    assert s.get(server.url + "/admin/v1/tenants/acme/users").status_code == 200
+    r = s.post(server.url + "/admin/v1/tenants/acme/users",
+               json={"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                     "userName": "new@acme.example"})
+    assert r.status_code == 403 and "read-only in the console" in r.text
 
 
 def test_tenant_admin_mints_as_itself_and_events_name_it(server):
