@@ -1,0 +1,158 @@
+/* The PostgreSQL half of store_copy (copy.c): inserts rows read from another backend with
+ * their keys as they were (OVERRIDING SYSTEM VALUE for the identity columns, so resources
+ * keep their listing order and events their seq), then moves the identity sequences past
+ * them. Each INSERT takes its columns in the order sqlite/export.c reads them. Every value
+ * is a bound parameter; the table names are the constants below. */
+#include <stdlib.h>
+
+#include "base/log.h"
+#include "store/copy_int.h"
+#include "store/postgres/postgres_int.h"
+
+struct import_sql {
+    const char *insert; /* NULL: counted only */
+    const char *count;
+};
+
+static const struct import_sql import_sql[COPY__COUNT] = {
+    [COPY_TENANTS] = { "INSERT INTO tenants(id, slug, display_name, plan, mode, deactivation,"
+                       " integration_enabled, saml_required, created_ms, updated_ms)"
+                       " OVERRIDING SYSTEM VALUE VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)",
+                       "SELECT count(*) FROM tenants" },
+    [COPY_TOKENS] = { "INSERT INTO tokens(id, tenant_id, hash, prefix, label, created_ms,"
+                      " last_used_ms, revoked_ms, expires_ms) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9)",
+                      "SELECT count(*) FROM tokens" },
+    /* doc_text is the text as written (returned unchanged), doc the jsonb for filters. */
+    [COPY_RESOURCES] = { "INSERT INTO resources(seq, tenant_id, type, id, version, created_ms,"
+                         " modified_ms, user_name, external_id, display_name, active, doc_text,"
+                         " doc, password_hash) OVERRIDING SYSTEM VALUE"
+                         " VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12::text,$12::text::jsonb,$13)",
+                         "SELECT count(*) FROM resources" },
+    [COPY_RESOURCE_COUNTS] = { "INSERT INTO resource_counts(tenant_id, type, n) VALUES($1,$2,$3)",
+                               "SELECT count(*) FROM resource_counts" },
+    [COPY_MEMBERS] = { "INSERT INTO members(tenant_id, group_id, member_id) VALUES($1,$2,$3)",
+                       "SELECT count(*) FROM members" },
+    [COPY_ROLE_MAP] = { "INSERT INTO role_map(tenant_id, group_key, group_name, role, priority)"
+                        " VALUES($1,$2,$3,$4,$5)",
+                        "SELECT count(*) FROM role_map" },
+    [COPY_USER_ROLES] = { "INSERT INTO user_roles(tenant_id, user_id, direct_role, role, source)"
+                          " VALUES($1,$2,$3,$4,$5)",
+                          "SELECT count(*) FROM user_roles" },
+    [COPY_EVENTS] = { "INSERT INTO events(seq, tenant_id, created_ms, actor, kind, rtype,"
+                      " resource_id, data) OVERRIDING SYSTEM VALUE"
+                      " VALUES($1,$2,$3,$4,$5,$6,$7,$8)",
+                      "SELECT count(*) FROM events" },
+    [COPY_WEBHOOKS] = { "INSERT INTO webhooks(id, tenant_id, url, secret, enabled, cursor,"
+                        " created_ms, failures, next_attempt_ms, last_attempt_ms, last_status,"
+                        " last_error) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)",
+                        "SELECT count(*) FROM webhooks" },
+    [COPY_WEBHOOK_ATTEMPTS] = { "INSERT INTO webhook_attempts(seq, webhook_id, at_ms,"
+                                " first_event, last_event, status, duration_ms, error)"
+                                " OVERRIDING SYSTEM VALUE VALUES($1,$2,$3,$4,$5,$6,$7,$8)",
+                                "SELECT count(*) FROM webhook_attempts" },
+    [COPY_SSO_CONNECTIONS] = { "INSERT INTO sso_connections(tenant_id, protocol, config, secret,"
+                               " enabled, verified_ms, created_ms, updated_ms)"
+                               " VALUES($1,$2,$3,$4,$5,$6,$7,$8)",
+                               "SELECT count(*) FROM sso_connections" },
+    [COPY_SSO_LINKS] = { "INSERT INTO sso_links(tenant_id, issuer, subject, user_id, created_ms)"
+                         " VALUES($1,$2,$3,$4,$5)",
+                         "SELECT count(*) FROM sso_links" },
+    [COPY_SSO_REPLAY] = { "INSERT INTO sso_replay(issuer, assertion_id, tenant_id, expires_ms)"
+                          " VALUES($1,$2,$3,$4)",
+                          "SELECT count(*) FROM sso_replay" },
+    [COPY_WEBHOOK_BACKLOG] = { NULL, "SELECT count(*) FROM webhooks w JOIN events e"
+                                     " ON e.tenant_id = w.tenant_id AND e.seq > w.cursor" },
+};
+
+/* Identity columns whose sequences must continue after the copied keys. */
+static const char *const sequences[] = {
+    "SELECT setval(pg_get_serial_sequence('tenants', 'id'),"
+    " coalesce(max(id), 0) + 1, false) FROM tenants",
+    "SELECT setval(pg_get_serial_sequence('resources', 'seq'),"
+    " coalesce(max(seq), 0) + 1, false) FROM resources",
+    "SELECT setval(pg_get_serial_sequence('events', 'seq'),"
+    " coalesce(max(seq), 0) + 1, false) FROM events",
+    "SELECT setval(pg_get_serial_sequence('webhook_attempts', 'seq'),"
+    " coalesce(max(seq), 0) + 1, false) FROM webhook_attempts",
+};
+
+static struct pg_conn *
+conn(struct store *s, struct err *err)
+{
+    return pg_conn((struct pg_store *)s, err);
+}
+
+/* Runs sql with n parameters; the result (PQclear it) or NULL with err. */
+static PGresult *
+run(struct store *s, const char *sql, int n, const char *const *values, const char *what,
+    struct err *err)
+{
+    struct pg_conn *c = conn(s, err);
+    return c ? pg_run_sql(c, sql, n, values, what, err) : NULL;
+}
+
+int
+pg_import_has_table(struct store *s, enum copy_table t, bool *has, struct err *err)
+{
+    if (import_sql[t].insert == NULL) {
+        *has = true;
+        return 0;
+    }
+    const char *name = copy_tables[t].name;
+    PGresult *res =
+        run(s, "SELECT to_regclass($1) IS NOT NULL", 1, &name, "import: find table", err);
+    if (res == NULL)
+        return -1;
+    *has = PQgetvalue(res, 0, 0)[0] == 't';
+    PQclear(res);
+    return 0;
+}
+
+int
+pg_import_count(struct store *s, enum copy_table t, int64_t *n, struct err *err)
+{
+    PGresult *res = run(s, import_sql[t].count, 0, NULL, "import: count", err);
+    if (res == NULL)
+        return -1;
+    *n = pg_int(res, 0, 0);
+    PQclear(res);
+    return 0;
+}
+
+int
+pg_import_row(struct store *s, enum copy_table t, const char *const *values, struct err *err)
+{
+    PGresult *res =
+        run(s, import_sql[t].insert, copy_tables[t].ncols, values, "import: insert", err);
+    PQclear(res);
+    return res ? 0 : -1;
+}
+
+int
+pg_import_sequences(struct store *s, struct err *err)
+{
+    for (size_t i = 0; i < sizeof(sequences) / sizeof(sequences[0]); i++) {
+        PGresult *res = run(s, sequences[i], 0, NULL, "import: sequences", err);
+        if (res == NULL)
+            return -1;
+        PQclear(res);
+    }
+    return 0;
+}
+
+int
+pg_import_analyze(struct store *s, struct err *err)
+{
+    struct pg_conn *c = conn(s, err);
+    if (c == NULL)
+        return -1;
+    /* Outside any transaction; a fresh copy would otherwise be planned as empty tables
+     * until autovacuum comes round (docs/postgres.md "Plans without statistics"). */
+    PGresult *res = PQexec(c->db, "ANALYZE tenants, tokens, resources, resource_counts, members,"
+                                  " role_map, user_roles, events, webhooks, webhook_attempts");
+    int rc = PQresultStatus(res) == PGRES_COMMAND_OK ? 0 : pg_fail(c->db, res, "analyze", err);
+    PQclear(res);
+    if (rc < 0)
+        log_warn("postgres: ANALYZE after the copy failed; autovacuum will do it later");
+    return rc;
+}
