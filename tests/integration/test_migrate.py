@@ -6,6 +6,7 @@ holds anything refused. PostgreSQL only: the target needs the session's cluster.
 import json
 import sqlite3
 import subprocess
+import time
 
 import pytest
 
@@ -229,3 +230,57 @@ def test_migrate_usage_errors(pg_only, scimd_bin, tmp_path, pg_cluster):
     assert p.returncode != 0 and "PostgreSQL URI" in p.stderr
     p = migrate(scimd_bin, "--to", pg_cluster.dsn("postgres"))
     assert p.returncode == 2 and "--from" in p.stderr
+
+
+def test_migrate_keeps_sso_state_and_leaves_what_is_short_lived(
+        sqlite_server, server_factory, pg_cluster, scimd_bin):
+    src = sqlite_server.start()
+    src.make_tenant("acme")
+    token = src.mint("acme")["token"]
+    uid = src.scim("POST", "/Users", token, user_body("u@acme.example")).json()["id"]
+    src.stop()
+    # SSO and console rows as sign-ins leave them, written straight into the file.
+    now = int(time.time() * 1000)
+    with sqlite3.connect(src.db) as db:
+        (tid,) = db.execute("SELECT id FROM tenants WHERE slug = 'acme'").fetchone()
+        db.execute("INSERT INTO sso_connections VALUES(?, 'oidc', '{\"issuer\":\"x\"}',"
+                   " 'sealed-secret', 1, ?, ?, ?)", (tid, now - 5, now - 9, now - 7))
+        db.execute("INSERT INTO sso_links VALUES(?, 'https://idp', 'sub-1', ?, ?)",
+                   (tid, uid, now))
+        db.executemany("INSERT INTO sso_replay VALUES('https://idp', ?, ?, ?)",
+                       [("live", tid, now + 3600_000), ("expired", tid, now - 1)])
+        db.execute("INSERT INTO sso_transactions VALUES('h', ?, 'oidc', 'b', '{}', ?)",
+                   (tid, now + 600_000))
+        db.execute("INSERT INTO sso_codes VALUES('c', ?, ?, 'oidc', 'sp', ?)",
+                   (tid, uid, now + 60_000))
+        db.execute("INSERT INTO console_sessions VALUES('s', NULL, '', ?, ?, 60000, ?)",
+                   (now, now, now + 3600_000))
+        db.execute("INSERT INTO setup_links VALUES('l', ?, ?, ?, ?, 0)",
+                   (tid, uid, now, now + 600_000))
+
+    # Started once: the target has its tables (and still no rows).
+    target = server_factory(data_dir=sqlite_server.data_dir.parent / "pg")
+    target.stop()
+    schema = schema_of(target.dsn)
+
+    def rows(sql):
+        return pg_cluster.psql(sql.replace("S.", f'"{schema}".'),
+                               db=pg_cluster.SHARED_DB).splitlines()
+
+    p = migrate(scimd_bin, "--from", src.db, "--to", target.dsn)
+    if rows(f"SELECT to_regclass('\"{schema}\".sso_connections') IS NULL") == ["t"]:
+        # A PostgreSQL schema without the SSO tables: refused rather than dropped.
+        assert p.returncode != 0 and "does not have" in p.stderr, p.stderr
+        assert rows("SELECT count(*) FROM S.tenants") == ["0"]
+        return
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "sso_connections 1 = 1" in p.stdout.splitlines()
+    assert "sso_replay 1 = 1" in p.stdout.splitlines()
+    assert rows("SELECT tenant_id, protocol, config, secret, enabled, verified_ms, created_ms,"
+                " updated_ms FROM S.sso_connections") == \
+        [f'{tid}|oidc|{{"issuer":"x"}}|sealed-secret|1|{now - 5}|{now - 9}|{now - 7}']
+    assert rows("SELECT tenant_id, issuer, subject, user_id FROM S.sso_links") == \
+        [f"{tid}|https://idp|sub-1|{uid}"]
+    assert rows("SELECT assertion_id FROM S.sso_replay") == ["live"]
+    for table in ("sso_transactions", "sso_codes", "console_sessions", "setup_links"):
+        assert rows(f"SELECT count(*) FROM S.{table}") == ["0"], table
