@@ -31,30 +31,15 @@ const struct copy_table_info copy_tables[COPY__COUNT] = {
 _Static_assert(COPY__COUNT <= STORE_COPY_MAX_COUNTS, "the report holds every count");
 
 struct row_ctx {
-    struct store *to;
+    struct pg_import *imp;
     enum copy_table t;
-    int64_t rows;
 };
-
-/* Names the table and row in a failure, keeping the store's own detail. */
-static int
-row_failed(const struct row_ctx *x, const char *const *values, struct err *err)
-{
-    char detail[sizeof(err->detail)];
-    memcpy(detail, err->detail, sizeof(detail));
-    return err_set(err, err->code, "copying %s, row %lld (key %.64s): %s", copy_tables[x->t].name,
-                   (long long)x->rows + 1, values[0] ? values[0] : "NULL",
-                   detail[0] ? detail : err_text(err->code));
-}
 
 static int
 copy_row(void *ctx, const char *const *values, struct err *err)
 {
-    struct row_ctx *x = ctx;
-    if (pg_import_row(x->to, x->t, values, err) < 0)
-        return row_failed(x, values, err);
-    x->rows++;
-    return 0;
+    const struct row_ctx *x = ctx;
+    return pg_import_row(x->imp, x->t, values, err);
 }
 
 /* Fills the report's source counts and which tables the target lacks, and refuses a target
@@ -91,17 +76,33 @@ prepare(struct store *from, struct store *to, int64_t now_ms, struct store_copy_
     return 0;
 }
 
-/* Copies the rows and counts the target; the caller's transaction is open on `to`. */
+/* Copies the rows (every table's sent and confirmed before the next is read). */
+static int
+copy_rows(struct store *from, struct store *to, int64_t now_ms, const struct store_copy_report *out,
+          struct err *err)
+{
+    struct pg_import *imp = pg_import_start(to, err);
+    if (imp == NULL)
+        return -1;
+    int rc = 0;
+    for (int t = 0; t < COPY__COUNT && rc == 0; t++) {
+        struct row_ctx x = { imp, (enum copy_table)t };
+        if (out->counts[t].absent)
+            continue;
+        if (sqlite_export_rows(from, x.t, now_ms, copy_row, &x, err) < 0 ||
+            pg_import_flush(imp, err) < 0)
+            rc = -1;
+    }
+    pg_import_end(imp);
+    return rc;
+}
+
+/* Copies everything and counts the target; the caller's transaction is open on `to`. */
 static int
 copy_all(struct store *from, struct store *to, int64_t now_ms, struct store_copy_report *out,
          struct err *err)
 {
-    for (int t = 0; t < COPY__COUNT; t++) {
-        struct row_ctx x = { to, (enum copy_table)t, 0 };
-        if (!out->counts[t].absent && sqlite_export_rows(from, x.t, now_ms, copy_row, &x, err) < 0)
-            return -1;
-    }
-    if (pg_import_sequences(to, err) < 0)
+    if (copy_rows(from, to, now_ms, out, err) < 0 || pg_import_sequences(to, err) < 0)
         return -1;
     for (int t = 0; t < COPY__COUNT; t++) {
         struct store_copy_count *c = &out->counts[t];

@@ -52,8 +52,18 @@ int sqlite_export_rows(struct store *s, enum copy_table t, int64_t now_ms, copy_
  * into; COPY_WEBHOOK_BACKLOG always "exists"). */
 int pg_import_has_table(struct store *s, enum copy_table t, bool *has, struct err *err);
 int pg_import_count(struct store *s, enum copy_table t, int64_t *n, struct err *err);
-/* Inserts one row of t with its keys as given, inside the caller's transaction. */
-int pg_import_row(struct store *s, enum copy_table t, const char *const *values, struct err *err);
+
+/* Rows are sent in batches (a libpq pipeline where libpq has one), so an insert may fail
+ * only at a later call: each error names the table and the row's position in it. */
+struct pg_import;
+struct pg_import *pg_import_start(struct store *s, struct err *err);
+/* Queues one row of t (keys as given) inside the caller's transaction. */
+int pg_import_row(struct pg_import *imp, enum copy_table t, const char *const *values,
+                  struct err *err);
+/* Waits for every queued row: 0 once all are in, -1 with err for the first that failed. */
+int pg_import_flush(struct pg_import *imp, struct err *err);
+/* Flushes what is queued (errors ignored) and frees imp; NULL is a no-op. */
+void pg_import_end(struct pg_import *imp);
 /* Moves the identity sequences past the copied keys, so new rows continue after them. */
 int pg_import_sequences(struct store *s, struct err *err);
 /* Refreshes the planner's statistics of the copied tables (after the commit). */

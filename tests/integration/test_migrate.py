@@ -284,3 +284,26 @@ def test_migrate_keeps_sso_state_and_leaves_what_is_short_lived(
     assert rows("SELECT assertion_id FROM S.sso_replay") == ["live"]
     for table in ("sso_transactions", "sso_codes", "console_sessions", "setup_links"):
         assert rows(f"SELECT count(*) FROM S.{table}") == ["0"], table
+
+
+def test_a_row_the_target_refuses_stops_the_copy_and_leaves_nothing(
+        sqlite_server, server_factory, pg_cluster, scimd_bin):
+    src = sqlite_server.start()
+    src.make_tenant("acme")
+    token = src.mint("acme")["token"]
+    ids = [src.scim("POST", "/Users", token, user_body(f"u{i}@acme.example")).json()["id"]
+           for i in range(3)]
+    src.stop()
+    # SQLite keeps any text; jsonb refuses a NUL character (\u0000).
+    with sqlite3.connect(src.db) as db:
+        db.execute("UPDATE resources SET doc = json_set(doc, '$.nickName', char(0))"
+                   " WHERE id = ?", (ids[1],))
+    target = server_factory(data_dir=sqlite_server.data_dir.parent / "pg", start=False)
+    p = migrate(scimd_bin, "--from", src.db, "--to", target.dsn)
+    assert p.returncode == 1, p.stdout + p.stderr
+    assert "copying resources, row 2: a value cannot be stored or compared (unsupported Unicode" \
+        " escape sequence)" in p.stderr, p.stderr
+    assert "=" not in p.stdout  # no counts: the copy did not get that far
+    out = pg_cluster.psql(f'SELECT count(*) FROM "{schema_of(target.dsn)}".tenants',
+                          db=pg_cluster.SHARED_DB)
+    assert out.split() == ["0"]

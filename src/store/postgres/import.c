@@ -3,9 +3,12 @@
  * keep their listing order and events their seq), then moves the identity sequences past
  * them. Each INSERT takes its columns in the order sqlite/export.c reads them. Every value
  * is a bound parameter; the table names are the constants below. */
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "base/log.h"
+#include "base/xmalloc.h"
 #include "store/copy_int.h"
 #include "store/postgres/postgres_int.h"
 
@@ -119,13 +122,168 @@ pg_import_count(struct store *s, enum copy_table t, int64_t *n, struct err *err)
     return 0;
 }
 
-int
-pg_import_row(struct store *s, enum copy_table t, const char *const *values, struct err *err)
+/* Rows in flight before the client waits for their results: the results of a batch (~30
+ * bytes each) stay far below the socket buffers, so neither side can block the other. */
+#define PIPELINE_ROWS 256
+
+struct pg_import {
+    struct pg_conn *c;
+    bool prepared[COPY__COUNT];
+    bool in_pipeline;
+    enum copy_table t;  /* of the rows queued */
+    int64_t rows;       /* rows of t queued so far */
+    int64_t batch_from; /* the position in t of the first row of the batch in flight */
+    int queued;
+};
+
+struct pg_import *
+pg_import_start(struct store *s, struct err *err)
 {
-    PGresult *res =
-        run(s, import_sql[t].insert, copy_tables[t].ncols, values, "import: insert", err);
+    struct pg_conn *c = conn(s, err);
+    if (c == NULL)
+        return NULL;
+    struct pg_import *imp = xcalloc(1, sizeof(*imp));
+    imp->c = c;
+    imp->t = COPY__COUNT;
+    return imp;
+}
+
+/* Names the table and row of the failure err holds, with PostgreSQL's primary message when
+ * there is a result (it names a constraint or a problem, never a value); returns -1. */
+static int
+row_failed(const struct pg_import *imp, int64_t row, const PGresult *res, struct err *err)
+{
+    char detail[sizeof(err->detail)];
+    memcpy(detail, err->detail, sizeof(detail));
+    const char *why = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    return err_set(err, err->code, "copying %s, row %lld: %s%s%.200s%s", copy_tables[imp->t].name,
+                   (long long)row, detail[0] ? detail : err_text(err->code), why ? " (" : "",
+                   why ? why : "", why ? ")" : "");
+}
+
+#ifdef LIBPQ_HAS_PIPELINING
+
+/* Ends the batch in flight: reads every result up to the sync, then leaves pipeline mode. */
+static int
+drain(struct pg_import *imp, struct err *err)
+{
+    PGconn *db = imp->c->db;
+    int rc = 0;
+    int64_t done = 0;
+    bool synced = PQpipelineSync(db) == 1;
+    if (!synced)
+        rc = pg_fail(db, NULL, "import: sync", err);
+    while (synced) {
+        PGresult *res = PQgetResult(db);
+        if (res == NULL) {
+            if (PQstatus(db) == CONNECTION_OK)
+                continue; /* the end of one statement's results */
+            if (rc == 0)
+                rc = pg_fail(db, NULL, "import: insert", err);
+            break;
+        }
+        ExecStatusType st = PQresultStatus(res);
+        if (st == PGRES_PIPELINE_SYNC) {
+            PQclear(res);
+            break;
+        }
+        if (st == PGRES_COMMAND_OK) {
+            done++;
+        } else if (st != PGRES_PIPELINE_ABORTED && rc == 0) {
+            pg_fail(db, res, "import: insert", err);
+            rc = row_failed(imp, imp->batch_from + done, res, err);
+        }
+        PQclear(res);
+    }
+    if (PQexitPipelineMode(db) != 1 && rc == 0)
+        rc = pg_fail(db, NULL, "import: end pipeline", err);
+    imp->in_pipeline = false;
+    imp->queued = 0;
+    return rc;
+}
+
+int
+pg_import_flush(struct pg_import *imp, struct err *err)
+{
+    return imp->in_pipeline ? drain(imp, err) : 0;
+}
+
+static int
+prepare(struct pg_import *imp, enum copy_table t, const char *name, struct err *err)
+{
+    if (imp->prepared[t])
+        return 0;
+    PGresult *res = PQprepare(imp->c->db, name, import_sql[t].insert, 0, NULL);
+    int rc = PQresultStatus(res) == PGRES_COMMAND_OK ? 0 : pg_fail(imp->c->db, res, "import", err);
     PQclear(res);
-    return res ? 0 : -1;
+    imp->prepared[t] = rc == 0;
+    return rc;
+}
+
+int
+pg_import_row(struct pg_import *imp, enum copy_table t, const char *const *values, struct err *err)
+{
+    PGconn *db = imp->c->db;
+    char name[16];
+    snprintf(name, sizeof(name), "copy%d", (int)t);
+    if (imp->t != t) {
+        if (pg_import_flush(imp, err) < 0)
+            return -1;
+        imp->t = t;
+        imp->rows = 0;
+    }
+    if (!imp->in_pipeline) {
+        if (prepare(imp, t, name, err) < 0)
+            return -1;
+        if (PQenterPipelineMode(db) != 1)
+            return pg_fail(db, NULL, "import: pipeline", err);
+        imp->in_pipeline = true;
+        imp->batch_from = imp->rows + 1;
+    }
+    imp->rows++;
+    if (PQsendQueryPrepared(db, name, copy_tables[t].ncols, values, NULL, NULL, 0) != 1) {
+        pg_fail(db, NULL, "import: send", err);
+        struct err ignored;
+        drain(imp, &ignored);
+        return row_failed(imp, imp->rows, NULL, err);
+    }
+    return ++imp->queued >= PIPELINE_ROWS ? drain(imp, err) : 0;
+}
+
+#else /* libpq 13: one round trip per row */
+
+int
+pg_import_flush(struct pg_import *imp, struct err *err)
+{
+    (void)imp;
+    (void)err;
+    return 0;
+}
+
+int
+pg_import_row(struct pg_import *imp, enum copy_table t, const char *const *values, struct err *err)
+{
+    if (imp->t != t) {
+        imp->t = t;
+        imp->rows = 0;
+    }
+    imp->rows++;
+    PGresult *res = pg_run_sql(imp->c, import_sql[t].insert, copy_tables[t].ncols, values,
+                               "import: insert", err);
+    PQclear(res);
+    return res ? 0 : row_failed(imp, imp->rows, NULL, err);
+}
+
+#endif
+
+void
+pg_import_end(struct pg_import *imp)
+{
+    if (imp == NULL)
+        return;
+    struct err ignored;
+    pg_import_flush(imp, &ignored);
+    free(imp);
 }
 
 int
