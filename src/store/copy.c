@@ -102,7 +102,7 @@ static int
 copy_all(struct store *from, struct store *to, int64_t now_ms, struct store_copy_report *out,
          struct err *err)
 {
-    if (copy_rows(from, to, now_ms, out, err) < 0 || pg_import_sequences(to, err) < 0)
+    if (copy_rows(from, to, now_ms, out, err) < 0 || pg_import_finish(to, err) < 0)
         return -1;
     for (int t = 0; t < COPY__COUNT; t++) {
         struct store_copy_count *c = &out->counts[t];

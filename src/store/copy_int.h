@@ -64,8 +64,9 @@ int pg_import_row(struct pg_import *imp, enum copy_table t, const char *const *v
 int pg_import_flush(struct pg_import *imp, struct err *err);
 /* Flushes what is queued (errors ignored) and frees imp; NULL is a no-op. */
 void pg_import_end(struct pg_import *imp);
-/* Moves the identity sequences past the copied keys, so new rows continue after them. */
-int pg_import_sequences(struct store *s, struct err *err);
+/* Moves the identity sequences past the copied keys, so new rows continue after them, and
+ * forgets any listing positions the target remembered. */
+int pg_import_finish(struct store *s, struct err *err);
 /* Refreshes the planner's statistics of the copied tables (after the commit). */
 int pg_import_analyze(struct store *s, struct err *err);
 

@@ -67,8 +67,11 @@ static const struct import_sql import_sql[COPY__COUNT] = {
                                      " ON e.tenant_id = w.tenant_id AND e.seq > w.cursor" },
 };
 
-/* Identity columns whose sequences must continue after the copied keys. */
-static const char *const sequences[] = {
+/* After the rows: identity sequences continue after the copied keys, and keyset positions
+ * left by an earlier life of the database (page_cursors is not among the copied tables, so it
+ * may hold some) are forgotten, lest a page seek from a seq of other data. */
+static const char *const finish[] = {
+    "DELETE FROM page_cursors",
     "SELECT setval(pg_get_serial_sequence('tenants', 'id'),"
     " coalesce(max(id), 0) + 1, false) FROM tenants",
     "SELECT setval(pg_get_serial_sequence('resources', 'seq'),"
@@ -287,10 +290,10 @@ pg_import_end(struct pg_import *imp)
 }
 
 int
-pg_import_sequences(struct store *s, struct err *err)
+pg_import_finish(struct store *s, struct err *err)
 {
-    for (size_t i = 0; i < sizeof(sequences) / sizeof(sequences[0]); i++) {
-        PGresult *res = run(s, sequences[i], 0, NULL, "import: sequences", err);
+    for (size_t i = 0; i < sizeof(finish) / sizeof(finish[0]); i++) {
+        PGresult *res = run(s, finish[i], 0, NULL, "import: finish", err);
         if (res == NULL)
             return -1;
         PQclear(res);
