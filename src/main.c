@@ -15,6 +15,7 @@
 #include "base/xmalloc.h"
 #include "cli/cli.h"
 #include "cli/config.h"
+#include "cli/migrate.h"
 #include "core/webhook.h"
 #include "http/metrics.h"
 #include "http/router.h"
@@ -34,6 +35,8 @@ usage(FILE *f)
             "       scimd token ... [SETTINGS]      manage SCIM tokens (scimd token --help)\n"
             "       scimd audit ... [SETTINGS]      list audit events (scimd audit --help)\n"
             "       scimd sso ... [SETTINGS]        manage SSO connections (scimd sso --help)\n"
+            "       scimd migrate --from SQLITE_FILE --to postgresql://...\n"
+            "                                       copy a SQLite database into PostgreSQL\n"
             "       scimd --help | --version\n\n",
             SCIMD_VERSION);
     config_print_help(f);
@@ -197,6 +200,8 @@ main(int argc, char **argv)
             cli_audit_usage();
         else if (strcmp(argv[1], "sso") == 0)
             cli_sso_usage();
+        else if (strcmp(argv[1], "migrate") == 0)
+            cli_migrate_usage();
         else
             usage(stdout);
         return 0;
@@ -220,7 +225,7 @@ main(int argc, char **argv)
     }
     const char *cmd = rest[0];
     if (strcmp(cmd, "serve") != 0 && strcmp(cmd, "tenant") != 0 && strcmp(cmd, "token") != 0 &&
-        strcmp(cmd, "audit") != 0 && strcmp(cmd, "sso") != 0) {
+        strcmp(cmd, "audit") != 0 && strcmp(cmd, "sso") != 0 && strcmp(cmd, "migrate") != 0) {
         fprintf(stderr, "scimd: unknown command \"%s\"\n\n", cmd);
         usage(stderr);
         config_free(&c);
@@ -230,6 +235,12 @@ main(int argc, char **argv)
         fprintf(stderr, "scimd: serve takes settings only; unknown argument \"%s\"\n", rest[1]);
         config_free(&c);
         return 2;
+    }
+    /* migrate opens the two databases its flags name, not the configured one. */
+    if (strcmp(cmd, "migrate") == 0) {
+        rc = cli_migrate(n_rest - 1, rest + 1);
+        config_free(&c);
+        return rc;
     }
     /* Before any thread starts (SSO.md (b) "Init once in main"). */
     if (sso_setup_init(&e) < 0) {
