@@ -197,18 +197,3 @@ console_setup_post(struct api_call *call, struct err *err)
     json_decref(body);
     return rc;
 }
-
-int
-console_check_okta_url(struct api_call *call, struct err *err)
-{
-    json_t *body = json_body(call, err);
-    if (body == NULL)
-        return -1;
-    const char *url = only_string(body, "url", err);
-    int rc = url ? console_okta_org_url_check(url, err) : -1;
-    json_decref(body);
-    if (rc < 0)
-        return -1;
-    api_reply_json(call, 200, json_pack("{s:b}", "ok", 1));
-    return 0;
-}

@@ -74,10 +74,4 @@ int console_setup_link_redeem(struct store *s, const struct console_policy *p,
                               struct console_secret *sid, struct console_session *out,
                               struct err *err);
 
-/* Checks an Okta org URL for an OIDC or SAML connection: https, a host name, and not the
- * admin console's host ("acme-admin.okta.com" for the org "acme.okta.com"), which Okta
- * administrators paste by mistake and which never issues tokens. ERR_INVALID_VALUE with the
- * explanation. XXX: the SSO API (issue 7) should call this same check. */
-int console_okta_org_url_check(const char *url, struct err *err);
-
 #endif

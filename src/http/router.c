@@ -122,7 +122,6 @@ static const struct route routes[] = {
     { "POST", "/console/api/session", console_session_post, ADMIN, ROUTE_AUTH_NONE },
     { "DELETE", "/console/api/session", console_session_delete, ADMIN, ROUTE_AUTH_NONE },
     { "POST", "/console/api/setup", console_setup_post, ADMIN, ROUTE_AUTH_NONE },
-    { "POST", "/console/api/check/okta-org-url", console_check_okta_url, ADMIN, ROUTE_AUTH_NONE },
 };
 
 #define N_ROUTES (sizeof(routes) / sizeof(routes[0]))

@@ -81,7 +81,7 @@ async function operatorPage() {
   const page = await newPage();
   await page.goto(base + "/console/");
   await page.getByLabel("Operator key").fill(KEY);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await page.getByRole("heading", { name: "Tenants" }).waitFor();
   return page;
 }
@@ -201,18 +201,33 @@ test("the SSO page shows the values to paste and refuses an -admin Okta org URL"
   await page.getByRole("link", { name: "SSO" }).click();
   await page.getByText(base + "/sso/acme/oidc/callback").waitFor();
   await page.getByText(base + "/sso/acme/saml/acs").waitFor();
-  await page.getByLabel("Okta org URL").fill("https://acme-admin.okta.com");
-  await page.getByRole("button", { name: "Check" }).click();
-  await page.getByText(/Okta admin console, not your org URL/).waitFor();
-  assert.equal(await page.getByLabel("Okta org URL").getAttribute("aria-invalid"), "true");
-  await shot(page, "07-sso-values-and-okta-check");
-  // The server refuses it too (the same check behind the form).
-  const r = await fetch(base + "/console/api/check/okta-org-url", { method: "POST",
-    headers: { "Content-Type": "application/json" }, body: JSON.stringify({ url: "https://acme-admin.okta.com" }) });
-  assert.equal(r.status, 400);
-  await page.getByLabel("Okta org URL").fill("https://acme.okta.com");
-  await page.getByRole("button", { name: "Check" }).click();
-  await page.getByText("This is an Okta org URL.").waitFor();
+  await page.getByText(base + "/console/sso/acme").waitFor();
+  const md = page.getByRole("link", { name: /Download the SP metadata/ });
+  assert.equal(await md.getAttribute("href"), "/sso/acme/saml/metadata");
+  const oidc = page.locator("section", { has: page.getByRole("heading", { name: /OpenID Connect/ }) });
+  await oidc.getByText("Not configured.").waitFor();
+  const issuer = oidc.getByLabel("Issuer or Okta org URL");
+  await issuer.fill("https://acme-admin.okta.com");
+  await oidc.getByLabel("Client ID").fill("0oa-browser-test");
+  await oidc.getByLabel("Client secret").fill("a-secret-never-shown");
+  await oidc.getByLabel("Sign-in complete URL").fill("https://app.example.test/sso/done");
+  // The refusal comes from the real API (PUT …/sso/oidc), shown next to the field.
+  const put = page.waitForResponse((r) => r.url().endsWith("/admin/v1/tenants/acme/sso/oidc") &&
+    r.request().method() === "PUT");
+  await oidc.getByRole("button", { name: "Create OIDC connection" }).click();
+  const r = await put;
+  assert.equal(r.status(), 400);
+  assert.match((await r.json()).error.message, /Okta admin console URL; use the org URL https:\/\/acme\.okta\.com/);
+  const msg = oidc.locator(".field", { has: page.getByLabel("Issuer or Okta org URL") }).locator(".error");
+  await msg.getByText(/admin console URL; use the org URL https:\/\/acme\.okta\.com/).waitFor();
+  assert.equal(await issuer.getAttribute("aria-invalid"), "true");
+  await shot(page, "07-sso-connections");
+  const saml = page.locator("section", { has: page.getByRole("heading", { name: "SAML 2.0" }) });
+  await saml.getByLabel("IdP metadata URL").waitFor();
+  await saml.getByLabel("Upload IdP metadata file").waitFor();
+  // The client secret is write-only: nothing the page fetched carries it.
+  assert.equal(await page.content().then((c) => c.includes("a-secret-never-shown")), false);
+  assert.deepEqual(page.errors, []);
 });
 
 async function save(page) {
