@@ -39,9 +39,8 @@ struct console_session {
 
 /* Starts a session: the operator's when t is NULL, else tenant t's admin user_id (who must
  * be an active admin now: ERR_FORBIDDEN otherwise). Fills *sid (the cookie value) and *out.
- * This is also the hook for signing in through the tenant's SSO (issue 7): once an SSO
- * assertion names an active admin of t, the SSO redeem handler calls this with t and the
- * user id, exactly as a set-up link does. */
+ * Signing in to the console through the tenant's SSO ends here too (sso/console.c): once the
+ * sign-in's hand-off code is redeemed, with t and the signed-in user's id. */
 int console_session_create(struct store *s, const struct console_policy *p,
                            const struct gate_policy *gp, const struct store_tenant *t,
                            const char *user_id, struct console_secret *sid,

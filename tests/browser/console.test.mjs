@@ -316,3 +316,14 @@ test("a reused or expired set-up link is refused with a clear page", async () =>
   await page.getByText(/expired/).waitFor();
   await page.context().close();
 });
+
+test("'Sign in with SSO' starts the tenant's console sign-in", async () => {
+  const page = await newPage();
+  await page.goto(base + "/console/");
+  await page.getByLabel("Your organisation's tenant ID").fill("acme");
+  await page.getByRole("button", { name: "Sign in with SSO" }).click();
+  // acme has no SSO connection here (the form's save was refused): a page says so.
+  await page.waitForURL(base + "/console/sso/acme");
+  await page.getByText(/Single sign-on is not set up for this tenant yet/).waitFor();
+  await page.context().close();
+});
