@@ -23,18 +23,25 @@ enabled(struct api_call *call, const struct store_tenant *t, const char *protoco
     return on;
 }
 
+/* One page for an unknown tenant and one without SSO: the page tells no tenant's existence. */
+static int
+not_set_up(struct api_call *call)
+{
+    sso_reply_failure(call, 404,
+                      "Single sign-on is not set up for this tenant yet. Ask your application "
+                      "for a set-up link instead.");
+    return 0;
+}
+
 int
 sso_console_login(struct api_call *call, struct err *err)
 {
     struct store_tenant t;
     const char *want = api_call_arg(call, "protocol");
-    if (tenant_get(call->store, call->params[0], &t, err) < 0) {
-        if (err->code != ERR_NOT_FOUND)
-            return -1;
-        sso_reply_failure(call, 404, "There is no such tenant. Check the tenant ID.");
-        return 0;
-    }
+    if (tenant_get(call->store, call->params[0], &t, err) < 0)
+        return err->code == ERR_NOT_FOUND ? not_set_up(call) : -1;
     str_copy(call->log_tenant, sizeof(call->log_tenant), t.slug);
+    *err = (struct err){ 0 };
     bool oidc = (want == NULL || strcmp(want, "oidc") == 0) && enabled(call, &t, "oidc", err);
     if (!oidc && err->code != ERR_OK && err->code != ERR_NOT_FOUND)
         return -1;
@@ -48,10 +55,7 @@ sso_console_login(struct api_call *call, struct err *err)
         return sso_oidc_console_login(call, err);
     if (saml)
         return sso_saml_console_login(call, err);
-    sso_reply_failure(call, 404,
-                      "Single sign-on is not set up for this tenant yet. Ask your application "
-                      "for a set-up link instead.");
-    return 0;
+    return not_set_up(call);
 }
 
 int
