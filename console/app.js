@@ -215,9 +215,22 @@
       });
     } }, key.wrap, btn);
     main.appendChild(form);
+    main.appendChild(h("h2", null, "Tenant admins"));
+    var slug = field("Your organisation's tenant ID", h("input", { type: "text", autocomplete: "organization",
+      pattern: "[a-z0-9\\-]+", placeholder: "acme" }),
+      "Signs you in through your company's single sign-on. Only the tenant's admins get in.");
+    main.appendChild(h("form", { class: "card", onsubmit: function (ev) {
+      ev.preventDefault();
+      var t = slug.input.value.trim().toLowerCase();
+      if (!/^[a-z0-9-]+$/.test(t)) {
+        slug.error.textContent = "Enter the tenant ID your application gave you, e.g. acme";
+        slug.input.setAttribute("aria-invalid", "true");
+        return;
+      }
+      location.assign("/console/sso/" + enc(t));
+    } }, slug.wrap, h("button", { type: "submit", class: "secondary" }, "Sign in with SSO")));
     main.appendChild(h("p", { class: "muted" },
-      "Tenant admins: open the set-up link your application gave you. Signing in through your " +
-      "company's SSO arrives with SSO support."));
+      "Or open the set-up link your application gave you."));
     key.input.focus();
   }
 
@@ -468,54 +481,209 @@
   }
 
   /* ---- tenant: SSO ---- */
-  function oktaCheck(url) {
-    var m = /^https:\/\/([^\/:?#]+)/.exec(url);
-    if (!m) return "The org URL must start with https://";
-    var label = m[1].split(".")[0];
-    if (/-admin$/.test(label))
-      return m[1] + " is the Okta admin console, not your org URL: remove \u201c-admin\u201d (https://" +
-        label.slice(0, -6) + m[1].slice(label.length) + ")";
-    return null;
+  /* The API's validation message goes next to the field it names (the first field name it
+   * mentions; a few phrases name their field without it). Else next to the Save button. */
+  function showFieldError(e, fields, fallback, phrases) {
+    var msg = e.message || String(e), best = null, at = Infinity;
+    Object.keys(fields).forEach(function (k) {
+      var i = msg.indexOf(k);
+      if (i >= 0 && i < at) { at = i; best = k; }
+    });
+    if (best === null) (phrases || []).some(function (p) {
+      if (p[0].test(msg)) { best = p[1]; return true; }
+      return false;
+    });
+    var f = best && fields[best];
+    if (!f) { fallback.textContent = msg; return; }
+    f.error.textContent = msg;
+    f.input.setAttribute("aria-invalid", "true");
+    f.input.focus();
+  }
+  function resetErrors(fields, fallback) {
+    Object.keys(fields).forEach(function (k) {
+      fields[k].error.textContent = "";
+      fields[k].input.removeAttribute("aria-invalid");
+    });
+    fallback.textContent = "";
+  }
+  function getOrNull(path) {
+    return api("GET", path).catch(function (e) { if (e.status === 404) return null; throw e; });
+  }
+  function connState(c) {
+    if (!c) return h("p", { class: "muted" }, "Not configured.");
+    return h("p", null, badge(c.enabled, "enabled", "disabled"), " ",
+      badge(c.verified, "verified", "not verified"), " ",
+      c.verified ? ["first sign-in ", when(c.firstSignIn)] :
+        h("span", { class: "muted" }, "verified once someone has signed in through it"));
+  }
+  function pasteList(values) {
+    return h("dl", { class: "kv card" }, values.map(function (v) {
+      return [h("dt", null, v[0]), h("dd", null, h("code", null, v[1]), " ",
+        copyButton(function () { return v[1]; }))];
+    }));
+  }
+  function deleteButton(path, what, after) {
+    var b = h("button", { type: "button", class: "danger" }, "Delete " + what + " connection");
+    b.addEventListener("click", function () {
+      if (!window.confirm("Delete the " + what + " connection? People can no longer sign in through it.")) return;
+      busy(b, null, function () { return api("DELETE", path).then(function () { toast(what + " connection deleted"); after(); }); });
+    });
+    return b;
   }
 
   function ssoPage() {
     page("Single sign-on");
+    var box = h("div", null, loading());
+    main.appendChild(box);
+    function load() {
+      Promise.all([getOrNull(admin("/sso/oidc")), getOrNull(admin("/sso/saml"))]).then(function (r) {
+        clear(box);
+        drawSso(box, r[0], r[1], load);
+      }, function (e) { failed(box, e); });
+    }
+    load();
+  }
+
+  function drawSso(box, oidc, saml, reload) {
     var base = session.publicUrl + "/sso/" + enc(currentTenant);
-    var values = [
+    var metadata = (saml && saml.spMetadataUrl) || base + "/saml/metadata";
+    box.appendChild(h("p", null, "Paste these values into your identity provider's application settings."));
+    box.appendChild(pasteList([
       ["SCIM base URL", session.scimBaseUrl],
-      ["OIDC redirect (callback) URI", base + "/oidc/callback"],
-      ["OIDC initiate login URI", base + "/oidc/initiate"],
-      ["SAML ACS URL", base + "/saml/acs"],
-      ["SAML audience / SP entity ID", base + "/saml/metadata"],
-      ["SAML SP metadata", base + "/saml/metadata"]
-    ];
-    main.appendChild(h("p", null, "Paste these values into your identity provider's application settings."));
-    main.appendChild(h("dl", { class: "kv card" }, values.map(function (v) {
-      return [h("dt", null, v[0]), h("dd", null, h("code", null, v[1]), " ",
-        copyButton(function () { return v[1]; }))];
-    })));
-    main.appendChild(h("h2", null, "Check your Okta org URL"));
-    main.appendChild(h("p", { class: "muted" }, "The OIDC and SAML connection forms come with SSO support; " +
-      "until then, check the org URL you will enter there."));
-    var url = field("Okta org URL", h("input", { type: "url", placeholder: "https://acme.okta.com", autocomplete: "off" }));
-    var ok = h("p", { role: "status" });
-    var btn = h("button", { type: "submit" }, "Check");
-    main.appendChild(h("form", { class: "grid card", novalidate: true, onsubmit: function (ev) {
+      ["OIDC redirect (callback) URI", (oidc && oidc.redirectUri) || base + "/oidc/callback"],
+      ["OIDC initiate login URI", (oidc && oidc.initiateLoginUri) || base + "/oidc/initiate"],
+      ["SAML ACS URL", (saml && saml.acsUrl) || base + "/saml/acs"],
+      ["SAML audience / SP entity ID", (saml && saml.audience) || metadata],
+      ["Console sign-in for admins", session.publicUrl + "/console/sso/" + enc(currentTenant)]
+    ]));
+    box.appendChild(h("p", null, h("a", { href: "/sso/" + enc(currentTenant) + "/saml/metadata",
+      download: "scimd-" + currentTenant + "-sp-metadata.xml" }, "Download the SP metadata (XML)")));
+    box.appendChild(oidcForm(oidc, reload));
+    box.appendChild(samlForm(saml, reload));
+  }
+
+  var ALGS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"];
+
+  function oidcForm(c, reload) {
+    var sec = h("section", { "aria-labelledby": "oidc-h" });
+    sec.appendChild(h("h2", { id: "oidc-h" }, "OpenID Connect (Okta, Entra ID)"));
+    sec.appendChild(connState(c));
+    var f = {
+      issuer: field("Issuer or Okta org URL", h("input", { type: "url", required: true, autocomplete: "off",
+        placeholder: "https://acme.okta.com", value: c ? c.issuer : "" }),
+        "Okta: the address people sign in at, not the -admin console. Entra: https://login.microsoftonline.com/{tenant-id}/v2.0"),
+      clientId: field("Client ID", h("input", { type: "text", required: true, autocomplete: "off",
+        value: c ? c.clientId : "" })),
+      clientSecret: field("Client secret", h("input", { type: "password", autocomplete: "new-password",
+        placeholder: c && c.clientSecretSet ? "stored; leave empty to keep it" : "" }),
+        "Write-only: sealed at rest and never shown again."),
+      signInCompleteUrl: field("Sign-in complete URL", h("input", { type: "url", required: true,
+        autocomplete: "off", value: c ? c.signInCompleteUrl : "" }),
+        "Your application's page that redeems sign-ins."),
+      idpInitiated: field("Allow sign-in from the identity provider's dashboard (IdP-initiated)",
+        h("input", { type: "checkbox", checked: !!(c && c.idpInitiated) })),
+      enabled: field("Enabled", h("input", { type: "checkbox", checked: c ? c.enabled : true }))
+    };
+    var chosen = (c && c.algorithms) || ["RS256"];
+    var algBox = h("fieldset", { class: "algs" }, h("legend", null, "Allowed signing algorithms"));
+    var algInputs = ALGS.map(function (a) {
+      var i = h("input", { type: "checkbox", value: a, checked: chosen.indexOf(a) >= 0 });
+      algBox.appendChild(field(a, i).wrap);
+      return i;
+    });
+    var algErr = h("p", { class: "error", "aria-live": "polite" });
+    algBox.appendChild(algErr);
+    f.algorithms = { input: algInputs[0], error: algErr };
+    f.issuer.wrap.classList.add("wide");
+    var err = h("p", { class: "error", role: "alert" });
+    var save = h("button", { type: "submit" }, c ? "Save OIDC connection" : "Create OIDC connection");
+    var form = h("form", { class: "grid card", novalidate: true, onsubmit: function (ev) {
       ev.preventDefault();
-      ok.textContent = "";
-      url.input.removeAttribute("aria-invalid");
-      var problem = oktaCheck(url.input.value.trim());
-      if (problem) {
-        url.error.textContent = problem;
-        url.input.setAttribute("aria-invalid", "true");
-        return;
-      }
-      busy(btn, url.error, function () {
-        return api("POST", "/console/api/check/okta-org-url", { url: url.input.value.trim() })
-          .then(function () { ok.textContent = "This is an Okta org URL."; },
-            function (e) { url.input.setAttribute("aria-invalid", "true"); throw e; });
+      resetErrors(f, err);
+      var body = { issuer: f.issuer.input.value.trim(), clientId: f.clientId.input.value.trim(),
+        signInCompleteUrl: f.signInCompleteUrl.input.value.trim(),
+        algorithms: algInputs.filter(function (i) { return i.checked; }).map(function (i) { return i.value; }),
+        idpInitiated: f.idpInitiated.input.checked, enabled: f.enabled.input.checked };
+      if (f.clientSecret.input.value) body.clientSecret = f.clientSecret.input.value;
+      busy(save, null, function () {
+        return api("PUT", admin("/sso/oidc"), body).then(function () {
+          f.clientSecret.input.value = "";
+          toast("OIDC connection saved");
+          reload();
+        }, function (e) {
+          showFieldError(e, f, err, [[/admin console|discovery|PKCE|Entra/i, "issuer"]]);
+        });
       });
-    } }, url.wrap, btn, ok));
+    } }, f.issuer.wrap, f.clientId.wrap, f.clientSecret.wrap, f.signInCompleteUrl.wrap, algBox,
+      f.idpInitiated.wrap, f.enabled.wrap, save, err);
+    sec.appendChild(form);
+    if (c) sec.appendChild(deleteButton(admin("/sso/oidc"), "OIDC", reload));
+    return sec;
+  }
+
+  function samlForm(c, reload) {
+    var sec = h("section", { "aria-labelledby": "saml-h" });
+    sec.appendChild(h("h2", { id: "saml-h" }, "SAML 2.0"));
+    sec.appendChild(connState(c));
+    if (c && c.certificateNotAfter && c.certificateNotAfter.length)
+      sec.appendChild(h("p", { class: "muted" }, "Signing certificates valid until: ",
+        c.certificateNotAfter.map(function (d, i) { return [i ? ", " : "", when(d)]; })));
+    var upload = h("input", { type: "file", accept: ".xml,application/xml,text/xml" });
+    var f = {
+      metadataUrl: field("IdP metadata URL", h("input", { type: "url", autocomplete: "off" }),
+        "Fetched once when you save. Or upload or paste the metadata below, or fill in the three fields by hand."),
+      metadataXml: field("IdP metadata XML", h("textarea", { rows: "4", spellcheck: "false" })),
+      idpEntityId: field("IdP entity ID", h("input", { type: "text", autocomplete: "off",
+        value: c ? c.idpEntityId : "" })),
+      ssoUrl: field("IdP SSO URL", h("input", { type: "url", autocomplete: "off", value: c ? c.ssoUrl : "" })),
+      certificates: field("IdP signing certificates (PEM)", h("textarea", { rows: "4", spellcheck: "false" }),
+        "One or two (during a rollover); they are pinned."),
+      signInCompleteUrl: field("Sign-in complete URL", h("input", { type: "url", autocomplete: "off",
+        value: c ? c.signInCompleteUrl : "" }), "Your application's page that redeems sign-ins."),
+      idpInitiated: field("Allow sign-in from the identity provider's dashboard (IdP-initiated)",
+        h("input", { type: "checkbox", checked: !!(c && c.idpInitiated) })),
+      acceptSignedResponse: field("Also accept a signed Response around an unsigned Assertion",
+        h("input", { type: "checkbox", checked: !!(c && c.acceptSignedResponse) })),
+      enabled: field("Enabled", h("input", { type: "checkbox", checked: c ? c.enabled : true }))
+    };
+    f.metadataUrl.wrap.classList.add("wide");
+    if (c && c.certificates) f.certificates.input.value = c.certificates.join("\n");
+    var uploadField = field("Upload IdP metadata file", upload);
+    upload.addEventListener("change", function () {
+      var file = upload.files[0];
+      if (!file) return;
+      file.text().then(function (t) { f.metadataXml.input.value = t; });
+    });
+    var err = h("p", { class: "error", role: "alert" });
+    var save = h("button", { type: "submit" }, c ? "Save SAML connection" : "Create SAML connection");
+    var form = h("form", { class: "grid card", novalidate: true, onsubmit: function (ev) {
+      ev.preventDefault();
+      resetErrors(f, err);
+      var body = { signInCompleteUrl: f.signInCompleteUrl.input.value.trim(),
+        idpInitiated: f.idpInitiated.input.checked, enabled: f.enabled.input.checked,
+        acceptSignedResponse: f.acceptSignedResponse.input.checked };
+      var xml = f.metadataXml.input.value.trim(), url = f.metadataUrl.input.value.trim();
+      if (xml) body.metadataXml = xml;
+      if (url) body.metadataUrl = url;
+      if (!xml && !url) {
+        /* The fields by hand; with metadata they come from it instead. */
+        body.idpEntityId = f.idpEntityId.input.value.trim();
+        body.ssoUrl = f.ssoUrl.input.value.trim();
+        body.certificates = (f.certificates.input.value.match(
+          /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) || []);
+      }
+      busy(save, null, function () {
+        return api("PUT", admin("/sso/saml"), body).then(function () {
+          toast("SAML connection saved");
+          reload();
+        }, function (e) { showFieldError(e, f, err, [[/metadata/i, xml ? "metadataXml" : "metadataUrl"]]); });
+      });
+    } }, f.metadataUrl.wrap, uploadField.wrap, f.metadataXml.wrap, f.idpEntityId.wrap, f.ssoUrl.wrap,
+      f.certificates.wrap, f.signInCompleteUrl.wrap, f.idpInitiated.wrap, f.acceptSignedResponse.wrap,
+      f.enabled.wrap, save, err);
+    sec.appendChild(form);
+    if (c) sec.appendChild(deleteButton(admin("/sso/saml"), "SAML", reload));
+    return sec;
   }
 
   /* ---- tenant: users and groups ---- */

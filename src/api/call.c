@@ -220,6 +220,16 @@ api_session_cookie(const struct api_call *call, char *out, size_t size)
     return false;
 }
 
+void
+api_session_cookie_set(struct api_call *call, const char *sid, int64_t max_age)
+{
+    if (call->n_set_cookie >= 2)
+        return;
+    snprintf(call->set_cookie[call->n_set_cookie++], sizeof(call->set_cookie[0]),
+             "%s=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%lld%s", API_SESSION_COOKIE, sid,
+             (long long)max_age, call->settings->secure_cookies ? "; Secure" : "");
+}
+
 int
 api_auth_admin(struct api_call *call, bool tenant_route, struct err *err)
 {

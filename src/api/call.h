@@ -149,4 +149,9 @@ bool api_session_cookie(const struct api_call *call, char *out, size_t size);
 /* The name of the console session cookie. */
 #define API_SESSION_COOKIE "scimd_console"
 
+/* Adds the console session cookie to the reply (RFC 6265 §4.1): readable by no script, sent
+ * on same-site requests only, Secure when the settings say so; max_age 0 clears it. Shared by
+ * the console's sign-ins (operator key, set-up link) and the SSO sign-in into the console. */
+void api_session_cookie_set(struct api_call *call, const char *sid, int64_t max_age);
+
 #endif

@@ -52,18 +52,6 @@ console_asset_get(struct api_call *call, struct err *err)
     return 0;
 }
 
-/* RFC 6265 §4.1: the session cookie, readable by no script and sent on same-site requests
- * only; max_age 0 clears it. */
-static void
-set_cookie(struct api_call *call, const char *sid, int64_t max_age)
-{
-    if (call->n_set_cookie >= 2)
-        return;
-    snprintf(call->set_cookie[call->n_set_cookie++], sizeof(call->set_cookie[0]),
-             "%s=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%lld%s", API_SESSION_COOKIE, sid,
-             (long long)max_age, call->settings->secure_cookies ? "; Secure" : "");
-}
-
 static void
 reply_session(struct api_call *call, int status, const struct console_session *cs)
 {
@@ -85,7 +73,7 @@ static void
 reply_new_session(struct api_call *call, struct console_secret *sid,
                   const struct console_session *cs)
 {
-    set_cookie(call, sid->text, call->settings->console.lifetime_s);
+    api_session_cookie_set(call, sid->text, call->settings->console.lifetime_s);
     console_secret_wipe(sid);
     reply_session(call, 201, cs);
 }
@@ -173,7 +161,7 @@ console_session_delete(struct api_call *call, struct err *err)
     crypto_wipe(sid, sizeof(sid));
     if (rc < 0)
         return -1;
-    set_cookie(call, "", 0);
+    api_session_cookie_set(call, "", 0);
     api_reply_empty(call, 204);
     return 0;
 }
@@ -196,19 +184,4 @@ console_setup_post(struct api_call *call, struct err *err)
     }
     json_decref(body);
     return rc;
-}
-
-int
-console_check_okta_url(struct api_call *call, struct err *err)
-{
-    json_t *body = json_body(call, err);
-    if (body == NULL)
-        return -1;
-    const char *url = only_string(body, "url", err);
-    int rc = url ? console_okta_org_url_check(url, err) : -1;
-    json_decref(body);
-    if (rc < 0)
-        return -1;
-    api_reply_json(call, 200, json_pack("{s:b}", "ok", 1));
-    return 0;
 }

@@ -21,8 +21,5 @@ int console_session_delete(struct api_call *call, struct err *err);
 /* POST /console/api/setup {"token"}: exchanges a set-up link token for a tenant admin's
  * session; 401 naming why (unknown, expired, already used). */
 int console_setup_post(struct api_call *call, struct err *err);
-/* POST /console/api/check/okta-org-url {"url"}: 200 {"ok": true} or 400 explaining why the
- * URL is not an Okta org URL (the "-admin" console URL is refused). */
-int console_check_okta_url(struct api_call *call, struct err *err);
 
 #endif

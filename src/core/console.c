@@ -228,28 +228,3 @@ console_setup_link_redeem(struct store *s, const struct console_policy *p,
     }
     return 0;
 }
-
-int
-console_okta_org_url_check(const char *url, struct err *err)
-{
-    static const char scheme[] = "https://";
-    if (strncmp(url, scheme, sizeof(scheme) - 1) != 0)
-        return err_set(err, ERR_INVALID_VALUE, "the org URL must start with https://");
-    const char *host = url + sizeof(scheme) - 1;
-    size_t host_len = strcspn(host, "/:?#");
-    size_t label_len = strcspn(host, ".");
-    if (host_len == 0 || label_len >= host_len)
-        return err_set(err, ERR_INVALID_VALUE,
-                       "the org URL needs a host name, e.g. "
-                       "https://acme.okta.com");
-    static const char admin[] = "-admin";
-    size_t n = sizeof(admin) - 1;
-    if (label_len > n && strncmp(host + label_len - n, admin, n) == 0)
-        return err_set(err, ERR_INVALID_VALUE,
-                       "%.*s is the Okta admin console, not your org URL: remove \"-admin\" "
-                       "(https://%.*s%.*s)",
-                       (int)(host_len > 100 ? 100 : host_len), host, (int)(label_len - n), host,
-                       (int)(host_len - label_len > 100 ? 100 : host_len - label_len),
-                       host + label_len);
-    return 0;
-}

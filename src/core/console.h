@@ -39,9 +39,8 @@ struct console_session {
 
 /* Starts a session: the operator's when t is NULL, else tenant t's admin user_id (who must
  * be an active admin now: ERR_FORBIDDEN otherwise). Fills *sid (the cookie value) and *out.
- * This is also the hook for signing in through the tenant's SSO (issue 7): once an SSO
- * assertion names an active admin of t, the SSO redeem handler calls this with t and the
- * user id, exactly as a set-up link does. */
+ * Signing in to the console through the tenant's SSO ends here too (sso/console.c): once the
+ * sign-in's hand-off code is redeemed, with t and the signed-in user's id. */
 int console_session_create(struct store *s, const struct console_policy *p,
                            const struct gate_policy *gp, const struct store_tenant *t,
                            const char *user_id, struct console_secret *sid,
@@ -73,11 +72,5 @@ int console_setup_link_redeem(struct store *s, const struct console_policy *p,
                               const struct gate_policy *gp, const char *token,
                               struct console_secret *sid, struct console_session *out,
                               struct err *err);
-
-/* Checks an Okta org URL for an OIDC or SAML connection: https, a host name, and not the
- * admin console's host ("acme-admin.okta.com" for the org "acme.okta.com"), which Okta
- * administrators paste by mistake and which never issues tokens. ERR_INVALID_VALUE with the
- * explanation. XXX: the SSO API (issue 7) should call this same check. */
-int console_okta_org_url_check(const char *url, struct err *err);
 
 #endif

@@ -9,6 +9,7 @@
 #include "console/console.h"
 #include "http/handlers.h"
 #include "scim/scim.h"
+#include "sso/console.h"
 #include "sso/manage.h"
 #include "sso/oidc.h"
 #include "sso/samlsp.h"
@@ -122,7 +123,8 @@ static const struct route routes[] = {
     { "POST", "/console/api/session", console_session_post, ADMIN, ROUTE_AUTH_NONE },
     { "DELETE", "/console/api/session", console_session_delete, ADMIN, ROUTE_AUTH_NONE },
     { "POST", "/console/api/setup", console_setup_post, ADMIN, ROUTE_AUTH_NONE },
-    { "POST", "/console/api/check/okta-org-url", console_check_okta_url, ADMIN, ROUTE_AUTH_NONE },
+    /* A tenant admin signs in through the tenant's SSO (the SSO code runs the flow). */
+    { "GET", "/console/sso/{tenant}", sso_console_login, PLAIN, ROUTE_AUTH_NONE },
 };
 
 #define N_ROUTES (sizeof(routes) / sizeof(routes[0]))

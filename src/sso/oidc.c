@@ -274,7 +274,7 @@ append_param(struct buf *b, const char *k, const char *v, struct err *err)
  * transaction stored by the hash of state and bound to a new browser cookie. */
 static int
 start(struct api_call *call, const struct store_tenant *t, const json_t *cfg, const char *return_to,
-      const char *login_hint, const char *initiated, struct err *err)
+      const char *login_hint, const char *initiated, bool console, struct err *err)
 {
     char state[44], nonce[44], verifier[44], handle[44], challenge[44];
     char state_hash[65], handle_hash[65], redirect_uri[600];
@@ -301,6 +301,8 @@ start(struct api_call *call, const struct store_tenant *t, const json_t *cfg, co
                      "verifier", verifier, "redirect_uri", redirect_uri, "initiated", initiated);
     if (return_to)
         json_object_set_new(data, "return_to", json_string(return_to));
+    if (console)
+        json_object_set_new(data, "console", json_true());
     if (signin_tx_begin(call->store, t->id, PROTO, state_hash, handle_hash, data, err) < 0)
         goto out;
     if (buf_printf(&b, err, "%s%sresponse_type=code&scope=openid%%20email%%20profile", authz,
@@ -348,8 +350,9 @@ load(struct api_call *call, struct store_tenant *t, json_t **cfg, struct err *er
     return 0;
 }
 
-int
-sso_oidc_login(struct api_call *call, struct err *err)
+/* SP-initiated: from the host application (return_to kept) or the console (sso/console.h). */
+static int
+login(struct api_call *call, bool console, struct err *err)
 {
     struct store_tenant t;
     json_t *cfg = NULL;
@@ -359,11 +362,24 @@ sso_oidc_login(struct api_call *call, struct err *err)
     const char *hint = api_call_arg(call, "login_hint");
     if (hint && strlen(hint) > HINT_MAX)
         hint = NULL;
-    rc = start(call, &t, cfg,
-               sso_return_to_check(api_call_arg(call, "return_to"), call->settings->public_url),
-               hint, "sp", err);
+    const char *return_to =
+        console ? NULL
+                : sso_return_to_check(api_call_arg(call, "return_to"), call->settings->public_url);
+    rc = start(call, &t, cfg, return_to, hint, "sp", console, err);
     json_decref(cfg);
     return rc;
+}
+
+int
+sso_oidc_login(struct api_call *call, struct err *err)
+{
+    return login(call, false, err);
+}
+
+int
+sso_oidc_console_login(struct api_call *call, struct err *err)
+{
+    return login(call, true, err);
 }
 
 /* A parameter of /initiate: query string, or the form body of a POST. */
@@ -401,7 +417,7 @@ sso_oidc_initiate(struct api_call *call, struct err *err)
     } else {
         const char *h = hint && strlen(hint) <= HINT_MAX ? hint : NULL;
         rc = start(call, &t, cfg, sso_return_to_check(target, call->settings->public_url), h, "idp",
-                   err);
+                   false, err);
     }
     free(iss);
     free(hint);
@@ -656,7 +672,8 @@ sso_oidc_callback(struct api_call *call, struct err *err)
         goto out;
     }
     rc = sso_finish(call, &t, cfg, PROTO, initiated, issuer, get_str(claims, "sub"),
-                    get_str(claims, "email"), get_str(tx, "return_to"), err);
+                    get_str(claims, "email"), get_str(tx, "return_to"),
+                    json_is_true(json_object_get(tx, "console")), err);
 out:
     if (access) {
         crypto_wipe(access, strlen(access));

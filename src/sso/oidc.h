@@ -20,6 +20,9 @@ json_t *sso_oidc_configure(const json_t *body, const struct api_settings *settin
 json_t *sso_oidc_describe(const json_t *config, const char *public_url, const char *slug);
 
 int sso_oidc_login(struct api_call *call, struct err *err);
+/* The SP-initiated flow of a console sign-in (sso/console.h): the transaction remembers it,
+ * so the callback ends in a console session instead of the host application's hand-off. */
+int sso_oidc_console_login(struct api_call *call, struct err *err);
 int sso_oidc_initiate(struct api_call *call, struct err *err);
 int sso_oidc_callback(struct api_call *call, struct err *err);
 

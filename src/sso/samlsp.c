@@ -270,8 +270,8 @@ load_enabled(struct api_call *call, struct store_tenant *t, struct store_sso_con
     return 0;
 }
 
-int
-sso_saml_login(struct api_call *call, struct err *err)
+static int
+login(struct api_call *call, bool console, struct err *err)
 {
     struct store_tenant t;
     struct store_sso_conn conn;
@@ -318,7 +318,9 @@ sso_saml_login(struct api_call *call, struct err *err)
     data = json_pack("{s:s}", "request_id", id);
     const char *rt =
         sso_return_to_check(api_call_arg(call, "return_to"), call->settings->public_url);
-    if (rt)
+    if (console)
+        json_object_set_new(data, "console", json_true());
+    else if (rt)
         json_object_set_new(data, "return_to", json_string(rt));
     if (signin_tx_begin(call->store, t.id, PROTO, id_hash, hh, data, err) < 0)
         goto out;
@@ -337,6 +339,18 @@ out:
     store_sso_conn_cleanup(&conn);
     buf_cleanup(&b);
     return rc;
+}
+
+int
+sso_saml_login(struct api_call *call, struct err *err)
+{
+    return login(call, false, err);
+}
+
+int
+sso_saml_console_login(struct api_call *call, struct err *err)
+{
+    return login(call, true, err);
 }
 
 /* ---- ACS (HTTP-POST) ---- */
@@ -452,7 +466,7 @@ sso_saml_acs(struct api_call *call, struct err *err)
         goto out;
     }
     rc = sso_finish(call, &t, cfg, PROTO, initiated, r.issuer, r.name_id, r.email,
-                    get_str(tx, "return_to"), err);
+                    get_str(tx, "return_to"), json_is_true(json_object_get(tx, "console")), err);
 out:
     free(form);
     free(xml);

@@ -20,6 +20,8 @@ json_t *sso_saml_describe(const json_t *config, const char *public_url, const ch
 
 int sso_saml_metadata(struct api_call *call, struct err *err);
 int sso_saml_login(struct api_call *call, struct err *err);
+/* The SP-initiated flow of a console sign-in (sso/console.h); never an unsolicited one. */
+int sso_saml_console_login(struct api_call *call, struct err *err);
 int sso_saml_acs(struct api_call *call, struct err *err);
 
 #endif

@@ -11,6 +11,7 @@
 #include "base/xmalloc.h"
 #include "core/signin.h"
 #include "core/tenant.h"
+#include "sso/console.h"
 
 static atomic_uint_fast64_t counts[SSO_RESULT__COUNT];
 
@@ -335,7 +336,7 @@ sso_conn_load(struct api_call *call, const char *protocol, struct store_tenant *
 int
 sso_finish(struct api_call *call, const struct store_tenant *t, const json_t *config,
            const char *protocol, const char *initiated, const char *issuer, const char *subject,
-           const char *email, const char *return_to, struct err *err)
+           const char *email, const char *return_to, bool console, struct err *err)
 {
     struct store_resource user;
     const char *reason = NULL;
@@ -361,6 +362,10 @@ sso_finish(struct api_call *call, const struct store_tenant *t, const json_t *co
     struct err ignored = { 0 };
     if (signin_conn_verified(call->store, t->id, protocol, &ignored) < 0)
         log_warn("sso: cannot record the first sign-in of tenant %s: %s", t->slug, ignored.detail);
+    if (console) {
+        rc = sso_console_finish(call, t, protocol, initiated, code, err);
+        goto out;
+    }
     if (buf_printf(&b, err, "%s%scode=%s&tenant=%s", complete, strchr(complete, '?') ? "&" : "?",
                    code, t->slug) < 0 ||
         (return_to &&

@@ -80,10 +80,12 @@ int sso_conn_load(struct api_call *call, const char *protocol, struct store_tena
 
 /* Finishes a successful sign-in: resolves the user (core/signin.h rules), issues the hand-off
  * code, records the event and redirects to the connection's signInCompleteUrl with code,
- * tenant and return_to. On refusal replies with the error page and records the event. */
+ * tenant and return_to; or, for a console sign-in (the transaction started at
+ * /console/sso/{t}), redeems the code here and opens a console session (sso/console.h). On
+ * refusal replies with the error page and records the event. */
 int sso_finish(struct api_call *call, const struct store_tenant *t, const json_t *config,
                const char *protocol, const char *initiated, const char *issuer, const char *subject,
-               const char *email, const char *return_to, struct err *err);
+               const char *email, const char *return_to, bool console, struct err *err);
 
 /* ERR_INVALID_VALUE naming the first member of body not among keys[0..n). */
 int sso_body_keys_check(const json_t *body, const char *const *keys, size_t n, struct err *err);

@@ -5,7 +5,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
+import { mkdtempSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { chromium } from "playwright-core";
@@ -81,7 +81,7 @@ async function operatorPage() {
   const page = await newPage();
   await page.goto(base + "/console/");
   await page.getByLabel("Operator key").fill(KEY);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await page.getByRole("heading", { name: "Tenants" }).waitFor();
   return page;
 }
@@ -201,18 +201,58 @@ test("the SSO page shows the values to paste and refuses an -admin Okta org URL"
   await page.getByRole("link", { name: "SSO" }).click();
   await page.getByText(base + "/sso/acme/oidc/callback").waitFor();
   await page.getByText(base + "/sso/acme/saml/acs").waitFor();
-  await page.getByLabel("Okta org URL").fill("https://acme-admin.okta.com");
-  await page.getByRole("button", { name: "Check" }).click();
-  await page.getByText(/Okta admin console, not your org URL/).waitFor();
-  assert.equal(await page.getByLabel("Okta org URL").getAttribute("aria-invalid"), "true");
-  await shot(page, "07-sso-values-and-okta-check");
-  // The server refuses it too (the same check behind the form).
-  const r = await fetch(base + "/console/api/check/okta-org-url", { method: "POST",
-    headers: { "Content-Type": "application/json" }, body: JSON.stringify({ url: "https://acme-admin.okta.com" }) });
-  assert.equal(r.status, 400);
-  await page.getByLabel("Okta org URL").fill("https://acme.okta.com");
-  await page.getByRole("button", { name: "Check" }).click();
-  await page.getByText("This is an Okta org URL.").waitFor();
+  await page.getByText(base + "/console/sso/acme").waitFor();
+  const md = page.getByRole("link", { name: /Download the SP metadata/ });
+  assert.equal(await md.getAttribute("href"), "/sso/acme/saml/metadata");
+  const oidc = page.locator("section", { has: page.getByRole("heading", { name: /OpenID Connect/ }) });
+  await oidc.getByText("Not configured.").waitFor();
+  const issuer = oidc.getByLabel("Issuer or Okta org URL");
+  await issuer.fill("https://acme-admin.okta.com");
+  await oidc.getByLabel("Client ID").fill("0oa-browser-test");
+  await oidc.getByLabel("Client secret").fill("a-secret-never-shown");
+  await oidc.getByLabel("Sign-in complete URL").fill("https://app.example.test/sso/done");
+  // The refusal comes from the real API (PUT …/sso/oidc), shown next to the field.
+  const put = page.waitForResponse((r) => r.url().endsWith("/admin/v1/tenants/acme/sso/oidc") &&
+    r.request().method() === "PUT");
+  await oidc.getByRole("button", { name: "Create OIDC connection" }).click();
+  const r = await put;
+  assert.equal(r.status(), 400);
+  assert.match((await r.json()).error.message, /Okta admin console URL; use the org URL https:\/\/acme\.okta\.com/);
+  const msg = oidc.locator(".field", { has: page.getByLabel("Issuer or Okta org URL") }).locator(".error");
+  await msg.getByText(/admin console URL; use the org URL https:\/\/acme\.okta\.com/).waitFor();
+  assert.equal(await issuer.getAttribute("aria-invalid"), "true");
+  await shot(page, "07-sso-connections");
+  // A SAML connection by hand: entity ID, SSO URL and a pinned certificate.
+  const certDir = mkdtempSync(path.join(tmpdir(), "scimd-cert-"));
+  execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30",
+    "-subj", "/CN=idp.example.test", "-keyout", path.join(certDir, "k.pem"),
+    "-out", path.join(certDir, "c.pem")], { stdio: "ignore" });
+  const pem = readFileSync(path.join(certDir, "c.pem"), "utf8");
+  rmSync(certDir, { recursive: true, force: true });
+  let saml = page.locator("section", { has: page.getByRole("heading", { name: "SAML 2.0" }) });
+  await saml.getByLabel("Upload IdP metadata file").waitFor();
+  await saml.getByLabel("IdP entity ID").fill("https://idp.example.test/entity");
+  await saml.getByLabel("IdP SSO URL").fill("https://idp.example.test/sso");
+  await saml.getByLabel("IdP signing certificates (PEM)").fill("not a certificate");
+  await saml.getByLabel("Sign-in complete URL").fill("https://app.example.test/sso/done");
+  await saml.getByRole("button", { name: "Create SAML connection" }).click();
+  await saml.locator(".field", { has: page.getByLabel("IdP signing certificates (PEM)") })
+    .getByText(/certificates must hold/).waitFor();
+  await saml.getByLabel("IdP signing certificates (PEM)").fill(pem);
+  await saml.getByRole("button", { name: "Create SAML connection" }).click();
+  await page.getByRole("button", { name: "Save SAML connection" }).waitFor();
+  saml = page.locator("section", { has: page.getByRole("heading", { name: "SAML 2.0" }) });
+  await saml.getByText("enabled", { exact: true }).waitFor();
+  await saml.getByText("not verified", { exact: true }).waitFor();
+  assert.equal(await saml.getByLabel("IdP entity ID").inputValue(), "https://idp.example.test/entity");
+  const got = await call("GET", "/admin/v1/tenants/acme/sso/saml");
+  assert.equal(got.status, 200);
+  assert.equal(got.body.enabled, true);
+  assert.equal(got.body.verified, false);
+  assert.equal(got.body.acsUrl, base + "/sso/acme/saml/acs");
+  // The client secret is write-only: nothing the page fetched carries it.
+  assert.equal(await page.content().then((c) => c.includes("a-secret-never-shown")), false);
+  assert.deepEqual(page.errors, []);
 });
 
 async function save(page) {
@@ -299,5 +339,25 @@ test("a reused or expired set-up link is refused with a clear page", async () =>
   execFileSync("sqlite3", [path.join(dataDir, "scimd.db"), "UPDATE setup_links SET expires_ms = 1 WHERE used_ms = 0"]);
   await page.goto(url);
   await page.getByText(/expired/).waitFor();
+  await page.context().close();
+});
+
+test("'Sign in with SSO' starts the tenant's console sign-in", async () => {
+  const page = await newPage();
+  // acme's only connection is SAML to an identity provider that does not exist: the browser
+  // is sent there with an AuthnRequest (scimd's part ends at the redirect).
+  await page.route("https://idp.example.test/**", (r) => r.abort());
+  await page.goto(base + "/console/");
+  await page.getByLabel("Your organisation's tenant ID").fill("acme");
+  await shot(page, "16-sign-in-with-sso");
+  const req = page.waitForRequest((r) => r.url().startsWith("https://idp.example.test/sso?SAMLRequest="));
+  await page.getByRole("button", { name: "Sign in with SSO" }).click();
+  assert.match((await req).url(), /^https:\/\/idp\.example\.test\/sso\?SAMLRequest=/);
+  // A tenant without SSO (or none at all) gets a page saying so.
+  await page.goto(base + "/console/");
+  await page.getByLabel("Your organisation's tenant ID").fill("nobody");
+  await page.getByRole("button", { name: "Sign in with SSO" }).click();
+  await page.waitForURL(base + "/console/sso/nobody");
+  await page.getByText(/Single sign-on is not set up for this tenant yet/).waitFor();
   await page.context().close();
 });

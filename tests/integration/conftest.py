@@ -240,6 +240,15 @@ def assert_scim_error(r, status, scim_type=None):
     return body
 
 
+@pytest.fixture
+def op():
+    """The local OpenID provider of the SSO tests (sso_op.py) on 127.0.0.1."""
+    from sso_op import LocalOP  # jwcrypto: only the SSO tests need it
+    p = LocalOP()
+    yield p
+    p.stop()
+
+
 def user_body(user_name, **extra):
     body = {"schemas": [USER_URN], "userName": user_name,
             "name": {"givenName": "Given", "familyName": "Family"},

@@ -200,12 +200,24 @@ def test_groups_are_readable_through_the_management_api(server):
     assert r.json()["displayName"] == "Eng"
 
 
-def test_okta_admin_org_url_is_refused(server):
-    url = server.url + "/console/api/check/okta-org-url"
-    r = requests.post(url, json={"url": "https://acme-admin.okta.com"})
+def test_tenant_admin_saves_sso_through_the_api_with_its_checks(server):
+    """The console's SSO forms use /admin/v1/tenants/{t}/sso/*: the same refusal of the Okta
+    admin console URL, and another tenant's connections stay out of reach."""
+    _, admin = tenant_with_admin(server, "acme")
+    tenant_with_admin(server, "other")
+    s, r = redeem(server, setup_link(server, "acme", admin)["url"])
+    assert r.status_code == 201
+    body = {"oktaOrgUrl": "https://acme-admin.okta.com", "clientId": "x", "clientSecret": "y",
+            "signInCompleteUrl": "https://app.example.test/done"}
+    r = s.put(server.url + "/admin/v1/tenants/acme/sso/oidc", json=body)
     assert r.status_code == 400 and "https://acme.okta.com" in r.json()["error"]["message"]
-    assert requests.post(url, json={"url": "https://acme.okta.com"}).status_code == 200
-    assert requests.post(url, json={"url": "http://acme.okta.com"}).status_code == 400
+    assert s.get(server.url + "/admin/v1/tenants/acme/sso/oidc").status_code == 404
+    assert s.get(server.url + "/admin/v1/tenants/other/sso/oidc").status_code == 403
+    r = s.put(server.url + "/admin/v1/tenants/acme/sso/oidc", json=body,
+              headers={"X-CSRF-Token": "0" * 64})
+    assert r.status_code == 403
+    assert requests.post(server.url + "/console/api/check/okta-org-url",
+                         json={"url": "https://acme.okta.com"}).status_code in (404, 405)
 
 
 def test_console_page_and_assets_headers(server):

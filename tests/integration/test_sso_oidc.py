@@ -9,18 +9,11 @@ import pytest
 import requests
 
 from conftest import SCIM, user_body
-from sso_op import CLIENT_ID, CLIENT_SECRET, LocalOP, hs256_token, raw_token
+from sso_op import CLIENT_ID, CLIENT_SECRET, hs256_token, raw_token
 
 SSO_KEY = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 COMPLETE = "https://app.example.test/sso/done"
 TX = "__Host-scimd_tx"
-
-
-@pytest.fixture
-def op():
-    p = LocalOP()
-    yield p
-    p.stop()
 
 
 @pytest.fixture

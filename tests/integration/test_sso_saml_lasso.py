@@ -4,6 +4,7 @@ answers the AuthnRequest scimd sends over HTTP-Redirect, and signs with RSA-SHA2
 import datetime
 import os
 import re
+import time
 import urllib.parse
 
 import lasso
@@ -116,4 +117,8 @@ def test_lasso_response_replayed_and_inactive_user_are_refused(setup):
     assert post(s, url, body).status_code == 403
     url, body = idp.idp_initiated(f"{s.url}/sso/acme/saml/metadata", "mallory@example.test")
     assert post(s, url, body).status_code == 403
+    for _ in range(40):  # the log is read by another thread
+        if "reason=assertion_replayed" in s.log and "reason=inactive_user" in s.log:
+            break
+        time.sleep(0.05)
     assert "reason=assertion_replayed" in s.log and "reason=inactive_user" in s.log
