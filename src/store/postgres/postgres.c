@@ -374,6 +374,26 @@ self(struct store *s)
     return (struct pg_store *)s;
 }
 
+PGresult *
+pg_query(struct store *s, const char *sql, const struct pg_params *p, const char *what,
+         struct err *err)
+{
+    struct pg_conn *c = pg_conn(self(s), err);
+    return c ? pg_run_sql(c, sql, p->n, p->v, what, err) : NULL;
+}
+
+int
+pg_changed(struct store *s, const char *sql, const struct pg_params *p, const char *what,
+           struct err *err)
+{
+    PGresult *res = pg_query(s, sql, p, what, err);
+    if (res == NULL)
+        return -1;
+    int n = (int)strtol(PQcmdTuples(res), NULL, 10);
+    PQclear(res);
+    return n;
+}
+
 /* Runs statement id on the calling thread's connection. */
 static PGresult *
 exec_stmt(struct store *s, enum pg_stmt id, const struct pg_params *p, const char *what,

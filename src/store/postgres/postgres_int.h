@@ -99,6 +99,13 @@ PGresult *pg_run(struct pg_conn *c, enum pg_stmt id, const struct pg_params *p, 
 PGresult *pg_run_sql(struct pg_conn *c, const char *sql, int n, const char *const *values,
                      const char *what, struct err *err);
 
+/* pg_run_sql on the calling thread's connection with p. */
+PGresult *pg_query(struct store *s, const char *sql, const struct pg_params *p, const char *what,
+                   struct err *err);
+/* The same for a write: the rows it changed, or -1 with err. */
+int pg_changed(struct store *s, const char *sql, const struct pg_params *p, const char *what,
+               struct err *err);
+
 int64_t pg_int(const PGresult *res, int row, int col);
 /* A malloc'd copy of a value, NULL for SQL NULL. */
 char *pg_dup(const PGresult *res, int row, int col);
@@ -118,6 +125,10 @@ void pg_read_resource(const PGresult *res, int row, struct store_resource *r);
 
 int pg_resource_list(struct store *st, const struct store_list_query *q,
                      struct store_list_result *out, struct err *err);
+
+/* Reads the rows of a query selecting (seq, tenant_id, created_ms, actor, kind, rtype,
+ * resource_id, data) into a malloc'd array, and clears res. */
+void pg_read_events(PGresult *res, struct store_event **out, size_t *n);
 
 /* Roles and audit events (roles.c) and webhooks (webhooks.c). */
 int pg_event_insert(struct store *s, const struct store_event *e, struct err *err);

@@ -6,21 +6,11 @@
 
 /* Roles and audit events, the PostgreSQL dialect of sqlite/roles.c. */
 
-/* Runs sql on the thread's connection; the result (PQclear it) or NULL with err. */
-static PGresult *
-run(struct store *s, const char *sql, const struct pg_params *p, const char *what, struct err *err)
-{
-    struct pg_conn *c = pg_conn((struct pg_store *)s, err);
-    return c ? pg_run_sql(c, sql, p->n, p->v, what, err) : NULL;
-}
-
 static int
 exec_write(struct store *s, const char *sql, const struct pg_params *p, const char *what,
            struct err *err)
 {
-    PGresult *res = run(s, sql, p, what, err);
-    PQclear(res);
-    return res ? 0 : -1;
+    return pg_changed(s, sql, p, what, err) < 0 ? -1 : 0;
 }
 
 int
@@ -51,12 +41,20 @@ pg_event_list(struct store *s, int64_t tenant_id, int64_t after_seq, size_t limi
     pg_param_int(&p, (int64_t)limit);
     *out = NULL;
     *n = 0;
-    PGresult *res = run(s,
-                        "SELECT seq, tenant_id, created_ms, actor, kind, rtype, resource_id, data"
-                        " FROM events WHERE tenant_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
-                        &p, "list events", err);
+    PGresult *res =
+        pg_query(s,
+                 "SELECT seq, tenant_id, created_ms, actor, kind, rtype, resource_id, data"
+                 " FROM events WHERE tenant_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+                 &p, "list events", err);
     if (res == NULL)
         return -1;
+    pg_read_events(res, out, n);
+    return 0;
+}
+
+void
+pg_read_events(PGresult *res, struct store_event **out, size_t *n)
+{
     int rows = PQntuples(res);
     struct store_event *v = xcalloc(rows ? (size_t)rows : 1, sizeof(*v));
     for (int i = 0; i < rows; i++) {
@@ -72,7 +70,6 @@ pg_event_list(struct store *s, int64_t tenant_id, int64_t after_seq, size_t limi
     PQclear(res);
     *out = v;
     *n = (size_t)rows;
-    return 0;
 }
 
 int
@@ -83,10 +80,10 @@ pg_role_map_get(struct store *s, int64_t tenant_id, struct store_role_rule **out
     pg_param_int(&p, tenant_id);
     *out = NULL;
     *n = 0;
-    PGresult *res = run(s,
-                        "SELECT group_name, role, priority FROM role_map WHERE tenant_id = $1"
-                        " ORDER BY priority",
-                        &p, "read role map", err);
+    PGresult *res = pg_query(s,
+                             "SELECT group_name, role, priority FROM role_map WHERE tenant_id = $1"
+                             " ORDER BY priority",
+                             &p, "read role map", err);
     if (res == NULL)
         return -1;
     int rows = PQntuples(res);
@@ -153,10 +150,10 @@ pg_user_role_get(struct store *s, int64_t tenant_id, const char *user_id,
     struct pg_params p = { .n = 0 };
     pg_param_int(&p, tenant_id);
     pg_param_text(&p, user_id);
-    PGresult *res = run(s,
-                        "SELECT coalesce(direct_role, ''), role, source FROM user_roles"
-                        " WHERE tenant_id = $1 AND user_id = $2",
-                        &p, "get user role", err);
+    PGresult *res = pg_query(s,
+                             "SELECT coalesce(direct_role, ''), role, source FROM user_roles"
+                             " WHERE tenant_id = $1 AND user_id = $2",
+                             &p, "get user role", err);
     if (res == NULL)
         return -1;
     int found = PQntuples(res) == 1;
