@@ -1110,4 +1110,18 @@ const struct store_ops postgres_store_ops = {
     .webhook_claim = pg_webhook_claim,
     .webhook_finish = pg_webhook_finish,
     .webhook_attempts = pg_webhook_attempts,
+    /* single sign-on (issue 7), in sso.c */
+    .sso_conn_put = pg_sso_conn_put,
+    .sso_conn_get = pg_sso_conn_get,
+    .sso_conn_delete = pg_sso_conn_delete,
+    .sso_conn_verified = pg_sso_conn_verified,
+    .sso_tx_insert = pg_sso_tx_insert,
+    .sso_tx_take = pg_sso_tx_take,
+    .sso_replay_insert = pg_sso_replay_insert,
+    .sso_link_find = pg_sso_link_find,
+    .sso_link_of_user = pg_sso_link_of_user,
+    .sso_link_insert = pg_sso_link_insert,
+    .sso_code_insert = pg_sso_code_insert,
+    .sso_code_take = pg_sso_code_take,
+    .sso_users_by_email = pg_sso_users_by_email,
 };
