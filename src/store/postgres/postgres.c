@@ -1124,4 +1124,14 @@ const struct store_ops postgres_store_ops = {
     .sso_code_insert = pg_sso_code_insert,
     .sso_code_take = pg_sso_code_take,
     .sso_users_by_email = pg_sso_users_by_email,
+    /* console (issue 8), in console.c */
+    .console_session_insert = pg_console_session_insert,
+    .console_session_get = pg_console_session_get,
+    .console_session_touch = pg_console_session_touch,
+    .console_session_delete = pg_console_session_delete,
+    .console_session_purge = pg_console_session_purge,
+    .setup_link_insert = pg_setup_link_insert,
+    .setup_link_get = pg_setup_link_get,
+    .setup_link_use = pg_setup_link_use,
+    .event_query = pg_event_query,
 };

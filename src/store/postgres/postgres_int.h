@@ -188,4 +188,19 @@ int pg_sso_code_take(struct store *s, const char *hash, int64_t now_ms, struct s
 int pg_sso_users_by_email(struct store *s, int64_t tenant_id, const char *email,
                           struct store_resource *out, size_t max, size_t *n, struct err *err);
 
+/* Console sessions, set-up links and event queries (console.c). */
+int pg_console_session_insert(struct store *s, const struct store_console_session *cs,
+                              struct err *err);
+int pg_console_session_get(struct store *s, const char *id_hash, struct store_console_session *out,
+                           struct err *err);
+int pg_console_session_touch(struct store *s, const char *id_hash, int64_t now_ms, struct err *err);
+int pg_console_session_delete(struct store *s, const char *id_hash, struct err *err);
+int pg_console_session_purge(struct store *s, int64_t now_ms, struct err *err);
+int pg_setup_link_insert(struct store *s, const struct store_setup_link *l, struct err *err);
+int pg_setup_link_get(struct store *s, const char *hash, struct store_setup_link *out,
+                      struct err *err);
+int pg_setup_link_use(struct store *s, const char *hash, int64_t now_ms, struct err *err);
+int pg_event_query(struct store *s, const struct store_event_query *q, struct store_event **out,
+                   size_t *n, struct err *err);
+
 #endif
