@@ -5,13 +5,6 @@
 #include "base/str.h"
 #include "store/postgres/postgres_int.h"
 
-static int
-write_only(struct store *s, const char *sql, const struct pg_params *p, const char *what,
-           struct err *err)
-{
-    return pg_changed(s, sql, p, what, err) < 0 ? -1 : 0;
-}
-
 int
 pg_console_session_insert(struct store *s, const struct store_console_session *cs, struct err *err)
 {
@@ -26,10 +19,10 @@ pg_console_session_insert(struct store *s, const struct store_console_session *c
     pg_param_int(&p, cs->last_seen_ms);
     pg_param_int(&p, cs->idle_ms);
     pg_param_int(&p, cs->expires_ms);
-    return write_only(s,
-                      "INSERT INTO console_sessions(id_hash, tenant_id, user_id, created_ms,"
-                      " last_seen_ms, idle_ms, expires_ms) VALUES($1, $2, $3, $4, $5, $6, $7)",
-                      &p, "insert console session", err);
+    return pg_write(s,
+                    "INSERT INTO console_sessions(id_hash, tenant_id, user_id, created_ms,"
+                    " last_seen_ms, idle_ms, expires_ms) VALUES($1, $2, $3, $4, $5, $6, $7)",
+                    &p, "insert console session", err);
 }
 
 int
@@ -66,8 +59,8 @@ pg_console_session_touch(struct store *s, const char *id_hash, int64_t now_ms, s
     struct pg_params p = { .n = 0 };
     pg_param_int(&p, now_ms);
     pg_param_text(&p, id_hash);
-    return write_only(s, "UPDATE console_sessions SET last_seen_ms = $1 WHERE id_hash = $2", &p,
-                      "touch console session", err);
+    return pg_write(s, "UPDATE console_sessions SET last_seen_ms = $1 WHERE id_hash = $2", &p,
+                    "touch console session", err);
 }
 
 int
@@ -75,8 +68,8 @@ pg_console_session_delete(struct store *s, const char *id_hash, struct err *err)
 {
     struct pg_params p = { .n = 0 };
     pg_param_text(&p, id_hash);
-    return write_only(s, "DELETE FROM console_sessions WHERE id_hash = $1", &p,
-                      "delete console session", err);
+    return pg_write(s, "DELETE FROM console_sessions WHERE id_hash = $1", &p,
+                    "delete console session", err);
 }
 
 int
@@ -86,19 +79,19 @@ pg_console_session_purge(struct store *s, int64_t now_ms, struct err *err)
      * not waited for, so two purges never block or deadlock each other. */
     struct pg_params p = { .n = 0 };
     pg_param_int(&p, now_ms);
-    if (write_only(s,
-                   "DELETE FROM console_sessions WHERE id_hash IN (SELECT id_hash"
-                   " FROM console_sessions WHERE expires_ms <= $1 OR last_seen_ms + idle_ms <= $1"
-                   " FOR UPDATE SKIP LOCKED)",
-                   &p, "purge console sessions", err) < 0)
+    if (pg_write(s,
+                 "DELETE FROM console_sessions WHERE id_hash IN (SELECT id_hash"
+                 " FROM console_sessions WHERE expires_ms <= $1 OR last_seen_ms + idle_ms <= $1"
+                 " FOR UPDATE SKIP LOCKED)",
+                 &p, "purge console sessions", err) < 0)
         return -1;
     /* Expired links stay a day, so opening one late says "expired", not "unknown". */
     struct pg_params q = { .n = 0 };
     pg_param_int(&q, now_ms - 86400 * 1000);
-    return write_only(s,
-                      "DELETE FROM setup_links WHERE hash IN (SELECT hash FROM setup_links"
-                      " WHERE expires_ms <= $1 FOR UPDATE SKIP LOCKED)",
-                      &q, "purge set-up links", err);
+    return pg_write(s,
+                    "DELETE FROM setup_links WHERE hash IN (SELECT hash FROM setup_links"
+                    " WHERE expires_ms <= $1 FOR UPDATE SKIP LOCKED)",
+                    &q, "purge set-up links", err);
 }
 
 int
@@ -111,10 +104,10 @@ pg_setup_link_insert(struct store *s, const struct store_setup_link *l, struct e
     pg_param_int(&p, l->created_ms);
     pg_param_int(&p, l->expires_ms);
     pg_param_int(&p, l->used_ms);
-    return write_only(s,
-                      "INSERT INTO setup_links(hash, tenant_id, user_id, created_ms, expires_ms,"
-                      " used_ms) VALUES($1, $2, $3, $4, $5, $6)",
-                      &p, "insert set-up link", err);
+    return pg_write(s,
+                    "INSERT INTO setup_links(hash, tenant_id, user_id, created_ms, expires_ms,"
+                    " used_ms) VALUES($1, $2, $3, $4, $5, $6)",
+                    &p, "insert set-up link", err);
 }
 
 int

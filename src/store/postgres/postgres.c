@@ -394,6 +394,13 @@ pg_changed(struct store *s, const char *sql, const struct pg_params *p, const ch
     return n;
 }
 
+int
+pg_write(struct store *s, const char *sql, const struct pg_params *p, const char *what,
+         struct err *err)
+{
+    return pg_changed(s, sql, p, what, err) < 0 ? -1 : 0;
+}
+
 /* Runs statement id on the calling thread's connection. */
 static PGresult *
 exec_stmt(struct store *s, enum pg_stmt id, const struct pg_params *p, const char *what,

@@ -105,6 +105,9 @@ PGresult *pg_query(struct store *s, const char *sql, const struct pg_params *p, 
 /* The same for a write: the rows it changed, or -1 with err. */
 int pg_changed(struct store *s, const char *sql, const struct pg_params *p, const char *what,
                struct err *err);
+/* A write whose count does not matter: 0, or -1 with err. */
+int pg_write(struct store *s, const char *sql, const struct pg_params *p, const char *what,
+             struct err *err);
 
 int64_t pg_int(const PGresult *res, int row, int col);
 /* A malloc'd copy of a value, NULL for SQL NULL. */

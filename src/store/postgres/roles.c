@@ -6,13 +6,6 @@
 
 /* Roles and audit events, the PostgreSQL dialect of sqlite/roles.c. */
 
-static int
-exec_write(struct store *s, const char *sql, const struct pg_params *p, const char *what,
-           struct err *err)
-{
-    return pg_changed(s, sql, p, what, err) < 0 ? -1 : 0;
-}
-
 int
 pg_event_insert(struct store *s, const struct store_event *e, struct err *err)
 {
@@ -24,7 +17,7 @@ pg_event_insert(struct store *s, const struct store_event *e, struct err *err)
     pg_param_int(&p, (int64_t)e->rtype);
     pg_param_text(&p, e->resource_id);
     pg_param_text(&p, e->data ? e->data : "{}");
-    return exec_write(
+    return pg_write(
         s,
         "INSERT INTO events(tenant_id, created_ms, actor, kind, rtype, resource_id, data)"
         " VALUES($1, $2, $3, $4, $5, $6, $7)",
@@ -105,7 +98,7 @@ pg_role_map_set(struct store *s, int64_t tenant_id, const struct store_role_rule
 {
     struct pg_params p = { .n = 0 };
     pg_param_int(&p, tenant_id);
-    if (exec_write(s, "DELETE FROM role_map WHERE tenant_id = $1", &p, "clear role map", err) < 0)
+    if (pg_write(s, "DELETE FROM role_map WHERE tenant_id = $1", &p, "clear role map", err) < 0)
         return -1;
     for (size_t i = 0; i < n; i++) {
         struct pg_params q = { .n = 0 };
@@ -113,10 +106,10 @@ pg_role_map_set(struct store *s, int64_t tenant_id, const struct store_role_rule
         pg_param_text(&q, v[i].group);
         pg_param_text(&q, v[i].role);
         pg_param_int(&q, v[i].priority);
-        if (exec_write(s,
-                       "INSERT INTO role_map(tenant_id, group_key, group_name, role, priority)"
-                       " VALUES($1, lower($2::text COLLATE \"C\"), $2, $3, $4)",
-                       &q, "write role map", err) < 0)
+        if (pg_write(s,
+                     "INSERT INTO role_map(tenant_id, group_key, group_name, role, priority)"
+                     " VALUES($1, lower($2::text COLLATE \"C\"), $2, $3, $4)",
+                     &q, "write role map", err) < 0)
             return err->code == ERR_UNIQUENESS
                        ? err_set(err, ERR_CONFLICT,
                                  "role map names group \"%.100s\" or priority %lld twice",
@@ -134,7 +127,7 @@ pg_user_role_set(struct store *s, int64_t tenant_id, const char *user_id, const 
     pg_param_int(&p, tenant_id);
     pg_param_text(&p, user_id);
     pg_param_text(&p, direct);
-    return exec_write(
+    return pg_write(
         s,
         "INSERT INTO user_roles(tenant_id, user_id, direct_role, role, source)"
         " VALUES($1, $2, $3::text, coalesce($3::text, 'reporting'),"
@@ -172,8 +165,8 @@ pg_user_role_delete(struct store *s, int64_t tenant_id, const char *user_id, str
     struct pg_params p = { .n = 0 };
     pg_param_int(&p, tenant_id);
     pg_param_text(&p, user_id);
-    return exec_write(s, "DELETE FROM user_roles WHERE tenant_id = $1 AND user_id = $2", &p,
-                      "delete user role", err);
+    return pg_write(s, "DELETE FROM user_roles WHERE tenant_id = $1 AND user_id = $2", &p,
+                    "delete user role", err);
 }
 
 /* As sqlite/roles.c: the role of the user's mapped group with the lowest priority number. */
@@ -224,7 +217,7 @@ pg_roles_refresh(struct store *s, int64_t tenant_id, const char *user_id, const 
             pg_param_int(&p, now_ms);
             pg_param_text(&p, actor);
         }
-        if (exec_write(s, sql[all][step], &p, what[step], err) < 0)
+        if (pg_write(s, sql[all][step], &p, what[step], err) < 0)
             return -1;
     }
     return 0;

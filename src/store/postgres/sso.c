@@ -23,7 +23,7 @@ purge(struct store *s, const char *sql, int64_t now_ms, struct err *err)
 {
     struct pg_params p = { .n = 0 };
     pg_param_int(&p, now_ms);
-    return pg_changed(s, sql, &p, "purge expired sso rows", err) < 0 ? -1 : 0;
+    return pg_write(s, sql, &p, "purge expired sso rows", err);
 }
 
 /* An insert with ON CONFLICT DO NOTHING: ERR_UNIQUENESS when it found the row there. */
@@ -63,15 +63,13 @@ pg_sso_conn_put(struct store *s, const struct store_sso_conn *v, struct err *err
     pg_param_text(&p, v->secret);
     pg_param_int(&p, v->enabled ? 1 : 0);
     pg_param_int(&p, v->updated_ms);
-    return pg_changed(s,
-                      "INSERT INTO sso_connections(tenant_id, protocol, config, secret, enabled,"
-                      " verified_ms, created_ms, updated_ms) VALUES($1, $2, $3, $4, $5, 0, $6, $6)"
-                      " ON CONFLICT (tenant_id, protocol) DO UPDATE SET config = excluded.config,"
-                      " secret = excluded.secret, enabled = excluded.enabled,"
-                      " updated_ms = excluded.updated_ms",
-                      &p, "put sso connection", err) < 0
-               ? -1
-               : 0;
+    return pg_write(s,
+                    "INSERT INTO sso_connections(tenant_id, protocol, config, secret, enabled,"
+                    " verified_ms, created_ms, updated_ms) VALUES($1, $2, $3, $4, $5, 0, $6, $6)"
+                    " ON CONFLICT (tenant_id, protocol) DO UPDATE SET config = excluded.config,"
+                    " secret = excluded.secret, enabled = excluded.enabled,"
+                    " updated_ms = excluded.updated_ms",
+                    &p, "put sso connection", err);
 }
 
 int
@@ -122,12 +120,10 @@ pg_sso_conn_verified(struct store *s, int64_t tenant_id, const char *protocol, i
     pg_param_int(&p, tenant_id);
     pg_param_text(&p, protocol);
     pg_param_int(&p, now_ms);
-    return pg_changed(s,
-                      "UPDATE sso_connections SET verified_ms = $3"
-                      " WHERE tenant_id = $1 AND protocol = $2 AND verified_ms = 0",
-                      &p, "mark sso connection verified", err) < 0
-               ? -1
-               : 0;
+    return pg_write(s,
+                    "UPDATE sso_connections SET verified_ms = $3"
+                    " WHERE tenant_id = $1 AND protocol = $2 AND verified_ms = 0",
+                    &p, "mark sso connection verified", err);
 }
 
 int
@@ -140,12 +136,10 @@ pg_sso_tx_insert(struct store *s, const struct store_sso_tx *t, struct err *err)
     pg_param_text(&p, t->binding);
     pg_param_text(&p, t->data);
     pg_param_int(&p, t->expires_ms);
-    return pg_changed(s,
-                      "INSERT INTO sso_transactions(handle, tenant_id, protocol, binding, data,"
-                      " expires_ms) VALUES($1, $2, $3, $4, $5, $6)",
-                      &p, "insert sso transaction", err) < 0
-               ? -1
-               : 0;
+    return pg_write(s,
+                    "INSERT INTO sso_transactions(handle, tenant_id, protocol, binding, data,"
+                    " expires_ms) VALUES($1, $2, $3, $4, $5, $6)",
+                    &p, "insert sso transaction", err);
 }
 
 int
@@ -265,12 +259,10 @@ pg_sso_code_insert(struct store *s, const struct store_sso_code *v, struct err *
     pg_param_text(&p, v->protocol);
     pg_param_text(&p, v->initiated);
     pg_param_int(&p, v->expires_ms);
-    return pg_changed(s,
-                      "INSERT INTO sso_codes(hash, tenant_id, user_id, protocol, initiated,"
-                      " expires_ms) VALUES($1, $2, $3, $4, $5, $6)",
-                      &p, "insert sso code", err) < 0
-               ? -1
-               : 0;
+    return pg_write(s,
+                    "INSERT INTO sso_codes(hash, tenant_id, user_id, protocol, initiated,"
+                    " expires_ms) VALUES($1, $2, $3, $4, $5, $6)",
+                    &p, "insert sso code", err);
 }
 
 int

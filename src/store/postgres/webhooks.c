@@ -86,13 +86,10 @@ pg_webhook_insert(struct store *s, const struct store_webhook *w, struct err *er
     pg_param_int(&p, w->enabled);
     pg_param_int(&p, w->cursor);
     pg_param_int(&p, w->created_ms);
-    return pg_changed(
-               s,
-               "INSERT INTO webhooks(id, tenant_id, url, secret, enabled, cursor, created_ms)"
-               " VALUES($1, $2, $3, $4, $5, $6, $7)",
-               &p, "insert webhook", err) < 0
-               ? -1
-               : 0;
+    return pg_write(s,
+                    "INSERT INTO webhooks(id, tenant_id, url, secret, enabled, cursor, created_ms)"
+                    " VALUES($1, $2, $3, $4, $5, $6, $7)",
+                    &p, "insert webhook", err);
 }
 
 int
