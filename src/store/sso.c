@@ -1,16 +1,12 @@
 /* Dispatch of the single sign-on store operations (issue 7). Kept apart from store.c so the
- * SSO block merges as one piece; a backend that does not implement them answers
- * ERR_NOT_IMPLEMENTED instead of crashing. */
+ * SSO block merges as one piece; every backend implements them. */
 #include "store/store.h"
 
 #include <stdlib.h>
 
 #include "store/store_int.h"
 
-#define CALL(op, ...)                                                                       \
-    (s->ops->op ? s->ops->op(s, __VA_ARGS__)                                                \
-                : err_set(err, ERR_NOT_IMPLEMENTED, "the %s backend has no single sign-on", \
-                          s->ops->name))
+#define CALL(op, ...) s->ops->op(s, __VA_ARGS__)
 
 void
 store_sso_conn_cleanup(struct store_sso_conn *c)

@@ -541,8 +541,7 @@ int store_webhook_finish(struct store *s, const struct store_webhook *w, const c
 /* The newest `limit` attempts of the tenant's webhook, newest first; *out is malloc'd. */
 int store_webhook_attempts(struct store *s, int64_t tenant_id, const char *id, size_t limit,
                            struct store_webhook_attempt **out, size_t *n, struct err *err);
-/* ---- single sign-on (issue 7) ----
- * A backend that leaves these NULL answers ERR_NOT_IMPLEMENTED. */
+/* ---- single sign-on (issue 7) ---- */
 
 /* Inserts or replaces the tenant's connection of c->protocol (verified_ms is kept when the
  * row exists). */

@@ -12,6 +12,7 @@ import os
 import pathlib
 import re
 import signal
+import sqlite3
 import subprocess
 import threading
 import time
@@ -94,6 +95,18 @@ class Scimd:
             return self.cluster.dump(self.dsn)
         return open(self.db, "rb").read() + b"".join(
             open(p, "rb").read() for p in [self.db + "-wal"] if os.path.exists(p))
+
+    def execute(self, sql):
+        """Runs SQL text on the instance's database (the SQLite file, or its PostgreSQL
+        schema), for tests that age or tamper with rows."""
+        if self.dsn:
+            name, _, query = self.dsn.rsplit("/", 1)[1].partition("?")
+            schema = query.rsplit("%3D", 1)[1]
+            self.cluster.psql(f'SET search_path TO "{schema}"; {sql}', db=name)
+            return
+        with sqlite3.connect(self.db) as db:
+            db.execute(sql)
+        db.close()
 
     @property
     def url(self):

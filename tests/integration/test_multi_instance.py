@@ -112,6 +112,21 @@ def test_concurrent_if_match_updates_let_exactly_one_win(instances):
         assert servers[1].scim("GET", f"/Users/{uid}", token).json()["title"] == winner
 
 
+def test_one_setup_link_used_on_every_instance_at_once_opens_one_session(instances):
+    servers, token = instances
+    admin = servers[0].make_admin(token)
+    for n in range(3):
+        r = servers[0].admin("POST", "/tenants/acme/setup-links", {"actingUser": admin})
+        assert r.status_code == 201, r.text
+        secret = r.json()["url"].split("#setup=", 1)[1]
+        replies = race([lambda s=s: requests.post(s.url + "/console/api/setup",
+                                                  json={"token": secret})
+                        for s in servers * 2])
+        codes = sorted(r.status_code for r in replies)
+        # The link is used by one UPDATE … WHERE used_ms = 0: one session, across instances.
+        assert codes == [201, 401, 401, 401, 401, 401], [r.text for r in replies]
+
+
 def test_stopping_postgres_gives_503_and_scimd_recovers_without_restart(backend, scimd_bin,
                                                                        tmp_path):
     if backend != "postgres":

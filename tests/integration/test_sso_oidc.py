@@ -106,7 +106,7 @@ def test_saved_connection_never_returns_the_secret_and_shows_the_urls(sso, op):
     assert body["initiateLoginUri"] == f"{sso.url}/sso/acme/oidc/initiate"
     assert body["verified"] is False and body["enabled"] is True
     # Sealed at rest: the database holds no plain secret.
-    raw = open(sso.db, "rb").read()
+    raw = sso.dump()
     assert CLIENT_SECRET.encode() not in raw
 
 
@@ -402,15 +402,15 @@ def test_entra_token_of_another_directory_is_refused(sso, op):
 
 
 def test_wrong_code_verifier_gets_no_session(sso, op):
-    import sqlite3
     authz, cookie = begin(sso, login_hint="alice")
     cb = at_idp(authz)
     # Swap the stored PKCE verifier: the provider must refuse the code (RFC 7636 §4.6).
-    db = sqlite3.connect(sso.db)
-    db.execute("UPDATE sso_transactions SET data = json_set(data, '$.verifier', ?)",
-               ("x" * 43,))
-    db.commit()
-    db.close()
+    verifier = "x" * 43
+    if sso.dsn:
+        sso.execute("UPDATE sso_transactions SET data ="
+                    f" jsonb_set(data::jsonb, '{{verifier}}', '\"{verifier}\"')::text")
+    else:
+        sso.execute(f"UPDATE sso_transactions SET data = json_set(data, '$.verifier', '{verifier}')")
     assert_refused(sso, callback(sso, cb, cookie), "token_request_refused")
 
 

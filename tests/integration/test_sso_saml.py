@@ -218,12 +218,8 @@ def test_in_response_to_unknown_or_from_another_browser(sp, idp):
 
 
 def test_expired_request_is_refused(sp, idp):
-    import sqlite3
     request_id, cookie, _ = start(sp)
-    db = sqlite3.connect(sp.db)
-    db.execute("UPDATE sso_transactions SET expires_ms = 1")
-    db.commit()
-    db.close()
+    sp.execute("UPDATE sso_transactions SET expires_ms = 1")
     refused(sp, post(sp, idp.response(sp.acs, sp.audience, in_response_to=request_id), cookie),
             "in_response_to_unknown")
 

@@ -374,6 +374,33 @@ self(struct store *s)
     return (struct pg_store *)s;
 }
 
+PGresult *
+pg_query(struct store *s, const char *sql, const struct pg_params *p, const char *what,
+         struct err *err)
+{
+    struct pg_conn *c = pg_conn(self(s), err);
+    return c ? pg_run_sql(c, sql, p->n, p->v, what, err) : NULL;
+}
+
+int
+pg_changed(struct store *s, const char *sql, const struct pg_params *p, const char *what,
+           struct err *err)
+{
+    PGresult *res = pg_query(s, sql, p, what, err);
+    if (res == NULL)
+        return -1;
+    int n = (int)strtol(PQcmdTuples(res), NULL, 10);
+    PQclear(res);
+    return n;
+}
+
+int
+pg_write(struct store *s, const char *sql, const struct pg_params *p, const char *what,
+         struct err *err)
+{
+    return pg_changed(s, sql, p, what, err) < 0 ? -1 : 0;
+}
+
 /* Runs statement id on the calling thread's connection. */
 static PGresult *
 exec_stmt(struct store *s, enum pg_stmt id, const struct pg_params *p, const char *what,
@@ -1091,4 +1118,28 @@ const struct store_ops postgres_store_ops = {
     .webhook_claim = pg_webhook_claim,
     .webhook_finish = pg_webhook_finish,
     .webhook_attempts = pg_webhook_attempts,
+    /* single sign-on (issue 7), in sso.c */
+    .sso_conn_put = pg_sso_conn_put,
+    .sso_conn_get = pg_sso_conn_get,
+    .sso_conn_delete = pg_sso_conn_delete,
+    .sso_conn_verified = pg_sso_conn_verified,
+    .sso_tx_insert = pg_sso_tx_insert,
+    .sso_tx_take = pg_sso_tx_take,
+    .sso_replay_insert = pg_sso_replay_insert,
+    .sso_link_find = pg_sso_link_find,
+    .sso_link_of_user = pg_sso_link_of_user,
+    .sso_link_insert = pg_sso_link_insert,
+    .sso_code_insert = pg_sso_code_insert,
+    .sso_code_take = pg_sso_code_take,
+    .sso_users_by_email = pg_sso_users_by_email,
+    /* console (issue 8), in console.c */
+    .console_session_insert = pg_console_session_insert,
+    .console_session_get = pg_console_session_get,
+    .console_session_touch = pg_console_session_touch,
+    .console_session_delete = pg_console_session_delete,
+    .console_session_purge = pg_console_session_purge,
+    .setup_link_insert = pg_setup_link_insert,
+    .setup_link_get = pg_setup_link_get,
+    .setup_link_use = pg_setup_link_use,
+    .event_query = pg_event_query,
 };

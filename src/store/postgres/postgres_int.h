@@ -99,6 +99,16 @@ PGresult *pg_run(struct pg_conn *c, enum pg_stmt id, const struct pg_params *p, 
 PGresult *pg_run_sql(struct pg_conn *c, const char *sql, int n, const char *const *values,
                      const char *what, struct err *err);
 
+/* pg_run_sql on the calling thread's connection with p. */
+PGresult *pg_query(struct store *s, const char *sql, const struct pg_params *p, const char *what,
+                   struct err *err);
+/* The same for a write: the rows it changed, or -1 with err. */
+int pg_changed(struct store *s, const char *sql, const struct pg_params *p, const char *what,
+               struct err *err);
+/* A write whose count does not matter: 0, or -1 with err. */
+int pg_write(struct store *s, const char *sql, const struct pg_params *p, const char *what,
+             struct err *err);
+
 int64_t pg_int(const PGresult *res, int row, int col);
 /* A malloc'd copy of a value, NULL for SQL NULL. */
 char *pg_dup(const PGresult *res, int row, int col);
@@ -122,6 +132,9 @@ int pg_resource_list(struct store *st, const struct store_list_query *q,
 /* The groups of a page of users (memberships.c). */
 int pg_member_groups_many(struct store *s, int64_t tenant_id, const char *const *member_ids,
                           size_t n, struct store_membership **out, size_t *n_out, struct err *err);
+/* Reads the rows of a query selecting (seq, tenant_id, created_ms, actor, kind, rtype,
+ * resource_id, data) into a malloc'd array, and clears res. */
+void pg_read_events(PGresult *res, struct store_event **out, size_t *n);
 
 /* Roles and audit events (roles.c) and webhooks (webhooks.c). */
 int pg_event_insert(struct store *s, const struct store_event *e, struct err *err);
@@ -156,5 +169,44 @@ int pg_webhook_finish(struct store *s, const struct store_webhook *w, const char
                       const struct store_webhook_attempt *a, struct err *err);
 int pg_webhook_attempts(struct store *s, int64_t tenant_id, const char *id, size_t limit,
                         struct store_webhook_attempt **out, size_t *n, struct err *err);
+
+/* Single sign-on (sso.c). */
+int pg_sso_conn_put(struct store *s, const struct store_sso_conn *v, struct err *err);
+int pg_sso_conn_get(struct store *s, int64_t tenant_id, const char *protocol,
+                    struct store_sso_conn *out, struct err *err);
+int pg_sso_conn_delete(struct store *s, int64_t tenant_id, const char *protocol, struct err *err);
+int pg_sso_conn_verified(struct store *s, int64_t tenant_id, const char *protocol, int64_t now_ms,
+                         struct err *err);
+int pg_sso_tx_insert(struct store *s, const struct store_sso_tx *t, struct err *err);
+int pg_sso_tx_take(struct store *s, const char *handle, int64_t now_ms, struct store_sso_tx *out,
+                   struct err *err);
+int pg_sso_replay_insert(struct store *s, int64_t tenant_id, const char *issuer, const char *id,
+                         int64_t expires_ms, int64_t now_ms, struct err *err);
+int pg_sso_link_find(struct store *s, int64_t tenant_id, const char *issuer, const char *subject,
+                     char user_id[37], struct err *err);
+int pg_sso_link_of_user(struct store *s, int64_t tenant_id, const char *issuer, const char *user_id,
+                        char subject[256], struct err *err);
+int pg_sso_link_insert(struct store *s, int64_t tenant_id, const char *issuer, const char *subject,
+                       const char *user_id, int64_t now_ms, struct err *err);
+int pg_sso_code_insert(struct store *s, const struct store_sso_code *v, struct err *err);
+int pg_sso_code_take(struct store *s, const char *hash, int64_t now_ms, struct store_sso_code *out,
+                     struct err *err);
+int pg_sso_users_by_email(struct store *s, int64_t tenant_id, const char *email,
+                          struct store_resource *out, size_t max, size_t *n, struct err *err);
+
+/* Console sessions, set-up links and event queries (console.c). */
+int pg_console_session_insert(struct store *s, const struct store_console_session *cs,
+                              struct err *err);
+int pg_console_session_get(struct store *s, const char *id_hash, struct store_console_session *out,
+                           struct err *err);
+int pg_console_session_touch(struct store *s, const char *id_hash, int64_t now_ms, struct err *err);
+int pg_console_session_delete(struct store *s, const char *id_hash, struct err *err);
+int pg_console_session_purge(struct store *s, int64_t now_ms, struct err *err);
+int pg_setup_link_insert(struct store *s, const struct store_setup_link *l, struct err *err);
+int pg_setup_link_get(struct store *s, const char *hash, struct store_setup_link *out,
+                      struct err *err);
+int pg_setup_link_use(struct store *s, const char *hash, int64_t now_ms, struct err *err);
+int pg_event_query(struct store *s, const struct store_event_query *q, struct store_event **out,
+                   size_t *n, struct err *err);
 
 #endif

@@ -6,23 +6,6 @@
 
 /* Roles and audit events, the PostgreSQL dialect of sqlite/roles.c. */
 
-/* Runs sql on the thread's connection; the result (PQclear it) or NULL with err. */
-static PGresult *
-run(struct store *s, const char *sql, const struct pg_params *p, const char *what, struct err *err)
-{
-    struct pg_conn *c = pg_conn((struct pg_store *)s, err);
-    return c ? pg_run_sql(c, sql, p->n, p->v, what, err) : NULL;
-}
-
-static int
-exec_write(struct store *s, const char *sql, const struct pg_params *p, const char *what,
-           struct err *err)
-{
-    PGresult *res = run(s, sql, p, what, err);
-    PQclear(res);
-    return res ? 0 : -1;
-}
-
 int
 pg_event_insert(struct store *s, const struct store_event *e, struct err *err)
 {
@@ -34,7 +17,7 @@ pg_event_insert(struct store *s, const struct store_event *e, struct err *err)
     pg_param_int(&p, (int64_t)e->rtype);
     pg_param_text(&p, e->resource_id);
     pg_param_text(&p, e->data ? e->data : "{}");
-    return exec_write(
+    return pg_write(
         s,
         "INSERT INTO events(tenant_id, created_ms, actor, kind, rtype, resource_id, data)"
         " VALUES($1, $2, $3, $4, $5, $6, $7)",
@@ -51,12 +34,20 @@ pg_event_list(struct store *s, int64_t tenant_id, int64_t after_seq, size_t limi
     pg_param_int(&p, (int64_t)limit);
     *out = NULL;
     *n = 0;
-    PGresult *res = run(s,
-                        "SELECT seq, tenant_id, created_ms, actor, kind, rtype, resource_id, data"
-                        " FROM events WHERE tenant_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
-                        &p, "list events", err);
+    PGresult *res =
+        pg_query(s,
+                 "SELECT seq, tenant_id, created_ms, actor, kind, rtype, resource_id, data"
+                 " FROM events WHERE tenant_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+                 &p, "list events", err);
     if (res == NULL)
         return -1;
+    pg_read_events(res, out, n);
+    return 0;
+}
+
+void
+pg_read_events(PGresult *res, struct store_event **out, size_t *n)
+{
     int rows = PQntuples(res);
     struct store_event *v = xcalloc(rows ? (size_t)rows : 1, sizeof(*v));
     for (int i = 0; i < rows; i++) {
@@ -72,7 +63,6 @@ pg_event_list(struct store *s, int64_t tenant_id, int64_t after_seq, size_t limi
     PQclear(res);
     *out = v;
     *n = (size_t)rows;
-    return 0;
 }
 
 int
@@ -83,10 +73,10 @@ pg_role_map_get(struct store *s, int64_t tenant_id, struct store_role_rule **out
     pg_param_int(&p, tenant_id);
     *out = NULL;
     *n = 0;
-    PGresult *res = run(s,
-                        "SELECT group_name, role, priority FROM role_map WHERE tenant_id = $1"
-                        " ORDER BY priority",
-                        &p, "read role map", err);
+    PGresult *res = pg_query(s,
+                             "SELECT group_name, role, priority FROM role_map WHERE tenant_id = $1"
+                             " ORDER BY priority",
+                             &p, "read role map", err);
     if (res == NULL)
         return -1;
     int rows = PQntuples(res);
@@ -108,7 +98,7 @@ pg_role_map_set(struct store *s, int64_t tenant_id, const struct store_role_rule
 {
     struct pg_params p = { .n = 0 };
     pg_param_int(&p, tenant_id);
-    if (exec_write(s, "DELETE FROM role_map WHERE tenant_id = $1", &p, "clear role map", err) < 0)
+    if (pg_write(s, "DELETE FROM role_map WHERE tenant_id = $1", &p, "clear role map", err) < 0)
         return -1;
     for (size_t i = 0; i < n; i++) {
         struct pg_params q = { .n = 0 };
@@ -116,10 +106,10 @@ pg_role_map_set(struct store *s, int64_t tenant_id, const struct store_role_rule
         pg_param_text(&q, v[i].group);
         pg_param_text(&q, v[i].role);
         pg_param_int(&q, v[i].priority);
-        if (exec_write(s,
-                       "INSERT INTO role_map(tenant_id, group_key, group_name, role, priority)"
-                       " VALUES($1, lower($2::text COLLATE \"C\"), $2, $3, $4)",
-                       &q, "write role map", err) < 0)
+        if (pg_write(s,
+                     "INSERT INTO role_map(tenant_id, group_key, group_name, role, priority)"
+                     " VALUES($1, lower($2::text COLLATE \"C\"), $2, $3, $4)",
+                     &q, "write role map", err) < 0)
             return err->code == ERR_UNIQUENESS
                        ? err_set(err, ERR_CONFLICT,
                                  "role map names group \"%.100s\" or priority %lld twice",
@@ -137,7 +127,7 @@ pg_user_role_set(struct store *s, int64_t tenant_id, const char *user_id, const 
     pg_param_int(&p, tenant_id);
     pg_param_text(&p, user_id);
     pg_param_text(&p, direct);
-    return exec_write(
+    return pg_write(
         s,
         "INSERT INTO user_roles(tenant_id, user_id, direct_role, role, source)"
         " VALUES($1, $2, $3::text, coalesce($3::text, 'reporting'),"
@@ -153,10 +143,10 @@ pg_user_role_get(struct store *s, int64_t tenant_id, const char *user_id,
     struct pg_params p = { .n = 0 };
     pg_param_int(&p, tenant_id);
     pg_param_text(&p, user_id);
-    PGresult *res = run(s,
-                        "SELECT coalesce(direct_role, ''), role, source FROM user_roles"
-                        " WHERE tenant_id = $1 AND user_id = $2",
-                        &p, "get user role", err);
+    PGresult *res = pg_query(s,
+                             "SELECT coalesce(direct_role, ''), role, source FROM user_roles"
+                             " WHERE tenant_id = $1 AND user_id = $2",
+                             &p, "get user role", err);
     if (res == NULL)
         return -1;
     int found = PQntuples(res) == 1;
@@ -175,8 +165,8 @@ pg_user_role_delete(struct store *s, int64_t tenant_id, const char *user_id, str
     struct pg_params p = { .n = 0 };
     pg_param_int(&p, tenant_id);
     pg_param_text(&p, user_id);
-    return exec_write(s, "DELETE FROM user_roles WHERE tenant_id = $1 AND user_id = $2", &p,
-                      "delete user role", err);
+    return pg_write(s, "DELETE FROM user_roles WHERE tenant_id = $1 AND user_id = $2", &p,
+                    "delete user role", err);
 }
 
 /* As sqlite/roles.c: the role of the user's mapped group with the lowest priority number. */
@@ -227,7 +217,7 @@ pg_roles_refresh(struct store *s, int64_t tenant_id, const char *user_id, const 
             pg_param_int(&p, now_ms);
             pg_param_text(&p, actor);
         }
-        if (exec_write(s, sql[all][step], &p, what[step], err) < 0)
+        if (pg_write(s, sql[all][step], &p, what[step], err) < 0)
             return -1;
     }
     return 0;

@@ -11,31 +11,11 @@
     "id, tenant_id, url, secret, enabled, cursor, created_ms, failures, next_attempt_ms," \
     " last_attempt_ms, last_status, last_error"
 
-static PGresult *
-run(struct store *s, const char *sql, const struct pg_params *p, const char *what, struct err *err)
-{
-    struct pg_conn *c = pg_conn((struct pg_store *)s, err);
-    return c ? pg_run_sql(c, sql, p->n, p->v, what, err) : NULL;
-}
-
-/* Runs a write; the rows it changed, or -1. */
-static int
-changed(struct store *s, const char *sql, const struct pg_params *p, const char *what,
-        struct err *err)
-{
-    PGresult *res = run(s, sql, p, what, err);
-    if (res == NULL)
-        return -1;
-    int n = (int)strtol(PQcmdTuples(res), NULL, 10);
-    PQclear(res);
-    return n;
-}
-
 static int
 one_int(struct store *s, const char *sql, const struct pg_params *p, int64_t *v, const char *what,
         struct err *err)
 {
-    PGresult *res = run(s, sql, p, what, err);
+    PGresult *res = pg_query(s, sql, p, what, err);
     if (res == NULL)
         return -1;
     *v = PQntuples(res) ? pg_int(res, 0, 0) : 0;
@@ -49,7 +29,7 @@ read_hooks(struct store *s, const char *sql, const struct pg_params *p, struct s
 {
     *out = NULL;
     *n = 0;
-    PGresult *res = run(s, sql, p, "read webhooks", err);
+    PGresult *res = pg_query(s, sql, p, "read webhooks", err);
     if (res == NULL)
         return -1;
     int rows = PQntuples(res);
@@ -106,12 +86,10 @@ pg_webhook_insert(struct store *s, const struct store_webhook *w, struct err *er
     pg_param_int(&p, w->enabled);
     pg_param_int(&p, w->cursor);
     pg_param_int(&p, w->created_ms);
-    return changed(s,
-                   "INSERT INTO webhooks(id, tenant_id, url, secret, enabled, cursor, created_ms)"
-                   " VALUES($1, $2, $3, $4, $5, $6, $7)",
-                   &p, "insert webhook", err) < 0
-               ? -1
-               : 0;
+    return pg_write(s,
+                    "INSERT INTO webhooks(id, tenant_id, url, secret, enabled, cursor, created_ms)"
+                    " VALUES($1, $2, $3, $4, $5, $6, $7)",
+                    &p, "insert webhook", err);
 }
 
 int
@@ -161,10 +139,10 @@ pg_webhook_update(struct store *s, const struct store_webhook *w, struct err *er
     pg_param_int(&p, w->enabled);
     pg_param_int(&p, w->tenant_id);
     pg_param_text(&p, w->id);
-    return not_found_unless(changed(s,
-                                    "UPDATE webhooks SET url = $1, secret = $2, enabled = $3"
-                                    " WHERE tenant_id = $4 AND id = $5",
-                                    &p, "update webhook", err),
+    return not_found_unless(pg_changed(s,
+                                       "UPDATE webhooks SET url = $1, secret = $2, enabled = $3"
+                                       " WHERE tenant_id = $4 AND id = $5",
+                                       &p, "update webhook", err),
                             w->id, err);
 }
 
@@ -174,8 +152,8 @@ pg_webhook_delete(struct store *s, int64_t tenant_id, const char *id, struct err
     struct pg_params p = { .n = 0 };
     pg_param_int(&p, tenant_id);
     pg_param_text(&p, id);
-    return not_found_unless(changed(s, "DELETE FROM webhooks WHERE tenant_id = $1 AND id = $2", &p,
-                                    "delete webhook", err),
+    return not_found_unless(pg_changed(s, "DELETE FROM webhooks WHERE tenant_id = $1 AND id = $2",
+                                       &p, "delete webhook", err),
                             id, err);
 }
 
@@ -203,10 +181,10 @@ pg_webhook_claim(struct store *s, const char *id, const char *owner, int64_t now
     pg_param_text(&p, owner);
     pg_param_int(&p, now_ms);
     pg_param_int(&p, until_ms);
-    int n = changed(s,
-                    "UPDATE webhooks SET lease_owner = $2, lease_until_ms = $4"
-                    " WHERE id = $1 AND (lease_until_ms < $3 OR lease_owner = $2)",
-                    &p, "lease webhook", err);
+    int n = pg_changed(s,
+                       "UPDATE webhooks SET lease_owner = $2, lease_until_ms = $4"
+                       " WHERE id = $1 AND (lease_until_ms < $3 OR lease_owner = $2)",
+                       &p, "lease webhook", err);
     return n < 0 ? -1 : n > 0;
 }
 
@@ -223,11 +201,11 @@ pg_webhook_finish(struct store *s, const struct store_webhook *w, const char *ow
     pg_param_text(&p, w->last_error);
     pg_param_text(&p, w->id);
     pg_param_text(&p, owner);
-    int n = changed(s,
-                    "UPDATE webhooks SET cursor = $1, failures = $2, next_attempt_ms = $3,"
-                    " last_attempt_ms = $4, last_status = $5, last_error = $6, lease_owner = '',"
-                    " lease_until_ms = 0 WHERE id = $7 AND lease_owner = $8",
-                    &p, "finish webhook attempt", err);
+    int n = pg_changed(s,
+                       "UPDATE webhooks SET cursor = $1, failures = $2, next_attempt_ms = $3,"
+                       " last_attempt_ms = $4, last_status = $5, last_error = $6, lease_owner = '',"
+                       " lease_until_ms = 0 WHERE id = $7 AND lease_owner = $8",
+                       &p, "finish webhook attempt", err);
     if (n <= 0)
         return n; /* 0: the lease ran out and another deliverer owns it now */
     struct pg_params q = { .n = 0 };
@@ -238,18 +216,19 @@ pg_webhook_finish(struct store *s, const struct store_webhook *w, const char *ow
     pg_param_int(&q, a->status);
     pg_param_int(&q, a->duration_ms);
     pg_param_text(&q, a->error);
-    if (changed(s,
-                "INSERT INTO webhook_attempts(webhook_id, at_ms, first_event, last_event, status,"
-                " duration_ms, error) VALUES($1, $2, $3, $4, $5, $6, $7)",
-                &q, "record webhook attempt", err) < 0)
+    if (pg_changed(
+            s,
+            "INSERT INTO webhook_attempts(webhook_id, at_ms, first_event, last_event, status,"
+            " duration_ms, error) VALUES($1, $2, $3, $4, $5, $6, $7)",
+            &q, "record webhook attempt", err) < 0)
         return -1;
     struct pg_params t = { .n = 0 };
     pg_param_text(&t, w->id);
-    return changed(s,
-                   "DELETE FROM webhook_attempts WHERE webhook_id = $1 AND seq <="
-                   " (SELECT seq FROM webhook_attempts WHERE webhook_id = $1"
-                   " ORDER BY seq DESC LIMIT 1 OFFSET 100)",
-                   &t, "trim webhook attempts", err) < 0
+    return pg_changed(s,
+                      "DELETE FROM webhook_attempts WHERE webhook_id = $1 AND seq <="
+                      " (SELECT seq FROM webhook_attempts WHERE webhook_id = $1"
+                      " ORDER BY seq DESC LIMIT 1 OFFSET 100)",
+                      &t, "trim webhook attempts", err) < 0
                ? -1
                : 1;
 }
@@ -264,12 +243,12 @@ pg_webhook_attempts(struct store *s, int64_t tenant_id, const char *id, size_t l
     pg_param_int(&p, (int64_t)limit);
     *out = NULL;
     *n = 0;
-    PGresult *res = run(s,
-                        "SELECT a.seq, a.at_ms, a.first_event, a.last_event, a.status,"
-                        " a.duration_ms, a.error FROM webhook_attempts a"
-                        " JOIN webhooks w ON w.id = a.webhook_id"
-                        " WHERE w.tenant_id = $1 AND w.id = $2 ORDER BY a.seq DESC LIMIT $3",
-                        &p, "read webhook attempts", err);
+    PGresult *res = pg_query(s,
+                             "SELECT a.seq, a.at_ms, a.first_event, a.last_event, a.status,"
+                             " a.duration_ms, a.error FROM webhook_attempts a"
+                             " JOIN webhooks w ON w.id = a.webhook_id"
+                             " WHERE w.tenant_id = $1 AND w.id = $2 ORDER BY a.seq DESC LIMIT $3",
+                             &p, "read webhook attempts", err);
     if (res == NULL)
         return -1;
     int rows = PQntuples(res);
