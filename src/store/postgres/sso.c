@@ -300,8 +300,8 @@ pg_sso_users_by_email(struct store *s, int64_t tenant_id, const char *email,
     pg_param_text(&p, email);
     pg_param_int(&p, (int64_t)max);
     *n = 0;
-    /* As on SQLite, the emails[] half scans the tenant's users (XXX(issue 7)). lower() of
-     * COLLATE "C" text folds ASCII only, as SQLite's does. */
+    /* As on SQLite, the emails[] half scans the tenant's users (a known cost, docs/sso.md). lower()
+     * of COLLATE "C" text folds ASCII only, as SQLite's does. */
     PGresult *res = pg_query(
         s,
         "SELECT " RES_COLS " FROM resources r WHERE r.tenant_id = $1 AND r.type = 1 AND"

@@ -357,8 +357,8 @@ sqlite_sso_users_by_email(struct store *s, int64_t tenant_id, const char *email,
                           struct store_resource *out, size_t max, size_t *n, struct err *err)
 {
     struct conn *c = conn_of(s, err);
-    /* XXX(issue 7): the emails[] half scans the tenant's users; an email index table would
-     * make it a lookup. userName is indexed (lower(user_name)). */
+    /* Known cost (docs/sso.md): the emails[] half scans the tenant's users; an email index table
+     * would make it a lookup. userName is indexed (lower(user_name)). */
     sqlite3_stmt *st =
         c ? stmt(c,
                  "SELECT " RES_COLS " FROM resources r WHERE r.tenant_id=?1 AND r.type=1 AND"
