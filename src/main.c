@@ -85,6 +85,7 @@ api_settings_of(const struct config *c, unsigned char key[32], struct api_settin
         if (sso_setup_key_parse(c->sso_key, key, e) < 0)
             return -1;
         api->sso_key = key;
+        api->webhooks.seal_key = key; /* webhook secrets are sealed with the same key */
     }
     if (c->sso_test_http)
         log_warn("sso_test_http is on: plain-http identity providers are accepted (tests only)");

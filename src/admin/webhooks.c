@@ -142,7 +142,8 @@ admin_webhooks_rotate(struct api_call *call, struct err *err)
     struct store_tenant t;
     struct store_webhook w;
     if (tenant_get(call->store, call->params[0], &t, err) < 0 ||
-        webhook_rotate_secret(call->store, t.id, call->params[1], &w, err) < 0)
+        webhook_rotate_secret(call->store, t.id, call->params[1], &call->settings->webhooks, &w,
+                              err) < 0)
         return -1;
     return reply_hook(call, 200, &w, true, err);
 }

@@ -16,6 +16,12 @@ void crypto_base64url(const void *in, size_t n, char *out, size_t size);
 /* Lower-case hex SHA-256 of n bytes: out must hold 65 bytes. */
 void crypto_sha256_hex(const void *in, size_t n, char out[65]);
 
+/* Decodes base64 (std alphabet with padding when url is false; base64url without padding
+ * when true) strictly: no whitespace, no stray characters, canonical padding. *out is
+ * malloc'd with a NUL after the bytes. ERR_INVALID_VALUE on any bad byte. */
+int crypto_base64_decode(const char *in, size_t len, bool url, unsigned char **out, size_t *out_len,
+                         struct err *err);
+
 /* Lower-case hex HMAC-SHA256 of in under key (webhook signatures). */
 void crypto_hmac_sha256_hex(const void *key, size_t key_len, const void *in, size_t n,
                             char out[65]);

@@ -11,6 +11,7 @@
 #include "base/crypto.h"
 #include "base/fetch.h"
 #include "base/log.h"
+#include "base/seal.h"
 #include "base/str.h"
 #include "base/xmalloc.h"
 #include "core/audit.h"
@@ -53,6 +54,48 @@ new_secret(char out[64], struct err *err)
     return 0;
 }
 
+/* The owner a sealed secret is bound to: its webhook. */
+static void
+aad_of(const char *id, char aad[64])
+{
+    snprintf(aad, 64, "scimd-webhook-secret:%s", id);
+}
+
+/* What is stored for plain: sealed when a key is configured, else plain itself. */
+static int
+stored_secret(const struct webhook_settings *cfg, const char *id, const char *plain, char out[160],
+              struct err *err)
+{
+    if (cfg->seal_key == NULL) {
+        str_copy(out, 160, plain);
+        return 0;
+    }
+    char aad[64];
+    aad_of(id, aad);
+    char *sealed = seal_text(cfg->seal_key, aad, plain, err);
+    if (sealed == NULL)
+        return -1;
+    str_copy(out, 160, sealed);
+    free(sealed);
+    return 0;
+}
+
+/* The plain secret of w into out (size > SEAL_PLAIN_MAX). */
+static int
+usable_secret(const struct webhook_settings *cfg, const struct store_webhook *w, char *out,
+              size_t size, struct err *err)
+{
+    if (!seal_is_sealed(w->secret)) {
+        str_copy(out, size, w->secret);
+        return 0;
+    }
+    char aad[64];
+    aad_of(w->id, aad);
+    if (cfg->seal_key == NULL)
+        return err_set(err, ERR_INTERNAL, "the webhook's secret is sealed and no key is set");
+    return seal_open(cfg->seal_key, aad, w->secret, out, size, err);
+}
+
 int
 webhook_create(struct store *s, int64_t tenant_id, const char *url,
                const struct webhook_settings *cfg, struct store_webhook *out, struct err *err)
@@ -60,8 +103,9 @@ webhook_create(struct store *s, int64_t tenant_id, const char *url,
     struct store_webhook w = { .tenant_id = tenant_id, .enabled = true };
     struct store_webhook *v = NULL;
     size_t n = 0;
+    char plain[64];
     if (check_url(url, cfg, err) < 0 || crypto_uuid_v7(w.id, err) < 0 ||
-        new_secret(w.secret, err) < 0)
+        new_secret(plain, err) < 0 || stored_secret(cfg, w.id, plain, w.secret, err) < 0)
         return -1;
     str_copy(w.url, sizeof(w.url), url);
     w.created_ms = clock_now_ms();
@@ -83,6 +127,8 @@ webhook_create(struct store *s, int64_t tenant_id, const char *url,
     if (tx_commit(s, err) < 0)
         return -1;
     *out = w;
+    str_copy(out->secret, sizeof(out->secret), plain); /* shown to the caller once */
+    crypto_wipe(plain, sizeof(plain));
     return 0;
 }
 
@@ -103,9 +149,10 @@ webhook_list(struct store *s, int64_t tenant_id, struct store_webhook **out, siz
 /* Reads the webhook, applies the changes given, writes it back: one transaction. */
 static int
 modify(struct store *s, int64_t tenant_id, const char *id, const char *url, int enabled,
-       bool new_key, struct store_webhook *out, struct err *err)
+       bool new_key, const struct webhook_settings *cfg, struct store_webhook *out, struct err *err)
 {
     struct store_webhook w;
+    char plain[64] = "";
     if (store_tx_begin(s, err) < 0)
         return -1;
     int rc = store_webhook_get(s, tenant_id, id, &w, err);
@@ -113,8 +160,9 @@ modify(struct store *s, int64_t tenant_id, const char *id, const char *url, int 
         str_copy(w.url, sizeof(w.url), url);
     if (rc == 0 && enabled >= 0)
         w.enabled = enabled != 0;
-    if (rc == 0 && new_key)
-        rc = new_secret(w.secret, err);
+    if (rc == 0 && new_key &&
+        (new_secret(plain, err) < 0 || stored_secret(cfg, w.id, plain, w.secret, err) < 0))
+        rc = -1;
     if (rc == 0)
         rc = store_webhook_update(s, &w, err);
     if (rc < 0) {
@@ -124,6 +172,9 @@ modify(struct store *s, int64_t tenant_id, const char *id, const char *url, int 
     if (tx_commit(s, err) < 0)
         return -1;
     *out = w;
+    if (new_key)
+        str_copy(out->secret, sizeof(out->secret), plain); /* shown to the caller once */
+    crypto_wipe(plain, sizeof(plain));
     return 0;
 }
 
@@ -133,14 +184,15 @@ webhook_update(struct store *s, int64_t tenant_id, const char *id, const char *u
 {
     if (url && check_url(url, cfg, err) < 0)
         return -1;
-    return modify(s, tenant_id, id, url, enabled, false, out, err);
+    return modify(s, tenant_id, id, url, enabled, false, cfg, out, err);
 }
 
 int
-webhook_rotate_secret(struct store *s, int64_t tenant_id, const char *id, struct store_webhook *out,
+webhook_rotate_secret(struct store *s, int64_t tenant_id, const char *id,
+                      const struct webhook_settings *cfg, struct store_webhook *out,
                       struct err *err)
 {
-    return modify(s, tenant_id, id, NULL, -1, true, out, err);
+    return modify(s, tenant_id, id, NULL, -1, true, cfg, out, err);
 }
 
 int
@@ -255,17 +307,25 @@ deliver_one(struct store *s, const struct webhook_settings *cfg, const char *own
     struct store_webhook_attempt a = { .first_event = v[0].seq, .last_event = v[n - 1].seq };
     char *body = batch_body(v, n, w->id, &len);
     store_events_free(v, n);
-    char sig[96], sig_header[128], id_header[80];
+    char sig[96], sig_header[128], id_header[80], secret[SEAL_PLAIN_MAX + 1];
     int64_t start = clock_now_ms();
-    webhook_signature(w->secret, start / 1000, body ? body : "", len, sig);
-    snprintf(sig_header, sizeof(sig_header), "Scimd-Signature: %s", sig);
-    snprintf(id_header, sizeof(id_header), "Scimd-Webhook-Id: %s", w->id);
-    const char *headers[] = { "Content-Type: application/json", sig_header, id_header, NULL };
-    const struct fetch_post req = { w->url, headers,         body ? body : "",
-                                    len,    cfg->timeout_ms, cfg->allow_http };
     long status = 0;
     struct err ferr = { 0 };
-    int rc = body ? fetch_post(&req, &status, &ferr) : err_set(&ferr, ERR_INTERNAL, "encoding");
+    /* A secret that cannot be opened (the key changed) fails the attempt like a dead
+     * endpoint would: recorded, retried, never a silent skip. */
+    int rc = body ? usable_secret(cfg, w, secret, sizeof(secret), &ferr)
+                  : err_set(&ferr, ERR_INTERNAL, "encoding");
+    if (rc == 0) {
+        webhook_signature(secret, start / 1000, body, len, sig);
+        crypto_wipe(secret, sizeof(secret));
+        snprintf(sig_header, sizeof(sig_header), "Scimd-Signature: %s", sig);
+        snprintf(id_header, sizeof(id_header), "Scimd-Webhook-Id: %s", w->id);
+        const char *headers[] = { "Content-Type: application/json", sig_header, id_header, NULL };
+        const struct fetch_post req = {
+            w->url, headers, body, len, cfg->timeout_ms, cfg->allow_http
+        };
+        rc = fetch_post(&req, &status, &ferr);
+    }
     free(body);
     int64_t end = clock_now_ms();
     a.at_ms = end;

@@ -24,6 +24,9 @@ struct webhook_settings {
     int64_t timeout_ms;    /* per delivery */
     int64_t poll_ms;       /* how often the worker looks for due endpoints */
     size_t batch;          /* events per delivery at most */
+    /* 32 bytes (the sso_key setting) sealing secrets at rest (base/seal.h); NULL: stored as
+     * they are. */
+    const unsigned char *seal_key;
 };
 
 #define WEBHOOK_MAX_PER_TENANT 10
@@ -43,7 +46,8 @@ int webhook_update(struct store *s, int64_t tenant_id, const char *id, const cha
                    const struct webhook_settings *cfg, struct store_webhook *out, struct err *err);
 /* Replaces the secret; deliveries from now on are signed with the new one only. */
 int webhook_rotate_secret(struct store *s, int64_t tenant_id, const char *id,
-                          struct store_webhook *out, struct err *err);
+                          const struct webhook_settings *cfg, struct store_webhook *out,
+                          struct err *err);
 int webhook_delete(struct store *s, int64_t tenant_id, const char *id, struct err *err);
 int webhook_attempts(struct store *s, int64_t tenant_id, const char *id, size_t limit,
                      struct store_webhook_attempt **out, size_t *n, struct err *err);

@@ -25,7 +25,7 @@ sso_jwt_header_parse(const char *token, size_t len, const char **reason, struct 
         fail(reason, "malformed", err);
         return NULL;
     }
-    if (sso_base64_decode(token, (size_t)(dot - token), true, &raw, &n, err) < 0) {
+    if (crypto_base64_decode(token, (size_t)(dot - token), true, &raw, &n, err) < 0) {
         fail(reason, "malformed_header", err);
         return NULL;
     }
@@ -178,7 +178,7 @@ parts_check(const char *token, size_t len, size_t *sig_len, const char **reason,
         unsigned char *raw = NULL;
         size_t n = 0;
         if (dot == NULL || (dot == p && i < 2) ||
-            sso_base64_decode(p, (size_t)(dot - p), true, &raw, &n, err) < 0)
+            crypto_base64_decode(p, (size_t)(dot - p), true, &raw, &n, err) < 0)
             return fail(reason, "malformed", err);
         free(raw);
         *sig_len = n;

@@ -416,7 +416,7 @@ sso_saml_acs(struct api_call *call, struct err *err)
     sso_cookie_set(call, SAML_COOKIE, "", "None", 0);
     form = call->body ? sso_form_get(call->body, call->body_len, "SAMLResponse") : NULL;
     if (form == NULL || strlen(form) > SSO_SAML_RESPONSE_MAX / 3 * 4 + 4 ||
-        sso_base64_decode(form, strlen(form), false, &xml, &xml_len, err) < 0) {
+        crypto_base64_decode(form, strlen(form), false, &xml, &xml_len, err) < 0) {
         refuse(call, t.slug, "-", "bad_encoding");
         goto out;
     }

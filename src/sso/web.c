@@ -168,65 +168,6 @@ sso_url_encode(struct buf *b, const char *s, struct err *err)
     return 0;
 }
 
-static int
-b64_value(unsigned char c, bool url)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == (url ? '-' : '+'))
-        return 62;
-    if (c == (url ? '_' : '/'))
-        return 63;
-    return -1;
-}
-
-int
-sso_base64_decode(const char *in, size_t len, bool url, unsigned char **out, size_t *out_len,
-                  struct err *err)
-{
-    size_t pad = 0;
-    if (!url) {
-        if (len % 4 != 0)
-            return err_set(err, ERR_INVALID_VALUE, "base64 length is not a multiple of 4");
-        while (pad < 2 && len > pad && in[len - 1 - pad] == '=')
-            pad++;
-    } else if (len % 4 == 1) {
-        return err_set(err, ERR_INVALID_VALUE, "base64url length is impossible");
-    }
-    size_t n = len - pad;
-    unsigned char *o = xmalloc(n / 4 * 3 + 3 + 1);
-    size_t w = 0;
-    uint32_t acc = 0;
-    int bits = 0;
-    for (size_t i = 0; i < n; i++) {
-        int v = b64_value((unsigned char)in[i], url);
-        if (v < 0) {
-            free(o);
-            return err_set(err, ERR_INVALID_VALUE, "invalid base64 character");
-        }
-        acc = (acc << 6) | (uint32_t)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            o[w++] = (unsigned char)(acc >> bits);
-            acc &= (1u << bits) - 1;
-        }
-    }
-    /* Canonical: the bits left over must be zero (no second encoding of the same bytes). */
-    if (acc != 0) {
-        free(o);
-        return err_set(err, ERR_INVALID_VALUE, "non-canonical base64");
-    }
-    o[w] = '\0';
-    *out = o;
-    *out_len = w;
-    return 0;
-}
-
 char *
 sso_base64_encode(const void *in, size_t n)
 {

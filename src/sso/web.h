@@ -57,12 +57,6 @@ int sso_reply_redirect(struct api_call *call, const char *location, struct err *
 /* Appends s percent-encoded for a query component (RFC 3986 unreserved kept). */
 int sso_url_encode(struct buf *b, const char *s, struct err *err);
 
-/* Decodes base64 (std alphabet with padding when url is false; base64url without padding
- * when true) strictly: no whitespace, no stray characters, canonical padding. *out is
- * malloc'd with a NUL after the bytes. ERR_INVALID_VALUE on any bad byte. */
-int sso_base64_decode(const char *in, size_t len, bool url, unsigned char **out, size_t *out_len,
-                      struct err *err);
-
 /* Standard base64 with padding of n bytes; malloc'd. */
 char *sso_base64_encode(const void *in, size_t n);
 

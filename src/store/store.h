@@ -152,7 +152,7 @@ struct store_webhook {
     char id[37];
     int64_t tenant_id;
     char url[1025];
-    char secret[64];
+    char secret[160]; /* "whsec_…", or sealed ("v1.…") when a key is configured */
     bool enabled;
     int64_t cursor;
     int64_t created_ms;

@@ -220,3 +220,20 @@ def test_internal_addresses_are_refused_outside_test_mode(server_factory):
             break
         time.sleep(0.02)
     assert "internal" in state["lastError"], state
+
+
+def test_secrets_are_sealed_at_rest_when_a_key_is_configured(server_factory, receiver):
+    """With sso_key set, a webhook's signing secret is stored sealed (AES-256-GCM), never as
+    the text the API showed once; deliveries are still signed with that text."""
+    key = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0"
+    server = server_factory(extra_args=FAST + ["--sso-key", key])
+    server.make_tenant("acme")
+    token = server.mint("acme")["token"]
+    hook = add_hook(server, receiver.url)
+    rotated = server.admin("POST", f"/tenants/acme/webhooks/{hook['id']}/rotate-secret").json()
+    server.scim("POST", "/Users", token, user_body("sealed@x.example"))
+    assert receiver.wait_for(lambda: len(receiver.accepted_events()) == 1)
+    headers, raw, _ = receiver.received[0]
+    assert verify(rotated["secret"], headers, raw)
+    dump = server.dump()
+    assert rotated["secret"].encode() not in dump and hook["secret"].encode() not in dump

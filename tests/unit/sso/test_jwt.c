@@ -12,6 +12,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "base/crypto.h"
 #include "sso/jwt.h"
 #include "sso/secret.h"
 #include "sso/web.h"
@@ -305,16 +306,16 @@ base64_decoder_is_strict(void **state)
     unsigned char *out = NULL;
     size_t n;
     struct err e = { 0 };
-    assert_int_equal(sso_base64_decode("aGk=", 4, false, &out, &n, &e), 0);
+    assert_int_equal(crypto_base64_decode("aGk=", 4, false, &out, &n, &e), 0);
     assert_int_equal(n, 2);
     assert_memory_equal(out, "hi", 2);
     free(out);
-    assert_int_equal(sso_base64_decode("aGk", 3, false, &out, &n, &e), -1);
-    assert_int_equal(sso_base64_decode("aG k", 4, false, &out, &n, &e), -1);
-    assert_int_equal(sso_base64_decode("aGl=", 4, false, &out, &n, &e), -1); /* non-canonical */
-    assert_int_equal(sso_base64_decode("aGk", 3, true, &out, &n, &e), 0);
+    assert_int_equal(crypto_base64_decode("aGk", 3, false, &out, &n, &e), -1);
+    assert_int_equal(crypto_base64_decode("aG k", 4, false, &out, &n, &e), -1);
+    assert_int_equal(crypto_base64_decode("aGl=", 4, false, &out, &n, &e), -1); /* non-canonical */
+    assert_int_equal(crypto_base64_decode("aGk", 3, true, &out, &n, &e), 0);
     free(out);
-    assert_int_equal(sso_base64_decode("a+k", 3, true, &out, &n, &e), -1);
+    assert_int_equal(crypto_base64_decode("a+k", 3, true, &out, &n, &e), -1);
 }
 
 int
