@@ -32,23 +32,17 @@ const char sqlite_console_migration[] =
     /* A user's history on the console reads events by resource. */
     "CREATE INDEX events_by_resource ON events(tenant_id, resource_id, seq);";
 
-static sqlite3_stmt *
-stmt(struct store *s, struct conn **c, const char *sql, size_t len, struct err *err)
-{
-    *c = sqlite_conn((struct sqlite_store *)s, err);
-    return *c ? sqlite_cached_stmt(*c, sql, len, err) : NULL;
-}
-
 int
 sqlite_console_session_insert(struct store *s, const struct store_console_session *cs,
                               struct err *err)
 {
     struct conn *c;
-    sqlite3_stmt *st = stmt(s, &c,
-                            SQL("INSERT INTO console_sessions(id_hash, tenant_id, user_id,"
-                                " created_ms, last_seen_ms, idle_ms, expires_ms)"
-                                " VALUES(?,?,?,?,?,?,?)"),
-                            err);
+    sqlite3_stmt *st =
+        sqlite_prepared(s, &c,
+                        SQL("INSERT INTO console_sessions(id_hash, tenant_id, user_id,"
+                            " created_ms, last_seen_ms, idle_ms, expires_ms)"
+                            " VALUES(?,?,?,?,?,?,?)"),
+                        err);
     if (st == NULL)
         return -1;
     sqlite_bind_text(st, 1, cs->id_hash);
@@ -69,11 +63,12 @@ sqlite_console_session_get(struct store *s, const char *id_hash, struct store_co
                            struct err *err)
 {
     struct conn *c;
-    sqlite3_stmt *st = stmt(s, &c,
-                            SQL("SELECT id_hash, coalesce(tenant_id, 0), user_id, created_ms,"
-                                " last_seen_ms, idle_ms, expires_ms"
-                                " FROM console_sessions WHERE id_hash = ?"),
-                            err);
+    sqlite3_stmt *st =
+        sqlite_prepared(s, &c,
+                        SQL("SELECT id_hash, coalesce(tenant_id, 0), user_id, created_ms,"
+                            " last_seen_ms, idle_ms, expires_ms"
+                            " FROM console_sessions WHERE id_hash = ?"),
+                        err);
     if (st == NULL)
         return -1;
     sqlite_bind_text(st, 1, id_hash);
@@ -98,8 +93,8 @@ int
 sqlite_console_session_touch(struct store *s, const char *id_hash, int64_t now_ms, struct err *err)
 {
     struct conn *c;
-    sqlite3_stmt *st =
-        stmt(s, &c, SQL("UPDATE console_sessions SET last_seen_ms = ? WHERE id_hash = ?"), err);
+    sqlite3_stmt *st = sqlite_prepared(
+        s, &c, SQL("UPDATE console_sessions SET last_seen_ms = ? WHERE id_hash = ?"), err);
     if (st == NULL)
         return -1;
     sqlite3_bind_int64(st, 1, now_ms);
@@ -111,7 +106,8 @@ int
 sqlite_console_session_delete(struct store *s, const char *id_hash, struct err *err)
 {
     struct conn *c;
-    sqlite3_stmt *st = stmt(s, &c, SQL("DELETE FROM console_sessions WHERE id_hash = ?"), err);
+    sqlite3_stmt *st =
+        sqlite_prepared(s, &c, SQL("DELETE FROM console_sessions WHERE id_hash = ?"), err);
     if (st == NULL)
         return -1;
     sqlite_bind_text(st, 1, id_hash);
@@ -122,17 +118,17 @@ int
 sqlite_console_session_purge(struct store *s, int64_t now_ms, struct err *err)
 {
     struct conn *c;
-    sqlite3_stmt *st = stmt(s, &c,
-                            SQL("DELETE FROM console_sessions WHERE expires_ms <= ?1"
-                                " OR last_seen_ms + idle_ms <= ?1"),
-                            err);
+    sqlite3_stmt *st = sqlite_prepared(s, &c,
+                                       SQL("DELETE FROM console_sessions WHERE expires_ms <= ?1"
+                                           " OR last_seen_ms + idle_ms <= ?1"),
+                                       err);
     if (st == NULL)
         return -1;
     sqlite3_bind_int64(st, 1, now_ms);
     if (sqlite_step_done(c, st, "purge console sessions", err) < 0)
         return -1;
     /* Expired links stay a day, so opening one late says "expired", not "unknown". */
-    st = stmt(s, &c, SQL("DELETE FROM setup_links WHERE expires_ms <= ?"), err);
+    st = sqlite_prepared(s, &c, SQL("DELETE FROM setup_links WHERE expires_ms <= ?"), err);
     if (st == NULL)
         return -1;
     sqlite3_bind_int64(st, 1, now_ms - 86400 * 1000);
@@ -143,10 +139,11 @@ int
 sqlite_setup_link_insert(struct store *s, const struct store_setup_link *l, struct err *err)
 {
     struct conn *c;
-    sqlite3_stmt *st = stmt(s, &c,
-                            SQL("INSERT INTO setup_links(hash, tenant_id, user_id, created_ms,"
-                                " expires_ms, used_ms) VALUES(?,?,?,?,?,?)"),
-                            err);
+    sqlite3_stmt *st =
+        sqlite_prepared(s, &c,
+                        SQL("INSERT INTO setup_links(hash, tenant_id, user_id, created_ms,"
+                            " expires_ms, used_ms) VALUES(?,?,?,?,?,?)"),
+                        err);
     if (st == NULL)
         return -1;
     sqlite_bind_text(st, 1, l->hash);
@@ -163,10 +160,11 @@ sqlite_setup_link_get(struct store *s, const char *hash, struct store_setup_link
                       struct err *err)
 {
     struct conn *c;
-    sqlite3_stmt *st = stmt(s, &c,
-                            SQL("SELECT hash, tenant_id, user_id, created_ms, expires_ms, used_ms"
-                                " FROM setup_links WHERE hash = ?"),
-                            err);
+    sqlite3_stmt *st =
+        sqlite_prepared(s, &c,
+                        SQL("SELECT hash, tenant_id, user_id, created_ms, expires_ms, used_ms"
+                            " FROM setup_links WHERE hash = ?"),
+                        err);
     if (st == NULL)
         return -1;
     sqlite_bind_text(st, 1, hash);
@@ -190,8 +188,8 @@ int
 sqlite_setup_link_use(struct store *s, const char *hash, int64_t now_ms, struct err *err)
 {
     struct conn *c;
-    sqlite3_stmt *st =
-        stmt(s, &c, SQL("UPDATE setup_links SET used_ms = ? WHERE hash = ? AND used_ms = 0"), err);
+    sqlite3_stmt *st = sqlite_prepared(
+        s, &c, SQL("UPDATE setup_links SET used_ms = ? WHERE hash = ? AND used_ms = 0"), err);
     if (st == NULL)
         return -1;
     sqlite3_bind_int64(st, 1, now_ms);
@@ -219,8 +217,10 @@ sqlite_event_query(struct store *s, const struct store_event_query *q, struct st
     struct conn *c;
     sqlite3_stmt *st =
         q->newest_first
-            ? stmt(s, &c, SQL(EVENT_COLS EVENT_QUERY_WHERE " ORDER BY seq DESC LIMIT ?6"), err)
-            : stmt(s, &c, SQL(EVENT_COLS EVENT_QUERY_WHERE " ORDER BY seq LIMIT ?6"), err);
+            ? sqlite_prepared(s, &c,
+                              SQL(EVENT_COLS EVENT_QUERY_WHERE " ORDER BY seq DESC LIMIT ?6"), err)
+            : sqlite_prepared(s, &c, SQL(EVENT_COLS EVENT_QUERY_WHERE " ORDER BY seq LIMIT ?6"),
+                              err);
     if (st == NULL)
         return -1;
     sqlite3_bind_int64(st, 1, q->tenant_id);

@@ -27,9 +27,8 @@ sqlite_member_groups_many(struct store *s, int64_t tenant_id, const char *const 
     *n_out = 0;
     if (n == 0)
         return 0;
-    struct conn *c = sqlite_conn((struct sqlite_store *)s, err);
-    sqlite3_stmt *st =
-        c ? sqlite_cached_stmt(c, SQL_GROUPS_MANY, sizeof(SQL_GROUPS_MANY) - 1, err) : NULL;
+    struct conn *c;
+    sqlite3_stmt *st = sqlite_prepared(s, &c, SQL_GROUPS_MANY, sizeof(SQL_GROUPS_MANY) - 1, err);
     if (st == NULL)
         return -1;
     char *text = sqlgen_json_ids(member_ids, n);

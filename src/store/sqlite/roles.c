@@ -57,8 +57,7 @@ static sqlite3_stmt *
 tenant_stmt(struct store *s, struct conn **c, const char *sql, size_t len, int64_t tenant_id,
             struct err *err)
 {
-    *c = sqlite_conn((struct sqlite_store *)s, err);
-    sqlite3_stmt *st = *c ? sqlite_cached_stmt(*c, sql, len, err) : NULL;
+    sqlite3_stmt *st = sqlite_prepared(s, c, sql, len, err);
     if (st)
         sqlite3_bind_int64(st, 1, tenant_id);
     return st;

@@ -115,6 +115,13 @@ sqlite_cached_stmt(struct conn *c, const char *sql, size_t len, struct err *err)
     return st;
 }
 
+sqlite3_stmt *
+sqlite_prepared(struct store *s, struct conn **c, const char *sql, size_t len, struct err *err)
+{
+    *c = sqlite_conn((struct sqlite_store *)s, err);
+    return *c ? sqlite_cached_stmt(*c, sql, len, err) : NULL;
+}
+
 void
 sqlite_stmt_cache_clear(struct conn *c)
 {

@@ -112,6 +112,10 @@ void sqlite_read_resource(sqlite3_stmt *st, struct store_resource *r);
  * finalized by the caller. */
 sqlite3_stmt *sqlite_cached_stmt(struct conn *c, const char *sql, size_t len, struct err *err);
 void sqlite_stmt_cache_clear(struct conn *c);
+/* The calling thread's connection in *c and its cached statement for sql (len bytes): what
+ * every op with a constant SQL text starts with. NULL with err on failure. */
+sqlite3_stmt *sqlite_prepared(struct store *s, struct conn **c, const char *sql, size_t len,
+                              struct err *err);
 
 int sqlite_resource_list(struct store *st, const struct store_list_query *q,
                          struct store_list_result *out, struct err *err);

@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "base/str.h"
-#include "base/xmalloc.h"
 #include "store/sqlite/sqlite_int.h"
 
 #define RES_COLS                                                                     \
@@ -25,37 +24,6 @@ stmt(struct conn *c, const char *sql, struct err *err)
     return sqlite_cached_stmt(c, sql, strlen(sql), err);
 }
 
-static void
-text(sqlite3_stmt *st, int i, const char *s)
-{
-    if (s)
-        sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, i);
-}
-
-static void
-copy(sqlite3_stmt *st, int i, char *dst, size_t size)
-{
-    const unsigned char *t = sqlite3_column_text(st, i);
-    str_copy(dst, size, t ? (const char *)t : "");
-}
-
-static char *
-dup(sqlite3_stmt *st, int i)
-{
-    const unsigned char *t = sqlite3_column_text(st, i);
-    return t ? xstrndup((const char *)t, (size_t)sqlite3_column_bytes(st, i)) : NULL;
-}
-
-static int
-done(struct conn *c, sqlite3_stmt *st, const char *what, struct err *err)
-{
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : sqlite_fail(c->db, rc, what, err);
-}
-
 /* Runs a purge or other statement with (now) bound as ?1. */
 static int
 purge(struct conn *c, const char *sql, int64_t now_ms, struct err *err)
@@ -64,7 +32,7 @@ purge(struct conn *c, const char *sql, int64_t now_ms, struct err *err)
     if (st == NULL)
         return -1;
     sqlite3_bind_int64(st, 1, now_ms);
-    return done(c, st, "purge expired sso rows", err);
+    return sqlite_step_done(c, st, "purge expired sso rows", err);
 }
 
 int
@@ -83,12 +51,12 @@ sqlite_sso_conn_put(struct store *s, const struct store_sso_conn *v, struct err 
     if (st == NULL)
         return -1;
     sqlite3_bind_int64(st, 1, v->tenant_id);
-    text(st, 2, v->protocol);
-    text(st, 3, v->config);
-    text(st, 4, v->secret);
+    sqlite_bind_text(st, 2, v->protocol);
+    sqlite_bind_text(st, 3, v->config);
+    sqlite_bind_text(st, 4, v->secret);
     sqlite3_bind_int(st, 5, v->enabled ? 1 : 0);
     sqlite3_bind_int64(st, 6, v->updated_ms);
-    return done(c, st, "put sso connection", err);
+    return sqlite_step_done(c, st, "put sso connection", err);
 }
 
 int
@@ -105,13 +73,13 @@ sqlite_sso_conn_get(struct store *s, int64_t tenant_id, const char *protocol,
     if (st == NULL)
         return -1;
     sqlite3_bind_int64(st, 1, tenant_id);
-    text(st, 2, protocol);
+    sqlite_bind_text(st, 2, protocol);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         *out = (struct store_sso_conn){ .tenant_id = tenant_id };
         str_copy(out->protocol, sizeof(out->protocol), protocol);
-        out->config = dup(st, 0);
-        out->secret = dup(st, 1);
+        out->config = sqlite_col_dup(st, 0);
+        out->secret = sqlite_col_dup(st, 1);
         out->enabled = sqlite3_column_int(st, 2) != 0;
         out->verified_ms = sqlite3_column_int64(st, 3);
         out->created_ms = sqlite3_column_int64(st, 4);
@@ -132,8 +100,8 @@ sqlite_sso_conn_delete(struct store *s, int64_t tenant_id, const char *protocol,
     if (st == NULL)
         return -1;
     sqlite3_bind_int64(st, 1, tenant_id);
-    text(st, 2, protocol);
-    if (done(c, st, "delete sso connection", err) < 0)
+    sqlite_bind_text(st, 2, protocol);
+    if (sqlite_step_done(c, st, "delete sso connection", err) < 0)
         return -1;
     if (sqlite3_changes(c->db) == 0)
         return err_set(err, ERR_NOT_FOUND, "the tenant has no %s connection", protocol);
@@ -153,9 +121,9 @@ sqlite_sso_conn_verified(struct store *s, int64_t tenant_id, const char *protoco
     if (st == NULL)
         return -1;
     sqlite3_bind_int64(st, 1, tenant_id);
-    text(st, 2, protocol);
+    sqlite_bind_text(st, 2, protocol);
     sqlite3_bind_int64(st, 3, now_ms);
-    return done(c, st, "mark sso connection verified", err);
+    return sqlite_step_done(c, st, "mark sso connection verified", err);
 }
 
 int
@@ -169,13 +137,13 @@ sqlite_sso_tx_insert(struct store *s, const struct store_sso_tx *t, struct err *
                          : NULL;
     if (st == NULL)
         return -1;
-    text(st, 1, t->handle);
+    sqlite_bind_text(st, 1, t->handle);
     sqlite3_bind_int64(st, 2, t->tenant_id);
-    text(st, 3, t->protocol);
-    text(st, 4, t->binding);
-    text(st, 5, t->data);
+    sqlite_bind_text(st, 3, t->protocol);
+    sqlite_bind_text(st, 4, t->binding);
+    sqlite_bind_text(st, 5, t->data);
     sqlite3_bind_int64(st, 6, t->expires_ms);
-    return done(c, st, "insert sso transaction", err);
+    return sqlite_step_done(c, st, "insert sso transaction", err);
 }
 
 int
@@ -193,15 +161,15 @@ sqlite_sso_tx_take(struct store *s, const char *handle, int64_t now_ms, struct s
                             err);
     if (st == NULL)
         return -1;
-    text(st, 1, handle);
+    sqlite_bind_text(st, 1, handle);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         *out = (struct store_sso_tx){ 0 };
         str_copy(out->handle, sizeof(out->handle), handle);
         out->tenant_id = sqlite3_column_int64(st, 0);
-        copy(st, 1, out->protocol, sizeof(out->protocol));
-        copy(st, 2, out->binding, sizeof(out->binding));
-        out->data = dup(st, 3);
+        sqlite_col_copy(st, 1, out->protocol, sizeof(out->protocol));
+        sqlite_col_copy(st, 2, out->binding, sizeof(out->binding));
+        out->data = sqlite_col_dup(st, 3);
         out->expires_ms = sqlite3_column_int64(st, 4);
         rc = sqlite3_step(st);
         rc = rc == SQLITE_DONE ? SQLITE_ROW : rc;
@@ -225,11 +193,11 @@ sqlite_sso_replay_insert(struct store *s, int64_t tenant_id, const char *issuer,
                             err);
     if (st == NULL)
         return -1;
-    text(st, 1, issuer);
-    text(st, 2, id);
+    sqlite_bind_text(st, 1, issuer);
+    sqlite_bind_text(st, 2, id);
     sqlite3_bind_int64(st, 3, tenant_id);
     sqlite3_bind_int64(st, 4, expires_ms);
-    return done(c, st, "insert sso replay entry", err);
+    return sqlite_step_done(c, st, "insert sso replay entry", err);
 }
 
 int
@@ -245,11 +213,11 @@ sqlite_sso_link_find(struct store *s, int64_t tenant_id, const char *issuer, con
     if (st == NULL)
         return -1;
     sqlite3_bind_int64(st, 1, tenant_id);
-    text(st, 2, issuer);
-    text(st, 3, subject);
+    sqlite_bind_text(st, 2, issuer);
+    sqlite_bind_text(st, 3, subject);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
-        copy(st, 0, user_id, 37);
+        sqlite_col_copy(st, 0, user_id, 37);
     sqlite3_reset(st);
     if (rc == SQLITE_DONE)
         return err_set(err, ERR_NOT_FOUND, "no linked user");
@@ -269,11 +237,11 @@ sqlite_sso_link_of_user(struct store *s, int64_t tenant_id, const char *issuer, 
     if (st == NULL)
         return -1;
     sqlite3_bind_int64(st, 1, tenant_id);
-    text(st, 2, issuer);
-    text(st, 3, user_id);
+    sqlite_bind_text(st, 2, issuer);
+    sqlite_bind_text(st, 3, user_id);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
-        copy(st, 0, subject, 256);
+        sqlite_col_copy(st, 0, subject, 256);
     sqlite3_reset(st);
     if (rc == SQLITE_DONE)
         return err_set(err, ERR_NOT_FOUND, "user not linked");
@@ -293,11 +261,11 @@ sqlite_sso_link_insert(struct store *s, int64_t tenant_id, const char *issuer, c
     if (st == NULL)
         return -1;
     sqlite3_bind_int64(st, 1, tenant_id);
-    text(st, 2, issuer);
-    text(st, 3, subject);
-    text(st, 4, user_id);
+    sqlite_bind_text(st, 2, issuer);
+    sqlite_bind_text(st, 3, subject);
+    sqlite_bind_text(st, 4, user_id);
     sqlite3_bind_int64(st, 5, now_ms);
-    return done(c, st, "insert sso link", err);
+    return sqlite_step_done(c, st, "insert sso link", err);
 }
 
 int
@@ -311,13 +279,13 @@ sqlite_sso_code_insert(struct store *s, const struct store_sso_code *v, struct e
                          : NULL;
     if (st == NULL)
         return -1;
-    text(st, 1, v->hash);
+    sqlite_bind_text(st, 1, v->hash);
     sqlite3_bind_int64(st, 2, v->tenant_id);
-    text(st, 3, v->user_id);
-    text(st, 4, v->protocol);
-    text(st, 5, v->initiated);
+    sqlite_bind_text(st, 3, v->user_id);
+    sqlite_bind_text(st, 4, v->protocol);
+    sqlite_bind_text(st, 5, v->initiated);
     sqlite3_bind_int64(st, 6, v->expires_ms);
-    return done(c, st, "insert sso code", err);
+    return sqlite_step_done(c, st, "insert sso code", err);
 }
 
 int
@@ -333,15 +301,15 @@ sqlite_sso_code_take(struct store *s, const char *hash, int64_t now_ms, struct s
                             err);
     if (st == NULL)
         return -1;
-    text(st, 1, hash);
+    sqlite_bind_text(st, 1, hash);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         *out = (struct store_sso_code){ 0 };
         str_copy(out->hash, sizeof(out->hash), hash);
         out->tenant_id = sqlite3_column_int64(st, 0);
-        copy(st, 1, out->user_id, sizeof(out->user_id));
-        copy(st, 2, out->protocol, sizeof(out->protocol));
-        copy(st, 3, out->initiated, sizeof(out->initiated));
+        sqlite_col_copy(st, 1, out->user_id, sizeof(out->user_id));
+        sqlite_col_copy(st, 2, out->protocol, sizeof(out->protocol));
+        sqlite_col_copy(st, 3, out->initiated, sizeof(out->initiated));
         out->expires_ms = sqlite3_column_int64(st, 4);
         rc = sqlite3_step(st);
         rc = rc == SQLITE_DONE ? SQLITE_ROW : rc;
@@ -369,7 +337,7 @@ sqlite_sso_users_by_email(struct store *s, int64_t tenant_id, const char *email,
     if (st == NULL)
         return -1;
     sqlite3_bind_int64(st, 1, tenant_id);
-    text(st, 2, email);
+    sqlite_bind_text(st, 2, email);
     sqlite3_bind_int64(st, 3, (int64_t)max);
     *n = 0;
     int rc;

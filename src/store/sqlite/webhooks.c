@@ -12,13 +12,6 @@
     "id, tenant_id, url, secret, enabled, cursor, created_ms, failures, next_attempt_ms," \
     " last_attempt_ms, last_status, last_error"
 
-static sqlite3_stmt *
-stmt(struct store *s, struct conn **c, const char *sql, size_t len, struct err *err)
-{
-    *c = sqlite_conn((struct sqlite_store *)s, err);
-    return *c ? sqlite_cached_stmt(*c, sql, len, err) : NULL;
-}
-
 static void
 read_hook(sqlite3_stmt *st, struct store_webhook *w)
 {
@@ -64,8 +57,8 @@ int
 sqlite_event_last_seq(struct store *s, int64_t tenant_id, int64_t *seq, struct err *err)
 {
     struct conn *c;
-    sqlite3_stmt *st =
-        stmt(s, &c, SQL("SELECT coalesce(max(seq), 0) FROM events WHERE tenant_id = ?"), err);
+    sqlite3_stmt *st = sqlite_prepared(
+        s, &c, SQL("SELECT coalesce(max(seq), 0) FROM events WHERE tenant_id = ?"), err);
     if (st == NULL)
         return -1;
     sqlite3_bind_int64(st, 1, tenant_id);
@@ -77,8 +70,8 @@ sqlite_event_count_after(struct store *s, int64_t tenant_id, int64_t after_seq, 
                          struct err *err)
 {
     struct conn *c;
-    sqlite3_stmt *st =
-        stmt(s, &c, SQL("SELECT count(*) FROM events WHERE tenant_id = ? AND seq > ?"), err);
+    sqlite3_stmt *st = sqlite_prepared(
+        s, &c, SQL("SELECT count(*) FROM events WHERE tenant_id = ? AND seq > ?"), err);
     if (st == NULL)
         return -1;
     sqlite3_bind_int64(st, 1, tenant_id);
@@ -90,10 +83,11 @@ int
 sqlite_webhook_insert(struct store *s, const struct store_webhook *w, struct err *err)
 {
     struct conn *c;
-    sqlite3_stmt *st = stmt(s, &c,
-                            SQL("INSERT INTO webhooks(id, tenant_id, url, secret, enabled, cursor,"
-                                " created_ms) VALUES(?,?,?,?,?,?,?)"),
-                            err);
+    sqlite3_stmt *st =
+        sqlite_prepared(s, &c,
+                        SQL("INSERT INTO webhooks(id, tenant_id, url, secret, enabled, cursor,"
+                            " created_ms) VALUES(?,?,?,?,?,?,?)"),
+                        err);
     if (st == NULL)
         return -1;
     sqlite_bind_text(st, 1, w->id);
@@ -113,8 +107,8 @@ sqlite_webhook_get(struct store *s, int64_t tenant_id, const char *id, struct st
     struct conn *c;
     struct store_webhook *v;
     size_t n;
-    sqlite3_stmt *st =
-        stmt(s, &c, SQL("SELECT " HOOK_COLS " FROM webhooks WHERE tenant_id = ? AND id = ?"), err);
+    sqlite3_stmt *st = sqlite_prepared(
+        s, &c, SQL("SELECT " HOOK_COLS " FROM webhooks WHERE tenant_id = ? AND id = ?"), err);
     if (st == NULL)
         return -1;
     sqlite3_bind_int64(st, 1, tenant_id);
@@ -132,10 +126,10 @@ sqlite_webhook_list(struct store *s, int64_t tenant_id, struct store_webhook **o
                     struct err *err)
 {
     struct conn *c;
-    sqlite3_stmt *st = stmt(s, &c,
-                            SQL("SELECT " HOOK_COLS " FROM webhooks WHERE tenant_id = ?"
-                                " ORDER BY created_ms, id"),
-                            err);
+    sqlite3_stmt *st = sqlite_prepared(s, &c,
+                                       SQL("SELECT " HOOK_COLS " FROM webhooks WHERE tenant_id = ?"
+                                           " ORDER BY created_ms, id"),
+                                       err);
     if (st == NULL)
         return -1;
     sqlite3_bind_int64(st, 1, tenant_id);
@@ -157,10 +151,10 @@ int
 sqlite_webhook_update(struct store *s, const struct store_webhook *w, struct err *err)
 {
     struct conn *c;
-    sqlite3_stmt *st = stmt(s, &c,
-                            SQL("UPDATE webhooks SET url = ?, secret = ?, enabled = ?"
-                                " WHERE tenant_id = ? AND id = ?"),
-                            err);
+    sqlite3_stmt *st = sqlite_prepared(s, &c,
+                                       SQL("UPDATE webhooks SET url = ?, secret = ?, enabled = ?"
+                                           " WHERE tenant_id = ? AND id = ?"),
+                                       err);
     if (st == NULL)
         return -1;
     sqlite_bind_text(st, 1, w->url);
@@ -175,7 +169,8 @@ int
 sqlite_webhook_delete(struct store *s, int64_t tenant_id, const char *id, struct err *err)
 {
     struct conn *c;
-    sqlite3_stmt *st = stmt(s, &c, SQL("DELETE FROM webhooks WHERE tenant_id = ? AND id = ?"), err);
+    sqlite3_stmt *st =
+        sqlite_prepared(s, &c, SQL("DELETE FROM webhooks WHERE tenant_id = ? AND id = ?"), err);
     if (st == NULL)
         return -1;
     sqlite3_bind_int64(st, 1, tenant_id);
@@ -189,12 +184,12 @@ sqlite_webhook_due(struct store *s, int64_t now_ms, size_t limit, struct store_w
 {
     struct conn *c;
     sqlite3_stmt *st =
-        stmt(s, &c,
-             SQL("SELECT " HOOK_COLS " FROM webhooks w WHERE enabled = 1"
-                 " AND next_attempt_ms <= ?1 AND lease_until_ms < ?1"
-                 " AND EXISTS (SELECT 1 FROM events e WHERE e.tenant_id = w.tenant_id"
-                 " AND e.seq > w.cursor) ORDER BY next_attempt_ms, id LIMIT ?2"),
-             err);
+        sqlite_prepared(s, &c,
+                        SQL("SELECT " HOOK_COLS " FROM webhooks w WHERE enabled = 1"
+                            " AND next_attempt_ms <= ?1 AND lease_until_ms < ?1"
+                            " AND EXISTS (SELECT 1 FROM events e WHERE e.tenant_id = w.tenant_id"
+                            " AND e.seq > w.cursor) ORDER BY next_attempt_ms, id LIMIT ?2"),
+                        err);
     if (st == NULL)
         return -1;
     sqlite3_bind_int64(st, 1, now_ms);
@@ -207,10 +202,11 @@ sqlite_webhook_claim(struct store *s, const char *id, const char *owner, int64_t
                      int64_t until_ms, struct err *err)
 {
     struct conn *c;
-    sqlite3_stmt *st = stmt(s, &c,
-                            SQL("UPDATE webhooks SET lease_owner = ?2, lease_until_ms = ?4"
-                                " WHERE id = ?1 AND (lease_until_ms < ?3 OR lease_owner = ?2)"),
-                            err);
+    sqlite3_stmt *st =
+        sqlite_prepared(s, &c,
+                        SQL("UPDATE webhooks SET lease_owner = ?2, lease_until_ms = ?4"
+                            " WHERE id = ?1 AND (lease_until_ms < ?3 OR lease_owner = ?2)"),
+                        err);
     if (st == NULL)
         return -1;
     sqlite_bind_text(st, 1, id);
@@ -227,12 +223,12 @@ sqlite_webhook_finish(struct store *s, const struct store_webhook *w, const char
                       const struct store_webhook_attempt *a, struct err *err)
 {
     struct conn *c;
-    sqlite3_stmt *st =
-        stmt(s, &c,
-             SQL("UPDATE webhooks SET cursor = ?, failures = ?, next_attempt_ms = ?,"
-                 " last_attempt_ms = ?, last_status = ?, last_error = ?, lease_owner = '',"
-                 " lease_until_ms = 0 WHERE id = ? AND lease_owner = ?"),
-             err);
+    sqlite3_stmt *st = sqlite_prepared(
+        s, &c,
+        SQL("UPDATE webhooks SET cursor = ?, failures = ?, next_attempt_ms = ?,"
+            " last_attempt_ms = ?, last_status = ?, last_error = ?, lease_owner = '',"
+            " lease_until_ms = 0 WHERE id = ? AND lease_owner = ?"),
+        err);
     if (st == NULL)
         return -1;
     sqlite3_bind_int64(st, 1, w->cursor);
@@ -293,12 +289,12 @@ sqlite_webhook_attempts(struct store *s, int64_t tenant_id, const char *id, size
     struct conn *c;
     *out = NULL;
     *n = 0;
-    sqlite3_stmt *st =
-        stmt(s, &c,
-             SQL("SELECT a.seq, a.at_ms, a.first_event, a.last_event, a.status, a.duration_ms,"
-                 " a.error FROM webhook_attempts a JOIN webhooks w ON w.id = a.webhook_id"
-                 " WHERE w.tenant_id = ? AND w.id = ? ORDER BY a.seq DESC LIMIT ?"),
-             err);
+    sqlite3_stmt *st = sqlite_prepared(
+        s, &c,
+        SQL("SELECT a.seq, a.at_ms, a.first_event, a.last_event, a.status, a.duration_ms,"
+            " a.error FROM webhook_attempts a JOIN webhooks w ON w.id = a.webhook_id"
+            " WHERE w.tenant_id = ? AND w.id = ? ORDER BY a.seq DESC LIMIT ?"),
+        err);
     if (st == NULL)
         return -1;
     sqlite3_bind_int64(st, 1, tenant_id);
