@@ -229,6 +229,6 @@ sqlite_event_query(struct store *s, const struct store_event_query *q, struct st
     sqlite_bind_text(st, 4, q->kind ? q->kind : "");
     sqlite_bind_text(st, 5, q->resource_id ? q->resource_id : "");
     sqlite3_bind_int64(st, 6, (sqlite3_int64)q->limit);
-    return sqlite_collect(c, st, sizeof(**out), q->limit, sqlite_read_event, (void **)out, n,
-                          "query events", err);
+    return sqlite_collect(c, st, sizeof(**out), q->limit, sqlite_read_event, sqlite_drop_event,
+                          (void **)out, n, "query events", err);
 }

@@ -19,6 +19,12 @@ read_membership(sqlite3_stmt *st, void *row)
     m->display = sqlite_col_dup(st, 2);
 }
 
+static void
+drop_membership(void *row)
+{
+    free(((struct store_membership *)row)->display);
+}
+
 int
 sqlite_member_groups_many(struct store *s, int64_t tenant_id, const char *const *member_ids,
                           size_t n, struct store_membership **out, size_t *n_out, struct err *err)
@@ -37,6 +43,6 @@ sqlite_member_groups_many(struct store *s, int64_t tenant_id, const char *const 
     sqlite3_bind_int64(st, 1, tenant_id);
     sqlite3_bind_text(st, 2, text, -1, SQLITE_TRANSIENT);
     free(text);
-    return sqlite_collect(c, st, sizeof(**out), SIZE_MAX, read_membership, (void **)out, n_out,
-                          "list groups of members", err);
+    return sqlite_collect(c, st, sizeof(**out), SIZE_MAX, read_membership, drop_membership,
+                          (void **)out, n_out, "list groups of members", err);
 }

@@ -96,6 +96,12 @@ sqlite_read_event(sqlite3_stmt *st, void *row)
     e->data = sqlite_col_dup(st, 7);
 }
 
+void
+sqlite_drop_event(void *row)
+{
+    free(((struct store_event *)row)->data);
+}
+
 int
 sqlite_event_list(struct store *s, int64_t tenant_id, int64_t after_seq, size_t limit,
                   struct store_event **out, size_t *n, struct err *err)
@@ -112,8 +118,8 @@ sqlite_event_list(struct store *s, int64_t tenant_id, int64_t after_seq, size_t 
         return -1;
     sqlite3_bind_int64(st, 2, after_seq);
     sqlite3_bind_int64(st, 3, (sqlite3_int64)limit);
-    return sqlite_collect(c, st, sizeof(**out), limit, sqlite_read_event, (void **)out, n,
-                          "list events", err);
+    return sqlite_collect(c, st, sizeof(**out), limit, sqlite_read_event, sqlite_drop_event,
+                          (void **)out, n, "list events", err);
 }
 
 static void
@@ -139,7 +145,7 @@ sqlite_role_map_get(struct store *s, int64_t tenant_id, struct store_role_rule *
                                    tenant_id, err);
     if (st == NULL)
         return -1;
-    return sqlite_collect(c, st, sizeof(**out), SIZE_MAX, read_rule, (void **)out, n,
+    return sqlite_collect(c, st, sizeof(**out), SIZE_MAX, read_rule, NULL, (void **)out, n,
                           "read role map", err);
 }
 

@@ -5,8 +5,8 @@
 
 int
 sqlite_collect(struct conn *c, sqlite3_stmt *st, size_t size, size_t limit,
-               void (*read)(sqlite3_stmt *st, void *row), void **out, size_t *n, const char *what,
-               struct err *err)
+               void (*read)(sqlite3_stmt *st, void *row), void (*drop)(void *row), void **out,
+               size_t *n, const char *what, struct err *err)
 {
     size_t cap = 0, len = 0;
     char *v = NULL;
@@ -22,6 +22,8 @@ sqlite_collect(struct conn *c, sqlite3_stmt *st, size_t size, size_t limit,
     *out = NULL;
     *n = 0;
     if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+        for (size_t i = 0; drop && i < len; i++)
+            drop(v + i * size);
         free(v);
         return sqlite_fail(c->db, rc, what, err);
     }

@@ -1,5 +1,6 @@
 #include "store/sqlite/sqlite.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -520,29 +521,20 @@ sq_tenant_get_by_id(struct store *s, int64_t id, struct store_tenant *out, struc
     return tenant_get(s, ST_TENANT_BY_ID, NULL, id, out, err);
 }
 
+static void
+read_tenant_row(sqlite3_stmt *st, void *row)
+{
+    read_tenant(st, row);
+}
+
 static int
 sq_tenant_list(struct store *s, struct store_tenant **out, size_t *n, struct err *err)
 {
     struct conn *c = sqlite_conn(self(s), err);
     if (c == NULL)
         return -1;
-    sqlite3_stmt *st = sqlite_stmt(c, ST_TENANT_LIST);
-    size_t cap = 16, len = 0;
-    struct store_tenant *v = xmalloc(cap * sizeof(*v));
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (len == cap)
-            v = xrealloc(v, (cap *= 2) * sizeof(*v));
-        read_tenant(st, &v[len++]);
-    }
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE) {
-        free(v);
-        return sqlite_fail(c->db, rc, "list tenants", err);
-    }
-    *out = v;
-    *n = len;
-    return 0;
+    return sqlite_collect(c, sqlite_stmt(c, ST_TENANT_LIST), sizeof(**out), SIZE_MAX,
+                          read_tenant_row, NULL, (void **)out, n, "list tenants", err);
 }
 
 /* ---- tokens ---- */
@@ -627,6 +619,12 @@ sq_token_get(struct store *s, int64_t tenant_id, const char *id, struct store_to
     return token_one(c, st, out, err);
 }
 
+static void
+read_token_row(sqlite3_stmt *st, void *row)
+{
+    read_token(st, row);
+}
+
 static int
 sq_token_list(struct store *s, int64_t tenant_id, struct store_token **out, size_t *n,
               struct err *err)
@@ -636,22 +634,8 @@ sq_token_list(struct store *s, int64_t tenant_id, struct store_token **out, size
         return -1;
     sqlite3_stmt *st = sqlite_stmt(c, ST_TOKEN_LIST);
     sqlite3_bind_int64(st, 1, tenant_id);
-    size_t cap = 8, len = 0;
-    struct store_token *v = xmalloc(cap * sizeof(*v));
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (len == cap)
-            v = xrealloc(v, (cap *= 2) * sizeof(*v));
-        read_token(st, &v[len++]);
-    }
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE) {
-        free(v);
-        return sqlite_fail(c->db, rc, "list tokens", err);
-    }
-    *out = v;
-    *n = len;
-    return 0;
+    return sqlite_collect(c, st, sizeof(**out), SIZE_MAX, read_token_row, NULL, (void **)out, n,
+                          "list tokens", err);
 }
 
 static int
@@ -855,6 +839,20 @@ sq_member_remove_member(struct store *s, int64_t tenant_id, const char *member_i
                         "remove from groups", err);
 }
 
+static void
+read_member(sqlite3_stmt *st, void *row)
+{
+    struct store_member *m = row;
+    sqlite_col_copy(st, 0, m->id, sizeof(m->id));
+    m->display = sqlite_col_dup(st, 1);
+}
+
+static void
+drop_member(void *row)
+{
+    free(((struct store_member *)row)->display);
+}
+
 /* Reads (id, display) rows of a membership query into a malloc'd array. */
 static int
 member_rows(struct store *s, enum stmt_id id, int64_t tenant_id, const char *key,
@@ -866,24 +864,8 @@ member_rows(struct store *s, enum stmt_id id, int64_t tenant_id, const char *key
     sqlite3_stmt *st = sqlite_stmt(c, id);
     sqlite3_bind_int64(st, 1, tenant_id);
     sqlite_bind_text(st, 2, key);
-    size_t cap = 16, len = 0;
-    struct store_member *v = xmalloc(cap * sizeof(*v));
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (len == cap)
-            v = xrealloc(v, (cap *= 2) * sizeof(*v));
-        sqlite_col_copy(st, 0, v[len].id, sizeof(v[len].id));
-        v[len].display = sqlite_col_dup(st, 1);
-        len++;
-    }
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE) {
-        store_members_free(v, len);
-        return sqlite_fail(c->db, rc, "list members", err);
-    }
-    *out = v;
-    *n = len;
-    return 0;
+    return sqlite_collect(c, st, sizeof(**out), SIZE_MAX, read_member, drop_member, (void **)out, n,
+                          "list members", err);
 }
 
 static int

@@ -84,10 +84,11 @@ char *sqlite_col_dup(sqlite3_stmt *st, int i);
 int sqlite_step_done(struct conn *c, sqlite3_stmt *st, const char *what, struct err *err);
 
 /* Steps st through at most `limit` rows, reading each with `read` into a malloc'd array of
- * `size`-byte rows (*out, *n; NULL and 0 when empty), and resets st. */
+ * `size`-byte rows (*out, *n; NULL and 0 when empty), and resets st. On an error the rows
+ * read so far are released with `drop` (NULL: rows own no memory) and freed. */
 int sqlite_collect(struct conn *c, sqlite3_stmt *st, size_t size, size_t limit,
-                   void (*read)(sqlite3_stmt *st, void *row), void **out, size_t *n,
-                   const char *what, struct err *err);
+                   void (*read)(sqlite3_stmt *st, void *row), void (*drop)(void *row), void **out,
+                   size_t *n, const char *what, struct err *err);
 
 /* Applies pending migrations in order, each in its own transaction. */
 int sqlite_migrate(sqlite3 *db, struct err *err);
@@ -129,6 +130,8 @@ int sqlite_member_groups_many(struct store *s, int64_t tenant_id, const char *co
 /* Reads an events row (seq, tenant_id, created_ms, actor, kind, rtype, resource_id, data)
  * into the store_event at row (sqlite_collect's reader). */
 void sqlite_read_event(sqlite3_stmt *st, void *row);
+/* Frees what a row read by sqlite_read_event owns (for sqlite_collect). */
+void sqlite_drop_event(void *row);
 int sqlite_event_insert(struct store *s, const struct store_event *e, struct err *err);
 int sqlite_event_list(struct store *s, int64_t tenant_id, int64_t after_seq, size_t limit,
                       struct store_event **out, size_t *n, struct err *err);

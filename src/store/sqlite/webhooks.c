@@ -39,7 +39,7 @@ read_hook_row(sqlite3_stmt *st, void *row)
 static int
 read_hooks(struct conn *c, sqlite3_stmt *st, struct store_webhook **out, size_t *n, struct err *err)
 {
-    return sqlite_collect(c, st, sizeof(**out), SIZE_MAX, read_hook_row, (void **)out, n,
+    return sqlite_collect(c, st, sizeof(**out), SIZE_MAX, read_hook_row, NULL, (void **)out, n,
                           "read webhooks", err);
 }
 
@@ -300,6 +300,6 @@ sqlite_webhook_attempts(struct store *s, int64_t tenant_id, const char *id, size
     sqlite3_bind_int64(st, 1, tenant_id);
     sqlite_bind_text(st, 2, id);
     sqlite3_bind_int64(st, 3, (sqlite3_int64)limit);
-    return sqlite_collect(c, st, sizeof(**out), limit, read_attempt, (void **)out, n,
+    return sqlite_collect(c, st, sizeof(**out), limit, read_attempt, NULL, (void **)out, n,
                           "read webhook attempts", err);
 }
