@@ -72,21 +72,20 @@ sso_console_finish(struct api_call *call, const struct store_tenant *t, const ch
     if (signin_code_redeem(call->store, code, &rt, &user, &row, err) < 0) {
         if (err->code != ERR_FORBIDDEN && err->code != ERR_NOT_FOUND)
             return -1;
-        sso_event(call, t->slug, protocol, initiated, SSO_RESULT_REJECTED, "console_redeem_failed",
-                  NULL);
+        sso_event(call, t, protocol, initiated, SSO_RESULT_REJECTED, "console_redeem_failed", NULL);
         sso_reply_failure(call, 403, "The sign-in could not be completed. Please start again.");
         return 0;
     }
     int rc = 0;
     if (rt.id != t->id) {
-        sso_event(call, t->slug, protocol, initiated, SSO_RESULT_REJECTED, "console_other_tenant",
+        sso_event(call, t, protocol, initiated, SSO_RESULT_REJECTED, "console_other_tenant",
                   user.id);
         sso_reply_failure(call, 403, "You signed in to another tenant than this console's.");
     } else if (console_session_create(call->store, &call->settings->console, &call->settings->gate,
                                       t, user.id, &sid, &cs, err) < 0) {
         if (err->code == ERR_FORBIDDEN) {
             /* Signed in fine, but the console is for the tenant's admins only. */
-            sso_event(call, t->slug, protocol, initiated, SSO_RESULT_REJECTED, "console_not_admin",
+            sso_event(call, t, protocol, initiated, SSO_RESULT_REJECTED, "console_not_admin",
                       user.id);
             sso_reply_failure(call, 403,
                               "You signed in, but the console is only open to active admins of "
@@ -100,7 +99,7 @@ sso_console_finish(struct api_call *call, const struct store_tenant *t, const ch
         snprintf(where, sizeof(where), "/console/#/t/%s", t->slug);
         rc = sso_reply_redirect(call, where, err);
         if (rc == 0)
-            sso_event(call, t->slug, protocol, initiated, SSO_RESULT_SUCCESS, "console", user.id);
+            sso_event(call, t, protocol, initiated, SSO_RESULT_SUCCESS, "console", user.id);
     }
     store_resource_cleanup(&user);
     return rc;

@@ -407,11 +407,11 @@ sso_oidc_initiate(struct api_call *call, struct err *err)
     /* OIDC Core §4: the request proves nothing; it may only start a normal flow, with the
      * configured issuer — never one named by the request. */
     if (!json_is_true(json_object_get(cfg, "idpInitiated"))) {
-        sso_event(call, t.slug, PROTO, "idp", SSO_RESULT_REJECTED, "idp_initiated_disabled", NULL);
+        sso_event(call, &t, PROTO, "idp", SSO_RESULT_REJECTED, "idp_initiated_disabled", NULL);
         sso_reply_failure(call, 404, "Sign-in from the identity provider is not enabled.");
         rc = 0;
     } else if (iss == NULL || strcmp(iss, get_str(cfg, "issuer")) != 0) {
-        sso_event(call, t.slug, PROTO, "idp", SSO_RESULT_REJECTED, "initiate_wrong_issuer", NULL);
+        sso_event(call, &t, PROTO, "idp", SSO_RESULT_REJECTED, "initiate_wrong_issuer", NULL);
         sso_reply_failure(call, 400, "The sign-in request names another identity provider.");
         rc = 0;
     } else {
@@ -582,21 +582,21 @@ userinfo_email(struct api_call *call, const json_t *cfg, json_t *claims, const c
 
 /* A failure after the code exchange began: an outage of the provider (502) or a refusal. */
 static void
-fail_exchange(struct api_call *call, const char *slug, const char *initiated, const char *reason,
-              const struct err *err)
+fail_exchange(struct api_call *call, const struct store_tenant *t, const char *initiated,
+              const char *reason, const struct err *err)
 {
     bool outage = err->code == ERR_UNAVAILABLE || err->code == ERR_INTERNAL;
-    sso_event(call, slug, PROTO, initiated, outage ? SSO_RESULT_ERROR : SSO_RESULT_REJECTED, reason,
+    sso_event(call, t, PROTO, initiated, outage ? SSO_RESULT_ERROR : SSO_RESULT_REJECTED, reason,
               NULL);
     sso_reply_failure(call, outage ? 502 : 401,
                       "The sign-in could not be completed. Please start again.");
 }
 
 static void
-refuse(struct api_call *call, const char *slug, const char *initiated, const char *reason,
-       int status)
+refuse(struct api_call *call, const struct store_tenant *t, const char *initiated,
+       const char *reason, int status)
 {
-    sso_event(call, slug, PROTO, initiated, SSO_RESULT_REJECTED, reason, NULL);
+    sso_event(call, t, PROTO, initiated, SSO_RESULT_REJECTED, reason, NULL);
     sso_reply_failure(call, status, "The sign-in could not be completed. Please start again.");
 }
 
@@ -622,11 +622,11 @@ sso_oidc_callback(struct api_call *call, struct err *err)
     const char *state = api_call_arg(call, "state"), *code = api_call_arg(call, "code");
     const char *iss = api_call_arg(call, "iss");
     if (!conn.enabled) {
-        refuse(call, t.slug, "-", "connection_disabled", 404);
+        refuse(call, &t, "-", "connection_disabled", 404);
         goto out;
     }
     if (state == NULL || state[0] == '\0' || strlen(state) > 512) {
-        refuse(call, t.slug, "-", "state_missing", 400);
+        refuse(call, &t, "-", "state_missing", 400);
         goto out;
     }
     if (sso_cookie_get(call->cookie, TX_COOKIE, handle, sizeof(handle)))
@@ -640,35 +640,35 @@ sso_oidc_callback(struct api_call *call, struct err *err)
             rc = -1;
             goto out;
         }
-        refuse(call, t.slug, "-", handle_hash[0] ? reason : "transaction_cookie_missing", 400);
+        refuse(call, &t, "-", handle_hash[0] ? reason : "transaction_cookie_missing", 400);
         goto out;
     }
     const char *initiated = get_str(tx, "initiated");
     const char *issuer = get_str(cfg, "issuer");
     /* Step 2: the provider reported an error. */
     if (api_call_arg(call, "error")) {
-        refuse(call, t.slug, initiated, "idp_error", 400);
+        refuse(call, &t, initiated, "idp_error", 400);
         goto out;
     }
     /* Step 3, RFC 9207 §2.4: iss must be this issuer; absent only if not announced. */
     if (iss ? strcmp(iss, get_str(tx, "issuer")) != 0 || strcmp(iss, issuer) != 0
             : json_is_true(json_object_get(json_object_get(cfg, "discovery"), "iss_parameter"))) {
-        refuse(call, t.slug, initiated, iss ? "wrong_iss_parameter" : "iss_parameter_missing", 400);
+        refuse(call, &t, initiated, iss ? "wrong_iss_parameter" : "iss_parameter_missing", 400);
         goto out;
     }
     if (code == NULL || code[0] == '\0' || strlen(code) > 2048) {
-        refuse(call, t.slug, initiated, "code_missing", 400);
+        refuse(call, &t, initiated, "code_missing", 400);
         goto out;
     }
     id_token = exchange(call, &t, cfg, &conn, code, tx, &access, &reason, err);
     if (id_token == NULL || validate(call, cfg, tx, id_token, &claims, &reason, err) < 0) {
-        fail_exchange(call, t.slug, initiated, reason, err);
+        fail_exchange(call, &t, initiated, reason, err);
         goto out;
     }
     /* Core §5.3: UserInfo only when the ID token lacks email. */
     if (json_object_get(claims, "email") == NULL &&
         userinfo_email(call, cfg, claims, access, &reason, err) < 0) {
-        fail_exchange(call, t.slug, initiated, reason, err);
+        fail_exchange(call, &t, initiated, reason, err);
         goto out;
     }
     rc = sso_finish(call, &t, cfg, PROTO, initiated, issuer, get_str(claims, "sub"),

@@ -356,9 +356,10 @@ sso_saml_console_login(struct api_call *call, struct err *err)
 /* ---- ACS (HTTP-POST) ---- */
 
 static void
-refuse(struct api_call *call, const char *slug, const char *initiated, const char *reason)
+refuse(struct api_call *call, const struct store_tenant *t, const char *initiated,
+       const char *reason)
 {
-    sso_event(call, slug, PROTO, initiated, SSO_RESULT_REJECTED, reason, NULL);
+    sso_event(call, t, PROTO, initiated, SSO_RESULT_REJECTED, reason, NULL);
     sso_reply_failure(call, 403, "The sign-in could not be completed. Please start again.");
 }
 
@@ -417,7 +418,7 @@ sso_saml_acs(struct api_call *call, struct err *err)
     form = call->body ? sso_form_get(call->body, call->body_len, "SAMLResponse") : NULL;
     if (form == NULL || strlen(form) > SSO_SAML_RESPONSE_MAX / 3 * 4 + 4 ||
         crypto_base64_decode(form, strlen(form), false, &xml, &xml_len, err) < 0) {
-        refuse(call, t.slug, "-", "bad_encoding");
+        refuse(call, &t, "-", "bad_encoding");
         goto out;
     }
     sp_urls(call->settings->public_url, t.slug, entity, acs);
@@ -443,7 +444,7 @@ sso_saml_acs(struct api_call *call, struct err *err)
             rc = -1;
             goto out;
         }
-        refuse(call, t.slug, "-", reason);
+        refuse(call, &t, "-", reason);
         goto out;
     }
     const char *initiated = r.in_response_to[0] ? "sp" : "idp";
@@ -452,7 +453,7 @@ sso_saml_acs(struct api_call *call, struct err *err)
             rc = -1;
             goto out;
         }
-        refuse(call, t.slug, initiated, reason);
+        refuse(call, &t, initiated, reason);
         goto out;
     }
     /* Step 10: the assertion ID once per issuer, until it expires (+ skew). */
@@ -462,7 +463,7 @@ sso_saml_acs(struct api_call *call, struct err *err)
             rc = -1;
             goto out;
         }
-        refuse(call, t.slug, initiated, "assertion_replayed");
+        refuse(call, &t, initiated, "assertion_replayed");
         goto out;
     }
     rc = sso_finish(call, &t, cfg, PROTO, initiated, r.issuer, r.name_id, r.email,

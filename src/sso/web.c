@@ -29,23 +29,21 @@ sso_result_name(enum sso_result r)
 }
 
 void
-sso_event(struct api_call *call, const char *tenant, const char *protocol, const char *initiated,
-          enum sso_result result, const char *reason, const char *user_id)
+sso_event(struct api_call *call, const struct store_tenant *tenant, const char *protocol,
+          const char *initiated, enum sso_result result, const char *reason, const char *user_id)
 {
     char t[80], r[80];
     if ((unsigned)result < SSO_RESULT__COUNT)
         atomic_fetch_add(&counts[result], 1);
-    log_escape(t, sizeof(t), tenant ? tenant : "-");
+    log_escape(t, sizeof(t), tenant->slug);
     log_escape(r, sizeof(r), reason ? reason : "-");
     log_info("event=sso_signin tenant=%s protocol=%s initiated=%s result=%s reason=%s user=%s", t,
              protocol, initiated ? initiated : "-", sso_result_name(result), r,
              user_id ? user_id : "-");
     /* The audit trail of the tenant gets the same (issue 7 item 6); a lost event is logged,
      * never a reason to fail the browser's request. */
-    struct store_tenant tt;
     struct err e = { 0 };
-    if (tenant && tenant_get(call->store, tenant, &tt, &e) == 0 &&
-        signin_event(call->store, tt.id, protocol, initiated ? initiated : "-",
+    if (signin_event(call->store, tenant->id, protocol, initiated ? initiated : "-",
                      sso_result_name(result), reason ? reason : "-", user_id, &e) < 0)
         log_warn("sso: audit event for tenant %s not written: %s", t, e.detail);
 }
@@ -285,8 +283,7 @@ sso_finish(struct api_call *call, const struct store_tenant *t, const json_t *co
     struct buf b;
     if (signin_user_resolve(call->store, t->id, issuer, subject, email, &user, &reason, err) < 0) {
         bool refused = err->code == ERR_FORBIDDEN;
-        sso_event(call, t->slug, protocol, initiated,
-                  refused ? SSO_RESULT_REJECTED : SSO_RESULT_ERROR,
+        sso_event(call, t, protocol, initiated, refused ? SSO_RESULT_REJECTED : SSO_RESULT_ERROR,
                   refused ? reason : "store_error", NULL);
         sso_reply_failure(call, 403, "Your account is not allowed to sign in here.");
         return 0;
@@ -313,14 +310,14 @@ sso_finish(struct api_call *call, const struct store_tenant *t, const json_t *co
          (buf_append_cstr(&b, "&return_to=", err) < 0 || sso_url_encode(&b, return_to, err) < 0)) ||
         sso_reply_redirect(call, b.data, err) < 0)
         goto out;
-    sso_event(call, t->slug, protocol, initiated, SSO_RESULT_SUCCESS, "ok", user.id);
+    sso_event(call, t, protocol, initiated, SSO_RESULT_SUCCESS, "ok", user.id);
     rc = 0;
 out:
     crypto_wipe(code, sizeof(code));
     buf_cleanup(&b);
     store_resource_cleanup(&user);
     if (rc < 0)
-        sso_event(call, t->slug, protocol, initiated, SSO_RESULT_ERROR, "handoff_failed", NULL);
+        sso_event(call, t, protocol, initiated, SSO_RESULT_ERROR, "handoff_failed", NULL);
     return rc;
 }
 

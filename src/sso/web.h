@@ -26,7 +26,7 @@ enum sso_result {
 /* Records one sign-in attempt: an audit event of the tenant ("sso.signin", core/signin.h), a
  * log line with tenant, protocol, SP/IdP-initiated, result and a reason code (never a token,
  * code, state or assertion), and the counter. user_id may be NULL. */
-void sso_event(struct api_call *call, const char *tenant, const char *protocol,
+void sso_event(struct api_call *call, const struct store_tenant *tenant, const char *protocol,
                const char *initiated, enum sso_result result, const char *reason,
                const char *user_id);
 
