@@ -61,8 +61,7 @@ api_settings_of(const struct config *c, unsigned char key[32], struct api_settin
         .operator_key = c->operator_key,
         .page_max = c->page_max,
         .token_overlap_s = c->token_overlap,
-        .gate = { c->scim_plans },
-        .host_user_writes = c->host_user_writes,
+        .gate = { c->scim_plans, c->plans },
         .body_max = (size_t)c->body_limit,
         .webhooks = {
             .allow_http = c->webhook_allow_http,
@@ -259,7 +258,8 @@ main(int argc, char **argv)
     if (strcmp(cmd, "serve") == 0) {
         rc = serve(&c, store, sso_key);
     } else if (strcmp(cmd, "tenant") == 0) {
-        rc = cli_tenant(store, n_rest - 1, rest + 1);
+        rc =
+            cli_tenant(store, &(struct gate_policy){ c.scim_plans, c.plans }, n_rest - 1, rest + 1);
     } else if (strcmp(cmd, "audit") == 0) {
         rc = cli_audit(store, n_rest - 1, rest + 1);
     } else if (strcmp(cmd, "sso") == 0) {
@@ -270,8 +270,8 @@ main(int argc, char **argv)
         else
             rc = cli_sso(store, &api, n_rest - 1, rest + 1);
     } else {
-        rc = cli_token(store, c.token_overlap, &(struct gate_policy){ c.scim_plans }, n_rest - 1,
-                       rest + 1);
+        rc = cli_token(store, c.token_overlap, &(struct gate_policy){ c.scim_plans, c.plans },
+                       n_rest - 1, rest + 1);
     }
     OPENSSL_cleanse(sso_key, sizeof(sso_key));
     store_close(store);

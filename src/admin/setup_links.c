@@ -6,6 +6,7 @@
 #include "base/crypto.h"
 #include "core/console.h"
 #include "core/tenant.h"
+#include "scim/scim.h"
 
 /* POST /admin/v1/tenants/{t}/setup-links: the host application hands its customer's admin a
  * link into the console for one tenant. The token travels in the URL fragment, which browsers
@@ -30,8 +31,15 @@ admin_setup_links_post(struct api_call *call, struct err *err)
                 "the body must be {\"actingUser\": \"<id of an active admin of the tenant>\"}");
         goto out;
     }
+    /* The host may name its admin by its own identifiers (userName, externalId). */
+    const char *who = json_string_value(acting);
+    char id[37];
+    if (scim_users_find(call, t.id, who, id, err) == 0)
+        who = id;
+    else if (err->code != ERR_NOT_FOUND)
+        goto out;
     if (console_setup_link_mint(call->store, &call->settings->console, &call->settings->gate, &t,
-                                json_string_value(acting), &token, &expires, err) < 0)
+                                who, &token, &expires, err) < 0)
         goto out;
     char url[600];
     snprintf(url, sizeof(url), "%s/console/#setup=%s", call->settings->public_url, token.text);
@@ -39,7 +47,7 @@ admin_setup_links_post(struct api_call *call, struct err *err)
     clock_format_ms(expires, when);
     api_reply_json(call, 201,
                    json_pack("{s:s, s:s, s:s, s:s}", "url", url, "expires", when, "tenant", t.slug,
-                             "actingUser", json_string_value(acting)));
+                             "actingUser", who));
     crypto_wipe(url, sizeof(url));
     rc = 0;
 out:

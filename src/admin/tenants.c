@@ -34,7 +34,7 @@ admin_tenants_post(struct api_call *call, struct err *err)
         goto out;
     }
     if (tenant_fields_from_json(body, &f, err) < 0 ||
-        tenant_create(call->store, json_string_value(slug), &f, &t, err) < 0)
+        tenant_create(call->store, &call->settings->gate, json_string_value(slug), &f, &t, err) < 0)
         goto out;
     snprintf(call->location, sizeof(call->location), "%s/admin/v1/tenants/%s",
              call->settings->public_url, t.slug);
@@ -65,7 +65,7 @@ admin_tenants_patch(struct api_call *call, struct err *err)
         return -1;
     int rc = -1;
     if (tenant_fields_from_json(body, &f, err) < 0 ||
-        tenant_update(call->store, call->params[0], &f, &t, err) < 0)
+        tenant_update(call->store, &call->settings->gate, call->params[0], &f, &t, err) < 0)
         goto out;
     api_reply_json(call, 200, tenant_to_json(&t));
     rc = 0;

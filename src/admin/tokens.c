@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 
+#include "admin/admin_int.h"
 #include "base/clock.h"
 #include "base/limits.h"
 #include "base/str.h"
@@ -32,17 +33,6 @@ admin_tokens_list(struct api_call *call, struct err *err)
     free(v);
     api_reply_json(call, 200, json_pack("{s:o}", "tokens", arr));
     return 0;
-}
-
-/* Who acts for a mint or rotate: a tenant admin's console session always acts as its own
- * admin, whatever the body says; the operator's console session is the operator (NULL: the
- * acting-admin gate does not apply, docs/tenants.md); the host application names the admin. */
-static const char *
-acting_user(const struct api_call *call, const char *given)
-{
-    if (!call->console)
-        return given;
-    return call->session.operator? NULL : call->session.user_id;
 }
 
 /* The one response that carries a whole token: it is shown once and never again. */
@@ -95,9 +85,12 @@ admin_tokens_post(struct api_call *call, struct err *err)
     json_t *body;
     if (route_tenant(call, &t, err) < 0)
         return -1;
+    char id[37];
     int rc = read_request(call, &body, &acting, &label, NULL, err);
+    if (rc == 0)
+        rc = admin_acting_user(call, &t, acting, &acting, id, err);
     if (rc == 0) {
-        const struct token_request req = { &t, &call->settings->gate, acting_user(call, acting) };
+        const struct token_request req = { &t, &call->settings->gate, acting };
         rc = token_mint(call->store, &req, label, &tok, &secret, err);
     }
     json_decref(body);
@@ -130,9 +123,12 @@ admin_tokens_rotate(struct api_call *call, struct err *err)
     json_t *body;
     if (route_tenant(call, &t, err) < 0)
         return -1;
+    char id[37];
     int rc = read_request(call, &body, &acting, NULL, &overlap, err);
+    if (rc == 0)
+        rc = admin_acting_user(call, &t, acting, &acting, id, err);
     if (rc == 0) {
-        const struct token_request req = { &t, &call->settings->gate, acting_user(call, acting) };
+        const struct token_request req = { &t, &call->settings->gate, acting };
         rc = token_rotate(call->store, &req, call->params[1], overlap, &tok, &secret, err);
     }
     json_decref(body);
@@ -147,10 +143,10 @@ admin_token_gate(struct api_call *call, struct err *err)
 {
     struct store_tenant t;
     struct gate_result r;
-    const char *acting = acting_user(call, api_call_arg(call, "actingUser"));
-    if (!call->console && acting == NULL)
-        acting = "";
+    const char *acting;
+    char id[37];
     if (route_tenant(call, &t, err) < 0 ||
+        admin_acting_user(call, &t, api_call_arg(call, "actingUser"), &acting, id, err) < 0 ||
         gate_mint_check(call->store, &call->settings->gate, &t, acting, &r, err) < 0)
         return -1;
     api_reply_json(call, 200, gate_result_to_json(&t, &call->settings->gate, &r));

@@ -7,9 +7,10 @@
 
 /* The host application's user API, /admin/v1/tenants/{t}/users: the SCIM Users handlers with
  * the tenant taken from the path and the operator as the actor, so validation, uniqueness,
- * ETags, audit events and the deactivation policy are the very same as over SCIM. Only who may
- * write differs: the host application owns the users of import-only tenants; in push tenants
- * the identity provider does, and this API only reads them unless host_user_writes is on. */
+ * ETags, audit events and the deactivation policy are the very same as over SCIM. The host
+ * writes users in every tenant: it is the only writer of import-only tenants, and in push
+ * tenants it brings its existing users (which the identity provider then imports and matches
+ * by userName) beside the identity provider; entity tags settle two writers (docs/api.md). */
 
 /* Turns the call into a SCIM call on the path's tenant: params[0] becomes the user id. */
 static int
@@ -25,11 +26,6 @@ enter(struct api_call *call, bool write, struct err *err)
         return err_set(err, ERR_FORBIDDEN,
                        "users are read-only in the console: they come from the identity "
                        "provider or the host application");
-    if (write && call->tenant.mode == STORE_MODE_PUSH && !call->settings->host_user_writes)
-        return err_set(err, ERR_FORBIDDEN,
-                       "tenant \"%s\" is a push tenant: its identity provider owns its users, so "
-                       "the management API only reads them (see host_user_writes)",
-                       call->tenant.slug);
     return 0;
 }
 

@@ -25,7 +25,6 @@ struct api_settings {
     int64_t token_overlap_s;  /* default overlap when rotating a token */
     size_t body_max;          /* request body limit, for ServiceProviderConfig */
     struct gate_policy gate;  /* which plans include SCIM */
-    bool host_user_writes;    /* management API may write users of push tenants */
     struct webhook_settings webhooks;
     /* single sign-on (issue 7) */
     const unsigned char *sso_key;  /* 32 bytes sealing OIDC client secrets; NULL: none set */

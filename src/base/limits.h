@@ -32,6 +32,8 @@
 #define LIMIT_SLUG_BYTES 63
 /* Free-text fields such as a tenant display name or token label. */
 #define LIMIT_NAME_BYTES 200
+/* A host's reference to one of its users (id, userName or externalId), as actingUser. */
+#define LIMIT_USER_REF_BYTES 1024
 /* Default cap on simultaneous connections; each costs a little memory and a descriptor. */
 #define LIMIT_CONNECTIONS_DEFAULT 1024
 /* Idle connection timeout in seconds (also bounds a client that stalls sending headers). */

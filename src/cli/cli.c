@@ -92,7 +92,7 @@ cli_tenant_usage(void)
 }
 
 int
-cli_tenant(struct store *s, int argc, char **argv)
+cli_tenant(struct store *s, const struct gate_policy *policy, int argc, char **argv)
 {
     struct err e = { 0 };
     struct store_tenant t;
@@ -121,8 +121,8 @@ cli_tenant(struct store *s, int argc, char **argv)
     if (strcmp(cmd, "create") == 0 || strcmp(cmd, "update") == 0) {
         if ((rc = tenant_flags(argc, argv, 2, &f)) != 0)
             return rc;
-        rc =
-            cmd[0] == 'c' ? tenant_create(s, slug, &f, &t, &e) : tenant_update(s, slug, &f, &t, &e);
+        rc = cmd[0] == 'c' ? tenant_create(s, policy, slug, &f, &t, &e)
+                           : tenant_update(s, policy, slug, &f, &t, &e);
     } else if (strcmp(cmd, "show") == 0) {
         rc = tenant_get(s, slug, &t, &e);
     } else if (strcmp(cmd, "delete") == 0) {

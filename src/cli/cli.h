@@ -10,7 +10,7 @@ struct api_settings;
  * arguments and flags. They call the same core functions as the management API. Output is
  * JSON on stdout; errors go to stderr. Return a process exit status. */
 
-int cli_tenant(struct store *s, int argc, char **argv);
+int cli_tenant(struct store *s, const struct gate_policy *policy, int argc, char **argv);
 /* The CLI acts as the operator: the gates apply except the acting-admin one. */
 int cli_token(struct store *s, long overlap_default, const struct gate_policy *policy, int argc,
               char **argv);

@@ -9,6 +9,7 @@
 #include "base/limits.h"
 #include "base/str.h"
 #include "base/xmalloc.h"
+#include "core/gate.h"
 
 enum kind {
     K_STR,
@@ -51,10 +52,10 @@ static const struct setting settings[] = {
     S(page_max, K_LONG, "1000", 1, 10000, "largest page a list returns (filter.maxResults)"),
     S(token_overlap, K_LONG, "3600", 0, 2592000,
       "seconds a rotated token keeps working by default"),
+    S(plans, K_STR, "free,basic,premier,enterprise,test", 0, 0,
+      "comma-separated plans a tenant may have (the host application's plan names)"),
     S(scim_plans, K_STR, "premier,enterprise,test", 0, 0,
-      "comma-separated plans whose tenants may use SCIM provisioning"),
-    S(host_user_writes, K_BOOL, "off", 0, 0,
-      "let the management API write users of push tenants too (on/off)"),
+      "comma-separated plans whose tenants may use SCIM provisioning (among plans)"),
     S(webhook_allow_http, K_BOOL, "off", 0, 0,
       "allow plain http:// webhook URLs (for tests; on/off)"),
     S(webhook_retry_ms, K_LONG, "1000", 10, 3600000,
@@ -312,6 +313,8 @@ config_finish(struct config *c, struct err *err)
         return err_set(err, ERR_INVALID_VALUE, "operator_key must be at least 16 characters");
     if ((c->tls_cert == NULL) != (c->tls_key == NULL))
         return err_set(err, ERR_INVALID_VALUE, "tls_cert and tls_key go together");
+    if (gate_plans_check(&(struct gate_policy){ c->scim_plans, c->plans }, err) < 0)
+        return -1;
     if (c->db == NULL) {
         if (mkdir(c->data_dir, 0700) < 0 && errno != EEXIST)
             return err_set(err, ERR_INVALID_VALUE, "cannot create data_dir %s", c->data_dir);

@@ -27,7 +27,7 @@ struct config {
     long page_max;
     long token_overlap;
     char *scim_plans;
-    bool host_user_writes;
+    char *plans;
     bool webhook_allow_http;
     long webhook_retry_ms;
     long webhook_timeout_ms;

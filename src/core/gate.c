@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/str.h"
 #include "core/role.h"
 #include "core/signin.h"
 
@@ -19,6 +20,44 @@ gate_plan_includes_scim(const char *plans, const char *plan)
         p += len;
     }
     return false;
+}
+
+int
+gate_plans_check(const struct gate_policy *p, struct err *err)
+{
+    char name[64];
+    if (p->plans && !strpbrk(p->plans, "abcdefghijklmnopqrstuvwxyz0123456789"))
+        return err_set(err, ERR_INVALID_VALUE, "plans must name at least one plan");
+    for (int pass = 0; pass < 2; pass++) {
+        const char *list = pass == 0 ? p->plans : p->scim_plans;
+        for (const char *s = list; s && *s;) {
+            while (*s == ',' || *s == ' ')
+                s++;
+            size_t len = strcspn(s, ", ");
+            if (len == 0)
+                break;
+            if (len >= sizeof(name) || len > GATE_PLAN_NAME_MAX)
+                return err_set(err, ERR_INVALID_VALUE, "plan name \"%.40s…\" is too long", s);
+            memcpy(name, s, len);
+            name[len] = '\0';
+            if (!str_is_slug(name, GATE_PLAN_NAME_MAX))
+                return err_set(err, ERR_INVALID_VALUE,
+                               "plan \"%s\" must be a short lower-case name (a-z, 0-9, '-')", name);
+            if (pass == 1 && p->plans && !gate_plan_includes_scim(p->plans, name))
+                return err_set(err, ERR_INVALID_VALUE,
+                               "scim_plans names \"%s\", which is not one of the plans (%s)", name,
+                               p->plans);
+            s += len;
+        }
+    }
+    return 0;
+}
+
+bool
+gate_plan_is_known(const struct gate_policy *p, const char *plan)
+{
+    return p->plans == NULL ? str_is_slug(plan, GATE_PLAN_NAME_MAX)
+                            : gate_plan_includes_scim(p->plans, plan);
 }
 
 /* The words for one condition; the tenant and policy fill in the specifics. */

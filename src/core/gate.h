@@ -22,10 +22,21 @@ enum gate_condition {
     GATE_SAML = 1 << 3,
 };
 
-/* "premier,enterprise,test": the plans that include SCIM (configuration). */
+/* The host's plans (configuration): every plan a tenant may have, and those that include
+ * SCIM, each a comma-separated list such as "premier,enterprise,test". */
+#define GATE_PLAN_NAME_MAX 32
+
 struct gate_policy {
     const char *scim_plans;
+    const char *plans; /* NULL: any short lower-case name (unit tests) */
 };
+
+/* Checks the configured lists: plan names short lower-case names, and every SCIM plan one of
+ * the plans. ERR_INVALID_VALUE naming the first problem. */
+int gate_plans_check(const struct gate_policy *p, struct err *err);
+
+/* True when `plan` is one of the configured plans. */
+bool gate_plan_is_known(const struct gate_policy *p, const char *plan);
 
 struct gate_result {
     unsigned missing;  /* GATE_* bits of the conditions not met */

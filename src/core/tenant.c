@@ -31,20 +31,27 @@ check_text(const char *what, const char *v, size_t max, struct err *err)
     return 0;
 }
 
-/* Applies f onto t, validating each field given. */
+/* Applies f onto t, validating each field given, then the combination. `creating`: the plan
+ * is checked even when it is the default. */
 static int
-apply_fields(struct store_tenant *t, const struct tenant_fields *f, struct err *err)
+apply_fields(struct store_tenant *t, const struct gate_policy *policy,
+             const struct tenant_fields *f, bool creating, struct err *err)
 {
     if (f->display_name) {
         if (check_text("displayName", f->display_name, LIMIT_NAME_BYTES, err) < 0)
             return -1;
         str_copy(t->display_name, sizeof(t->display_name), f->display_name);
     }
-    if (f->plan) {
-        if (!str_is_slug(f->plan, sizeof(t->plan) - 1))
-            return err_set(err, ERR_INVALID_VALUE,
-                           "plan must be a short lower-case name such as \"enterprise\"");
-        str_copy(t->plan, sizeof(t->plan), f->plan);
+    if (f->plan || creating) {
+        const char *plan = f->plan ? f->plan : t->plan;
+        if (strlen(plan) >= sizeof(t->plan) || !gate_plan_is_known(policy, plan))
+            return policy->plans
+                       ? err_set(err, ERR_INVALID_VALUE,
+                                 "plan \"%.40s\" is not one of this service's plans (%.300s)%s",
+                                 plan, policy->plans, f->plan ? "" : ": give one")
+                       : err_set(err, ERR_INVALID_VALUE,
+                                 "plan must be a short lower-case name such as \"enterprise\"");
+        str_copy(t->plan, sizeof(t->plan), plan);
     }
     if (f->mode) {
         if (strcmp(f->mode, "push") == 0)
@@ -68,12 +75,19 @@ apply_fields(struct store_tenant *t, const struct tenant_fields *f, struct err *
         t->integration_enabled = f->integration_enabled != 0;
     if (f->saml_required >= 0)
         t->saml_required = f->saml_required != 0;
+    /* An import-only tenant's identity provider learns of a departure by importing the user
+     * with active false; removing the user would make it vanish from the import instead. */
+    if (t->mode == STORE_MODE_IMPORT_ONLY && t->deactivation == STORE_DEACTIVATE_REMOVE)
+        return err_set(err, ERR_INVALID_VALUE,
+                       "an import-only tenant keeps deactivated users (its identity provider "
+                       "imports them as active=false): deactivationPolicy \"remove\" does "
+                       "not go with provisioningMode \"import-only\"");
     return 0;
 }
 
 int
-tenant_create(struct store *s, const char *slug, const struct tenant_fields *f,
-              struct store_tenant *out, struct err *err)
+tenant_create(struct store *s, const struct gate_policy *policy, const char *slug,
+              const struct tenant_fields *f, struct store_tenant *out, struct err *err)
 {
     struct store_tenant t = { .mode = STORE_MODE_PUSH, .deactivation = STORE_DEACTIVATE_DISABLE };
     if (!str_is_slug(slug, LIMIT_SLUG_BYTES))
@@ -84,7 +98,7 @@ tenant_create(struct store *s, const char *slug, const struct tenant_fields *f,
     str_copy(t.slug, sizeof(t.slug), slug);
     str_copy(t.display_name, sizeof(t.display_name), slug);
     str_copy(t.plan, sizeof(t.plan), "enterprise");
-    if (apply_fields(&t, f, err) < 0)
+    if (apply_fields(&t, policy, f, true, err) < 0)
         return -1;
     t.created_ms = t.updated_ms = clock_now_ms();
     if (store_tx_begin(s, err) < 0)
@@ -103,13 +117,14 @@ tenant_create(struct store *s, const char *slug, const struct tenant_fields *f,
 }
 
 int
-tenant_update(struct store *s, const char *slug, const struct tenant_fields *f,
-              struct store_tenant *out, struct err *err)
+tenant_update(struct store *s, const struct gate_policy *policy, const char *slug,
+              const struct tenant_fields *f, struct store_tenant *out, struct err *err)
 {
     struct store_tenant t;
     if (store_tx_begin(s, err) < 0)
         return -1;
-    if (store_tenant_get_by_slug(s, slug, &t, err) < 0 || apply_fields(&t, f, err) < 0)
+    if (store_tenant_get_by_slug(s, slug, &t, err) < 0 ||
+        apply_fields(&t, policy, f, false, err) < 0)
         goto fail;
     t.updated_ms = clock_now_ms();
     if (store_tenant_update(s, &t, err) < 0)

@@ -4,6 +4,7 @@
 #include <jansson.h>
 
 #include "base/err.h"
+#include "core/gate.h"
 #include "store/store.h"
 
 /* Tenants: one customer workspace of the host application. The CLI and the management API
@@ -24,11 +25,15 @@ struct tenant_fields {
 
 /* Creates tenant `slug` ([a-z0-9-], ≤ 63). Defaults: display name = slug, plan "enterprise",
  * mode push, deactivation disable, integration disabled (the operator turns it on).
- * ERR_INVALID_VALUE for bad fields, ERR_CONFLICT when the slug exists. */
-int tenant_create(struct store *s, const char *slug, const struct tenant_fields *f,
-                  struct store_tenant *out, struct err *err);
-int tenant_update(struct store *s, const char *slug, const struct tenant_fields *f,
-                  struct store_tenant *out, struct err *err);
+ * ERR_INVALID_VALUE for bad fields: a plan that is not one of the policy's plans, and settings
+ * that make no sense together (import-only with deactivation "remove"); ERR_CONFLICT when the
+ * slug exists. */
+int tenant_create(struct store *s, const struct gate_policy *policy, const char *slug,
+                  const struct tenant_fields *f, struct store_tenant *out, struct err *err);
+/* Changes the fields given, under the same rules as tenant_create (the result is checked
+ * whole: a plan stored before the plans changed is kept while it is not touched). */
+int tenant_update(struct store *s, const struct gate_policy *policy, const char *slug,
+                  const struct tenant_fields *f, struct store_tenant *out, struct err *err);
 /* Deletes the tenant with all its tokens and resources (one transaction). */
 int tenant_delete(struct store *s, const char *slug, struct err *err);
 int tenant_get(struct store *s, const char *slug, struct store_tenant *out, struct err *err);

@@ -42,6 +42,24 @@ leave_groups(struct store *s, int64_t tenant_id, const char *user_id, struct err
     return rc;
 }
 
+/* Adds the user's effective role, and where it comes from, to an event's data: a host that
+ * mirrors users from events or webhooks learns the role with the user (docs/api.md). A user
+ * without a role row (none yet) gets null. */
+static int
+add_role(struct store *s, int64_t tenant_id, const char *id, json_t *data, struct err *err)
+{
+    struct store_user_role role;
+    if (store_user_role_get(s, tenant_id, id, &role, err) < 0) {
+        if (err->code != ERR_NOT_FOUND)
+            return -1;
+        role.role[0] = role.source[0] = '\0';
+    }
+    json_object_set_new(data, "effectiveRole", role.role[0] ? json_string(role.role) : json_null());
+    json_object_set_new(data, "roleSource",
+                        role.source[0] ? json_string(role.source) : json_null());
+    return 0;
+}
+
 int
 user_create(struct store *s, const struct store_tenant *t, const char *actor, const json_t *doc,
             const char *password_hash, struct store_resource *out, struct err *err)
@@ -61,9 +79,14 @@ user_create(struct store *s, const struct store_tenant *t, const char *actor, co
             unique_error(copy, err);
         goto fail;
     }
+    json_t *data = json_pack("{s:O}", "after", copy);
     if (role_user_written(s, t->id, r.id, NULL, role_direct(copy), true, actor, err) < 0 ||
-        audit_record(s, t->id, actor, "user.created", STORE_RTYPE_USER, r.id,
-                     json_pack("{s:O}", "after", copy), err) < 0) {
+        add_role(s, t->id, r.id, data, err) < 0) {
+        json_decref(data);
+        store_tx_rollback(s);
+        goto fail;
+    }
+    if (audit_record(s, t->id, actor, "user.created", STORE_RTYPE_USER, r.id, data, err) < 0) {
         store_tx_rollback(s);
         goto fail;
     }
@@ -112,21 +135,33 @@ write_update(struct store *s, const struct store_tenant *t, const char *actor,
              const struct store_resource *old, const json_t *before, struct store_resource *r,
              const json_t *new_doc, bool *removed, struct err *err)
 {
-    if (!r->active && t->deactivation == STORE_DEACTIVATE_REMOVE) {
+    const char *kind;
+    *removed = !r->active && t->deactivation == STORE_DEACTIVATE_REMOVE;
+    json_t *data = update_event(before, new_doc, r->password_hash != NULL, *removed, &kind);
+    int rc;
+    if (*removed) {
         /* The tenant removes users on deactivation; a later POST of the same userName
-         * (Okta's reactivation) then creates a new user (IDP-QUIRKS.md 7). */
-        *removed = true;
-        if (store_resource_delete(s, t->id, STORE_RTYPE_USER, old->id, old->version, err) < 0 ||
-            leave_groups(s, t->id, old->id, err) < 0 ||
-            store_user_role_delete(s, t->id, old->id, err) < 0)
-            return -1;
-    } else if (store_resource_update(s, r, err) < 0 ||
-               role_user_written(s, t->id, r->id, role_direct(before), role_direct(new_doc), false,
-                                 actor, err) < 0) {
+         * (Okta's reactivation) then creates a new user (IDP-QUIRKS.md 7). The event keeps
+         * the role the user had. */
+        rc = add_role(s, t->id, old->id, data, err) < 0 ||
+                     store_resource_delete(s, t->id, STORE_RTYPE_USER, old->id, old->version, err) <
+                         0 ||
+                     leave_groups(s, t->id, old->id, err) < 0 ||
+                     store_user_role_delete(s, t->id, old->id, err) < 0
+                 ? -1
+                 : 0;
+    } else {
+        rc = store_resource_update(s, r, err) < 0 ||
+                     role_user_written(s, t->id, r->id, role_direct(before), role_direct(new_doc),
+                                       false, actor, err) < 0 ||
+                     add_role(s, t->id, r->id, data, err) < 0
+                 ? -1
+                 : 0;
+    }
+    if (rc < 0) {
+        json_decref(data);
         return -1;
     }
-    const char *kind;
-    json_t *data = update_event(before, new_doc, r->password_hash != NULL, *removed, &kind);
     return audit_record(s, t->id, actor, kind, STORE_RTYPE_USER, old->id, data, err);
 }
 
@@ -179,14 +214,15 @@ write_delete(struct store *s, int64_t tenant_id, const char *actor, const char *
         return -1;
     json_t *before = json_loads(cur.doc ? cur.doc : "{}", 0, NULL);
     store_resource_cleanup(&cur);
-    if (store_resource_delete(s, tenant_id, STORE_RTYPE_USER, id, version, err) < 0 ||
+    json_t *data = json_pack("{s:o*, s:s}", "before", before, "reason", "deleted");
+    if (add_role(s, tenant_id, id, data, err) < 0 ||
+        store_resource_delete(s, tenant_id, STORE_RTYPE_USER, id, version, err) < 0 ||
         leave_groups(s, tenant_id, id, err) < 0 ||
         store_user_role_delete(s, tenant_id, id, err) < 0) {
-        json_decref(before);
+        json_decref(data);
         return -1;
     }
-    return audit_record(s, tenant_id, actor, "user.deleted", STORE_RTYPE_USER, id,
-                        json_pack("{s:o*, s:s}", "before", before, "reason", "deleted"), err);
+    return audit_record(s, tenant_id, actor, "user.deleted", STORE_RTYPE_USER, id, data, err);
 }
 
 int

@@ -268,14 +268,14 @@ webhook_signature(const char *secret, int64_t unix_s, const char *body, size_t l
     snprintf(out, 96, "t=%lld,v1=%s", (long long)unix_s, mac);
 }
 
-/* The body of one delivery: {"webhook": id, "events": [...]}; first/last event seqs out. */
+/* The body of one delivery: {"webhook": id, "tenant": slug, "events": [...]}. */
 static char *
-batch_body(const struct store_event *v, size_t n, const char *id, size_t *len)
+batch_body(const struct store_event *v, size_t n, const char *id, const char *tenant, size_t *len)
 {
     json_t *arr = json_array();
     for (size_t i = 0; i < n; i++)
         json_array_append_new(arr, audit_event_to_json(&v[i]));
-    json_t *j = json_pack("{s:s, s:o}", "webhook", id, "events", arr);
+    json_t *j = json_pack("{s:s, s:s, s:o}", "webhook", id, "tenant", tenant, "events", arr);
     char *text = json_dumps(j, JSON_COMPACT);
     json_decref(j);
     *len = text ? strlen(text) : 0;
@@ -304,10 +304,16 @@ deliver_one(struct store *s, const struct webhook_settings *cfg, const char *own
         store_events_free(v, n);
         return 0;
     }
+    /* Every delivery names its tenant, in the body and a header: one receiver serves all. */
+    struct store_tenant t;
+    if (store_tenant_get_by_id(s, w->tenant_id, &t, err) < 0) {
+        store_events_free(v, n);
+        return -1;
+    }
     struct store_webhook_attempt a = { .first_event = v[0].seq, .last_event = v[n - 1].seq };
-    char *body = batch_body(v, n, w->id, &len);
+    char *body = batch_body(v, n, w->id, t.slug, &len);
     store_events_free(v, n);
-    char sig[96], sig_header[128], id_header[80], secret[SEAL_PLAIN_MAX + 1];
+    char sig[96], sig_header[128], id_header[80], tenant_header[96], secret[SEAL_PLAIN_MAX + 1];
     int64_t start = clock_now_ms();
     long status = 0;
     struct err ferr = { 0 };
@@ -320,7 +326,9 @@ deliver_one(struct store *s, const struct webhook_settings *cfg, const char *own
         crypto_wipe(secret, sizeof(secret));
         snprintf(sig_header, sizeof(sig_header), "Scimd-Signature: %s", sig);
         snprintf(id_header, sizeof(id_header), "Scimd-Webhook-Id: %s", w->id);
-        const char *headers[] = { "Content-Type: application/json", sig_header, id_header, NULL };
+        snprintf(tenant_header, sizeof(tenant_header), "Scimd-Tenant: %s", t.slug);
+        const char *headers[] = { "Content-Type: application/json", sig_header, id_header,
+                                  tenant_header, NULL };
         const struct fetch_post req = {
             w->url, headers, body, len, cfg->timeout_ms, cfg->allow_http
         };

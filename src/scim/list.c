@@ -8,9 +8,11 @@
 #include "base/str.h"
 #include "base/xmalloc.h"
 #include "core/directory.h"
+#include "core/role.h"
 #include "query/query.h"
 #include "scim/project.h"
 #include "scim/render.h"
+#include "scim/scim.h"
 
 /* The query of one listing, from the query string or a SearchRequest. */
 struct scim_list_params {
@@ -234,6 +236,12 @@ list_reply(struct api_call *call, const struct scim_kind *k, const struct scim_l
     };
     if (scim_project_check(rt, p->attributes, p->excluded, err) < 0)
         return -1;
+    /* The host application may list the users of one effective role (docs/api.md). */
+    const char *role =
+        call->host && k->type == STORE_RTYPE_USER ? api_call_arg(call, "role") : NULL;
+    if (role && (q.role = role_canonical(role)) == NULL)
+        return err_set(err, ERR_INVALID_VALUE, "role \"%.100s\" is not a role of this service",
+                       role);
     if (p->filter && p->filter[0]) {
         filter = query_filter_parse(call->arena, undo_double_encoding(call, p->filter), err);
         if (filter == NULL || query_resolve(filter, scim_schema_resolve, (void *)rt, err) < 0)
@@ -284,4 +292,63 @@ scim_list_search(struct api_call *call, const struct scim_kind *k, struct err *e
         rc = list_reply(call, k, &p, err);
     json_decref(body);
     return rc;
+}
+
+/* One `attr eq "value"` match among the tenant's users: 0 and its id, ERR_NOT_FOUND for none,
+ * ERR_CONFLICT for several (externalId is not unique). */
+static int
+find_by(struct api_call *call, int64_t tenant_id, const char *attr, const char *value, char id[37],
+        struct err *err)
+{
+    json_t *quoted = json_string(value);
+    char *text = quoted ? json_dumps(quoted, JSON_ENCODE_ANY) : NULL;
+    json_decref(quoted);
+    if (text == NULL)
+        return err_set(err, ERR_INVALID_VALUE, "a user reference must be UTF-8 text");
+    struct buf f;
+    buf_init(&f, LIMIT_FILTER_BYTES);
+    int rc = buf_printf(&f, err, "%s eq %s", attr, text);
+    free(text);
+    struct query_node *filter = rc == 0 ? query_filter_parse(call->arena, f.data, err) : NULL;
+    buf_cleanup(&f);
+    if (filter == NULL ||
+        query_resolve(filter, scim_schema_resolve, (void *)&scim_rt_user, err) < 0)
+        return -1;
+    struct store_list_result res = { 0 };
+    const struct store_list_query q = { .tenant_id = tenant_id,
+                                        .type = STORE_RTYPE_USER,
+                                        .filter = filter,
+                                        .start_index = 1,
+                                        .count = 2 };
+    if (directory_list(call->store, &q, &res, err) < 0)
+        return -1;
+    if (res.n == 1)
+        str_copy(id, 37, res.rows[0].id);
+    rc = res.n == 1 ? 0
+         : res.n == 0
+             ? err_set(err, ERR_NOT_FOUND, "no user with %s \"%.100s\"", attr, value)
+             : err_set(err, ERR_CONFLICT, "%s \"%.100s\" names more than one user", attr, value);
+    store_list_result_cleanup(&res);
+    return rc;
+}
+
+int
+scim_users_find(struct api_call *call, int64_t tenant_id, const char *ref, char id[37],
+                struct err *err)
+{
+    struct store_resource r;
+    if (ref == NULL || ref[0] == '\0' || strlen(ref) > LIMIT_USER_REF_BYTES)
+        return err_set(err, ERR_NOT_FOUND, "no such user");
+    if (directory_get(call->store, tenant_id, STORE_RTYPE_USER, ref, &r, err) == 0) {
+        str_copy(id, 37, r.id);
+        store_resource_cleanup(&r);
+        return 0;
+    }
+    if (err->code != ERR_NOT_FOUND)
+        return -1;
+    if (find_by(call, tenant_id, "userName", ref, id, err) == 0)
+        return 0;
+    if (err->code != ERR_NOT_FOUND)
+        return -1;
+    return find_by(call, tenant_id, "externalId", ref, id, err);
 }

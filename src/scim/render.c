@@ -9,6 +9,7 @@
 #include "base/crypto.h"
 #include "base/str.h"
 #include "core/directory.h"
+#include "core/role.h"
 #include "scim/project.h"
 
 void
@@ -112,6 +113,29 @@ scim_render_row(struct buf *out, const struct api_call *call, const struct scim_
     return rc;
 }
 
+/* The host application's view of a user (docs/api.md, "Users"): its effective role and where
+ * that comes from, in the role extension beside the role set on the user. Read here, not
+ * stored in the document: a group's membership moves it without writing the user. */
+static int
+add_host_role(const struct api_call *call, const struct store_resource *r, json_t *doc,
+              struct err *err)
+{
+    struct store_user_role role;
+    if (role_of_user(call->store, call->tenant.id, r->id, &role, err) < 0)
+        return err->code == ERR_NOT_FOUND ? 0 : -1; /* removed under the remove policy */
+    json_t *ext = json_object_get(doc, ROLE_EXTENSION_URN);
+    if (!json_is_object(ext)) {
+        ext = json_object();
+        json_object_set_new(doc, ROLE_EXTENSION_URN, ext);
+        json_t *schemas = json_object_get(doc, "schemas");
+        if (json_is_array(schemas))
+            json_array_append_new(schemas, json_string(ROLE_EXTENSION_URN));
+    }
+    json_object_set_new(ext, "effectiveRole", json_string(role.role));
+    json_object_set_new(ext, "roleSource", json_string(role.source));
+    return 0;
+}
+
 int
 scim_render_row_loaded(struct buf *out, const struct api_call *call,
                        const struct scim_resource_type *rt, const struct store_resource *r,
@@ -119,14 +143,21 @@ scim_render_row_loaded(struct buf *out, const struct api_call *call,
                        const char *excluded, struct err *err)
 {
     bool project = (attributes && attributes[0]) || (excluded && excluded[0]);
+    bool host_user = call->host && rt == &scim_rt_user;
     int rc = -1;
-    if (!project)
+    if (!project && !host_user)
         return scim_render_append_with(out, call, rt, r, derived ? derived->name : NULL, value,
                                        err);
     json_t *full = scim_render_json(call, rt, r, err);
     if (full && value)
         json_object_set(full, derived->name, value);
-    json_t *p = full ? scim_project(rt, full, attributes, excluded, err) : NULL;
+    json_t *p =
+        full ? (project ? scim_project(rt, full, attributes, excluded, err) : json_incref(full))
+             : NULL;
+    if (p && host_user && add_host_role(call, r, p, err) < 0) {
+        json_decref(p);
+        p = NULL;
+    }
     char *text = p ? json_dumps(p, JSON_COMPACT) : NULL;
     if (text)
         rc = buf_append_cstr(out, text, err);

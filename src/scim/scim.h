@@ -20,6 +20,12 @@ int scim_users_put(struct api_call *call, struct err *err);
 int scim_users_patch(struct api_call *call, struct err *err);
 int scim_users_delete(struct api_call *call, struct err *err);
 
+/* The user of tenant_id that `ref` names, the way a host application names its own users: a
+ * scimd user id, else a userName (case-insensitive), else an externalId. Fills id; ERR_NOT_FOUND
+ * when none matches, ERR_CONFLICT when an externalId names several users. */
+int scim_users_find(struct api_call *call, int64_t tenant_id, const char *ref, char id[37],
+                    struct err *err);
+
 int scim_groups_list(struct api_call *call, struct err *err);
 int scim_groups_search(struct api_call *call, struct err *err);
 int scim_groups_get(struct api_call *call, struct err *err);

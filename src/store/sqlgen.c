@@ -538,6 +538,27 @@ sqlgen_filter(const struct sqlgen_dialect *d, struct buf *sql, struct sql_binds 
 }
 
 int
+sqlgen_where(const struct sqlgen_dialect *d, struct buf *sql, struct sql_binds *binds,
+             const struct store_list_query *q, struct err *err)
+{
+    if (q->filter == NULL && q->role == NULL)
+        return buf_append_cstr(sql, d->true_sql, err);
+    if (q->filter &&
+        (buf_append_cstr(sql, "(", err) < 0 || compile(d, sql, binds, q->filter, false, err) < 0 ||
+         buf_append_cstr(sql, ")", err) < 0))
+        return -1;
+    if (q->role == NULL)
+        return 0;
+    if ((q->filter && buf_append_cstr(sql, " AND ", err) < 0) ||
+        buf_append_cstr(sql,
+                        "EXISTS (SELECT 1 FROM user_roles ur WHERE ur.tenant_id = r.tenant_id"
+                        " AND ur.user_id = r.id AND ur.role = ?)",
+                        err) < 0)
+        return -1;
+    return bind_text(binds, q->role, err);
+}
+
+int
 sqlgen_sort_expr(const struct sqlgen_dialect *d, struct buf *sql, const struct query_path *p,
                  struct sql_binds *binds, struct err *err)
 {

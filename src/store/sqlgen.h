@@ -76,6 +76,11 @@ int sqlgen_binds_keep(struct sql_binds *b, const char *text, struct err *err);
 int sqlgen_filter(const struct sqlgen_dialect *d, struct buf *sql, struct sql_binds *binds,
                   const struct query_node *n, struct err *err);
 
+/* Appends the WHERE condition of a listing: its filter (sqlgen_filter) and its effective-role
+ * condition, or the dialect's true when it has neither. */
+int sqlgen_where(const struct sqlgen_dialect *d, struct buf *sql, struct sql_binds *binds,
+                 const struct store_list_query *q, struct err *err);
+
 /* True when the filter can match at most one resource of `type`: `id eq`, or `userName eq`
  * (users) / `displayName eq` (groups), which unique indexes guard. Such a listing needs no
  * ORDER BY and no remembered page position: the existence checks identity providers send

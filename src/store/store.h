@@ -83,6 +83,7 @@ struct store_list_query {
     enum store_rtype type;
     const struct query_node *filter; /* resolved, or NULL */
     const struct query_path *sort;   /* resolved, or NULL for the stable default order */
+    const char *role;                /* users whose effective role this is, or NULL: any */
     bool descending;
     int64_t start_index; /* 1-based */
     int64_t count;       /* 0 = only the total */

@@ -194,6 +194,16 @@ class Scimd:
         """Mints through the CLI, which acts as the operator (no acting admin needed)."""
         return json.loads(self.cli("token", "mint", slug, "--label", label).stdout)
 
+    def host_user(self, slug, user_name, role=None, **extra):
+        """A user written by the host application (management API), with a direct role."""
+        body = user_body(user_name, **extra)
+        if role:
+            body["schemas"] = [USER_URN, TENANT_URN]
+            body[TENANT_URN] = {"role": role}
+        r = self.admin("POST", f"/tenants/{slug}/users", body)
+        assert r.status_code == 201, r.text
+        return r.json()
+
     def make_admin(self, token, user_name="admin@acme.example"):
         """A user with the admin role, created over SCIM; returns its id."""
         r = self.scim("POST", "/Users", token, {

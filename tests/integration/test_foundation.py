@@ -62,11 +62,11 @@ def test_admin_disabled_without_an_operator_key(server_factory, tmp_path):
 def test_tenant_lifecycle_through_the_management_api(server):
     r = server.admin("POST", "/tenants", {"slug": "acme", "displayName": "Acme Inc.",
                                           "plan": "premier", "provisioningMode": "import-only",
-                                          "deactivationPolicy": "remove"})
+                                          "deactivationPolicy": "disable"})
     assert r.status_code == 201, r.text
     t = r.json()
     assert t["slug"] == "acme" and t["displayName"] == "Acme Inc." and t["plan"] == "premier"
-    assert t["provisioningMode"] == "import-only" and t["deactivationPolicy"] == "remove"
+    assert t["provisioningMode"] == "import-only" and t["deactivationPolicy"] == "disable"
     assert t["integrationEnabled"] is False  # the operator turns it on explicitly
     assert r.headers["Location"].endswith("/admin/v1/tenants/acme")
 
@@ -104,7 +104,7 @@ def test_cli_and_api_share_the_same_tenants(server):
     assert server.admin("GET", "/tenants/globex").json()["displayName"] == "Globex"
     server.admin("PATCH", "/tenants/globex", {"plan": "test"})
     assert json.loads(server.cli("tenant", "show", "globex").stdout)["plan"] == "test"
-    server.cli("tenant", "update", "globex", "--deactivation", "remove")
+    server.cli("tenant", "update", "globex", "--mode", "push", "--deactivation", "remove")
     assert server.admin("GET", "/tenants/globex").json()["deactivationPolicy"] == "remove"
     assert [t["slug"] for t in json.loads(server.cli("tenant", "list").stdout)] == ["globex"]
     bad = server.cli("tenant", "create", "x", "--mode", "pull", check=False)

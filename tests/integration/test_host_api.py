@@ -1,8 +1,8 @@
 """The host application's user API, /admin/v1/tenants/{t}/users (issue 5 item 2; docs/api.md).
 
 The same validation, uniqueness, ETags and audit events as SCIM; the host application writes
-users of import-only tenants (an HR system as source of truth) and only reads those of push
-tenants unless host_user_writes is on."""
+users of import-only tenants (an HR system as source of truth) and of push tenants too (its
+existing users, which the identity provider imports and matches by userName), issue 13."""
 import pytest
 
 from conftest import ENTERPRISE_URN, LIST_URN, USER_URN, assert_scim_error
@@ -102,30 +102,49 @@ def test_host_writes_are_audit_events_by_the_operator(server, hr):
 
 
 def test_remove_policy_applies_to_host_deactivation(server):
-    server.make_tenant("hr", provisioningMode="import-only", deactivationPolicy="remove")
-    uid = host(server, "POST", "", HR_USER).json()["id"]
-    assert host(server, "POST", f"/{uid}/deactivate").status_code == 200
-    admin_error(host(server, "GET", f"/{uid}"), 404)
+    server.make_tenant("acme", deactivationPolicy="remove")
+    uid = host(server, "POST", "", HR_USER, slug="acme").json()["id"]
+    assert host(server, "POST", f"/{uid}/deactivate", slug="acme").status_code == 200
+    admin_error(host(server, "GET", f"/{uid}", slug="acme"), 404)
 
 
-def test_push_tenant_host_api_reads_only_by_default(server, tenant_token):
-    r = server.scim("POST", "/Users", tenant_token, HR_USER)
-    uid = r.json()["id"]
-    assert host(server, "GET", f"/{uid}", slug="acme").json()["userName"] == "ada@hr.example"
-    listed = host(server, "GET", "", slug="acme", params={"filter": 'userName eq "ada@hr.example"'})
-    assert listed.json()["totalResults"] == 1
-    for method, path, body in [("POST", "", HR_USER), ("PUT", f"/{uid}", HR_USER),
-                               ("PATCH", f"/{uid}", {}), ("DELETE", f"/{uid}", None),
-                               ("POST", f"/{uid}/deactivate", None)]:
-        admin_error(host(server, method, path, body, slug="acme"), 403, "push tenant")
-    assert server.scim("GET", f"/Users/{uid}", tenant_token).json()["active"] is True
+PATCH = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 
 
-def test_push_tenant_host_writes_when_configured(server_factory):
-    server = server_factory(extra_args=["--host-user-writes", "on"])
-    server.make_tenant("acme")
+def test_push_tenant_host_and_idp_both_write_settled_by_etags(server, tenant_token):
+    # The host brings its existing user into the push tenant; Okta's import finds it.
     r = host(server, "POST", "", HR_USER, slug="acme")
     assert r.status_code == 201, r.text
+    uid, etag = r.json()["id"], r.headers["ETag"]
+    found = server.scim("GET", "/Users", tenant_token,
+                        params={"filter": 'userName eq "ADA@hr.example"'}).json()
+    assert [u["id"] for u in found["Resources"]] == [uid]
+    # The identity provider updates it (a push), so the host's copy is stale.
+    r = server.scim("PATCH", f"/Users/{uid}", tenant_token, {
+        "schemas": [PATCH], "Operations": [{"op": "replace", "path": "title", "value": "Okta"}]})
+    assert r.status_code == 200, r.text
+    stale = host(server, "PATCH", f"/{uid}", {
+        "schemas": [PATCH], "Operations": [{"op": "replace", "path": "title", "value": "Host"}]},
+        slug="acme", headers={"If-Match": etag})
+    admin_error(stale, 412)
+    assert host(server, "GET", f"/{uid}", slug="acme").json()["title"] == "Okta"
+    # With the current tag (or none: last writer wins) the host's write lands.
+    current = host(server, "GET", f"/{uid}", slug="acme").headers["ETag"]
+    r = host(server, "PATCH", f"/{uid}", {
+        "schemas": [PATCH], "Operations": [{"op": "replace", "path": "title", "value": "Host"}]},
+        slug="acme", headers={"If-Match": current})
+    assert r.status_code == 200 and r.json()["title"] == "Host"
+    assert server.scim("GET", f"/Users/{uid}", tenant_token).json()["title"] == "Host"
+    # The audit trail says who wrote what.
+    evs = server.admin("GET", "/tenants/acme/events").json()["events"]
+    assert [(e["kind"], e["actor"].split(":")[0]) for e in evs] == [
+        ("user.created", "operator"), ("user.updated", "token"), ("user.updated", "operator")]
+    # Deactivate, reactivate and remove work in push tenants too.
+    assert host(server, "POST", f"/{uid}/deactivate", slug="acme").json()["active"] is False
+    assert server.scim("GET", f"/Users/{uid}", tenant_token).json()["active"] is False
+    assert host(server, "POST", f"/{uid}/reactivate", slug="acme").json()["active"] is True
+    assert host(server, "DELETE", f"/{uid}", slug="acme").status_code == 204
+    assert server.scim("GET", f"/Users/{uid}", tenant_token).status_code == 404
 
 
 def test_host_api_needs_the_operator_key_and_a_real_tenant(server, hr):

@@ -115,12 +115,44 @@ def test_every_missing_condition_is_named_at_once(server):
 
 
 def test_scim_plans_are_configuration(server_factory):
-    server = server_factory(extra_args=["--scim-plans", "gold,silver"])
+    plans = ["--plans", "bronze,silver,gold,enterprise", "--scim-plans", "gold,silver"]
+    server = server_factory(extra_args=plans)
     server.make_tenant("acme", plan="silver")
-    assert server.cli("token", "mint", "acme", "--scim-plans", "gold,silver").returncode == 0
+    assert server.cli("token", "mint", "acme", *plans).returncode == 0
     server.make_tenant("ent", plan="enterprise")
-    p = server.cli("token", "mint", "ent", "--scim-plans", "gold,silver", check=False)
+    p = server.cli("token", "mint", "ent", *plans, check=False)
     assert p.returncode == 1 and "gold,silver" in p.stderr
+
+
+def test_a_plan_is_one_of_the_configured_plans(server_factory):
+    server = server_factory(extra_args=["--plans", "bronze,silver,gold", "--scim-plans", "gold"])
+    r = server.admin("POST", "/tenants", {"slug": "acme", "plan": "platinum"})
+    assert r.status_code == 400, r.text
+    assert 'plan "platinum" is not one of' in r.json()["error"]["message"]
+    assert "bronze,silver,gold" in r.json()["error"]["message"]
+    # The built-in default ("enterprise") is not one of these plans: a plan must be given.
+    r = server.admin("POST", "/tenants", {"slug": "acme"})
+    assert r.status_code == 400 and "give one" in r.json()["error"]["message"], r.text
+    assert server.admin("GET", "/tenants").json()["tenants"] == []
+    server.make_tenant("acme", plan="gold")
+    r = server.admin("PATCH", "/tenants/acme", {"plan": "free"})
+    assert r.status_code == 400, r.text
+    assert server.admin("GET", "/tenants/acme").json()["plan"] == "gold"
+    p = server.cli("tenant", "update", "acme", "--plan", "free", "--plans", "bronze,silver,gold",
+                   "--scim-plans", "gold", check=False)
+    assert p.returncode != 0 and "not one of" in p.stderr
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["--plans", "gold", "--scim-plans", "gold,silver"], 'scim_plans names "silver"'),
+    (["--plans", "Gold"], 'plan "Gold" must be a short lower-case name'),
+    (["--plans", ","], "plans must name at least one plan"),
+])
+def test_inconsistent_plans_refused_at_start(server_factory, args, fragment):
+    server = server_factory(extra_args=args, start=False)
+    with pytest.raises(RuntimeError) as e:
+        server.start(timeout=5)
+    assert fragment in str(e.value)
 
 
 def test_revoke_is_never_gated(server, acme):

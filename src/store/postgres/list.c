@@ -105,7 +105,7 @@ count_total(struct pg_conn *c, const struct store_list_query *q, const struct bu
             const struct sql_binds *wb, int n_binds, int64_t *total, struct err *err)
 {
     PGresult *res = NULL;
-    if (q->filter == NULL) {
+    if (q->filter == NULL && q->role == NULL) {
         struct pg_params p = { .n = 0 };
         pg_param_int(&p, q->tenant_id);
         pg_param_int(&p, (int64_t)q->type);
@@ -219,9 +219,7 @@ pg_resource_list(struct store *st_, const struct store_list_query *q, struct sto
     buf_init(&sql, 64 * 1024);
     if (c == NULL)
         goto done;
-    if (q->filter && sqlgen_filter(&pg_dialect, &where, wb, q->filter, err) < 0)
-        goto done;
-    if (q->filter == NULL && buf_append_cstr(&where, "true", err) < 0)
+    if (sqlgen_where(&pg_dialect, &where, wb, q, err) < 0)
         goto done;
     const int n_filter = wb->n;
     /* A filtered first page that comes back short holds every match, so its length is the

@@ -77,7 +77,7 @@ count_total(struct conn *c, const struct store_list_query *q, const struct buf *
 {
     sqlite3_stmt *st = NULL;
     int rc;
-    if (q->filter == NULL) {
+    if (q->filter == NULL && q->role == NULL) {
         st = sqlite_stmt(c, ST_COUNT_GET);
         sqlite3_bind_int64(st, 1, q->tenant_id);
         sqlite3_bind_int(st, 2, (int)q->type);
@@ -138,9 +138,7 @@ sqlite_resource_list(struct store *st_, const struct store_list_query *q,
     buf_init(&sql, 64 * 1024);
     if (c == NULL)
         goto done;
-    if (q->filter && sqlite_sql_filter(&where, wb, q->filter, err) < 0)
-        goto done;
-    if (q->filter == NULL && buf_append_cstr(&where, "1", err) < 0)
+    if (sqlite_sql_where(&where, wb, q, err) < 0)
         goto done;
     const int n_filter = wb->n;
     /* A filtered first page that comes back short holds every match, so its length is the

@@ -81,10 +81,10 @@ sqlite_binds_keep(struct sql_binds *b, const char *text, struct err *err)
 }
 
 int
-sqlite_sql_filter(struct buf *sql, struct sql_binds *binds, const struct query_node *n,
-                  struct err *err)
+sqlite_sql_where(struct buf *sql, struct sql_binds *binds, const struct store_list_query *q,
+                 struct err *err)
 {
-    return sqlgen_filter(&sqlite_dialect, sql, binds, n, err);
+    return sqlgen_where(&sqlite_dialect, sql, binds, q, err);
 }
 
 int

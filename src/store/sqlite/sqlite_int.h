@@ -96,11 +96,10 @@ int sqlite_migrate(sqlite3 *db, struct err *err);
 /* Binds a copy of text (kept in the pool) as the next parameter. */
 int sqlite_binds_keep(struct sql_binds *b, const char *text, struct err *err);
 
-/* Appends a WHERE fragment for a resolved filter; values go to binds, never into the text.
- * `doc` is the SQL expression of the JSON document ("r.doc"). ERR_INVALID_FILTER for
- * filters that cannot be expressed (bad dateTime literal). */
-int sqlite_sql_filter(struct buf *sql, struct sql_binds *binds, const struct query_node *n,
-                      struct err *err);
+/* Appends the WHERE condition of a listing (sqlgen_where in SQLite's dialect); values go to
+ * binds, never into the text. */
+int sqlite_sql_where(struct buf *sql, struct sql_binds *binds, const struct store_list_query *q,
+                     struct err *err);
 /* Appends the SQL expression whose value sorts by the resolved path (binding its paths). */
 int sqlite_sql_sort_expr(struct buf *sql, const struct query_path *p, struct sql_binds *binds,
                          struct err *err);

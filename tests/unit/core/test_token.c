@@ -12,7 +12,7 @@
 #include "core/tenant.h"
 #include "core/token.h"
 
-static const struct gate_policy policy = { "premier, enterprise,test" };
+static const struct gate_policy policy = { "premier, enterprise,test", NULL };
 
 struct fixture {
     char dir[64];
@@ -32,7 +32,7 @@ setup(void **state)
     assert_int_equal(store_open(f->path, &f->store, &e), 0);
     struct tenant_fields tf = TENANT_FIELDS_UNSET;
     tf.integration_enabled = 1;
-    assert_int_equal(tenant_create(f->store, "acme", &tf, &f->tenant, &e), 0);
+    assert_int_equal(tenant_create(f->store, &policy, "acme", &tf, &f->tenant, &e), 0);
     *state = f;
     return 0;
 }
@@ -103,7 +103,7 @@ token_revoke_of_another_tenants_token_is_not_found(void **state)
     struct token_secret secret;
     struct tenant_fields tf = TENANT_FIELDS_UNSET;
     tf.integration_enabled = 1;
-    assert_int_equal(tenant_create(f->store, "other", &tf, &other, &e), 0);
+    assert_int_equal(tenant_create(f->store, &policy, "other", &tf, &other, &e), 0);
     const struct token_request req = { &f->tenant, &policy, NULL };
     assert_int_equal(token_mint(f->store, &req, NULL, &tok, &secret, &e), 0);
     token_secret_wipe(&secret);

@@ -89,7 +89,9 @@ setup(void **state)
     const char *dsn = getenv("SCIMD_TEST_DSN");
     assert_int_equal(store_open(dsn && dsn[0] ? dsn : f->path, &f->store, &e), 0);
     struct tenant_fields tf = TENANT_FIELDS_UNSET;
-    assert_int_equal(tenant_create(f->store, "agree", &tf, &f->tenant, &e), 0);
+    assert_int_equal(tenant_create(f->store, &(struct gate_policy){ "enterprise", NULL }, "agree",
+                                   &tf, &f->tenant, &e),
+                     0);
     for (int i = 0; i < N_USERS; i++) {
         json_t *in = gen_user(i);
         json_t *doc = scim_resource_normalize(&scim_rt_user, in, SCIM_WRITE_CREATE, NULL, &e);
