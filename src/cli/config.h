@@ -27,6 +27,10 @@ struct config {
     long page_max;
     long token_overlap;
     char *scim_plans;
+    char *roles;        /* the role catalogue, comma-separated; "" = no roles (core/role.h) */
+    char *default_role; /* NULL when unset */
+    char *admin_role;   /* NULL when unset */
+    char *role_schema;  /* URN of the User extension carrying a role set on a user */
     bool host_user_writes;
     bool webhook_allow_http;
     long webhook_retry_ms;

@@ -11,6 +11,7 @@
 
 #include "core/audit.h"
 #include "core/role.h"
+#include "sparkpost_roles.h"
 
 static json_t *
 parse(const char *text)
@@ -47,10 +48,10 @@ test_direct_role(void **state)
 {
     (void)state;
     assert_null(direct_of("{}"));
-    assert_string_equal(direct_of("{\"" ROLE_EXTENSION_URN "\": {\"role\": \"developer\"}}"),
+    assert_string_equal(direct_of("{\"" SPARKPOST_ROLE_URN "\": {\"role\": \"developer\"}}"),
                         "developer");
     /* The extension wins over core roles. */
-    assert_string_equal(direct_of("{\"" ROLE_EXTENSION_URN "\": {\"role\": \"developer\"},"
+    assert_string_equal(direct_of("{\"" SPARKPOST_ROLE_URN "\": {\"role\": \"developer\"},"
                                   " \"roles\": [{\"value\": \"admin\", \"primary\": true}]}"),
                         "developer");
     /* Primary first, else the first that names a role; unknown values are skipped. */
@@ -62,7 +63,7 @@ test_direct_role(void **state)
                         "templates");
     assert_null(direct_of("{\"roles\": [{\"value\": \"Boss\"}, {\"display\": \"admin\"}]}"));
     assert_null(direct_of("{\"roles\": \"admin\"}"));
-    assert_null(direct_of("{\"" ROLE_EXTENSION_URN "\": {\"role\": \"root\"}}"));
+    assert_null(direct_of("{\"" SPARKPOST_ROLE_URN "\": {\"role\": \"root\"}}"));
 }
 
 /* Returns 0 and the rules, or -1 with the error detail in *detail. */
@@ -180,6 +181,7 @@ test_audit_changes(void **state)
 int
 main(void)
 {
+    sparkpost_roles_use();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_canonical),         cmocka_unit_test(test_direct_role),
         cmocka_unit_test(test_role_map_valid),    cmocka_unit_test(test_role_map_invalid),
