@@ -10,6 +10,7 @@ import pytest
 
 from conftest import (ENTERPRISE_URN, OPERATOR_KEY, PATCH_URN, TENANT_URN, USER_URN,
                       user_body)
+from test_console import redeem as console_redeem, setup_link, tenant_with_admin
 from test_sso_oidc import SSO_KEY, connection, handoff_code, login, redeem
 
 HR_URN = "urn:ietf:params:scim:schemas:extension:sparkhr:2.0:User"
@@ -68,9 +69,17 @@ def test_default_catalogue_is_sparkposts(server):
                         "default": "reporting", "adminRole": "admin", "schema": TENANT_URN}
 
 
-def test_roles_route_needs_the_operator_key(server):
+def test_roles_route_needs_the_operator_key_or_a_console_session(server):
     assert server.request("GET", "/admin/v1/roles").status_code == 401
     assert server.request("GET", "/admin/v1/roles", token="wrong" * 8).status_code == 401
+    # A tenant admin's console session reads it (the role-map editor's choices).
+    _, admin = tenant_with_admin(server, "acme")
+    session, r = console_redeem(server, setup_link(server, "acme", admin)["url"])
+    assert r.status_code == 201, r.text
+    r = session.get(server.url + "/admin/v1/roles")
+    assert r.status_code == 200, r.text
+    assert r.json()["adminRole"] == "admin"
+    assert session.get(server.url + "/admin/v1/tenants").status_code == 403
 
 
 # ---- a custom catalogue ----
