@@ -751,7 +751,7 @@
       clear(box);
       box.appendChild(h("dl", { class: "kv card" },
         h("dt", null, "Status"), h("dd", null, badge(u.active !== false, "active", "inactive")),
-        h("dt", null, "Role"), h("dd", { id: "user-role" }, role.role),
+        h("dt", null, "Role"), h("dd", { id: "user-role" }, role.role || "\u2014"),
         h("dt", null, "Role comes from"), h("dd", null, role.source + (role.direct ? " (set on the user: " + role.direct + ")" : "")),
         h("dt", null, "Groups"), h("dd", null, (u.groups || []).map(function (g) { return g.display || g.value; }).join(", ") || "none"),
         h("dt", null, "External id"), h("dd", null, u.externalId || "\u2014"),
@@ -772,15 +772,15 @@
   }
 
   /* ---- tenant: role mapping ---- */
-  var roles = [["admin", "admin"], ["developer", "developer"], ["templates", "templates"], ["reporting", "reporting"]];
+  /* The role choices are the server's configured catalogue (GET /admin/v1/roles). */
   function rolesPage() {
     page("Role mapping");
-    main.appendChild(h("p", { class: "muted" }, "A user gets the role of their first mapped group in this " +
-      "order, else the role set by the identity provider, else \u201creporting\u201d."));
+    var intro = h("p", { class: "muted" });
+    main.appendChild(intro);
     var box = h("div", null, loading());
     var err = h("p", { class: "error", role: "alert" });
     main.appendChild(box);
-    var rules = [];
+    var rules = [], roles = [], fallback = null;
     function draw() {
       clear(box);
       var rows = rules.map(function (r, i) {
@@ -806,7 +806,7 @@
       });
       box.appendChild(table(["Order", "Group", "Role", ""], rows, "No group is mapped."));
       var group = field("Group name", h("input", { type: "text", autocomplete: "off" }));
-      var role = field("Role", select(roles, "reporting"));
+      var role = field("Role", select(roles, fallback));
       box.appendChild(h("form", { class: "grid card", onsubmit: function (ev) {
         ev.preventDefault();
         var g = group.input.value.trim();
@@ -826,7 +826,19 @@
       box.appendChild(h("div", { class: "actions" }, save));
       box.appendChild(err);
     }
-    api("GET", admin("/role-map")).then(function (r) { rules = r.rules; draw(); }, function (e) { failed(box, e); });
+    api("GET", "/admin/v1/roles").then(function (c) {
+      if (!c.roles.length) {
+        intro.textContent = "This server has no roles configured: the host application decides " +
+          "what its users may do, so there is nothing to map.";
+        clear(box);
+        return;
+      }
+      roles = c.roles.map(function (r) { return [r, r]; });
+      fallback = c["default"];
+      intro.textContent = "A user gets the role of their first mapped group in this order, else the role " +
+        "set by the identity provider, else \u201c" + c["default"] + "\u201d.";
+      return api("GET", admin("/role-map")).then(function (r) { rules = r.rules; draw(); });
+    }).catch(function (e) { failed(box, e); });
   }
 
   /* ---- tenant: activity ---- */

@@ -8,6 +8,7 @@
 
 #include <jansson.h>
 
+#include "../tests/unit/sparkpost_roles.h"
 #include "base/err.h"
 #include "base/str.h"
 #include "core/gate.h"
@@ -53,6 +54,11 @@ role_map(const json_t *j)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    static int configured;
+    if (!configured) {
+        sparkpost_roles_use();
+        configured = 1;
+    }
     if (size > 65536)
         return 0;
     char *text = malloc(size + 1);

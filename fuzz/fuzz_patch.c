@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 
+#include "../tests/unit/sparkpost_roles.h"
 #include "base/arena.h"
 #include "base/err.h"
 #include "base/limits.h"
@@ -18,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static const char user_doc[] =
     "{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\","
     "\"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User\","
-    "\"urn:scimd:params:scim:schemas:extension:tenant:2.0:User\"],"
+    "\"" SPARKPOST_ROLE_URN "\"],"
     "\"externalId\":\"00ub0oNGTSWTBKOLGLNR\",\"userName\":\"bjensen@example.com\","
     "\"name\":{\"formatted\":\"Ms. Barbara J Jensen III\",\"familyName\":\"Jensen\","
     "\"givenName\":\"Barbara\",\"middleName\":\"Jane\"},"
@@ -34,7 +35,7 @@ static const char user_doc[] =
     "\"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User\":{\"employeeNumber\":\"701984\","
     "\"costCenter\":\"4130\",\"department\":\"Tour Operations\","
     "\"manager\":{\"value\":\"26118915-6090-4610-87e4-49d8ca9f808d\",\"$ref\":\"../Users/26118915\"}},"
-    "\"urn:scimd:params:scim:schemas:extension:tenant:2.0:User\":{\"role\":\"developer\"}}";
+    "\"" SPARKPOST_ROLE_URN "\":{\"role\":\"developer\"}}";
 
 static const char group_doc[] = "{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:Group\"],"
                                 "\"externalId\":\"8aa1a0c0\",\"displayName\":\"Tour Guides\"}";
@@ -70,6 +71,11 @@ run(const struct scim_resource_type *rt, const char *doc_text, const json_t *bod
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    static int configured;
+    if (!configured) {
+        sparkpost_schema_use();
+        configured = 1;
+    }
     json_t *body = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES, NULL);
 
     if (body == NULL)

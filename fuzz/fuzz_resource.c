@@ -13,6 +13,7 @@
 
 #include <jansson.h>
 
+#include "../tests/unit/sparkpost_roles.h"
 #include "base/err.h"
 #include "base/limits.h"
 #include "scim/project.h"
@@ -69,6 +70,11 @@ check(const struct scim_resource_type *rt, const json_t *in)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    static int configured;
+    if (!configured) {
+        sparkpost_schema_use();
+        configured = 1;
+    }
     json_error_t jerr;
     struct err err = { 0 };
 

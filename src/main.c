@@ -16,10 +16,12 @@
 #include "cli/cli.h"
 #include "cli/config.h"
 #include "cli/migrate.h"
+#include "core/role.h"
 #include "core/webhook.h"
 #include "http/metrics.h"
 #include "http/router.h"
 #include "http/server.h"
+#include "scim/schema.h"
 #include "sso/setup.h"
 #include "store/store.h"
 
@@ -218,6 +220,15 @@ main(int argc, char **argv)
         return 2;
     }
     log_set_level(level);
+    /* The role catalogue is process-wide and read-only once threads run (core/role.h). */
+    struct role_catalogue cat;
+    if (role_catalogue_parse(c.roles, c.default_role, c.admin_role, c.role_schema, &cat, &e) < 0) {
+        fprintf(stderr, "scimd: %s\n", e.detail);
+        config_free(&c);
+        return 2;
+    }
+    role_catalogue_set(&cat);
+    scim_schema_configure();
     if (n_rest < 1) {
         usage(stderr);
         config_free(&c);

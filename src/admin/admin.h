@@ -24,6 +24,8 @@ int admin_token_gate(struct api_call *call, struct err *err);
 int admin_token_requests(struct api_call *call, struct err *err);
 
 /* Role map (GET/PUT the whole list) and a user's effective role (params[1]: user id). */
+/* GET /admin/v1/roles: the configured role catalogue (role_catalogue_to_json). */
+int admin_roles_get(struct api_call *call, struct err *err);
 int admin_role_map_get(struct api_call *call, struct err *err);
 int admin_role_map_put(struct api_call *call, struct err *err);
 int admin_user_role_get(struct api_call *call, struct err *err);

@@ -18,6 +18,20 @@ reply_map(struct api_call *call, int64_t tenant_id, struct err *err)
 }
 
 int
+admin_roles_get(struct api_call *call, struct err *err)
+{
+    (void)err;
+    api_reply_json(call, 200, role_catalogue_to_json());
+    return 0;
+}
+
+static json_t *
+name_or_null(const char *s)
+{
+    return s[0] ? json_string(s) : json_null();
+}
+
+int
 admin_role_map_get(struct api_call *call, struct err *err)
 {
     struct store_tenant t;
@@ -60,7 +74,7 @@ admin_user_role_get(struct api_call *call, struct err *err)
         role_of_user(call->store, t.id, call->params[1], &r, err) < 0)
         return -1;
     api_reply_json(call, 200,
-                   json_pack("{s:s, s:s, s:o}", "role", r.role, "source", r.source, "direct",
-                             r.direct[0] ? json_string(r.direct) : json_null()));
+                   json_pack("{s:o, s:s, s:o}", "role", name_or_null(r.role), "source", r.source,
+                             "direct", name_or_null(r.direct)));
     return 0;
 }

@@ -231,7 +231,7 @@ api_session_cookie_set(struct api_call *call, const char *sid, int64_t max_age)
 }
 
 int
-api_auth_admin(struct api_call *call, bool tenant_route, struct err *err)
+api_auth_admin(struct api_call *call, enum api_reach reach, struct err *err)
 {
     char sid[CONSOLE_SECRET_LEN + 1];
     if (call->authorization != NULL || !api_session_cookie(call, sid, sizeof(sid)))
@@ -250,9 +250,10 @@ api_auth_admin(struct api_call *call, bool tenant_route, struct err *err)
     if (!safe && !console_csrf_ok(&call->session, call->csrf_header))
         return err_set(err, ERR_FORBIDDEN, "missing or wrong X-CSRF-Token");
     if (!call->session.operator) {
-        if (!tenant_route)
+        if (reach == API_REACH_OPERATOR)
             return err_set(err, ERR_FORBIDDEN, "this route is for the operator only");
-        if (call->params[0] == NULL || strcmp(call->params[0], call->session.tenant.slug) != 0)
+        if (reach == API_REACH_TENANT &&
+            (call->params[0] == NULL || strcmp(call->params[0], call->session.tenant.slug) != 0))
             return err_set(err, ERR_FORBIDDEN, "this session reaches tenant \"%s\" only",
                            call->session.tenant.slug);
         snprintf(call->actor, sizeof(call->actor), "console:%s", call->session.user_id);

@@ -132,14 +132,21 @@ int api_auth_operator(struct api_call *call, struct err *err);
 /* True when tok[0..len) is the operator key (constant time); false when none is configured. */
 bool api_operator_key_ok(const struct api_settings *settings, const char *tok, size_t len);
 
+/* Which console sessions a management route admits besides the operator's. */
+enum api_reach {
+    API_REACH_OPERATOR, /* the operator only */
+    API_REACH_TENANT,   /* also a tenant admin's session, for its own tenant (params[0]) */
+    API_REACH_SESSION,  /* also any tenant admin's session: process-wide facts, no tenant */
+};
+
 /* Authentication for /admin/v1 routes, by the operator key (api_auth_operator) or, without an
  * Authorization header, by a console session cookie. A session must send its CSRF token in
  * X-CSRF-Token on every request that is not GET or HEAD. An operator session reaches every
- * route. A tenant admin's session reaches only routes marked tenant_route whose tenant
- * (params[0]) is its own; its actor is "console:<user id>" and call->session names the admin
- * it acts for. ERR_UNAUTHORIZED without valid credentials, ERR_FORBIDDEN outside the
- * session's reach. */
-int api_auth_admin(struct api_call *call, bool tenant_route, struct err *err);
+ * route. A tenant admin's session reaches only API_REACH_TENANT routes whose tenant
+ * (params[0]) is its own, and API_REACH_SESSION routes; its actor is "console:<user id>" and
+ * call->session names the admin it acts for. ERR_UNAUTHORIZED without valid credentials,
+ * ERR_FORBIDDEN outside the session's reach. */
+int api_auth_admin(struct api_call *call, enum api_reach reach, struct err *err);
 
 /* The console session id from the Cookie header into out (size CONSOLE_SECRET_LEN + 1), or
  * false when there is none. */

@@ -55,5 +55,15 @@
 #define LIMIT_REQLOG_ENTRIES 4096
 /* Remembered paging cursors (keyset seeks for startIndex paging), process-wide. */
 #define LIMIT_PAGE_CURSORS 4096
+/* Roles in the configured catalogue (docs/roles.md): a host application has a handful; the
+ * catalogue is listed in every /Schemas answer, every role-map error and the console's
+ * choices, and the role map (at most 64 groups) maps onto it. */
+#define LIMIT_ROLES_MAX 32
+/* Bytes of one role name: the store's role fields (struct store_role_rule, store_user_role)
+ * hold this many plus the NUL. */
+#define LIMIT_ROLE_NAME_BYTES 15
+/* Bytes of the role extension's schema URN (role_schema): it is the key of an extension
+ * object in every stored user document and an attribute-path prefix in filters. */
+#define LIMIT_ROLE_SCHEMA_BYTES 200
 
 #endif

@@ -56,6 +56,16 @@ static const struct setting settings[] = {
       "comma-separated plans a tenant may have (the host application's plan names)"),
     S(scim_plans, K_STR, "premier,enterprise,test", 0, 0,
       "comma-separated plans whose tenants may use SCIM provisioning (among plans)"),
+    /* The host application's role vocabulary (docs/roles.md). SparkPost's catalogue is the
+     * default; the role_schema default keeps documents stored by earlier versions readable. */
+    S(roles, K_STR, "admin,developer,templates,reporting", 0, 0,
+      "the role catalogue, comma-separated in display order (empty: no roles at all)"),
+    S(default_role, K_STR, "reporting", 0, 0,
+      "the role of a user who gets none from a group or their own record (one of roles)"),
+    S(admin_role, K_STR, "admin", 0, 0,
+      "the role whose holders may mint SCIM tokens and get a tenant-admin console (one of roles)"),
+    S(role_schema, K_STR, "urn:scimd:params:scim:schemas:extension:tenant:2.0:User", 0, 0,
+      "schema URN of the User extension carrying a role; set before the first user, then keep"),
     S(webhook_allow_http, K_BOOL, "off", 0, 0,
       "allow plain http:// webhook URLs (for tests; on/off)"),
     S(webhook_retry_ms, K_LONG, "1000", 10, 3600000,
@@ -199,6 +209,27 @@ load_file(struct config *c, const char *path, enum rank *ranks, struct err *err)
     return rc;
 }
 
+/* default_role and admin_role default to roles of the default catalogue. A configuration
+ * that empties roles (no roles at all) and leaves them alone means "none" for them too; one
+ * that sets them explicitly is refused at start (role_catalogue_parse). */
+static void
+unset_role_defaults(struct config *c, const enum rank *ranks)
+{
+    const char *p = c->roles ? c->roles : "";
+    while (*p == ' ' || *p == '\t')
+        p++;
+    if (*p != '\0')
+        return;
+    for (size_t i = 0; i < N_SETTINGS; i++) {
+        char **field = (char **)((char *)c + settings[i].offset);
+        if (ranks[i] == R_DEFAULT && (settings[i].offset == offsetof(struct config, default_role) ||
+                                      settings[i].offset == offsetof(struct config, admin_role))) {
+            free(*field);
+            *field = NULL;
+        }
+    }
+}
+
 int
 config_load(struct config *c, int argc, char **argv, int first, char **rest, int *n_rest,
             struct err *err)
@@ -248,6 +279,7 @@ config_load(struct config *c, int argc, char **argv, int first, char **rest, int
     }
     if (c->config_file && load_file(c, c->config_file, ranks, err) < 0)
         return -1;
+    unset_role_defaults(c, ranks);
     return 0;
 }
 

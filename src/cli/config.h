@@ -28,6 +28,10 @@ struct config {
     long token_overlap;
     char *scim_plans;
     char *plans;
+    char *roles;        /* the role catalogue, comma-separated; "" = no roles (core/role.h) */
+    char *default_role; /* NULL when unset */
+    char *admin_role;   /* NULL when unset */
+    char *role_schema;  /* URN of the User extension carrying a role set on a user */
     bool webhook_allow_http;
     long webhook_retry_ms;
     long webhook_timeout_ms;

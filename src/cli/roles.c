@@ -18,7 +18,7 @@ cli_role_map_usage(void)
     fprintf(stderr, "usage: scimd tenant role-map SLUG                     show the role map\n"
                     "       scimd tenant role-map SLUG set GROUP ROLE PRIORITY\n"
                     "       scimd tenant role-map SLUG remove GROUP\n"
-                    "ROLE is admin, developer, templates or reporting; priority 1 wins.\n");
+                    "ROLE is one of the configured roles (the roles setting); priority 1 wins.\n");
 }
 
 /* The current map as JSON with `group` set to (role, priority), or removed when role is NULL. */

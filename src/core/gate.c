@@ -141,11 +141,15 @@ acting_admin_problem(struct store *s, const struct store_tenant *t, const char *
     store_resource_cleanup(&u);
     if (!active)
         return "is deactivated";
+    /* Without configured roles the host vouches for who is an admin (docs/roles.md). */
+    const char *admin = role_admin();
+    if (admin == NULL)
+        return NULL;
     if (role_of_user(s, t->id, acting_user, &role, err) < 0) {
         *rc = err->code == ERR_NOT_FOUND ? 0 : -1;
         return "has no role";
     }
-    return strcmp(role.role, "admin") == 0 ? NULL : "is not an admin of this tenant";
+    return strcmp(role.role, admin) == 0 ? NULL : "is not an admin of this tenant";
 }
 
 /* (d): an enabled SAML connection that has completed a sign-in (core/signin.h). */

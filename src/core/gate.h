@@ -10,10 +10,12 @@
 
 /* Who may connect an identity provider (docs/tenants.md "Token gates"). A SCIM token is
  * minted or rotated only when (a) the tenant's plan includes SCIM, (b) the operator enabled
- * the integration, (c) the acting user is an active admin of the tenant (the operator acting
- * through the CLI or its console skips this one), and (d) a tenant that requires SAML SSO has
- * it configured and enabled. Using a token needs (a) and (b) at the time of use, so disabling
- * the integration or downgrading the plan stops existing tokens without deleting them. */
+ * the integration, (c) the acting user is an active admin of the tenant: an active user whose
+ * effective role is the configured admin role, or any active user when no roles are
+ * configured (core/role.h); the operator acting through the CLI or its console skips this
+ * one, and (d) a tenant that requires SAML SSO has it configured and enabled. Using a token needs
+ * (a) and (b) at the time of use, so disabling the integration or downgrading the plan stops
+ * existing tokens without deleting them. */
 
 enum gate_condition {
     GATE_PLAN = 1 << 0,

@@ -49,14 +49,14 @@ static int
 add_role(struct store *s, int64_t tenant_id, const char *id, json_t *data, struct err *err)
 {
     struct store_user_role role;
-    if (store_user_role_get(s, tenant_id, id, &role, err) < 0) {
+    if (role_of_user(s, tenant_id, id, &role, err) < 0) {
         if (err->code != ERR_NOT_FOUND)
             return -1;
         role.role[0] = role.source[0] = '\0';
     }
     json_object_set_new(data, "effectiveRole", role.role[0] ? json_string(role.role) : json_null());
     json_object_set_new(data, "roleSource",
-                        role.source[0] ? json_string(role.source) : json_null());
+                        role.role[0] && role.source[0] ? json_string(role.source) : json_null());
     return 0;
 }
 

@@ -46,6 +46,7 @@ static const struct route routes[] = {
 
     /* Management API for the host application (operator key). ROUTE_AUTH_TENANT routes also
      * admit a tenant admin's console session for its own tenant; the rest are the operator's. */
+    { "GET", "/admin/v1/roles", admin_roles_get, ADMIN, ROUTE_AUTH_SESSION },
     { "GET", "/admin/v1/tenants", admin_tenants_list, ADMIN, ROUTE_AUTH_OPERATOR },
     { "POST", "/admin/v1/tenants", admin_tenants_post, ADMIN, ROUTE_AUTH_OPERATOR },
     { "GET", "/admin/v1/tenants/{tenant}", admin_tenants_get, ADMIN, ROUTE_AUTH_TENANT },

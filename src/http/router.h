@@ -15,6 +15,7 @@ enum route_auth {
     ROUTE_AUTH_BEARER,   /* SCIM token: the token decides the tenant */
     ROUTE_AUTH_OPERATOR, /* management API: operator key or the operator's console session */
     ROUTE_AUTH_TENANT,   /* the same, or a tenant admin's console session for params[0] */
+    ROUTE_AUTH_SESSION,  /* the same, or any tenant admin's console session (no tenant) */
 };
 
 struct route {

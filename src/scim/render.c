@@ -121,18 +121,21 @@ add_host_role(const struct api_call *call, const struct store_resource *r, json_
               struct err *err)
 {
     struct store_user_role role;
+    const char *urn = role_schema();
+    if (role_catalogue_current()->n == 0) /* no roles: no role extension either */
+        return 0;
     if (role_of_user(call->store, call->tenant.id, r->id, &role, err) < 0)
         return err->code == ERR_NOT_FOUND ? 0 : -1; /* removed under the remove policy */
-    json_t *ext = json_object_get(doc, ROLE_EXTENSION_URN);
+    json_t *ext = json_object_get(doc, urn);
     if (!json_is_object(ext)) {
         ext = json_object();
-        json_object_set_new(doc, ROLE_EXTENSION_URN, ext);
+        json_object_set_new(doc, urn, ext);
         json_t *schemas = json_object_get(doc, "schemas");
         if (json_is_array(schemas))
-            json_array_append_new(schemas, json_string(ROLE_EXTENSION_URN));
+            json_array_append_new(schemas, json_string(urn));
     }
-    json_object_set_new(ext, "effectiveRole", json_string(role.role));
-    json_object_set_new(ext, "roleSource", json_string(role.source));
+    json_object_set_new(ext, "effectiveRole", role.role[0] ? json_string(role.role) : json_null());
+    json_object_set_new(ext, "roleSource", role.role[0] ? json_string(role.source) : json_null());
     return 0;
 }
 

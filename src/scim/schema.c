@@ -1,17 +1,21 @@
 #include "scim/schema.h"
 
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <jansson.h>
 
 #include "base/err.h"
+#include "base/limits.h"
 #include "base/log.h"
 #include "base/str.h"
+#include "core/role.h"
 #include "query/query.h"
 
 /* The schema tables below transcribe RFC 7643 §8.7.1 (core User and Group) and §8.7.2
- * (Enterprise User), plus the scimd tenant extension. Zero is the default of every
+ * (Enterprise User), plus the role extension, whose URN and role names come from the
+ * configured catalogue (core/role.h, scim_schema_configure). Zero is the default of every
  * characteristic that most attributes share: readWrite, returned default, uniqueness none,
  * caseExact false, required false. */
 
@@ -37,8 +41,8 @@ static const char *const cv_photo_type[] = { "photo", "thumbnail", NULL };
 static const char *const cv_address_type[] = { "work", "home", "other", NULL };
 static const char *const cv_group_type[] = { "direct", "indirect", NULL };
 static const char *const cv_member_type[] = { "User", "Group", NULL };
-static const char *const cv_tenant_role[] = { "admin", "developer", "templates", "reporting",
-                                              NULL };
+/* The catalogue's role names, NULL-terminated (scim_schema_configure). */
+static const char *cv_tenant_role[LIMIT_ROLES_MAX + 1];
 
 /* ---- Common attributes (RFC 7643 §3.1) ---- */
 
@@ -298,12 +302,12 @@ static const struct scim_attr enterprise_attrs[] = {
       SUBS(manager_subs) },
 };
 
-/* ---- scimd tenant extension ---- */
+/* ---- the role extension (configured: scim_schema_configure) ---- */
 
-static const struct scim_attr tenant_attrs[] = {
-    { INFO("role", STRING, false, false),
-      .description =
-          "The scimd role the identity provider assigns to the user: admin, developer, templates or reporting. The effective role is derived: see docs/roles.md.",
+static char tenant_role_description[LIMIT_ROLES_MAX * (LIMIT_ROLE_NAME_BYTES + 2) + 160];
+
+static struct scim_attr tenant_attrs[] = {
+    { INFO("role", STRING, false, false), .description = tenant_role_description,
       .canonical_values = cv_tenant_role, .canonical_strict = true },
 };
 
@@ -351,10 +355,10 @@ static const struct scim_schema schema_enterprise = {
     .n_attrs = NELEM(enterprise_attrs),
 };
 
-static const struct scim_schema schema_tenant = {
-    .id = SCIM_URN_TENANT,
+static struct scim_schema schema_tenant = {
+    .id = NULL, /* the configured role_schema */
     .name = "TenantUser",
-    .description = "scimd tenant attributes of a User",
+    .description = "The host application's attributes of a User: its role",
     .attrs = tenant_attrs,
     .n_attrs = NELEM(tenant_attrs),
 };
@@ -372,14 +376,15 @@ static const struct scim_schema_extension user_extensions[] = {
     { .schema = &schema_tenant, .required = false },
 };
 
-const struct scim_resource_type scim_rt_user = {
+/* Without roles the role extension is left out (n_extensions 1) until configured. */
+struct scim_resource_type scim_rt_user = {
     .id = "User",
     .name = "User",
     .endpoint = "/Users",
     .description = "User Account",
     .schema = &schema_user,
     .extensions = user_extensions,
-    .n_extensions = NELEM(user_extensions),
+    .n_extensions = 1,
 };
 
 const struct scim_resource_type scim_rt_group = {
@@ -393,8 +398,41 @@ const struct scim_resource_type scim_rt_group = {
 };
 
 static const struct scim_resource_type *const all_rts[] = { &scim_rt_user, &scim_rt_group };
-static const struct scim_schema *const all_schemas[] = { &schema_user, &schema_enterprise,
-                                                         &schema_tenant, &schema_group };
+/* The role extension sits between the enterprise extension and Group when configured. */
+static const struct scim_schema *all_schemas[4] = { &schema_user, &schema_enterprise,
+                                                    &schema_group };
+static size_t n_schemas = 3;
+
+void
+scim_schema_configure(void)
+{
+    const struct role_catalogue *c = role_catalogue_current();
+    if (c->n == 0) {
+        scim_rt_user.n_extensions = 1;
+        all_schemas[2] = &schema_group;
+        all_schemas[3] = NULL;
+        n_schemas = 3;
+        return;
+    }
+    size_t used = (size_t)snprintf(tenant_role_description, sizeof(tenant_role_description),
+                                   "The role the identity provider assigns to the user, one of:");
+    for (size_t i = 0; i < c->n; i++) {
+        cv_tenant_role[i] = c->names[i];
+        if (used < sizeof(tenant_role_description))
+            used += (size_t)snprintf(tenant_role_description + used,
+                                     sizeof(tenant_role_description) - used, "%s %s", i ? "," : "",
+                                     c->names[i]);
+    }
+    cv_tenant_role[c->n] = NULL;
+    if (used < sizeof(tenant_role_description))
+        snprintf(tenant_role_description + used, sizeof(tenant_role_description) - used,
+                 ". The effective role also depends on the tenant's role map (docs/roles.md).");
+    schema_tenant.id = c->schema;
+    scim_rt_user.n_extensions = NELEM(user_extensions);
+    all_schemas[2] = &schema_tenant;
+    all_schemas[3] = &schema_group;
+    n_schemas = 4;
+}
 
 /* ---- Lookups ---- */
 
@@ -424,13 +462,13 @@ scim_resource_type_at(size_t i)
 size_t
 scim_schema_count(void)
 {
-    return NELEM(all_schemas);
+    return n_schemas;
 }
 
 const struct scim_schema *
 scim_schema_at(size_t i)
 {
-    return i < NELEM(all_schemas) ? all_schemas[i] : NULL;
+    return i < n_schemas ? all_schemas[i] : NULL;
 }
 
 const struct scim_schema *
@@ -438,7 +476,7 @@ scim_schema_find(const char *urn)
 {
     if (urn == NULL)
         return NULL;
-    for (size_t i = 0; i < NELEM(all_schemas); i++)
+    for (size_t i = 0; i < n_schemas; i++)
         if (cstr_ieq(all_schemas[i]->id, urn))
             return all_schemas[i];
     return NULL;

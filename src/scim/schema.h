@@ -15,7 +15,6 @@
 #define SCIM_URN_USER       "urn:ietf:params:scim:schemas:core:2.0:User"
 #define SCIM_URN_GROUP      "urn:ietf:params:scim:schemas:core:2.0:Group"
 #define SCIM_URN_ENTERPRISE "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
-#define SCIM_URN_TENANT     "urn:scimd:params:scim:schemas:extension:tenant:2.0:User"
 #define SCIM_URN_LIST       "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 #define SCIM_URN_ERROR      "urn:ietf:params:scim:api:messages:2.0:Error"
 #define SCIM_URN_PATCH      "urn:ietf:params:scim:api:messages:2.0:PatchOp"
@@ -87,8 +86,16 @@ struct scim_resource_type {
 /* The resource types scimd serves, by id ("User", "Group"); case-insensitive. NULL when
  * absent. */
 const struct scim_resource_type *scim_resource_type_find(const char *id);
-extern const struct scim_resource_type scim_rt_user;
+/* Not const: scim_schema_configure adds the role extension once at start; read-only after. */
+extern struct scim_resource_type scim_rt_user;
 extern const struct scim_resource_type scim_rt_group;
+
+/* Adds the role extension of the process-wide role catalogue (core/role.h) to the User
+ * resource type and the schema list: its URN, and its "role" attribute whose canonical
+ * values are the catalogue's names. Without roles the extension is not served at all (not in
+ * /Schemas, /ResourceTypes, nor accepted in documents). Call once at start, after
+ * role_catalogue_set and before any thread runs; tests call it after choosing a catalogue. */
+void scim_schema_configure(void);
 
 /* All resource types / schemas, for discovery listings. */
 size_t scim_resource_type_count(void);

@@ -159,14 +159,15 @@ sso_manage_saml_delete(struct api_call *call, struct err *err)
 }
 
 /* The user's effective role (docs/roles.md): mapped groups, else the role set on the user,
- * else "reporting". */
+ * else the configured default; null when there is none (no roles configured). */
 static json_t *
 role_of(struct api_call *call, int64_t tenant_id, const char *user_id)
 {
     struct store_user_role r;
     struct err ignored;
-    return json_string(
-        role_of_user(call->store, tenant_id, user_id, &r, &ignored) == 0 ? r.role : ROLE_DEFAULT);
+    const char *role =
+        role_of_user(call->store, tenant_id, user_id, &r, &ignored) == 0 ? r.role : role_default();
+    return role && role[0] ? json_string(role) : json_null();
 }
 
 static json_t *

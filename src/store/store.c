@@ -362,9 +362,9 @@ store_role_map_set(struct store *s, int64_t tenant_id, const struct store_role_r
 
 int
 store_user_role_set(struct store *s, int64_t tenant_id, const char *user_id, const char *direct,
-                    struct err *err)
+                    const char *dflt, struct err *err)
 {
-    return s->ops->user_role_set(s, tenant_id, user_id, direct, err);
+    return s->ops->user_role_set(s, tenant_id, user_id, direct, dflt, err);
 }
 
 int
@@ -381,10 +381,10 @@ store_user_role_delete(struct store *s, int64_t tenant_id, const char *user_id, 
 }
 
 int
-store_roles_refresh(struct store *s, int64_t tenant_id, const char *user_id, const char *actor,
-                    int64_t now_ms, struct err *err)
+store_roles_refresh(struct store *s, int64_t tenant_id, const char *user_id, const char *dflt,
+                    const char *actor, int64_t now_ms, struct err *err)
 {
-    return s->ops->roles_refresh(s, tenant_id, user_id, actor, now_ms, err);
+    return s->ops->roles_refresh(s, tenant_id, user_id, dflt, actor, now_ms, err);
 }
 
 int

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "base/err.h"
+#include "base/limits.h"
 #include "query/query.h"
 
 /* The storage interface. A backend fills one `struct store_ops` (as curl's TLS backends fill
@@ -135,15 +136,16 @@ void store_events_free(struct store_event *v, size_t n);
  * get `role`; among several mapped groups the lowest priority number wins. */
 struct store_role_rule {
     char group[201];
-    char role[16];
+    char role[LIMIT_ROLE_NAME_BYTES + 1];
     int64_t priority;
 };
 
-/* A user's role: the one set on the user (empty when none), the effective one, and where
- * the effective one comes from ("group", "direct", "default"). */
+/* A user's role: the one set on the user (empty when none), the effective one (empty when
+ * the configuration has no default role and nothing else gave one), and where the effective
+ * one comes from ("group", "direct", "default"). */
 struct store_user_role {
-    char direct[16];
-    char role[16];
+    char direct[LIMIT_ROLE_NAME_BYTES + 1];
+    char role[LIMIT_ROLE_NAME_BYTES + 1];
     char source[8];
 };
 
@@ -319,13 +321,13 @@ struct store_ops {
     int (*role_map_set)(struct store *s, int64_t tenant_id, const struct store_role_rule *v,
                         size_t n, struct err *err);
     int (*user_role_set)(struct store *s, int64_t tenant_id, const char *user_id,
-                         const char *direct, struct err *err);
+                         const char *direct, const char *dflt, struct err *err);
     int (*user_role_get)(struct store *s, int64_t tenant_id, const char *user_id,
                          struct store_user_role *out, struct err *err);
     int (*user_role_delete)(struct store *s, int64_t tenant_id, const char *user_id,
                             struct err *err);
-    int (*roles_refresh)(struct store *s, int64_t tenant_id, const char *user_id, const char *actor,
-                         int64_t now_ms, struct err *err);
+    int (*roles_refresh)(struct store *s, int64_t tenant_id, const char *user_id, const char *dflt,
+                         const char *actor, int64_t now_ms, struct err *err);
 
     /* webhooks */
     int (*event_last_seq)(struct store *s, int64_t tenant_id, int64_t *seq, struct err *err);
@@ -494,9 +496,10 @@ int store_role_map_get(struct store *s, int64_t tenant_id, struct store_role_rul
 int store_role_map_set(struct store *s, int64_t tenant_id, const struct store_role_rule *v,
                        size_t n, struct err *err);
 /* Records the role set on a user (NULL: none). A user seen for the first time gets it, or
- * "reporting", as effective role; otherwise only roles_refresh changes the effective one. */
+ * dflt (the configured default role; NULL: none, stored as ""), as effective role;
+ * otherwise only roles_refresh changes the effective one. */
 int store_user_role_set(struct store *s, int64_t tenant_id, const char *user_id, const char *direct,
-                        struct err *err);
+                        const char *dflt, struct err *err);
 /* ERR_NOT_FOUND when the user has no role row. */
 int store_user_role_get(struct store *s, int64_t tenant_id, const char *user_id,
                         struct store_user_role *out, struct err *err);
@@ -504,9 +507,10 @@ int store_user_role_delete(struct store *s, int64_t tenant_id, const char *user_
                            struct err *err);
 /* Recomputes the effective role of one user (user_id) or of every user of the tenant (NULL):
  * the role of the user's mapped group with the lowest priority, else the direct role, else
- * "reporting". Each user whose role changes gets a "user.role_changed" event by `actor`. */
-int store_roles_refresh(struct store *s, int64_t tenant_id, const char *user_id, const char *actor,
-                        int64_t now_ms, struct err *err);
+ * dflt (the configured default role; NULL: none, stored as ""). Each user whose role
+ * changes gets a "user.role_changed" event by `actor`. */
+int store_roles_refresh(struct store *s, int64_t tenant_id, const char *user_id, const char *dflt,
+                        const char *actor, int64_t now_ms, struct err *err);
 
 /* ---- webhooks ---- */
 

@@ -163,3 +163,34 @@ def test_host_writes_users_in_every_mode(server, mode):
     r = server.admin("PATCH", f"/tenants/acme/users/{uid}", {
         "schemas": [PATCH], "Operations": [{"op": "replace", "path": "title", "value": "x"}]})
     assert r.status_code == 200 and r.json()["title"] == "x"
+
+
+HR_URN = "urn:ietf:params:scim:schemas:extension:sparkhr:2.0:User"
+
+
+def test_host_view_follows_the_configured_catalogue(server_factory):
+    s = server_factory(extra_args=["--roles", "owner,employee", "--default-role", "employee",
+                                   "--admin-role", "owner", "--role-schema", HR_URN])
+    s.make_tenant("acme")
+    body = {**user_body("ada@acme.example"), "schemas": [USER_URN, HR_URN],
+            HR_URN: {"role": "OWNER"}}
+    r = s.admin("POST", "/tenants/acme/users", body)
+    assert r.status_code == 201, r.text
+    assert r.json()[HR_URN] == {"role": "owner", "effectiveRole": "owner", "roleSource": "direct"}
+    assert TENANT_URN not in r.json()
+    page = s.admin("GET", "/tenants/acme/users", params={"role": "owner"}).json()
+    assert page["totalResults"] == 1
+    ev = s.admin("GET", "/tenants/acme/events").json()["events"][0]
+    assert ev["data"]["effectiveRole"] == "owner"
+
+
+def test_host_view_without_roles(server_factory):
+    s = server_factory(extra_args=["--roles", ""])
+    s.make_tenant("acme")
+    r = s.admin("POST", "/tenants/acme/users", user_body("ada@acme.example"))
+    assert r.status_code == 201, r.text
+    assert TENANT_URN not in r.json() and r.json()["schemas"] == [USER_URN]
+    ev = s.admin("GET", "/tenants/acme/events").json()["events"][0]
+    assert ev["data"]["effectiveRole"] is None and ev["data"]["roleSource"] is None
+    assert "not a role" in error_of(
+        s.admin("GET", "/tenants/acme/users", params={"role": "admin"}), 400)

@@ -145,12 +145,12 @@ int pg_role_map_get(struct store *s, int64_t tenant_id, struct store_role_rule *
 int pg_role_map_set(struct store *s, int64_t tenant_id, const struct store_role_rule *v, size_t n,
                     struct err *err);
 int pg_user_role_set(struct store *s, int64_t tenant_id, const char *user_id, const char *direct,
-                     struct err *err);
+                     const char *dflt, struct err *err);
 int pg_user_role_get(struct store *s, int64_t tenant_id, const char *user_id,
                      struct store_user_role *out, struct err *err);
 int pg_user_role_delete(struct store *s, int64_t tenant_id, const char *user_id, struct err *err);
-int pg_roles_refresh(struct store *s, int64_t tenant_id, const char *user_id, const char *actor,
-                     int64_t now_ms, struct err *err);
+int pg_roles_refresh(struct store *s, int64_t tenant_id, const char *user_id, const char *dflt,
+                     const char *actor, int64_t now_ms, struct err *err);
 int pg_event_last_seq(struct store *s, int64_t tenant_id, int64_t *seq, struct err *err);
 int pg_event_count_after(struct store *s, int64_t tenant_id, int64_t after_seq, int64_t *n,
                          struct err *err);

@@ -121,16 +121,17 @@ pg_role_map_set(struct store *s, int64_t tenant_id, const struct store_role_rule
 
 int
 pg_user_role_set(struct store *s, int64_t tenant_id, const char *user_id, const char *direct,
-                 struct err *err)
+                 const char *dflt, struct err *err)
 {
     struct pg_params p = { .n = 0 };
     pg_param_int(&p, tenant_id);
     pg_param_text(&p, user_id);
     pg_param_text(&p, direct);
+    pg_param_text(&p, dflt);
     return pg_write(
         s,
         "INSERT INTO user_roles(tenant_id, user_id, direct_role, role, source)"
-        " VALUES($1, $2, $3::text, coalesce($3::text, 'reporting'),"
+        " VALUES($1, $2, $3::text, coalesce($3::text, $4::text, ''),"
         " CASE WHEN $3::text IS NULL THEN 'default' ELSE 'direct' END)"
         " ON CONFLICT (tenant_id, user_id) DO UPDATE SET direct_role = excluded.direct_role",
         &p, "set user role", err);
@@ -177,16 +178,17 @@ pg_user_role_delete(struct store *s, int64_t tenant_id, const char *user_id, str
     " WHERE m.tenant_id = ur.tenant_id AND m.member_id = ur.user_id"                           \
     " ORDER BY rm.priority LIMIT 1)"
 
-#define RECOMPUTED(scope)                                                                      \
-    "SELECT x.user_id, x.role AS old_role, coalesce(x.g, x.direct_role, 'reporting') AS role," \
-    " CASE WHEN x.g IS NOT NULL THEN 'group' WHEN x.direct_role IS NOT NULL THEN 'direct'"     \
-    " ELSE 'default' END AS source"                                                            \
-    " FROM (SELECT ur.user_id, ur.role, ur.direct_role, " GROUP_ROLE " AS g"                   \
+/* $3 is the configured default role (NULL: none, stored as ''). */
+#define RECOMPUTED(scope)                                                                       \
+    "SELECT x.user_id, x.role AS old_role, coalesce(x.g, x.direct_role, $3::text, '') AS role," \
+    " CASE WHEN x.g IS NOT NULL THEN 'group' WHEN x.direct_role IS NOT NULL THEN 'direct'"      \
+    " ELSE 'default' END AS source"                                                             \
+    " FROM (SELECT ur.user_id, ur.role, ur.direct_role, " GROUP_ROLE " AS g"                    \
     " FROM user_roles ur WHERE ur.tenant_id = $1 AND " scope ") x"
 
 #define ROLE_EVENTS(scope)                                                               \
     "INSERT INTO events(tenant_id, created_ms, actor, kind, rtype, resource_id, data)"   \
-    " SELECT $1, $3, $4, 'user.role_changed', 1, user_id,"                               \
+    " SELECT $1, $4, $5, 'user.role_changed', 1, user_id,"                               \
     " jsonb_build_object('role', jsonb_build_object('before', old_role, 'after', role)," \
     " 'source', source)::text FROM (" RECOMPUTED(                                        \
         scope) ") r"                                                                     \
@@ -200,8 +202,8 @@ pg_user_role_delete(struct store *s, int64_t tenant_id, const char *user_id, str
 #define SCOPE_ALL  "$2::text IS NULL"
 
 int
-pg_roles_refresh(struct store *s, int64_t tenant_id, const char *user_id, const char *actor,
-                 int64_t now_ms, struct err *err)
+pg_roles_refresh(struct store *s, int64_t tenant_id, const char *user_id, const char *dflt,
+                 const char *actor, int64_t now_ms, struct err *err)
 {
     static const char *const sql[2][2] = {
         { ROLE_EVENTS(SCOPE_USER), ROLE_UPDATE(SCOPE_USER) },
@@ -213,6 +215,7 @@ pg_roles_refresh(struct store *s, int64_t tenant_id, const char *user_id, const 
         struct pg_params p = { .n = 0 };
         pg_param_int(&p, tenant_id);
         pg_param_text(&p, user_id);
+        pg_param_text(&p, dflt);
         if (step == 0) {
             pg_param_int(&p, now_ms);
             pg_param_text(&p, actor);

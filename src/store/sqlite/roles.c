@@ -20,19 +20,20 @@
     " ORDER BY rm.priority LIMIT 1)"
 
 /* The users in `scope` (a condition on ur; ?1 is the tenant) with their recomputed role and
- * its source. One text per scope: "?2 IS NULL OR ur.user_id = ?2" would scan the tenant. */
-#define RECOMPUTED(scope)                                                                      \
-    "SELECT x.user_id, x.role AS old_role, coalesce(x.g, x.direct_role, 'reporting') AS role," \
-    " CASE WHEN x.g IS NOT NULL THEN 'group' WHEN x.direct_role IS NOT NULL THEN 'direct'"     \
-    " ELSE 'default' END AS source"                                                            \
-    " FROM (SELECT ur.user_id, ur.role, ur.direct_role, " GROUP_ROLE " AS g"                   \
+ * its source; ?3 is the configured default role (NULL: none, stored as ''). One text per
+ * scope: "?2 IS NULL OR ur.user_id = ?2" would scan the tenant. */
+#define RECOMPUTED(scope)                                                                  \
+    "SELECT x.user_id, x.role AS old_role, coalesce(x.g, x.direct_role, ?3, '') AS role,"  \
+    " CASE WHEN x.g IS NOT NULL THEN 'group' WHEN x.direct_role IS NOT NULL THEN 'direct'" \
+    " ELSE 'default' END AS source"                                                        \
+    " FROM (SELECT ur.user_id, ur.role, ur.direct_role, " GROUP_ROLE " AS g"               \
     " FROM user_roles ur WHERE ur.tenant_id = ?1 AND " scope ") x"
 
-/* Records a role_changed event for each user in scope whose role moves (?2 user, ?3 time,
- * ?4 actor), then moves them. Events first: they need the old role. */
+/* Records a role_changed event for each user in scope whose role moves (?2 user, ?3 default
+ * role, ?4 time, ?5 actor), then moves them. Events first: they need the old role. */
 #define ROLE_EVENTS(scope)                                                                   \
     "INSERT INTO events(tenant_id, created_ms, actor, kind, rtype, resource_id, data)"       \
-    " SELECT ?1, ?3, ?4, 'user.role_changed', 1, user_id,"                                   \
+    " SELECT ?1, ?4, ?5, 'user.role_changed', 1, user_id,"                                   \
     " json_object('role', json_object('before', old_role, 'after', role), 'source', source)" \
     " FROM (" RECOMPUTED(scope) ") WHERE role IS NOT old_role ORDER BY user_id"
 #define ROLE_UPDATE(scope)                                                           \
@@ -184,21 +185,21 @@ sqlite_role_map_set(struct store *s, int64_t tenant_id, const struct store_role_
 
 int
 sqlite_user_role_set(struct store *s, int64_t tenant_id, const char *user_id, const char *direct,
-                     struct err *err)
+                     const char *dflt, struct err *err)
 {
     struct conn *c;
-    sqlite3_stmt *st =
-        tenant_stmt(s, &c,
-                    SQL("INSERT INTO user_roles(tenant_id, user_id, direct_role,"
-                        " role, source) VALUES(?1, ?2, ?3, coalesce(?3, 'reporting'),"
-                        " CASE WHEN ?3 IS NULL THEN 'default' ELSE 'direct' END)"
-                        " ON CONFLICT(tenant_id, user_id)"
-                        " DO UPDATE SET direct_role = excluded.direct_role"),
-                    tenant_id, err);
+    sqlite3_stmt *st = tenant_stmt(s, &c,
+                                   SQL("INSERT INTO user_roles(tenant_id, user_id, direct_role,"
+                                       " role, source) VALUES(?1, ?2, ?3, coalesce(?3, ?4, ''),"
+                                       " CASE WHEN ?3 IS NULL THEN 'default' ELSE 'direct' END)"
+                                       " ON CONFLICT(tenant_id, user_id)"
+                                       " DO UPDATE SET direct_role = excluded.direct_role"),
+                                   tenant_id, err);
     if (st == NULL)
         return -1;
     sqlite_bind_text(st, 2, user_id);
     sqlite_bind_text(st, 3, direct);
+    sqlite_bind_text(st, 4, dflt);
     return sqlite_step_done(c, st, "set user role", err);
 }
 
@@ -242,8 +243,8 @@ sqlite_user_role_delete(struct store *s, int64_t tenant_id, const char *user_id,
 }
 
 int
-sqlite_roles_refresh(struct store *s, int64_t tenant_id, const char *user_id, const char *actor,
-                     int64_t now_ms, struct err *err)
+sqlite_roles_refresh(struct store *s, int64_t tenant_id, const char *user_id, const char *dflt,
+                     const char *actor, int64_t now_ms, struct err *err)
 {
     static const char *const what[2] = { "record role changes", "refresh roles" };
     bool all = user_id == NULL;
@@ -254,9 +255,10 @@ sqlite_roles_refresh(struct store *s, int64_t tenant_id, const char *user_id, co
         if (st == NULL)
             return -1;
         sqlite_bind_text(st, 2, user_id);
+        sqlite_bind_text(st, 3, dflt);
         if (step == 0) {
-            sqlite3_bind_int64(st, 3, now_ms);
-            sqlite_bind_text(st, 4, actor);
+            sqlite3_bind_int64(st, 4, now_ms);
+            sqlite_bind_text(st, 5, actor);
         }
         if (sqlite_step_done(c, st, what[step], err) < 0)
             return -1;

@@ -139,7 +139,7 @@ int sqlite_role_map_get(struct store *s, int64_t tenant_id, struct store_role_ru
 int sqlite_role_map_set(struct store *s, int64_t tenant_id, const struct store_role_rule *v,
                         size_t n, struct err *err);
 int sqlite_user_role_set(struct store *s, int64_t tenant_id, const char *user_id,
-                         const char *direct, struct err *err);
+                         const char *direct, const char *dflt, struct err *err);
 int sqlite_user_role_get(struct store *s, int64_t tenant_id, const char *user_id,
                          struct store_user_role *out, struct err *err);
 int sqlite_user_role_delete(struct store *s, int64_t tenant_id, const char *user_id,
@@ -163,8 +163,8 @@ int sqlite_webhook_finish(struct store *s, const struct store_webhook *w, const 
                           const struct store_webhook_attempt *a, struct err *err);
 int sqlite_webhook_attempts(struct store *s, int64_t tenant_id, const char *id, size_t limit,
                             struct store_webhook_attempt **out, size_t *n, struct err *err);
-int sqlite_roles_refresh(struct store *s, int64_t tenant_id, const char *user_id, const char *actor,
-                         int64_t now_ms, struct err *err);
+int sqlite_roles_refresh(struct store *s, int64_t tenant_id, const char *user_id, const char *dflt,
+                         const char *actor, int64_t now_ms, struct err *err);
 
 /* Console sessions, set-up links and event queries (console.c, issue 8). */
 extern const char sqlite_console_migration[]; /* migration 6 */

@@ -22,6 +22,7 @@
 #include "query/query.h"
 #include "scim/resource.h"
 #include "scim/schema.h"
+#include "sparkpost_roles.h"
 
 #define N_USERS   150
 #define N_FILTERS 1500
@@ -248,6 +249,7 @@ sql_and_eval_select_the_same_users(void **state)
 int
 main(void)
 {
+    sparkpost_schema_use();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(sql_and_eval_select_the_same_users, setup, teardown),
     };

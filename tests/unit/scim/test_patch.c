@@ -18,6 +18,7 @@
 #include "base/limits.h"
 #include "scim/patch.h"
 #include "scim/schema.h"
+#include "sparkpost_roles.h"
 
 #define URN_USER  "urn:ietf:params:scim:schemas:core:2.0:User"
 #define URN_GROUP "urn:ietf:params:scim:schemas:core:2.0:Group"
@@ -912,6 +913,7 @@ user_result_has_no_member_delta(void **state)
 int
 main(void)
 {
+    sparkpost_schema_use();
     size_t n_docs = sizeof(doc_cases) / sizeof(doc_cases[0]);
     size_t n_errors = sizeof(error_cases) / sizeof(error_cases[0]);
     struct CMUnitTest *docs = calloc(n_docs, sizeof(*docs));

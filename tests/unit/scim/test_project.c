@@ -15,9 +15,10 @@
 #include "base/limits.h"
 #include "scim/project.h"
 #include "scim/schema.h"
+#include "sparkpost_roles.h"
 
 #define ENT SCIM_URN_ENTERPRISE
-#define TEN SCIM_URN_TENANT
+#define TEN SPARKPOST_ROLE_URN
 
 /* A stored user as scimd keeps it: canonical, with id, meta and both extensions. The
  * password field is there to prove projection never lets it out. */
@@ -355,6 +356,7 @@ project_wants_follows_returned_characteristic(void **state)
 int
 main(void)
 {
+    sparkpost_schema_use();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(project_attributes_username_keeps_only_id_schemas_username),
         cmocka_unit_test(project_attributes_are_case_insensitive_and_trimmed),

@@ -14,6 +14,7 @@
 #include "base/limits.h"
 #include "scim/resource.h"
 #include "scim/schema.h"
+#include "sparkpost_roles.h"
 
 #define ENT SCIM_URN_ENTERPRISE
 
@@ -241,7 +242,7 @@ static void
 normalize_unknown_role_is_invalid_value_listing_roles(void **state)
 {
     (void)state;
-    struct err err = normalize_fail(&scim_rt_user, "{\"userName\":\"a\",\"" SCIM_URN_TENANT
+    struct err err = normalize_fail(&scim_rt_user, "{\"userName\":\"a\",\"" SPARKPOST_ROLE_URN
                                                    "\":{\"role\":\"superuser\"}}");
 
     assert_int_equal(err.code, ERR_INVALID_VALUE);
@@ -252,12 +253,13 @@ static void
 normalize_role_is_stored_in_canonical_lower_case(void **state)
 {
     (void)state;
-    json_t *d = normalize_ok(
-        &scim_rt_user, "{\"userName\":\"a\",\"" SCIM_URN_TENANT "\":{\"ROLE\":\"Admin\"}}", NULL);
+    json_t *d =
+        normalize_ok(&scim_rt_user,
+                     "{\"userName\":\"a\",\"" SPARKPOST_ROLE_URN "\":{\"ROLE\":\"Admin\"}}", NULL);
 
-    assert_string_equal(ext_str(d, SCIM_URN_TENANT, "role"), "admin");
+    assert_string_equal(ext_str(d, SPARKPOST_ROLE_URN, "role"), "admin");
     assert_string_equal(json_string_value(json_array_get(json_object_get(d, "schemas"), 1)),
-                        SCIM_URN_TENANT);
+                        SPARKPOST_ROLE_URN);
     json_decref(d);
 }
 
@@ -643,6 +645,7 @@ immutable_group_member_list_change_is_allowed(void **state)
 int
 main(void)
 {
+    sparkpost_schema_use();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(normalize_okta_create_keeps_profile_and_extracts_password),
         cmocka_unit_test(normalize_entra_create_keeps_enterprise_extension),

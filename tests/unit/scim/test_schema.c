@@ -12,6 +12,7 @@
 #include "base/err.h"
 #include "query/query.h"
 #include "scim/schema.h"
+#include "sparkpost_roles.h"
 
 #define BASE "https://scim.example.com/scim/v2"
 
@@ -165,7 +166,7 @@ static void
 schema_render_tenant_role_lists_canonical_roles(void **state)
 {
     (void)state;
-    json_t *s = scim_schema_render(scim_schema_find(SCIM_URN_TENANT), BASE);
+    json_t *s = scim_schema_render(scim_schema_find(SPARKPOST_ROLE_URN), BASE);
     json_t *role = rendered_attr(s, "role");
     json_t *cv = json_object_get(role, "canonicalValues");
 
@@ -188,7 +189,7 @@ resource_type_render_user_lists_both_optional_extensions(void **state)
     assert_int_equal(json_array_size(exts), 2);
     assert_string_equal(str_field(json_array_get(exts, 0), "schema"), SCIM_URN_ENTERPRISE);
     assert_true(json_is_false(json_object_get(json_array_get(exts, 0), "required")));
-    assert_string_equal(str_field(json_array_get(exts, 1), "schema"), SCIM_URN_TENANT);
+    assert_string_equal(str_field(json_array_get(exts, 1), "schema"), SPARKPOST_ROLE_URN);
     assert_string_equal(str_field(json_object_get(r, "meta"), "location"),
                         BASE "/ResourceTypes/User");
     assert_string_equal(json_string_value(json_array_get(json_object_get(r, "schemas"), 0)),
@@ -332,7 +333,7 @@ resolve_unqualified_extension_attribute_falls_back(void **state)
     (void)state;
     struct query_path p = resolve_ok(&scim_rt_user, NULL, "role", NULL);
 
-    assert_string_equal(p.ext_urn, SCIM_URN_TENANT);
+    assert_string_equal(p.ext_urn, SPARKPOST_ROLE_URN);
 }
 
 static void
@@ -417,6 +418,7 @@ resolve_user_attribute_on_group_fails(void **state)
 int
 main(void)
 {
+    sparkpost_schema_use();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(schema_render_user_username_is_required_server_unique_case_insensitive),
         cmocka_unit_test(schema_render_user_password_is_write_only_returned_never),
