@@ -54,4 +54,8 @@
 /* Remembered paging cursors (keyset seeks for startIndex paging), process-wide. */
 #define LIMIT_PAGE_CURSORS 4096
 
+/* SSO links listed per user: one per IdP issuer the tenant has trusted, so a handful; the cap
+ * bounds the response and the stack array that reads them. */
+#define LIMIT_SSO_LINKS_PER_USER 32
+
 #endif

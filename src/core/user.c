@@ -118,7 +118,8 @@ write_update(struct store *s, const struct store_tenant *t, const char *actor,
         *removed = true;
         if (store_resource_delete(s, t->id, STORE_RTYPE_USER, old->id, old->version, err) < 0 ||
             leave_groups(s, t->id, old->id, err) < 0 ||
-            store_user_role_delete(s, t->id, old->id, err) < 0)
+            store_user_role_delete(s, t->id, old->id, err) < 0 ||
+            store_sso_links_delete(s, t->id, old->id, err) < 0)
             return -1;
     } else if (store_resource_update(s, r, err) < 0 ||
                role_user_written(s, t->id, r->id, role_direct(before), role_direct(new_doc), false,
@@ -179,9 +180,12 @@ write_delete(struct store *s, int64_t tenant_id, const char *actor, const char *
         return -1;
     json_t *before = json_loads(cur.doc ? cur.doc : "{}", 0, NULL);
     store_resource_cleanup(&cur);
+    /* The user's SSO links go with it (issue 14): a user created again later with the same
+     * email signs in as a first sign-in, not as the removed user. */
     if (store_resource_delete(s, tenant_id, STORE_RTYPE_USER, id, version, err) < 0 ||
         leave_groups(s, tenant_id, id, err) < 0 ||
-        store_user_role_delete(s, tenant_id, id, err) < 0) {
+        store_user_role_delete(s, tenant_id, id, err) < 0 ||
+        store_sso_links_delete(s, tenant_id, id, err) < 0) {
         json_decref(before);
         return -1;
     }
