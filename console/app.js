@@ -757,8 +757,40 @@
         h("dt", null, "External id"), h("dd", null, u.externalId || "\u2014"),
         h("dt", null, "Created"), h("dd", null, when(u.meta && u.meta.created)),
         h("dt", null, "Updated"), h("dd", null, when(u.meta && u.meta.lastModified))));
+      var links = h("div", { id: "sso-links" }, loading());
+      box.appendChild(h("h2", null, "Single sign-on links"));
+      box.appendChild(links);
+      ssoLinks(id, links);
       box.appendChild(h("h2", null, "History"));
       box.appendChild(table(["When", "What", "Who", "Changed"], eventRows(ev), "No events."));
+    }, function (e) { failed(box, e); });
+  }
+
+  /* The identity-provider subjects this user signs in as (issue 14). Removing them makes the
+   * next sign-in a first sign-in again, matched by email: the repair after an IdP was
+   * replaced or a person re-hired under another IdP account. */
+  function ssoLinks(id, box) {
+    var path = admin("/users/" + enc(id) + "/sso-links");
+    api("GET", path).then(function (r) {
+      clear(box);
+      box.appendChild(table(["Protocol", "Identity provider", "Subject", "Linked"],
+        r.links.map(function (l) {
+          return [l.protocol ? l.protocol.toUpperCase() : h("span", { class: "muted" }, "replaced IdP"),
+            l.issuer, l.subject, when(l.created)];
+        }), "Not linked: the first single sign-on links this user by email."));
+      if (!r.links.length) return;
+      var err = h("p", { class: "error", role: "alert" });
+      var remove = h("button", { type: "button", class: "secondary", id: "sso-links-remove" },
+        "Remove SSO links");
+      remove.addEventListener("click", function () {
+        if (!window.confirm("Remove this user's single sign-on links? Their next sign-in is " +
+          "matched by email again.")) return;
+        busy(remove, err, function () {
+          return api("DELETE", path).then(function () { toast("SSO links removed"); ssoLinks(id, box); });
+        });
+      });
+      box.appendChild(h("div", { class: "actions" }, remove));
+      box.appendChild(err);
     }, function (e) { failed(box, e); });
   }
 
@@ -846,6 +878,7 @@
     page("Activity");
     var kinds = [["", "All events"], ["user.", "Users (all)"], ["user.created", "User created"],
       ["user.updated", "User updated"], ["user.deactivated", "User deactivated"], ["user.deleted", "User deleted"],
+      ["user.sso_unlinked", "SSO links removed"],
       ["user.role_changed", "Role changed"], ["group.", "Groups (all)"], ["role_map.changed", "Role map changed"]];
     var kind = field("Kind", select(kinds, ""));
     var box = h("div", null, loading());

@@ -66,4 +66,8 @@
  * object in every stored user document and an attribute-path prefix in filters. */
 #define LIMIT_ROLE_SCHEMA_BYTES 200
 
+/* SSO links listed per user: one per IdP issuer the tenant has trusted, so a handful; the cap
+ * bounds the response and the stack array that reads them. */
+#define LIMIT_SSO_LINKS_PER_USER 32
+
 #endif

@@ -3,16 +3,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/clock.h"
 #include "base/crypto.h"
+#include "base/limits.h"
 #include "base/str.h"
 #include "core/audit.h"
 #include "core/tx.h"
 
 int
 signin_conn_put(struct store *s, int64_t tenant_id, const char *protocol, const json_t *config,
-                const char *secret, bool enabled, struct err *err)
+                const char *secret, bool enabled, bool idp_changed, struct err *err)
 {
     char *text = json_dumps(config, JSON_COMPACT | JSON_SORT_KEYS);
     if (text == NULL)
@@ -23,6 +25,7 @@ signin_conn_put(struct store *s, int64_t tenant_id, const char *protocol, const 
         .secret = (char *)secret,
         .enabled = enabled,
         .updated_ms = clock_now_ms(),
+        .reset_verified = idp_changed,
     };
     str_copy(c.protocol, sizeof(c.protocol), protocol);
     int rc = store_sso_conn_put(s, &c, err);
@@ -145,40 +148,51 @@ normalise_email(const char *in, char out[321])
     return 0;
 }
 
-int
-signin_user_resolve(struct store *s, int64_t tenant_id, const char *issuer, const char *subject,
-                    const char *email, struct store_resource *out, const char **reason,
-                    struct err *err)
+/* The subject as links keep it: an email-shaped SAML NameID is ASCII lower-cased, as emails
+ * and userName are compared (RFC 5321 §2.4 lets a host treat the local part as it likes; every
+ * IdP scimd knows treats it case-insensitively). OIDC `sub` is opaque and kept as sent (OIDC
+ * Core §5.7). */
+static void
+link_subject(const char *protocol, const char *subject, char out[256])
 {
-    char user_id[37], other[256], norm[321];
+    str_copy(out, 256, subject);
+    if (strcmp(protocol, "saml") == 0 && strchr(out, '@') != NULL)
+        str_lower_ascii(out);
+}
+
+/* A first sign-in (or one whose link named a removed user, `relink`): the one active user of
+ * the tenant with that email gets linked to (issuer, subject). */
+static int
+match_by_email(struct store *s, int64_t tenant_id, const char *issuer, const char *subject,
+               const char *email, bool relink, struct store_resource *out, const char **reason,
+               struct err *err)
+{
+    char other[256], norm[321];
     struct store_resource found[2] = { 0 };
     size_t n = 0;
-    *out = (struct store_resource){ 0 };
-    if (store_sso_link_find(s, tenant_id, issuer, subject, user_id, err) == 0) {
-        if (store_resource_get(s, tenant_id, STORE_RTYPE_USER, user_id, out, err) < 0)
-            return err->code == ERR_NOT_FOUND ? refuse(reason, "removed_user", err) : -1;
-        if (!out->active) {
-            store_resource_cleanup(out);
-            return refuse(reason, "inactive_user", err);
-        }
-        return 0;
-    }
-    if (err->code != ERR_NOT_FOUND)
-        return -1;
     if (email == NULL || normalise_email(email, norm) < 0)
         return refuse(reason, "no_email", err);
     if (store_sso_users_by_email(s, tenant_id, norm, found, 2, &n, err) < 0)
         return -1;
     int rc = -1;
     if (n == 0) {
-        rc = refuse(reason, "unknown_user", err);
+        /* removed_user: the subject was linked to a user who is gone, and no user holds the
+         * email now. */
+        rc = refuse(reason, relink ? "removed_user" : "unknown_user", err);
     } else if (n > 1) {
         rc = refuse(reason, "ambiguous_email", err);
     } else if (!found[0].active) {
         rc = refuse(reason, "inactive_user", err);
     } else if (store_sso_link_of_user(s, tenant_id, issuer, found[0].id, other, err) == 0) {
-        /* The user signed in before as another subject of this IdP. */
-        rc = refuse(reason, "linked_to_other_subject", err);
+        /* The user signed in before as another subject of this IdP; a link written before
+         * NameIDs were lower-cased differs from this subject in letter case only. */
+        if (strchr(subject, '@') != NULL && strcasecmp(other, subject) == 0) {
+            *out = found[0];
+            found[0] = (struct store_resource){ 0 };
+            rc = 0;
+        } else {
+            rc = refuse(reason, "linked_to_other_subject", err);
+        }
     } else if (err->code != ERR_NOT_FOUND) {
         rc = -1;
     } else if (store_sso_link_insert(s, tenant_id, issuer, subject, found[0].id, clock_now_ms(),
@@ -193,6 +207,91 @@ signin_user_resolve(struct store *s, int64_t tenant_id, const char *issuer, cons
     for (size_t i = 0; i < n; i++)
         store_resource_cleanup(&found[i]);
     return rc;
+}
+
+int
+signin_user_resolve(struct store *s, int64_t tenant_id, const char *protocol, const char *issuer,
+                    const char *subject_in, const char *email, struct store_resource *out,
+                    const char **reason, struct err *err)
+{
+    char user_id[37], subject[256];
+    bool relink = false;
+    *out = (struct store_resource){ 0 };
+    link_subject(protocol, subject_in, subject);
+    if (store_sso_link_find(s, tenant_id, issuer, subject, user_id, err) == 0) {
+        if (store_resource_get(s, tenant_id, STORE_RTYPE_USER, user_id, out, err) == 0) {
+            if (!out->active) {
+                store_resource_cleanup(out);
+                return refuse(reason, "inactive_user", err);
+            }
+            return 0;
+        }
+        if (err->code != ERR_NOT_FOUND)
+            return -1;
+        /* The link outlived its user (removed before links followed their users): drop it and
+         * match by email as a first sign-in would (issue 14). */
+        if (store_sso_links_delete(s, tenant_id, user_id, err) < 0)
+            return -1;
+        relink = true;
+    } else if (err->code != ERR_NOT_FOUND) {
+        return -1;
+    }
+    return match_by_email(s, tenant_id, issuer, subject, email, relink, out, reason, err);
+}
+
+int
+signin_links_of_user(struct store *s, int64_t tenant_id, const char *user_id,
+                     struct store_sso_link *out, size_t max, size_t *n, struct err *err)
+{
+    struct store_resource u;
+    *n = 0;
+    if (store_resource_get(s, tenant_id, STORE_RTYPE_USER, user_id, &u, err) < 0)
+        return -1;
+    store_resource_cleanup(&u);
+    return store_sso_links_of_user(s, tenant_id, user_id, out, max, n, err);
+}
+
+/* Inside the unlink's transaction: the links are read first so the event names them. */
+static int
+write_unlink(struct store *s, int64_t tenant_id, const char *actor, const char *user_id,
+             int *removed, struct err *err)
+{
+    struct store_sso_link links[LIMIT_SSO_LINKS_PER_USER];
+    struct store_resource u;
+    size_t n = 0;
+    if (store_resource_get(s, tenant_id, STORE_RTYPE_USER, user_id, &u, err) < 0)
+        return -1;
+    store_resource_cleanup(&u);
+    if (store_sso_links_of_user(s, tenant_id, user_id, links, LIMIT_SSO_LINKS_PER_USER, &n, err) <
+        0)
+        return -1;
+    int k = store_sso_links_delete(s, tenant_id, user_id, err);
+    if (k < 0)
+        return -1;
+    *removed = k;
+    if (k == 0)
+        return 0;
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(
+            list, json_pack("{s:s, s:s}", "issuer", links[i].issuer, "subject", links[i].subject));
+    return audit_record(s, tenant_id, actor, "user.sso_unlinked", STORE_RTYPE_USER, user_id,
+                        json_pack("{s:o, s:i}", "links", list, "count", k), err);
+}
+
+int
+signin_links_remove(struct store *s, int64_t tenant_id, const char *actor, const char *user_id,
+                    int *removed, struct err *err)
+{
+    *removed = 0;
+    if (store_tx_begin(s, err) < 0)
+        return -1;
+    if (write_unlink(s, tenant_id, actor, user_id, removed, err) < 0) {
+        store_tx_rollback(s);
+        *removed = 0;
+        return -1;
+    }
+    return tx_commit(s, err);
 }
 
 int

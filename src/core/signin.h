@@ -19,9 +19,12 @@
 #define SIGNIN_CODE_TTL_MS (60 * 1000)
 
 /* Stores the tenant's connection of `protocol` ("oidc" | "saml"): config is the validated
- * JSON document (borrowed; serialised here), secret the sealed client secret or NULL. */
+ * JSON document (borrowed; serialised here), secret the sealed client secret or NULL.
+ * idp_changed (what identifies the IdP is not what it was: issuer, client ID, keys, entity
+ * ID, certificates, SSO URL) clears the verified mark, so the "SAML required" gate waits for
+ * a sign-in through the new IdP (issue 14); otherwise an existing mark is kept. */
 int signin_conn_put(struct store *s, int64_t tenant_id, const char *protocol, const json_t *config,
-                    const char *secret, bool enabled, struct err *err);
+                    const char *secret, bool enabled, bool idp_changed, struct err *err);
 /* ERR_NOT_FOUND when the tenant has no such connection. store_sso_conn_cleanup *out. */
 int signin_conn_get(struct store *s, int64_t tenant_id, const char *protocol,
                     struct store_sso_conn *out, struct err *err);
@@ -57,12 +60,26 @@ int signin_replay_check(struct store *s, int64_t tenant_id, const char *issuer, 
 
 /* Finds who signs in (OIDC Core §5.7; SSO.md "From token to user"): the user linked to
  * (issuer, subject); else the one active user whose userName or email equals `email`
- * (trimmed, compared case-insensitively), which is then linked to (issuer, subject). Fails
- * with ERR_FORBIDDEN and *reason one of: unknown_user, ambiguous_email, inactive_user,
- * removed_user, linked_to_other_subject, no_email. *out is the user (cleanup it). */
-int signin_user_resolve(struct store *s, int64_t tenant_id, const char *issuer, const char *subject,
-                        const char *email, struct store_resource *out, const char **reason,
-                        struct err *err);
+ * (trimmed, compared case-insensitively), which is then linked to (issuer, subject). For
+ * protocol "saml" an email-shaped subject (NameID) is compared ASCII-case-insensitively. A
+ * link whose user no longer exists is deleted and the sign-in matched by email again (issue
+ * 14). Fails with ERR_FORBIDDEN and *reason one of: unknown_user, ambiguous_email,
+ * inactive_user, removed_user (linked to a removed user, and no user has the email now),
+ * linked_to_other_subject, no_email. *out is the user (cleanup it). */
+int signin_user_resolve(struct store *s, int64_t tenant_id, const char *protocol,
+                        const char *issuer, const char *subject, const char *email,
+                        struct store_resource *out, const char **reason, struct err *err);
+
+/* The user's SSO links (at most `max`, oldest first) into out; ERR_NOT_FOUND when the tenant
+ * has no such user. */
+int signin_links_of_user(struct store *s, int64_t tenant_id, const char *user_id,
+                         struct store_sso_link *out, size_t max, size_t *n, struct err *err);
+/* Removes every SSO link of the user in one transaction, with a "user.sso_unlinked" event
+ * by actor (data {"links": [{"issuer", "subject"}], "count"}) when there was any: the user's
+ * next sign-in is a first sign-in again. *removed is how many; ERR_NOT_FOUND for no such
+ * user. */
+int signin_links_remove(struct store *s, int64_t tenant_id, const char *actor, const char *user_id,
+                        int *removed, struct err *err);
 
 /* A single-use hand-off code for the host application (random 256 bits, stored hashed,
  * valid SIGNIN_CODE_TTL_MS). code must hold 44 bytes. */

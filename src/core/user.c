@@ -147,7 +147,8 @@ write_update(struct store *s, const struct store_tenant *t, const char *actor,
                      store_resource_delete(s, t->id, STORE_RTYPE_USER, old->id, old->version, err) <
                          0 ||
                      leave_groups(s, t->id, old->id, err) < 0 ||
-                     store_user_role_delete(s, t->id, old->id, err) < 0
+                     store_user_role_delete(s, t->id, old->id, err) < 0 ||
+                     store_sso_links_delete(s, t->id, old->id, err) < 0
                  ? -1
                  : 0;
     } else {
@@ -214,11 +215,14 @@ write_delete(struct store *s, int64_t tenant_id, const char *actor, const char *
         return -1;
     json_t *before = json_loads(cur.doc ? cur.doc : "{}", 0, NULL);
     store_resource_cleanup(&cur);
+    /* The user's SSO links go with it (issue 14): a user created again later with the same
+     * email signs in as a first sign-in, not as the removed user. */
     json_t *data = json_pack("{s:o*, s:s}", "before", before, "reason", "deleted");
     if (add_role(s, tenant_id, id, data, err) < 0 ||
         store_resource_delete(s, tenant_id, STORE_RTYPE_USER, id, version, err) < 0 ||
         leave_groups(s, tenant_id, id, err) < 0 ||
-        store_user_role_delete(s, tenant_id, id, err) < 0) {
+        store_user_role_delete(s, tenant_id, id, err) < 0 ||
+        store_sso_links_delete(s, tenant_id, id, err) < 0) {
         json_decref(data);
         return -1;
     }

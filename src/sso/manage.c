@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "base/clock.h"
+#include "base/limits.h"
 #include "base/str.h"
 #include "core/role.h"
 #include "core/signin.h"
@@ -49,6 +50,32 @@ sso_manage_get(struct store *s, const struct api_settings *settings, const char 
     return rc;
 }
 
+/* True when cfg names another IdP than old (issue 14): OIDC issuer, client ID, Entra tenant
+ * or signing-key source (the discovered jwks_uri); SAML entity ID, signing certificates or SSO
+ * URL. A new connection (old NULL) is a change too. Flags, algorithms, signInCompleteUrl and
+ * the client secret are not the IdP's identity. */
+static bool
+idp_changed(const char *protocol, const json_t *old, const json_t *cfg)
+{
+    static const char *const oidc[] = { "issuer", "clientId", "entraTenantId" };
+    static const char *const saml[] = { "idpEntityId", "certificates", "ssoUrl" };
+    bool is_oidc = strcmp(protocol, "oidc") == 0;
+    const char *const *keys = is_oidc ? oidc : saml;
+    if (!json_is_object(old))
+        return true;
+    for (size_t i = 0; i < 3; i++) {
+        const json_t *a = json_object_get(old, keys[i]), *b = json_object_get(cfg, keys[i]);
+        if ((a == NULL) != (b == NULL) || (a && !json_equal(a, b)))
+            return true;
+    }
+    if (is_oidc) {
+        const json_t *a = json_object_get(json_object_get(old, "discovery"), "jwks_uri");
+        const json_t *b = json_object_get(json_object_get(cfg, "discovery"), "jwks_uri");
+        return a == NULL || b == NULL || !json_equal(a, b);
+    }
+    return false;
+}
+
 int
 sso_manage_put(struct store *s, const struct api_settings *settings, const char *slug,
                const char *protocol, const json_t *body, json_t **out, struct err *err)
@@ -70,7 +97,11 @@ sso_manage_put(struct store *s, const struct api_settings *settings, const char 
         goto out;
     bool enabled = json_is_true(json_object_get(cfg, "enabled"));
     json_object_del(cfg, "enabled");
-    if (signin_conn_put(s, t.id, protocol, cfg, sealed ? sealed : old.secret, enabled, err) < 0)
+    json_t *was = old.config ? json_loads(old.config, 0, NULL) : NULL;
+    bool changed = idp_changed(protocol, was, cfg);
+    json_decref(was);
+    if (signin_conn_put(s, t.id, protocol, cfg, sealed ? sealed : old.secret, enabled, changed,
+                        err) < 0)
         goto out;
     rc = sso_manage_get(s, settings, slug, protocol, out, err);
 out:
@@ -156,6 +187,71 @@ int
 sso_manage_saml_delete(struct api_call *call, struct err *err)
 {
     return del(call, "saml", err);
+}
+
+/* ---- a user's SSO links (issue 14) ---- */
+
+/* The IdP each of the tenant's connections trusts now (issuer, idpEntityId), into
+ * trusted[0] (oidc) and trusted[1] (saml): new references, NULL when there is none. */
+static void
+trusted_issuers(struct store *s, int64_t tenant_id, json_t *trusted[2])
+{
+    static const char *const protocols[] = { "oidc", "saml" };
+    static const char *const keys[] = { "issuer", "idpEntityId" };
+    for (size_t i = 0; i < 2; i++) {
+        struct store_sso_conn c = { 0 };
+        struct err ignored = { 0 };
+        trusted[i] = NULL;
+        if (signin_conn_get(s, tenant_id, protocols[i], &c, &ignored) < 0)
+            continue;
+        json_t *cfg = json_loads(c.config ? c.config : "", 0, NULL);
+        trusted[i] = json_incref(json_object_get(cfg, keys[i]));
+        json_decref(cfg);
+        store_sso_conn_cleanup(&c);
+    }
+}
+
+int
+sso_manage_links_get(struct api_call *call, struct err *err)
+{
+    struct store_tenant t;
+    struct store_sso_link links[LIMIT_SSO_LINKS_PER_USER];
+    size_t n = 0;
+    char when[32];
+    if (tenant_get(call->store, call->params[0], &t, err) < 0 ||
+        signin_links_of_user(call->store, t.id, call->params[1], links, LIMIT_SSO_LINKS_PER_USER,
+                             &n, err) < 0)
+        return -1;
+    json_t *list = json_array(), *trusted[2];
+    trusted_issuers(call->store, t.id, trusted);
+    for (size_t i = 0; i < n; i++) {
+        /* The protocol of the connection that trusts the link's issuer now; null for a link
+         * made through an IdP the tenant has since replaced. */
+        const char *v0 = json_string_value(trusted[0]), *v1 = json_string_value(trusted[1]);
+        const char *protocol = v0 && strcmp(v0, links[i].issuer) == 0   ? "oidc"
+                               : v1 && strcmp(v1, links[i].issuer) == 0 ? "saml"
+                                                                        : NULL;
+        clock_format_ms(links[i].created_ms, when);
+        json_array_append_new(list, json_pack("{s:s?, s:s, s:s, s:s}", "protocol", protocol,
+                                              "issuer", links[i].issuer, "subject",
+                                              links[i].subject, "created", when));
+    }
+    json_decref(trusted[0]);
+    json_decref(trusted[1]);
+    api_reply_json(call, 200, json_pack("{s:o}", "links", list));
+    return 0;
+}
+
+int
+sso_manage_links_delete(struct api_call *call, struct err *err)
+{
+    struct store_tenant t;
+    int removed = 0;
+    if (tenant_get(call->store, call->params[0], &t, err) < 0 ||
+        signin_links_remove(call->store, t.id, call->actor, call->params[1], &removed, err) < 0)
+        return -1;
+    api_reply_empty(call, 204);
+    return 0;
 }
 
 /* The user's effective role (docs/roles.md): mapped groups, else the role set on the user,

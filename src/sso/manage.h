@@ -26,5 +26,10 @@ int sso_manage_saml_get(struct api_call *call, struct err *err);
 int sso_manage_saml_put(struct api_call *call, struct err *err);
 int sso_manage_saml_delete(struct api_call *call, struct err *err);
 int sso_manage_redeem(struct api_call *call, struct err *err);
+/* GET /admin/v1/tenants/{t}/users/{id}/sso-links: {"links": [{"protocol" (null when no
+ * connection trusts the issuer now), "issuer", "subject", "created"}]}; 404 for no such user.
+ * DELETE: removes them all (audited as user.sso_unlinked), 204 (issue 14). */
+int sso_manage_links_get(struct api_call *call, struct err *err);
+int sso_manage_links_delete(struct api_call *call, struct err *err);
 
 #endif

@@ -34,26 +34,6 @@ get_str(const json_t *o, const char *k)
     return json_string_value(json_object_get(o, k));
 }
 
-/* SSO.md (a) "Okta": a first DNS label ending in "-admin" is the admin console. */
-static int
-refuse_okta_admin(const char *url, struct err *err)
-{
-    const char *host = strstr(url, "://");
-    if (host == NULL)
-        return 0;
-    host += 3;
-    size_t n = strcspn(host, ".:/");
-    if (n > 6 && strncmp(host + n - 6, "-admin", 6) == 0) {
-        const char *rest = host + n;
-        size_t rlen = strcspn(rest, "/?#");
-        return err_set(err, ERR_INVALID_VALUE,
-                       "%.*s is the Okta admin console URL; use the org URL "
-                       "https://%.*s%.*s instead",
-                       (int)(host - url + n + rlen), url, (int)(n - 6), host, (int)rlen, rest);
-    }
-    return 0;
-}
-
 /* Entra: the tenant GUID, never a multi-tenant alias (SSO.md (a) "Microsoft Entra ID"). */
 static int
 entra_tid(const char *issuer, const char **tid_out, char tid[64], struct err *err)
@@ -204,7 +184,9 @@ sso_oidc_configure(const json_t *body, const struct api_settings *settings, int6
         err_set(err, ERR_INVALID_VALUE, "issuer (or oktaOrgUrl) is required");
         return NULL;
     }
-    if (refuse_okta_admin(issuer, err) < 0)
+    /* Both fields, whichever is used: each names the Okta org (issue 14). */
+    if (sso_okta_admin_check("oktaOrgUrl", get_str(body, "oktaOrgUrl"), false, err) < 0 ||
+        sso_okta_admin_check("issuer", get_str(body, "issuer"), false, err) < 0)
         return NULL;
     if (!sso_fetch_url_ok(issuer, settings->sso_allow_http, true)) {
         err_set(err, ERR_INVALID_VALUE,

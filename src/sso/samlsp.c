@@ -120,6 +120,10 @@ sso_saml_configure(const json_t *body, const struct api_settings *settings, stru
         err_set(err, ERR_INVALID_VALUE, "give metadataXml or metadataUrl, not both");
         return NULL;
     }
+    /* Okta's admin console host is never the IdP (issue 14): checked on every field that may
+     * name the Okta org, given or read from the metadata. */
+    if (sso_okta_admin_check("metadataUrl", md_url, true, err) < 0)
+        return NULL;
     if (xml && (md = sso_saml_metadata_parse(xml, strlen(xml), err)) == NULL)
         return NULL;
     if (md_url && (md = fetch_metadata(md_url, settings->sso_allow_http, err)) == NULL)
@@ -137,6 +141,9 @@ sso_saml_configure(const json_t *body, const struct api_settings *settings, stru
     const char *email_attr = get_str(body, "emailAttribute");
     if (entity == NULL || entity[0] == '\0' || strlen(entity) > 1000) {
         err_set(err, ERR_INVALID_VALUE, "idpEntityId (or metadataXml) is required");
+    } else if (sso_okta_admin_check("idpEntityId", entity, true, err) < 0 ||
+               sso_okta_admin_check("ssoUrl", sso, true, err) < 0) {
+        /* err set */
     } else if (sso == NULL || !sso_fetch_url_ok(sso, settings->sso_allow_http, false)) {
         err_set(err, ERR_INVALID_VALUE, "ssoUrl must be the IdP's https single sign-on URL");
     } else if (complete == NULL || !sso_fetch_url_ok(complete, settings->sso_allow_http, false)) {

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/crypto.h"
 #include "base/log.h"
@@ -251,6 +252,51 @@ sso_hash(const char *s, char out[65])
     crypto_sha256_hex(s, strlen(s), out);
 }
 
+static bool
+okta_domain(const char *host, size_t n)
+{
+    static const char *const domains[] = { ".okta.com", ".oktapreview.com", ".okta-emea.com" };
+    for (size_t i = 0; i < sizeof(domains) / sizeof(domains[0]); i++) {
+        size_t d = strlen(domains[i]);
+        if (n > d && strncasecmp(host + n - d, domains[i], d) == 0)
+            return true;
+    }
+    return false;
+}
+
+int
+sso_okta_admin_check(const char *field, const char *url, bool okta_only, struct err *err)
+{
+    const char *host = url ? strstr(url, "://") : NULL;
+    if (host == NULL)
+        return 0;
+    host += 3;
+    size_t label = strcspn(host, ".:/?#"), hlen = strcspn(host, ":/?#");
+    if (label <= 6 || strncasecmp(host + label - 6, "-admin", 6) != 0)
+        return 0;
+    if (okta_only && !okta_domain(host, hlen))
+        return 0;
+    /* The right URL: same scheme, the host lower-cased without "-admin", the rest as given. */
+    char right[512];
+    size_t scheme = (size_t)(host - url), k = 0;
+    if (scheme + hlen + 1 > sizeof(right))
+        return err_set(err, ERR_INVALID_VALUE, "%s: an Okta admin console URL is not the org URL",
+                       field);
+    for (size_t i = 0; i < scheme; i++)
+        right[k++] = url[i];
+    for (size_t i = 0; i < hlen; i++) {
+        if (i >= label - 6 && i < label)
+            continue;
+        char ch = host[i];
+        right[k++] = ch >= 'A' && ch <= 'Z' ? (char)(ch - 'A' + 'a') : ch;
+    }
+    right[k] = '\0';
+    return err_set(err, ERR_INVALID_VALUE,
+                   "%s: %.200s is the Okta admin console URL; use %s%.200s instead (the org URL "
+                   "people sign in at)",
+                   field, url, right, host + hlen);
+}
+
 int
 sso_conn_load(struct api_call *call, const char *protocol, struct store_tenant *t,
               struct store_sso_conn *conn, json_t **config, struct err *err)
@@ -281,7 +327,8 @@ sso_finish(struct api_call *call, const struct store_tenant *t, const json_t *co
     const char *reason = NULL;
     char code[44];
     struct buf b;
-    if (signin_user_resolve(call->store, t->id, issuer, subject, email, &user, &reason, err) < 0) {
+    if (signin_user_resolve(call->store, t->id, protocol, issuer, subject, email, &user, &reason,
+                            err) < 0) {
         bool refused = err->code == ERR_FORBIDDEN;
         sso_event(call, t, protocol, initiated, refused ? SSO_RESULT_REJECTED : SSO_RESULT_ERROR,
                   refused ? reason : "store_error", NULL);

@@ -64,6 +64,13 @@ char *sso_base64_encode(const void *in, size_t n);
  * into a malloc'd string; NULL when absent or malformed. */
 char *sso_form_get(const char *body, size_t len, const char *name);
 
+/* SSO.md (a) "Okta" (issue 14): a URL whose first DNS label ends in "-admin" (any letter case)
+ * is the Okta admin console, never the org. Refuses it with ERR_INVALID_VALUE naming `field`
+ * and the right URL (the label without "-admin", the rest of the URL kept). okta_only limits
+ * the rule to Okta's own domains (okta.com, oktapreview.com, okta-emea.com): for fields that
+ * may name any IdP. url may be NULL (nothing to check). */
+int sso_okta_admin_check(const char *field, const char *url, bool okta_only, struct err *err);
+
 /* 32 random bytes as base64url (43 characters): state, nonce, handles. */
 int sso_random_token(char out[44], struct err *err);
 

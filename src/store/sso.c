@@ -86,6 +86,19 @@ store_sso_link_insert(struct store *s, int64_t tenant_id, const char *issuer, co
 }
 
 int
+store_sso_links_of_user(struct store *s, int64_t tenant_id, const char *user_id,
+                        struct store_sso_link *out, size_t max, size_t *n, struct err *err)
+{
+    return CALL(sso_links_of_user, tenant_id, user_id, out, max, n, err);
+}
+
+int
+store_sso_links_delete(struct store *s, int64_t tenant_id, const char *user_id, struct err *err)
+{
+    return CALL(sso_links_delete, tenant_id, user_id, err);
+}
+
+int
 store_sso_code_insert(struct store *s, const struct store_sso_code *c, struct err *err)
 {
     return CALL(sso_code_insert, c, err);

@@ -190,6 +190,7 @@ struct store_sso_conn {
     int64_t verified_ms; /* first successful sign-in or test; 0 = none yet */
     int64_t created_ms;
     int64_t updated_ms;
+    bool reset_verified; /* put only: what identifies the IdP changed, so verified_ms = 0 */
 };
 
 void store_sso_conn_cleanup(struct store_sso_conn *c);
@@ -213,6 +214,14 @@ struct store_sso_code {
     char protocol[8];
     char initiated[8]; /* "sp" | "idp" */
     int64_t expires_ms;
+};
+
+/* A link of an IdP subject to a user (OIDC (iss, sub); SAML (IdP entity ID, NameID)). */
+struct store_sso_link {
+    char issuer[1024];
+    char subject[256];
+    char user_id[37];
+    int64_t created_ms;
 };
 
 /* ---- console (issue 8): sessions, set-up links, event queries ---- */
@@ -368,6 +377,10 @@ struct store_ops {
     int (*sso_link_insert)(struct store *s, int64_t tenant_id, const char *issuer,
                            const char *subject, const char *user_id, int64_t now_ms,
                            struct err *err);
+    int (*sso_links_of_user)(struct store *s, int64_t tenant_id, const char *user_id,
+                             struct store_sso_link *out, size_t max, size_t *n, struct err *err);
+    int (*sso_links_delete)(struct store *s, int64_t tenant_id, const char *user_id,
+                            struct err *err);
     int (*sso_code_insert)(struct store *s, const struct store_sso_code *c, struct err *err);
     int (*sso_code_take)(struct store *s, const char *hash, int64_t now_ms,
                          struct store_sso_code *out, struct err *err);
@@ -549,7 +562,7 @@ int store_webhook_attempts(struct store *s, int64_t tenant_id, const char *id, s
 /* ---- single sign-on (issue 7) ---- */
 
 /* Inserts or replaces the tenant's connection of c->protocol (verified_ms is kept when the
- * row exists). */
+ * row exists, unless c->reset_verified). */
 int store_sso_conn_put(struct store *s, const struct store_sso_conn *c, struct err *err);
 int store_sso_conn_get(struct store *s, int64_t tenant_id, const char *protocol,
                        struct store_sso_conn *out, struct err *err);
@@ -576,6 +589,13 @@ int store_sso_link_of_user(struct store *s, int64_t tenant_id, const char *issue
 int store_sso_link_insert(struct store *s, int64_t tenant_id, const char *issuer,
                           const char *subject, const char *user_id, int64_t now_ms,
                           struct err *err);
+/* The user's links, oldest first: at most max into out, *n how many. */
+int store_sso_links_of_user(struct store *s, int64_t tenant_id, const char *user_id,
+                            struct store_sso_link *out, size_t max, size_t *n, struct err *err);
+/* Deletes every link of the user (issue 14: a link follows its user's life); returns how many
+ * it deleted, or -1. */
+int store_sso_links_delete(struct store *s, int64_t tenant_id, const char *user_id,
+                           struct err *err);
 int store_sso_code_insert(struct store *s, const struct store_sso_code *c, struct err *err);
 /* Deletes the code with this hash and returns it; ERR_NOT_FOUND when none or expired. */
 int store_sso_code_take(struct store *s, const char *hash, int64_t now_ms,

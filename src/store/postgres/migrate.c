@@ -210,6 +210,10 @@ static const char *const migrations[] = {
     "CREATE INDEX setup_links_by_expiry ON setup_links(expires_ms);"
     /* A user's history on the console reads events by resource. */
     "CREATE INDEX events_by_resource ON events(tenant_id, resource_id, seq);",
+    /* 7: as SQLite's 7: links of users deleted before issue 14 go; a user's links by user. */
+    "DELETE FROM sso_links WHERE NOT EXISTS (SELECT 1 FROM resources r"
+    " WHERE r.tenant_id = sso_links.tenant_id AND r.type = 1 AND r.id = sso_links.user_id);"
+    "CREATE INDEX sso_links_of_user ON sso_links(tenant_id, user_id);",
 };
 
 #define N_MIGRATIONS (int)(sizeof(migrations) / sizeof(migrations[0]))

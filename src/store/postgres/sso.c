@@ -63,12 +63,14 @@ pg_sso_conn_put(struct store *s, const struct store_sso_conn *v, struct err *err
     pg_param_text(&p, v->secret);
     pg_param_int(&p, v->enabled ? 1 : 0);
     pg_param_int(&p, v->updated_ms);
+    pg_param_int(&p, v->reset_verified ? 1 : 0);
     return pg_write(s,
                     "INSERT INTO sso_connections(tenant_id, protocol, config, secret, enabled,"
                     " verified_ms, created_ms, updated_ms) VALUES($1, $2, $3, $4, $5, 0, $6, $6)"
                     " ON CONFLICT (tenant_id, protocol) DO UPDATE SET config = excluded.config,"
                     " secret = excluded.secret, enabled = excluded.enabled,"
-                    " updated_ms = excluded.updated_ms",
+                    " updated_ms = excluded.updated_ms,"
+                    " verified_ms = CASE WHEN $7 = 1 THEN 0 ELSE sso_connections.verified_ms END",
                     &p, "put sso connection", err);
 }
 
@@ -247,6 +249,43 @@ pg_sso_link_insert(struct store *s, int64_t tenant_id, const char *issuer, const
                       "INSERT INTO sso_links(tenant_id, issuer, subject, user_id, created_ms)"
                       " VALUES($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
                       &p, "insert sso link", err);
+}
+
+int
+pg_sso_links_of_user(struct store *s, int64_t tenant_id, const char *user_id,
+                     struct store_sso_link *out, size_t max, size_t *n, struct err *err)
+{
+    struct pg_params p = { .n = 0 };
+    pg_param_int(&p, tenant_id);
+    pg_param_text(&p, user_id);
+    pg_param_int(&p, (int64_t)max);
+    *n = 0;
+    PGresult *res = pg_query(s,
+                             "SELECT issuer, subject, created_ms FROM sso_links"
+                             " WHERE tenant_id = $1 AND user_id = $2"
+                             " ORDER BY created_ms, issuer LIMIT $3",
+                             &p, "list sso links of user", err);
+    if (res == NULL)
+        return -1;
+    for (int i = 0; i < PQntuples(res) && *n < max; i++) {
+        struct store_sso_link *l = &out[(*n)++];
+        *l = (struct store_sso_link){ .created_ms = pg_int(res, i, 2) };
+        str_copy(l->issuer, sizeof(l->issuer), PQgetvalue(res, i, 0));
+        str_copy(l->subject, sizeof(l->subject), PQgetvalue(res, i, 1));
+        str_copy(l->user_id, sizeof(l->user_id), user_id);
+    }
+    PQclear(res);
+    return 0;
+}
+
+int
+pg_sso_links_delete(struct store *s, int64_t tenant_id, const char *user_id, struct err *err)
+{
+    struct pg_params p = { .n = 0 };
+    pg_param_int(&p, tenant_id);
+    pg_param_text(&p, user_id);
+    return pg_changed(s, "DELETE FROM sso_links WHERE tenant_id = $1 AND user_id = $2", &p,
+                      "delete sso links of user", err);
 }
 
 int

@@ -178,6 +178,11 @@ static const char *const migrations[] = {
     "CREATE INDEX sso_codes_by_expiry ON sso_codes(expires_ms);",
     /* 6: console sessions and set-up links (issue 8); the SQL is in console.c. */
     sqlite_console_migration,
+    /* 7: a link follows its user's life (issue 14): deleting a user now deletes its links in
+     * the same transaction; links left behind by users deleted before that go here. */
+    "DELETE FROM sso_links WHERE NOT EXISTS (SELECT 1 FROM resources r"
+    " WHERE r.tenant_id = sso_links.tenant_id AND r.type = 1 AND r.id = sso_links.user_id);"
+    "CREATE INDEX sso_links_of_user ON sso_links(tenant_id, user_id);",
 };
 
 #define N_MIGRATIONS (int)(sizeof(migrations) / sizeof(migrations[0]))

@@ -45,7 +45,8 @@ sqlite_sso_conn_put(struct store *s, const struct store_sso_conn *v, struct err 
                                 " VALUES(?1,?2,?3,?4,?5,0,?6,?6)"
                                 " ON CONFLICT(tenant_id, protocol) DO UPDATE SET"
                                 " config=excluded.config, secret=excluded.secret,"
-                                " enabled=excluded.enabled, updated_ms=excluded.updated_ms",
+                                " enabled=excluded.enabled, updated_ms=excluded.updated_ms,"
+                                " verified_ms=CASE WHEN ?7 THEN 0 ELSE verified_ms END",
                                 err)
                          : NULL;
     if (st == NULL)
@@ -56,6 +57,7 @@ sqlite_sso_conn_put(struct store *s, const struct store_sso_conn *v, struct err 
     sqlite_bind_text(st, 4, v->secret);
     sqlite3_bind_int(st, 5, v->enabled ? 1 : 0);
     sqlite3_bind_int64(st, 6, v->updated_ms);
+    sqlite3_bind_int(st, 7, v->reset_verified ? 1 : 0);
     return sqlite_step_done(c, st, "put sso connection", err);
 }
 
@@ -266,6 +268,54 @@ sqlite_sso_link_insert(struct store *s, int64_t tenant_id, const char *issuer, c
     sqlite_bind_text(st, 4, user_id);
     sqlite3_bind_int64(st, 5, now_ms);
     return sqlite_step_done(c, st, "insert sso link", err);
+}
+
+int
+sqlite_sso_links_of_user(struct store *s, int64_t tenant_id, const char *user_id,
+                         struct store_sso_link *out, size_t max, size_t *n, struct err *err)
+{
+    struct conn *c = conn_of(s, err);
+    sqlite3_stmt *st = c ? stmt(c,
+                                "SELECT issuer, subject, created_ms FROM sso_links"
+                                " WHERE tenant_id=?1 AND user_id=?2"
+                                " ORDER BY created_ms, issuer LIMIT ?3",
+                                err)
+                         : NULL;
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_int64(st, 1, tenant_id);
+    sqlite_bind_text(st, 2, user_id);
+    sqlite3_bind_int64(st, 3, (int64_t)max);
+    *n = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && *n < max) {
+        struct store_sso_link *l = &out[(*n)++];
+        *l = (struct store_sso_link){ .created_ms = sqlite3_column_int64(st, 2) };
+        sqlite_col_copy(st, 0, l->issuer, sizeof(l->issuer));
+        sqlite_col_copy(st, 1, l->subject, sizeof(l->subject));
+        str_copy(l->user_id, sizeof(l->user_id), user_id);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+        *n = 0;
+        return sqlite_fail(c->db, rc, "list sso links of user", err);
+    }
+    return 0;
+}
+
+int
+sqlite_sso_links_delete(struct store *s, int64_t tenant_id, const char *user_id, struct err *err)
+{
+    struct conn *c = conn_of(s, err);
+    sqlite3_stmt *st =
+        c ? stmt(c, "DELETE FROM sso_links WHERE tenant_id=? AND user_id=?", err) : NULL;
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_int64(st, 1, tenant_id);
+    sqlite_bind_text(st, 2, user_id);
+    if (sqlite_step_done(c, st, "delete sso links of user", err) < 0)
+        return -1;
+    return sqlite3_changes(c->db);
 }
 
 int

@@ -25,6 +25,10 @@ int sqlite_sso_link_of_user(struct store *s, int64_t tenant_id, const char *issu
 int sqlite_sso_link_insert(struct store *s, int64_t tenant_id, const char *issuer,
                            const char *subject, const char *user_id, int64_t now_ms,
                            struct err *err);
+int sqlite_sso_links_of_user(struct store *s, int64_t tenant_id, const char *user_id,
+                             struct store_sso_link *out, size_t max, size_t *n, struct err *err);
+int sqlite_sso_links_delete(struct store *s, int64_t tenant_id, const char *user_id,
+                            struct err *err);
 int sqlite_sso_code_insert(struct store *s, const struct store_sso_code *c, struct err *err);
 int sqlite_sso_code_take(struct store *s, const char *hash, int64_t now_ms,
                          struct store_sso_code *out, struct err *err);
