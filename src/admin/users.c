@@ -19,12 +19,8 @@ enter(struct api_call *call, bool write, struct err *err)
         return -1;
     call->params[0] = call->params[1];
     call->host = true;
-    /* A customer's admin in the console reads users; who they are is decided by the
-     * identity provider (push) or the host application (import-only), never by hand here. */
-    if (write && call->console && !call->session.operator)
-        return err_set(err, ERR_FORBIDDEN,
-                       "users are read-only in the console: they come from the identity "
-                       "provider or the host application");
+    /* A tenant admin's console session never gets here to write: user writes are
+     * ROUTE_AUTH_HOST in the route table (docs/api.md "Who may change what"). */
     if (write && call->tenant.mode == STORE_MODE_PUSH && !call->settings->host_user_writes)
         return err_set(err, ERR_FORBIDDEN,
                        "tenant \"%s\" is a push tenant: its identity provider owns its users, so "
