@@ -150,8 +150,9 @@
   function tenantNav(slug) {
     var base = "#/t/" + enc(slug);
     var items = [["", "Overview"], ["/scim", "SCIM"], ["/sso", "SSO"], ["/users", "Users"],
-      ["/groups", "Groups"], ["/roles", "Role mapping"], ["/activity", "Activity"],
-      ["/webhooks", "Webhooks"]];
+      ["/groups", "Groups"], ["/roles", "Role mapping"], ["/activity", "Activity"]];
+    /* Webhooks are the host application's plumbing (docs/api.md "Who may change what"). */
+    if (isHost()) items.push(["/webhooks", "Webhooks"]);
     var nav = clear(document.getElementById("nav"));
     if (session.scope === "operator") nav.appendChild(h("a", { href: "#/tenants" }, "All tenants"));
     items.forEach(function (it) {
@@ -160,6 +161,8 @@
     });
     nav.hidden = false;
   }
+  /* The operator's session acts for the host application; a tenant admin's does not. */
+  function isHost() { return !!session && session.scope === "operator"; }
   function showWho() {
     var who = document.getElementById("who");
     who.textContent = !session ? "" : session.scope === "operator" ? "Operator" :
@@ -181,7 +184,8 @@
       currentTenant = parts[1];
       tenantNav(currentTenant);
       var pages = { "": overview, scim: scimPage, sso: ssoPage, users: usersPage, groups: groupsPage,
-        roles: rolesPage, activity: activityPage, webhooks: webhooksPage };
+        roles: rolesPage, activity: activityPage };
+      if (isHost()) pages.webhooks = webhooksPage;
       var fn = pages[parts[2] || ""] || overview;
       fn(parts[3]);
     } else if (session.scope === "operator") {
@@ -501,6 +505,7 @@
   }
   function resetErrors(fields, fallback) {
     Object.keys(fields).forEach(function (k) {
+      if (!fields[k]) return; /* a field this session does not show */
       fields[k].error.textContent = "";
       fields[k].input.removeAttribute("aria-invalid");
     });
@@ -562,6 +567,22 @@
     box.appendChild(samlForm(saml, reload));
   }
 
+  /* signInCompleteUrl is the host application's redemption page: only the operator's session
+   * shows and sets it; a tenant admin's form leaves it out and the stored one stays. Empty
+   * means the server's sso_complete_url. */
+  function completeUrlField(c) {
+    if (!isHost()) return null;
+    return field("Sign-in complete URL", h("input", { type: "url", autocomplete: "off",
+      value: c && c.signInCompleteUrl ? c.signInCompleteUrl : "",
+      placeholder: "the server's sso_complete_url" }), "The host application's page that redeems sign-ins.");
+  }
+  function completeUrlWrap(f) { return f.signInCompleteUrl ? f.signInCompleteUrl.wrap : null; }
+  function completeUrlValue(f, body) {
+    if (!f.signInCompleteUrl) return;
+    var v = f.signInCompleteUrl.input.value.trim();
+    body.signInCompleteUrl = v ? v : null;
+  }
+
   var ALGS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"];
 
   function oidcForm(c, reload) {
@@ -577,9 +598,7 @@
       clientSecret: field("Client secret", h("input", { type: "password", autocomplete: "new-password",
         placeholder: c && c.clientSecretSet ? "stored; leave empty to keep it" : "" }),
         "Write-only: sealed at rest and never shown again."),
-      signInCompleteUrl: field("Sign-in complete URL", h("input", { type: "url", required: true,
-        autocomplete: "off", value: c ? c.signInCompleteUrl : "" }),
-        "Your application's page that redeems sign-ins."),
+      signInCompleteUrl: completeUrlField(c),
       idpInitiated: field("Allow sign-in from the identity provider's dashboard (IdP-initiated)",
         h("input", { type: "checkbox", checked: !!(c && c.idpInitiated) })),
       enabled: field("Enabled", h("input", { type: "checkbox", checked: c ? c.enabled : true }))
@@ -601,10 +620,10 @@
       ev.preventDefault();
       resetErrors(f, err);
       var body = { issuer: f.issuer.input.value.trim(), clientId: f.clientId.input.value.trim(),
-        signInCompleteUrl: f.signInCompleteUrl.input.value.trim(),
         algorithms: algInputs.filter(function (i) { return i.checked; }).map(function (i) { return i.value; }),
         idpInitiated: f.idpInitiated.input.checked, enabled: f.enabled.input.checked };
       if (f.clientSecret.input.value) body.clientSecret = f.clientSecret.input.value;
+      completeUrlValue(f, body);
       busy(save, null, function () {
         return api("PUT", admin("/sso/oidc"), body).then(function () {
           f.clientSecret.input.value = "";
@@ -614,7 +633,7 @@
           showFieldError(e, f, err, [[/admin console|discovery|PKCE|Entra/i, "issuer"]]);
         });
       });
-    } }, f.issuer.wrap, f.clientId.wrap, f.clientSecret.wrap, f.signInCompleteUrl.wrap, algBox,
+    } }, f.issuer.wrap, f.clientId.wrap, f.clientSecret.wrap, completeUrlWrap(f), algBox,
       f.idpInitiated.wrap, f.enabled.wrap, save, err);
     sec.appendChild(form);
     if (c) sec.appendChild(deleteButton(admin("/sso/oidc"), "OIDC", reload));
@@ -638,8 +657,7 @@
       ssoUrl: field("IdP SSO URL", h("input", { type: "url", autocomplete: "off", value: c ? c.ssoUrl : "" })),
       certificates: field("IdP signing certificates (PEM)", h("textarea", { rows: "4", spellcheck: "false" }),
         "One or two (during a rollover); they are pinned."),
-      signInCompleteUrl: field("Sign-in complete URL", h("input", { type: "url", autocomplete: "off",
-        value: c ? c.signInCompleteUrl : "" }), "Your application's page that redeems sign-ins."),
+      signInCompleteUrl: completeUrlField(c),
       idpInitiated: field("Allow sign-in from the identity provider's dashboard (IdP-initiated)",
         h("input", { type: "checkbox", checked: !!(c && c.idpInitiated) })),
       acceptSignedResponse: field("Also accept a signed Response around an unsigned Assertion",
@@ -659,9 +677,9 @@
     var form = h("form", { class: "grid card", novalidate: true, onsubmit: function (ev) {
       ev.preventDefault();
       resetErrors(f, err);
-      var body = { signInCompleteUrl: f.signInCompleteUrl.input.value.trim(),
-        idpInitiated: f.idpInitiated.input.checked, enabled: f.enabled.input.checked,
+      var body = { idpInitiated: f.idpInitiated.input.checked, enabled: f.enabled.input.checked,
         acceptSignedResponse: f.acceptSignedResponse.input.checked };
+      completeUrlValue(f, body);
       var xml = f.metadataXml.input.value.trim(), url = f.metadataUrl.input.value.trim();
       if (xml) body.metadataXml = xml;
       if (url) body.metadataUrl = url;
@@ -679,7 +697,7 @@
         }, function (e) { showFieldError(e, f, err, [[/metadata/i, xml ? "metadataXml" : "metadataUrl"]]); });
       });
     } }, f.metadataUrl.wrap, uploadField.wrap, f.metadataXml.wrap, f.idpEntityId.wrap, f.ssoUrl.wrap,
-      f.certificates.wrap, f.signInCompleteUrl.wrap, f.idpInitiated.wrap, f.acceptSignedResponse.wrap,
+      f.certificates.wrap, completeUrlWrap(f), f.idpInitiated.wrap, f.acceptSignedResponse.wrap,
       f.enabled.wrap, save, err);
     sec.appendChild(form);
     if (c) sec.appendChild(deleteButton(admin("/sso/saml"), "SAML", reload));

@@ -22,6 +22,7 @@
 #include "http/router.h"
 #include "http/server.h"
 #include "scim/schema.h"
+#include "sso/fetch.h"
 #include "sso/setup.h"
 #include "store/store.h"
 
@@ -87,6 +88,13 @@ api_settings_of(const struct config *c, unsigned char key[32], struct api_settin
             return -1;
         api->sso_key = key;
         api->webhooks.seal_key = key; /* webhook secrets are sealed with the same key */
+    }
+    if (c->sso_complete_url) {
+        if (!sso_fetch_url_ok(c->sso_complete_url, c->sso_test_http, false))
+            return err_set(e, ERR_INVALID_VALUE,
+                           "sso_complete_url must be an https URL (the host application's page "
+                           "that redeems sign-ins)");
+        api->sso_complete_url = c->sso_complete_url;
     }
     if (c->sso_test_http)
         log_warn("sso_test_http is on: plain-http identity providers are accepted (tests only)");

@@ -231,7 +231,8 @@ api_session_cookie_set(struct api_call *call, const char *sid, int64_t max_age)
 }
 
 int
-api_auth_admin(struct api_call *call, enum api_reach reach, struct err *err)
+api_auth_admin(struct api_call *call, enum api_reach reach, const char *const *host_fields,
+               struct err *err)
 {
     char sid[CONSOLE_SECRET_LEN + 1];
     if (call->authorization != NULL || !api_session_cookie(call, sid, sizeof(sid)))
@@ -250,18 +251,49 @@ api_auth_admin(struct api_call *call, enum api_reach reach, struct err *err)
     if (!safe && !console_csrf_ok(&call->session, call->csrf_header))
         return err_set(err, ERR_FORBIDDEN, "missing or wrong X-CSRF-Token");
     if (!call->session.operator) {
-        if (reach == API_REACH_OPERATOR)
-            return err_set(err, ERR_FORBIDDEN, "this route is for the operator only");
+        if (reach == API_REACH_HOST)
+            return err_set(err, ERR_FORBIDDEN,
+                           "this is the host application's setting: only its operator key or the "
+                           "operator's console session may use this route, not a tenant admin's "
+                           "console session");
         if (reach == API_REACH_TENANT &&
             (call->params[0] == NULL || strcmp(call->params[0], call->session.tenant.slug) != 0))
             return err_set(err, ERR_FORBIDDEN, "this session reaches tenant \"%s\" only",
                            call->session.tenant.slug);
         snprintf(call->actor, sizeof(call->actor), "console:%s", call->session.user_id);
+        call->host_fields = host_fields;
         str_copy(call->log_tenant, sizeof(call->log_tenant), call->session.tenant.slug);
     } else {
         str_copy(call->actor, sizeof(call->actor), "console:operator");
     }
     call->console = true;
     call->authenticated = true;
+    return 0;
+}
+
+/* A value in a body or a stored document: JSON null reads as absent. */
+static const json_t *
+field_of(const json_t *o, const char *name)
+{
+    const json_t *v = json_object_get(o, name);
+    return json_is_null(v) ? NULL : v;
+}
+
+int
+api_host_fields_check(const struct api_call *call, const json_t *body, const json_t *current,
+                      struct err *err)
+{
+    for (const char *const *f = call->host_fields; f && *f; f++) {
+        if (json_object_get(body, *f) == NULL)
+            continue; /* omitted: the stored value stays */
+        const json_t *given = field_of(body, *f), *stored = field_of(current, *f);
+        if (given == NULL && stored == NULL)
+            continue;
+        if (given == NULL || stored == NULL || !json_equal(given, stored))
+            return err_set(err, ERR_FORBIDDEN,
+                           "%s is the host application's setting: a tenant admin's console "
+                           "session may omit it or repeat the stored value, not change it",
+                           *f);
+    }
     return 0;
 }

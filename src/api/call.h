@@ -29,6 +29,8 @@ struct api_settings {
     /* single sign-on (issue 7) */
     const unsigned char *sso_key;  /* 32 bytes sealing OIDC client secrets; NULL: none set */
     bool sso_allow_http;           /* test mode: plain-http issuers on loopback accepted */
+    const char *sso_complete_url;  /* the host's redemption page for connections without a
+                                      signInCompleteUrl of their own; NULL: none */
     struct console_policy console; /* console session and set-up link lifetimes */
     bool secure_cookies;           /* TLS or an https public URL: cookies get Secure */
 };
@@ -79,6 +81,9 @@ struct api_call {
     /* set when a console session cookie authenticated the call (api_auth_admin) */
     bool console;
     struct console_session session;
+    /* body fields the caller may not change (a tenant admin's session on a route with host
+     * fields: http_router_host_fields); NULL when it may set every field */
+    const char *const *host_fields;
 
     /* response */
     int status;
@@ -134,19 +139,29 @@ bool api_operator_key_ok(const struct api_settings *settings, const char *tok, s
 
 /* Which console sessions a management route admits besides the operator's. */
 enum api_reach {
-    API_REACH_OPERATOR, /* the operator only */
-    API_REACH_TENANT,   /* also a tenant admin's session, for its own tenant (params[0]) */
-    API_REACH_SESSION,  /* also any tenant admin's session: process-wide facts, no tenant */
+    API_REACH_HOST,    /* the host application only: its operator key or console session */
+    API_REACH_TENANT,  /* also a tenant admin's session, for its own tenant (params[0]) */
+    API_REACH_SESSION, /* also any tenant admin's session: process-wide facts, no tenant */
 };
 
 /* Authentication for /admin/v1 routes, by the operator key (api_auth_operator) or, without an
  * Authorization header, by a console session cookie. A session must send its CSRF token in
- * X-CSRF-Token on every request that is not GET or HEAD. An operator session reaches every
- * route. A tenant admin's session reaches only API_REACH_TENANT routes whose tenant
- * (params[0]) is its own, and API_REACH_SESSION routes; its actor is "console:<user id>" and
- * call->session names the admin it acts for. ERR_UNAUTHORIZED without valid credentials,
- * ERR_FORBIDDEN outside the session's reach. */
-int api_auth_admin(struct api_call *call, enum api_reach reach, struct err *err);
+ * X-CSRF-Token on every request that is not GET or HEAD. The operator's session reaches every
+ * route: it is the host application's. A tenant admin's session reaches only API_REACH_TENANT
+ * routes (the rule table of http/router.c, docs/api.md "Who may change what") whose tenant
+ * (params[0]) is its own, and API_REACH_SESSION routes; its actor is "console:<user id>",
+ * call->session names the admin it acts for, and call->host_fields becomes host_fields
+ * (borrowed, static). ERR_UNAUTHORIZED without valid credentials, ERR_FORBIDDEN outside the
+ * session's reach. */
+int api_auth_admin(struct api_call *call, enum api_reach reach, const char *const *host_fields,
+                   struct err *err);
+
+/* The field half of the rule table: fails with ERR_FORBIDDEN when body names one of
+ * call->host_fields with a value other than the one stored in current (absent and null are the
+ * same; current may be NULL when nothing is stored). Omitting such a field or repeating the
+ * stored value passes. No-op for the host (call->host_fields NULL). */
+int api_host_fields_check(const struct api_call *call, const json_t *body, const json_t *current,
+                          struct err *err);
 
 /* The console session id from the Cookie header into out (size CONSOLE_SECRET_LEN + 1), or
  * false when there is none. */

@@ -256,7 +256,7 @@ cli_sso(struct store *s, const struct api_settings *settings, int argc, char **a
             fprintf(stderr, "scimd: %s: %s\n", argv[4], je.text);
             return 2;
         }
-        int rc = sso_manage_put(s, settings, slug, proto, body, &out, &e);
+        int rc = sso_manage_put(s, settings, slug, proto, body, NULL, &out, &e);
         json_decref(body);
         if (rc < 0)
             return cli_fail(&e);

@@ -83,6 +83,9 @@ static const struct setting settings[] = {
     S(access_log, K_BOOL, "on", 0, 0, "one log line per request (on/off)"),
     S(sso_key, K_STR, NULL, 0, 0,
       "64 hex digits: key sealing SSO client secrets at rest (prefer the environment)"),
+    S(sso_complete_url, K_STR, NULL, 0, 0,
+      "the host application's page that redeems sign-ins, for SSO connections without their own "
+      "signInCompleteUrl"),
     S(sso_test_http, K_BOOL, "off", 0, 0,
       "TESTS ONLY: accept plain-http OIDC issuers on loopback (on/off)"),
 };

@@ -41,8 +41,9 @@ struct config {
     long setup_link_ttl;
     char *log_level;
     bool access_log;
-    char *sso_key;      /* 64 hex digits: AES-256-GCM key sealing OIDC client secrets */
-    bool sso_test_http; /* test mode: plain-http OIDC issuers on loopback */
+    char *sso_key;          /* 64 hex digits: AES-256-GCM key sealing OIDC client secrets */
+    char *sso_complete_url; /* the host's redemption page for connections without their own */
+    bool sso_test_http;     /* test mode: plain-http OIDC issuers on loopback */
 };
 
 /* Parses argv (from index `first`, flags only), the environment and the config file into c.

@@ -44,14 +44,18 @@ static const struct route routes[] = {
     { "PATCH", "/scim/v2/Groups/{id}", scim_groups_patch, SCIM, ROUTE_AUTH_BEARER },
     { "DELETE", "/scim/v2/Groups/{id}", scim_groups_delete, SCIM, ROUTE_AUTH_BEARER },
 
-    /* Management API for the host application (operator key). ROUTE_AUTH_TENANT routes also
-     * admit a tenant admin's console session for its own tenant; the rest are the operator's. */
+    /* Management API for the host application (operator key). The last column is the rule
+     * table of "who may change what" (docs/api.md, checked by test_permissions.py):
+     * ROUTE_AUTH_TENANT routes also admit a tenant admin's console session for its own tenant
+     * (SSO connection values, role map, tokens, and reads); ROUTE_AUTH_SESSION ones any
+     * console session (process-wide facts such as the role catalogue); ROUTE_AUTH_HOST routes are
+     * the host's alone (tenants, users' writes, webhooks, set-up links, redeem). */
+    { "GET", "/admin/v1/tenants", admin_tenants_list, ADMIN, ROUTE_AUTH_HOST },
+    { "POST", "/admin/v1/tenants", admin_tenants_post, ADMIN, ROUTE_AUTH_HOST },
     { "GET", "/admin/v1/roles", admin_roles_get, ADMIN, ROUTE_AUTH_SESSION },
-    { "GET", "/admin/v1/tenants", admin_tenants_list, ADMIN, ROUTE_AUTH_OPERATOR },
-    { "POST", "/admin/v1/tenants", admin_tenants_post, ADMIN, ROUTE_AUTH_OPERATOR },
     { "GET", "/admin/v1/tenants/{tenant}", admin_tenants_get, ADMIN, ROUTE_AUTH_TENANT },
-    { "PATCH", "/admin/v1/tenants/{tenant}", admin_tenants_patch, ADMIN, ROUTE_AUTH_OPERATOR },
-    { "DELETE", "/admin/v1/tenants/{tenant}", admin_tenants_delete, ADMIN, ROUTE_AUTH_OPERATOR },
+    { "PATCH", "/admin/v1/tenants/{tenant}", admin_tenants_patch, ADMIN, ROUTE_AUTH_HOST },
+    { "DELETE", "/admin/v1/tenants/{tenant}", admin_tenants_delete, ADMIN, ROUTE_AUTH_HOST },
     { "GET", "/admin/v1/tenants/{tenant}/tokens", admin_tokens_list, ADMIN, ROUTE_AUTH_TENANT },
     { "POST", "/admin/v1/tenants/{tenant}/tokens", admin_tokens_post, ADMIN, ROUTE_AUTH_TENANT },
     { "POST", "/admin/v1/tenants/{tenant}/tokens/{id}/revoke", admin_tokens_revoke, ADMIN,
@@ -64,39 +68,39 @@ static const struct route routes[] = {
     { "GET", "/admin/v1/tenants/{tenant}/role-map", admin_role_map_get, ADMIN, ROUTE_AUTH_TENANT },
     { "PUT", "/admin/v1/tenants/{tenant}/role-map", admin_role_map_put, ADMIN, ROUTE_AUTH_TENANT },
     { "GET", "/admin/v1/tenants/{tenant}/users", admin_users_list, ADMIN, ROUTE_AUTH_TENANT },
-    { "POST", "/admin/v1/tenants/{tenant}/users", admin_users_post, ADMIN, ROUTE_AUTH_TENANT },
+    { "POST", "/admin/v1/tenants/{tenant}/users", admin_users_post, ADMIN, ROUTE_AUTH_HOST },
     { "GET", "/admin/v1/tenants/{tenant}/users/{id}", admin_users_get, ADMIN, ROUTE_AUTH_TENANT },
-    { "PUT", "/admin/v1/tenants/{tenant}/users/{id}", admin_users_put, ADMIN, ROUTE_AUTH_TENANT },
-    { "PATCH", "/admin/v1/tenants/{tenant}/users/{id}", admin_users_patch, ADMIN,
-      ROUTE_AUTH_TENANT },
+    { "PUT", "/admin/v1/tenants/{tenant}/users/{id}", admin_users_put, ADMIN, ROUTE_AUTH_HOST },
+    { "PATCH", "/admin/v1/tenants/{tenant}/users/{id}", admin_users_patch, ADMIN, ROUTE_AUTH_HOST },
     { "DELETE", "/admin/v1/tenants/{tenant}/users/{id}", admin_users_delete, ADMIN,
-      ROUTE_AUTH_TENANT },
+      ROUTE_AUTH_HOST },
     { "POST", "/admin/v1/tenants/{tenant}/users/{id}/deactivate", admin_users_deactivate, ADMIN,
-      ROUTE_AUTH_TENANT },
+      ROUTE_AUTH_HOST },
     { "POST", "/admin/v1/tenants/{tenant}/users/{id}/reactivate", admin_users_reactivate, ADMIN,
-      ROUTE_AUTH_TENANT },
+      ROUTE_AUTH_HOST },
     { "GET", "/admin/v1/tenants/{tenant}/users/{id}/role", admin_user_role_get, ADMIN,
       ROUTE_AUTH_TENANT },
-    { "GET", "/admin/v1/tenants/{tenant}/webhooks", admin_webhooks_list, ADMIN, ROUTE_AUTH_TENANT },
-    { "POST", "/admin/v1/tenants/{tenant}/webhooks", admin_webhooks_post, ADMIN,
-      ROUTE_AUTH_TENANT },
+    /* Webhooks are the host's plumbing (issue 13 item 6): their URLs receive every user
+     * document, so a tenant admin neither reads nor changes them. */
+    { "GET", "/admin/v1/tenants/{tenant}/webhooks", admin_webhooks_list, ADMIN, ROUTE_AUTH_HOST },
+    { "POST", "/admin/v1/tenants/{tenant}/webhooks", admin_webhooks_post, ADMIN, ROUTE_AUTH_HOST },
     { "GET", "/admin/v1/tenants/{tenant}/webhooks/{id}", admin_webhooks_get, ADMIN,
-      ROUTE_AUTH_TENANT },
+      ROUTE_AUTH_HOST },
     { "PATCH", "/admin/v1/tenants/{tenant}/webhooks/{id}", admin_webhooks_patch, ADMIN,
-      ROUTE_AUTH_TENANT },
+      ROUTE_AUTH_HOST },
     { "DELETE", "/admin/v1/tenants/{tenant}/webhooks/{id}", admin_webhooks_delete, ADMIN,
-      ROUTE_AUTH_TENANT },
+      ROUTE_AUTH_HOST },
     { "POST", "/admin/v1/tenants/{tenant}/webhooks/{id}/rotate-secret", admin_webhooks_rotate,
-      ADMIN, ROUTE_AUTH_TENANT },
+      ADMIN, ROUTE_AUTH_HOST },
     { "GET", "/admin/v1/tenants/{tenant}/webhooks/{id}/attempts", admin_webhooks_attempts, ADMIN,
-      ROUTE_AUTH_TENANT },
+      ROUTE_AUTH_HOST },
     { "GET", "/admin/v1/tenants/{tenant}/events", admin_events_list, ADMIN, ROUTE_AUTH_TENANT },
     { "GET", "/admin/v1/tenants/{tenant}/requests", admin_token_requests, ADMIN,
       ROUTE_AUTH_TENANT },
     { "GET", "/admin/v1/tenants/{tenant}/groups", admin_groups_list, ADMIN, ROUTE_AUTH_TENANT },
     { "GET", "/admin/v1/tenants/{tenant}/groups/{id}", admin_groups_get, ADMIN, ROUTE_AUTH_TENANT },
     { "POST", "/admin/v1/tenants/{tenant}/setup-links", admin_setup_links_post, ADMIN,
-      ROUTE_AUTH_OPERATOR },
+      ROUTE_AUTH_HOST },
 
     /* Single sign-on (issue 7): connections, the redemption of a finished sign-in, and the
      * browser-facing OIDC and SAML endpoints (no auth: the protocols carry their own). */
@@ -112,7 +116,7 @@ static const struct route routes[] = {
       ROUTE_AUTH_TENANT },
     { "DELETE", "/admin/v1/tenants/{tenant}/users/{id}/sso-links", sso_manage_links_delete, ADMIN,
       ROUTE_AUTH_TENANT },
-    { "POST", "/admin/v1/sso/redeem", sso_manage_redeem, ADMIN, ROUTE_AUTH_OPERATOR },
+    { "POST", "/admin/v1/sso/redeem", sso_manage_redeem, ADMIN, ROUTE_AUTH_HOST },
     { "GET", "/sso/{tenant}/oidc/login", sso_oidc_login, PLAIN, ROUTE_AUTH_NONE },
     { "GET", "/sso/{tenant}/oidc/initiate", sso_oidc_initiate, PLAIN, ROUTE_AUTH_NONE },
     { "POST", "/sso/{tenant}/oidc/initiate", sso_oidc_initiate, PLAIN, ROUTE_AUTH_NONE },
@@ -134,6 +138,20 @@ static const struct route routes[] = {
 
 #define N_ROUTES (sizeof(routes) / sizeof(routes[0]))
 
+/* The field-by-field part of the rule table: body fields of ROUTE_AUTH_TENANT routes that stay
+ * the host application's. signInCompleteUrl is the host's redemption page (docs/sso.md): a
+ * tenant admin who could rewrite it would receive its users' sign-in codes. */
+static const char *const sso_host_fields[] = { "signInCompleteUrl", NULL };
+
+static const struct {
+    const char *method;
+    const char *pattern;
+    const char *const *fields;
+} host_fields[] = {
+    { "PUT", "/admin/v1/tenants/{tenant}/sso/oidc", sso_host_fields },
+    { "PUT", "/admin/v1/tenants/{tenant}/sso/saml", sso_host_fields },
+};
+
 size_t
 http_router_count(void)
 {
@@ -144,6 +162,18 @@ const struct route *
 http_router_at(size_t i)
 {
     return i < N_ROUTES ? &routes[i] : NULL;
+}
+
+const char *const *
+http_router_host_fields(size_t i)
+{
+    if (i >= N_ROUTES || routes[i].auth != ROUTE_AUTH_TENANT)
+        return NULL;
+    for (size_t k = 0; k < sizeof(host_fields) / sizeof(host_fields[0]); k++)
+        if (strcmp(host_fields[k].method, routes[i].method) == 0 &&
+            strcmp(host_fields[k].pattern, routes[i].pattern) == 0)
+            return host_fields[k].fields;
+    return NULL;
 }
 
 const char *

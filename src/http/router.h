@@ -10,12 +10,16 @@
  * their literal segments case-insensitively (Microsoft's tests use /users, RFC 7644 §3.2
  * resource names are case-insensitive in practice). */
 
+/* Who may call a route. For the management API this is the rule table of "who may change
+ * what" (docs/api.md): ROUTE_AUTH_HOST routes are the host application's (its operator key, or
+ * the operator's console session); ROUTE_AUTH_TENANT routes also admit a tenant admin's console
+ * session for its own tenant (params[0]). http/server.c enforces it through api_auth_admin. */
 enum route_auth {
     ROUTE_AUTH_NONE,
-    ROUTE_AUTH_BEARER,   /* SCIM token: the token decides the tenant */
-    ROUTE_AUTH_OPERATOR, /* management API: operator key or the operator's console session */
-    ROUTE_AUTH_TENANT,   /* the same, or a tenant admin's console session for params[0] */
-    ROUTE_AUTH_SESSION,  /* the same, or any tenant admin's console session (no tenant) */
+    ROUTE_AUTH_BEARER,  /* SCIM token: the token decides the tenant */
+    ROUTE_AUTH_HOST,    /* management API: operator key or the operator's console session */
+    ROUTE_AUTH_TENANT,  /* the same, or a tenant admin's console session for params[0] */
+    ROUTE_AUTH_SESSION, /* the same, or any tenant admin's console session (no tenant) */
 };
 
 struct route {
@@ -28,6 +32,12 @@ struct route {
 
 size_t http_router_count(void);
 const struct route *http_router_at(size_t i);
+
+/* The body fields of ROUTE_AUTH_TENANT route i that stay the host application's: a
+ * NULL-terminated list (static storage), or NULL when the tenant admin may set every field.
+ * A tenant admin's session may omit them or repeat the stored value, not change it
+ * (api_host_fields_check). */
+const char *const *http_router_host_fields(size_t i);
 
 /* Finds the route for method and path. On a match returns its index and fills
  * call->params (copies in call->arena). When the path matches but not the method, returns

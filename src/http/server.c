@@ -236,12 +236,13 @@ dispatch(struct MHD_Connection *conn, struct request *req, const char *url)
     int rc = 0;
     if (rt->auth == ROUTE_AUTH_BEARER)
         rc = api_auth_bearer(&call, &e);
-    else if (rt->auth == ROUTE_AUTH_OPERATOR)
-        rc = api_auth_admin(&call, API_REACH_OPERATOR, &e);
-    else if (rt->auth == ROUTE_AUTH_TENANT)
-        rc = api_auth_admin(&call, API_REACH_TENANT, &e);
-    else if (rt->auth == ROUTE_AUTH_SESSION)
-        rc = api_auth_admin(&call, API_REACH_SESSION, &e);
+    else if (rt->auth == ROUTE_AUTH_HOST || rt->auth == ROUTE_AUTH_TENANT ||
+             rt->auth == ROUTE_AUTH_SESSION)
+        rc = api_auth_admin(&call,
+                            rt->auth == ROUTE_AUTH_HOST     ? API_REACH_HOST
+                            : rt->auth == ROUTE_AUTH_TENANT ? API_REACH_TENANT
+                                                            : API_REACH_SESSION,
+                            http_router_host_fields((size_t)req->route), &e);
     if (rc == 0)
         rc = rt->handler(&call, &e);
     api_call_end_reads(&call);

@@ -28,6 +28,9 @@ describe(const struct api_settings *settings, const struct store_tenant *t,
         json_object_set_new(d, "firstSignIn", json_string(when));
     }
     json_object_set_new(d, "protocol", json_string(conn->protocol));
+    /* null: the connection has no page of its own and sign-ins use sso_complete_url. */
+    if (json_object_get(d, "signInCompleteUrl") == NULL)
+        json_object_set_new(d, "signInCompleteUrl", json_null());
     return d;
 }
 
@@ -76,30 +79,49 @@ idp_changed(const char *protocol, const json_t *old, const json_t *cfg)
     return false;
 }
 
+/* signInCompleteUrl (issue 13 item 6): the host's redemption page. Omitted, the stored one
+ * stays; null clears it, so sign-ins use the server's sso_complete_url. A connection with
+ * neither cannot hand a sign-in to anyone and is refused. */
+static int
+complete_url_settle(const struct api_settings *settings, const json_t *body, const json_t *stored,
+                    json_t *cfg, struct err *err)
+{
+    const json_t *keep = json_object_get(stored, "signInCompleteUrl");
+    if (json_object_get(body, "signInCompleteUrl") == NULL && json_is_string(keep))
+        json_object_set_new(cfg, "signInCompleteUrl", json_deep_copy(keep));
+    if (json_object_get(cfg, "signInCompleteUrl") == NULL && settings->sso_complete_url == NULL)
+        return err_set(err, ERR_INVALID_VALUE,
+                       "signInCompleteUrl is required: the https URL of the host application that "
+                       "redeems sign-ins (or set the server's sso_complete_url)");
+    return 0;
+}
+
 int
 sso_manage_put(struct store *s, const struct api_settings *settings, const char *slug,
-               const char *protocol, const json_t *body, json_t **out, struct err *err)
+               const char *protocol, const json_t *body, const struct api_call *caller,
+               json_t **out, struct err *err)
 {
     struct store_tenant t;
     struct store_sso_conn old = { 0 };
     char *sealed = NULL;
-    json_t *cfg = NULL;
+    json_t *cfg = NULL, *stored = NULL;
     int rc = -1;
     if (tenant_get(s, slug, &t, err) < 0)
         return -1;
     if (signin_conn_get(s, t.id, protocol, &old, err) < 0 && err->code != ERR_NOT_FOUND)
         return -1;
+    stored = old.config ? json_loads(old.config, 0, NULL) : NULL;
+    if (caller && api_host_fields_check(caller, body, stored, err) < 0)
+        goto out;
     if (strcmp(protocol, "oidc") == 0)
         cfg = sso_oidc_configure(body, settings, t.id, old.secret != NULL, &sealed, err);
     else
         cfg = sso_saml_configure(body, settings, err);
-    if (cfg == NULL)
+    if (cfg == NULL || complete_url_settle(settings, body, stored, cfg, err) < 0)
         goto out;
     bool enabled = json_is_true(json_object_get(cfg, "enabled"));
     json_object_del(cfg, "enabled");
-    json_t *was = old.config ? json_loads(old.config, 0, NULL) : NULL;
-    bool changed = idp_changed(protocol, was, cfg);
-    json_decref(was);
+    bool changed = idp_changed(protocol, stored, cfg);
     if (signin_conn_put(s, t.id, protocol, cfg, sealed ? sealed : old.secret, enabled, changed,
                         err) < 0)
         goto out;
@@ -107,6 +129,7 @@ sso_manage_put(struct store *s, const struct api_settings *settings, const char 
 out:
     free(sealed);
     json_decref(cfg);
+    json_decref(stored);
     store_sso_conn_cleanup(&old);
     return rc;
 }
@@ -136,8 +159,8 @@ put(struct api_call *call, const char *protocol, struct err *err)
     json_t *out, *body = api_call_body_json(call, err);
     if (body == NULL)
         return -1;
-    int rc =
-        sso_manage_put(call->store, call->settings, call->params[0], protocol, body, &out, err);
+    int rc = sso_manage_put(call->store, call->settings, call->params[0], protocol, body, call,
+                            &out, err);
     json_decref(body);
     if (rc == 0)
         api_reply_json(call, 200, out);

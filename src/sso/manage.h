@@ -10,9 +10,13 @@
 
 /* Saves the tenant's connection of protocol ("oidc" | "saml") from a body: validated by
  * sso_oidc_configure / sso_saml_configure; an OIDC body without clientSecret keeps the stored
- * one. *out is the public view (new reference). */
+ * one, a body without signInCompleteUrl the stored one (null clears it: settings'
+ * sso_complete_url serves). caller is the management API call, whose host_fields a tenant
+ * admin may not change (api_host_fields_check: ERR_FORBIDDEN, nothing saved); NULL for the
+ * CLI, which acts as the operator. *out is the public view (new reference). */
 int sso_manage_put(struct store *s, const struct api_settings *settings, const char *slug,
-                   const char *protocol, const json_t *body, json_t **out, struct err *err);
+                   const char *protocol, const json_t *body, const struct api_call *caller,
+                   json_t **out, struct err *err);
 /* The public view of the tenant's connection; ERR_NOT_FOUND when there is none. */
 int sso_manage_get(struct store *s, const struct api_settings *settings, const char *slug,
                    const char *protocol, json_t **out, struct err *err);

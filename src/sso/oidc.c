@@ -203,10 +203,10 @@ sso_oidc_configure(const json_t *body, const struct api_settings *settings, int6
         err_set(err, ERR_INVALID_VALUE, "clientSecret is required");
         return NULL;
     }
-    if (complete == NULL || !sso_fetch_url_ok(complete, settings->sso_allow_http, false)) {
+    if (complete && !sso_fetch_url_ok(complete, settings->sso_allow_http, false)) {
         err_set(err, ERR_INVALID_VALUE,
-                "signInCompleteUrl is required: the https URL of the host application that "
-                "redeems sign-ins");
+                "signInCompleteUrl must be the https URL of the host application that redeems "
+                "sign-ins");
         return NULL;
     }
     if ((algs = check_algs(json_object_get(body, "algorithms"), err)) == NULL)
@@ -215,9 +215,10 @@ sso_oidc_configure(const json_t *body, const struct api_settings *settings, int6
         goto fail;
     if (secret && (*sealed = sso_secret_seal(settings->sso_key, tenant_id, secret, err)) == NULL)
         goto fail;
-    cfg = json_pack("{s:s, s:s, s:o, s:b, s:b, s:s, s:o}", "issuer", issuer, "clientId", client_id,
-                    "algorithms", algs, "idpInitiated", idp, "enabled", enabled,
-                    "signInCompleteUrl", complete, "discovery", disc);
+    cfg = json_pack("{s:s, s:s, s:o, s:b, s:b, s:o}", "issuer", issuer, "clientId", client_id,
+                    "algorithms", algs, "idpInitiated", idp, "enabled", enabled, "discovery", disc);
+    if (complete)
+        json_object_set_new(cfg, "signInCompleteUrl", json_string(complete));
     if (tid)
         json_object_set_new(cfg, "entraTenantId", json_string(tid));
     return cfg;

@@ -12,7 +12,8 @@
 /* Validates a connection body (management API or CLI) and returns the config document to
  * store (new reference) and, in *sealed, the sealed client secret (malloc'd; NULL when the
  * body has none and `old_sealed` is kept by the caller). Fetches discovery: its issuer must
- * equal the configured one byte for byte. ERR_INVALID_VALUE names the field. */
+ * equal the configured one byte for byte. signInCompleteUrl is copied only when the body gives
+ * one (sso_manage_put settles an absent one). ERR_INVALID_VALUE names the field. */
 json_t *sso_oidc_configure(const json_t *body, const struct api_settings *settings,
                            int64_t tenant_id, bool have_secret, char **sealed, struct err *err);
 

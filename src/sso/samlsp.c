@@ -146,19 +146,20 @@ sso_saml_configure(const json_t *body, const struct api_settings *settings, stru
         /* err set */
     } else if (sso == NULL || !sso_fetch_url_ok(sso, settings->sso_allow_http, false)) {
         err_set(err, ERR_INVALID_VALUE, "ssoUrl must be the IdP's https single sign-on URL");
-    } else if (complete == NULL || !sso_fetch_url_ok(complete, settings->sso_allow_http, false)) {
+    } else if (complete && !sso_fetch_url_ok(complete, settings->sso_allow_http, false)) {
         err_set(err, ERR_INVALID_VALUE,
-                "signInCompleteUrl is required: the https URL of the host application that "
-                "redeems sign-ins");
+                "signInCompleteUrl must be the https URL of the host application that redeems "
+                "sign-ins");
     } else if (email_attr && (email_attr[0] == '\0' || strlen(email_attr) > 256)) {
         err_set(err, ERR_INVALID_VALUE, "emailAttribute must be an attribute name");
     } else if ((certs = check_certs(certs_in, err)) != NULL) {
-        cfg = json_pack("{s:s, s:s, s:o, s:b, s:b, s:b, s:s}", "idpEntityId", entity, "ssoUrl", sso,
+        cfg = json_pack("{s:s, s:s, s:o, s:b, s:b, s:b}", "idpEntityId", entity, "ssoUrl", sso,
                         "certificates", certs, "idpInitiated",
                         json_is_true(json_object_get(body, "idpInitiated")), "enabled",
                         !json_is_false(json_object_get(body, "enabled")), "acceptSignedResponse",
-                        json_is_true(json_object_get(body, "acceptSignedResponse")),
-                        "signInCompleteUrl", complete);
+                        json_is_true(json_object_get(body, "acceptSignedResponse")));
+        if (complete)
+            json_object_set_new(cfg, "signInCompleteUrl", json_string(complete));
         if (email_attr)
             json_object_set_new(cfg, "emailAttribute", json_string(email_attr));
         if (md_url)

@@ -10,7 +10,8 @@
 
 /* Validates a connection body: IdP metadata XML (`metadataXml`, or fetched once from
  * `metadataUrl`) or the fields idpEntityId, ssoUrl and certificates (PEM, one or two for
- * rollover) given directly. Returns the config to store (new reference) with "enabled". */
+ * rollover) given directly. Returns the config to store (new reference) with "enabled";
+ * signInCompleteUrl only when the body gives one (sso_manage_put settles an absent one). */
 json_t *sso_saml_configure(const json_t *body, const struct api_settings *settings,
                            struct err *err);
 

@@ -337,9 +337,12 @@ sso_finish(struct api_call *call, const struct store_tenant *t, const json_t *co
     }
     int rc = -1;
     const char *complete = json_string_value(json_object_get(config, "signInCompleteUrl"));
+    if (complete == NULL)
+        complete = call->settings->sso_complete_url; /* the host's page for every tenant */
     buf_init(&b, sizeof(call->location) - 1);
     if (complete == NULL) {
-        err_set(err, ERR_INTERNAL, "connection has no signInCompleteUrl");
+        err_set(err, ERR_INTERNAL,
+                "connection has no signInCompleteUrl and no sso_complete_url is set");
         goto out;
     }
     if (signin_code_issue(call->store, t->id, user.id, protocol, initiated, code, err) < 0)

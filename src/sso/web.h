@@ -80,7 +80,8 @@ int sso_conn_load(struct api_call *call, const char *protocol, struct store_tena
                   struct store_sso_conn *conn, json_t **config, struct err *err);
 
 /* Finishes a successful sign-in: resolves the user (core/signin.h rules), issues the hand-off
- * code, records the event and redirects to the connection's signInCompleteUrl with code,
+ * code, records the event and redirects to the connection's signInCompleteUrl (else the
+ * server's sso_complete_url) with code,
  * tenant and return_to; or, for a console sign-in (the transaction started at
  * /console/sso/{t}), redeems the code here and opens a console session (sso/console.h). On
  * refusal replies with the error page and records the event. */

@@ -23,7 +23,9 @@ let proc, base, dataDir, browser, seedToken;
 async function startScimd() {
   dataDir = mkdtempSync(path.join(tmpdir(), "scimd-browser-"));
   proc = spawn(BIN, ["serve", "--listen", "127.0.0.1", "--port", "0", "--data-dir", dataDir,
-    "--operator-key", KEY, "--access-log", "on"], { stdio: ["ignore", "ignore", "pipe"] });
+    "--operator-key", KEY, "--access-log", "on",
+    // The host's redemption page: tenant admins' SSO connections use it (issue 13 item 6).
+    "--sso-complete-url", "https://app.example.test/sso/done"], { stdio: ["ignore", "ignore", "pipe"] });
   proc.log = "";
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error("scimd did not start:\n" + proc.log)), 10000);
@@ -210,7 +212,8 @@ test("the SSO page shows the values to paste and refuses an -admin Okta org URL"
   await issuer.fill("https://acme-admin.okta.com");
   await oidc.getByLabel("Client ID").fill("0oa-browser-test");
   await oidc.getByLabel("Client secret").fill("a-secret-never-shown");
-  await oidc.getByLabel("Sign-in complete URL").fill("https://app.example.test/sso/done");
+  // The sign-in complete URL is the host application's: a tenant admin's form has no such field.
+  assert.equal(await page.getByLabel("Sign-in complete URL").count(), 0);
   // The refusal comes from the real API (PUT …/sso/oidc), shown next to the field.
   const put = page.waitForResponse((r) => r.url().endsWith("/admin/v1/tenants/acme/sso/oidc") &&
     r.request().method() === "PUT");
@@ -234,7 +237,6 @@ test("the SSO page shows the values to paste and refuses an -admin Okta org URL"
   await saml.getByLabel("IdP entity ID").fill("https://idp.example.test/entity");
   await saml.getByLabel("IdP SSO URL").fill("https://idp.example.test/sso");
   await saml.getByLabel("IdP signing certificates (PEM)").fill("not a certificate");
-  await saml.getByLabel("Sign-in complete URL").fill("https://app.example.test/sso/done");
   await saml.getByRole("button", { name: "Create SAML connection" }).click();
   await saml.locator(".field", { has: page.getByLabel("IdP signing certificates (PEM)") })
     .getByText(/certificates must hold/).waitFor();
@@ -250,6 +252,7 @@ test("the SSO page shows the values to paste and refuses an -admin Okta org URL"
   assert.equal(got.body.enabled, true);
   assert.equal(got.body.verified, false);
   assert.equal(got.body.acsUrl, base + "/sso/acme/saml/acs");
+  assert.equal(got.body.signInCompleteUrl, null, "the server's sso_complete_url serves");
   // The client secret is write-only: nothing the page fetched carries it.
   assert.equal(await page.content().then((c) => c.includes("a-secret-never-shown")), false);
   assert.deepEqual(page.errors, []);
@@ -302,12 +305,21 @@ test("reordering the role mapping changes a user's effective role", async () => 
   await page.getByRole("cell", { name: "POST /scim/v2/Users" }).first().waitFor();
   await page.getByRole("cell", { name: /already in use/ }).first().waitFor();
   await shot(page, "12-activity");
-  await page.getByRole("link", { name: "Webhooks" }).click();
-  await page.getByLabel("URL").fill("https://127.0.0.1:9/scimd-hook");
-  await page.getByRole("button", { name: "Add webhook" }).click();
-  await page.getByText("shown once").waitFor();
-  await shot(page, "13-webhooks");
+  // Webhooks are the host application's: a tenant admin has no such page ...
+  assert.equal(await page.getByRole("link", { name: "Webhooks" }).count(), 0);
   assert.deepEqual(page.errors, []);
+  // ... the operator's console has it, and the sign-in complete URL with it.
+  const op = await operatorPage();
+  await op.goto(`${base}/console/#/t/acme/sso`);
+  const saml = op.locator("section", { has: op.getByRole("heading", { name: "SAML 2.0" }) });
+  assert.equal(await saml.getByLabel("Sign-in complete URL").inputValue(), "");
+  await op.getByRole("link", { name: "Webhooks" }).click();
+  await op.getByLabel("URL").fill("https://127.0.0.1:9/scimd-hook");
+  await op.getByRole("button", { name: "Add webhook" }).click();
+  await op.getByText("shown once").waitFor();
+  await shot(op, "13-webhooks");
+  assert.deepEqual(op.errors, []);
+  await op.context().close();
 });
 
 test("a tenant admin never reaches another tenant's data", async () => {
