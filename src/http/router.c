@@ -46,6 +46,8 @@ static const struct route routes[] = {
 
     /* Management API for the host application (operator key). ROUTE_AUTH_TENANT routes also
      * admit a tenant admin's console session for its own tenant; the rest are the operator's. */
+    /* This API's OpenAPI document (docs/openapi.json): it describes, it grants nothing. */
+    { "GET", "/admin/v1/openapi.json", admin_openapi_get, ADMIN, ROUTE_AUTH_NONE },
     { "GET", "/admin/v1/tenants", admin_tenants_list, ADMIN, ROUTE_AUTH_OPERATOR },
     { "POST", "/admin/v1/tenants", admin_tenants_post, ADMIN, ROUTE_AUTH_OPERATOR },
     { "GET", "/admin/v1/tenants/{tenant}", admin_tenants_get, ADMIN, ROUTE_AUTH_TENANT },
@@ -139,6 +141,22 @@ const struct route *
 http_router_at(size_t i)
 {
     return i < N_ROUTES ? &routes[i] : NULL;
+}
+
+const char *
+http_router_auth_name(enum route_auth auth)
+{
+    switch (auth) {
+    case ROUTE_AUTH_NONE:
+        return "none";
+    case ROUTE_AUTH_BEARER:
+        return "bearer";
+    case ROUTE_AUTH_OPERATOR:
+        return "operator";
+    case ROUTE_AUTH_TENANT:
+        return "tenant";
+    }
+    return "?";
 }
 
 const char *
