@@ -40,9 +40,22 @@ usage(FILE *f)
             "       scimd sso ... [SETTINGS]        manage SSO connections (scimd sso --help)\n"
             "       scimd migrate --from SQLITE_FILE --to postgresql://...\n"
             "                                       copy a SQLite database into PostgreSQL\n"
+            "       scimd routes                    print the route table: METHOD PATTERN AUTH\n"
             "       scimd --help | --version\n\n",
             SCIMD_VERSION);
     config_print_help(f);
+}
+
+/* `scimd routes`: the one route table, one "METHOD PATTERN AUTH" line per route, for
+ * tools (tests/openapi/check_routes.py compares it with docs/openapi.json). */
+static int
+print_routes(void)
+{
+    for (size_t i = 0; i < http_router_count(); i++) {
+        const struct route *r = http_router_at(i);
+        printf("%s %s %s\n", r->method, r->pattern, http_router_auth_name(r->auth));
+    }
+    return fflush(stdout) == 0 ? 0 : 1;
 }
 
 static bool
@@ -193,6 +206,8 @@ main(int argc, char **argv)
         printf("scimd %s\n", SCIMD_VERSION);
         return 0;
     }
+    if (strcmp(argv[1], "routes") == 0 && argc == 2)
+        return print_routes();
     if (argc > MAX_ARGS) {
         fprintf(stderr, "scimd: too many arguments\n");
         return 2;

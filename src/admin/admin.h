@@ -49,6 +49,10 @@ int admin_groups_get(struct api_call *call, struct err *err);
  * (setup_links.c). */
 int admin_setup_links_post(struct api_call *call, struct err *err);
 
+/* GET /admin/v1/openapi.json: the API's OpenAPI 3.1 document (openapi.c, admin/openapi.h),
+ * with a strong ETag (If-None-Match: 304) and Cache-Control: no-cache. Needs no credentials. */
+int admin_openapi_get(struct api_call *call, struct err *err);
+
 /* Webhook endpoints (webhooks.c); params[1] is the webhook id. */
 int admin_webhooks_list(struct api_call *call, struct err *err);
 int admin_webhooks_post(struct api_call *call, struct err *err);

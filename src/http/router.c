@@ -53,6 +53,8 @@ static const struct route routes[] = {
     { "GET", "/admin/v1/tenants", admin_tenants_list, ADMIN, ROUTE_AUTH_HOST },
     { "POST", "/admin/v1/tenants", admin_tenants_post, ADMIN, ROUTE_AUTH_HOST },
     { "GET", "/admin/v1/roles", admin_roles_get, ADMIN, ROUTE_AUTH_SESSION },
+    /* This API's OpenAPI document (docs/openapi.json): it describes, it grants nothing. */
+    { "GET", "/admin/v1/openapi.json", admin_openapi_get, ADMIN, ROUTE_AUTH_NONE },
     { "GET", "/admin/v1/tenants/{tenant}", admin_tenants_get, ADMIN, ROUTE_AUTH_TENANT },
     { "PATCH", "/admin/v1/tenants/{tenant}", admin_tenants_patch, ADMIN, ROUTE_AUTH_HOST },
     { "DELETE", "/admin/v1/tenants/{tenant}", admin_tenants_delete, ADMIN, ROUTE_AUTH_HOST },
@@ -174,6 +176,24 @@ http_router_host_fields(size_t i)
             strcmp(host_fields[k].pattern, routes[i].pattern) == 0)
             return host_fields[k].fields;
     return NULL;
+}
+
+const char *
+http_router_auth_name(enum route_auth auth)
+{
+    switch (auth) {
+    case ROUTE_AUTH_NONE:
+        return "none";
+    case ROUTE_AUTH_BEARER:
+        return "bearer";
+    case ROUTE_AUTH_HOST:
+        return "host";
+    case ROUTE_AUTH_TENANT:
+        return "tenant";
+    case ROUTE_AUTH_SESSION:
+        return "session";
+    }
+    return "?";
 }
 
 const char *

@@ -46,6 +46,10 @@ const char *const *http_router_host_fields(size_t i);
 long http_router_match(const char *method, const char *path, struct api_call *call, char *allow,
                        size_t allow_size, enum api_style *style, struct err *err);
 
+/* The auth of a route as one word: "none", "bearer", "operator" or "tenant" (`scimd routes`,
+ * and x-scimd-auth in docs/openapi.json). */
+const char *http_router_auth_name(enum route_auth auth);
+
 /* Label helpers for metrics: route i, and i == count for "unmatched". */
 const char *http_router_method_label(size_t i);
 const char *http_router_pattern_label(size_t i);

@@ -265,6 +265,7 @@ RECIPES = {
     ("DELETE", T + "/sso/saml"):
         lambda w, t, c: (w.ensure_saml(t), f"/tenants/{t}/sso/saml", None, {204})[1:],
     ("GET", "/admin/v1/roles"): lambda w, t, c: ("/roles", None, {200}),
+    ("GET", "/admin/v1/openapi.json"): lambda w, t, c: ("/openapi.json", None, {200}),
     ("GET", T + "/users/{id}/sso-links"):
         lambda w, t, c: (f"/tenants/{t}/users/{w.admin_of[t]}/sso-links", None, {200}),
     ("DELETE", T + "/users/{id}/sso-links"):
