@@ -220,9 +220,9 @@ test("the SSO page shows the values to paste and refuses an -admin Okta org URL"
   await oidc.getByRole("button", { name: "Create OIDC connection" }).click();
   const r = await put;
   assert.equal(r.status(), 400);
-  assert.match((await r.json()).error.message, /Okta admin console URL; use the org URL https:\/\/acme\.okta\.com/);
+  assert.match((await r.json()).error.message, /Okta admin console URL; use https:\/\/acme\.okta\.com instead/);
   const msg = oidc.locator(".field", { has: page.getByLabel("Issuer or Okta org URL") }).locator(".error");
-  await msg.getByText(/admin console URL; use the org URL https:\/\/acme\.okta\.com/).waitFor();
+  await msg.getByText(/admin console URL; use https:\/\/acme\.okta\.com instead/).waitFor();
   assert.equal(await issuer.getAttribute("aria-invalid"), "true");
   await shot(page, "07-sso-connections");
   // A SAML connection by hand: entity ID, SSO URL and a pinned certificate.

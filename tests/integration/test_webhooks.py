@@ -102,7 +102,11 @@ def test_events_are_delivered_signed_and_in_order(hooked, receiver):
         assert headers["Scimd-Webhook-Id"] == hook["id"]
         assert verify(hook["secret"], headers, raw)
         assert not verify("whsec_wrong", headers, raw)
-    state = server.admin("GET", f"/tenants/acme/webhooks/{hook['id']}").json()
+    # The receiver has the events before scimd records its answer: wait for the record.
+    def state_now():
+        return server.admin("GET", f"/tenants/acme/webhooks/{hook['id']}").json()
+    assert receiver.wait_for(lambda: state_now()["pending"] == 0)
+    state = state_now()
     assert state["pending"] == 0 and state["failures"] == 0 and state["lastStatus"] == 200
     assert "secret" not in state
 
