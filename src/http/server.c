@@ -264,6 +264,116 @@ send:
     return ret;
 }
 
+/* ---- refusals before the body ---- */
+
+#define SCAN_HEADERS 128
+
+struct head_scan {
+    int content_lengths;
+    const char *content_length; /* the first one */
+    bool cl_differ;             /* several with different values (RFC 9112 §6.3) */
+    bool nul;                   /* a NUL byte inside a header name or value */
+    size_t n;
+    const char *keys[SCAN_HEADERS];
+    const char *ends[SCAN_HEADERS]; /* one past each value's terminating NUL */
+};
+
+static enum MHD_Result
+scan_header(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
+            const char *value, size_t value_size)
+{
+    (void)kind;
+    struct head_scan *h = cls;
+    if (strlen(key) != key_size || (value && strlen(value) != value_size))
+        h->nul = true;
+    if (value && h->n < SCAN_HEADERS) {
+        h->keys[h->n] = key;
+        h->ends[h->n++] = value + value_size + 1;
+    }
+    if (value && cstr_ieq(key, MHD_HTTP_HEADER_CONTENT_LENGTH)) {
+        if (h->content_lengths++ == 0)
+            h->content_length = value;
+        else if (strcmp(h->content_length, value) != 0)
+            h->cl_differ = true;
+    }
+    return MHD_YES;
+}
+
+/* libmicrohttpd 0.9.75 cuts a header value at a NUL byte and reports the shorter length, so
+ * "Bearer <token>\0garbage" reaches us as "Bearer <token>" while a proxy in front may have
+ * read all of it. Its parser keeps each header line in place in the read buffer with the line
+ * end overwritten by NULs, so the byte after a value's terminator is NUL (the LF of a CRLF, or
+ * the blank line that ends the head) or the start of the next header's name (a bare LF). Any
+ * other byte there is what followed a NUL inside the line (or an obs-fold, which RFC 9112
+ * §5.2 lets a server refuse with 400). The bytes read are inside that buffer. */
+static bool
+value_was_cut(const struct head_scan *h, size_t i)
+{
+    const char *after = h->ends[i];
+    if (*after == '\0')
+        return false;
+    for (size_t j = 0; j < h->n; j++)
+        if (h->keys[j] == after)
+            return false;
+    return true;
+}
+
+/* The checks made on the request head, before any body is read: framing that cannot be trusted
+ * (request smuggling through a proxy that reads it otherwise), a NUL byte in a header (a proxy
+ * may see "Bearer tok\0x" where libmicrohttpd hands us "Bearer tok"), a transfer coding we do
+ * not implement, and a declared body over the limit when the client waits for "100 Continue".
+ * Returns true when a reply is queued (the connection then closes) with *ret set. */
+static bool
+refuse_early(struct MHD_Connection *conn, struct request *req, const char *url,
+             enum MHD_Result *ret)
+{
+    struct http_server *srv = req->server;
+    struct head_scan h = { 0 };
+    MHD_get_connection_values_n(conn, MHD_HEADER_KIND, scan_header, &h);
+    for (size_t i = 0; i < h.n && !h.nul; i++)
+        h.nul = value_was_cut(&h, i);
+    const char *te =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+    const char *expect = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
+    enum err_code code = ERR_OK;
+    const char *why = NULL;
+
+    /* A Content-Length that is not a number never gets here: libmicrohttpd answers it itself
+     * (docs/deploy.md, "What libmicrohttpd answers"). */
+    if (h.cl_differ) {
+        code = ERR_BAD_REQUEST;
+        why = "the request has several different Content-Length headers";
+    } else if (te && h.content_length) {
+        code = ERR_BAD_REQUEST;
+        why = "the request has both Transfer-Encoding and Content-Length";
+    } else if (te && !cstr_ieq(te, "chunked")) {
+        /* RFC 9112 §6.1: a transfer coding the server does not understand is 501. */
+        code = ERR_NOT_IMPLEMENTED;
+        why = "only the chunked transfer coding is supported";
+    } else if (h.nul) {
+        code = ERR_BAD_REQUEST;
+        why = "a request header holds a NUL byte";
+    } else if (h.content_length) {
+        int64_t n;
+        struct err e;
+        if (str_to_i64(str_of(h.content_length), 0, INT64_MAX, &n, "Content-Length", &e) == 0 &&
+            (uint64_t)n > srv->settings.body_max) {
+            req->too_large = true;
+            /* RFC 9110 §10.1.1: a client that sent "Expect: 100-continue" waits for the final
+             * status instead of sending the body; one far too large is refused and closed. */
+            if ((expect && cstr_ieq(expect, "100-continue")) || (uint64_t)n > LIMIT_DISCARD_BYTES) {
+                code = ERR_TOO_LARGE;
+                why = "the request body is too large";
+            }
+        }
+    }
+    if (code == ERR_OK)
+        return false;
+    req->dispatched = true;
+    *ret = queue_error(conn, req, url, code, why);
+    return true;
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
            const char *version, const char *upload_data, size_t *upload_data_size, void **req_cls)
@@ -285,19 +395,9 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
         buf_init(&req->body, srv->settings.body_max + 1);
         http_metrics_inflight(1);
         *req_cls = req;
-        const char *cl =
-            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-        int64_t n;
-        struct err e;
-        if (cl && str_to_i64(str_of(cl), 0, INT64_MAX, &n, "Content-Length", &e) == 0 &&
-            (uint64_t)n > srv->settings.body_max) {
-            req->too_large = true;
-            /* Far too large: answer now and close rather than read it all. */
-            if ((uint64_t)n > LIMIT_DISCARD_BYTES) {
-                req->dispatched = true;
-                return queue_error(conn, req, url, ERR_TOO_LARGE, "the request body is too large");
-            }
-        }
+        enum MHD_Result ret;
+        if (refuse_early(conn, req, url, &ret))
+            return ret;
         return MHD_YES;
     }
     if (*upload_data_size > 0) {

@@ -49,6 +49,21 @@ str_ieq_folds_ascii_only(void **state)
     assert_false(str_is_slug("", 63));
 }
 
+/* RFC 3629 §4: overlongs, surrogates, code points past U+10FFFF and cut sequences are not
+ * UTF-8; ids that are not UTF-8 get the same 404 from both backends. */
+static void
+str_is_utf8_rejects_malformed_sequences(void **state)
+{
+    (void)state;
+    assert_true(str_is_utf8(STR_LIT("plain")));
+    assert_true(str_is_utf8(STR_LIT("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80")));
+    assert_false(str_is_utf8(STR_LIT("\xff\xfe")));
+    assert_false(str_is_utf8(STR_LIT("\xc0\xaf")));         /* overlong '/' */
+    assert_false(str_is_utf8(STR_LIT("\xed\xa0\x80")));     /* surrogate */
+    assert_false(str_is_utf8(STR_LIT("\xf4\x90\x80\x80"))); /* past U+10FFFF */
+    assert_false(str_is_utf8(STR_LIT("ab\xe2\x82")));       /* cut short */
+}
+
 static void
 buf_refuses_to_grow_past_its_maximum(void **state)
 {
@@ -222,6 +237,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(str_to_i64_accepts_range_and_rejects_junk),
         cmocka_unit_test(str_ieq_folds_ascii_only),
+        cmocka_unit_test(str_is_utf8_rejects_malformed_sequences),
         cmocka_unit_test(buf_refuses_to_grow_past_its_maximum),
         cmocka_unit_test(arena_enforces_its_cap),
         cmocka_unit_test(base64url_has_no_padding_and_the_url_alphabet),
