@@ -108,6 +108,8 @@ serve(struct config *c, struct store *store, unsigned char sso_key[32])
         .threads = (unsigned)c->threads,
         .max_connections = (unsigned)c->max_connections,
         .connection_timeout_s = (unsigned)c->connection_timeout,
+        .request_timeout_s = (unsigned)c->request_timeout,
+        .per_address = (unsigned)c->connections_per_address,
         .body_max = (size_t)c->body_limit,
         .tls_cert_path = c->tls_cert,
         .tls_key_path = c->tls_key,

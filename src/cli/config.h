@@ -23,6 +23,8 @@ struct config {
     long threads;
     long max_connections;
     long connection_timeout;
+    long request_timeout;
+    long connections_per_address;
     long body_limit;
     long page_max;
     long token_overlap;

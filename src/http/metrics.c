@@ -26,6 +26,7 @@ static struct route_stats *stats;
 static size_t n_stats;
 static atomic_int_fast64_t connections;
 static atomic_int_fast64_t inflight;
+static atomic_uint_fast64_t deadline_cuts;
 
 void
 http_metrics_init(size_t n_routes)
@@ -76,6 +77,12 @@ void
 http_metrics_inflight(int delta)
 {
     atomic_fetch_add(&inflight, delta);
+}
+
+void
+http_metrics_deadline_cut(int n)
+{
+    atomic_fetch_add(&deadline_cuts, (uint_fast64_t)n);
 }
 
 int64_t
@@ -151,6 +158,11 @@ http_metrics_render(struct buf *out, const char *(*route_method)(size_t),
                       "scimd_http_open_connections %lld\n"
                       "# HELP scimd_http_requests_in_flight Requests being handled now.\n"
                       "# TYPE scimd_http_requests_in_flight gauge\n"
-                      "scimd_http_requests_in_flight %lld\n",
-                      (long long)atomic_load(&connections), (long long)atomic_load(&inflight));
+                      "scimd_http_requests_in_flight %lld\n"
+                      "# HELP scimd_http_request_deadline_closed_total Connections closed because "
+                      "a request did not arrive whole within request_timeout.\n"
+                      "# TYPE scimd_http_request_deadline_closed_total counter\n"
+                      "scimd_http_request_deadline_closed_total %llu\n",
+                      (long long)atomic_load(&connections), (long long)atomic_load(&inflight),
+                      (unsigned long long)atomic_load(&deadline_cuts));
 }

@@ -15,6 +15,8 @@ void http_metrics_free(void);
 void http_metrics_request(size_t route, int status, int64_t duration_ns);
 void http_metrics_connection(int delta);
 void http_metrics_inflight(int delta);
+/* Counts n connections closed by the request deadline. */
+void http_metrics_deadline_cut(int n);
 int64_t http_metrics_inflight_now(void);
 
 /* Renders every metric; route_name(i) gives the label of route i ("METHOD /pattern"). */

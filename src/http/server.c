@@ -1,6 +1,7 @@
 #include "http/server.h"
 
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,8 +23,24 @@
 #include "http/metrics.h"
 #include "http/router.h"
 
+/* A connection, known from libmicrohttpd's connection notifications until it closes. The
+ * deadline watcher cuts one whose request has not arrived whole in time (conn_watch). */
+struct conn_slot {
+    struct conn_slot *prev, *next; /* in http_server.slots, under slots_lock */
+    int fd;
+    int64_t since_ns; /* connection opened, or the previous answer on it completed */
+    bool busy;        /* the request arrived whole: the handler and the reply run */
+    bool cut;
+};
+
 struct http_server {
     struct MHD_Daemon *daemon;
+    /* the request deadline (conn_watch) */
+    pthread_mutex_t slots_lock;
+    struct conn_slot *slots; /* guarded by slots_lock */
+    pthread_t watcher;
+    bool watching;
+    atomic_bool stopping;
     const struct api_settings *api;
     struct store *store;
     struct http_settings settings;
@@ -264,6 +281,23 @@ send:
     return ret;
 }
 
+/* Marks the connection's request as arrived whole (busy) or answered (the deadline for the
+ * next request starts now). Called on the connection's own worker thread. */
+static void
+slot_mark(struct http_server *srv, struct MHD_Connection *conn, bool busy)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    struct conn_slot *slot = ci ? ci->socket_context : NULL;
+    if (slot == NULL)
+        return;
+    pthread_mutex_lock(&srv->slots_lock);
+    slot->busy = busy;
+    if (!busy)
+        slot->since_ns = clock_mono_ns();
+    pthread_mutex_unlock(&srv->slots_lock);
+}
+
 /* ---- refusals before the body ---- */
 
 #define SCAN_HEADERS 128
@@ -279,8 +313,8 @@ struct head_scan {
 };
 
 static enum MHD_Result
-scan_header(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
-            const char *value, size_t value_size)
+scan_header(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size, const char *value,
+            size_t value_size)
 {
     (void)kind;
     struct head_scan *h = cls;
@@ -418,6 +452,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
     }
     if (req->dispatched)
         return MHD_YES;
+    slot_mark(srv, conn, true);
     if (req->too_large) {
         req->dispatched = true;
         return queue_error(conn, req, url, ERR_TOO_LARGE, "the request body is too large");
@@ -430,11 +465,11 @@ static void
 on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
              enum MHD_RequestTerminationCode toe)
 {
-    (void)conn;
     struct http_server *srv = cls;
     struct request *req = *req_cls;
     if (req == NULL)
         return;
+    slot_mark(srv, conn, false);
     int64_t dur = clock_mono_ns() - req->start_ns;
     int status = req->status ? req->status : 499; /* nginx's "client closed request" */
     http_metrics_request((size_t)req->route, status, dur);
@@ -458,10 +493,71 @@ static void
 on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
               enum MHD_ConnectionNotificationCode toe)
 {
-    (void)cls;
-    (void)conn;
-    (void)socket_context;
+    struct http_server *srv = cls;
     http_metrics_connection(toe == MHD_CONNECTION_NOTIFY_STARTED ? 1 : -1);
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *fd =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        if (fd == NULL)
+            return;
+        struct conn_slot *slot = xcalloc(1, sizeof(*slot));
+        slot->fd = fd->connect_fd;
+        slot->since_ns = clock_mono_ns();
+        pthread_mutex_lock(&srv->slots_lock);
+        slot->next = srv->slots;
+        if (srv->slots)
+            srv->slots->prev = slot;
+        srv->slots = slot;
+        pthread_mutex_unlock(&srv->slots_lock);
+        *socket_context = slot;
+        return;
+    }
+    /* libmicrohttpd notifies the close before it closes the descriptor (MHD_cleanup_connections),
+     * so the watcher never shuts down a descriptor number that was reused. */
+    struct conn_slot *slot = *socket_context;
+    if (slot == NULL)
+        return;
+    pthread_mutex_lock(&srv->slots_lock);
+    if (slot->prev)
+        slot->prev->next = slot->next;
+    else
+        srv->slots = slot->next;
+    if (slot->next)
+        slot->next->prev = slot->prev;
+    pthread_mutex_unlock(&srv->slots_lock);
+    free(slot);
+    *socket_context = NULL;
+}
+
+/* The request deadline. libmicrohttpd only has an idle timeout, which every received byte
+ * renews, so a client trickling a byte every few seconds would hold its connection for ever.
+ * This thread shuts down the socket of a connection whose request has not arrived whole
+ * request_timeout_s after the connection opened or the previous answer completed; the
+ * worker owning it then sees end-of-file and closes it. A request being handled or answered
+ * is left alone (its reply is bounded by the idle timeout). */
+static void *
+conn_watch(void *arg)
+{
+    struct http_server *srv = arg;
+    int64_t limit_ns = (int64_t)srv->settings.request_timeout_s * 1000000000;
+    while (!atomic_load(&srv->stopping)) {
+        struct timespec ts = { 0, LIMIT_DEADLINE_TICK_MS * 1000000L };
+        nanosleep(&ts, NULL);
+        int64_t now = clock_mono_ns();
+        int cut = 0;
+        pthread_mutex_lock(&srv->slots_lock);
+        for (struct conn_slot *s = srv->slots; s; s = s->next) {
+            if (s->busy || s->cut || now - s->since_ns < limit_ns)
+                continue;
+            s->cut = true;
+            shutdown(s->fd, SHUT_RDWR);
+            cut++;
+        }
+        pthread_mutex_unlock(&srv->slots_lock);
+        if (cut > 0)
+            http_metrics_deadline_cut(cut);
+    }
+    return NULL;
 }
 
 /* libmicrohttpd's logger callback: the format is libmicrohttpd's own. */
@@ -550,6 +646,11 @@ server_free(struct http_server *s)
 {
     if (s == NULL)
         return;
+    if (s->watching) {
+        atomic_store(&s->stopping, true);
+        pthread_join(s->watcher, NULL);
+    }
+    pthread_mutex_destroy(&s->slots_lock);
     free(s->tls_cert);
     if (s->tls_key) {
         memset(s->tls_key, 0, strlen(s->tls_key));
@@ -566,6 +667,7 @@ http_server_start(const struct http_settings *hs, const struct api_settings *api
     s->api = api;
     s->store = store;
     s->settings = *hs;
+    pthread_mutex_init(&s->slots_lock, NULL);
 
     struct sockaddr_storage ss;
     socklen_t ss_len;
@@ -606,15 +708,26 @@ http_server_start(const struct http_settings *hs, const struct api_settings *api
     };
     if (!(flags & MHD_USE_TLS))
         opts[1] = opts[3];
+    /* The logger goes first: libmicrohttpd warns (through its default logger) about any
+     * option given before it. */
     s->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, s, MHD_OPTION_THREAD_POOL_SIZE, threads,
-        MHD_OPTION_CONNECTION_LIMIT, hs->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
-        hs->connection_timeout_s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-        MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_UNESCAPE_CALLBACK, unescape,
-        NULL, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+        flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+        MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT, hs->max_connections,
+        MHD_OPTION_CONNECTION_TIMEOUT, hs->connection_timeout_s, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        hs->per_address, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_NOTIFY_CONNECTION,
+        on_connection, s, MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_ARRAY, opts,
+        MHD_OPTION_END);
     if (s->daemon == NULL) {
         server_free(s);
         return err_set(err, ERR_UNAVAILABLE, "cannot listen on %s port %d", hs->address, hs->port);
+    }
+    if (hs->request_timeout_s > 0) {
+        if (pthread_create(&s->watcher, NULL, conn_watch, s) != 0) {
+            MHD_stop_daemon(s->daemon);
+            server_free(s);
+            return err_set(err, ERR_UNAVAILABLE, "cannot start the request deadline thread");
+        }
+        s->watching = true;
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
     s->port = info ? info->port : hs->port;

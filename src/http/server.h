@@ -13,7 +13,9 @@ struct http_settings {
     int port;            /* 0 picks a free port (see http_server_port) */
     unsigned threads;    /* worker threads; 0 = one per core */
     unsigned max_connections;
-    unsigned connection_timeout_s; /* idle and slow-header limit */
+    unsigned connection_timeout_s; /* idle limit: no byte either way for this long */
+    unsigned request_timeout_s;    /* a request's head and body must arrive within this */
+    unsigned per_address;          /* connections from one client address; 0: no limit */
     size_t body_max;               /* bytes; larger bodies get 413 */
     const char *tls_cert_path;     /* both set: serve HTTPS */
     const char *tls_key_path;
