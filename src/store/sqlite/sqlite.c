@@ -186,11 +186,15 @@ conn_open(const char *path, struct err *err)
     sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
     /* WAL lets readers run beside the writer; synchronous=NORMAL is durable across process
      * crashes in WAL mode (a power loss may drop the last commits): see docs/storage.md.
-     * The 64 MiB page cache holds the hot part of a 100 000-user tenant. */
+     * The 64 MiB page cache holds the hot part of a 100 000-user tenant. The WAL is
+     * checkpointed every 1 000 pages and truncated back to 64 MiB after each checkpoint that
+     * resets it (journal_size_limit): without the limit it kept its largest size (200 MB
+     * beside a 121 MB database after 100 000 users). */
     rc = sqlite3_exec(c->db,
                       "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
                       " PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536;"
-                      " PRAGMA temp_store=MEMORY;",
+                      " PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=1000;"
+                      " PRAGMA journal_size_limit=67108864;",
                       NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
         sqlite_fail(c->db, rc, "configure connection", err);
