@@ -52,6 +52,13 @@ static const struct setting settings[] = {
       "seconds a whole request (head and body) may take to arrive"),
     S(connections_per_address, K_LONG, "128", 0, 100000,
       "simultaneous connections from one client address (0 = no limit)"),
+    S(auth_failure_limit, K_LONG, "20", 0, 1000000,
+      "failed SCIM/API authentications per minute per client address and per token prefix"
+      " before 429 (0 = no limit)"),
+    S(sso_rate_limit, K_LONG, "60", 0, 1000000,
+      "SSO starts and callbacks per minute per client address before 429 (0 = no limit)"),
+    S(signin_failure_limit, K_LONG, "10", 0, 1000000,
+      "failed console sign-ins per minute per client address before 429 (0 = no limit)"),
     S(body_limit, K_LONG, "1048576", 1024, 64 * 1024 * 1024, "largest request body in bytes"),
     S(page_max, K_LONG, "1000", 1, 10000, "largest page a list returns (filter.maxResults)"),
     S(token_overlap, K_LONG, "3600", 0, 2592000,

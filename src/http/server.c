@@ -17,6 +17,7 @@
 #include "base/clock.h"
 #include "base/limits.h"
 #include "base/log.h"
+#include "base/ratelimit.h"
 #include "base/str.h"
 #include "base/xmalloc.h"
 #include "core/reqlog.h"
@@ -41,6 +42,8 @@ struct http_server {
     pthread_t watcher;
     bool watching;
     atomic_bool stopping;
+    /* rate limits (limit_check) */
+    struct ratelimit *auth_fail, *sso, *signin_fail;
     const struct api_settings *api;
     struct store *store;
     struct http_settings settings;
@@ -63,6 +66,7 @@ struct request {
     char method[12];
     int status;
     char tenant[64];
+    int64_t retry_after_s; /* a 429's Retry-After */
 };
 
 /* ---- responses ---- */
@@ -118,6 +122,11 @@ queue(struct MHD_Connection *conn, struct request *req, struct api_call *call)
         MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, call->location);
     if (call->www_authenticate[0])
         MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, call->www_authenticate);
+    if (req->retry_after_s > 0) {
+        char ra[24];
+        snprintf(ra, sizeof(ra), "%lld", (long long)req->retry_after_s);
+        MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, ra);
+    }
     for (int i = 0; i < call->n_set_cookie && i < 2; i++)
         MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE, call->set_cookie[i]);
     req->status = call->status;
@@ -209,6 +218,95 @@ record_scim_request(const struct api_call *call, const struct route *rt, const s
     reqlog_record(&r);
 }
 
+/* ---- rate limits ---- */
+
+enum limit_kind {
+    LIMIT_NONE,
+    LIMIT_AUTH,   /* bearer and operator routes: failed authentications */
+    LIMIT_SSO,    /* SSO starts and callbacks: every request */
+    LIMIT_SIGNIN, /* console sign-in and set-up: failures */
+};
+
+static enum limit_kind
+limit_kind_of(const struct route *rt)
+{
+    if (rt->auth == ROUTE_AUTH_BEARER || rt->auth == ROUTE_AUTH_OPERATOR ||
+        rt->auth == ROUTE_AUTH_TENANT)
+        return LIMIT_AUTH;
+    if (strncmp(rt->pattern, "/sso/", 5) == 0 || strncmp(rt->pattern, "/console/sso/", 13) == 0)
+        return LIMIT_SSO;
+    if (strcmp(rt->method, "POST") == 0 && (strcmp(rt->pattern, "/console/api/session") == 0 ||
+                                            strcmp(rt->pattern, "/console/api/setup") == 0))
+        return LIMIT_SIGNIN;
+    return LIMIT_NONE;
+}
+
+/* Keys: "a:<client address>" and, for a presented bearer credential, "p:<its first 14
+ * bytes>" (a scimd token's public prefix, scimd_XXXXXXXX; never the secret part). */
+static void
+limit_keys(struct MHD_Connection *conn, const char *authorization, char addr_key[64],
+           char prefix_key[24])
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    char ip[INET6_ADDRSTRLEN] = "?";
+    if (ci && ci->client_addr) {
+        const struct sockaddr *sa = ci->client_addr;
+        if (sa->sa_family == AF_INET)
+            inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, ip, sizeof(ip));
+        else if (sa->sa_family == AF_INET6)
+            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, ip, sizeof(ip));
+    }
+    snprintf(addr_key, 64, "a:%s", ip);
+    prefix_key[0] = '\0';
+    if (authorization && cstr_istarts_with(authorization, "Bearer ")) {
+        const char *t = authorization + 7;
+        while (*t == ' ')
+            t++;
+        if (*t)
+            snprintf(prefix_key, 24, "p:%.14s", t);
+    }
+}
+
+static struct ratelimit *
+limiter(struct http_server *srv, enum limit_kind k)
+{
+    return k == LIMIT_AUTH ? srv->auth_fail : k == LIMIT_SSO ? srv->sso : srv->signin_fail;
+}
+
+/* True (with e and req->retry_after_s set) when the client is over a limit of route kind k. */
+static bool
+limit_check(struct http_server *srv, struct request *req, enum limit_kind k, const char *addr_key,
+            const char *prefix_key, struct err *e)
+{
+    if (k == LIMIT_NONE)
+        return false;
+    int64_t now = clock_mono_ns() / 1000000, retry = 0;
+    struct ratelimit *rl = limiter(srv, k);
+    if (!ratelimit_is_limited(rl, addr_key, now, &retry) &&
+        !(prefix_key[0] && ratelimit_is_limited(rl, prefix_key, now, &retry)))
+        return false;
+    req->retry_after_s = retry;
+    http_metrics_rate_limited(k == LIMIT_AUTH ? "auth" : k == LIMIT_SSO ? "sso" : "signin");
+    err_set(e, ERR_RATE_LIMITED, "too many %s; retry in %lld s",
+            k == LIMIT_SSO ? "sign-in requests" : "failed authentications", (long long)retry);
+    return true;
+}
+
+/* Counts what the answer says: every SSO request, failed authentications elsewhere. */
+static void
+limit_count(struct http_server *srv, enum limit_kind k, int status, const char *addr_key,
+            const char *prefix_key)
+{
+    int64_t now = clock_mono_ns() / 1000000;
+    if (k == LIMIT_NONE ||
+        (k != LIMIT_SSO && status != 401 && !(k == LIMIT_SIGNIN && status == 403)))
+        return;
+    ratelimit_count(limiter(srv, k), addr_key, now);
+    if (k == LIMIT_AUTH && prefix_key[0])
+        ratelimit_count(limiter(srv, k), prefix_key, now);
+}
+
 static enum MHD_Result
 dispatch(struct MHD_Connection *conn, struct request *req, const char *url)
 {
@@ -251,6 +349,13 @@ dispatch(struct MHD_Connection *conn, struct request *req, const char *url)
     }
     const struct route *rt = http_router_at((size_t)req->route);
     int rc = 0;
+    enum limit_kind lk = limit_kind_of(rt);
+    char addr_key[64], prefix_key[24];
+    limit_keys(conn, call.authorization, addr_key, prefix_key);
+    if (limit_check(srv, req, lk, addr_key, prefix_key, &e)) {
+        api_reply_error(&call, &e);
+        goto send;
+    }
     if (rt->auth == ROUTE_AUTH_BEARER)
         rc = api_auth_bearer(&call, &e);
     else if (rt->auth == ROUTE_AUTH_OPERATOR || rt->auth == ROUTE_AUTH_TENANT)
@@ -271,6 +376,7 @@ dispatch(struct MHD_Connection *conn, struct request *req, const char *url)
     }
     if (rt->auth == ROUTE_AUTH_BEARER && call.authenticated)
         record_scim_request(&call, rt, &e);
+    limit_count(srv, lk, call.status, addr_key, prefix_key);
 send:
     str_copy(req->tenant, sizeof(req->tenant), call.log_tenant[0] ? call.log_tenant : "-");
     if (call.status == 0)
@@ -651,6 +757,9 @@ server_free(struct http_server *s)
         pthread_join(s->watcher, NULL);
     }
     pthread_mutex_destroy(&s->slots_lock);
+    ratelimit_free(s->auth_fail);
+    ratelimit_free(s->sso);
+    ratelimit_free(s->signin_fail);
     free(s->tls_cert);
     if (s->tls_key) {
         memset(s->tls_key, 0, strlen(s->tls_key));
@@ -668,6 +777,9 @@ http_server_start(const struct http_settings *hs, const struct api_settings *api
     s->store = store;
     s->settings = *hs;
     pthread_mutex_init(&s->slots_lock, NULL);
+    s->auth_fail = ratelimit_new(hs->auth_failure_limit, 60);
+    s->sso = ratelimit_new(hs->sso_rate_limit, 60);
+    s->signin_fail = ratelimit_new(hs->signin_failure_limit, 60);
 
     struct sockaddr_storage ss;
     socklen_t ss_len;

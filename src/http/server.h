@@ -16,8 +16,12 @@ struct http_settings {
     unsigned connection_timeout_s; /* idle limit: no byte either way for this long */
     unsigned request_timeout_s;    /* a request's head and body must arrive within this */
     unsigned per_address;          /* connections from one client address; 0: no limit */
-    size_t body_max;               /* bytes; larger bodies get 413 */
-    const char *tls_cert_path;     /* both set: serve HTTPS */
+    /* rate limits per minute (429 past them; 0: none) */
+    long auth_failure_limit;   /* failed bearer/operator authentications, per address and prefix */
+    long sso_rate_limit;       /* SSO starts and callbacks, per address */
+    long signin_failure_limit; /* failed console sign-ins, per address */
+    size_t body_max;           /* bytes; larger bodies get 413 */
+    const char *tls_cert_path; /* both set: serve HTTPS */
     const char *tls_key_path;
     bool access_log;
     int listen_fd; /* a socket from http_listen, or -1: the server binds address/port */

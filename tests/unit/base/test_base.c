@@ -15,6 +15,7 @@
 #include "base/crypto.h"
 #include "base/err.h"
 #include "base/log.h"
+#include "base/ratelimit.h"
 #include "base/str.h"
 
 static void
@@ -62,6 +63,29 @@ str_is_utf8_rejects_malformed_sequences(void **state)
     assert_false(str_is_utf8(STR_LIT("\xed\xa0\x80")));     /* surrogate */
     assert_false(str_is_utf8(STR_LIT("\xf4\x90\x80\x80"))); /* past U+10FFFF */
     assert_false(str_is_utf8(STR_LIT("ab\xe2\x82")));       /* cut short */
+}
+
+/* A key is limited after max events in its window, with the seconds left; the next window
+ * starts afresh; other keys are unaffected; max 0 never limits. */
+static void
+ratelimit_limits_per_key_and_window(void **state)
+{
+    (void)state;
+    struct ratelimit *rl = ratelimit_new(3, 60);
+    int64_t retry = 0;
+    for (int i = 0; i < 3; i++) {
+        assert_false(ratelimit_is_limited(rl, "a:1", 1000, &retry));
+        ratelimit_count(rl, "a:1", 1000);
+    }
+    assert_true(ratelimit_is_limited(rl, "a:1", 31000, &retry));
+    assert_int_equal(retry, 30);
+    assert_false(ratelimit_is_limited(rl, "a:2", 31000, &retry));
+    assert_false(ratelimit_is_limited(rl, "a:1", 61000, &retry));
+    ratelimit_free(rl);
+    rl = ratelimit_new(0, 60);
+    ratelimit_count(rl, "a:1", 0);
+    assert_false(ratelimit_is_limited(rl, "a:1", 0, &retry));
+    ratelimit_free(rl);
 }
 
 static void
@@ -238,6 +262,7 @@ main(void)
         cmocka_unit_test(str_to_i64_accepts_range_and_rejects_junk),
         cmocka_unit_test(str_ieq_folds_ascii_only),
         cmocka_unit_test(str_is_utf8_rejects_malformed_sequences),
+        cmocka_unit_test(ratelimit_limits_per_key_and_window),
         cmocka_unit_test(buf_refuses_to_grow_past_its_maximum),
         cmocka_unit_test(arena_enforces_its_cap),
         cmocka_unit_test(base64url_has_no_padding_and_the_url_alphabet),
