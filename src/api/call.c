@@ -79,6 +79,10 @@ api_reply_error(struct api_call *call, const struct err *e)
     int status = err_status(e->code);
     const char *detail = e->detail[0] ? e->detail : err_text(e->code);
     char status_text[8];
+    /* A detail that quotes input which is not UTF-8 cannot be a JSON string: the table's
+     * text stands in, so the client still gets an error body. */
+    if (!str_is_utf8(str_of(detail)))
+        detail = err_text(e->code);
     snprintf(status_text, sizeof(status_text), "%d", status);
     if (call->style == API_STYLE_SCIM) {
         /* RFC 7644 §3.12: status is a string; scimType only for the 400/409 codes. */
@@ -128,6 +132,11 @@ bearer_of(const char *header, const char **tok, size_t *len)
         n--;
     if (n == 0)
         return false;
+    /* RFC 6750 §2.1: b64token is visible ASCII; a control byte means the header was
+     * built or cut by something that disagrees with us about where it ends. */
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)p[i] <= 0x20 || (unsigned char)p[i] >= 0x7f)
+            return false;
     *tok = p;
     *len = n;
     return true;

@@ -26,6 +26,7 @@
     X(ERR_PRECONDITION, 412, NULL, "version does not match")                \
     X(ERR_TOO_LARGE, 413, NULL, "request too large")                        \
     X(ERR_UNSUPPORTED_MEDIA, 415, NULL, "unsupported media type")           \
+    X(ERR_RATE_LIMITED, 429, NULL, "too many requests")                     \
     X(ERR_INTERNAL, 500, NULL, "internal error")                            \
     X(ERR_NOT_IMPLEMENTED, 501, NULL, "not implemented")                    \
     X(ERR_UNAVAILABLE, 503, NULL, "service unavailable")

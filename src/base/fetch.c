@@ -32,24 +32,88 @@ drop_body(char *ptr, size_t size, size_t n, void *userdata)
     return *seen > RESPONSE_CAP ? 0 : size * n; /* 0 aborts the transfer */
 }
 
-/* Loopback, private (RFC 1918, RFC 4193), link-local, unspecified and CGNAT addresses. */
+/* A prefix of the IANA special-purpose address registries. */
+struct special {
+    unsigned char net[16];
+    int bits;
+};
+
+/* The IANA IPv4 Special-Purpose Address Registry (iana-ipv4-special-registry, RFC 6890 and
+ * its updates), every entry, plus multicast and the rest of 240/4: none is a place a webhook
+ * or an identity provider lives, including the few the registry marks globally reachable
+ * (AS112, AMT, the PCP and TURN anycasts). */
+static const struct special special4[] = {
+    { { 0 }, 8 },             /* "this network" */
+    { { 10 }, 8 },            /* private */
+    { { 100, 64 }, 10 },      /* shared address space (CGNAT) */
+    { { 127 }, 8 },           /* loopback */
+    { { 169, 254 }, 16 },     /* link-local */
+    { { 172, 16 }, 12 },      /* private */
+    { { 192, 0, 0 }, 24 },    /* IETF protocol assignments (DS-Lite, PCP, TURN, NAT64 discovery) */
+    { { 192, 0, 2 }, 24 },    /* documentation TEST-NET-1 */
+    { { 192, 31, 196 }, 24 }, /* AS112-v4 */
+    { { 192, 52, 193 }, 24 }, /* AMT */
+    { { 192, 88, 99 }, 24 },  /* deprecated 6to4 relay anycast */
+    { { 192, 168 }, 16 },     /* private */
+    { { 192, 175, 48 }, 24 }, /* direct delegation AS112 */
+    { { 198, 18 }, 15 },      /* benchmarking */
+    { { 198, 51, 100 }, 24 }, /* documentation TEST-NET-2 */
+    { { 203, 0, 113 }, 24 },  /* documentation TEST-NET-3 */
+    { { 224 }, 4 },           /* multicast */
+    { { 240 }, 4 },           /* reserved, and the limited broadcast 255.255.255.255 */
+};
+
+/* The IANA IPv6 Special-Purpose Address Registry (iana-ipv6-special-registry), every entry,
+ * plus multicast and the deprecated site-local prefix. IPv4-mapped addresses (::ffff:0:0/96)
+ * are judged by their IPv4 address; NAT64 (64:ff9b::/96, 64:ff9b:1::/48) is refused whole,
+ * since it reaches any IPv4 address, internal ones included, through a translator. */
+static const struct special special6[] = {
+    { { 0 }, 96 },                                  /* ::/128, ::1/128, IPv4-compatible */
+    { { 0, 0x64, 0xff, 0x9b }, 96 },                /* NAT64 well-known prefix */
+    { { 0, 0x64, 0xff, 0x9b, 0, 1 }, 48 },          /* NAT64 local-use */
+    { { 0x01, 0x00 }, 64 },                         /* discard-only */
+    { { 0x01, 0x00, 0, 0, 0, 1 }, 64 },             /* dummy IPv6 prefix */
+    { { 0x20, 0x01 }, 23 },                         /* IETF protocol assignments (Teredo, ORCHID) */
+    { { 0x20, 0x01, 0x0d, 0xb8 }, 32 },             /* documentation */
+    { { 0x20, 0x02 }, 16 },                         /* 6to4 */
+    { { 0x26, 0x20, 0x00, 0x4f, 0x80, 0x00 }, 48 }, /* direct delegation AS112 */
+    { { 0x3f, 0xff }, 20 },                         /* documentation */
+    { { 0x5f, 0x00 }, 16 },                         /* segment routing SIDs */
+    { { 0xfc }, 7 },                                /* unique local */
+    { { 0xfe, 0x80 }, 10 },                         /* link-local */
+    { { 0xfe, 0xc0 }, 10 },                         /* site-local (deprecated) */
+    { { 0xff }, 8 },                                /* multicast */
+};
+
 static bool
-is_internal(const char *ip)
+in_prefix(const unsigned char *a, const struct special *p)
+{
+    int full = p->bits / 8, rest = p->bits % 8;
+    if (memcmp(a, p->net, (size_t)full) != 0)
+        return false;
+    return rest == 0 || ((a[full] ^ p->net[full]) & (0xff << (8 - rest)) & 0xff) == 0;
+}
+
+bool
+fetch_addr_is_special(const char *ip)
 {
     unsigned char a[16];
-    if (inet_pton(AF_INET, ip, a) == 1)
-        return a[0] == 127 || a[0] == 10 || a[0] == 0 || (a[0] == 172 && (a[1] & 0xf0) == 16) ||
-               (a[0] == 192 && a[1] == 168) || (a[0] == 169 && a[1] == 254) ||
-               (a[0] == 100 && (a[1] & 0xc0) == 64);
+    if (inet_pton(AF_INET, ip, a) == 1) {
+        for (size_t i = 0; i < sizeof(special4) / sizeof(special4[0]); i++)
+            if (in_prefix(a, &special4[i]))
+                return true;
+        return false;
+    }
     if (inet_pton(AF_INET6, ip, a) == 1) {
         static const unsigned char v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
         if (memcmp(a, v4mapped, 12) == 0) {
             char v4[INET_ADDRSTRLEN];
-            return inet_ntop(AF_INET, a + 12, v4, sizeof(v4)) == NULL || is_internal(v4);
+            return inet_ntop(AF_INET, a + 12, v4, sizeof(v4)) == NULL || fetch_addr_is_special(v4);
         }
-        static const unsigned char zero[15] = { 0 };
-        return (memcmp(a, zero, 15) == 0 && (a[15] == 0 || a[15] == 1)) || (a[0] & 0xfe) == 0xfc ||
-               (a[0] == 0xfe && (a[1] & 0xc0) == 0x80);
+        for (size_t i = 0; i < sizeof(special6) / sizeof(special6[0]); i++)
+            if (in_prefix(a, &special6[i]))
+                return true;
+        return false;
     }
     return true;
 }
@@ -67,7 +131,7 @@ on_open_socket(void *ud, curlsocktype purpose, struct curl_sockaddr *a)
     else if (a->family == AF_INET6)
         inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)&a->addr)->sin6_addr, ip,
                   sizeof(ip));
-    if (!g->allow_internal && (ip[0] == '\0' || is_internal(ip))) {
+    if (!g->allow_internal && (ip[0] == '\0' || fetch_addr_is_special(ip))) {
         g->refused = true;
         return CURL_SOCKET_BAD;
     }
@@ -119,7 +183,8 @@ fetch_post(const struct fetch_post *req, long *status, struct err *err)
     if (rc == CURLE_WRITE_ERROR && *status > 0)
         return 0;
     if (rc != CURLE_OK && guard.refused)
-        return err_set(err, ERR_UNAVAILABLE, "the address is internal (loopback or private)");
+        return err_set(err, ERR_UNAVAILABLE,
+                       "the address is internal or special-purpose (IANA registries)");
     if (rc != CURLE_OK)
         return err_set(err, ERR_UNAVAILABLE, "%s", errbuf[0] ? errbuf : curl_easy_strerror(rc));
     return 0;

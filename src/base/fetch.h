@@ -40,4 +40,10 @@ struct fetch_post {
  * which; any HTTP status is 0. */
 int fetch_post(const struct fetch_post *req, long *status, struct err *err);
 
+/* True when ip (an IPv4 or IPv6 literal) is in the IANA special-purpose address registries
+ * (loopback, private, CGNAT, NAT64, documentation, benchmarking, multicast, ...) or is not
+ * an address at all: outbound requests never connect there. Checked for every address
+ * libcurl connects to, so each DNS answer and each redirect is judged anew. */
+bool fetch_addr_is_special(const char *ip);
+
 #endif

@@ -38,6 +38,15 @@
 #define LIMIT_CONNECTIONS_DEFAULT 1024
 /* Idle connection timeout in seconds (also bounds a client that stalls sending headers). */
 #define LIMIT_CONNECTION_TIMEOUT_DEFAULT 30
+/* A request (head and body) must arrive within this many seconds of the connection opening
+ * or of the previous answer on it: the idle timeout alone never ends a client that sends one
+ * byte every few seconds (issue 15). */
+#define LIMIT_REQUEST_TIMEOUT_DEFAULT 30
+/* Default cap on simultaneous connections from one client address: one greedy client cannot
+ * take every connection slot. Behind a proxy every connection has the proxy's address. */
+#define LIMIT_CONNECTIONS_PER_ADDRESS_DEFAULT 128
+/* How often the request deadline is checked, in milliseconds. */
+#define LIMIT_DEADLINE_TICK_MS 250
 /* Graceful shutdown waits this long for in-flight requests before closing connections. */
 #define LIMIT_SHUTDOWN_GRACE_SECONDS 10
 /* Threads in the pool: more than this gives no benefit and costs database connections. */

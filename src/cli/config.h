@@ -23,6 +23,11 @@ struct config {
     long threads;
     long max_connections;
     long connection_timeout;
+    long request_timeout;
+    long connections_per_address;
+    long auth_failure_limit;
+    long sso_rate_limit;
+    long signin_failure_limit;
     long body_limit;
     long page_max;
     long token_overlap;

@@ -3,6 +3,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "base/xmalloc.h"
 
@@ -26,6 +27,9 @@ static struct route_stats *stats;
 static size_t n_stats;
 static atomic_int_fast64_t connections;
 static atomic_int_fast64_t inflight;
+static atomic_uint_fast64_t deadline_cuts;
+/* 429s by limit: auth, sso, signin */
+static atomic_uint_fast64_t rate_limited[3];
 
 void
 http_metrics_init(size_t n_routes)
@@ -76,6 +80,19 @@ void
 http_metrics_inflight(int delta)
 {
     atomic_fetch_add(&inflight, delta);
+}
+
+void
+http_metrics_deadline_cut(int n)
+{
+    atomic_fetch_add(&deadline_cuts, (uint_fast64_t)n);
+}
+
+void
+http_metrics_rate_limited(const char *limit)
+{
+    int i = strcmp(limit, "auth") == 0 ? 0 : strcmp(limit, "sso") == 0 ? 1 : 2;
+    atomic_fetch_add(&rate_limited[i], 1);
 }
 
 int64_t
@@ -151,6 +168,19 @@ http_metrics_render(struct buf *out, const char *(*route_method)(size_t),
                       "scimd_http_open_connections %lld\n"
                       "# HELP scimd_http_requests_in_flight Requests being handled now.\n"
                       "# TYPE scimd_http_requests_in_flight gauge\n"
-                      "scimd_http_requests_in_flight %lld\n",
-                      (long long)atomic_load(&connections), (long long)atomic_load(&inflight));
+                      "scimd_http_requests_in_flight %lld\n"
+                      "# HELP scimd_http_request_deadline_closed_total Connections closed because "
+                      "a request did not arrive whole within request_timeout.\n"
+                      "# TYPE scimd_http_request_deadline_closed_total counter\n"
+                      "scimd_http_request_deadline_closed_total %llu\n"
+                      "# HELP scimd_http_rate_limited_total Requests refused with 429, by limit.\n"
+                      "# TYPE scimd_http_rate_limited_total counter\n"
+                      "scimd_http_rate_limited_total{limit=\"auth\"} %llu\n"
+                      "scimd_http_rate_limited_total{limit=\"sso\"} %llu\n"
+                      "scimd_http_rate_limited_total{limit=\"signin\"} %llu\n",
+                      (long long)atomic_load(&connections), (long long)atomic_load(&inflight),
+                      (unsigned long long)atomic_load(&deadline_cuts),
+                      (unsigned long long)atomic_load(&rate_limited[0]),
+                      (unsigned long long)atomic_load(&rate_limited[1]),
+                      (unsigned long long)atomic_load(&rate_limited[2]));
 }

@@ -15,6 +15,10 @@ void http_metrics_free(void);
 void http_metrics_request(size_t route, int status, int64_t duration_ns);
 void http_metrics_connection(int delta);
 void http_metrics_inflight(int delta);
+/* Counts n connections closed by the request deadline. */
+void http_metrics_deadline_cut(int n);
+/* Counts one 429 of a rate limit: "auth", "sso" or "signin". */
+void http_metrics_rate_limited(const char *limit);
 int64_t http_metrics_inflight_now(void);
 
 /* Renders every metric; route_name(i) gives the label of route i ("METHOD /pattern"). */

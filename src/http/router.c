@@ -258,8 +258,13 @@ http_router_match(const char *method, const char *path, struct api_call *call, c
 {
     char trimmed[LIMIT_PATH_BYTES * 4];
     size_t len = strlen(path);
-    if (len >= sizeof(trimmed)) {
-        *style = API_STYLE_PLAIN;
+    *style = strncmp(path, "/scim/", 6) == 0    ? API_STYLE_SCIM
+             : strncmp(path, "/admin/", 7) == 0 ? API_STYLE_ADMIN
+                                                : API_STYLE_PLAIN;
+    /* No route has a path this long, and no resource an id that is not UTF-8: both are 404
+     * in the path's error style, before any backend sees the bytes (SQLite and PostgreSQL
+     * would disagree on them). */
+    if (len >= sizeof(trimmed) || !str_is_utf8((struct str){ path, len })) {
         err_set(err, ERR_NOT_FOUND, "no such path");
         return -1;
     }

@@ -1,6 +1,7 @@
 #include "http/server.h"
 
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,14 +17,33 @@
 #include "base/clock.h"
 #include "base/limits.h"
 #include "base/log.h"
+#include "base/ratelimit.h"
 #include "base/str.h"
 #include "base/xmalloc.h"
 #include "core/reqlog.h"
 #include "http/metrics.h"
 #include "http/router.h"
 
+/* A connection, known from libmicrohttpd's connection notifications until it closes. The
+ * deadline watcher cuts one whose request has not arrived whole in time (conn_watch). */
+struct conn_slot {
+    struct conn_slot *prev, *next; /* in http_server.slots, under slots_lock */
+    int fd;
+    int64_t since_ns; /* connection opened, or the previous answer on it completed */
+    bool busy;        /* the request arrived whole: the handler and the reply run */
+    bool cut;
+};
+
 struct http_server {
     struct MHD_Daemon *daemon;
+    /* the request deadline (conn_watch) */
+    pthread_mutex_t slots_lock;
+    struct conn_slot *slots; /* guarded by slots_lock */
+    pthread_t watcher;
+    bool watching;
+    atomic_bool stopping;
+    /* rate limits (limit_check) */
+    struct ratelimit *auth_fail, *sso, *signin_fail;
     const struct api_settings *api;
     struct store *store;
     struct http_settings settings;
@@ -46,6 +66,7 @@ struct request {
     char method[12];
     int status;
     char tenant[64];
+    int64_t retry_after_s; /* a 429's Retry-After */
 };
 
 /* ---- responses ---- */
@@ -101,6 +122,11 @@ queue(struct MHD_Connection *conn, struct request *req, struct api_call *call)
         MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, call->location);
     if (call->www_authenticate[0])
         MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, call->www_authenticate);
+    if (req->retry_after_s > 0) {
+        char ra[24];
+        snprintf(ra, sizeof(ra), "%lld", (long long)req->retry_after_s);
+        MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, ra);
+    }
     for (int i = 0; i < call->n_set_cookie && i < 2; i++)
         MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE, call->set_cookie[i]);
     req->status = call->status;
@@ -192,6 +218,95 @@ record_scim_request(const struct api_call *call, const struct route *rt, const s
     reqlog_record(&r);
 }
 
+/* ---- rate limits ---- */
+
+enum limit_kind {
+    LIMIT_NONE,
+    LIMIT_AUTH,   /* bearer and operator routes: failed authentications */
+    LIMIT_SSO,    /* SSO starts and callbacks: every request */
+    LIMIT_SIGNIN, /* console sign-in and set-up: failures */
+};
+
+static enum limit_kind
+limit_kind_of(const struct route *rt)
+{
+    if (rt->auth == ROUTE_AUTH_BEARER || rt->auth == ROUTE_AUTH_OPERATOR ||
+        rt->auth == ROUTE_AUTH_TENANT)
+        return LIMIT_AUTH;
+    if (strncmp(rt->pattern, "/sso/", 5) == 0 || strncmp(rt->pattern, "/console/sso/", 13) == 0)
+        return LIMIT_SSO;
+    if (strcmp(rt->method, "POST") == 0 && (strcmp(rt->pattern, "/console/api/session") == 0 ||
+                                            strcmp(rt->pattern, "/console/api/setup") == 0))
+        return LIMIT_SIGNIN;
+    return LIMIT_NONE;
+}
+
+/* Keys: "a:<client address>" and, for a presented bearer credential, "p:<its first 14
+ * bytes>" (a scimd token's public prefix, scimd_XXXXXXXX; never the secret part). */
+static void
+limit_keys(struct MHD_Connection *conn, const char *authorization, char addr_key[64],
+           char prefix_key[24])
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    char ip[INET6_ADDRSTRLEN] = "?";
+    if (ci && ci->client_addr) {
+        const struct sockaddr *sa = ci->client_addr;
+        if (sa->sa_family == AF_INET)
+            inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, ip, sizeof(ip));
+        else if (sa->sa_family == AF_INET6)
+            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, ip, sizeof(ip));
+    }
+    snprintf(addr_key, 64, "a:%s", ip);
+    prefix_key[0] = '\0';
+    if (authorization && cstr_istarts_with(authorization, "Bearer ")) {
+        const char *t = authorization + 7;
+        while (*t == ' ')
+            t++;
+        if (*t)
+            snprintf(prefix_key, 24, "p:%.14s", t);
+    }
+}
+
+static struct ratelimit *
+limiter(struct http_server *srv, enum limit_kind k)
+{
+    return k == LIMIT_AUTH ? srv->auth_fail : k == LIMIT_SSO ? srv->sso : srv->signin_fail;
+}
+
+/* True (with e and req->retry_after_s set) when the client is over a limit of route kind k. */
+static bool
+limit_check(struct http_server *srv, struct request *req, enum limit_kind k, const char *addr_key,
+            const char *prefix_key, struct err *e)
+{
+    if (k == LIMIT_NONE)
+        return false;
+    int64_t now = clock_mono_ns() / 1000000, retry = 0;
+    struct ratelimit *rl = limiter(srv, k);
+    if (!ratelimit_is_limited(rl, addr_key, now, &retry) &&
+        !(prefix_key[0] && ratelimit_is_limited(rl, prefix_key, now, &retry)))
+        return false;
+    req->retry_after_s = retry;
+    http_metrics_rate_limited(k == LIMIT_AUTH ? "auth" : k == LIMIT_SSO ? "sso" : "signin");
+    err_set(e, ERR_RATE_LIMITED, "too many %s; retry in %lld s",
+            k == LIMIT_SSO ? "sign-in requests" : "failed authentications", (long long)retry);
+    return true;
+}
+
+/* Counts what the answer says: every SSO request, failed authentications elsewhere. */
+static void
+limit_count(struct http_server *srv, enum limit_kind k, int status, const char *addr_key,
+            const char *prefix_key)
+{
+    int64_t now = clock_mono_ns() / 1000000;
+    if (k == LIMIT_NONE ||
+        (k != LIMIT_SSO && status != 401 && !(k == LIMIT_SIGNIN && status == 403)))
+        return;
+    ratelimit_count(limiter(srv, k), addr_key, now);
+    if (k == LIMIT_AUTH && prefix_key[0])
+        ratelimit_count(limiter(srv, k), prefix_key, now);
+}
+
 static enum MHD_Result
 dispatch(struct MHD_Connection *conn, struct request *req, const char *url)
 {
@@ -234,6 +349,13 @@ dispatch(struct MHD_Connection *conn, struct request *req, const char *url)
     }
     const struct route *rt = http_router_at((size_t)req->route);
     int rc = 0;
+    enum limit_kind lk = limit_kind_of(rt);
+    char addr_key[64], prefix_key[24];
+    limit_keys(conn, call.authorization, addr_key, prefix_key);
+    if (limit_check(srv, req, lk, addr_key, prefix_key, &e)) {
+        api_reply_error(&call, &e);
+        goto send;
+    }
     if (rt->auth == ROUTE_AUTH_BEARER)
         rc = api_auth_bearer(&call, &e);
     else if (rt->auth == ROUTE_AUTH_HOST || rt->auth == ROUTE_AUTH_TENANT ||
@@ -259,6 +381,7 @@ dispatch(struct MHD_Connection *conn, struct request *req, const char *url)
     }
     if (rt->auth == ROUTE_AUTH_BEARER && call.authenticated)
         record_scim_request(&call, rt, &e);
+    limit_count(srv, lk, call.status, addr_key, prefix_key);
 send:
     str_copy(req->tenant, sizeof(req->tenant), call.log_tenant[0] ? call.log_tenant : "-");
     if (call.status == 0)
@@ -267,6 +390,133 @@ send:
     api_call_cleanup(&call);
     arena_free(arena);
     return ret;
+}
+
+/* Marks the connection's request as arrived whole (busy) or answered (the deadline for the
+ * next request starts now). Called on the connection's own worker thread. */
+static void
+slot_mark(struct http_server *srv, struct MHD_Connection *conn, bool busy)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    struct conn_slot *slot = ci ? ci->socket_context : NULL;
+    if (slot == NULL)
+        return;
+    pthread_mutex_lock(&srv->slots_lock);
+    slot->busy = busy;
+    if (!busy)
+        slot->since_ns = clock_mono_ns();
+    pthread_mutex_unlock(&srv->slots_lock);
+}
+
+/* ---- refusals before the body ---- */
+
+#define SCAN_HEADERS 128
+
+struct head_scan {
+    int content_lengths;
+    const char *content_length; /* the first one */
+    bool cl_differ;             /* several with different values (RFC 9112 §6.3) */
+    bool nul;                   /* a NUL byte inside a header name or value */
+    size_t n;
+    const char *keys[SCAN_HEADERS];
+    const char *ends[SCAN_HEADERS]; /* one past each value's terminating NUL */
+};
+
+static enum MHD_Result
+scan_header(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size, const char *value,
+            size_t value_size)
+{
+    (void)kind;
+    struct head_scan *h = cls;
+    if (strlen(key) != key_size || (value && strlen(value) != value_size))
+        h->nul = true;
+    if (value && h->n < SCAN_HEADERS) {
+        h->keys[h->n] = key;
+        h->ends[h->n++] = value + value_size + 1;
+    }
+    if (value && cstr_ieq(key, MHD_HTTP_HEADER_CONTENT_LENGTH)) {
+        if (h->content_lengths++ == 0)
+            h->content_length = value;
+        else if (strcmp(h->content_length, value) != 0)
+            h->cl_differ = true;
+    }
+    return MHD_YES;
+}
+
+/* libmicrohttpd 0.9.75 cuts a header value at a NUL byte and reports the shorter length, so
+ * "Bearer <token>\0garbage" reaches us as "Bearer <token>" while a proxy in front may have
+ * read all of it. Its parser keeps each header line in place in the read buffer with the line
+ * end overwritten by NULs, so the byte after a value's terminator is NUL (the LF of a CRLF, or
+ * the blank line that ends the head) or the start of the next header's name (a bare LF). Any
+ * other byte there is what followed a NUL inside the line (or an obs-fold, which RFC 9112
+ * §5.2 lets a server refuse with 400). The bytes read are inside that buffer. */
+static bool
+value_was_cut(const struct head_scan *h, size_t i)
+{
+    const char *after = h->ends[i];
+    if (*after == '\0')
+        return false;
+    for (size_t j = 0; j < h->n; j++)
+        if (h->keys[j] == after)
+            return false;
+    return true;
+}
+
+/* The checks made on the request head, before any body is read: framing that cannot be trusted
+ * (request smuggling through a proxy that reads it otherwise), a NUL byte in a header (a proxy
+ * may see "Bearer tok\0x" where libmicrohttpd hands us "Bearer tok"), a transfer coding we do
+ * not implement, and a declared body over the limit when the client waits for "100 Continue".
+ * Returns true when a reply is queued (the connection then closes) with *ret set. */
+static bool
+refuse_early(struct MHD_Connection *conn, struct request *req, const char *url,
+             enum MHD_Result *ret)
+{
+    struct http_server *srv = req->server;
+    struct head_scan h = { 0 };
+    MHD_get_connection_values_n(conn, MHD_HEADER_KIND, scan_header, &h);
+    for (size_t i = 0; i < h.n && !h.nul; i++)
+        h.nul = value_was_cut(&h, i);
+    const char *te =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+    const char *expect = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
+    enum err_code code = ERR_OK;
+    const char *why = NULL;
+
+    /* A Content-Length that is not a number never gets here: libmicrohttpd answers it itself
+     * (docs/deploy.md, "What libmicrohttpd answers"). */
+    if (h.cl_differ) {
+        code = ERR_BAD_REQUEST;
+        why = "the request has several different Content-Length headers";
+    } else if (te && h.content_length) {
+        code = ERR_BAD_REQUEST;
+        why = "the request has both Transfer-Encoding and Content-Length";
+    } else if (te && !cstr_ieq(te, "chunked")) {
+        /* RFC 9112 §6.1: a transfer coding the server does not understand is 501. */
+        code = ERR_NOT_IMPLEMENTED;
+        why = "only the chunked transfer coding is supported";
+    } else if (h.nul) {
+        code = ERR_BAD_REQUEST;
+        why = "a request header holds a NUL byte";
+    } else if (h.content_length) {
+        int64_t n;
+        struct err e;
+        if (str_to_i64(str_of(h.content_length), 0, INT64_MAX, &n, "Content-Length", &e) == 0 &&
+            (uint64_t)n > srv->settings.body_max) {
+            req->too_large = true;
+            /* RFC 9110 §10.1.1: a client that sent "Expect: 100-continue" waits for the final
+             * status instead of sending the body; one far too large is refused and closed. */
+            if ((expect && cstr_ieq(expect, "100-continue")) || (uint64_t)n > LIMIT_DISCARD_BYTES) {
+                code = ERR_TOO_LARGE;
+                why = "the request body is too large";
+            }
+        }
+    }
+    if (code == ERR_OK)
+        return false;
+    req->dispatched = true;
+    *ret = queue_error(conn, req, url, code, why);
+    return true;
 }
 
 static enum MHD_Result
@@ -290,19 +540,9 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
         buf_init(&req->body, srv->settings.body_max + 1);
         http_metrics_inflight(1);
         *req_cls = req;
-        const char *cl =
-            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-        int64_t n;
-        struct err e;
-        if (cl && str_to_i64(str_of(cl), 0, INT64_MAX, &n, "Content-Length", &e) == 0 &&
-            (uint64_t)n > srv->settings.body_max) {
-            req->too_large = true;
-            /* Far too large: answer now and close rather than read it all. */
-            if ((uint64_t)n > LIMIT_DISCARD_BYTES) {
-                req->dispatched = true;
-                return queue_error(conn, req, url, ERR_TOO_LARGE, "the request body is too large");
-            }
-        }
+        enum MHD_Result ret;
+        if (refuse_early(conn, req, url, &ret))
+            return ret;
         return MHD_YES;
     }
     if (*upload_data_size > 0) {
@@ -323,6 +563,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
     }
     if (req->dispatched)
         return MHD_YES;
+    slot_mark(srv, conn, true);
     if (req->too_large) {
         req->dispatched = true;
         return queue_error(conn, req, url, ERR_TOO_LARGE, "the request body is too large");
@@ -335,11 +576,11 @@ static void
 on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
              enum MHD_RequestTerminationCode toe)
 {
-    (void)conn;
     struct http_server *srv = cls;
     struct request *req = *req_cls;
     if (req == NULL)
         return;
+    slot_mark(srv, conn, false);
     int64_t dur = clock_mono_ns() - req->start_ns;
     int status = req->status ? req->status : 499; /* nginx's "client closed request" */
     http_metrics_request((size_t)req->route, status, dur);
@@ -363,10 +604,71 @@ static void
 on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
               enum MHD_ConnectionNotificationCode toe)
 {
-    (void)cls;
-    (void)conn;
-    (void)socket_context;
+    struct http_server *srv = cls;
     http_metrics_connection(toe == MHD_CONNECTION_NOTIFY_STARTED ? 1 : -1);
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *fd =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        if (fd == NULL)
+            return;
+        struct conn_slot *slot = xcalloc(1, sizeof(*slot));
+        slot->fd = fd->connect_fd;
+        slot->since_ns = clock_mono_ns();
+        pthread_mutex_lock(&srv->slots_lock);
+        slot->next = srv->slots;
+        if (srv->slots)
+            srv->slots->prev = slot;
+        srv->slots = slot;
+        pthread_mutex_unlock(&srv->slots_lock);
+        *socket_context = slot;
+        return;
+    }
+    /* libmicrohttpd notifies the close before it closes the descriptor (MHD_cleanup_connections),
+     * so the watcher never shuts down a descriptor number that was reused. */
+    struct conn_slot *slot = *socket_context;
+    if (slot == NULL)
+        return;
+    pthread_mutex_lock(&srv->slots_lock);
+    if (slot->prev)
+        slot->prev->next = slot->next;
+    else
+        srv->slots = slot->next;
+    if (slot->next)
+        slot->next->prev = slot->prev;
+    pthread_mutex_unlock(&srv->slots_lock);
+    free(slot);
+    *socket_context = NULL;
+}
+
+/* The request deadline. libmicrohttpd only has an idle timeout, which every received byte
+ * renews, so a client trickling a byte every few seconds would hold its connection for ever.
+ * This thread shuts down the socket of a connection whose request has not arrived whole
+ * request_timeout_s after the connection opened or the previous answer completed; the
+ * worker owning it then sees end-of-file and closes it. A request being handled or answered
+ * is left alone (its reply is bounded by the idle timeout). */
+static void *
+conn_watch(void *arg)
+{
+    struct http_server *srv = arg;
+    int64_t limit_ns = (int64_t)srv->settings.request_timeout_s * 1000000000;
+    while (!atomic_load(&srv->stopping)) {
+        struct timespec ts = { 0, LIMIT_DEADLINE_TICK_MS * 1000000L };
+        nanosleep(&ts, NULL);
+        int64_t now = clock_mono_ns();
+        int cut = 0;
+        pthread_mutex_lock(&srv->slots_lock);
+        for (struct conn_slot *s = srv->slots; s; s = s->next) {
+            if (s->busy || s->cut || now - s->since_ns < limit_ns)
+                continue;
+            s->cut = true;
+            shutdown(s->fd, SHUT_RDWR);
+            cut++;
+        }
+        pthread_mutex_unlock(&srv->slots_lock);
+        if (cut > 0)
+            http_metrics_deadline_cut(cut);
+    }
+    return NULL;
 }
 
 /* libmicrohttpd's logger callback: the format is libmicrohttpd's own. */
@@ -455,6 +757,14 @@ server_free(struct http_server *s)
 {
     if (s == NULL)
         return;
+    if (s->watching) {
+        atomic_store(&s->stopping, true);
+        pthread_join(s->watcher, NULL);
+    }
+    pthread_mutex_destroy(&s->slots_lock);
+    ratelimit_free(s->auth_fail);
+    ratelimit_free(s->sso);
+    ratelimit_free(s->signin_fail);
     free(s->tls_cert);
     if (s->tls_key) {
         memset(s->tls_key, 0, strlen(s->tls_key));
@@ -471,6 +781,10 @@ http_server_start(const struct http_settings *hs, const struct api_settings *api
     s->api = api;
     s->store = store;
     s->settings = *hs;
+    pthread_mutex_init(&s->slots_lock, NULL);
+    s->auth_fail = ratelimit_new(hs->auth_failure_limit, 60);
+    s->sso = ratelimit_new(hs->sso_rate_limit, 60);
+    s->signin_fail = ratelimit_new(hs->signin_failure_limit, 60);
 
     struct sockaddr_storage ss;
     socklen_t ss_len;
@@ -511,15 +825,26 @@ http_server_start(const struct http_settings *hs, const struct api_settings *api
     };
     if (!(flags & MHD_USE_TLS))
         opts[1] = opts[3];
+    /* The logger goes first: libmicrohttpd warns (through its default logger) about any
+     * option given before it. */
     s->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, s, MHD_OPTION_THREAD_POOL_SIZE, threads,
-        MHD_OPTION_CONNECTION_LIMIT, hs->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
-        hs->connection_timeout_s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-        MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_UNESCAPE_CALLBACK, unescape,
-        NULL, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+        flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+        MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT, hs->max_connections,
+        MHD_OPTION_CONNECTION_TIMEOUT, hs->connection_timeout_s, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        hs->per_address, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_NOTIFY_CONNECTION,
+        on_connection, s, MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_ARRAY, opts,
+        MHD_OPTION_END);
     if (s->daemon == NULL) {
         server_free(s);
         return err_set(err, ERR_UNAVAILABLE, "cannot listen on %s port %d", hs->address, hs->port);
+    }
+    if (hs->request_timeout_s > 0) {
+        if (pthread_create(&s->watcher, NULL, conn_watch, s) != 0) {
+            MHD_stop_daemon(s->daemon);
+            server_free(s);
+            return err_set(err, ERR_UNAVAILABLE, "cannot start the request deadline thread");
+        }
+        s->watching = true;
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
     s->port = info ? info->port : hs->port;

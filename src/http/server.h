@@ -13,9 +13,15 @@ struct http_settings {
     int port;            /* 0 picks a free port (see http_server_port) */
     unsigned threads;    /* worker threads; 0 = one per core */
     unsigned max_connections;
-    unsigned connection_timeout_s; /* idle and slow-header limit */
-    size_t body_max;               /* bytes; larger bodies get 413 */
-    const char *tls_cert_path;     /* both set: serve HTTPS */
+    unsigned connection_timeout_s; /* idle limit: no byte either way for this long */
+    unsigned request_timeout_s;    /* a request's head and body must arrive within this */
+    unsigned per_address;          /* connections from one client address; 0: no limit */
+    /* rate limits per minute (429 past them; 0: none) */
+    long auth_failure_limit;   /* failed bearer/operator authentications, per address and prefix */
+    long sso_rate_limit;       /* SSO starts and callbacks, per address */
+    long signin_failure_limit; /* failed console sign-ins, per address */
+    size_t body_max;           /* bytes; larger bodies get 413 */
+    const char *tls_cert_path; /* both set: serve HTTPS */
     const char *tls_key_path;
     bool access_log;
     int listen_fd; /* a socket from http_listen, or -1: the server binds address/port */

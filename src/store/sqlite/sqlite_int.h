@@ -2,6 +2,9 @@
 #define SCIMD_STORE_SQLITE_SQLITE_INT_H
 
 #include <pthread.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
 #include <sqlite3.h>
 
 #include "base/buf.h"
@@ -64,6 +67,11 @@ struct sqlite_store {
     pthread_mutex_t mu; /* guards conns */
     struct conn *conns;
     struct sqlgen_cursors *cursors; /* owned */
+    /* The database file as opened at start: a file removed or replaced under the daemon is
+     * refused rather than written into (its writes would be lost at the next start). */
+    bool watch_file;
+    dev_t dev;
+    ino_t ino;
 };
 
 /* The calling thread's connection, opened on first use; NULL with err on failure. */

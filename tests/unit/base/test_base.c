@@ -14,7 +14,9 @@
 #include "base/clock.h"
 #include "base/crypto.h"
 #include "base/err.h"
+#include "base/fetch.h"
 #include "base/log.h"
+#include "base/ratelimit.h"
 #include "base/str.h"
 
 static void
@@ -47,6 +49,106 @@ str_ieq_folds_ascii_only(void **state)
     assert_false(str_is_slug("-acme", 63));
     assert_false(str_is_slug("Acme", 63));
     assert_false(str_is_slug("", 63));
+}
+
+/* RFC 3629 §4: overlongs, surrogates, code points past U+10FFFF and cut sequences are not
+ * UTF-8; ids that are not UTF-8 get the same 404 from both backends. */
+static void
+str_is_utf8_rejects_malformed_sequences(void **state)
+{
+    (void)state;
+    assert_true(str_is_utf8(STR_LIT("plain")));
+    assert_true(str_is_utf8(STR_LIT("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80")));
+    assert_false(str_is_utf8(STR_LIT("\xff\xfe")));
+    assert_false(str_is_utf8(STR_LIT("\xc0\xaf")));         /* overlong '/' */
+    assert_false(str_is_utf8(STR_LIT("\xed\xa0\x80")));     /* surrogate */
+    assert_false(str_is_utf8(STR_LIT("\xf4\x90\x80\x80"))); /* past U+10FFFF */
+    assert_false(str_is_utf8(STR_LIT("ab\xe2\x82")));       /* cut short */
+}
+
+/* A key is limited after max events in its window, with the seconds left; the next window
+ * starts afresh; other keys are unaffected; max 0 never limits. */
+static void
+ratelimit_limits_per_key_and_window(void **state)
+{
+    (void)state;
+    struct ratelimit *rl = ratelimit_new(3, 60);
+    int64_t retry = 0;
+    for (int i = 0; i < 3; i++) {
+        assert_false(ratelimit_is_limited(rl, "a:1", 1000, &retry));
+        ratelimit_count(rl, "a:1", 1000);
+    }
+    assert_true(ratelimit_is_limited(rl, "a:1", 31000, &retry));
+    assert_int_equal(retry, 30);
+    assert_false(ratelimit_is_limited(rl, "a:2", 31000, &retry));
+    assert_false(ratelimit_is_limited(rl, "a:1", 61000, &retry));
+    ratelimit_free(rl);
+    rl = ratelimit_new(0, 60);
+    ratelimit_count(rl, "a:1", 0);
+    assert_false(ratelimit_is_limited(rl, "a:1", 0, &retry));
+    ratelimit_free(rl);
+}
+
+/* Issue 15 item 7: the whole IANA special-purpose registries, both families, are refused
+ * for outbound requests; public unicast addresses are not. */
+static void
+fetch_refuses_every_special_purpose_address(void **state)
+{
+    (void)state;
+    static const char *const special[] = {
+        "0.1.2.3",
+        "10.1.1.1",
+        "100.64.0.1",
+        "100.127.255.255",
+        "127.0.0.1",
+        "169.254.169.254",
+        "172.31.0.1",
+        "192.0.0.9",
+        "192.0.2.1",
+        "192.31.196.1",
+        "192.52.193.1",
+        "192.88.99.1",
+        "192.168.1.1",
+        "192.175.48.1",
+        "198.18.0.1",
+        "198.19.255.254",
+        "198.51.100.7",
+        "203.0.113.9",
+        "224.0.0.1",
+        "240.0.0.1",
+        "255.255.255.255",
+        "::",
+        "::1",
+        "::127.0.0.1",
+        "::ffff:10.0.0.1",
+        "64:ff9b::808:808",
+        "64:ff9b:1::1",
+        "100::1",
+        "2001::1",
+        "2001:2::1",
+        "2001:db8::1",
+        "2002:c000:0204::1",
+        "2620:4f:8000::1",
+        "3fff::1",
+        "5f00::1",
+        "fc00::1",
+        "fd12::1",
+        "fe80::1",
+        "fec0::1",
+        "ff02::1",
+        "not-an-address",
+    };
+    for (size_t i = 0; i < sizeof(special) / sizeof(special[0]); i++)
+        if (!fetch_addr_is_special(special[i]))
+            fail_msg("%s should be refused", special[i]);
+    static const char *const public[] = {
+        "8.8.8.8",         "1.1.1.1",        "100.63.255.255", "100.128.0.1",
+        "172.32.0.1",      "198.17.255.255", "198.20.0.1",     "192.0.3.1",
+        "2606:4700::1111", "2a00:1450::1",   "::ffff:8.8.8.8", "64:ff9c::1",
+    };
+    for (size_t i = 0; i < sizeof(public) / sizeof(public[0]); i++)
+        if (fetch_addr_is_special(public[i]))
+            fail_msg("%s should be allowed", public[i]);
 }
 
 static void
@@ -222,6 +324,9 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(str_to_i64_accepts_range_and_rejects_junk),
         cmocka_unit_test(str_ieq_folds_ascii_only),
+        cmocka_unit_test(str_is_utf8_rejects_malformed_sequences),
+        cmocka_unit_test(ratelimit_limits_per_key_and_window),
+        cmocka_unit_test(fetch_refuses_every_special_purpose_address),
         cmocka_unit_test(buf_refuses_to_grow_past_its_maximum),
         cmocka_unit_test(arena_enforces_its_cap),
         cmocka_unit_test(base64url_has_no_padding_and_the_url_alphabet),
