@@ -230,8 +230,8 @@ enum limit_kind {
 static enum limit_kind
 limit_kind_of(const struct route *rt)
 {
-    if (rt->auth == ROUTE_AUTH_BEARER || rt->auth == ROUTE_AUTH_OPERATOR ||
-        rt->auth == ROUTE_AUTH_TENANT)
+    if (rt->auth == ROUTE_AUTH_BEARER || rt->auth == ROUTE_AUTH_HOST ||
+        rt->auth == ROUTE_AUTH_TENANT || rt->auth == ROUTE_AUTH_SESSION)
         return LIMIT_AUTH;
     if (strncmp(rt->pattern, "/sso/", 5) == 0 || strncmp(rt->pattern, "/console/sso/", 13) == 0)
         return LIMIT_SSO;
