@@ -20,12 +20,39 @@ api_call_arg(const struct api_call *call, const char *name)
     return NULL;
 }
 
+bool
+api_content_type_is_json(const char *content_type)
+{
+    /* RFC 7644 §3.1 (and §8.1): application/scim+json, and application/json beside it; an
+     * absent header is taken as JSON (curl --data-binary and many scripts send none). */
+    if (content_type == NULL)
+        return true;
+    const char *s = content_type;
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t n = strcspn(s, "; \t");
+    const char *p = s + n;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    if (*p != '\0' && *p != ';')
+        return false;
+    struct str type = { s, n };
+    return str_ieq(type, STR_LIT("application/scim+json")) ||
+           str_ieq(type, STR_LIT("application/json"));
+}
+
 json_t *
 api_call_body_json(const struct api_call *call, struct err *err)
 {
     json_error_t je;
     if (call->body == NULL || call->body_len == 0) {
         err_set(err, ERR_INVALID_SYNTAX, "the request needs a JSON body");
+        return NULL;
+    }
+    if (!api_content_type_is_json(call->content_type)) {
+        err_set(err, ERR_UNSUPPORTED_MEDIA,
+                "the body must be application/scim+json or application/json, not \"%.60s\"",
+                call->content_type);
         return NULL;
     }
     json_t *j = json_loadb(call->body, call->body_len, JSON_REJECT_DUPLICATES, &je);

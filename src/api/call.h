@@ -107,8 +107,13 @@ typedef int (*api_handler_fn)(struct api_call *call, struct err *err);
 /* A query-string argument by name (case-sensitive), or NULL. */
 const char *api_call_arg(const struct api_call *call, const char *name);
 
+/* True when a request's Content-Type names JSON: application/scim+json or application/json
+ * (any case, parameters such as charset allowed), or is absent. */
+bool api_content_type_is_json(const char *content_type);
+
 /* Parses the body as a JSON object/array (ERR_INVALID_SYNTAX with the parser's message, or
- * ERR_BAD_REQUEST for an empty body). New reference. Duplicate keys are refused. */
+ * for an empty body; ERR_UNSUPPORTED_MEDIA when the Content-Type is not JSON). New
+ * reference. Duplicate keys are refused. */
 json_t *api_call_body_json(const struct api_call *call, struct err *err);
 
 /* Sets the reply; takes the reference to j. */

@@ -156,13 +156,19 @@ queue_error(struct MHD_Connection *conn, struct request *req, const char *url, e
 struct arg_ctx {
     struct api_call *call;
     bool overflow;
+    bool nul; /* an argument held %00: refused, never cut short or kept as text */
 };
 
 static enum MHD_Result
-collect_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+collect_arg(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size, const char *value,
+            size_t value_size)
 {
     (void)kind;
     struct arg_ctx *ctx = cls;
+    if (strlen(key) != key_size || (value && strlen(value) != value_size)) {
+        ctx->nul = true;
+        return MHD_NO;
+    }
     if (ctx->call->n_args >= API_MAX_ARGS) {
         ctx->overflow = true;
         return MHD_NO;
@@ -186,7 +192,7 @@ unescape(void *cls, struct MHD_Connection *c, char *s)
             char hex[3] = { r[1], r[2], 0 };
             char *end;
             long v = strtol(hex, &end, 16);
-            if (*end == '\0' && v > 0) {
+            if (*end == '\0' && v >= 0) { /* %00 too: collect_arg refuses it */
                 *w++ = (char)v;
                 r += 2;
             } else {
@@ -334,11 +340,16 @@ dispatch(struct MHD_Connection *conn, struct request *req, const char *url)
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
     call.cookie = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_COOKIE);
     call.csrf_header = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-CSRF-Token");
-    MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_arg, &actx);
+    MHD_get_connection_values_n(conn, MHD_GET_ARGUMENT_KIND, collect_arg, &actx);
 
     req->route = http_router_match(req->method, url, &call, allow, sizeof(allow), &call.style, &e);
     if (req->route < 0) {
         req->route = (long)http_router_count();
+        api_reply_error(&call, &e);
+        goto send;
+    }
+    if (actx.nul) {
+        err_set(&e, ERR_INVALID_VALUE, "a query parameter holds a NUL byte (%%00)");
         api_reply_error(&call, &e);
         goto send;
     }

@@ -58,6 +58,7 @@ static const struct scim_value_rules rules = {
     .empty_absent = false,
     .one_primary = false,
     .strict_schemas = false,
+    .single_as_array = true,
     .too_many_verb = "would have",
 };
 

@@ -27,6 +27,7 @@ static const struct scim_value_rules rules = {
     .empty_absent = true,
     .one_primary = true,
     .strict_schemas = true,
+    .single_as_array = false,
     .too_many_verb = "has",
 };
 

@@ -44,9 +44,9 @@ enum scim_write_mode {
  *   strings "true"/"false" in any case (Entra), stored as JSON booleans; integer, decimal
  *   need JSON numbers; dateTime must parse as xsd:dateTime. A wrong type is
  *   ERR_INVALID_VALUE naming the attribute.
- * - A multi-valued attribute given a single value becomes a one-element array; a complex
- *   attribute given a scalar becomes {"value": scalar} (Entra sends "manager": "id").
- *   Arrays hold at most LIMIT_MEMBERS_PER_REQUEST elements (else ERR_TOO_LARGE).
+ * - A multi-valued attribute given a single value instead of an array is ERR_INVALID_VALUE; a
+ * complex attribute given a scalar becomes {"value": scalar} (Entra sends "manager": "id"). Arrays
+ * hold at most LIMIT_MEMBERS_PER_REQUEST elements (else ERR_TOO_LARGE).
  * - Required attributes (userName, Group displayName, members[].value) must be present and,
  *   for strings, non-empty: else ERR_INVALID_VALUE naming the attribute.
  * - canonicalValues are enforced only where the schema says canonical_strict (the tenant

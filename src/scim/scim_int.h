@@ -29,6 +29,11 @@ struct scim_value_rules {
     /* "schemas" must be an array of strings (else ERR_INVALID_SYNTAX) (resource.c). When
      * false anything but a string naming the URN is ignored (patch.c). */
     bool strict_schemas;
+    /* A multi-valued attribute given one value instead of an array takes it as a one-element
+     * array (patch.c: RFC 7644 §3.5.2.1 "add" adds "a new value" to a multi-valued attribute).
+     * When false it is ERR_INVALID_VALUE (resource.c: RFC 7643 §2.4 multi-valued attributes
+     * are JSON arrays, and no identity provider sends a bare value in a POST or PUT body). */
+    bool single_as_array;
     /* The verb of the ERR_TOO_LARGE detail for too many values: "has" (resource.c) or
      * "would have" (patch.c), as in "attribute \"emails\" has more than 1000 values". */
     const char *too_many_verb;
@@ -58,10 +63,10 @@ int scim_value_normalize_complex(const struct scim_value_rules *r, const struct 
 
 /* Checks value `v` (borrowed) of multi-valued attribute `a` and sets *out to a new array of
  * normalised elements (complex ones without nulls); a single value is taken as a
- * one-element array; elements that hold nothing are left out. *out is NULL when v is JSON
- * null, and when the array is empty under r->empty_absent. An array of more than
- * LIMIT_MEMBERS_PER_REQUEST values is ERR_TOO_LARGE, an element that is an array
- * ERR_INVALID_VALUE, as are two primaries under r->one_primary. */
+ * one-element array under r->single_as_array, else ERR_INVALID_VALUE; elements that hold nothing
+ * are left out. *out is NULL when v is JSON null, and when the array is empty under
+ * r->empty_absent. An array of more than LIMIT_MEMBERS_PER_REQUEST values is ERR_TOO_LARGE, an
+ * element that is an array ERR_INVALID_VALUE, as are two primaries under r->one_primary. */
 int scim_value_normalize_multi(const struct scim_value_rules *r, const struct scim_attr *a,
                                const json_t *v, json_t **out, struct err *err);
 

@@ -206,6 +206,10 @@ scim_value_normalize_multi(const struct scim_value_rules *r, const struct scim_a
     if (json_is_array(v) && json_array_size(v) > LIMIT_MEMBERS_PER_REQUEST)
         return err_set(err, ERR_TOO_LARGE, "attribute \"%s\" %s more than %d values", a->info.name,
                        r->too_many_verb, LIMIT_MEMBERS_PER_REQUEST);
+    if (!json_is_array(v) && !r->single_as_array)
+        return err_set(err, ERR_INVALID_VALUE,
+                       "attribute \"%s\" is multi-valued: give its values as a JSON array",
+                       a->info.name);
     json_t *arr = json_array();
     if (!json_is_array(v)) {
         if (append_element(r, a, v, arr, &primaries, err) < 0)
