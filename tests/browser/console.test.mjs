@@ -64,7 +64,7 @@ async function shot(page, name) {
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
 }
 
-async function newPage(width = 1100) {
+async function newPage(width = 1280) {
   const ctx = await browser.newContext({ viewport: { width, height: 800 } });
   const page = await ctx.newPage();
   page.on("dialog", (d) => d.accept());
@@ -133,6 +133,9 @@ test("operator signs in, creates a tenant and enables the integration", async ()
   await page.getByLabel("Integration enabled").check();
   await page.getByRole("button", { name: "Save settings" }).click();
   await page.locator(".steps li.ok", { hasText: "integration is enabled" }).waitFor();
+  // The operator needs no acting admin: that line is a tenant admin's only.
+  assert.equal(await page.getByText("You are an active admin").count(), 0);
+  await page.locator("#setup-steps li.todo", { hasText: "Single sign-on works" }).getByText("No connection yet.").waitFor();
   await shot(page, "02-operator-tenant-overview");
   assert.equal((await call("GET", "/admin/v1/tenants/acme")).body.integrationEnabled, true);
   // The key was never kept by the browser.
@@ -199,12 +202,31 @@ test("a set-up link opens the tenant; the admin generates, uses and revokes a to
 test("the SSO page shows the values to paste and refuses an -admin Okta org URL", async () => {
   const page = state.adminPage;
   await page.getByRole("link", { name: "SSO" }).click();
-  await page.getByText(base + "/sso/acme/oidc/callback").waitFor();
-  await page.getByText(base + "/sso/acme/saml/acs").waitFor();
-  await page.getByText(base + "/console/sso/acme").waitFor();
+  // One identity provider and one protocol at a time: no form before the choice.
+  await page.getByRole("radio", { name: "Okta" }).click();
+  assert.equal(await page.locator("form").count(), 0);
+  await page.getByRole("radio", { name: /^OpenID Connect/ }).click();
+  const guide = page.locator("#guide-okta-oidc");
+  await guide.getByRole("heading", { name: "Okta: single sign-on with OpenID Connect" }).waitFor();
+  // The value sits at the step where it is pasted, with its copy button.
+  const step = guide.locator("li", { hasText: "Sign-in redirect URIs" });
+  await step.getByText(base + "/sso/acme/oidc/callback", { exact: true }).waitFor();
+  await step.getByRole("button", { name: "Copy" }).waitFor();
+  await guide.locator("li", { hasText: "Initiate login URI" }).getByText(base + "/sso/acme/oidc/initiate").waitFor();
+  assert.equal(await page.getByRole("heading", { name: "SAML 2.0" }).count(), 0, "one protocol at a time");
+  // Every value at once, folded away.
+  await page.getByText("All values to paste, at once").click();
+  await page.locator("details").getByText(base + "/sso/acme/saml/acs").waitFor();
+  await page.locator("details").getByText(base + "/console/sso/acme").waitFor();
   const md = page.getByRole("link", { name: /Download the SP metadata/ });
   assert.equal(await md.getAttribute("href"), "/sso/acme/saml/metadata");
+  await page.getByText("All values to paste, at once").click();
   const oidc = page.locator("section", { has: page.getByRole("heading", { name: /OpenID Connect/ }) });
+  // Algorithms are under "Advanced", with the safe default.
+  assert.equal(await oidc.getByLabel("RS256").isVisible(), false);
+  await oidc.getByText("Advanced").click();
+  assert.equal(await oidc.getByLabel("RS256").isChecked(), true);
+  assert.equal(await oidc.getByLabel("ES512").isChecked(), false);
   await oidc.getByText("Not configured.").waitFor();
   const issuer = oidc.getByLabel("Issuer or Okta org URL");
   await issuer.fill("https://acme-admin.okta.com");
@@ -229,8 +251,12 @@ test("the SSO page shows the values to paste and refuses an -admin Okta org URL"
     "-out", path.join(certDir, "c.pem")], { stdio: "ignore" });
   const pem = readFileSync(path.join(certDir, "c.pem"), "utf8");
   rmSync(certDir, { recursive: true, force: true });
+  await page.getByRole("radio", { name: /^SAML 2\.0/ }).click();
+  await page.locator("#guide-okta-saml li", { hasText: "Single sign-on URL" }).getByText(base + "/sso/acme/saml/acs").waitFor();
+  await page.locator("#guide-okta-saml li", { hasText: "Audience URI" }).getByText(base + "/sso/acme/saml/metadata").waitFor();
   let saml = page.locator("section", { has: page.getByRole("heading", { name: "SAML 2.0" }) });
   await saml.getByLabel("Upload IdP metadata file").waitFor();
+  await saml.getByText("Or enter the identity provider's details by hand").click();
   await saml.getByLabel("IdP entity ID").fill("https://idp.example.test/entity");
   await saml.getByLabel("IdP SSO URL").fill("https://idp.example.test/sso");
   await saml.getByLabel("IdP signing certificates (PEM)").fill("not a certificate");
@@ -252,6 +278,57 @@ test("the SSO page shows the values to paste and refuses an -admin Okta org URL"
   assert.equal(got.body.acsUrl, base + "/sso/acme/saml/acs");
   // The client secret is write-only: nothing the page fetched carries it.
   assert.equal(await page.content().then((c) => c.includes("a-secret-never-shown")), false);
+  assert.deepEqual(page.errors, []);
+});
+
+test("guided set-up: Entra ID and any IdP, for SSO and SCIM, at 1280 and 390 px", async () => {
+  const page = state.adminPage;
+  await page.goto(base + "/console/#/t/acme/sso");
+  await page.getByRole("radio", { name: "Microsoft Entra ID" }).click();
+  await page.getByRole("radio", { name: /^OpenID Connect/ }).click();
+  const eo = page.locator("#guide-entra-oidc");
+  await eo.locator("li", { hasText: "App registrations" }).first().waitFor();
+  await eo.locator("li", { hasText: "Redirect URI" }).getByText(base + "/sso/acme/oidc/callback").waitFor();
+  await eo.locator("li", { hasText: "Token configuration" }).getByText("email").first().waitFor();
+  await page.getByRole("radio", { name: /^SAML 2\.0/ }).click();
+  const es = page.locator("#guide-entra-saml");
+  await es.locator("li", { hasText: "Identifier (Entity ID)" }).getByText(base + "/sso/acme/saml/metadata").waitFor();
+  await es.locator("li", { hasText: "Reply URL" }).getByText(base + "/sso/acme/saml/acs").waitFor();
+  await page.locator("#test-saml").getByText("No sign-in through this connection yet.").waitFor();
+  await shot(page, "17-guide-entra-saml");
+  await page.setViewportSize({ width: 390, height: 800 });
+  await shot(page, "17-guide-entra-saml-390px");
+  assert.equal(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), true,
+    "no horizontal scrolling at 390 px");
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.getByRole("radio", { name: "Another identity provider" }).click();
+  await page.locator("#guide-saml li", { hasText: "ACS URL" }).getByText(base + "/sso/acme/saml/acs").waitFor();
+  await page.getByRole("radio", { name: /^OpenID Connect/ }).click();
+  await page.locator("#guide-oidc li", { hasText: "redirect URI" }).getByText(base + "/sso/acme/oidc/callback").waitFor();
+
+  // SCIM: the guide of the chosen IdP, with the base URL and the role attribute to paste.
+  await page.getByRole("link", { name: "SCIM", exact: true }).click();
+  await page.getByRole("radio", { name: "Okta" }).click();
+  const os = page.locator("#guide-okta-scim");
+  await os.locator("li", { hasText: "SCIM connector base URL" }).getByText(base + "/scim/v2").waitFor();
+  await os.locator("li", { hasText: "SCIM connector base URL" }).getByRole("button", { name: "Copy" }).waitFor();
+  const or = page.locator("#guide-okta-roles");
+  await or.locator("li", { hasText: "External namespace" })
+    .getByText("urn:scimd:params:scim:schemas:extension:tenant:2.0:User", { exact: true }).waitFor();
+  await or.locator("li", { hasText: "enumerated list" }).getByText("admin, developer, templates, reporting").waitFor();
+  await or.locator("li", { hasText: "highest priority" }).waitFor();
+  await shot(page, "18-guide-okta-scim");
+  await page.getByRole("radio", { name: "Microsoft Entra ID" }).click();
+  await page.locator("#guide-entra-scim li", { hasText: "Tenant URL" }).getByText(base + "/scim/v2").waitFor();
+  await page.locator("#guide-entra-roles").getByText("SingleAppRoleAssignment([appRoleAssignments])").waitFor();
+  await page.setViewportSize({ width: 390, height: 800 });
+  await shot(page, "18-guide-entra-scim-390px");
+  assert.equal(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), true);
+  await page.setViewportSize({ width: 1280, height: 800 });
+  // The words are docs/idp-setup.md's: the console serves that very file.
+  const served = await page.evaluate(async () =>
+    (await fetch(document.querySelector('meta[name="scimd-guides"]').content)).text());
+  assert.equal(served, readFileSync(new URL("../../docs/idp-setup.md", import.meta.url), "utf8"));
   assert.deepEqual(page.errors, []);
 });
 
@@ -327,6 +404,44 @@ test("a tenant admin never reaches another tenant's data", async () => {
   await page.setViewportSize({ width: 360, height: 740 });
   await shot(page, "14-overview-360px");
   await page.context().close();
+});
+
+test("the overview says what is done and what is next; the operator mints a set-up link", async () => {
+  const page = await operatorPage();
+  await page.goto(base + "/console/#/t/acme");
+  await page.getByRole("heading", { name: /Acme Inc\. — overview/ }).waitFor();
+  const steps = page.locator("#setup-steps");
+  // SAML is saved but nobody signed in through it yet.
+  await steps.locator("li.todo", { hasText: "Single sign-on works" }).getByText(/SAML: enabled, not verified/).waitFor();
+  await steps.locator("li.todo", { hasText: "Single sign-on works" }).getByText(/Test sign-in/).waitFor();
+  // The identity provider's last request, with its status (the seed token made it).
+  const scim = steps.locator("li", { hasText: "Provisioning (SCIM) is connected" });
+  await scim.getByText(/GET \/scim\/v2\/Users|POST \/scim\/v2\/(Users|Groups)/).waitFor();
+  const users = (await call("GET", "/admin/v1/tenants/acme/users?count=1")).body.totalResults;
+  const groups = (await call("GET", "/admin/v1/tenants/acme/groups?count=1")).body.totalResults;
+  await steps.locator("li.ok", { hasText: "People are provisioned" })
+    .getByText(`${users} users, ${groups} groups.`).waitFor();
+  await page.getByText("Not done yet").waitFor();
+
+  // A set-up link for the customer's admin, named by userName.
+  await page.getByLabel("Admin (userName, externalId or user id)").fill("nobody@acme.example");
+  await page.getByRole("button", { name: "Create set-up link" }).click();
+  await page.locator(".field", { hasText: "Admin (userName" }).locator(".error").getByText(/./).waitFor();
+  assert.equal(await page.locator("#setup-link").count(), 0);
+  await page.getByLabel("Admin (userName, externalId or user id)").fill("ada@acme.example");
+  await page.getByRole("button", { name: "Create set-up link" }).click();
+  const url = (await page.locator("#setup-link").textContent()).trim();
+  assert.match(url, /\/console\/#setup=[A-Za-z0-9_-]+$/);
+  await shot(page, "19-operator-setup-link");
+  await page.context().close();
+  const admin = await newPage(390);
+  await admin.goto(url);
+  await admin.getByRole("heading", { name: /Acme Inc\. — overview/ }).waitFor();
+  await admin.locator(".steps li.ok", { hasText: "You are an active admin of this tenant" }).waitFor();
+  await shot(admin, "20-tenant-admin-overview-390px");
+  assert.equal(await admin.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), true);
+  assert.deepEqual(admin.errors, []);
+  await admin.context().close();
 });
 
 test("a reused or expired set-up link is refused with a clear page", async () => {
