@@ -129,10 +129,14 @@
   }
   function table(headers, rows, empty) {
     if (!rows.length) return h("p", { class: "muted" }, empty || "Nothing yet.");
-    return h("div", { class: "table-wrap" }, h("table", null,
-      h("thead", null, h("tr", null, headers.map(function (x) { return h("th", { scope: "col" }, x); }))),
+    /* Explicit roles keep the table a table for assistive technology when narrow screens
+     * lay its rows out as cards (app.css); data-label names each cell there. */
+    return h("div", { class: "table-wrap" }, h("table", { role: "table" },
+      h("thead", null, h("tr", { role: "row" }, headers.map(function (x) { return h("th", { scope: "col", role: "columnheader" }, x); }))),
       h("tbody", null, rows.map(function (r) {
-        return h("tr", null, r.map(function (c) { return h("td", null, c); }));
+        return h("tr", { role: "row" }, r.map(function (c, i) {
+          return h("td", { role: "cell", "data-label": headers[i] || "" }, c);
+        }));
       }))));
   }
   function badge(ok, yes, no) { return h("span", { class: "badge " + (ok ? "ok" : "off") }, ok ? yes : no); }
@@ -1059,8 +1063,48 @@
     return events.map(function (e) {
       var detail = e.data && e.data.changes ? Object.keys(e.data.changes).join(", ") :
         e.data && e.data.role ? (e.data.role.before || "\u2014") + " \u2192 " + e.data.role.after : "";
-      return [when(e.time), e.kind, e.actor, detail];
+      return [when(e.time), e.kind, actorName(e.actor), detail, resourceName(e)];
     });
+  }
+  /* Names for ids in events, per tenant: tokens by label, users by userName, groups by
+   * displayName. Looked up once each (at most 100 a page), shown as they arrive. */
+  var names = { tenant: null, tokens: {}, res: {} };
+  function namesFor() {
+    if (names.tenant !== currentTenant) names = { tenant: currentTenant, tokens: {}, res: {} };
+    return names;
+  }
+  function tokenName(id) {
+    var t = namesFor().tokens[id];
+    return t ? "SCIM token " + (t.label ? "\u201c" + t.label + "\u201d " : "") + "(" + t.prefix + "\u2026)" : null;
+  }
+  function lazyName(type, id, el) {
+    var n = namesFor(), key = type + ":" + id;
+    if (!n.res[key]) {
+      if (Object.keys(n.res).length > 100) return;
+      n.res[key] = api("GET", admin((type === "User" ? "/users/" : "/groups/") + enc(id))).then(function (r) {
+        return type === "User" ? r.userName : r.displayName;
+      }, function () { return null; });
+    }
+    n.res[key].then(function (name) { if (name) el.textContent = name; });
+  }
+  function actorName(actor) {
+    var m = /^(token|console):(.+)$/.exec(actor || "");
+    if (!m || m[2] === "operator") return actor;
+    if (m[1] === "token") return h("span", { title: actor }, tokenName(m[2]) || actor);
+    var el = h("span", { title: actor }, actor);
+    lazyName("User", m[2], el);
+    return el;
+  }
+  /* The user or group an event is about: its name from the event, else looked up. */
+  function resourceName(e) {
+    if (!e.resourceId) return "";
+    var d = e.data || {}, doc = d.after || d.before || {};
+    var known = e.resourceType === "User" ? doc.userName : doc.displayName;
+    var href = e.resourceType === "User" ? "#/t/" + enc(currentTenant) + "/users/" + enc(e.resourceId) : null;
+    var el = href ? h("a", { href: href, title: e.resourceId }, known || e.resourceId) :
+      h("span", { title: e.resourceId }, known || e.resourceId);
+    if (!known && e.kind.slice(-8) !== ".deleted") lazyName(e.resourceType, e.resourceId, el);
+    return el;
   }
 
   function userDetail(id) {
@@ -1081,7 +1125,7 @@
         h("dt", null, "Created"), h("dd", null, when(u.meta && u.meta.created)),
         h("dt", null, "Updated"), h("dd", null, when(u.meta && u.meta.lastModified))));
       box.appendChild(h("h2", null, "History"));
-      box.appendChild(table(["When", "What", "Who", "Changed"], eventRows(ev), "No events."));
+      box.appendChild(table(["When", "What", "Who", "Changed", "About"], eventRows(ev), "No events."));
     }, function (e) { failed(box, e); });
   }
 
@@ -1095,6 +1139,20 @@
   }
 
   /* ---- tenant: role mapping ---- */
+  /* Display names of the groups pushed to this tenant (first 1000), for the role map. */
+  var pushed = [];
+  function loadPushed() {
+    return api("GET", admin("/groups?count=1000&attributes=displayName")).then(function (r) {
+      pushed = (r.Resources || []).map(function (g) { return g.displayName; });
+    }, function () { pushed = []; });
+  }
+  function isPushed(name) {
+    var n = name.toLowerCase();
+    return pushed.some(function (g) { return g.toLowerCase() === n; });
+  }
+  function pushedWarning(name) {
+    return isPushed(name) ? null : h("div", { class: "warn" }, "not pushed yet");
+  }
   /* The role choices are the server's configured catalogue (GET /admin/v1/roles). */
   function rolesPage() {
     page("Role mapping");
@@ -1119,7 +1177,7 @@
             (b && !b.disabled ? b : box.querySelectorAll("tbody tr")[j].querySelector("button")).focus();
           };
         }
-        return [String(i + 1), r.group, sel, h("div", { class: "actions" },
+        return [String(i + 1), [r.group, pushedWarning(r.group)], sel, h("div", { class: "actions" },
           h("button", { type: "button", class: "secondary up", "aria-label": "Move " + r.group + " up",
             disabled: i === 0, onclick: move(-1) }, "\u2191"),
           h("button", { type: "button", class: "secondary down", "aria-label": "Move " + r.group + " down",
@@ -1128,7 +1186,12 @@
             "Remove"))];
       });
       box.appendChild(table(["Order", "Group", "Role", ""], rows, "No group is mapped."));
-      var group = field("Group name", h("input", { type: "text", autocomplete: "off" }));
+      /* The groups the identity provider pushed are the choices; a name not pushed yet is
+       * allowed (the rule applies once it is), with a warning. */
+      var group = field("Group name", h("input", { type: "text", autocomplete: "off", list: "pushed-groups" }),
+        pushed.length ? "Pick a group your identity provider pushed, or type a name it will push." :
+          "No group has been pushed yet: type the name your identity provider will push.");
+      box.appendChild(h("datalist", { id: "pushed-groups" }, pushed.map(function (g) { return h("option", { value: g }); })));
       var role = field("Role", select(roles, fallback));
       box.appendChild(h("form", { class: "grid card", onsubmit: function (ev) {
         ev.preventDefault();
@@ -1136,6 +1199,7 @@
         if (!g) { group.error.textContent = "Name the group as your identity provider sends it."; return; }
         rules.push({ group: g, role: role.input.value });
         draw();
+        if (!isPushed(g)) toast("\u201c" + g + "\u201d has not been pushed yet: the rule applies once it is.");
       } }, group.wrap, role.wrap, h("button", { type: "submit", class: "secondary" }, "Add mapping")));
       var save = h("button", { type: "button" }, "Save role mapping");
       save.addEventListener("click", function () {
@@ -1160,7 +1224,7 @@
       fallback = c["default"];
       intro.textContent = "A user gets the role of their first mapped group in this order, else the role " +
         "set by the identity provider, else \u201c" + c["default"] + "\u201d.";
-      return api("GET", admin("/role-map")).then(function (r) { rules = r.rules; draw(); });
+      return Promise.all([api("GET", admin("/role-map")), loadPushed()]).then(function (r) { rules = r[0].rules; draw(); });
     }).catch(function (e) { failed(box, e); });
   }
 
@@ -1188,22 +1252,25 @@
         rows = rows.concat(eventRows(r.events));
         before = Number(r.next);
         more.hidden = r.events.length < 50;
-        clear(box).appendChild(table(["When", "What", "Who", "Changed"], rows, "No events."));
+        clear(box).appendChild(table(["When", "What", "Who", "Changed", "About"], rows, "No events."));
       }, function (e) { failed(box, e); });
     }
     kind.input.addEventListener("change", function () { load(true); });
     more.addEventListener("click", function () { busy(more, null, function () { return load(false); }); });
-    load(true);
     Promise.all([api("GET", admin("/tokens")), api("GET", admin("/requests?limit=100"))]).then(function (r) {
       var prefix = {};
-      r[0].tokens.forEach(function (t) { prefix[t.id] = t.prefix + "\u2026" + (t.label ? " (" + t.label + ")" : ""); });
+      r[0].tokens.forEach(function (t) {
+        namesFor().tokens[t.id] = t;
+        prefix[t.id] = (t.label ? t.label + " " : "") + "(" + t.prefix + "\u2026)";
+      });
+      load(true);
       clear(tokBox).appendChild(h("p", { class: "muted" }, "The last requests your identity provider made with each " +
         "token, as this scimd instance saw them since it started."));
       tokBox.appendChild(table(["When", "Token", "Request", "Status", "Error"], r[1].requests.map(function (q) {
         return [when(q.time), h("code", null, prefix[q.token] || q.token), q.method + " " + q.route,
           h("span", { class: "badge " + (q.status < 400 ? "ok" : "off") }, String(q.status)), q.detail || ""];
       }), "No SCIM requests yet."));
-    }, function (e) { failed(tokBox, e); });
+    }, function (e) { failed(tokBox, e); load(true); });
   }
 
   /* ---- tenant: webhooks ---- */

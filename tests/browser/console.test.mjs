@@ -61,6 +61,8 @@ function cli(...args) {
 async function shot(page, name) {
   if (!SHOTS) return;
   mkdirSync(SHOTS, { recursive: true });
+  // A passing toast would cover the page in the docs' pictures.
+  await page.evaluate(() => { const t = document.getElementById("toast"); if (t) t.textContent = ""; }).catch(() => {});
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
 }
 
@@ -353,7 +355,18 @@ test("reordering the role mapping changes a user's effective role", async () => 
     await page.locator("form").getByLabel("Role").selectOption(role);
     await page.getByRole("button", { name: "Add mapping" }).click();
   }
+  // The pushed groups are offered; a name not pushed yet is allowed, with a warning.
+  const offered = await page.locator("#pushed-groups option").evaluateAll((o) => o.map((x) => x.value).sort());
+  assert.deepEqual(offered, ["Engineering", "Support"]);
+  for (const row of ["Engineering", "Support"])
+    assert.equal(await page.locator("tr", { hasText: row }).getByText("not pushed yet").count(), 0);
+  await page.getByLabel("Group name").fill("Contractors");
+  await page.getByRole("button", { name: "Add mapping" }).click();
+  await page.locator("tr", { hasText: "Contractors" }).getByText("not pushed yet").waitFor();
+  await page.locator("tr", { hasText: "Contractors" }).getByRole("button", { name: "Remove" }).click();
   await save(page);
+  assert.deepEqual((await call("GET", "/admin/v1/tenants/acme/role-map")).body.rules.map((r) => r.group),
+    ["Engineering", "Support"]);
   const role = async () => (await call("GET", `/admin/v1/tenants/acme/users/${user}/role`)).body.role;
   assert.equal(await role(), "developer");
   await page.getByRole("button", { name: "Move Support up" }).click();
@@ -374,7 +387,16 @@ test("reordering the role mapping changes a user's effective role", async () => 
   await shot(page, "11-groups");
   await page.getByRole("link", { name: "Activity" }).click();
   await page.getByLabel("Kind").selectOption("role_map.changed");
-  await page.getByRole("cell", { name: `console:${state.admin}` }).first().waitFor();
+  // Who and what by name: the admin's userName, not console:<id>.
+  await page.getByRole("cell", { name: "ada@acme.example", exact: true }).first().waitFor();
+  assert.equal(await page.getByRole("cell", { name: `console:${state.admin}` }).count(), 0);
+  await page.getByLabel("Kind").selectOption("user.");
+  await page.locator("tr", { hasText: "user.role_changed" }).getByRole("cell", { name: "lin@acme.example" }).first().waitFor();
+  await page.locator("tr", { hasText: "user.created" }).getByRole("cell", { name: /SCIM token “seed”/ }).first().waitFor();
+  await page.getByLabel("Kind").selectOption("group.");
+  await page.locator("tr", { hasText: "group.created" }).getByRole("cell", { name: "Engineering", exact: true }).waitFor();
+  // The requests name each token by its label.
+  await page.getByRole("cell", { name: /^seed \(scimd_/ }).first().waitFor();
   // The last SCIM requests, with the error a failed one got (a duplicate userName here).
   await page.getByRole("cell", { name: "POST /scim/v2/Users" }).first().waitFor();
   await page.getByRole("cell", { name: /already in use/ }).first().waitFor();
@@ -403,6 +425,23 @@ test("a tenant admin never reaches another tenant's data", async () => {
   // At 360 px the overview still works.
   await page.setViewportSize({ width: 360, height: 740 });
   await shot(page, "14-overview-360px");
+  // Tables become cards: Rotate and Revoke stay on screen, nothing scrolls sideways.
+  await page.setViewportSize({ width: 390, height: 800 });
+  await page.getByRole("link", { name: "SCIM", exact: true }).click();
+  const rotate = page.locator("tr", { hasText: "seed" }).getByRole("button", { name: "Rotate" });
+  await rotate.waitFor();
+  for (const b of [rotate, page.locator("tr", { hasText: "seed" }).getByRole("button", { name: "Revoke" })]) {
+    const box = await b.boundingBox();
+    assert.ok(box.x >= 0 && box.x + box.width <= 390, JSON.stringify(box));
+  }
+  assert.equal(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), true);
+  await shot(page, "21-scim-tokens-390px");
+  await page.getByRole("link", { name: "Role mapping" }).click();
+  const sel = page.getByLabel("Role for Support");
+  await sel.waitFor();
+  const sb = await sel.boundingBox();
+  assert.ok(sb.x + sb.width <= 390, JSON.stringify(sb));
+  await shot(page, "22-role-mapping-390px");
   await page.context().close();
 });
 
