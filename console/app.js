@@ -1243,12 +1243,14 @@
     main.appendChild(more);
     main.appendChild(h("h2", null, "Recent SCIM requests"));
     main.appendChild(tokBox);
-    var rows = [], before = 0;
+    var rows = [], before = 0, seq = 0;
     function load(reset) {
       if (reset) { rows = []; before = 0; clear(box).appendChild(loading()); }
       var q = "/events?order=desc&limit=50" + (before ? "&before=" + before : "") +
         (kind.input.value ? "&kind=" + enc(kind.input.value) : "");
+      var mine = ++seq; /* a slower answer to an earlier filter must not overwrite this one */
       return api("GET", admin(q)).then(function (r) {
+        if (mine !== seq) return;
         rows = rows.concat(eventRows(r.events));
         before = Number(r.next);
         more.hidden = r.events.length < 50;
@@ -1337,6 +1339,13 @@
   }
 
   /* ---- start ---- */
+  api("GET", "/console/api/brand").then(function (b) {
+    brand = { name: b.name, logoUrl: b.logoUrl || null };
+    document.getElementById("brand-name").textContent = b.name;
+    var logo = document.getElementById("brand-logo");
+    if (brand.logoUrl) { logo.src = brand.logoUrl; logo.hidden = false; }
+    document.title = document.title.replace(/scimd console$/, brandName());
+  }).catch(function () {});
   if (/^#setup=/.test(location.hash)) {
     route();
   } else {

@@ -515,3 +515,51 @@ test("'Sign in with SSO' starts the tenant's console sign-in", async () => {
   await page.getByText(/Single sign-on is not set up for this tenant yet/).waitFor();
   await page.context().close();
 });
+
+test("branding from the configuration on the console and the styled SSO error page", async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "scimd-brand-"));
+  const logo = "data:image/svg+xml;base64," + Buffer.from(
+    '<svg xmlns="http://www.w3.org/2000/svg" width="32" height="32"><rect width="32" height="32" rx="6" fill="#0f766e"/>' +
+    '<path d="M9 17l5 5 9-11" stroke="#fff" stroke-width="3" fill="none"/></svg>').toString("base64");
+  const p = spawn(BIN, ["serve", "--listen", "127.0.0.1", "--port", "0", "--data-dir", dir, "--operator-key", KEY,
+    "--brand-name", "Acme Identity", "--brand-logo-url", logo, "--brand-color", "#0f766e"],
+  { stdio: ["ignore", "ignore", "pipe"] });
+  let log = "";
+  const url = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("branded scimd did not start:\n" + log)), 10000);
+    p.stderr.on("data", (d) => {
+      log += d.toString();
+      const m = /listening on http:\/\/[^ ]+:(\d+)/.exec(log);
+      if (m) { clearTimeout(timer); resolve(`http://127.0.0.1:${m[1]}`); }
+    });
+  });
+  try {
+    for (const width of [1280, 390]) {
+      const page = await newPage(width);
+      await page.goto(url + "/console/");
+      await page.locator("#brand-name").getByText("Acme Identity").waitFor();
+      assert.equal(await page.locator("#brand-logo").isVisible(), true);
+      await page.waitForFunction(() => document.title.endsWith("Acme Identity console"));
+      const accent = await page.evaluate(() => getComputedStyle(document.querySelector("button[type=submit]")).backgroundColor);
+      assert.equal(accent, "rgb(15, 118, 110)");
+      if (width === 1280) await shot(page, "23-branded-sign-in");
+      // The sign-in error page: same stylesheet, brand and a way back.
+      await page.goto(url + "/console/sso/nobody");
+      await page.getByRole("heading", { name: "Sign-in failed" }).waitFor();
+      await page.getByText("Acme Identity").waitFor();
+      assert.equal(await page.locator("img.logo").isVisible(), true);
+      const back = page.getByRole("link", { name: "Back to the console sign-in" });
+      assert.equal(await page.evaluate(() => getComputedStyle(document.querySelector("a.button")).backgroundColor), "rgb(15, 118, 110)");
+      await shot(page, width === 1280 ? "24-sso-error-page" : "24-sso-error-page-390px");
+      await back.click();
+      await page.getByRole("heading", { name: "Sign in" }).waitFor();
+      assert.deepEqual(page.errors, []);
+      await page.context().close();
+    }
+  } finally {
+    const done = new Promise((resolve) => p.on("exit", resolve));
+    p.kill("SIGTERM");
+    await done;
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
