@@ -803,7 +803,8 @@
   var REASONS = {
     ok: "Signed in.", console: "Signed in to this console.",
     unknown_user: "The identity provider vouched for an email address that belongs to no active user of this tenant. Provision the person (SCIM) or check the email the identity provider sends.",
-    user_inactive: "The person is deactivated here. Reactivate them in the identity provider.",
+    inactive_user: "The person is deactivated here. Reactivate them in the identity provider.",
+    ambiguous_email: "Several users here share that email address: give each person their own.",
     no_email: "The identity provider sent no email address. Okta: Application username format Email. Entra: give the user a mail address and add the optional claim email.",
     email_not_verified: "The identity provider says the email address is not verified.",
     console_not_admin: "Signed in, but the person is not an admin of this tenant, so the console stayed closed.",
@@ -841,6 +842,9 @@
     }
     box.appendChild(h("p", { class: "muted" }, "Opens your identity provider in a new window. Sign in as a " +
       "person assigned to the app; the result shows here."));
+    var hint = field("Sign in as (optional)", h("input", { type: "text", autocomplete: "off",
+      placeholder: "ada@example.com" }), "Passed to the identity provider as the login hint.");
+    if (proto === "oidc") box.appendChild(hint.wrap);
     box.appendChild(btn);
     box.appendChild(out);
     var q = admin("/events?order=desc&limit=20&kind=sso.signin");
@@ -854,9 +858,9 @@
       var ok = (ev.data || {}).result === "success";
       out.appendChild(h("div", { class: "outcome " + (ok ? "ok" : "bad"), role: fresh ? "alert" : null },
         h("p", null, badge(ok, "signed in", "refused"), " ", fresh ? "Just now: " : "Last attempt ", when(ev.time)),
-        h("p", null, reasonWords(ev)),
-        ev.resourceId ? h("p", null, "Matched user: ", h("a", { href: "#/t/" + enc(currentTenant) + "/users/" +
-          enc(ev.resourceId) }, ev.resourceId)) : null));
+        h("p", null, reasonWords(ev), ok && fresh ? " This connection is verified." : ""),
+        ev.resourceId ? h("p", null, "Matched user: ", resourceName({ resourceId: ev.resourceId,
+          resourceType: "User", kind: ev.kind, data: {} })) : null));
     }
     var since = "0";
     api("GET", q).then(function (r) {
@@ -865,7 +869,9 @@
       show(ev, false);
     }, function (e) { failed(out, e); });
     btn.addEventListener("click", function () {
-      window.open(session.publicUrl + "/sso/" + enc(currentTenant) + "/" + proto + "/login", "scimd-test-signin");
+      var who = hint.input.value.trim();
+      window.open(session.publicUrl + "/sso/" + enc(currentTenant) + "/" + proto + "/login" +
+        (who && proto === "oidc" ? "?login_hint=" + enc(who) : ""), "scimd-test-signin");
       clear(out).appendChild(h("p", { class: "loading", role: "status" }, "Waiting for the sign-in in the other window…"));
       var tries = 0;
       (function poll() {

@@ -5,12 +5,14 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { chromium } from "playwright-core";
 
 const KEY = "browser-test-operator-key-0123456789";
+const SSO_KEY = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+const IDP_DIR = new URL("../idp/oidc/", import.meta.url);
 const BIN = path.resolve(process.env.SCIMD_BIN || "build/scimd");
 const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 const SHOTS = process.env.SCIMD_SCREENSHOTS || "";
@@ -22,8 +24,10 @@ let proc, base, dataDir, browser, seedToken;
 
 async function startScimd() {
   dataDir = mkdtempSync(path.join(tmpdir(), "scimd-browser-"));
+  // --sso-test-http: the local OpenID provider of the test-sign-in test speaks plain http.
   proc = spawn(BIN, ["serve", "--listen", "127.0.0.1", "--port", "0", "--data-dir", dataDir,
-    "--operator-key", KEY, "--access-log", "on"], { stdio: ["ignore", "ignore", "pipe"] });
+    "--operator-key", KEY, "--access-log", "on", "--sso-key", SSO_KEY, "--sso-test-http", "on"],
+  { stdio: ["ignore", "ignore", "pipe"] });
   proc.log = "";
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error("scimd did not start:\n" + proc.log)), 10000);
@@ -481,6 +485,82 @@ test("the overview says what is done and what is next; the operator mints a set-
   assert.equal(await admin.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), true);
   assert.deepEqual(admin.errors, []);
   await admin.context().close();
+});
+
+// Test sign-in against the local OpenID provider the SSO tests use (tests/idp/oidc,
+// oidc-provider from npm; no login UI: the login hint picks the person).
+test("Test sign-in runs the real flow and shows the outcome; a success verifies the connection",
+  { skip: !existsSync(new URL("node_modules/oidc-provider", IDP_DIR)) && "npm ci in tests/idp/oidc" }, async () => {
+  const clientId = "scimd-browser-client", secret = "browser-client-secret";
+  const idp = spawn("node", [new URL("idp.mjs", IDP_DIR).pathname, `${base}/sso/acme/oidc/callback`, clientId, secret],
+    { stdio: ["ignore", "pipe", "ignore"] });
+  try {
+    const issuer = await new Promise((resolve, reject) => {
+      let out = "";
+      const timer = setTimeout(() => reject(new Error("the local IdP did not start: " + out)), 10000);
+      idp.stdout.on("data", (d) => {
+        out += d.toString();
+        const m = /issuer (\S+)/.exec(out);
+        if (m) { clearTimeout(timer); resolve(m[1]); }
+      });
+    });
+    const alice = await call("POST", "/scim/v2/Users", { token: seedToken.acme, body: {
+      schemas: [USER_URN], userName: "alice@example.test", emails: [{ value: "alice@example.test", primary: true }] } });
+    assert.equal(alice.status, 201, JSON.stringify(alice.body));
+    const put = await call("PUT", "/admin/v1/tenants/acme/sso/oidc", { body: { issuer, clientId, clientSecret: secret,
+      signInCompleteUrl: base + "/console/", enabled: true } });
+    assert.equal(put.status, 200, JSON.stringify(put.body));
+    assert.equal(put.body.verified, false);
+
+    const page = await newPage();
+    await page.goto(await setupLink("acme", state.admin));
+    await page.getByRole("heading", { name: /Acme Inc\. — overview/ }).waitFor();
+    await page.getByRole("link", { name: "SSO" }).click();
+    await page.getByRole("radio", { name: "Another identity provider" }).click();
+    await page.getByRole("radio", { name: /^OpenID Connect/ }).click();
+    const box = page.locator("#test-oidc");
+    await box.getByText("No sign-in through this connection yet.").waitFor();
+
+    // Someone the IdP knows but who is not a user of this tenant: refused, in plain words.
+    await box.getByLabel("Sign in as (optional)").fill("mallory");
+    let popup = page.waitForEvent("popup");
+    await box.getByRole("button", { name: "Test sign-in" }).click();
+    await (await popup).close();
+    await box.locator(".outcome.bad").getByText(/belongs to no active user of this tenant/).waitFor();
+    await box.locator(".outcome.bad").getByText("refused").waitFor();
+    assert.equal((await call("GET", "/admin/v1/tenants/acme/sso/oidc")).body.verified, false);
+
+    // Alice is a user: signed in, matched, and the connection is verified. (The IdP's own
+    // session cookies go first, or it would sign mallory in again; scimd's stay.)
+    const kept = (await page.context().cookies()).filter((c) => c.name.startsWith("scimd") || c.name.includes("scimd_"));
+    await page.context().clearCookies();
+    await page.context().addCookies(kept);
+    await box.getByLabel("Sign in as (optional)").fill("alice");
+    popup = page.waitForEvent("popup");
+    await box.getByRole("button", { name: "Test sign-in" }).click();
+    const win = await popup;
+    const ok = box.locator(".outcome.ok");
+    await ok.getByText("signed in", { exact: true }).waitFor({ timeout: 8000 }).catch(async (e) => {
+      throw new Error(e.message + "\n" + await box.textContent() + "\npopup at " + win.url() + "\n" +
+        JSON.stringify((await call("GET", "/admin/v1/tenants/acme/events?order=desc&limit=3&kind=sso.signin")).body));
+    });
+    // The sign-in ended at the connection's sign-in complete URL, with a hand-off code.
+    assert.match(win.url(), new RegExp("^" + base + "/console/\\?(.*&)?code="));
+    await win.close();
+    assert.equal(await ok.getByRole("link", { name: "alice@example.test" }).getAttribute("href"), `#/t/acme/users/${alice.body.id}`);
+    await ok.getByText("This connection is verified.").waitFor();
+    await shot(page, "25-test-sign-in");
+    assert.equal((await call("GET", "/admin/v1/tenants/acme/sso/oidc")).body.verified, true);
+    // The overview now says single sign-on works, with its last sign-in.
+    await page.getByRole("link", { name: "Overview" }).click();
+    await page.locator("#setup-steps li.ok", { hasText: "Single sign-on works" }).getByText(/OpenID Connect: enabled, verified/).waitFor();
+    assert.deepEqual(page.errors, []);
+    await page.context().close();
+  } finally {
+    idp.kill("SIGTERM");
+    // acme's console sign-in stays SAML for the next test.
+    await call("DELETE", "/admin/v1/tenants/acme/sso/oidc");
+  }
 });
 
 test("a reused or expired set-up link is refused with a clear page", async () => {
