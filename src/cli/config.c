@@ -365,7 +365,8 @@ check_brand(const struct config *c, struct err *err)
         return 0;
     bool https = strncmp(u, "https://", 8) == 0 && u[8] != '/' && u[8] != '\0';
     if (!https && strncmp(u, "data:image/", 11) != 0)
-        return err_set(err, ERR_INVALID_VALUE, "brand_logo_url must be an https:// or data:image/ URL");
+        return err_set(err, ERR_INVALID_VALUE,
+                       "brand_logo_url must be an https:// or data:image/ URL");
     if (strlen(u) > (https ? 500 : 8000))
         return err_set(err, ERR_INVALID_VALUE, "brand_logo_url is too long");
     /* An https origin goes into the CSP, where ';' would end the directive; a data: URL

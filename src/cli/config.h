@@ -41,8 +41,8 @@ struct config {
     long setup_link_ttl;
     char *log_level;
     bool access_log;
-    char *sso_key;      /* 64 hex digits: AES-256-GCM key sealing OIDC client secrets */
-    bool sso_test_http; /* test mode: plain-http OIDC issuers on loopback */
+    char *sso_key;        /* 64 hex digits: AES-256-GCM key sealing OIDC client secrets */
+    bool sso_test_http;   /* test mode: plain-http OIDC issuers on loopback */
     char *brand_name;     /* product name on the console and sign-in error pages */
     char *brand_logo_url; /* https:// or data:image/ URL, or NULL */
     char *brand_color;    /* "#rrggbb" */

@@ -83,9 +83,9 @@ console_brand_get(struct api_call *call, struct err *err)
 {
     (void)err;
     const struct api_brand *b = &call->settings->brand;
-    api_reply_json(call, 200,
-                   json_pack("{s:s, s:s?}", "name", b->name ? b->name : "scimd", "logoUrl",
-                             b->logo_url));
+    api_reply_json(
+        call, 200,
+        json_pack("{s:s, s:s?}", "name", b->name ? b->name : "scimd", "logoUrl", b->logo_url));
     return 0;
 }
 

@@ -174,7 +174,9 @@ retry_path(const struct api_call *call, char *out, size_t cap)
     for (const char *p = slug; *p; p++)
         if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-'))
             return NULL;
-    const char *proto = strstr(call->path, "/oidc/") ? "oidc" : strstr(call->path, "/saml/") ? "saml" : NULL;
+    const char *proto = strstr(call->path, "/oidc/")   ? "oidc"
+                        : strstr(call->path, "/saml/") ? "saml"
+                                                       : NULL;
     if (proto == NULL)
         return NULL;
     int w = snprintf(out, cap, "/sso/%s/%s/login", slug, proto);
@@ -225,7 +227,8 @@ sso_reply_failure(struct api_call *call, int status, const char *message)
 #undef PUT
 #undef ESC
     if (!ok) /* cannot happen with the configured limits; say the essential anyway */
-        snprintf(page, sizeof(page), "<!doctype html><title>Sign-in failed</title><h1>Sign-in failed</h1>\n");
+        snprintf(page, sizeof(page),
+                 "<!doctype html><title>Sign-in failed</title><h1>Sign-in failed</h1>\n");
     api_reply_text(call, status, "text/html; charset=utf-8", page);
     call->sso_headers = true;
     if (br->csp[0])
