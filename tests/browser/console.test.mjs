@@ -577,7 +577,7 @@ test("a reused or expired set-up link is refused with a clear page", async () =>
 });
 
 test("'Sign in with SSO' starts the tenant's console sign-in", async () => {
-  const page = await newPage();
+  let page = await newPage();
   // acme's only connection is SAML to an identity provider that does not exist: the browser
   // is sent there with an AuthnRequest (scimd's part ends at the redirect).
   await page.route("https://idp.example.test/**", (r) => r.abort());
@@ -587,7 +587,10 @@ test("'Sign in with SSO' starts the tenant's console sign-in", async () => {
   const req = page.waitForRequest((r) => r.url().startsWith("https://idp.example.test/sso?SAMLRequest="));
   await page.getByRole("button", { name: "Sign in with SSO" }).click();
   assert.match((await req).url(), /^https:\/\/idp\.example\.test\/sso\?SAMLRequest=/);
-  // A tenant without SSO (or none at all) gets a page saying so.
+  // A tenant without SSO (or none at all) gets a page saying so. (A fresh page: the aborted
+  // navigation to the IdP would race a goto on this one.)
+  await page.context().close();
+  page = await newPage();
   await page.goto(base + "/console/");
   await page.getByLabel("Your organisation's tenant ID").fill("nobody");
   await page.getByRole("button", { name: "Sign in with SSO" }).click();
