@@ -1,10 +1,12 @@
 # Embeds the console's files (console/) into a C source, run at build time:
-#   cmake -DSRC=<console dir> -DOUT=<file.c> -P embed-console.cmake
+#   cmake -DSRC=<console dir> -DDOCS=<docs dir> -DOUT=<file.c> -P embed-console.cmake
 # Each asset is served under a name that carries the first 16 hex digits of its SHA-256, so
 # it can be cached for a year; index.html names them through @app.js@-style placeholders and
 # is served with no-cache.
-set(assets app.js app.css)
-set(types text/javascript text/css) # each served with "; charset=utf-8"
+# idp-setup.md (docs/) holds the identity-provider guides: docs and console share its words.
+set(assets app.js app.css idp-setup.md)
+set(types text/javascript text/css text/markdown) # each served with "; charset=utf-8"
+set(dirs "${SRC}" "${SRC}" "${DOCS}")
 
 function(to_c_bytes path var)
     file(READ "${path}" hex HEX)
@@ -18,12 +20,13 @@ set(table "")
 set(i 0)
 foreach(name IN LISTS assets)
     list(GET types ${i} type)
-    file(SHA256 "${SRC}/${name}" sum)
+    list(GET dirs ${i} dir)
+    file(SHA256 "${dir}/${name}" sum)
     string(SUBSTRING "${sum}" 0 16 short)
     string(REGEX REPLACE "^([^.]+)\\.(.+)$" "\\1.${short}.\\2" served "${name}")
     string(REPLACE "@${name}@" "${served}" index "${index}")
-    to_c_bytes("${SRC}/${name}" bytes)
-    file(SIZE "${SRC}/${name}" size)
+    to_c_bytes("${dir}/${name}" bytes)
+    file(SIZE "${dir}/${name}" size)
     string(APPEND body "static const unsigned char asset_${i}[] = {${bytes}};\n")
     string(APPEND table "    { \"${served}\", \"${type}; charset=utf-8\", (const char *)asset_${i}, ${size}, true },\n")
     math(EXPR i "${i} + 1")

@@ -129,16 +129,24 @@
   }
   function table(headers, rows, empty) {
     if (!rows.length) return h("p", { class: "muted" }, empty || "Nothing yet.");
-    return h("div", { class: "table-wrap" }, h("table", null,
-      h("thead", null, h("tr", null, headers.map(function (x) { return h("th", { scope: "col" }, x); }))),
+    /* Explicit roles keep the table a table for assistive technology when narrow screens
+     * lay its rows out as cards (app.css); data-label names each cell there. */
+    return h("div", { class: "table-wrap" }, h("table", { role: "table" },
+      h("thead", null, h("tr", { role: "row" }, headers.map(function (x) { return h("th", { scope: "col", role: "columnheader" }, x); }))),
       h("tbody", null, rows.map(function (r) {
-        return h("tr", null, r.map(function (c) { return h("td", null, c); }));
+        return h("tr", { role: "row" }, r.map(function (c, i) {
+          return h("td", { role: "cell", "data-label": headers[i] || "" }, c);
+        }));
       }))));
   }
   function badge(ok, yes, no) { return h("span", { class: "badge " + (ok ? "ok" : "off") }, ok ? yes : no); }
+  /* Branding from the server's configuration (GET /console/api/brand): the product name and
+   * logo; the accent colour comes with /console/brand.css. */
+  var brand = { name: "scimd", logoUrl: null };
+  function brandName() { return brand.name + " console"; }
   function page(title) {
     clear(main);
-    document.title = title + " · scimd console";
+    document.title = title + " \u00b7 " + brandName();
     main.appendChild(h("h1", null, title));
     return main;
   }
@@ -353,42 +361,115 @@
   }
 
   /* ---- tenant: overview ---- */
+  /* "Am I done?": the prerequisites, then SSO, SCIM, users and groups, each with its state
+   * and the next step. */
   function overview() {
     page("Overview");
     var box = h("div", null, loading());
     main.appendChild(box);
-    Promise.all([api("GET", admin("")), api("GET", admin("/token-gate")), api("GET", admin("/tokens"))])
+    var soft = function (p) { return p.catch(function (e) { if (e.status === 404 || e.status === 403) return null; throw e; }); };
+    Promise.all([api("GET", admin("")), api("GET", admin("/token-gate")), api("GET", admin("/tokens")),
+      soft(api("GET", admin("/sso/oidc"))), soft(api("GET", admin("/sso/saml"))),
+      api("GET", admin("/events?order=desc&limit=20&kind=sso.signin")),
+      api("GET", admin("/requests?limit=1")),
+      api("GET", admin("/users?count=1")), api("GET", admin("/groups?count=1"))])
       .then(function (r) {
         var t = r[0], gate = r[1], toks = r[2].tokens.filter(function (x) { return x.active; });
+        var conns = [r[3], r[4]].filter(Boolean), signins = r[5].events, last = r[6].requests[0];
+        var nUsers = r[7].totalResults, nGroups = r[8].totalResults;
+        var tb = "#/t/" + enc(t.slug);
         clear(box);
-        document.title = t.displayName + " · scimd console";
-        main.querySelector("h1").textContent = t.displayName + " \u2014 overview";
+        document.title = t.displayName + " · " + brandName();
+        main.querySelector("h1").textContent = t.displayName + " — overview";
         var missing = {};
         gate.missing.forEach(function (m) { missing[m.condition] = m.message; });
-        var steps = [
+        function item(ok, title, detail, next, href) {
+          return h("li", { class: ok ? "ok" : "todo" }, badge(ok, "done", "to do"), " ", title,
+            detail ? h("div", { class: "muted" }, detail) : null,
+            next ? h("div", { class: "next" }, h("strong", null, "Next: "), next,
+              href ? [" ", h("a", { href: href }, "Go →")] : null) : null);
+        }
+        var pre = [
           ["plan", "Plan \u201c" + t.plan + "\u201d includes SCIM provisioning"],
           ["integration", "The integration is enabled by the operator"],
-          ["saml", t.samlRequired ? "SAML SSO is required: it must be configured and enabled" : "SAML SSO is not required"],
-          ["actingAdmin", "You are an active admin of this tenant"]
-        ].map(function (s) {
+          ["saml", t.samlRequired ? "SAML SSO is required: it must be configured and enabled" : "SAML SSO is not required"]
+        ];
+        /* The operator acts for the host and needs no acting admin: that line is a tenant admin's. */
+        if (session.scope !== "operator") pre.push(["actingAdmin", "You are an active admin of this tenant"]);
+        var steps = pre.map(function (s) {
           var ok = !missing[s[0]];
-          return h("li", { class: ok ? "ok" : "todo" }, badge(ok, "done", "to do"), " ", s[1],
-            ok ? null : h("div", { class: "muted" }, missing[s[0]]));
+          return item(ok, s[1], ok ? null : missing[s[0]],
+            ok ? null : session.scope === "operator" ? "change it in the tenant settings below." :
+              "ask the application's operator or your account team.");
         });
-        steps.push(h("li", { class: toks.length ? "ok" : "todo" }, badge(toks.length > 0, "done", "to do"),
-          " A SCIM token exists (" + toks.length + " active)"));
+        box.appendChild(h("h2", null, "Prerequisites"));
         box.appendChild(h("ol", { class: "steps", "aria-label": "Prerequisites" }, steps));
-        var next = !gate.allowed ? "Fix the items marked \u201cto do\u201d above; the operator or your account team can help." :
-          !toks.length ? "Generate a SCIM token on the SCIM page and paste it into your identity provider." :
-          "Provisioning is set up. Watch the Activity page for what your identity provider sends.";
-        box.appendChild(h("div", { class: "card" }, h("strong", null, "What to do next: "), next,
-          " ", h("a", { href: "#/t/" + enc(t.slug) + "/scim" }, "Go to SCIM")));
+
+        /* SSO: a verified connection, its last sign-in. */
+        var verified = conns.filter(function (c) { return c.enabled && c.verified; });
+        var okSignin = signins.filter(function (e) { return (e.data || {}).result === "success"; })[0];
+        var lastTry = signins[0];
+        var ssoDetail = !conns.length ? "No connection yet." :
+          conns.map(function (c) { return (c.protocol === "oidc" ? "OpenID Connect" : "SAML") + ": " +
+            (c.enabled ? "enabled" : "disabled") + ", " + (c.verified ? "verified" : "not verified"); }).join("; ");
+        var sso = item(verified.length > 0, "Single sign-on works",
+          h("span", null, ssoDetail, ". Last sign-in: ", okSignin ? when(okSignin.time) : "never",
+            lastTry && (lastTry.data || {}).result !== "success" ?
+              h("span", { class: "error" }, " — last attempt refused: " + reasonWords(lastTry)) : null),
+          !conns.length ? "choose your identity provider and follow the steps on the SSO page." :
+            !verified.length ? "click Test sign-in on the SSO page and sign in once." : null, tb + "/sso");
+        /* SCIM: a token, and the identity provider's last request. */
+        var scimNext = !toks.length ? "generate a SCIM token and paste it into your identity provider." :
+          !last ? "paste the token into your identity provider and test the connection there." :
+          last.status >= 400 ? "fix what the last request's error says, then retry it in your identity provider." : null;
+        var scim = item(toks.length > 0 && !!last && last.status < 400, "Provisioning (SCIM) is connected",
+          h("span", null, toks.length + " active token" + (toks.length === 1 ? "" : "s") + ". Last request from your identity provider: ",
+            last ? [when(last.time), " ", h("code", null, last.method + " " + last.route), " ",
+              h("span", { class: "badge " + (last.status < 400 ? "ok" : "off") }, String(last.status)),
+              last.detail ? " " + last.detail : ""] : "none yet"),
+          scimNext, tb + (last && last.status >= 400 ? "/activity" : "/scim"));
+        var people = item(nUsers > 0, "People are provisioned",
+          nUsers + " user" + (nUsers === 1 ? "" : "s") + ", " + nGroups + " group" + (nGroups === 1 ? "" : "s") + ".",
+          nUsers ? (nGroups ? null : "push groups from your identity provider if you map roles by group.") :
+            "assign people to the app in your identity provider.", tb + (nUsers ? "/roles" : "/users"));
+        box.appendChild(h("h2", null, "Set-up"));
+        box.appendChild(h("ol", { class: "steps", id: "setup-steps", "aria-label": "Set-up" }, sso, scim, people));
+        var done = gate.allowed && verified.length && toks.length && last && last.status < 400 && nUsers;
+        box.appendChild(h("div", { class: "card" + (done ? " done" : "") }, h("strong", null, done ?
+          "You are done: single sign-on and provisioning work. " : "Not done yet: follow the \u201cNext\u201d steps above. "),
+          "The Activity page shows what your identity provider sends."));
         box.appendChild(h("dl", { class: "kv card" },
           h("dt", null, "Provisioning mode"), h("dd", null, t.provisioningMode),
           h("dt", null, "Deactivation policy"), h("dd", null, t.deactivationPolicy),
           h("dt", null, "Created"), h("dd", null, when(t.created))));
-        if (session.scope === "operator") tenantSettings(t, box);
+        if (session.scope === "operator") {
+          setupLinkForm(t, box);
+          tenantSettings(t, box);
+        }
       }, function (e) { failed(box, e); });
+  }
+
+  /* The operator mints a set-up link for one of the tenant's admins (userName, externalId or
+   * id, as the API takes) and hands it over; it is shown here only. */
+  function setupLinkForm(t, box) {
+    box.appendChild(h("h2", null, "Set-up link for the customer's admin"));
+    var who = field("Admin (userName, externalId or user id)", h("input", { type: "text", autocomplete: "off",
+      required: true }), "An active user of this tenant with the admin role. The link works once, for a short time.");
+    var btn = h("button", { type: "submit" }, "Create set-up link");
+    var out = h("div", { "aria-live": "polite" });
+    box.appendChild(h("form", { class: "grid card", onsubmit: function (ev) {
+      ev.preventDefault();
+      busy(btn, who.error, function () {
+        return api("POST", admin("/setup-links"), { actingUser: who.input.value.trim() }).then(function (l) {
+          clear(out).appendChild(h("div", { class: "secret", role: "alert" },
+            h("strong", null, "Set-up link for " + who.input.value.trim() + ": send it to them now."),
+            h("code", { id: "setup-link" }, l.url),
+            h("div", { class: "actions" }, copyButton(function () { return l.url; }, "Copy link")),
+            h("p", { class: "muted" }, "It works once and expires ", when(l.expires), ".")));
+        });
+      });
+    } }, who.wrap, btn));
+    box.appendChild(out);
   }
 
   /* ---- tenant: SCIM ---- */
@@ -403,6 +484,16 @@
     main.appendChild(reveal);
     main.appendChild(gateBox);
     main.appendChild(list);
+    /* The guide for the admin's identity provider: provisioning, then roles. */
+    var guideBox = h("div");
+    function scimGuides(idp) {
+      showGuides(guideBox, idp === "okta" ? ["okta-scim", "okta-roles"] :
+        idp === "entra" ? ["entra-scim", "entra-roles"] : ["scim"]);
+    }
+    main.appendChild(h("h2", null, "Connect your identity provider"));
+    main.appendChild(idpPicker(scimGuides));
+    main.appendChild(guideBox);
+    if (chosenIdp) scimGuides(chosenIdp);
 
     api("GET", admin("")).then(function (t) {
       clear(info).appendChild(h("dl", { class: "kv card" },
@@ -484,6 +575,114 @@
     loadTokens();
   }
 
+  /* ---- guided set-up: docs/idp-setup.md, embedded and named by index.html ---- */
+  /* The guides' words live in that one file, which docs/ and the console share; this is its
+   * renderer. It reads the small Markdown subset the file's header describes, and a code span
+   * that is exactly a {placeholder} becomes the tenant's value with a copy button. Text goes
+   * through textContent only, as everywhere. */
+  var guidesText = null;
+  function loadGuides() {
+    if (guidesText !== null) return Promise.resolve(guidesText);
+    var meta = document.querySelector('meta[name="scimd-guides"]');
+    return fetch(meta.content, { credentials: "same-origin" }).then(function (r) {
+      if (!r.ok) throw new Error("The set-up guide could not be loaded (HTTP " + r.status + ").");
+      return r.text();
+    }).then(function (t) { guidesText = t; return t; });
+  }
+  function guideLines(text, id) {
+    var lines = text.split("\n"), out = null;
+    for (var i = 0; i < lines.length; i++) {
+      var m = /^<a id="([a-z0-9-]+)"><\/a>\s*$/.exec(lines[i]);
+      if (m) { if (out) break; if (m[1] === id) out = []; continue; }
+      if (out) out.push(lines[i]);
+    }
+    return out || [];
+  }
+  function inline(text, values) {
+    var parts = [], re = /\*\*([^*]+)\*\*|`([^`]+)`|\{([a-zA-Z]+)\}/g, last = 0, m;
+    while ((m = re.exec(text)) !== null) {
+      if (m.index > last) parts.push(text.slice(last, m.index));
+      if (m[1] !== undefined) parts.push(h("strong", null, m[1]));
+      else {
+        var raw = m[2] !== undefined ? m[2] : m[3];
+        var ph = /^\{([a-zA-Z]+)\}$/.exec(m[2] !== undefined ? raw : "{" + raw + "}");
+        var v = ph && values[ph[1]];
+        if (ph && Array.isArray(v)) parts.push(v.join(", "));
+        else if (ph && v && m[2] !== undefined) {
+          parts.push(h("span", { class: "paste" }, h("code", null, v), " ",
+            copyButton(function (x) { return function () { return x; }; }(v))));
+        } else if (m[2] !== undefined) parts.push(h("code", null, raw));
+        else parts.push(v ? String(v) : m[0]);
+      }
+      last = re.lastIndex;
+    }
+    if (last < text.length) parts.push(text.slice(last));
+    return parts;
+  }
+  /* One guide as an <article>: its title, numbered steps (with details), paragraphs. */
+  function renderGuide(text, id, values) {
+    var art = h("article", { class: "guide card", id: "guide-" + id }), ol = null, li = null, sub = null;
+    guideLines(text, id).forEach(function (line) {
+      var m;
+      if (!line.trim()) { return; }
+      if ((m = /^## (.*)$/.exec(line))) { art.appendChild(h("h3", null, inline(m[1], values))); ol = null; return; }
+      if ((m = /^### (.*)$/.exec(line))) { art.appendChild(h("h4", null, inline(m[1], values))); ol = null; return; }
+      if ((m = /^\d+\. (.*)$/.exec(line))) {
+        if (!ol) { ol = h("ol", { class: "guide-steps" }); art.appendChild(ol); }
+        li = h("li", null, inline(m[1], values)); sub = null;
+        ol.appendChild(li);
+        return;
+      }
+      if ((m = /^\s+- (.*)$/.exec(line)) && li) {
+        if (!sub) { sub = h("ul"); li.appendChild(sub); }
+        sub.appendChild(h("li", null, inline(m[1], values)));
+        return;
+      }
+      ol = null; li = null;
+      art.appendChild(h("p", null, inline(line.trim(), values)));
+    });
+    return art;
+  }
+  /* The values a guide pastes, from the session and the role catalogue. */
+  function guideValues(catalogue) {
+    var base = session.publicUrl + "/sso/" + enc(currentTenant);
+    return { redirectUri: base + "/oidc/callback", initiateLoginUri: base + "/oidc/initiate",
+      acsUrl: base + "/saml/acs", spEntityId: base + "/saml/metadata", scimBaseUrl: session.scimBaseUrl,
+      roleNamespace: catalogue && catalogue.schema, roles: catalogue ? catalogue.roles : [],
+      adminRole: catalogue && catalogue.adminRole };
+  }
+  /* The identity provider the admin picked: remembered while the page is open. */
+  var IDPS = [["okta", "Okta"], ["entra", "Microsoft Entra ID"], ["other", "Another identity provider"]];
+  var chosenIdp = null;
+  function idpPicker(onPick) {
+    var group = h("div", { class: "choice", role: "radiogroup", "aria-label": "Your identity provider" });
+    IDPS.forEach(function (p) {
+      var b = h("button", { type: "button", class: "secondary", role: "radio",
+        "aria-checked": chosenIdp === p[0] ? "true" : "false", "data-idp": p[0] }, p[1]);
+      b.addEventListener("click", function () {
+        chosenIdp = p[0];
+        group.querySelectorAll("button").forEach(function (x) {
+          x.setAttribute("aria-checked", x === b ? "true" : "false");
+        });
+        onPick(p[0]);
+      });
+      group.appendChild(b);
+    });
+    return h("div", { class: "card" }, h("p", null, h("strong", null, "Which identity provider do you use?")), group);
+  }
+  /* Renders the guides named by ids into box, with the catalogue's values. */
+  function showGuides(box, ids) {
+    clear(box).appendChild(loading());
+    Promise.all([loadGuides(), api("GET", "/admin/v1/roles").catch(function () { return null; })]).then(function (r) {
+      clear(box);
+      var values = guideValues(r[1]);
+      ids.forEach(function (id) {
+        if (id === "okta-roles" || id === "entra-roles") if (r[1] && !r[1].roles.length) return;
+        box.appendChild(renderGuide(r[0], id, values));
+      });
+    }, function (e) { failed(box, e); });
+  }
+
   /* ---- tenant: SSO ---- */
   /* The API's validation message goes next to the field it names (the first field name it
    * mentions; a few phrases name their field without it). Else next to the Save button. */
@@ -549,22 +748,147 @@
     load();
   }
 
+  /* One protocol at a time: the admin picks the identity provider and the protocol, and gets
+   * that guide (docs/idp-setup.md) above that protocol's form and its test button. */
+  var chosenProto = null;
   function drawSso(box, oidc, saml, reload) {
     var base = session.publicUrl + "/sso/" + enc(currentTenant);
     var metadata = (saml && saml.spMetadataUrl) || base + "/saml/metadata";
-    box.appendChild(h("p", null, "Paste these values into your identity provider's application settings."));
-    box.appendChild(pasteList([
-      ["SCIM base URL", session.scimBaseUrl],
-      ["OIDC redirect (callback) URI", (oidc && oidc.redirectUri) || base + "/oidc/callback"],
-      ["OIDC initiate login URI", (oidc && oidc.initiateLoginUri) || base + "/oidc/initiate"],
-      ["SAML ACS URL", (saml && saml.acsUrl) || base + "/saml/acs"],
-      ["SAML audience / SP entity ID", (saml && saml.audience) || metadata],
-      ["Console sign-in for admins", session.publicUrl + "/console/sso/" + enc(currentTenant)]
-    ]));
-    box.appendChild(h("p", null, h("a", { href: "/sso/" + enc(currentTenant) + "/saml/metadata",
-      download: "scimd-" + currentTenant + "-sp-metadata.xml" }, "Download the SP metadata (XML)")));
-    box.appendChild(oidcForm(oidc, reload));
-    box.appendChild(samlForm(saml, reload));
+    var guideBox = h("div"), formBox = h("div");
+    var proto = chosenProto || (oidc && oidc.enabled ? "oidc" : saml ? "saml" : oidc ? "oidc" : null);
+    var protoGroup = h("div", { class: "choice", role: "radiogroup", "aria-label": "Protocol" });
+    function draw() {
+      var g = chosenIdp === "other" ? proto : chosenIdp + "-" + proto;
+      showGuides(guideBox, [g]);
+      clear(formBox);
+      formBox.appendChild(proto === "oidc" ? oidcForm(oidc, reload) : samlForm(saml, reload));
+      formBox.appendChild(testSignIn(proto === "oidc" ? oidc : saml, proto));
+    }
+    [["oidc", "OpenID Connect"], ["saml", "SAML 2.0"]].forEach(function (p) {
+      var c = p[0] === "oidc" ? oidc : saml;
+      var b = h("button", { type: "button", class: "secondary", role: "radio", "data-proto": p[0],
+        "aria-checked": proto === p[0] ? "true" : "false" }, p[1] + (c ? (c.enabled ? " (on)" : " (off)") : ""));
+      b.addEventListener("click", function () {
+        proto = chosenProto = p[0];
+        protoGroup.querySelectorAll("button").forEach(function (x) {
+          x.setAttribute("aria-checked", x === b ? "true" : "false");
+        });
+        if (chosenIdp) draw();
+      });
+      protoGroup.appendChild(b);
+    });
+    var protoCard = h("div", { class: "card" }, h("p", null, h("strong", null, "Which protocol?"), " ",
+      h("span", { class: "muted" }, "OpenID Connect is simpler to set up; use SAML if your company requires it.")),
+      protoGroup);
+    box.appendChild(idpPicker(function () {
+      protoCard.hidden = false;
+      if (!proto) return;
+      draw();
+    }));
+    protoCard.hidden = !chosenIdp;
+    box.appendChild(protoCard);
+    box.appendChild(guideBox);
+    box.appendChild(formBox);
+    if (chosenIdp && proto) draw();
+    var all = h("details", { class: "card" }, h("summary", null, "All values to paste, at once"),
+      pasteList([
+        ["SCIM base URL", session.scimBaseUrl],
+        ["OIDC redirect (callback) URI", (oidc && oidc.redirectUri) || base + "/oidc/callback"],
+        ["OIDC initiate login URI", (oidc && oidc.initiateLoginUri) || base + "/oidc/initiate"],
+        ["SAML ACS URL", (saml && saml.acsUrl) || base + "/saml/acs"],
+        ["SAML audience / SP entity ID", (saml && saml.audience) || metadata],
+        ["Console sign-in for admins", session.publicUrl + "/console/sso/" + enc(currentTenant)]
+      ]),
+      h("p", null, h("a", { href: "/sso/" + enc(currentTenant) + "/saml/metadata",
+        download: "scimd-" + currentTenant + "-sp-metadata.xml" }, "Download the SP metadata (XML)")));
+    box.appendChild(all);
+  }
+
+  /* Sign-in outcomes (sso.signin events, docs/sso.md reason codes) in plain words. */
+  var REASONS = {
+    ok: "Signed in.", console: "Signed in to this console.",
+    unknown_user: "The identity provider vouched for an email address that belongs to no active user of this tenant. Provision the person (SCIM) or check the email the identity provider sends.",
+    inactive_user: "The person is deactivated here. Reactivate them in the identity provider.",
+    ambiguous_email: "Several users here share that email address: give each person their own.",
+    no_email: "The identity provider sent no email address. Okta: Application username format Email. Entra: give the user a mail address and add the optional claim email.",
+    email_not_verified: "The identity provider says the email address is not verified.",
+    console_not_admin: "Signed in, but the person is not an admin of this tenant, so the console stayed closed.",
+    connection_disabled: "The connection is disabled: tick Enabled and save.",
+    idp_initiated_disabled: "The sign-in started from the identity provider's dashboard, which this connection does not allow.",
+    unsolicited_disabled: "The identity provider sent an answer nobody asked for (dashboard tile); allow IdP-initiated sign-in or start from the application.",
+    wrong_issuer: "The issuer in the answer is not the one saved here: check the issuer or org URL.",
+    wrong_audience: "The answer was meant for another application: check the client ID, or the Audience URI / Entity ID.",
+    bad_audience: "The answer was meant for another application: check the Audience URI / Entity ID.",
+    wrong_destination: "The answer was sent to another address: check the ACS URL.",
+    wrong_recipient: "The answer was sent to another address: check the ACS URL.",
+    bad_signature: "The signature does not match the saved certificate: upload the identity provider's current metadata.",
+    assertion_unsigned: "The assertion is not signed: sign the assertion, or allow a signed Response under Advanced.",
+    signature_algorithm_not_allowed: "The identity provider signed with an algorithm this connection does not allow (see Advanced).",
+    idp_error: "The identity provider refused the sign-in (the person may not be assigned to the app).",
+    token_request_refused: "The identity provider refused the client ID or secret: copy them again.",
+    token_request_failed: "scimd could not reach the identity provider's token endpoint.",
+    transaction_cookie_missing: "The browser came back without the sign-in cookie: start again from the same browser.",
+    status_not_success: "The identity provider answered with an error status (the person may not be assigned to the app)."
+  };
+  function reasonWords(ev) {
+    var d = ev.data || {};
+    return REASONS[d.reason] || (d.result === "success" ? "Signed in." : "Refused: " + (d.reason || d.result) + ".");
+  }
+  /* Test sign-in: the real flow in a new window; the outcome is the next sso.signin event of
+   * this protocol, polled from the audit trail (a success also verifies the connection). */
+  function testSignIn(c, proto) {
+    var box = h("div", { class: "card", id: "test-" + proto });
+    var out = h("div", { "aria-live": "polite" });
+    var btn = h("button", { type: "button", class: "secondary" }, "Test sign-in");
+    box.appendChild(h("h3", null, "Test sign-in"));
+    if (!c) {
+      box.appendChild(h("p", { class: "muted" }, "Save the connection first."));
+      return box;
+    }
+    box.appendChild(h("p", { class: "muted" }, "Opens your identity provider in a new window. Sign in as a " +
+      "person assigned to the app; the result shows here."));
+    var hint = field("Sign in as (optional)", h("input", { type: "text", autocomplete: "off",
+      placeholder: "ada@example.com" }), "Passed to the identity provider as the login hint.");
+    if (proto === "oidc") box.appendChild(hint.wrap);
+    box.appendChild(btn);
+    box.appendChild(out);
+    var q = admin("/events?order=desc&limit=20&kind=sso.signin");
+    function latest(evs) {
+      for (var i = 0; i < evs.length; i++) if ((evs[i].data || {}).protocol === proto) return evs[i];
+      return null;
+    }
+    function show(ev, fresh) {
+      clear(out);
+      if (!ev) { out.appendChild(h("p", { class: "muted" }, "No sign-in through this connection yet.")); return; }
+      var ok = (ev.data || {}).result === "success";
+      out.appendChild(h("div", { class: "outcome " + (ok ? "ok" : "bad"), role: fresh ? "alert" : null },
+        h("p", null, badge(ok, "signed in", "refused"), " ", fresh ? "Just now: " : "Last attempt ", when(ev.time)),
+        h("p", null, reasonWords(ev), ok && fresh ? " This connection is verified." : ""),
+        ev.resourceId ? h("p", null, "Matched user: ", resourceName({ resourceId: ev.resourceId,
+          resourceType: "User", kind: ev.kind, data: {} })) : null));
+    }
+    var since = "0";
+    api("GET", q).then(function (r) {
+      var ev = latest(r.events);
+      if (ev) since = ev.id;
+      show(ev, false);
+    }, function (e) { failed(out, e); });
+    btn.addEventListener("click", function () {
+      var who = hint.input.value.trim();
+      window.open(session.publicUrl + "/sso/" + enc(currentTenant) + "/" + proto + "/login" +
+        (who && proto === "oidc" ? "?login_hint=" + enc(who) : ""), "scimd-test-signin");
+      clear(out).appendChild(h("p", { class: "loading", role: "status" }, "Waiting for the sign-in in the other window…"));
+      var tries = 0;
+      (function poll() {
+        if (!document.body.contains(out) || ++tries > 120) return;
+        api("GET", q).then(function (r) {
+          var ev = latest(r.events);
+          if (ev && Number(ev.id) > Number(since)) { since = ev.id; show(ev, true); return; }
+          setTimeout(poll, 2000);
+        }, function () { setTimeout(poll, 2000); });
+      })();
+    });
+    return box;
   }
 
   /* signInCompleteUrl is the host application's redemption page: only the operator's session
@@ -635,6 +959,8 @@
       });
     } }, f.issuer.wrap, f.clientId.wrap, f.clientSecret.wrap, completeUrlWrap(f), algBox,
       f.idpInitiated.wrap, f.enabled.wrap, save, err);
+    /* Signature options under "Advanced": the defaults (RS256) are safe. */
+    form.insertBefore(h("details", { class: "advanced wide" }, h("summary", null, "Advanced"), algBox), save);
     sec.appendChild(form);
     if (c) sec.appendChild(deleteButton(admin("/sso/oidc"), "OIDC", reload));
     return sec;
@@ -699,6 +1025,13 @@
     } }, f.metadataUrl.wrap, uploadField.wrap, f.metadataXml.wrap, f.idpEntityId.wrap, f.ssoUrl.wrap,
       f.certificates.wrap, completeUrlWrap(f), f.idpInitiated.wrap, f.acceptSignedResponse.wrap,
       f.enabled.wrap, save, err);
+    /* The fields by hand, for an identity provider without metadata; signature options under
+     * "Advanced". Both closed unless they are in use. */
+    form.insertBefore(h("details", { class: "advanced wide", open: !!(c && !c.metadataUrl) },
+      h("summary", null, "Or enter the identity provider's details by hand"),
+      h("div", { class: "grid" }, f.idpEntityId.wrap, f.ssoUrl.wrap, f.certificates.wrap)), f.idpInitiated.wrap);
+    form.insertBefore(h("details", { class: "advanced wide", open: !!(c && c.acceptSignedResponse) },
+      h("summary", null, "Advanced"), f.acceptSignedResponse.wrap), save);
     sec.appendChild(form);
     if (c) sec.appendChild(deleteButton(admin("/sso/saml"), "SAML", reload));
     return sec;
@@ -754,8 +1087,48 @@
     return events.map(function (e) {
       var detail = e.data && e.data.changes ? Object.keys(e.data.changes).join(", ") :
         e.data && e.data.role ? (e.data.role.before || "\u2014") + " \u2192 " + e.data.role.after : "";
-      return [when(e.time), e.kind, e.actor, detail];
+      return [when(e.time), e.kind, actorName(e.actor), detail, resourceName(e)];
     });
+  }
+  /* Names for ids in events, per tenant: tokens by label, users by userName, groups by
+   * displayName. Looked up once each (at most 100 a page), shown as they arrive. */
+  var names = { tenant: null, tokens: {}, res: {} };
+  function namesFor() {
+    if (names.tenant !== currentTenant) names = { tenant: currentTenant, tokens: {}, res: {} };
+    return names;
+  }
+  function tokenName(id) {
+    var t = namesFor().tokens[id];
+    return t ? "SCIM token " + (t.label ? "\u201c" + t.label + "\u201d " : "") + "(" + t.prefix + "\u2026)" : null;
+  }
+  function lazyName(type, id, el) {
+    var n = namesFor(), key = type + ":" + id;
+    if (!n.res[key]) {
+      if (Object.keys(n.res).length > 100) return;
+      n.res[key] = api("GET", admin((type === "User" ? "/users/" : "/groups/") + enc(id))).then(function (r) {
+        return type === "User" ? r.userName : r.displayName;
+      }, function () { return null; });
+    }
+    n.res[key].then(function (name) { if (name) el.textContent = name; });
+  }
+  function actorName(actor) {
+    var m = /^(token|console):(.+)$/.exec(actor || "");
+    if (!m || m[2] === "operator") return actor;
+    if (m[1] === "token") return h("span", { title: actor }, tokenName(m[2]) || actor);
+    var el = h("span", { title: actor }, actor);
+    lazyName("User", m[2], el);
+    return el;
+  }
+  /* The user or group an event is about: its name from the event, else looked up. */
+  function resourceName(e) {
+    if (!e.resourceId) return "";
+    var d = e.data || {}, doc = d.after || d.before || {};
+    var known = e.resourceType === "User" ? doc.userName : doc.displayName;
+    var href = e.resourceType === "User" ? "#/t/" + enc(currentTenant) + "/users/" + enc(e.resourceId) : null;
+    var el = href ? h("a", { href: href, title: e.resourceId }, known || e.resourceId) :
+      h("span", { title: e.resourceId }, known || e.resourceId);
+    if (!known && e.kind.slice(-8) !== ".deleted") lazyName(e.resourceType, e.resourceId, el);
+    return el;
   }
 
   function userDetail(id) {
@@ -780,7 +1153,7 @@
       box.appendChild(links);
       ssoLinks(id, links);
       box.appendChild(h("h2", null, "History"));
-      box.appendChild(table(["When", "What", "Who", "Changed"], eventRows(ev), "No events."));
+      box.appendChild(table(["When", "What", "Who", "Changed", "About"], eventRows(ev), "No events."));
     }, function (e) { failed(box, e); });
   }
 
@@ -822,6 +1195,20 @@
   }
 
   /* ---- tenant: role mapping ---- */
+  /* Display names of the groups pushed to this tenant (first 1000), for the role map. */
+  var pushed = [];
+  function loadPushed() {
+    return api("GET", admin("/groups?count=1000&attributes=displayName")).then(function (r) {
+      pushed = (r.Resources || []).map(function (g) { return g.displayName; });
+    }, function () { pushed = []; });
+  }
+  function isPushed(name) {
+    var n = name.toLowerCase();
+    return pushed.some(function (g) { return g.toLowerCase() === n; });
+  }
+  function pushedWarning(name) {
+    return isPushed(name) ? null : h("div", { class: "warn" }, "not pushed yet");
+  }
   /* The role choices are the server's configured catalogue (GET /admin/v1/roles). */
   function rolesPage() {
     page("Role mapping");
@@ -846,7 +1233,7 @@
             (b && !b.disabled ? b : box.querySelectorAll("tbody tr")[j].querySelector("button")).focus();
           };
         }
-        return [String(i + 1), r.group, sel, h("div", { class: "actions" },
+        return [String(i + 1), [r.group, pushedWarning(r.group)], sel, h("div", { class: "actions" },
           h("button", { type: "button", class: "secondary up", "aria-label": "Move " + r.group + " up",
             disabled: i === 0, onclick: move(-1) }, "\u2191"),
           h("button", { type: "button", class: "secondary down", "aria-label": "Move " + r.group + " down",
@@ -855,7 +1242,12 @@
             "Remove"))];
       });
       box.appendChild(table(["Order", "Group", "Role", ""], rows, "No group is mapped."));
-      var group = field("Group name", h("input", { type: "text", autocomplete: "off" }));
+      /* The groups the identity provider pushed are the choices; a name not pushed yet is
+       * allowed (the rule applies once it is), with a warning. */
+      var group = field("Group name", h("input", { type: "text", autocomplete: "off", list: "pushed-groups" }),
+        pushed.length ? "Pick a group your identity provider pushed, or type a name it will push." :
+          "No group has been pushed yet: type the name your identity provider will push.");
+      box.appendChild(h("datalist", { id: "pushed-groups" }, pushed.map(function (g) { return h("option", { value: g }); })));
       var role = field("Role", select(roles, fallback));
       box.appendChild(h("form", { class: "grid card", onsubmit: function (ev) {
         ev.preventDefault();
@@ -863,6 +1255,7 @@
         if (!g) { group.error.textContent = "Name the group as your identity provider sends it."; return; }
         rules.push({ group: g, role: role.input.value });
         draw();
+        if (!isPushed(g)) toast("\u201c" + g + "\u201d has not been pushed yet: the rule applies once it is.");
       } }, group.wrap, role.wrap, h("button", { type: "submit", class: "secondary" }, "Add mapping")));
       var save = h("button", { type: "button" }, "Save role mapping");
       save.addEventListener("click", function () {
@@ -887,7 +1280,7 @@
       fallback = c["default"];
       intro.textContent = "A user gets the role of their first mapped group in this order, else the role " +
         "set by the identity provider, else \u201c" + c["default"] + "\u201d.";
-      return api("GET", admin("/role-map")).then(function (r) { rules = r.rules; draw(); });
+      return Promise.all([api("GET", admin("/role-map")), loadPushed()]).then(function (r) { rules = r[0].rules; draw(); });
     }).catch(function (e) { failed(box, e); });
   }
 
@@ -907,31 +1300,36 @@
     main.appendChild(more);
     main.appendChild(h("h2", null, "Recent SCIM requests"));
     main.appendChild(tokBox);
-    var rows = [], before = 0;
+    var rows = [], before = 0, seq = 0;
     function load(reset) {
       if (reset) { rows = []; before = 0; clear(box).appendChild(loading()); }
       var q = "/events?order=desc&limit=50" + (before ? "&before=" + before : "") +
         (kind.input.value ? "&kind=" + enc(kind.input.value) : "");
+      var mine = ++seq; /* a slower answer to an earlier filter must not overwrite this one */
       return api("GET", admin(q)).then(function (r) {
+        if (mine !== seq) return;
         rows = rows.concat(eventRows(r.events));
         before = Number(r.next);
         more.hidden = r.events.length < 50;
-        clear(box).appendChild(table(["When", "What", "Who", "Changed"], rows, "No events."));
+        clear(box).appendChild(table(["When", "What", "Who", "Changed", "About"], rows, "No events."));
       }, function (e) { failed(box, e); });
     }
     kind.input.addEventListener("change", function () { load(true); });
     more.addEventListener("click", function () { busy(more, null, function () { return load(false); }); });
-    load(true);
     Promise.all([api("GET", admin("/tokens")), api("GET", admin("/requests?limit=100"))]).then(function (r) {
       var prefix = {};
-      r[0].tokens.forEach(function (t) { prefix[t.id] = t.prefix + "\u2026" + (t.label ? " (" + t.label + ")" : ""); });
+      r[0].tokens.forEach(function (t) {
+        namesFor().tokens[t.id] = t;
+        prefix[t.id] = (t.label ? t.label + " " : "") + "(" + t.prefix + "\u2026)";
+      });
+      load(true);
       clear(tokBox).appendChild(h("p", { class: "muted" }, "The last requests your identity provider made with each " +
         "token, as this scimd instance saw them since it started."));
       tokBox.appendChild(table(["When", "Token", "Request", "Status", "Error"], r[1].requests.map(function (q) {
         return [when(q.time), h("code", null, prefix[q.token] || q.token), q.method + " " + q.route,
           h("span", { class: "badge " + (q.status < 400 ? "ok" : "off") }, String(q.status)), q.detail || ""];
       }), "No SCIM requests yet."));
-    }, function (e) { failed(tokBox, e); });
+    }, function (e) { failed(tokBox, e); load(true); });
   }
 
   /* ---- tenant: webhooks ---- */
@@ -998,6 +1396,13 @@
   }
 
   /* ---- start ---- */
+  api("GET", "/console/api/brand").then(function (b) {
+    brand = { name: b.name, logoUrl: b.logoUrl || null };
+    document.getElementById("brand-name").textContent = b.name;
+    var logo = document.getElementById("brand-logo");
+    if (brand.logoUrl) { logo.src = brand.logoUrl; logo.hidden = false; }
+    document.title = document.title.replace(/scimd console$/, brandName());
+  }).catch(function () {});
   if (/^#setup=/.test(location.hash)) {
     route();
   } else {

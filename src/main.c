@@ -16,6 +16,7 @@
 #include "cli/cli.h"
 #include "cli/config.h"
 #include "cli/migrate.h"
+#include "console/console.h"
 #include "core/role.h"
 #include "core/webhook.h"
 #include "http/metrics.h"
@@ -96,6 +97,8 @@ api_settings_of(const struct config *c, unsigned char key[32], struct api_settin
         .secure_cookies =
             c->tls_cert != NULL || (c->public_url && strncmp(c->public_url, "https://", 8) == 0),
     };
+    if (console_brand_init(&api->brand, c->brand_name, c->brand_logo_url, c->brand_color, e) < 0)
+        return -1;
     if (c->sso_key) {
         if (sso_setup_key_parse(c->sso_key, key, e) < 0)
             return -1;

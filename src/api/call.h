@@ -18,6 +18,16 @@
  * Handlers see no libmicrohttpd type, so their tests need no socket. */
 
 /* Settings the API layers read (immutable after start-up; shared by all threads). */
+/* Branding from the configuration (docs/configuration.md "Branding"), on every console page
+ * and sign-in error page. Filled once at start by console_brand_init(), then read-only. */
+struct api_brand {
+    const char *name;     /* product name */
+    const char *logo_url; /* https:// or data:image/ URL (checked by the config); NULL: none */
+    const char *color;    /* accent colour, "#rrggbb" */
+    char stylesheet[96];  /* the console's hashed stylesheet, "/console/assets/app.….css" */
+    char csp[768];        /* console and sign-in error pages: img-src adds the logo's origin */
+};
+
 struct api_settings {
     const char *public_url;   /* "https://id.example.com", no trailing slash */
     const char *operator_key; /* management API key; NULL disables /admin/v1 */
@@ -33,6 +43,7 @@ struct api_settings {
                                       signInCompleteUrl of their own; NULL: none */
     struct console_policy console; /* console session and set-up link lifetimes */
     bool secure_cookies;           /* TLS or an https public URL: cookies get Secure */
+    struct api_brand brand;        /* product name, logo, colour */
 };
 
 /* Which error body a route speaks. */

@@ -90,6 +90,12 @@ static const struct setting settings[] = {
       "seconds a console session lasts at most, used or not"),
     S(setup_link_ttl, K_LONG, "900", 60, 86400,
       "seconds a console set-up link can be opened (once) after it is minted"),
+    /* Branding (docs/configuration.md): the console and the sign-in error pages. */
+    S(brand_name, K_STR, "scimd", 0, 0,
+      "product name on the console and the sign-in error pages (1-60 characters)"),
+    S(brand_logo_url, K_STR, NULL, 0, 0,
+      "logo beside the product name: an https:// URL (its origin joins the CSP) or data:image/"),
+    S(brand_color, K_STR, "#0b5cad", 0, 0, "accent colour of the console, #rrggbb"),
     S(log_level, K_STR, "info", 0, 0, "debug, info, warn or error"),
     S(access_log, K_BOOL, "on", 0, 0, "one log line per request (on/off)"),
     S(sso_key, K_STR, NULL, 0, 0,
@@ -350,6 +356,43 @@ check_public_url(const char *u, struct err *err)
     return 0;
 }
 
+/* Branding goes into HTML, CSS and the Content-Security-Policy: plain printable text only. */
+static int
+check_brand(const struct config *c, struct err *err)
+{
+    const char *n = c->brand_name ? c->brand_name : "";
+    size_t len = strlen(n);
+    if (len == 0 || len > 60)
+        return err_set(err, ERR_INVALID_VALUE, "brand_name must be 1 to 60 characters");
+    for (const char *p = n; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            return err_set(err, ERR_INVALID_VALUE, "brand_name must not hold control characters");
+    const char *col = c->brand_color ? c->brand_color : "";
+    bool hex = strlen(col) == 7 && col[0] == '#';
+    for (size_t i = 1; hex && i < 7; i++)
+        hex = (col[i] >= '0' && col[i] <= '9') || (col[i] >= 'a' && col[i] <= 'f') ||
+              (col[i] >= 'A' && col[i] <= 'F');
+    if (!hex)
+        return err_set(err, ERR_INVALID_VALUE, "brand_color must be #rrggbb (got \"%.20s\")", col);
+    const char *u = c->brand_logo_url;
+    if (u == NULL || u[0] == '\0')
+        return 0;
+    bool https = strncmp(u, "https://", 8) == 0 && u[8] != '/' && u[8] != '\0';
+    if (!https && strncmp(u, "data:image/", 11) != 0)
+        return err_set(err, ERR_INVALID_VALUE,
+                       "brand_logo_url must be an https:// or data:image/ URL");
+    if (strlen(u) > (https ? 500 : 8000))
+        return err_set(err, ERR_INVALID_VALUE, "brand_logo_url is too long");
+    /* An https origin goes into the CSP, where ';' would end the directive; a data: URL
+     * needs its ';base64'. */
+    for (const char *p = u; *p; p++)
+        if ((unsigned char)*p <= 0x20 || *p == '"' || *p == '\'' || *p == '\\' || *p == '<' ||
+            *p == '>' || (*p == ';' && https) || (unsigned char)*p >= 0x7f)
+            return err_set(err, ERR_INVALID_VALUE,
+                           "brand_logo_url must be a plain URL without spaces, quotes or ;");
+    return 0;
+}
+
 int
 config_finish(struct config *c, struct err *err)
 {
@@ -360,6 +403,8 @@ config_finish(struct config *c, struct err *err)
     if ((c->tls_cert == NULL) != (c->tls_key == NULL))
         return err_set(err, ERR_INVALID_VALUE, "tls_cert and tls_key go together");
     if (gate_plans_check(&(struct gate_policy){ c->scim_plans, c->plans }, err) < 0)
+        return -1;
+    if (check_brand(c, err) < 0)
         return -1;
     if (c->db == NULL) {
         if (mkdir(c->data_dir, 0700) < 0 && errno != EEXIST)

@@ -49,6 +49,9 @@ struct config {
     char *sso_key;          /* 64 hex digits: AES-256-GCM key sealing OIDC client secrets */
     char *sso_complete_url; /* the host's redemption page for connections without their own */
     bool sso_test_http;     /* test mode: plain-http OIDC issuers on loopback */
+    char *brand_name;       /* product name on the console and sign-in error pages */
+    char *brand_logo_url;   /* https:// or data:image/ URL, or NULL */
+    char *brand_color;      /* "#rrggbb" */
 };
 
 /* Parses argv (from index `first`, flags only), the environment and the config file into c.

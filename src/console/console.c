@@ -29,7 +29,64 @@ reply_asset(struct api_call *call, const struct console_asset *a)
 {
     api_reply_text(call, 200, a->content_type, a->data);
     call->cache_control = a->immutable ? "public, max-age=31536000, immutable" : "no-cache";
-    call->csp = CSP_CONSOLE;
+    call->csp = call->settings->brand.csp[0] ? call->settings->brand.csp : CSP_CONSOLE;
+}
+
+int
+console_brand_init(struct api_brand *b, const char *name, const char *logo_url, const char *color,
+                   struct err *err)
+{
+    *b = (struct api_brand){ .name = name, .color = color };
+    if (logo_url != NULL && logo_url[0] != '\0')
+        b->logo_url = logo_url;
+    for (size_t i = 0; i < console_asset_count; i++) {
+        const char *n = console_assets[i].name;
+        size_t len = strlen(n);
+        if (strncmp(n, "app.", 4) == 0 && len > 4 && strcmp(n + len - 4, ".css") == 0) {
+            int w = snprintf(b->stylesheet, sizeof(b->stylesheet), "/console/assets/%s", n);
+            if (w < 0 || (size_t)w >= sizeof(b->stylesheet))
+                return err_set(err, ERR_INTERNAL, "console stylesheet name too long");
+        }
+    }
+    if (b->stylesheet[0] == '\0')
+        return err_set(err, ERR_INTERNAL, "the console's stylesheet is not embedded");
+    /* An https logo is loaded from its origin (scheme and host, up to the first '/'); a
+     * data: logo is already allowed. The config refused quotes, spaces and ';'. */
+    int origin = 0;
+    if (b->logo_url && strncmp(b->logo_url, "https://", 8) == 0)
+        origin = (int)strcspn(b->logo_url + 8, "/?#") + 8;
+    int w = snprintf(b->csp, sizeof(b->csp),
+                     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' "
+                     "data:%s%.*s; connect-src 'self'; form-action 'self'; base-uri 'none'; "
+                     "frame-ancestors 'none'",
+                     origin ? " " : "", origin, origin ? b->logo_url : "");
+    if (w < 0 || (size_t)w >= sizeof(b->csp))
+        return err_set(err, ERR_INTERNAL, "brand_logo_url is too long for the CSP");
+    return 0;
+}
+
+int
+console_brand_css(struct api_call *call, struct err *err)
+{
+    (void)err;
+    char css[128];
+    /* The colour is #rrggbb (config): nothing else reaches the stylesheet. */
+    snprintf(css, sizeof(css), ":root { --accent: %s; }\n", call->settings->brand.color);
+    api_reply_text(call, 200, "text/css; charset=utf-8", css);
+    call->cache_control = "no-cache";
+    call->csp = call->settings->brand.csp[0] ? call->settings->brand.csp : CSP_CONSOLE;
+    return 0;
+}
+
+int
+console_brand_get(struct api_call *call, struct err *err)
+{
+    (void)err;
+    const struct api_brand *b = &call->settings->brand;
+    api_reply_json(
+        call, 200,
+        json_pack("{s:s, s:s?}", "name", b->name ? b->name : "scimd", "logoUrl", b->logo_url));
+    return 0;
 }
 
 int

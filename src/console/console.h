@@ -12,6 +12,16 @@ int console_page_get(struct api_call *call, struct err *err);
 /* GET /console/assets/{name}: an embedded asset by its content-hashed name (immutable). */
 int console_asset_get(struct api_call *call, struct err *err);
 
+/* Fills b from the configured name, logo URL and colour (checked by the config): the hashed
+ * stylesheet's path and the pages' Content-Security-Policy, whose img-src adds the origin of
+ * an https logo. ERR_INTERNAL when the stylesheet is not embedded or the policy does not fit. */
+int console_brand_init(struct api_brand *b, const char *name, const char *logo_url,
+                       const char *color, struct err *err);
+/* GET /console/brand.css: the accent colour as CSS custom properties (no-cache). */
+int console_brand_css(struct api_call *call, struct err *err);
+/* GET /console/api/brand: {"name", "logoUrl"} for the console's header, before any session. */
+int console_brand_get(struct api_call *call, struct err *err);
+
 /* GET /console/api/session: who the cookie's session is, with its CSRF token. 401 without. */
 int console_session_get(struct api_call *call, struct err *err);
 /* POST /console/api/session {"operatorKey"}: the operator signs in; sets the cookie. */

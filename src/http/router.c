@@ -130,6 +130,8 @@ static const struct route routes[] = {
     /* The web console (docs/console.md): its page and assets, and its session endpoints. */
     { "GET", "/console", console_page_get, PLAIN, ROUTE_AUTH_NONE },
     { "GET", "/console/assets/{name}", console_asset_get, PLAIN, ROUTE_AUTH_NONE },
+    { "GET", "/console/brand.css", console_brand_css, PLAIN, ROUTE_AUTH_NONE },
+    { "GET", "/console/api/brand", console_brand_get, ADMIN, ROUTE_AUTH_NONE },
     { "GET", "/console/api/session", console_session_get, ADMIN, ROUTE_AUTH_NONE },
     { "POST", "/console/api/session", console_session_post, ADMIN, ROUTE_AUTH_NONE },
     { "DELETE", "/console/api/session", console_session_delete, ADMIN, ROUTE_AUTH_NONE },

@@ -129,17 +129,111 @@ sso_return_to_check(const char *value, const char *public_url)
     return value;
 }
 
+/* Appends s to b with the five HTML metacharacters escaped; false when b is full. */
+static bool
+html_append(char *b, size_t cap, size_t *at, const char *s)
+{
+    for (; *s; s++) {
+        const char *e = *s == '&'    ? "&amp;"
+                        : *s == '<'  ? "&lt;"
+                        : *s == '>'  ? "&gt;"
+                        : *s == '"'  ? "&quot;"
+                        : *s == '\'' ? "&#39;"
+                                     : NULL;
+        size_t n = e ? strlen(e) : 1;
+        if (*at + n >= cap)
+            return false;
+        memcpy(b + *at, e ? e : s, n);
+        *at += n;
+    }
+    b[*at] = '\0';
+    return true;
+}
+
+/* Appends markup as is; false when b is full. */
+static bool
+html_append_lit(char *b, size_t cap, size_t *at, const char *s)
+{
+    size_t n = strlen(s);
+    if (*at + n >= cap)
+        return false;
+    memcpy(b + *at, s, n + 1);
+    *at += n;
+    return true;
+}
+
+/* Where "Try again" leads: the console's sign-in for console flows, else the SP-initiated
+ * sign-in of the same tenant and protocol; NULL when the path names neither. */
+static const char *
+retry_path(const struct api_call *call, char *out, size_t cap)
+{
+    const char *slug = call->params[0];
+    if (call->path && strncmp(call->path, "/console/", 9) == 0)
+        return "/console/";
+    if (slug == NULL || slug[0] == '\0' || strlen(slug) > 63 || call->path == NULL)
+        return NULL;
+    for (const char *p = slug; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-'))
+            return NULL;
+    const char *proto = strstr(call->path, "/oidc/")   ? "oidc"
+                        : strstr(call->path, "/saml/") ? "saml"
+                                                       : NULL;
+    if (proto == NULL)
+        return NULL;
+    int w = snprintf(out, cap, "/sso/%s/%s/login", slug, proto);
+    return w > 0 && (size_t)w < cap ? out : NULL;
+}
+
 void
 sso_reply_failure(struct api_call *call, int status, const char *message)
 {
-    char page[1024];
-    snprintf(page, sizeof(page),
-             "<!doctype html><html><head><meta charset=\"utf-8\"><title>Sign-in failed</title>"
-             "</head><body><h1>Sign-in failed</h1><p>%s</p><p>Ask your administrator if this "
-             "keeps happening.</p></body></html>\n",
-             message);
+    /* The console's stylesheet and brand (docs/configuration.md "Branding"); every piece of
+     * text is escaped, though none comes from the request. */
+    const struct api_brand *br = &call->settings->brand;
+    const char *name = br->name ? br->name : "scimd";
+    char page[12288], retry[120];
+    size_t at = 0;
+    bool ok = true;
+#define PUT(lit) (ok = ok && html_append_lit(page, sizeof(page), &at, lit))
+#define ESC(s)   (ok = ok && html_append(page, sizeof(page), &at, s))
+    page[0] = '\0';
+    PUT("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+        "<title>Sign-in failed \xc2\xb7 ");
+    ESC(name);
+    PUT("</title>");
+    if (br->stylesheet[0]) {
+        PUT("<link rel=\"stylesheet\" href=\"");
+        ESC(br->stylesheet);
+        PUT("\"><link rel=\"stylesheet\" href=\"/console/brand.css\">");
+    }
+    PUT("</head><body class=\"sso-error\"><header class=\"top\"><span class=\"brand\">");
+    if (br->logo_url) {
+        PUT("<img class=\"logo\" alt=\"\" src=\"");
+        ESC(br->logo_url);
+        PUT("\">");
+    }
+    ESC(name);
+    PUT("</span></header><main><h1>Sign-in failed</h1><div class=\"card refused\" role=\"alert\"><p>");
+    ESC(message);
+    PUT("</p><p class=\"muted\">Ask your administrator if this keeps happening.</p></div>");
+    const char *back = retry_path(call, retry, sizeof(retry));
+    if (back) {
+        PUT("<p class=\"actions\"><a class=\"button\" href=\"");
+        ESC(back);
+        PUT(strcmp(back, "/console/") == 0 ? "\">Back to the console sign-in</a></p>"
+                                           : "\">Try again</a></p>");
+    }
+    PUT("</main></body></html>\n");
+#undef PUT
+#undef ESC
+    if (!ok) /* cannot happen with the configured limits; say the essential anyway */
+        snprintf(page, sizeof(page),
+                 "<!doctype html><title>Sign-in failed</title><h1>Sign-in failed</h1>\n");
     api_reply_text(call, status, "text/html; charset=utf-8", page);
     call->sso_headers = true;
+    if (br->csp[0])
+        call->csp = br->csp;
 }
 
 int
