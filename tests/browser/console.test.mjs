@@ -414,6 +414,8 @@ test("reordering the role mapping changes a user's effective role", async () => 
   // ... the operator's console has it, and the sign-in complete URL with it.
   const op = await operatorPage();
   await op.goto(`${base}/console/#/t/acme/sso`);
+  await op.getByRole("radio", { name: "Okta" }).click();
+  await op.getByRole("radio", { name: /^SAML 2\.0/ }).click();
   const saml = op.locator("section", { has: op.getByRole("heading", { name: "SAML 2.0" }) });
   assert.equal(await saml.getByLabel("Sign-in complete URL").inputValue(), "");
   await op.getByRole("link", { name: "Webhooks" }).click();
