@@ -1,6 +1,7 @@
 #include "base/ratelimit.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +22,9 @@ struct ratelimit {
     int64_t max;
     int64_t window_ms;
     pthread_mutex_t mu; /* guards slots */
+    /* The end of the latest window in which some key reached max: before it a key may be
+     * limited, after it none is (ratelimit_any). Written under mu, read without it. */
+    _Atomic int64_t limited_until_ms;
     struct slot slots[SLOTS];
 };
 
@@ -67,9 +71,16 @@ current(struct ratelimit *rl, const char *key, int64_t now_ms)
 }
 
 bool
+ratelimit_any(struct ratelimit *rl, int64_t now_ms)
+{
+    return rl != NULL && rl->max > 0 &&
+           now_ms < atomic_load_explicit(&rl->limited_until_ms, memory_order_relaxed);
+}
+
+bool
 ratelimit_is_limited(struct ratelimit *rl, const char *key, int64_t now_ms, int64_t *retry_s)
 {
-    if (rl == NULL || rl->max <= 0)
+    if (!ratelimit_any(rl, now_ms))
         return false;
     pthread_mutex_lock(&rl->mu);
     struct slot *s = current(rl, key, now_ms);
@@ -87,6 +98,10 @@ ratelimit_count(struct ratelimit *rl, const char *key, int64_t now_ms)
     if (rl == NULL || rl->max <= 0)
         return;
     pthread_mutex_lock(&rl->mu);
-    current(rl, key, now_ms)->count++;
+    struct slot *s = current(rl, key, now_ms);
+    int64_t end = s->window_start_ms + rl->window_ms;
+    if (++s->count >= rl->max &&
+        end > atomic_load_explicit(&rl->limited_until_ms, memory_order_relaxed))
+        atomic_store_explicit(&rl->limited_until_ms, end, memory_order_relaxed);
     pthread_mutex_unlock(&rl->mu);
 }

@@ -14,6 +14,10 @@ struct ratelimit;
 struct ratelimit *ratelimit_new(int64_t max, int64_t window_s);
 void ratelimit_free(struct ratelimit *rl);
 
+/* False when no key can be limited at now_ms (none has used up its events in a window still
+ * open): one atomic read, no lock, so the caller skips building keys on the hot path. */
+bool ratelimit_any(struct ratelimit *rl, int64_t now_ms);
+
 /* True when key has used up its events in the current window; *retry_s is then the seconds
  * until the window ends (at least 1). Counts nothing. */
 bool ratelimit_is_limited(struct ratelimit *rl, const char *key, int64_t now_ms, int64_t *retry_s);

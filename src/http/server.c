@@ -280,15 +280,35 @@ limiter(struct http_server *srv, enum limit_kind k)
     return k == LIMIT_AUTH ? srv->auth_fail : k == LIMIT_SSO ? srv->sso : srv->signin_fail;
 }
 
+/* The keys of one request, built only when a limiter needs them: most requests pass no
+ * limiter that holds a limited key, and succeed, so they never build any. */
+struct limit_keys {
+    bool built;
+    char addr[64], prefix[24];
+};
+
+static void
+keys_of(struct MHD_Connection *conn, const char *authorization, struct limit_keys *k)
+{
+    if (!k->built)
+        limit_keys(conn, authorization, k->addr, k->prefix);
+    k->built = true;
+}
+
 /* True (with e and req->retry_after_s set) when the client is over a limit of route kind k. */
 static bool
-limit_check(struct http_server *srv, struct request *req, enum limit_kind k, const char *addr_key,
-            const char *prefix_key, struct err *e)
+limit_check(struct http_server *srv, struct request *req, enum limit_kind k,
+            struct MHD_Connection *conn, const char *authorization, struct limit_keys *keys,
+            struct err *e)
 {
     if (k == LIMIT_NONE)
         return false;
     int64_t now = clock_mono_ns() / 1000000, retry = 0;
     struct ratelimit *rl = limiter(srv, k);
+    if (!ratelimit_any(rl, now))
+        return false;
+    keys_of(conn, authorization, keys);
+    const char *addr_key = keys->addr, *prefix_key = keys->prefix;
     if (!ratelimit_is_limited(rl, addr_key, now, &retry) &&
         !(prefix_key[0] && ratelimit_is_limited(rl, prefix_key, now, &retry)))
         return false;
@@ -301,16 +321,17 @@ limit_check(struct http_server *srv, struct request *req, enum limit_kind k, con
 
 /* Counts what the answer says: every SSO request, failed authentications elsewhere. */
 static void
-limit_count(struct http_server *srv, enum limit_kind k, int status, const char *addr_key,
-            const char *prefix_key)
+limit_count(struct http_server *srv, enum limit_kind k, int status, struct MHD_Connection *conn,
+            const char *authorization, struct limit_keys *keys)
 {
     int64_t now = clock_mono_ns() / 1000000;
     if (k == LIMIT_NONE ||
         (k != LIMIT_SSO && status != 401 && !(k == LIMIT_SIGNIN && status == 403)))
         return;
-    ratelimit_count(limiter(srv, k), addr_key, now);
-    if (k == LIMIT_AUTH && prefix_key[0])
-        ratelimit_count(limiter(srv, k), prefix_key, now);
+    keys_of(conn, authorization, keys);
+    ratelimit_count(limiter(srv, k), keys->addr, now);
+    if (k == LIMIT_AUTH && keys->prefix[0])
+        ratelimit_count(limiter(srv, k), keys->prefix, now);
 }
 
 static enum MHD_Result
@@ -361,9 +382,8 @@ dispatch(struct MHD_Connection *conn, struct request *req, const char *url)
     const struct route *rt = http_router_at((size_t)req->route);
     int rc = 0;
     enum limit_kind lk = limit_kind_of(rt);
-    char addr_key[64], prefix_key[24];
-    limit_keys(conn, call.authorization, addr_key, prefix_key);
-    if (limit_check(srv, req, lk, addr_key, prefix_key, &e)) {
+    struct limit_keys keys = { .built = false };
+    if (limit_check(srv, req, lk, conn, call.authorization, &keys, &e)) {
         api_reply_error(&call, &e);
         goto send;
     }
@@ -392,7 +412,7 @@ dispatch(struct MHD_Connection *conn, struct request *req, const char *url)
     }
     if (rt->auth == ROUTE_AUTH_BEARER && call.authenticated)
         record_scim_request(&call, rt, &e);
-    limit_count(srv, lk, call.status, addr_key, prefix_key);
+    limit_count(srv, lk, call.status, conn, call.authorization, &keys);
 send:
     str_copy(req->tenant, sizeof(req->tenant), call.log_tenant[0] ? call.log_tenant : "-");
     if (call.status == 0)

@@ -73,15 +73,19 @@ ratelimit_limits_per_key_and_window(void **state)
 {
     (void)state;
     struct ratelimit *rl = ratelimit_new(3, 60);
+    /* Nothing counted: no key can be limited, the lock-free answer says so. */
+    assert_false(ratelimit_any(rl, 1000));
     int64_t retry = 0;
     for (int i = 0; i < 3; i++) {
         assert_false(ratelimit_is_limited(rl, "a:1", 1000, &retry));
         ratelimit_count(rl, "a:1", 1000);
     }
+    assert_true(ratelimit_any(rl, 31000));
     assert_true(ratelimit_is_limited(rl, "a:1", 31000, &retry));
     assert_int_equal(retry, 30);
     assert_false(ratelimit_is_limited(rl, "a:2", 31000, &retry));
     assert_false(ratelimit_is_limited(rl, "a:1", 61000, &retry));
+    assert_false(ratelimit_any(rl, 61000)); /* the window that reached the limit is over */
     ratelimit_free(rl);
     rl = ratelimit_new(0, 60);
     ratelimit_count(rl, "a:1", 0);

@@ -415,15 +415,15 @@ normalize_null_and_empty_values_are_absent(void **state)
 }
 
 static void
-normalize_single_value_for_multi_valued_is_wrapped(void **state)
+normalize_single_value_for_multi_valued_is_invalid_value(void **state)
 {
     (void)state;
-    json_t *d =
-        normalize_ok(&scim_rt_user,
-                     "{\"userName\":\"a\",\"emails\":{\"value\":\"a@x\",\"type\":\"work\"}}", NULL);
+    /* RFC 7643 §2.4: a multi-valued attribute is a JSON array in a body (docs/scim.md). */
+    struct err err = normalize_fail(
+        &scim_rt_user, "{\"userName\":\"a\",\"emails\":{\"value\":\"a@x\",\"type\":\"work\"}}");
 
-    assert_int_equal(json_array_size(json_object_get(d, "emails")), 1);
-    json_decref(d);
+    assert_int_equal(err.code, ERR_INVALID_VALUE);
+    assert_non_null(strstr(err.detail, "\"emails\" is multi-valued"));
 }
 
 static void
@@ -670,7 +670,7 @@ main(void)
         cmocka_unit_test(normalize_keys_case_insensitive_to_canonical),
         cmocka_unit_test(normalize_unknown_attributes_and_schemas_are_ignored),
         cmocka_unit_test(normalize_null_and_empty_values_are_absent),
-        cmocka_unit_test(normalize_single_value_for_multi_valued_is_wrapped),
+        cmocka_unit_test(normalize_single_value_for_multi_valued_is_invalid_value),
         cmocka_unit_test(normalize_bare_string_manager_becomes_value),
         cmocka_unit_test(normalize_body_not_object_is_invalid_syntax),
         cmocka_unit_test(normalize_schemas_without_core_urn_is_invalid_syntax),
