@@ -1,10 +1,12 @@
 #include "store/sqlite/sqlite.h"
 
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "base/limits.h"
 #include "base/log.h"
@@ -229,14 +231,17 @@ unregister(struct sqlite_store *s, struct conn *c)
     pthread_mutex_unlock(&s->mu);
 }
 
-/* The database file must still be the one opened at start (same device and inode). */
+/* The database file must still be the one opened at start: the file we hold open keeps a link
+ * to the path while it is there, and loses it when the file is removed or replaced (rename
+ * over it, or the directory removed). fstat of a held descriptor needs no path lookup, so the
+ * check costs a GET almost nothing. */
 static int
 file_check(struct sqlite_store *s, struct err *err)
 {
     struct stat sb;
     if (!s->watch_file)
         return 0;
-    if (stat(s->path, &sb) == 0 && sb.st_dev == s->dev && sb.st_ino == s->ino)
+    if (fstat(s->watch_fd, &sb) == 0 && sb.st_nlink > 0)
         return 0;
     log_error("sqlite: the database file %s was removed or replaced; refusing every request"
               " until it is restored or scimd restarts",
@@ -295,6 +300,7 @@ sq_open(const char *path, struct store **out, struct err *err)
     if (sqlite3_threadsafe() == 0)
         return err_set(err, ERR_INTERNAL, "SQLite was built without thread support");
     struct sqlite_store *s = xcalloc(1, sizeof(*s));
+    s->watch_fd = -1;
     s->path = xstrdup(path);
     pthread_mutex_init(&s->mu, NULL);
     /* No key destructor: connections are closed by thread_done or close, under our lock. */
@@ -311,11 +317,9 @@ sq_open(const char *path, struct store **out, struct err *err)
     }
     conn_close(c);
     struct stat sb;
-    if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode)) {
+    s->watch_fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (s->watch_fd >= 0 && fstat(s->watch_fd, &sb) == 0 && S_ISREG(sb.st_mode))
         s->watch_file = true;
-        s->dev = sb.st_dev;
-        s->ino = sb.st_ino;
-    }
     s->cursors = sqlgen_cursors_new(LIMIT_PAGE_CURSORS);
     *out = &s->base;
     return 0;
@@ -337,6 +341,8 @@ sq_close(struct store *st)
     pthread_key_delete(s->key);
     pthread_mutex_destroy(&s->mu);
     sqlgen_cursors_free(s->cursors);
+    if (s->watch_fd >= 0)
+        close(s->watch_fd);
     free(s->path);
     free(s);
 }

@@ -70,8 +70,7 @@ struct sqlite_store {
     /* The database file as opened at start: a file removed or replaced under the daemon is
      * refused rather than written into (its writes would be lost at the next start). */
     bool watch_file;
-    dev_t dev;
-    ino_t ino;
+    int watch_fd; /* the database file as opened at start: removed or replaced, it has no link */
 };
 
 /* The calling thread's connection, opened on first use; NULL with err on failure. */
