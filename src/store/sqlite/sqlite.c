@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "base/limits.h"
 #include "base/log.h"
 #include "base/str.h"
@@ -387,7 +388,13 @@ sq_ping(struct store *st, struct err *err)
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         return sqlite_fail(c->db, rc, "ping", err);
     /* The health check must fail while writes would (a full disk, a read-only file), not only
-     * reads: rewriting the header's user_version with its own value commits one page. */
+     * reads: rewriting the header's user_version with its own value commits one page. At
+     * most once a second after a success: /healthz needs no credentials, so a client polling
+     * it must not turn into write load (a failed probe is retried at the next call). */
+    int64_t now = clock_mono_ns() / 1000000;
+    struct sqlite_store *ss = self(st);
+    if (now - atomic_load_explicit(&ss->probe_ok_ms, memory_order_relaxed) < 1000)
+        return 0;
     sqlite3_stmt *get = sqlite_cached_stmt(c, "PRAGMA user_version", 19, err);
     if (get == NULL)
         return -1;
@@ -399,7 +406,10 @@ sq_ping(struct store *st, struct err *err)
     char sql[64];
     snprintf(sql, sizeof(sql), "PRAGMA user_version = %lld", (long long)v);
     rc = sqlite3_exec(c->db, sql, NULL, NULL, NULL);
-    return rc == SQLITE_OK ? 0 : sqlite_fail(c->db, rc, "write probe", err);
+    if (rc != SQLITE_OK)
+        return sqlite_fail(c->db, rc, "write probe", err);
+    atomic_store_explicit(&ss->probe_ok_ms, now, memory_order_relaxed);
+    return 0;
 }
 
 /* DEFERRED takes no lock until the first read, then holds that one snapshot to the end. */

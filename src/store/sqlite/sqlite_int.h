@@ -2,6 +2,7 @@
 #define SCIMD_STORE_SQLITE_SQLITE_INT_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -71,6 +72,7 @@ struct sqlite_store {
      * refused rather than written into (its writes would be lost at the next start). */
     bool watch_file;
     int watch_fd; /* the database file as opened at start: removed or replaced, it has no link */
+    _Atomic int64_t probe_ok_ms; /* monotonic time of the last write probe that succeeded */
 };
 
 /* The calling thread's connection, opened on first use; NULL with err on failure. */
