@@ -128,6 +128,10 @@ serve(struct config *c, struct store *store, unsigned char sso_key[32])
         log_error("%s", e.detail);
         return 1;
     }
+    if (api.sso_key == NULL)
+        log_warn("sso_key is not set: webhook signing secrets are stored unsealed and OIDC "
+                 "connections cannot be saved; set sso_key (64 hex digits, from the "
+                 "environment) in production");
     struct http_settings hs = {
         .address = c->listen,
         .port = (int)c->port,

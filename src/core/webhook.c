@@ -268,6 +268,21 @@ webhook_signature(const char *secret, int64_t unix_s, const char *body, size_t l
     snprintf(out, 96, "t=%lld,v1=%s", (long long)unix_s, mac);
 }
 
+/* The host[:port] of an http(s) URL into out ("?" when it has none). */
+static void
+url_host(const char *url, char *out, size_t size)
+{
+    const char *p = strstr(url, "://");
+    p = p ? p + 3 : url;
+    size_t n = strcspn(p, "/?#");
+    const char *at = memchr(p, '@', n); /* userinfo is a credential: never logged */
+    if (at) {
+        n -= (size_t)(at + 1 - p);
+        p = at + 1;
+    }
+    snprintf(out, size, "%.*s", n ? (int)n : 1, n ? p : "?");
+}
+
 /* The body of one delivery: {"webhook": id, "tenant": slug, "events": [...]}. */
 static char *
 batch_body(const struct store_event *v, size_t n, const char *id, const char *tenant, size_t *len)
@@ -354,8 +369,13 @@ deliver_one(struct store *s, const struct webhook_settings *cfg, const char *own
         w->failures++;
         w->next_attempt_ms = end + backoff_ms(cfg, w->failures);
         str_copy(w->last_error, sizeof(w->last_error), a.error);
-        log_info("webhook %s: delivery of events %lld-%lld failed (%s); retry in %lld ms", w->id,
-                 (long long)a.first_event, (long long)a.last_event, a.error,
+        /* The host's sync is behind while this lasts: warn, naming the tenant and the host
+         * of the URL (never its path or query, which may carry a credential). */
+        char host[256];
+        url_host(w->url, host, sizeof(host));
+        log_warn("webhook %s of tenant %s to %s: delivery of events %lld-%lld failed (%s); "
+                 "retry in %lld ms",
+                 w->id, t.slug, host, (long long)a.first_event, (long long)a.last_event, a.error,
                  (long long)(w->next_attempt_ms - end));
     }
     if (store_tx_begin(s, err) < 0)

@@ -27,3 +27,10 @@ def test_wal_is_checkpointed_and_bounded(server, tenant_token, backend):
     # wal_autocheckpoint=1000 pages of 4 KiB: the WAL is reused from its start after each
     # checkpoint instead of growing with the data (it would be > 12 MB here otherwise).
     assert size <= 8 * 1024 * 1024, size
+
+
+def test_start_warns_when_secrets_would_be_stored_unsealed(server_factory):
+    bare = server_factory()
+    assert any("level=warn" in l and "sso_key is not set" in l for l in bare.log_lines), bare.log
+    keyed = server_factory(extra_args=["--sso-key", "11" * 32])
+    assert not any("sso_key is not set" in l for l in keyed.log_lines), keyed.log

@@ -127,6 +127,11 @@ def test_failed_deliveries_are_retried_with_backoff_and_recorded(hooked, receive
     assert state["failures"] >= 5 and state["pending"] == 1 and state["lastStatus"] == 503
     assert state["lastError"] == "HTTP 503" and state["nextAttempt"]
     assert attempts()[0]["status"] == 503
+    # An operator sees it at warn, with the tenant and the URL's host, never its path.
+    host = receiver.url.split("/")[2]
+    warned = [l for l in server.log_lines if "level=warn" in l and f"webhook {hook['id']}" in l]
+    assert warned and "of tenant acme to " + host in warned[0], server.log[-1500:]
+    assert "/hook" not in warned[0]
     # Backoff: 50 ms, then 100, then 200, ... so the fourth gap is well above the first.
     times = [datetime.fromisoformat(a["time"].replace("Z", "+00:00")).timestamp()
              for a in reversed(attempts())]
