@@ -381,6 +381,11 @@ dispatch(struct MHD_Connection *conn, struct request *req, const char *url)
     }
     const struct route *rt = http_router_at((size_t)req->route);
     int rc = 0;
+    /* Management and SSO routes name their tenant in the path: the access log says which
+     * (SCIM requests get theirs from the token, api_auth_bearer). */
+    if (call.params[0] && strstr(rt->pattern, "/{tenant}") &&
+        str_is_slug(call.params[0], sizeof(call.log_tenant) - 1))
+        str_copy(call.log_tenant, sizeof(call.log_tenant), call.params[0]);
     enum limit_kind lk = limit_kind_of(rt);
     struct limit_keys keys = { .built = false };
     if (limit_check(srv, req, lk, conn, call.authorization, &keys, &e)) {

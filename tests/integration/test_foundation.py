@@ -282,10 +282,14 @@ def test_restart_keeps_all_data(server_factory, tmp_path):
 def test_access_log_has_one_line_per_request_without_secrets(server, tenant_token):
     server.scim("GET", "/Users?filter=userName%20eq%20%22secret-filter%40x%22", tenant_token)
     server.request("GET", "/healthz")
+    server.admin("GET", "/tenants/acme/tokens")
     time.sleep(0.2)
     lines = [l for l in server.log_lines if "route=" in l]
     assert any('route="/scim/v2/Users" status=200' in l and "tenant=acme" in l for l in lines)
-    assert any('route="/healthz" status=200' in l for l in lines)
+    assert any('route="/healthz" status=200' in l and "tenant=-" in l for l in lines)
+    # Management routes log the tenant of their path too.
+    assert any('route="/admin/v1/tenants/{tenant}/tokens" status=200' in l and "tenant=acme" in l
+               for l in lines), lines
     assert tenant_token not in server.log
     assert "secret-filter" not in server.log
     assert OPERATOR_KEY not in server.log
