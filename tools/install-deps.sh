@@ -1,16 +1,26 @@
 #!/usr/bin/env bash
-# Installs every Debian package that building, running and testing scimd needs.
-# Idempotent: packages already present are skipped by apt. Runs as root (CI) or via sudo.
+# Installs the Debian packages scimd needs: `run` what building and running the daemon needs
+# (tools/run), `test` (the default) that and everything testing, fuzzing and benchmarking
+# need (tools/test, CI). Idempotent: packages already present are skipped. Runs as root (CI)
+# or via sudo.
 set -euo pipefail
+MODE="${1:-test}"
+case "$MODE" in run | test) ;; *) echo "usage: install-deps.sh [run|test]" >&2; exit 2 ;; esac
 
-PACKAGES=(
+RUN_PACKAGES=(
     # build
-    build-essential cmake pkg-config clang clang-format llvm libclang-rt-dev cppcheck
+    build-essential cmake pkg-config
     # libraries the daemon links
     libmicrohttpd-dev libjansson-dev libsqlite3-dev libpq-dev libssl-dev
     libcurl4-openssl-dev
     # single sign-on (shared/SSO.md): JOSE, XML signatures
     libcjose-dev libxmlsec1-dev libxml2-dev zlib1g-dev
+    # tools/run makes the operator key with it
+    openssl
+)
+TEST_PACKAGES=(
+    # checks and fuzzing
+    clang clang-format llvm libclang-rt-dev cppcheck
     # tests
     libcmocka-dev python3 python3-pytest python3-requests sqlite3 openssl git
     # the PostgreSQL backend's tests start a throwaway cluster (initdb, pg_ctl)
@@ -23,11 +33,13 @@ PACKAGES=(
     # benchmarks
     wrk
 )
+PACKAGES=("${RUN_PACKAGES[@]}")
+[ "$MODE" = run ] || PACKAGES+=("${TEST_PACKAGES[@]}")
 
 # The local OpenID Provider of the SSO tests (oidc-provider, pinned by package-lock.json); node
 # and npm come with the machine image.
 idp_dir="$(dirname "$0")/../tests/idp/oidc"
-if [ ! -d "$idp_dir/node_modules/oidc-provider" ] && command -v npm >/dev/null; then
+if [ "$MODE" = test ] && [ ! -d "$idp_dir/node_modules/oidc-provider" ] && command -v npm >/dev/null; then
     echo "install-deps: npm ci in tests/idp/oidc"
     (cd "$idp_dir" && npm ci --no-audit --no-fund --silent)
 fi
@@ -36,9 +48,9 @@ missing=()
 for p in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-command -v npm >/dev/null 2>&1 || missing+=(npm)
+[ "$MODE" = run ] || command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [ ${#missing[@]} -eq 0 ]; then
-    echo "install-deps: all ${#PACKAGES[@]} packages present"
+    echo "install-deps ($MODE): all ${#PACKAGES[@]} packages present"
     exit 0
 fi
 
