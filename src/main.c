@@ -42,6 +42,7 @@ usage(FILE *f)
             "       scimd migrate --from SQLITE_FILE --to postgresql://...\n"
             "                                       copy a SQLite database into PostgreSQL\n"
             "       scimd routes                    print the route table: METHOD PATTERN AUTH\n"
+            "       scimd config-example | man      print an example scimd.conf | scimd(8)\n"
             "       scimd --help | --version\n\n",
             SCIMD_VERSION);
     config_print_help(f);
@@ -220,6 +221,14 @@ main(int argc, char **argv)
     }
     if (strcmp(argv[1], "routes") == 0 && argc == 2)
         return print_routes();
+    if (strcmp(argv[1], "config-example") == 0 && argc == 2) {
+        config_print_example(stdout);
+        return fflush(stdout) == 0 ? 0 : 1;
+    }
+    if (strcmp(argv[1], "man") == 0 && argc == 2) {
+        config_print_man(stdout, SCIMD_VERSION);
+        return fflush(stdout) == 0 ? 0 : 1;
+    }
     if (argc > MAX_ARGS) {
         fprintf(stderr, "scimd: too many arguments\n");
         return 2;

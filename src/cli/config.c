@@ -452,3 +452,101 @@ config_print_help(FILE *f)
             fprintf(f, "  %-49s default: %s\n", "", s->dflt);
     }
 }
+
+/* Flag and environment names of s into flag and env. */
+static void
+names_of(const struct setting *s, char *flag, size_t flag_size, char *env, size_t env_size)
+{
+    size_t j = 0;
+    for (; j < flag_size - 1 && s->key[j]; j++)
+        flag[j] = s->key[j] == '_' ? '-' : s->key[j];
+    flag[j] = '\0';
+    env_name(s, env, env_size);
+}
+
+/* Secrets belong in the environment file of the service, never in a readable config file. */
+static bool
+is_secret(const struct setting *s)
+{
+    return strcmp(s->key, "operator_key") == 0 || strcmp(s->key, "sso_key") == 0;
+}
+
+void
+config_print_example(FILE *f)
+{
+    fprintf(f, "# scimd.conf: every setting of `scimd serve`, commented out at its default.\n"
+               "# One `key = value` per line; flags win over the environment, which wins over\n"
+               "# this file (docs/configuration.md). Generated from scimd's settings table.\n"
+               "# Secrets (operator_key, sso_key) go in the service's environment file,\n"
+               "# /etc/scimd/scimd.env, as SCIMD_OPERATOR_KEY and SCIMD_SSO_KEY: never here.\n");
+    for (size_t i = 0; i < N_SETTINGS; i++) {
+        const struct setting *s = &settings[i];
+        if (strcmp(s->key, "config_file") == 0)
+            continue;
+        fprintf(f, "\n# %s\n", s->help);
+        if (is_secret(s)) {
+            char flag[64], env[64];
+            names_of(s, flag, sizeof(flag), env, sizeof(env));
+            fprintf(f, "# (a secret: set %s in the environment file instead)\n", env);
+        }
+        fprintf(f, "#%s = %s\n", s->key, s->dflt ? s->dflt : "");
+    }
+}
+
+/* A setting's text with roff's special characters escaped. */
+static void
+roff_text(FILE *f, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '\\')
+            fputs("\\e", f);
+        else if (*s == '-')
+            fputs("\\-", f);
+        else
+            fputc(*s, f);
+    }
+}
+
+void
+config_print_man(FILE *f, const char *version)
+{
+    fprintf(f,
+            ".TH SCIMD 8 \"\" \"scimd %s\" \"System Manager's Manual\"\n"
+            ".SH NAME\nscimd \\- multi-tenant SCIM 2.0 service provider and single sign-on\n"
+            ".SH SYNOPSIS\n.B scimd serve\n[\\fISETTINGS\\fR]\n.br\n"
+            ".B scimd tenant\n|\n.B token\n|\n.B audit\n|\n.B sso\n|\n.B migrate\n|\n"
+            ".B routes\n\\&...\n"
+            ".SH DESCRIPTION\n"
+            "scimd runs beside a SaaS application and serves each of its tenants a SCIM 2.0\n"
+            "service provider at /scim/v2, OpenID Connect and SAML 2.0 single sign-on, a\n"
+            "management API at /admin/v1 and a web console at /console.\n"
+            "Each setting below is a flag, an environment variable and a key of the\n"
+            "configuration file (\\fB\\-\\-config\\-file\\fR, lines of \\fIkey = value\\fR);\n"
+            "flags win over the environment, which wins over the file.\n"
+            ".SH SETTINGS\n",
+            version);
+    for (size_t i = 0; i < N_SETTINGS; i++) {
+        const struct setting *s = &settings[i];
+        char flag[64], env[64];
+        names_of(s, flag, sizeof(flag), env, sizeof(env));
+        fputs(".TP\n.BR \\-\\-", f);
+        roff_text(f, flag);
+        fputs(" \" \" ", f);
+        roff_text(f, env);
+        fputc('\n', f);
+        roff_text(f, s->help);
+        if (s->dflt) {
+            fputs(" (default: ", f);
+            roff_text(f, s->dflt[0] ? s->dflt : "empty");
+            fputc(')', f);
+        }
+        fputs(".\n", f);
+    }
+    fprintf(f, ".SH FILES\n.TP\n/etc/scimd/scimd.conf\nsettings (every one, commented out)\n"
+               ".TP\n/etc/scimd/scimd.env\nsecrets for the service: SCIMD_OPERATOR_KEY, "
+               "SCIMD_SSO_KEY\n.TP\n/var/lib/scimd\nthe SQLite database (the service's state "
+               "directory)\n"
+               ".SH SIGNALS\nSIGTERM and SIGINT finish the requests in flight, then stop.\n"
+               ".SH SEE ALSO\nThe documentation in /usr/share/doc/scimd: configuration.md, "
+               "deploy.md, api.md, sso.md.\n");
+}

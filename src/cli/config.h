@@ -72,4 +72,12 @@ int config_default_public_url(struct config *c, int bound_port, struct err *err)
 /* Lists every setting with its flag, variable, file key, default and meaning. */
 void config_print_help(FILE *f);
 
+/* An example configuration file: every setting commented out at its default, secrets pointed
+ * at the environment file (`scimd config-example`, installed as /etc/scimd/scimd.conf). */
+void config_print_example(FILE *f);
+
+/* The scimd(8) manual page in roff, its SETTINGS section from the settings table, so it cannot
+ * drift from the code (`scimd man`, installed by cmake --install). */
+void config_print_man(FILE *f, const char *version);
+
 #endif
