@@ -59,11 +59,14 @@
   function ApiError(status, message, body) {
     this.status = status; this.message = message; this.body = body;
   }
+  /* The public URL's path ("" or "/api/v1"), which the server wrote into the page: every
+   * request and link of the console starts with it (docs/deploy.md, a path in public_url). */
+  var BASE = (document.querySelector('meta[name="scimd-base"]') || { content: "" }).content;
   function api(method, path, body) {
     var headers = { "Accept": "application/json" };
     if (body !== undefined) headers["Content-Type"] = "application/json";
     if (session && method !== "GET") headers["X-CSRF-Token"] = session.csrf;
-    return fetch(path, {
+    return fetch(BASE + path, {
       method: method, headers: headers, credentials: "same-origin", cache: "no-store",
       body: body === undefined ? undefined : JSON.stringify(body)
     }).then(function (r) {
@@ -239,7 +242,7 @@
         slug.input.setAttribute("aria-invalid", "true");
         return;
       }
-      location.assign("/console/sso/" + enc(t));
+      location.assign(BASE + "/console/sso/" + enc(t));
     } }, slug.wrap, h("button", { type: "submit", class: "secondary" }, "Sign in with SSO")));
     main.appendChild(h("p", { class: "muted" },
       "Or open the set-up link your application gave you."));
@@ -799,7 +802,7 @@
         ["SAML audience / SP entity ID", (saml && saml.audience) || metadata],
         ["Console sign-in for admins", session.publicUrl + "/console/sso/" + enc(currentTenant)]
       ]),
-      h("p", null, h("a", { href: "/sso/" + enc(currentTenant) + "/saml/metadata",
+      h("p", null, h("a", { href: BASE + "/sso/" + enc(currentTenant) + "/saml/metadata",
         download: "scimd-" + currentTenant + "-sp-metadata.xml" }, "Download the SP metadata (XML)")));
     box.appendChild(all);
   }

@@ -98,7 +98,8 @@ api_settings_of(const struct config *c, unsigned char key[32], struct api_settin
         .secure_cookies =
             c->tls_cert != NULL || (c->public_url && strncmp(c->public_url, "https://", 8) == 0),
     };
-    if (console_brand_init(&api->brand, c->brand_name, c->brand_logo_url, c->brand_color, e) < 0)
+    if (console_brand_init(&api->brand, api_public_path(c->public_url), c->brand_name,
+                           c->brand_logo_url, c->brand_color, e) < 0)
         return -1;
     if (c->sso_key) {
         if (sso_setup_key_parse(c->sso_key, key, e) < 0)
@@ -148,6 +149,7 @@ serve(struct config *c, struct store *store, unsigned char sso_key[32])
         .tls_cert_path = c->tls_cert,
         .tls_key_path = c->tls_key,
         .access_log = c->access_log,
+        .path_prefix = api_public_path(c->public_url),
         .listen_fd = fd,
     };
     struct http_server *srv;

@@ -41,6 +41,17 @@ api_content_type_is_json(const char *content_type)
            str_ieq(type, STR_LIT("application/json"));
 }
 
+const char *
+api_public_path(const char *public_url)
+{
+    if (public_url == NULL)
+        return "";
+    const char *p = strstr(public_url, "://");
+    p = p ? p + 3 : public_url;
+    const char *slash = strchr(p, '/');
+    return slash ? slash : "";
+}
+
 json_t *
 api_call_body_json(const struct api_call *call, struct err *err)
 {

@@ -115,6 +115,10 @@ struct api_call {
 /* A request handler: replies through call, or returns -1 with err for http/ to render. */
 typedef int (*api_handler_fn)(struct api_call *call, struct err *err);
 
+/* The path part of a public URL ("https://api.example.com/api/v1" → "/api/v1"), "" when it
+ * has none: scimd serves everything under it as well as at the root (docs/deploy.md). */
+const char *api_public_path(const char *public_url);
+
 /* A query-string argument by name (case-sensitive), or NULL. */
 const char *api_call_arg(const struct api_call *call, const char *name);
 

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/buf.h"
 #include "base/clock.h"
 #include "base/crypto.h"
 #include "base/str.h"
@@ -33,8 +34,8 @@ reply_asset(struct api_call *call, const struct console_asset *a)
 }
 
 int
-console_brand_init(struct api_brand *b, const char *name, const char *logo_url, const char *color,
-                   struct err *err)
+console_brand_init(struct api_brand *b, const char *prefix, const char *name, const char *logo_url,
+                   const char *color, struct err *err)
 {
     *b = (struct api_brand){ .name = name, .color = color };
     if (logo_url != NULL && logo_url[0] != '\0')
@@ -43,7 +44,8 @@ console_brand_init(struct api_brand *b, const char *name, const char *logo_url, 
         const char *n = console_assets[i].name;
         size_t len = strlen(n);
         if (strncmp(n, "app.", 4) == 0 && len > 4 && strcmp(n + len - 4, ".css") == 0) {
-            int w = snprintf(b->stylesheet, sizeof(b->stylesheet), "/console/assets/%s", n);
+            int w = snprintf(b->stylesheet, sizeof(b->stylesheet), "%s/console/assets/%s",
+                             prefix ? prefix : "", n);
             if (w < 0 || (size_t)w >= sizeof(b->stylesheet))
                 return err_set(err, ERR_INTERNAL, "console stylesheet name too long");
         }
@@ -89,6 +91,9 @@ console_brand_get(struct api_call *call, struct err *err)
     return 0;
 }
 
+/* The console's base path in index.html, filled with the public URL's path. */
+#define BASE_META "name=\"scimd-base\" content=\"\""
+
 int
 console_page_get(struct api_call *call, struct err *err)
 {
@@ -96,7 +101,33 @@ console_page_get(struct api_call *call, struct err *err)
     if (a == NULL)
         return err_set(err, ERR_INTERNAL, "the console's index.html is not embedded");
     reply_asset(call, a);
-    return 0;
+    /* Under a public URL with a path, the page's own URLs start with it (a proxy may forward
+     * only that path): every "/console/ and the base the script reads. */
+    const char *prefix = api_public_path(call->settings->public_url);
+    if (prefix[0] == '\0')
+        return 0;
+    struct buf b;
+    buf_init(&b, 1024 * 1024);
+    int rc = 0;
+    for (const char *p = a->data; rc == 0 && *p;) {
+        const char *hit = strstr(p, "\"/console/");
+        const char *base = strstr(p, BASE_META);
+        const char *next = hit && (!base || hit < base) ? hit : base;
+        if (next == NULL) {
+            rc = buf_append_cstr(&b, p, err);
+            break;
+        }
+        rc = buf_append(&b, p, (size_t)(next - p), err);
+        if (rc == 0 && next == hit)
+            rc = buf_printf(&b, err, "\"%s/console/", prefix);
+        else if (rc == 0)
+            rc = buf_printf(&b, err, "name=\"scimd-base\" content=\"%s\"", prefix);
+        p = next + (next == hit ? strlen("\"/console/") : strlen(BASE_META));
+    }
+    if (rc == 0)
+        api_reply_text(call, 200, a->content_type, b.data);
+    buf_cleanup(&b);
+    return rc;
 }
 
 int

@@ -14,9 +14,11 @@ int console_asset_get(struct api_call *call, struct err *err);
 
 /* Fills b from the configured name, logo URL and colour (checked by the config): the hashed
  * stylesheet's path and the pages' Content-Security-Policy, whose img-src adds the origin of
- * an https logo. ERR_INTERNAL when the stylesheet is not embedded or the policy does not fit. */
-int console_brand_init(struct api_brand *b, const char *name, const char *logo_url,
-                       const char *color, struct err *err);
+ * an https logo. `prefix` is the public URL's path ("" or "/api/v1"), which the stylesheet's
+ * path starts with. ERR_INTERNAL when the stylesheet is not embedded or the policy does not
+ * fit. */
+int console_brand_init(struct api_brand *b, const char *prefix, const char *name,
+                       const char *logo_url, const char *color, struct err *err);
 /* GET /console/brand.css: the accent colour as CSS custom properties (no-cache). */
 int console_brand_css(struct api_call *call, struct err *err);
 /* GET /console/api/brand: {"name", "logoUrl"} for the console's header, before any session. */

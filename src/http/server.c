@@ -555,6 +555,20 @@ refuse_early(struct MHD_Connection *conn, struct request *req, const char *url,
     return true;
 }
 
+/* url without the public URL's path prefix when it starts with it ("/api/v1/scim/v2/Users" →
+ * "/scim/v2/Users", "/api/v1" → "/"); otherwise url itself. */
+static const char *
+unprefixed(const struct http_server *srv, const char *url)
+{
+    const char *p = srv->settings.path_prefix;
+    size_t n = p ? strlen(p) : 0;
+    if (n == 0 || strncmp(url, p, n) != 0)
+        return url;
+    if (url[n] == '/')
+        return url + n;
+    return url[n] == '\0' ? "/" : url;
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
            const char *version, const char *upload_data, size_t *upload_data_size, void **req_cls)
@@ -562,6 +576,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
     (void)version;
     struct http_server *srv = cls;
     struct request *req = *req_cls;
+    url = unprefixed(srv, url);
 
     if (req == NULL) {
         /* First call: headers only. Never queue here for normal requests: libmicrohttpd

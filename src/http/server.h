@@ -24,6 +24,9 @@ struct http_settings {
     const char *tls_cert_path; /* both set: serve HTTPS */
     const char *tls_key_path;
     bool access_log;
+    /* The path of public_url ("/api/v1", or ""): requests under it are served as at the root,
+     * so a proxy may forward the prefix or strip it. */
+    const char *path_prefix;
     int listen_fd; /* a socket from http_listen, or -1: the server binds address/port */
 };
 

@@ -67,7 +67,7 @@ sso_console_finish(struct api_call *call, const struct store_tenant *t, const ch
     struct store_sso_code row;
     struct console_secret sid;
     struct console_session cs;
-    char where[300];
+    char where[420];
     /* The same redemption as POST /admin/v1/sso/redeem: once, in time, the user still active. */
     if (signin_code_redeem(call->store, code, &rt, &user, &row, err) < 0) {
         if (err->code != ERR_FORBIDDEN && err->code != ERR_NOT_FOUND)
@@ -96,7 +96,8 @@ sso_console_finish(struct api_call *call, const struct store_tenant *t, const ch
     } else {
         api_session_cookie_set(call, sid.text, call->settings->console.lifetime_s);
         console_secret_wipe(&sid);
-        snprintf(where, sizeof(where), "/console/#/t/%s", t->slug);
+        snprintf(where, sizeof(where), "%s/console/#/t/%s",
+                 api_public_path(call->settings->public_url), t->slug);
         rc = sso_reply_redirect(call, where, err);
         if (rc == 0)
             sso_event(call, t, protocol, initiated, SSO_RESULT_SUCCESS, "console", user.id);

@@ -168,8 +168,11 @@ static const char *
 retry_path(const struct api_call *call, char *out, size_t cap)
 {
     const char *slug = call->params[0];
-    if (call->path && strncmp(call->path, "/console/", 9) == 0)
-        return "/console/";
+    const char *prefix = api_public_path(call->settings->public_url);
+    if (call->path && strncmp(call->path, "/console/", 9) == 0) {
+        int w = snprintf(out, cap, "%s/console/", prefix);
+        return w > 0 && (size_t)w < cap ? out : NULL;
+    }
     if (slug == NULL || slug[0] == '\0' || strlen(slug) > 63 || call->path == NULL)
         return NULL;
     for (const char *p = slug; *p; p++)
@@ -180,7 +183,7 @@ retry_path(const struct api_call *call, char *out, size_t cap)
                                                        : NULL;
     if (proto == NULL)
         return NULL;
-    int w = snprintf(out, cap, "/sso/%s/%s/login", slug, proto);
+    int w = snprintf(out, cap, "%s/sso/%s/%s/login", prefix, slug, proto);
     return w > 0 && (size_t)w < cap ? out : NULL;
 }
 
@@ -191,7 +194,7 @@ sso_reply_failure(struct api_call *call, int status, const char *message)
      * text is escaped, though none comes from the request. */
     const struct api_brand *br = &call->settings->brand;
     const char *name = br->name ? br->name : "scimd";
-    char page[12288], retry[120];
+    char page[12288], retry[420];
     size_t at = 0;
     bool ok = true;
 #define PUT(lit) (ok = ok && html_append_lit(page, sizeof(page), &at, lit))
@@ -205,7 +208,9 @@ sso_reply_failure(struct api_call *call, int status, const char *message)
     if (br->stylesheet[0]) {
         PUT("<link rel=\"stylesheet\" href=\"");
         ESC(br->stylesheet);
-        PUT("\"><link rel=\"stylesheet\" href=\"/console/brand.css\">");
+        PUT("\"><link rel=\"stylesheet\" href=\"");
+        ESC(api_public_path(call->settings->public_url));
+        PUT("/console/brand.css\">");
     }
     PUT("</head><body class=\"sso-error\"><header class=\"top\"><span class=\"brand\">");
     if (br->logo_url) {
