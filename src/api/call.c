@@ -187,14 +187,17 @@ api_auth_bearer(struct api_call *call, struct err *err)
     size_t len;
     if (!bearer_of(call->authorization, &tok, &len)) {
         str_copy(call->www_authenticate, sizeof(call->www_authenticate), "Bearer realm=\"scimd\"");
+        call->auth_failure = "missing";
         return err_set(err, ERR_UNAUTHORIZED, "a bearer token is required");
     }
     /* A GET reads the token and then the resources: one read unit for all of it. */
     struct err ignored;
     call->reading =
         strcmp(call->method, "GET") == 0 && directory_read_begin(call->store, &ignored) == 0;
-    if (token_authenticate(call->store, tok, len, &call->token, &call->tenant, err) < 0 ||
-        gate_token_use(&call->settings->gate, &call->tenant, err) < 0) {
+    bool known = token_authenticate(call->store, tok, len, &call->token, &call->tenant, err) == 0;
+    if (!known || gate_token_use(&call->settings->gate, &call->tenant, err) < 0) {
+        call->auth_failure =
+            !known ? (err->code == ERR_UNAUTHORIZED ? "invalid_token" : NULL) : "gate";
         if (err->code == ERR_UNAUTHORIZED)
             str_copy(call->www_authenticate, sizeof(call->www_authenticate),
                      "Bearer realm=\"scimd\", error=\"invalid_token\"");
@@ -225,15 +228,19 @@ api_auth_operator(struct api_call *call, struct err *err)
     const char *tok;
     size_t len;
     const char *key = call->settings->operator_key;
-    if (key == NULL || key[0] == '\0')
+    if (key == NULL || key[0] == '\0') {
+        call->auth_failure = "no_operator_key";
         return err_set(err, ERR_FORBIDDEN,
                        "the management API is disabled: no operator key is configured");
+    }
     if (!bearer_of(call->authorization, &tok, &len)) {
         str_copy(call->www_authenticate, sizeof(call->www_authenticate),
                  "Bearer realm=\"scimd-admin\"");
+        call->auth_failure = "missing";
         return err_set(err, ERR_UNAUTHORIZED, "the operator key is required");
     }
     if (!api_operator_key_ok(call->settings, tok, len)) {
+        call->auth_failure = "wrong_key";
         str_copy(call->www_authenticate, sizeof(call->www_authenticate),
                  "Bearer realm=\"scimd-admin\", error=\"invalid_token\"");
         return err_set(err, ERR_UNAUTHORIZED, "the operator key is not valid");
@@ -290,14 +297,19 @@ api_auth_admin(struct api_call *call, enum api_reach reach, const char *const *h
                        "the management API is disabled: no operator key is configured");
     int rc = console_session_check(call->store, &call->settings->gate, sid, &call->session, err);
     crypto_wipe(sid, sizeof(sid));
-    if (rc < 0)
+    if (rc < 0) {
+        call->auth_failure = err->code == ERR_UNAUTHORIZED ? "session" : NULL;
         return -1;
+    }
     /* A cookie rides along on any request the browser makes to this origin; the token in a
      * header proves the page itself asked (SameSite=Strict is the second line). */
     bool safe = strcmp(call->method, "GET") == 0 || strcmp(call->method, "HEAD") == 0;
-    if (!safe && !console_csrf_ok(&call->session, call->csrf_header))
+    if (!safe && !console_csrf_ok(&call->session, call->csrf_header)) {
+        call->auth_failure = "csrf";
         return err_set(err, ERR_FORBIDDEN, "missing or wrong X-CSRF-Token");
+    }
     if (!call->session.operator) {
+        call->auth_failure = "scope"; /* cleared below when the session reaches the route */
         if (reach == API_REACH_HOST)
             return err_set(err, ERR_FORBIDDEN,
                            "this is the host application's setting: only its operator key or the "
@@ -307,6 +319,7 @@ api_auth_admin(struct api_call *call, enum api_reach reach, const char *const *h
             (call->params[0] == NULL || strcmp(call->params[0], call->session.tenant.slug) != 0))
             return err_set(err, ERR_FORBIDDEN, "this session reaches tenant \"%s\" only",
                            call->session.tenant.slug);
+        call->auth_failure = NULL;
         snprintf(call->actor, sizeof(call->actor), "console:%s", call->session.user_id);
         call->host_fields = host_fields;
         str_copy(call->log_tenant, sizeof(call->log_tenant), call->session.tenant.slug);

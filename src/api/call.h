@@ -88,7 +88,10 @@ struct api_call {
     struct store_token token;
     char actor[64]; /* who acts, for audit events: "token:<id>" or "operator" */
     bool host;      /* the host application acts through the management API */
-    bool reading;   /* inside directory_read_begin (a GET); ended by api_call_end_reads */
+    /* Why authentication failed, for /metrics (a static name: "missing", "invalid_token",
+     * "gate", "wrong_key", "no_operator_key", "session", "csrf", "scope"), or NULL. */
+    const char *auth_failure;
+    bool reading; /* inside directory_read_begin (a GET); ended by api_call_end_reads */
     /* set when a console session cookie authenticated the call (api_auth_admin) */
     bool console;
     struct console_session session;

@@ -30,6 +30,13 @@ static atomic_int_fast64_t inflight;
 static atomic_uint_fast64_t deadline_cuts;
 /* 429s by limit: auth, sso, signin */
 static atomic_uint_fast64_t rate_limited[3];
+/* Failed authentications by scheme and reason (api_call's auth_failure names). */
+static const char *const auth_reasons[] = { "missing", "invalid_token",   "gate", "wrong_key",
+                                            "session", "no_operator_key", "csrf", "scope" };
+#define N_AUTH_REASONS (sizeof(auth_reasons) / sizeof(auth_reasons[0]))
+static atomic_uint_fast64_t auth_failures[2][N_AUTH_REASONS];
+/* Store failures: unavailable, internal */
+static atomic_uint_fast64_t store_errors[2];
 
 void
 http_metrics_init(size_t n_routes)
@@ -101,6 +108,49 @@ http_metrics_inflight_now(void)
     return atomic_load(&inflight);
 }
 
+void
+http_metrics_auth_failure(const char *scheme, const char *reason)
+{
+    for (size_t i = 0; reason && i < N_AUTH_REASONS; i++)
+        if (strcmp(reason, auth_reasons[i]) == 0)
+            atomic_fetch_add(&auth_failures[strcmp(scheme, "scim") == 0 ? 0 : 1][i], 1);
+}
+
+void
+http_metrics_store_error(const char *code)
+{
+    atomic_fetch_add(&store_errors[strcmp(code, "unavailable") == 0 ? 0 : 1], 1);
+}
+
+/* Build, authentication and store series. */
+static int
+render_more(struct buf *out, struct err *err)
+{
+    if (buf_printf(out, err,
+                   "# HELP scimd_build_info The running build.\n"
+                   "# TYPE scimd_build_info gauge\n"
+                   "scimd_build_info{version=\"%s\",commit=\"%s\"} 1\n"
+                   "# HELP scimd_auth_failures_total Failed authentications by scheme and "
+                   "reason.\n"
+                   "# TYPE scimd_auth_failures_total counter\n",
+                   SCIMD_VERSION, SCIMD_COMMIT) < 0)
+        return -1;
+    for (size_t s = 0; s < 2; s++)
+        for (size_t r = 0; r < N_AUTH_REASONS; r++)
+            if (buf_printf(out, err,
+                           "scimd_auth_failures_total{scheme=\"%s\",reason=\"%s\"} %llu\n",
+                           s == 0 ? "scim" : "admin", auth_reasons[r],
+                           (unsigned long long)atomic_load(&auth_failures[s][r])) < 0)
+                return -1;
+    return buf_printf(out, err,
+                      "# HELP scimd_store_errors_total Requests the database failed.\n"
+                      "# TYPE scimd_store_errors_total counter\n"
+                      "scimd_store_errors_total{code=\"unavailable\"} %llu\n"
+                      "scimd_store_errors_total{code=\"internal\"} %llu\n",
+                      (unsigned long long)atomic_load(&store_errors[0]),
+                      (unsigned long long)atomic_load(&store_errors[1]));
+}
+
 int
 http_metrics_render(struct buf *out, const char *(*route_method)(size_t),
                     const char *(*route_pattern)(size_t), struct err *err)
@@ -162,6 +212,8 @@ http_metrics_render(struct buf *out, const char *(*route_method)(size_t),
                        route_pattern(r), (unsigned long long)cum) < 0)
             return -1;
     }
+    if (render_more(out, err) < 0)
+        return -1;
     return buf_printf(out, err,
                       "# HELP scimd_http_open_connections Connections open now.\n"
                       "# TYPE scimd_http_open_connections gauge\n"

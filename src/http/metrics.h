@@ -19,6 +19,12 @@ void http_metrics_inflight(int delta);
 void http_metrics_deadline_cut(int n);
 /* Counts one 429 of a rate limit: "auth", "sso" or "signin". */
 void http_metrics_rate_limited(const char *limit);
+/* A failed authentication: scheme "scim" (SCIM tokens) or "admin" (operator key, console
+ * sessions), reason one of api_call's auth_failure names (others are not counted). */
+void http_metrics_auth_failure(const char *scheme, const char *reason);
+/* A request the store failed: "unavailable" (503: the database is down, full, read-only) or
+ * "internal" (500). */
+void http_metrics_store_error(const char *code);
 int64_t http_metrics_inflight_now(void);
 
 /* Renders every metric; route_name(i) gives the label of route i ("METHOD /pattern"). */

@@ -401,12 +401,17 @@ dispatch(struct MHD_Connection *conn, struct request *req, const char *url)
                             : rt->auth == ROUTE_AUTH_TENANT ? API_REACH_TENANT
                                                             : API_REACH_SESSION,
                             http_router_host_fields((size_t)req->route), &e);
+    if (rc < 0 && call.auth_failure)
+        http_metrics_auth_failure(rt->auth == ROUTE_AUTH_BEARER ? "scim" : "admin",
+                                  call.auth_failure);
     if (rc == 0)
         rc = rt->handler(&call, &e);
     api_call_end_reads(&call);
     if (rc < 0) {
         if (e.code == ERR_OK)
             err_set(&e, ERR_INTERNAL, NULL);
+        if (e.code == ERR_UNAVAILABLE || e.code == ERR_INTERNAL)
+            http_metrics_store_error(e.code == ERR_UNAVAILABLE ? "unavailable" : "internal");
         if (e.code == ERR_INTERNAL)
             log_error("req=%llu route=\"%s\" internal error: %s", (unsigned long long)req->id,
                       rt->pattern, e.detail);

@@ -27,6 +27,24 @@ def test_unknown_path_is_404_and_wrong_method_is_405_with_allow(server):
         "application/json") else "GET" in r.text
 
 
+def test_metrics_say_the_build_and_why_authentications_fail(server, tenant_token):
+    server.request("GET", "/scim/v2/Users")  # no token
+    server.request("GET", "/scim/v2/Users", token="scimd_" + "x" * 43)  # unknown token
+    server.request("GET", "/scim/v2/Users", token="scimd_" + "y" * 43)
+    server.request("GET", "/admin/v1/tenants", token="not-the-operator-key")
+    server.admin("PATCH", "/tenants/acme", {"integrationEnabled": False})
+    server.request("GET", "/scim/v2/Users", token=tenant_token)  # the integration is off
+    text = server.request("GET", "/metrics").text
+    m = re.search(r'^scimd_build_info\{version="([^"]+)",commit="([^"]+)"\} 1$', text, re.M)
+    assert m and m.group(1) and m.group(2), text[:500]
+    for scheme, reason, n in (("scim", "missing", 1), ("scim", "invalid_token", 2),
+                              ("scim", "gate", 1), ("admin", "wrong_key", 1),
+                              ("admin", "csrf", 0)):
+        line = f'scimd_auth_failures_total{{scheme="{scheme}",reason="{reason}"}} {n}'
+        assert re.search("^" + re.escape(line) + "$", text, re.M), (line, text)
+    assert 'scimd_store_errors_total{code="unavailable"} 0' in text
+
+
 def test_metrics_count_requests_by_route_and_status(server):
     for _ in range(3):
         server.request("GET", "/healthz")
