@@ -9,6 +9,7 @@
 #include <openssl/crypto.h>
 
 #include "api/call.h"
+#include "api/keys.h"
 #include "base/fetch.h"
 #include "base/limits.h"
 #include "base/log.h"
@@ -76,7 +77,6 @@ api_settings_of(const struct config *c, unsigned char key[32], struct api_settin
 {
     *api = (struct api_settings){
         .public_url = c->public_url,
-        .operator_key = c->operator_key,
         .page_max = c->page_max,
         .token_overlap_s = c->token_overlap,
         .gate = { c->scim_plans, c->plans },
@@ -130,6 +130,12 @@ serve(struct config *c, struct store *store, unsigned char sso_key[32])
         log_error("%s", e.detail);
         return 1;
     }
+    api.operator_keys = api_keyring_new();
+    if (api_keyring_load(api.operator_keys, c->operator_key, c->operator_keys_file, &e) < 0) {
+        log_error("%s", e.detail);
+        api_keyring_free(api.operator_keys);
+        return 1;
+    }
     if (api.sso_key == NULL)
         log_warn("sso_key is not set: webhook signing secrets are stored unsealed and OIDC "
                  "connections cannot be saved; set sso_key (64 hex digits, from the "
@@ -160,6 +166,7 @@ serve(struct config *c, struct store *store, unsigned char sso_key[32])
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
@@ -168,6 +175,7 @@ serve(struct config *c, struct store *store, unsigned char sso_key[32])
         log_error("%s", e.detail);
         close(fd);
         http_metrics_free();
+        api_keyring_free(api.operator_keys);
         return 1;
     }
     struct webhook_worker *hooks = webhook_worker_start(store, &api.webhooks, &e);
@@ -175,9 +183,10 @@ serve(struct config *c, struct store *store, unsigned char sso_key[32])
         log_error("%s", e.detail);
         http_server_stop(srv, 0);
         http_metrics_free();
+        api_keyring_free(api.operator_keys);
         return 1;
     }
-    if (api.operator_key == NULL || api.operator_key[0] == '\0')
+    if (api_keyring_count(api.operator_keys) == 0)
         log_warn("no operator key configured: the management API /admin/v1 is disabled");
     char db[512];
     store_dsn_redact(c->db, db, sizeof(db)); /* a PostgreSQL URI may hold a password */
@@ -185,12 +194,22 @@ serve(struct config *c, struct store *store, unsigned char sso_key[32])
              c->tls_cert ? "https" : "http", c->listen, http_server_port(srv), c->public_url,
              store_backend_name(store), db);
     int sig = 0;
-    sigwait(&set, &sig);
+    /* SIGHUP reloads the operator keys (operator_key_file, operator_keys_file) without a
+     * restart; a file that does not read keeps the keys in use. */
+    while (sigwait(&set, &sig) == 0 && sig == SIGHUP) {
+        struct err re = { 0 };
+        if (config_reload_operator_key(c, &re) < 0 ||
+            api_keyring_load(api.operator_keys, c->operator_key, c->operator_keys_file, &re) < 0)
+            log_error("SIGHUP: operator keys not reloaded, the old ones stay: %s", re.detail);
+        else
+            log_info("SIGHUP: %zu operator keys loaded", api_keyring_count(api.operator_keys));
+    }
     log_info("received %s: finishing requests in flight, then stopping",
              sig == SIGINT ? "SIGINT" : "SIGTERM");
     http_server_stop(srv, LIMIT_SHUTDOWN_GRACE_SECONDS);
     webhook_worker_stop(hooks);
     http_metrics_free();
+    api_keyring_free(api.operator_keys);
     log_info("stopped cleanly");
     return 0;
 }

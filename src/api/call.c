@@ -210,16 +210,9 @@ api_auth_bearer(struct api_call *call, struct err *err)
 }
 
 bool
-api_operator_key_ok(const struct api_settings *settings, const char *tok, size_t len)
+api_operator_key_ok(const struct api_settings *settings, const char *tok, size_t len, char *name)
 {
-    const char *key = settings->operator_key;
-    if (key == NULL || key[0] == '\0')
-        return false;
-    /* Hash both sides so the comparison is constant-time whatever the lengths. */
-    char a[65], b[65];
-    crypto_sha256_hex(tok, len, a);
-    crypto_sha256_hex(key, strlen(key), b);
-    return crypto_equal(a, b, 64);
+    return api_keyring_match(settings->operator_keys, tok, len, name);
 }
 
 int
@@ -227,8 +220,7 @@ api_auth_operator(struct api_call *call, struct err *err)
 {
     const char *tok;
     size_t len;
-    const char *key = call->settings->operator_key;
-    if (key == NULL || key[0] == '\0') {
+    if (api_keyring_count(call->settings->operator_keys) == 0) {
         call->auth_failure = "no_operator_key";
         return err_set(err, ERR_FORBIDDEN,
                        "the management API is disabled: no operator key is configured");
@@ -239,7 +231,7 @@ api_auth_operator(struct api_call *call, struct err *err)
         call->auth_failure = "missing";
         return err_set(err, ERR_UNAUTHORIZED, "the operator key is required");
     }
-    if (!api_operator_key_ok(call->settings, tok, len)) {
+    if (!api_operator_key_ok(call->settings, tok, len, call->log_key)) {
         call->auth_failure = "wrong_key";
         str_copy(call->www_authenticate, sizeof(call->www_authenticate),
                  "Bearer realm=\"scimd-admin\", error=\"invalid_token\"");
@@ -291,8 +283,7 @@ api_auth_admin(struct api_call *call, enum api_reach reach, const char *const *h
     char sid[CONSOLE_SECRET_LEN + 1];
     if (call->authorization != NULL || !api_session_cookie(call, sid, sizeof(sid)))
         return api_auth_operator(call, err);
-    const char *key = call->settings->operator_key;
-    if (key == NULL || key[0] == '\0')
+    if (api_keyring_count(call->settings->operator_keys) == 0)
         return err_set(err, ERR_FORBIDDEN,
                        "the management API is disabled: no operator key is configured");
     int rc = console_session_check(call->store, &call->settings->gate, sid, &call->session, err);

@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 
+#include "api/keys.h"
 #include "base/arena.h"
 #include "base/err.h"
 #include "core/console.h"
@@ -29,12 +30,12 @@ struct api_brand {
 };
 
 struct api_settings {
-    const char *public_url;   /* "https://id.example.com", no trailing slash */
-    const char *operator_key; /* management API key; NULL disables /admin/v1 */
-    int64_t page_max;         /* ServiceProviderConfig filter.maxResults */
-    int64_t token_overlap_s;  /* default overlap when rotating a token */
-    size_t body_max;          /* request body limit, for ServiceProviderConfig */
-    struct gate_policy gate;  /* which plans include SCIM */
+    const char *public_url;            /* "https://id.example.com", no trailing slash */
+    struct api_keyring *operator_keys; /* management API keys (api/keys.h); none: disabled */
+    int64_t page_max;                  /* ServiceProviderConfig filter.maxResults */
+    int64_t token_overlap_s;           /* default overlap when rotating a token */
+    size_t body_max;                   /* request body limit, for ServiceProviderConfig */
+    struct gate_policy gate;           /* which plans include SCIM */
     struct webhook_settings webhooks;
     /* single sign-on (issue 7) */
     const unsigned char *sso_key;  /* 32 bytes sealing OIDC client secrets; NULL: none set */
@@ -109,10 +110,11 @@ struct api_call {
     char www_authenticate[128];
     char set_cookie[2][320]; /* Set-Cookie headers (SSO transaction cookies) */
     int n_set_cookie;
-    bool sso_headers;          /* SSO pages: no framing, no referrer (SSO.md (a), (c)) */
-    const char *cache_control; /* NULL: no-store */
-    const char *csp;           /* Content-Security-Policy; NULL: the strict API default */
-    char log_tenant[64];       /* tenant slug for the access log */
+    bool sso_headers;                   /* SSO pages: no framing, no referrer (SSO.md (a), (c)) */
+    const char *cache_control;          /* NULL: no-store */
+    const char *csp;                    /* Content-Security-Policy; NULL: the strict API default */
+    char log_tenant[64];                /* tenant slug for the access log */
+    char log_key[API_KEY_NAME_MAX + 1]; /* the operator key's name, for the access log */
 };
 
 /* A request handler: replies through call, or returns -1 with err for http/ to render. */
@@ -157,8 +159,10 @@ int api_auth_bearer(struct api_call *call, struct err *err);
  * in constant time. */
 int api_auth_operator(struct api_call *call, struct err *err);
 
-/* True when tok[0..len) is the operator key (constant time); false when none is configured. */
-bool api_operator_key_ok(const struct api_settings *settings, const char *tok, size_t len);
+/* True when tok[0..len) is one of the operator keys (constant time); its name goes to name
+ * (API_KEY_NAME_MAX + 1 bytes, may be NULL). False when none is configured. */
+bool api_operator_key_ok(const struct api_settings *settings, const char *tok, size_t len,
+                         char *name);
 
 /* Which console sessions a management route admits besides the operator's. */
 enum api_reach {

@@ -42,6 +42,8 @@ static const struct setting settings[] = {
     S(operator_key, K_STR, NULL, 0, 0,
       "operator key for /admin/v1 (prefer operator_key_file or the environment)"),
     S(operator_key_file, K_STR, NULL, 0, 0, "file holding the operator key"),
+    S(operator_keys_file, K_STR, NULL, 0, 0,
+      "file of named operator keys, one `NAME KEY` a line (several at once; reloaded on SIGHUP)"),
     S(tls_cert, K_STR, NULL, 0, 0, "PEM certificate file: with tls_key, serve HTTPS"),
     S(tls_key, K_STR, NULL, 0, 0, "PEM private key file"),
     S(threads, K_LONG, "0", 0, LIMIT_THREADS_MAX, "worker threads (0 = one per core)"),
@@ -336,6 +338,12 @@ read_key_file(struct config *c, struct err *err)
     c->operator_key = xstrdup(key);
     memset(key, 0, sizeof(key));
     return 0;
+}
+
+int
+config_reload_operator_key(struct config *c, struct err *err)
+{
+    return c->operator_key_file ? read_key_file(c, err) : 0;
 }
 
 /* The public URL is spliced into JSON and headers: it must need no escaping. */

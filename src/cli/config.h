@@ -18,6 +18,7 @@ struct config {
     char *public_url;
     char *operator_key;
     char *operator_key_file;
+    char *operator_keys_file;
     char *tls_cert;
     char *tls_key;
     long threads;
@@ -64,6 +65,9 @@ void config_free(struct config *c);
 /* Derives defaults that depend on other settings (db path, public URL) and reads the
  * operator key file. Creates the data directory when the database lives there. */
 int config_finish(struct config *c, struct err *err);
+
+/* Reads operator_key_file again (SIGHUP), when one is configured. */
+int config_reload_operator_key(struct config *c, struct err *err);
 
 /* Sets public_url, when not configured, from the scheme, listen address and the port the
  * server actually bound (which differs from `port` when that is 0). */

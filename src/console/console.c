@@ -212,7 +212,7 @@ console_session_post(struct api_call *call, struct err *err)
     struct console_session cs;
     const char *key;
     int rc = -1;
-    if (call->settings->operator_key == NULL || call->settings->operator_key[0] == '\0')
+    if (api_keyring_count(call->settings->operator_keys) == 0)
         return err_set(err, ERR_FORBIDDEN, "no operator key is configured");
     json_t *body = json_body(call, err);
     if (body == NULL)
@@ -220,7 +220,7 @@ console_session_post(struct api_call *call, struct err *err)
     key = only_string(body, "operatorKey", err);
     if (key == NULL)
         goto out;
-    if (!api_operator_key_ok(call->settings, key, strlen(key))) {
+    if (!api_operator_key_ok(call->settings, key, strlen(key), NULL)) {
         err_set(err, ERR_UNAUTHORIZED, "that is not the operator key");
         goto out;
     }

@@ -66,7 +66,8 @@ struct request {
     char method[12];
     int status;
     char tenant[64];
-    int64_t retry_after_s; /* a 429's Retry-After */
+    char key[API_KEY_NAME_MAX + 1]; /* the operator key's name, or "" */
+    int64_t retry_after_s;          /* a 429's Retry-After */
 };
 
 /* ---- responses ---- */
@@ -425,6 +426,7 @@ dispatch(struct MHD_Connection *conn, struct request *req, const char *url)
     limit_count(srv, lk, call.status, conn, call.authorization, &keys);
 send:
     str_copy(req->tenant, sizeof(req->tenant), call.log_tenant[0] ? call.log_tenant : "-");
+    str_copy(req->key, sizeof(req->key), call.log_key);
     if (call.status == 0)
         api_reply_empty(&call, 500);
     enum MHD_Result ret = queue(conn, req, &call);
@@ -644,10 +646,11 @@ on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
         char line[512];
         /* The route pattern, never the raw URL: query strings may carry secrets. */
         snprintf(line, sizeof(line),
-                 "level=info req=%llu method=%s route=\"%s\" status=%d dur_ms=%.3f tenant=%s%s",
+                 "level=info req=%llu method=%s route=\"%s\" status=%d dur_ms=%.3f tenant=%s%s%s%s",
                  (unsigned long long)req->id, req->method,
                  http_router_pattern_label((size_t)req->route), status, (double)dur / 1e6,
-                 req->tenant, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
+                 req->tenant, req->key[0] ? " key=" : "", req->key,
+                 toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
         log_line(line);
     }
     buf_cleanup(&req->body);

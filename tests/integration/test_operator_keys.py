@@ -1,0 +1,73 @@
+"""Operator keys (issue 17; docs/configuration.md): several named keys at once, the name in the
+access log, and a reload on SIGHUP without a restart, so a key is rotated without downtime."""
+import signal
+import time
+
+import pytest
+
+from conftest import OPERATOR_KEY
+
+ALPHA = "alpha-key-0123456789abcdef"
+BETA = "beta-key-0123456789abcdefgh"
+GAMMA = "gamma-key-0123456789abcdefg"
+
+
+def status(s, key):
+    return s.request("GET", "/admin/v1/tenants", token=key).status_code
+
+
+def wait_log(s, text, timeout=5):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if text in s.log:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.fixture
+def keyed(server_factory, tmp_path):
+    keys = tmp_path / "operator.keys"
+    keys.write_text(f"# host application keys\nhost-app {ALPHA}\n\nci   {BETA}\n")
+    keys.chmod(0o600)
+    s = server_factory(extra_args=["--operator-keys-file", str(keys)])
+    s.keys_file = keys
+    return s
+
+
+def test_named_keys_work_and_the_log_names_them(keyed):
+    s = keyed
+    assert status(s, ALPHA) == 200 and status(s, BETA) == 200 and status(s, OPERATOR_KEY) == 200
+    assert status(s, GAMMA) == 401
+    assert wait_log(s, "key=host-app") and wait_log(s, "key=ci") and wait_log(s, "key=default")
+    for k in (ALPHA, BETA, GAMMA):
+        assert k not in s.log
+
+
+def test_sighup_rotates_keys_without_a_restart(keyed):
+    s = keyed
+    s.keys_file.write_text(f"host-app {GAMMA}\n")
+    s.proc.send_signal(signal.SIGHUP)
+    assert wait_log(s, "SIGHUP: 2 operator keys loaded"), s.log[-800:]
+    assert status(s, GAMMA) == 200 and status(s, ALPHA) == 401 and status(s, BETA) == 401
+    # A file that does not read keeps the keys in use.
+    s.keys_file.write_text("host-app short\n")
+    s.proc.send_signal(signal.SIGHUP)
+    assert wait_log(s, "operator keys not reloaded"), s.log[-800:]
+    assert status(s, GAMMA) == 200
+    assert s.proc.poll() is None
+
+
+@pytest.mark.parametrize("text, fragment", [
+    (f"a {ALPHA}\na {BETA}\n", "bad.keys:2: the key name"),
+    ("a short\n", "16 to 512 characters"),
+    (f"bad/name {ALPHA}\n", "a key's name is"),
+    (f"{ALPHA}\n", "bad.keys:1: expected"),
+])
+def test_a_bad_keys_file_stops_the_start(server_factory, tmp_path, text, fragment):
+    keys = tmp_path / "bad.keys"
+    keys.write_text(text)
+    s = server_factory(extra_args=["--operator-keys-file", str(keys)], start=False)
+    with pytest.raises(RuntimeError) as e:
+        s.start(timeout=5)
+    assert fragment in str(e.value)
