@@ -41,6 +41,33 @@ api_content_type_is_json(const char *content_type)
            str_ieq(type, STR_LIT("application/json"));
 }
 
+bool
+api_etag_listed(const char *list, const char *tag)
+{
+    if (tag[0] == 'W' && tag[1] == '/')
+        tag += 2;
+    const size_t tag_len = strlen(tag);
+    const char *p = list;
+    for (int i = 0; i < 64 && *p; i++) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        const char *e = strchr(p, ',');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        while (n > 0 && p[n - 1] == ' ')
+            n--;
+        if (n >= 2 && p[0] == 'W' && p[1] == '/') {
+            p += 2;
+            n -= 2;
+        }
+        if ((n == 1 && p[0] == '*') || (n == tag_len && memcmp(p, tag, n) == 0))
+            return true;
+        if (e == NULL)
+            break;
+        p = e + 1;
+    }
+    return false;
+}
+
 const char *
 api_public_path(const char *public_url)
 {

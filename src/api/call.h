@@ -120,6 +120,10 @@ struct api_call {
 /* A request handler: replies through call, or returns -1 with err for http/ to render. */
 typedef int (*api_handler_fn)(struct api_call *call, struct err *err);
 
+/* True when a comma-separated If-Match / If-None-Match list names tag (W/ or not: the weak
+ * comparison of RFC 9110 §8.8.3.2) or is "*". At most 64 entries are read. */
+bool api_etag_listed(const char *list, const char *tag);
+
 /* The path part of a public URL ("https://api.example.com/api/v1" → "/api/v1"), "" when it
  * has none: scimd serves everything under it as well as at the root (docs/deploy.md). */
 const char *api_public_path(const char *public_url);

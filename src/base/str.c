@@ -110,40 +110,47 @@ str_is_slug(const char *s, size_t max)
     return true;
 }
 
+size_t
+str_utf8_len(const unsigned char *s, size_t n)
+{
+    unsigned char c = s[0];
+    unsigned char lo = 0x80, hi = 0xbf;
+    size_t k;
+
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf)
+        k = 2;
+    else if (c >= 0xe0 && c <= 0xef)
+        k = 3;
+    else if (c >= 0xf0 && c <= 0xf4)
+        k = 4;
+    else
+        return 0;
+    if (c == 0xe0)
+        lo = 0xa0;
+    else if (c == 0xed)
+        hi = 0x9f;
+    else if (c == 0xf0)
+        lo = 0x90;
+    else if (c == 0xf4)
+        hi = 0x8f;
+    if (n < k || s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t i = 2; i < k; i++)
+        if (s[i] < 0x80 || s[i] > 0xbf)
+            return 0;
+    return k;
+}
+
 bool
 str_is_utf8(struct str s)
 {
     const unsigned char *p = (const unsigned char *)s.ptr;
-    size_t i = 0;
-    while (i < s.len) {
-        unsigned char c = p[i];
-        unsigned char lo = 0x80, hi = 0xbf;
-        size_t k;
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        if (c >= 0xc2 && c <= 0xdf)
-            k = 2;
-        else if (c >= 0xe0 && c <= 0xef)
-            k = 3;
-        else if (c >= 0xf0 && c <= 0xf4)
-            k = 4;
-        else
+    for (size_t i = 0; i < s.len;) {
+        size_t k = str_utf8_len(p + i, s.len - i);
+        if (k == 0)
             return false;
-        if (c == 0xe0)
-            lo = 0xa0;
-        else if (c == 0xed)
-            hi = 0x9f;
-        else if (c == 0xf0)
-            lo = 0x90;
-        else if (c == 0xf4)
-            hi = 0x8f;
-        if (s.len - i < k || p[i + 1] < lo || p[i + 1] > hi)
-            return false;
-        for (size_t j = 2; j < k; j++)
-            if (p[i + j] < 0x80 || p[i + j] > 0xbf)
-                return false;
         i += k;
     }
     return true;

@@ -39,8 +39,11 @@ void str_lower_ascii(char *s);
 /* True when every byte is in [a-z0-9-], first is a letter or digit, 1..max bytes. */
 bool str_is_slug(const char *s, size_t max);
 
-/* True when s is well-formed UTF-8 (RFC 3629 §4: no overlongs, no surrogates, nothing past
- * U+10FFFF). A NUL byte is well-formed. */
+/* Length of the well-formed UTF-8 sequence at s[0..n) (RFC 3629 §4: no overlongs, no
+ * surrogates, nothing past U+10FFFF), or 0; n > 0. */
+size_t str_utf8_len(const unsigned char *s, size_t n);
+
+/* True when s is well-formed UTF-8 (str_utf8_len at every step). A NUL byte is well-formed. */
 bool str_is_utf8(struct str s);
 
 #endif

@@ -340,41 +340,6 @@ hex4(const char *s)
     return v;
 }
 
-/* Length of the well-formed UTF-8 sequence at s (RFC 3629 §4: no overlongs, no surrogates,
- * nothing past U+10FFFF), or 0. */
-static size_t
-utf8_len(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-    unsigned char lo = 0x80, hi = 0xbf;
-    size_t k;
-
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf)
-        k = 2;
-    else if (c >= 0xe0 && c <= 0xef)
-        k = 3;
-    else if (c >= 0xf0 && c <= 0xf4)
-        k = 4;
-    else
-        return 0;
-    if (c == 0xe0)
-        lo = 0xa0;
-    else if (c == 0xed)
-        hi = 0x9f;
-    else if (c == 0xf0)
-        lo = 0x90;
-    else if (c == 0xf4)
-        hi = 0x8f;
-    if (n < k || s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t i = 2; i < k; i++)
-        if (s[i] < 0x80 || s[i] > 0xbf)
-            return 0;
-    return k;
-}
-
 static size_t
 utf8_put(char *out, long cp)
 {
@@ -444,7 +409,7 @@ read_string(struct query_parser *p, const struct token *t)
             return NULL;
         }
         if (c >= 0x80) {
-            size_t k = utf8_len((const unsigned char *)s + i, n - i);
+            size_t k = str_utf8_len((const unsigned char *)s + i, n - i);
             if (k == 0) {
                 fail_span(p, at, 1, "invalid UTF-8 in string");
                 return NULL;

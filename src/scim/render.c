@@ -215,26 +215,13 @@ etag_version(const char *tag, size_t len, int64_t *out)
     return str_to_i64(s, 0, INT64_MAX, out, "version", &ignored) == 0;
 }
 
-/* True when the comma-separated list of tags has "*" or a tag naming version. */
+/* True when the list of tags has "*" or the tag of version. */
 static bool
 tags_match(const char *list, int64_t version)
 {
-    const char *p = list;
-    for (int i = 0; i < 64 && *p; i++) {
-        while (*p == ' ' || *p == ',')
-            p++;
-        const char *e = strchr(p, ',');
-        size_t n = e ? (size_t)(e - p) : strlen(p);
-        while (n > 0 && p[n - 1] == ' ')
-            n--;
-        int64_t v;
-        if ((n == 1 && p[0] == '*') || (etag_version(p, n, &v) && v == version))
-            return true;
-        if (e == NULL)
-            break;
-        p = e + 1;
-    }
-    return false;
+    char tag[32];
+    snprintf(tag, sizeof(tag), "\"%lld\"", (long long)version);
+    return api_etag_listed(list, tag);
 }
 
 int
