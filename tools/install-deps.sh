@@ -15,8 +15,9 @@ RUN_PACKAGES=(
     libcurl4-openssl-dev
     # single sign-on (shared/SSO.md): JOSE, XML signatures
     libcjose-dev libxmlsec1-dev libxml2-dev zlib1g-dev
-    # tools/run makes the operator key with it
-    openssl
+    # tools/run makes the operator key with openssl; outbound HTTPS (SSO discovery, metadata,
+    # webhooks) checks certificates against the system store
+    openssl ca-certificates
 )
 TEST_PACKAGES=(
     # checks and fuzzing
@@ -25,6 +26,8 @@ TEST_PACKAGES=(
     libcmocka-dev python3 python3-pytest python3-requests sqlite3 openssl git
     # the PostgreSQL backend's tests start a throwaway cluster (initdb, pg_ctl)
     postgresql
+    # the install test checks the systemd unit with systemd-analyze verify
+    systemd
     # SSO tests: local test OP (JOSE) and signed SAML responses
     python3-jwcrypto python3-cryptography python3-lxml xmlsec1 python3-lasso
     # console browser tests: playwright-core (npm, tests/browser) drives Debian's chromium;

@@ -42,6 +42,7 @@ data=$(mktemp -d "$stage/data.XXXXXX")
 grep -q "^ExecStart=$prefix/bin/scimd serve --config-file $sysconf/scimd/scimd.conf$" "$unit" ||
     fail "the unit's ExecStart does not name the installed files"
 for opt in DynamicUser=yes StateDirectory=scimd NoNewPrivileges=yes ProtectSystem=strict \
+    'ExecReload=/bin/kill -HUP $MAINPID' \
     "EnvironmentFile=-$sysconf/scimd/scimd.env"; do
     grep -qx -- "$opt" "$unit" || fail "the unit lacks $opt"
 done
