@@ -42,29 +42,38 @@ api_content_type_is_json(const char *content_type)
 }
 
 bool
+api_etag_next(const char **p, const char **tag, size_t *n)
+{
+    const char *s = *p;
+    while (*s == ' ' || *s == ',')
+        s++;
+    if (*s == '\0')
+        return false;
+    const char *e = strchr(s, ',');
+    size_t len = e ? (size_t)(e - s) : strlen(s);
+    *p = e ? e + 1 : s + len;
+    while (len > 0 && s[len - 1] == ' ')
+        len--;
+    if (len >= 2 && s[0] == 'W' && s[1] == '/') {
+        s += 2;
+        len -= 2;
+    }
+    *tag = s;
+    *n = len;
+    return true;
+}
+
+bool
 api_etag_listed(const char *list, const char *tag)
 {
     if (tag[0] == 'W' && tag[1] == '/')
         tag += 2;
     const size_t tag_len = strlen(tag);
-    const char *p = list;
-    for (int i = 0; i < 64 && *p; i++) {
-        while (*p == ' ' || *p == ',')
-            p++;
-        const char *e = strchr(p, ',');
-        size_t n = e ? (size_t)(e - p) : strlen(p);
-        while (n > 0 && p[n - 1] == ' ')
-            n--;
-        if (n >= 2 && p[0] == 'W' && p[1] == '/') {
-            p += 2;
-            n -= 2;
-        }
-        if ((n == 1 && p[0] == '*') || (n == tag_len && memcmp(p, tag, n) == 0))
+    const char *p = list, *t;
+    size_t n;
+    for (int i = 0; i < 64 && api_etag_next(&p, &t, &n); i++)
+        if ((n == 1 && t[0] == '*') || (n == tag_len && memcmp(t, tag, n) == 0))
             return true;
-        if (e == NULL)
-            break;
-        p = e + 1;
-    }
     return false;
 }
 

@@ -120,6 +120,10 @@ struct api_call {
 /* A request handler: replies through call, or returns -1 with err for http/ to render. */
 typedef int (*api_handler_fn)(struct api_call *call, struct err *err);
 
+/* The next entity tag of a comma-separated If-Match / If-None-Match list at *p (blanks
+ * trimmed, a W/ prefix dropped) in tag[0..*n), and *p moved past it; false at the end. */
+bool api_etag_next(const char **p, const char **tag, size_t *n);
+
 /* True when a comma-separated If-Match / If-None-Match list names tag (W/ or not: the weak
  * comparison of RFC 9110 §8.8.3.2) or is "*". At most 64 entries are read. */
 bool api_etag_listed(const char *list, const char *tag);

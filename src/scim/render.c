@@ -268,26 +268,19 @@ scim_delete_resource(struct api_call *call, scim_delete_fn del, struct err *err)
         rc = del(call->store, call->tenant.id, call->actor, call->params[0], -1, err);
     } else {
         err_set(err, ERR_PRECONDITION, "If-Match names no current version");
-        for (int i = 0; i < 64 && *p; i++) {
-            while (*p == ' ' || *p == ',')
-                p++;
-            const char *e = strchr(p, ',');
-            size_t n = e ? (size_t)(e - p) : strlen(p);
-            while (n > 0 && p[n - 1] == ' ')
-                n--;
+        const char *t;
+        size_t n;
+        for (int i = 0; i < 64 && api_etag_next(&p, &t, &n); i++) {
             int64_t v = -2;
-            if (n == 1 && p[0] == '*')
+            if (n == 1 && t[0] == '*')
                 v = -1;
-            else if (!etag_version(p, n, &v))
+            else if (!etag_version(t, n, &v))
                 v = -2;
             if (v >= -1) {
                 rc = del(call->store, call->tenant.id, call->actor, call->params[0], v, err);
                 if (rc == 0 || err->code != ERR_PRECONDITION)
                     break;
             }
-            if (e == NULL)
-                break;
-            p = e + 1;
         }
     }
     if (rc < 0)
