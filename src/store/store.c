@@ -110,6 +110,7 @@ store_open(const char *dsn, struct store **out, struct err *err)
     if (ops->open(dsn, out, err) < 0)
         return -1;
     (*out)->ops = ops;
+    (*out)->db = ops->db;
     return 0;
 }
 
@@ -169,81 +170,17 @@ store_tx_rollback(struct store *s)
     s->ops->tx_rollback(s);
 }
 
-int
-store_tenant_insert(struct store *s, struct store_tenant *t, struct err *err)
-{
-    return s->ops->tenant_insert(s, t, err);
-}
 
-int
-store_tenant_update(struct store *s, const struct store_tenant *t, struct err *err)
-{
-    return s->ops->tenant_update(s, t, err);
-}
 
-int
-store_tenant_delete(struct store *s, int64_t id, struct err *err)
-{
-    return s->ops->tenant_delete(s, id, err);
-}
 
-int
-store_tenant_get_by_slug(struct store *s, const char *slug, struct store_tenant *out,
-                         struct err *err)
-{
-    return s->ops->tenant_get_by_slug(s, slug, out, err);
-}
 
-int
-store_tenant_get_by_id(struct store *s, int64_t id, struct store_tenant *out, struct err *err)
-{
-    return s->ops->tenant_get_by_id(s, id, out, err);
-}
 
-int
-store_tenant_list(struct store *s, struct store_tenant **out, size_t *n, struct err *err)
-{
-    return s->ops->tenant_list(s, out, n, err);
-}
 
-int
-store_token_insert(struct store *s, const struct store_token *t, struct err *err)
-{
-    return s->ops->token_insert(s, t, err);
-}
 
-int
-store_token_auth_lookup(struct store *s, const char *hash, struct store_token *tok,
-                        struct store_tenant *tenant, struct err *err)
-{
-    return s->ops->token_auth_lookup(s, hash, tok, tenant, err);
-}
 
-int
-store_token_get(struct store *s, int64_t tenant_id, const char *id, struct store_token *out,
-                struct err *err)
-{
-    return s->ops->token_get(s, tenant_id, id, out, err);
-}
 
-int
-store_token_list(struct store *s, int64_t tenant_id, struct store_token **out, size_t *n,
-                 struct err *err)
-{
-    return s->ops->token_list(s, tenant_id, out, n, err);
-}
 
-int
-store_token_update(struct store *s, const struct store_token *t, struct err *err)
-{
-    return s->ops->token_update(s, t, err);
-}
 
-int
-store_token_touch(struct store *s, const char *id, int64_t now_ms, struct err *err)
-{
-    return s->ops->token_touch(s, id, now_ms, err);
-}
 
 int
 store_resource_insert(struct store *s, const struct store_resource *r, struct err *err)

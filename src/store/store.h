@@ -260,9 +260,11 @@ struct store_event_query {
 };
 
 struct store;
+struct db_backend;
 
 struct store_ops {
     const char *name;
+    const struct db_backend *db; /* the primitives the operations above are written with */
     int (*open)(const char *dsn, struct store **out, struct err *err);
     void (*close)(struct store *s);
     void (*thread_done)(struct store *s);
@@ -272,24 +274,6 @@ struct store_ops {
     int (*tx_begin)(struct store *s, struct err *err);
     int (*tx_commit)(struct store *s, struct err *err);
     void (*tx_rollback)(struct store *s);
-
-    int (*tenant_insert)(struct store *s, struct store_tenant *t, struct err *err);
-    int (*tenant_update)(struct store *s, const struct store_tenant *t, struct err *err);
-    int (*tenant_delete)(struct store *s, int64_t id, struct err *err);
-    int (*tenant_get_by_slug)(struct store *s, const char *slug, struct store_tenant *out,
-                              struct err *err);
-    int (*tenant_get_by_id)(struct store *s, int64_t id, struct store_tenant *out, struct err *err);
-    int (*tenant_list)(struct store *s, struct store_tenant **out, size_t *n, struct err *err);
-
-    int (*token_insert)(struct store *s, const struct store_token *t, struct err *err);
-    int (*token_auth_lookup)(struct store *s, const char *hash, struct store_token *tok,
-                             struct store_tenant *tenant, struct err *err);
-    int (*token_get)(struct store *s, int64_t tenant_id, const char *id, struct store_token *out,
-                     struct err *err);
-    int (*token_list)(struct store *s, int64_t tenant_id, struct store_token **out, size_t *n,
-                      struct err *err);
-    int (*token_update)(struct store *s, const struct store_token *t, struct err *err);
-    int (*token_touch)(struct store *s, const char *id, int64_t now_ms, struct err *err);
 
     int (*resource_insert)(struct store *s, const struct store_resource *r, struct err *err);
     int (*resource_get)(struct store *s, int64_t tenant_id, enum store_rtype type, const char *id,

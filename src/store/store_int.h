@@ -6,6 +6,7 @@
 /* Every backend's handle starts with this header, so store.c can dispatch. */
 struct store {
     const struct store_ops *ops;
+    const struct db_backend *db;
 };
 
 #endif

@@ -27,42 +27,14 @@
  * itself whenever a tenant's users or groups reach this many times a power of two. */
 #define ANALYZE_FIRST_ROWS 1000
 
-#define TENANT_COLS                                                                         \
-    "id, slug, display_name, plan, mode, deactivation, integration_enabled, saml_required," \
-    " created_ms, updated_ms"
-#define TOKEN_COLS \
-    "id, tenant_id, hash, prefix, label, created_ms, last_used_ms, revoked_ms, expires_ms"
 #define RES_COLS                                                                     \
     "id, tenant_id, type, version, created_ms, modified_ms, user_name, external_id," \
     " display_name, active, doc_text"
 
 static const char *const stmt_sql[PG__COUNT] = {
     [PG_PING] = "SELECT 1",
-    [PG_TENANT_INSERT] = "INSERT INTO tenants(slug, display_name, plan, mode, deactivation,"
-                         " integration_enabled, saml_required, created_ms, updated_ms)"
-                         " VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9) RETURNING id",
-    [PG_TENANT_UPDATE] = "UPDATE tenants SET display_name=$1, plan=$2, mode=$3, deactivation=$4,"
-                         " integration_enabled=$5, saml_required=$6, updated_ms=$7 WHERE id=$8",
-    [PG_TENANT_DELETE] = "DELETE FROM tenants WHERE id=$1",
-    [PG_TENANT_BY_SLUG] = "SELECT " TENANT_COLS " FROM tenants WHERE slug=$1",
-    [PG_TENANT_BY_ID] = "SELECT " TENANT_COLS " FROM tenants WHERE id=$1",
-    [PG_TENANT_LIST] = "SELECT " TENANT_COLS " FROM tenants ORDER BY slug",
-    [PG_TOKEN_INSERT] = "INSERT INTO tokens(" TOKEN_COLS ") VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9)",
-    [PG_TOKEN_AUTH] = "SELECT t.id, t.tenant_id, t.hash, t.prefix, t.label, t.created_ms,"
-                      " t.last_used_ms, t.revoked_ms, t.expires_ms, n.id, n.slug, n.display_name,"
-                      " n.plan, n.mode, n.deactivation, n.integration_enabled, n.saml_required,"
-                      " n.created_ms, n.updated_ms, coalesce(c.n, 0)"
-                      " FROM tokens t JOIN tenants n ON n.id = t.tenant_id"
-                      " LEFT JOIN resource_counts c ON c.tenant_id = t.tenant_id AND c.type = 2"
-                      " WHERE t.hash=$1",
-    [PG_TOKEN_GET] = "SELECT " TOKEN_COLS " FROM tokens WHERE tenant_id=$1 AND id=$2",
-    [PG_TOKEN_LIST] = "SELECT " TOKEN_COLS " FROM tokens WHERE tenant_id=$1"
-                      " ORDER BY created_ms DESC, id DESC",
-    [PG_TOKEN_UPDATE] = "UPDATE tokens SET label=$1, revoked_ms=$2, expires_ms=$3 WHERE id=$4",
     /* Every request of a busy integration authenticates with the same token: an instance
      * that finds the row locked by another's update skips its own instead of queueing. */
-    [PG_TOKEN_TOUCH] = "UPDATE tokens SET last_used_ms=$1 WHERE id = (SELECT id FROM tokens"
-                       " WHERE id=$2 AND last_used_ms < $1 FOR UPDATE SKIP LOCKED)",
     [PG_RES_INSERT] = "INSERT INTO resources(" RES_COLS ", doc, password_hash)"
                       " VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11::text,$11::text::jsonb,$12)",
     [PG_RES_GET] = "SELECT " RES_COLS " FROM resources WHERE tenant_id=$1 AND type=$2 AND id=$3",
@@ -174,6 +146,9 @@ static void
 forget_statements(struct pg_conn *c)
 {
     memset(c->prepared, 0, sizeof(c->prepared));
+    for (int i = 0; i < DB_MAX_STATEMENTS; i++)
+        if (c->fixed[i])
+            c->fixed[i]->prepared = false;
     for (int i = 0; i < PG_CACHE_SLOTS; i++) {
         free(c->cache[i].sql);
         c->cache[i] = (struct pg_cached){ 0 };
@@ -184,6 +159,7 @@ static void
 conn_close(struct pg_conn *c)
 {
     forget_statements(c);
+    pg_handles_free(c);
     PQfinish(c->db);
     free(c);
 }
@@ -305,11 +281,23 @@ prepare_fixed(struct pg_conn *c, enum pg_stmt id, const char *what, struct err *
 
 /* One attempt: prepare if needed, execute. */
 static PGresult *
-attempt(struct pg_conn *c, int fixed, const char *sql, int n, const char *const *v,
-        const char *what, struct err *err)
+attempt(struct pg_conn *c, int fixed, const char *sql, struct pg_handle *h, int n,
+        const char *const *v, const char *what, struct err *err)
 {
     char name[16];
-    if (fixed >= 0) {
+    if (h) {
+        if (!h->prepared) {
+            PGresult *res = PQprepare(c->db, h->name, h->sql, 0, NULL);
+            bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+            if (!ok)
+                pg_fail(c->db, res, what, err);
+            PQclear(res);
+            if (!ok)
+                return NULL;
+            h->prepared = true;
+        }
+        snprintf(name, sizeof(name), "%s", h->name);
+    } else if (fixed >= 0) {
         if (prepare_fixed(c, (enum pg_stmt)fixed, what, err) < 0)
             return NULL;
         snprintf(name, sizeof(name), "s%d", fixed);
@@ -329,8 +317,8 @@ attempt(struct pg_conn *c, int fixed, const char *sql, int n, const char *const 
 }
 
 static PGresult *
-run(struct pg_conn *c, int fixed, const char *sql, int n, const char *const *v, const char *what,
-    struct err *err)
+run(struct pg_conn *c, int fixed, const char *sql, struct pg_handle *h, int n, const char *const *v,
+    const char *what, struct err *err)
 {
     if (c->tx_broken)
         return err_set(err, ERR_UNAVAILABLE, "database connection lost"), NULL;
@@ -342,7 +330,7 @@ run(struct pg_conn *c, int fixed, const char *sql, int n, const char *const *v, 
             err_set(err, ERR_UNAVAILABLE, "database connection lost");
         return NULL;
     }
-    PGresult *res = attempt(c, fixed, sql, n, v, what, err);
+    PGresult *res = attempt(c, fixed, sql, h, n, v, what, err);
     if (res || PQstatus(c->db) == CONNECTION_OK)
         return res;
     if (c->in_tx) {
@@ -351,21 +339,27 @@ run(struct pg_conn *c, int fixed, const char *sql, int n, const char *const *v, 
     }
     if (reconnect(c, err) < 0)
         return NULL;
-    return attempt(c, fixed, sql, n, v, what, err);
+    return attempt(c, fixed, sql, h, n, v, what, err);
+}
+
+PGresult *
+pg_run_handle(struct pg_handle *h, const char *what, struct err *err)
+{
+    return run(h->c, -1, h->sql, h->fixed ? h : NULL, h->n, h->v, what, err);
 }
 
 PGresult *
 pg_run(struct pg_conn *c, enum pg_stmt id, const struct pg_params *p, const char *what,
        struct err *err)
 {
-    return run(c, (int)id, NULL, p ? p->n : 0, p ? p->v : NULL, what, err);
+    return run(c, (int)id, NULL, NULL, p ? p->n : 0, p ? p->v : NULL, what, err);
 }
 
 PGresult *
 pg_run_sql(struct pg_conn *c, const char *sql, int n, const char *const *values, const char *what,
            struct err *err)
 {
-    return run(c, -1, sql, n, values, what, err);
+    return run(c, -1, sql, NULL, n, values, what, err);
 }
 
 static struct pg_store *
@@ -569,246 +563,6 @@ pg_tx_rollback(struct store *s)
         PQclear(PQexec(c->db, "ROLLBACK"));
     c->in_tx = false;
     c->tx_broken = false;
-}
-
-/* ---- tenants ---- */
-
-static const char *
-mode_name(enum store_mode m)
-{
-    return m == STORE_MODE_IMPORT_ONLY ? "import-only" : "push";
-}
-
-static const char *
-deactivation_name(enum store_deactivation d)
-{
-    return d == STORE_DEACTIVATE_REMOVE ? "remove" : "disable";
-}
-
-static void
-read_tenant_at(const PGresult *res, int row, int b, struct store_tenant *t)
-{
-    *t = (struct store_tenant){ .group_count = -1 };
-    t->id = pg_int(res, row, b + 0);
-    copy_col(res, row, b + 1, t->slug, sizeof(t->slug));
-    copy_col(res, row, b + 2, t->display_name, sizeof(t->display_name));
-    copy_col(res, row, b + 3, t->plan, sizeof(t->plan));
-    t->mode = strcmp(PQgetvalue(res, row, b + 4), "import-only") == 0 ? STORE_MODE_IMPORT_ONLY
-                                                                      : STORE_MODE_PUSH;
-    t->deactivation = strcmp(PQgetvalue(res, row, b + 5), "remove") == 0 ? STORE_DEACTIVATE_REMOVE
-                                                                         : STORE_DEACTIVATE_DISABLE;
-    t->integration_enabled = pg_int(res, row, b + 6) != 0;
-    t->saml_required = pg_int(res, row, b + 7) != 0;
-    t->created_ms = pg_int(res, row, b + 8);
-    t->updated_ms = pg_int(res, row, b + 9);
-}
-
-/* The parameters tenant insert and update share, in their order. */
-static void
-tenant_params(struct pg_params *p, const struct store_tenant *t)
-{
-    pg_param_text(p, t->display_name);
-    pg_param_text(p, t->plan);
-    pg_param_text(p, mode_name(t->mode));
-    pg_param_text(p, deactivation_name(t->deactivation));
-    pg_param_int(p, t->integration_enabled ? 1 : 0);
-    pg_param_int(p, t->saml_required ? 1 : 0);
-}
-
-static int
-tenant_insert(struct store *s, struct store_tenant *t, struct err *err)
-{
-    struct pg_params p = { .n = 0 };
-    pg_param_text(&p, t->slug);
-    tenant_params(&p, t);
-    pg_param_int(&p, t->created_ms);
-    pg_param_int(&p, t->updated_ms);
-    PGresult *res = exec_stmt(s, PG_TENANT_INSERT, &p, "insert tenant", err);
-    if (res == NULL)
-        return -1;
-    t->id = pg_int(res, 0, 0);
-    PQclear(res);
-    return 0;
-}
-
-static int
-tenant_update(struct store *s, const struct store_tenant *t, struct err *err)
-{
-    struct pg_params p = { .n = 0 };
-    tenant_params(&p, t);
-    pg_param_int(&p, t->updated_ms);
-    pg_param_int(&p, t->id);
-    int n = exec_write(s, PG_TENANT_UPDATE, &p, "update tenant", err);
-    if (n < 0)
-        return -1;
-    return n ? 0 : err_set(err, ERR_NOT_FOUND, "no such tenant");
-}
-
-static int
-tenant_delete(struct store *s, int64_t id, struct err *err)
-{
-    struct pg_params p = { .n = 0 };
-    pg_param_int(&p, id);
-    int n = exec_write(s, PG_TENANT_DELETE, &p, "delete tenant", err);
-    if (n < 0)
-        return -1;
-    return n ? 0 : err_set(err, ERR_NOT_FOUND, "no such tenant");
-}
-
-static int
-tenant_get(struct store *s, enum pg_stmt id, const struct pg_params *p, struct store_tenant *out,
-           struct err *err)
-{
-    PGresult *res = exec_stmt(s, id, p, "get tenant", err);
-    if (res == NULL)
-        return -1;
-    int rc = PQntuples(res) ? 0 : err_set(err, ERR_NOT_FOUND, "no such tenant");
-    if (rc == 0)
-        read_tenant_at(res, 0, 0, out);
-    PQclear(res);
-    return rc;
-}
-
-static int
-tenant_get_by_slug(struct store *s, const char *slug, struct store_tenant *out, struct err *err)
-{
-    struct pg_params p = { .n = 0 };
-    pg_param_text(&p, slug);
-    return tenant_get(s, PG_TENANT_BY_SLUG, &p, out, err);
-}
-
-static int
-tenant_get_by_id(struct store *s, int64_t id, struct store_tenant *out, struct err *err)
-{
-    struct pg_params p = { .n = 0 };
-    pg_param_int(&p, id);
-    return tenant_get(s, PG_TENANT_BY_ID, &p, out, err);
-}
-
-static int
-tenant_list(struct store *s, struct store_tenant **out, size_t *n, struct err *err)
-{
-    PGresult *res = exec_stmt(s, PG_TENANT_LIST, NULL, "list tenants", err);
-    if (res == NULL)
-        return -1;
-    size_t rows = (size_t)PQntuples(res);
-    struct store_tenant *v = xmalloc((rows ? rows : 1) * sizeof(*v));
-    for (size_t i = 0; i < rows; i++)
-        read_tenant_at(res, (int)i, 0, &v[i]);
-    PQclear(res);
-    *out = v;
-    *n = rows;
-    return 0;
-}
-
-/* ---- tokens ---- */
-
-static void
-read_token(const PGresult *res, int row, struct store_token *t)
-{
-    *t = (struct store_token){ 0 };
-    copy_col(res, row, 0, t->id, sizeof(t->id));
-    t->tenant_id = pg_int(res, row, 1);
-    copy_col(res, row, 2, t->hash, sizeof(t->hash));
-    copy_col(res, row, 3, t->prefix, sizeof(t->prefix));
-    copy_col(res, row, 4, t->label, sizeof(t->label));
-    t->created_ms = pg_int(res, row, 5);
-    t->last_used_ms = pg_int(res, row, 6);
-    t->revoked_ms = pg_int(res, row, 7);
-    t->expires_ms = pg_int(res, row, 8);
-}
-
-static int
-token_insert(struct store *s, const struct store_token *t, struct err *err)
-{
-    struct pg_params p = { .n = 0 };
-    pg_param_text(&p, t->id);
-    pg_param_int(&p, t->tenant_id);
-    pg_param_text(&p, t->hash);
-    pg_param_text(&p, t->prefix);
-    pg_param_text(&p, t->label);
-    pg_param_int(&p, t->created_ms);
-    pg_param_int(&p, t->last_used_ms);
-    pg_param_int(&p, t->revoked_ms);
-    pg_param_int(&p, t->expires_ms);
-    return exec_write(s, PG_TOKEN_INSERT, &p, "insert token", err) < 0 ? -1 : 0;
-}
-
-static int
-token_auth_lookup(struct store *s, const char *hash, struct store_token *tok,
-                  struct store_tenant *tenant, struct err *err)
-{
-    struct pg_params p = { .n = 0 };
-    pg_param_text(&p, hash);
-    PGresult *res = exec_stmt(s, PG_TOKEN_AUTH, &p, "authenticate token", err);
-    if (res == NULL)
-        return -1;
-    int rc = PQntuples(res) ? 0 : err_set(err, ERR_NOT_FOUND, "no such token");
-    if (rc == 0) {
-        read_token(res, 0, tok);
-        read_tenant_at(res, 0, 9, tenant);
-        tenant->group_count = pg_int(res, 0, 19);
-    }
-    PQclear(res);
-    return rc;
-}
-
-static int
-token_get(struct store *s, int64_t tenant_id, const char *id, struct store_token *out,
-          struct err *err)
-{
-    struct pg_params p = { .n = 0 };
-    pg_param_int(&p, tenant_id);
-    pg_param_text(&p, id);
-    PGresult *res = exec_stmt(s, PG_TOKEN_GET, &p, "get token", err);
-    if (res == NULL)
-        return -1;
-    int rc = PQntuples(res) ? 0 : err_set(err, ERR_NOT_FOUND, "no such token");
-    if (rc == 0)
-        read_token(res, 0, out);
-    PQclear(res);
-    return rc;
-}
-
-static int
-token_list(struct store *s, int64_t tenant_id, struct store_token **out, size_t *n, struct err *err)
-{
-    struct pg_params p = { .n = 0 };
-    pg_param_int(&p, tenant_id);
-    PGresult *res = exec_stmt(s, PG_TOKEN_LIST, &p, "list tokens", err);
-    if (res == NULL)
-        return -1;
-    size_t rows = (size_t)PQntuples(res);
-    struct store_token *v = xmalloc((rows ? rows : 1) * sizeof(*v));
-    for (size_t i = 0; i < rows; i++)
-        read_token(res, (int)i, &v[i]);
-    PQclear(res);
-    *out = v;
-    *n = rows;
-    return 0;
-}
-
-static int
-token_update(struct store *s, const struct store_token *t, struct err *err)
-{
-    struct pg_params p = { .n = 0 };
-    pg_param_text(&p, t->label);
-    pg_param_int(&p, t->revoked_ms);
-    pg_param_int(&p, t->expires_ms);
-    pg_param_text(&p, t->id);
-    int n = exec_write(s, PG_TOKEN_UPDATE, &p, "update token", err);
-    if (n < 0)
-        return -1;
-    return n ? 0 : err_set(err, ERR_NOT_FOUND, "no such token");
-}
-
-static int
-token_touch(struct store *s, const char *id, int64_t now_ms, struct err *err)
-{
-    struct pg_params p = { .n = 0 };
-    pg_param_int(&p, now_ms);
-    pg_param_text(&p, id);
-    return exec_write(s, PG_TOKEN_TOUCH, &p, "touch token", err) < 0 ? -1 : 0;
 }
 
 /* ---- resources ---- */
@@ -1064,6 +818,7 @@ users_exist(struct store *s, int64_t tenant_id, const char *const *ids, size_t n
 
 const struct store_ops postgres_store_ops = {
     .name = "postgres",
+    .db = &pg_db_backend,
     .open = pg_open,
     .close = pg_close,
     .thread_done = pg_thread_done,
@@ -1073,18 +828,6 @@ const struct store_ops postgres_store_ops = {
     .tx_begin = pg_tx_begin,
     .tx_commit = pg_tx_commit,
     .tx_rollback = pg_tx_rollback,
-    .tenant_insert = tenant_insert,
-    .tenant_update = tenant_update,
-    .tenant_delete = tenant_delete,
-    .tenant_get_by_slug = tenant_get_by_slug,
-    .tenant_get_by_id = tenant_get_by_id,
-    .tenant_list = tenant_list,
-    .token_insert = token_insert,
-    .token_auth_lookup = token_auth_lookup,
-    .token_get = token_get,
-    .token_list = token_list,
-    .token_update = token_update,
-    .token_touch = token_touch,
     .resource_insert = resource_insert,
     .resource_get = resource_get,
     .resource_update = resource_update,

@@ -6,24 +6,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "store/db.h"
 #include "store/sqlgen.h"
 #include "store/store_int.h"
 
 /* Statements every connection prepares on first use (named "s<id>") and reuses. */
 enum pg_stmt {
     PG_PING,
-    PG_TENANT_INSERT,
-    PG_TENANT_UPDATE,
-    PG_TENANT_DELETE,
-    PG_TENANT_BY_SLUG,
-    PG_TENANT_BY_ID,
-    PG_TENANT_LIST,
-    PG_TOKEN_INSERT,
-    PG_TOKEN_AUTH,
-    PG_TOKEN_GET,
-    PG_TOKEN_LIST,
-    PG_TOKEN_UPDATE,
-    PG_TOKEN_TOUCH,
     PG_RES_INSERT,
     PG_RES_GET,
     PG_RES_UPDATE,
@@ -52,6 +41,25 @@ struct pg_cached {
     uint64_t last_used;
 };
 
+/* A statement as the store's operations see it (db.h): parameters are sent as text, and the
+ * whole result is read on the first step. */
+struct pg_handle {
+    struct db_stmt base;
+    struct pg_conn *c;
+    bool fixed;    /* a db_sql statement, prepared as `name`; else generated (cached by text) */
+    bool prepared; /* on this session (a reconnect forgets it) */
+    char name[16];
+    char *sql; /* owned, with $N placeholders */
+    const char **v;
+    char (*num)[32]; /* numbers formatted for v */
+    int n, cap;
+    PGresult *res;
+    int row, rows;
+    int64_t changes;
+};
+
+#define PG_GENERATED_HANDLES 4
+
 /* One worker thread's connection. After a lost connection it is reset (and its statements
  * prepared again) on the next call outside a transaction. */
 struct pg_conn {
@@ -61,8 +69,11 @@ struct pg_conn {
     unsigned next_name;
     uint64_t clock;
     bool in_tx;
-    bool tx_broken;       /* the connection was lost inside the transaction */
-    bool analyze_due;     /* refresh the planner's statistics before the next transaction */
+    bool tx_broken;   /* the connection was lost inside the transaction */
+    bool analyze_due; /* refresh the planner's statistics before the next transaction */
+    struct pg_handle *fixed[DB_MAX_STATEMENTS];        /* db_sql statements by slot */
+    struct pg_handle *generated[PG_GENERATED_HANDLES]; /* reused in turn */
+    unsigned next_generated;
     struct pg_conn *next; /* registry, under pg_store.mu */
 };
 
@@ -112,6 +123,12 @@ int pg_write(struct store *s, const char *sql, const struct pg_params *p, const 
 int64_t pg_int(const PGresult *res, int row, int col);
 /* A malloc'd copy of a value, NULL for SQL NULL. */
 char *pg_dup(const PGresult *res, int row, int col);
+
+/* Runs a handle's statement with its parameters (reconnecting as pg_run does). */
+PGresult *pg_run_handle(struct pg_handle *h, const char *what, struct err *err);
+/* The primitives of db.h for PostgreSQL (stmt.c). */
+extern const struct db_backend pg_db_backend;
+void pg_handles_free(struct pg_conn *c);
 
 /* Applies pending migrations under an advisory lock. */
 int pg_migrate(PGconn *db, struct err *err);

@@ -42,7 +42,7 @@ present_path(struct buf *sql, const char *doc, struct err *err)
                       doc, doc, doc, doc);
 }
 
-static const struct sqlgen_dialect sqlite_dialect = {
+const struct sqlgen_dialect sqlite_dialect = {
     .true_sql = "1",
     .false_sql = "0",
     .path = path,

@@ -20,38 +20,11 @@
  * stuck request would time out. */
 #define BUSY_TIMEOUT_MS 5000
 
-#define TENANT_COLS                                                                         \
-    "id, slug, display_name, plan, mode, deactivation, integration_enabled, saml_required," \
-    " created_ms, updated_ms"
-#define TOKEN_COLS \
-    "id, tenant_id, hash, prefix, label, created_ms, last_used_ms, revoked_ms, expires_ms"
 #define RES_COLS                                                                     \
     "id, tenant_id, type, version, created_ms, modified_ms, user_name, external_id," \
     " display_name, active, doc"
 
 static const char *const stmt_sql[ST__COUNT] = {
-    [ST_TENANT_INSERT] = "INSERT INTO tenants(slug, display_name, plan, mode, deactivation,"
-                         " integration_enabled, saml_required, created_ms, updated_ms)"
-                         " VALUES(?,?,?,?,?,?,?,?,?)",
-    [ST_TENANT_UPDATE] = "UPDATE tenants SET display_name=?, plan=?, mode=?, deactivation=?,"
-                         " integration_enabled=?, saml_required=?, updated_ms=? WHERE id=?",
-    [ST_TENANT_DELETE] = "DELETE FROM tenants WHERE id=?",
-    [ST_TENANT_BY_SLUG] = "SELECT " TENANT_COLS " FROM tenants WHERE slug=?",
-    [ST_TENANT_BY_ID] = "SELECT " TENANT_COLS " FROM tenants WHERE id=?",
-    [ST_TENANT_LIST] = "SELECT " TENANT_COLS " FROM tenants ORDER BY slug",
-    [ST_TOKEN_INSERT] = "INSERT INTO tokens(" TOKEN_COLS ") VALUES(?,?,?,?,?,?,?,?,?)",
-    [ST_TOKEN_AUTH] = "SELECT t.id, t.tenant_id, t.hash, t.prefix, t.label, t.created_ms,"
-                      " t.last_used_ms, t.revoked_ms, t.expires_ms, n.id, n.slug, n.display_name,"
-                      " n.plan, n.mode, n.deactivation, n.integration_enabled, n.saml_required,"
-                      " n.created_ms, n.updated_ms, coalesce(c.n, 0)"
-                      " FROM tokens t JOIN tenants n ON n.id = t.tenant_id"
-                      " LEFT JOIN resource_counts c ON c.tenant_id = t.tenant_id AND c.type = 2"
-                      " WHERE t.hash=?",
-    [ST_TOKEN_GET] = "SELECT " TOKEN_COLS " FROM tokens WHERE tenant_id=? AND id=?",
-    [ST_TOKEN_LIST] = "SELECT " TOKEN_COLS " FROM tokens WHERE tenant_id=?"
-                      " ORDER BY created_ms DESC, id DESC",
-    [ST_TOKEN_UPDATE] = "UPDATE tokens SET label=?, revoked_ms=?, expires_ms=? WHERE id=?",
-    [ST_TOKEN_TOUCH] = "UPDATE tokens SET last_used_ms=? WHERE id=?",
     [ST_RES_INSERT] = "INSERT INTO resources(" RES_COLS ", password_hash)"
                       " VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
     [ST_RES_GET] = "SELECT " RES_COLS " FROM resources WHERE tenant_id=? AND type=? AND id=?",
@@ -142,7 +115,9 @@ sqlite_cached_stmt(struct conn *c, const char *sql, size_t len, struct err *err)
     }
     sqlite3_finalize(victim->st);
     free(victim->sql);
-    *victim = (struct cached_stmt){ xstrndup(sql, len), len, st, c->clock };
+    *victim = (struct cached_stmt){
+        xstrndup(sql, len), len, st, c->clock, { { &sqlite_db_backend }, st, c->db, 0 }
+    };
     return st;
 }
 
@@ -167,6 +142,7 @@ static void
 conn_close(struct conn *c)
 {
     sqlite_stmt_cache_clear(c);
+    sqlite_fixed_clear(c);
     for (int i = 0; i < ST__COUNT; i++)
         sqlite3_finalize(c->stmts[i]);
     sqlite3_close(c->db);
@@ -482,282 +458,6 @@ sqlite_step_done(struct conn *c, sqlite3_stmt *st, const char *what, struct err 
     return rc == SQLITE_DONE ? 0 : sqlite_fail(c->db, rc, what, err);
 }
 
-static const char *
-mode_name(enum store_mode m)
-{
-    return m == STORE_MODE_IMPORT_ONLY ? "import-only" : "push";
-}
-
-static const char *
-deactivation_name(enum store_deactivation d)
-{
-    return d == STORE_DEACTIVATE_REMOVE ? "remove" : "disable";
-}
-
-static void
-read_tenant_at(sqlite3_stmt *st, int b, struct store_tenant *t)
-{
-    *t = (struct store_tenant){ .group_count = -1 };
-    t->id = sqlite3_column_int64(st, b + 0);
-    sqlite_col_copy(st, b + 1, t->slug, sizeof(t->slug));
-    sqlite_col_copy(st, b + 2, t->display_name, sizeof(t->display_name));
-    sqlite_col_copy(st, b + 3, t->plan, sizeof(t->plan));
-    const char *mode = (const char *)sqlite3_column_text(st, b + 4);
-    t->mode = mode && strcmp(mode, "import-only") == 0 ? STORE_MODE_IMPORT_ONLY : STORE_MODE_PUSH;
-    const char *deact = (const char *)sqlite3_column_text(st, b + 5);
-    t->deactivation =
-        deact && strcmp(deact, "remove") == 0 ? STORE_DEACTIVATE_REMOVE : STORE_DEACTIVATE_DISABLE;
-    t->integration_enabled = sqlite3_column_int(st, b + 6) != 0;
-    t->saml_required = sqlite3_column_int(st, b + 7) != 0;
-    t->created_ms = sqlite3_column_int64(st, b + 8);
-    t->updated_ms = sqlite3_column_int64(st, b + 9);
-}
-
-static void
-read_tenant(sqlite3_stmt *st, struct store_tenant *t)
-{
-    read_tenant_at(st, 0, t);
-}
-
-/* ---- tenants ---- */
-
-static int
-sq_tenant_insert(struct store *s, struct store_tenant *t, struct err *err)
-{
-    struct conn *c = sqlite_conn(self(s), err);
-    if (c == NULL)
-        return -1;
-    sqlite3_stmt *st = sqlite_stmt(c, ST_TENANT_INSERT);
-    sqlite_bind_text(st, 1, t->slug);
-    sqlite_bind_text(st, 2, t->display_name);
-    sqlite_bind_text(st, 3, t->plan);
-    sqlite_bind_text(st, 4, mode_name(t->mode));
-    sqlite_bind_text(st, 5, deactivation_name(t->deactivation));
-    sqlite3_bind_int(st, 6, t->integration_enabled ? 1 : 0);
-    sqlite3_bind_int(st, 7, t->saml_required ? 1 : 0);
-    sqlite3_bind_int64(st, 8, t->created_ms);
-    sqlite3_bind_int64(st, 9, t->updated_ms);
-    if (sqlite_step_done(c, st, "insert tenant", err) < 0)
-        return -1;
-    t->id = sqlite3_last_insert_rowid(c->db);
-    return 0;
-}
-
-static int
-sq_tenant_update(struct store *s, const struct store_tenant *t, struct err *err)
-{
-    struct conn *c = sqlite_conn(self(s), err);
-    if (c == NULL)
-        return -1;
-    sqlite3_stmt *st = sqlite_stmt(c, ST_TENANT_UPDATE);
-    sqlite_bind_text(st, 1, t->display_name);
-    sqlite_bind_text(st, 2, t->plan);
-    sqlite_bind_text(st, 3, mode_name(t->mode));
-    sqlite_bind_text(st, 4, deactivation_name(t->deactivation));
-    sqlite3_bind_int(st, 5, t->integration_enabled ? 1 : 0);
-    sqlite3_bind_int(st, 6, t->saml_required ? 1 : 0);
-    sqlite3_bind_int64(st, 7, t->updated_ms);
-    sqlite3_bind_int64(st, 8, t->id);
-    if (sqlite_step_done(c, st, "update tenant", err) < 0)
-        return -1;
-    if (sqlite3_changes(c->db) == 0)
-        return err_set(err, ERR_NOT_FOUND, "no such tenant");
-    return 0;
-}
-
-static int
-sq_tenant_delete(struct store *s, int64_t id, struct err *err)
-{
-    struct conn *c = sqlite_conn(self(s), err);
-    if (c == NULL)
-        return -1;
-    sqlite3_stmt *st = sqlite_stmt(c, ST_TENANT_DELETE);
-    sqlite3_bind_int64(st, 1, id);
-    if (sqlite_step_done(c, st, "delete tenant", err) < 0)
-        return -1;
-    if (sqlite3_changes(c->db) == 0)
-        return err_set(err, ERR_NOT_FOUND, "no such tenant");
-    return 0;
-}
-
-static int
-tenant_get(struct store *s, enum stmt_id id, const char *slug, int64_t tid,
-           struct store_tenant *out, struct err *err)
-{
-    struct conn *c = sqlite_conn(self(s), err);
-    if (c == NULL)
-        return -1;
-    sqlite3_stmt *st = sqlite_stmt(c, id);
-    if (slug)
-        sqlite_bind_text(st, 1, slug);
-    else
-        sqlite3_bind_int64(st, 1, tid);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        read_tenant(st, out);
-    sqlite3_reset(st);
-    if (rc == SQLITE_DONE)
-        return err_set(err, ERR_NOT_FOUND, "no such tenant");
-    return rc == SQLITE_ROW ? 0 : sqlite_fail(c->db, rc, "get tenant", err);
-}
-
-static int
-sq_tenant_get_by_slug(struct store *s, const char *slug, struct store_tenant *out, struct err *err)
-{
-    return tenant_get(s, ST_TENANT_BY_SLUG, slug, 0, out, err);
-}
-
-static int
-sq_tenant_get_by_id(struct store *s, int64_t id, struct store_tenant *out, struct err *err)
-{
-    return tenant_get(s, ST_TENANT_BY_ID, NULL, id, out, err);
-}
-
-static void
-read_tenant_row(sqlite3_stmt *st, void *row)
-{
-    read_tenant(st, row);
-}
-
-static int
-sq_tenant_list(struct store *s, struct store_tenant **out, size_t *n, struct err *err)
-{
-    struct conn *c = sqlite_conn(self(s), err);
-    if (c == NULL)
-        return -1;
-    return sqlite_collect(c, sqlite_stmt(c, ST_TENANT_LIST), sizeof(**out), SIZE_MAX,
-                          read_tenant_row, NULL, (void **)out, n, "list tenants", err);
-}
-
-/* ---- tokens ---- */
-
-static void
-read_token(sqlite3_stmt *st, struct store_token *t)
-{
-    *t = (struct store_token){ 0 };
-    sqlite_col_copy(st, 0, t->id, sizeof(t->id));
-    t->tenant_id = sqlite3_column_int64(st, 1);
-    sqlite_col_copy(st, 2, t->hash, sizeof(t->hash));
-    sqlite_col_copy(st, 3, t->prefix, sizeof(t->prefix));
-    sqlite_col_copy(st, 4, t->label, sizeof(t->label));
-    t->created_ms = sqlite3_column_int64(st, 5);
-    t->last_used_ms = sqlite3_column_int64(st, 6);
-    t->revoked_ms = sqlite3_column_int64(st, 7);
-    t->expires_ms = sqlite3_column_int64(st, 8);
-}
-
-static int
-sq_token_insert(struct store *s, const struct store_token *t, struct err *err)
-{
-    struct conn *c = sqlite_conn(self(s), err);
-    if (c == NULL)
-        return -1;
-    sqlite3_stmt *st = sqlite_stmt(c, ST_TOKEN_INSERT);
-    sqlite_bind_text(st, 1, t->id);
-    sqlite3_bind_int64(st, 2, t->tenant_id);
-    sqlite_bind_text(st, 3, t->hash);
-    sqlite_bind_text(st, 4, t->prefix);
-    sqlite_bind_text(st, 5, t->label);
-    sqlite3_bind_int64(st, 6, t->created_ms);
-    sqlite3_bind_int64(st, 7, t->last_used_ms);
-    sqlite3_bind_int64(st, 8, t->revoked_ms);
-    sqlite3_bind_int64(st, 9, t->expires_ms);
-    return sqlite_step_done(c, st, "insert token", err);
-}
-
-static int
-token_one(struct conn *c, sqlite3_stmt *st, struct store_token *out, struct err *err)
-{
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        read_token(st, out);
-    sqlite3_reset(st);
-    if (rc == SQLITE_DONE)
-        return err_set(err, ERR_NOT_FOUND, "no such token");
-    return rc == SQLITE_ROW ? 0 : sqlite_fail(c->db, rc, "get token", err);
-}
-
-static int
-sq_token_auth_lookup(struct store *s, const char *hash, struct store_token *tok,
-                     struct store_tenant *tenant, struct err *err)
-{
-    struct conn *c = sqlite_conn(self(s), err);
-    if (c == NULL)
-        return -1;
-    sqlite3_stmt *st = sqlite_stmt(c, ST_TOKEN_AUTH);
-    sqlite_bind_text(st, 1, hash);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        read_token(st, tok);
-        read_tenant_at(st, 9, tenant);
-        tenant->group_count = sqlite3_column_int64(st, 19);
-    }
-    sqlite3_reset(st);
-    if (rc == SQLITE_DONE)
-        return err_set(err, ERR_NOT_FOUND, "no such token");
-    return rc == SQLITE_ROW ? 0 : sqlite_fail(c->db, rc, "authenticate token", err);
-}
-
-static int
-sq_token_get(struct store *s, int64_t tenant_id, const char *id, struct store_token *out,
-             struct err *err)
-{
-    struct conn *c = sqlite_conn(self(s), err);
-    if (c == NULL)
-        return -1;
-    sqlite3_stmt *st = sqlite_stmt(c, ST_TOKEN_GET);
-    sqlite3_bind_int64(st, 1, tenant_id);
-    sqlite_bind_text(st, 2, id);
-    return token_one(c, st, out, err);
-}
-
-static void
-read_token_row(sqlite3_stmt *st, void *row)
-{
-    read_token(st, row);
-}
-
-static int
-sq_token_list(struct store *s, int64_t tenant_id, struct store_token **out, size_t *n,
-              struct err *err)
-{
-    struct conn *c = sqlite_conn(self(s), err);
-    if (c == NULL)
-        return -1;
-    sqlite3_stmt *st = sqlite_stmt(c, ST_TOKEN_LIST);
-    sqlite3_bind_int64(st, 1, tenant_id);
-    return sqlite_collect(c, st, sizeof(**out), SIZE_MAX, read_token_row, NULL, (void **)out, n,
-                          "list tokens", err);
-}
-
-static int
-sq_token_update(struct store *s, const struct store_token *t, struct err *err)
-{
-    struct conn *c = sqlite_conn(self(s), err);
-    if (c == NULL)
-        return -1;
-    sqlite3_stmt *st = sqlite_stmt(c, ST_TOKEN_UPDATE);
-    sqlite_bind_text(st, 1, t->label);
-    sqlite3_bind_int64(st, 2, t->revoked_ms);
-    sqlite3_bind_int64(st, 3, t->expires_ms);
-    sqlite_bind_text(st, 4, t->id);
-    if (sqlite_step_done(c, st, "update token", err) < 0)
-        return -1;
-    return sqlite3_changes(c->db) ? 0 : err_set(err, ERR_NOT_FOUND, "no such token");
-}
-
-static int
-sq_token_touch(struct store *s, const char *id, int64_t now_ms, struct err *err)
-{
-    struct conn *c = sqlite_conn(self(s), err);
-    if (c == NULL)
-        return -1;
-    sqlite3_stmt *st = sqlite_stmt(c, ST_TOKEN_TOUCH);
-    sqlite3_bind_int64(st, 1, now_ms);
-    sqlite_bind_text(st, 2, id);
-    return sqlite_step_done(c, st, "touch token", err);
-}
-
 /* ---- resources ---- */
 
 static int
@@ -1016,6 +716,7 @@ sq_users_exist(struct store *s, int64_t tenant_id, const char *const *ids, size_
 
 const struct store_ops sqlite_store_ops = {
     .name = "sqlite",
+    .db = &sqlite_db_backend,
     .open = sq_open,
     .close = sq_close,
     .thread_done = sq_thread_done,
@@ -1025,18 +726,6 @@ const struct store_ops sqlite_store_ops = {
     .tx_begin = sq_tx_begin,
     .tx_commit = sq_tx_commit,
     .tx_rollback = sq_tx_rollback,
-    .tenant_insert = sq_tenant_insert,
-    .tenant_update = sq_tenant_update,
-    .tenant_delete = sq_tenant_delete,
-    .tenant_get_by_slug = sq_tenant_get_by_slug,
-    .tenant_get_by_id = sq_tenant_get_by_id,
-    .tenant_list = sq_tenant_list,
-    .token_insert = sq_token_insert,
-    .token_auth_lookup = sq_token_auth_lookup,
-    .token_get = sq_token_get,
-    .token_list = sq_token_list,
-    .token_update = sq_token_update,
-    .token_touch = sq_token_touch,
     .resource_insert = sq_resource_insert,
     .resource_get = sq_resource_get,
     .resource_update = sq_resource_update,

@@ -9,23 +9,12 @@
 #include <sqlite3.h>
 
 #include "base/buf.h"
+#include "store/db.h"
 #include "store/sqlgen.h"
 #include "store/store_int.h"
 
 /* Statements every connection prepares once and reuses. */
 enum stmt_id {
-    ST_TENANT_INSERT,
-    ST_TENANT_UPDATE,
-    ST_TENANT_DELETE,
-    ST_TENANT_BY_SLUG,
-    ST_TENANT_BY_ID,
-    ST_TENANT_LIST,
-    ST_TOKEN_INSERT,
-    ST_TOKEN_AUTH,
-    ST_TOKEN_GET,
-    ST_TOKEN_LIST,
-    ST_TOKEN_UPDATE,
-    ST_TOKEN_TOUCH,
     ST_RES_INSERT,
     ST_RES_GET,
     ST_RES_UPDATE,
@@ -46,16 +35,26 @@ enum stmt_id {
 /* Generated statements (filters, sorts) kept prepared per connection, by exact SQL text. */
 #define STMT_CACHE_SLOTS 32
 
+/* A statement as the store's operations see it (db.h). */
+struct sq_stmt {
+    struct db_stmt base;
+    sqlite3_stmt *st;
+    sqlite3 *db;
+    int64_t changes; /* of the last completed step */
+};
+
 struct cached_stmt {
     char *sql; /* owned */
     size_t len;
     sqlite3_stmt *st;
     uint64_t last_used;
+    struct sq_stmt h;
 };
 
 struct conn {
     sqlite3 *db;
     sqlite3_stmt *stmts[ST__COUNT];
+    struct sq_stmt *fixed[DB_MAX_STATEMENTS]; /* db_sql statements by slot, prepared on use */
     struct cached_stmt cache[STMT_CACHE_SLOTS];
     uint64_t clock;    /* ticks on each cache use, for LRU */
     struct conn *next; /* registry, under sqlite_store.mu */
@@ -98,6 +97,11 @@ int sqlite_step_done(struct conn *c, sqlite3_stmt *st, const char *what, struct 
 int sqlite_collect(struct conn *c, sqlite3_stmt *st, size_t size, size_t limit,
                    void (*read)(sqlite3_stmt *st, void *row), void (*drop)(void *row), void **out,
                    size_t *n, const char *what, struct err *err);
+
+/* The primitives of db.h for SQLite (stmt.c). */
+extern const struct db_backend sqlite_db_backend;
+extern const struct sqlgen_dialect sqlite_dialect;
+void sqlite_fixed_clear(struct conn *c);
 
 /* Applies pending migrations in order, each in its own transaction. */
 int sqlite_migrate(sqlite3 *db, struct err *err);
