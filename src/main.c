@@ -40,6 +40,9 @@ usage(FILE *f)
             "       scimd token ... [SETTINGS]      manage SCIM tokens (scimd token --help)\n"
             "       scimd audit ... [SETTINGS]      list audit events (scimd audit --help)\n"
             "       scimd sso ... [SETTINGS]        manage SSO connections (scimd sso --help)\n"
+            "       scimd user ... [SETTINGS]       manage a tenant's users (scimd user --help)\n"
+            "       scimd webhook ... [SETTINGS]    manage webhooks (scimd webhook --help)\n"
+            "       scimd setup-link TENANT USER    a console set-up link for a tenant admin\n"
             "       scimd migrate --from SQLITE_FILE --to postgresql://...\n"
             "                                       copy a SQLite database into PostgreSQL\n"
             "       scimd routes                    print the route table: METHOD PATTERN AUTH\n"
@@ -269,6 +272,12 @@ main(int argc, char **argv)
             cli_sso_usage();
         else if (strcmp(argv[1], "migrate") == 0)
             cli_migrate_usage();
+        else if (strcmp(argv[1], "user") == 0)
+            cli_user_usage();
+        else if (strcmp(argv[1], "webhook") == 0)
+            cli_webhook_usage();
+        else if (strcmp(argv[1], "setup-link") == 0)
+            cli_setup_link_usage();
         else
             usage(stdout);
         return 0;
@@ -301,7 +310,8 @@ main(int argc, char **argv)
     }
     const char *cmd = rest[0];
     if (strcmp(cmd, "serve") != 0 && strcmp(cmd, "tenant") != 0 && strcmp(cmd, "token") != 0 &&
-        strcmp(cmd, "audit") != 0 && strcmp(cmd, "sso") != 0 && strcmp(cmd, "migrate") != 0) {
+        strcmp(cmd, "audit") != 0 && strcmp(cmd, "sso") != 0 && strcmp(cmd, "migrate") != 0 &&
+        strcmp(cmd, "user") != 0 && strcmp(cmd, "webhook") != 0 && strcmp(cmd, "setup-link") != 0) {
         fprintf(stderr, "scimd: unknown command \"%s\"\n\n", cmd);
         usage(stderr);
         config_free(&c);
@@ -338,6 +348,24 @@ main(int argc, char **argv)
             cli_tenant(store, &(struct gate_policy){ c.scim_plans, c.plans }, n_rest - 1, rest + 1);
     } else if (strcmp(cmd, "audit") == 0) {
         rc = cli_audit(store, n_rest - 1, rest + 1);
+    } else if (strcmp(cmd, "user") == 0) {
+        rc = cli_user(store, n_rest - 1, rest + 1);
+    } else if (strcmp(cmd, "webhook") == 0 || strcmp(cmd, "setup-link") == 0) {
+        /* The settings the server would use: URL rules and sealing, the console's link
+         * lifetime, and the public URL the link is under (from listen and port if unset). */
+        struct api_settings api;
+        rc = config_default_public_url(&c, (int)c.port, &e) < 0 ||
+                     api_settings_of(&c, sso_key, &api, &e) < 0
+                 ? 2
+                 : 0;
+        if (rc)
+            fprintf(stderr, "scimd: %s\n", e.detail);
+        else if (cmd[0] == 'w')
+            rc = cli_webhook(store, &api.webhooks, n_rest - 1, rest + 1);
+        else
+            rc = cli_setup_link(store,
+                                &(struct cli_console){ &api.console, &api.gate, api.public_url },
+                                n_rest - 1, rest + 1);
     } else if (strcmp(cmd, "sso") == 0) {
         struct api_settings api;
         rc = api_settings_of(&c, sso_key, &api, &e) < 0 ? 2 : 0;

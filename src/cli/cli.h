@@ -1,7 +1,9 @@
 #ifndef SCIMD_CLI_CLI_H
 #define SCIMD_CLI_CLI_H
 
+#include "core/console.h"
 #include "core/gate.h"
+#include "core/webhook.h"
 #include "store/store.h"
 
 struct api_settings;
@@ -21,6 +23,24 @@ int cli_audit(struct store *s, int argc, char **argv);
  * management API's JSON ("-" reads stdin). */
 int cli_sso(struct store *s, const struct api_settings *settings, int argc, char **argv);
 
+/* scimd user list|show|create|deactivate|reactivate|role TENANT …: the host's user API. */
+int cli_user(struct store *s, int argc, char **argv);
+/* scimd webhook list|create|delete TENANT …; cfg as the server's (URL rules, sealing). */
+int cli_webhook(struct store *s, const struct webhook_settings *cfg, int argc, char **argv);
+
+/* What a set-up link needs: the console's lifetimes, the plan gate, and the public URL the
+ * link is under. */
+struct cli_console {
+    const struct console_policy *policy;
+    const struct gate_policy *gate;
+    const char *public_url;
+};
+/* scimd setup-link TENANT USER: a single-use console link for an active admin. */
+int cli_setup_link(struct store *s, const struct cli_console *c, int argc, char **argv);
+
+void cli_user_usage(void);
+void cli_webhook_usage(void);
+void cli_setup_link_usage(void);
 void cli_tenant_usage(void);
 void cli_sso_usage(void);
 void cli_token_usage(void);

@@ -518,21 +518,22 @@ roff_text(FILE *f, const char *s)
 void
 config_print_man(FILE *f, const char *version)
 {
-    fprintf(f,
-            ".TH SCIMD 8 \"\" \"scimd %s\" \"System Manager's Manual\"\n"
-            ".SH NAME\nscimd \\- multi-tenant SCIM 2.0 service provider and single sign-on\n"
-            ".SH SYNOPSIS\n.B scimd serve\n[\\fISETTINGS\\fR]\n.br\n"
-            ".B scimd tenant\n|\n.B token\n|\n.B audit\n|\n.B sso\n|\n.B migrate\n|\n"
-            ".B routes\n\\&...\n"
-            ".SH DESCRIPTION\n"
-            "scimd runs beside a SaaS application and serves each of its tenants a SCIM 2.0\n"
-            "service provider at /scim/v2, OpenID Connect and SAML 2.0 single sign-on, a\n"
-            "management API at /admin/v1 and a web console at /console.\n"
-            "Each setting below is a flag, an environment variable and a key of the\n"
-            "configuration file (\\fB\\-\\-config\\-file\\fR, lines of \\fIkey = value\\fR);\n"
-            "flags win over the environment, which wins over the file.\n"
-            ".SH SETTINGS\n",
-            version);
+    fprintf(
+        f,
+        ".TH SCIMD 8 \"\" \"scimd %s\" \"System Manager's Manual\"\n"
+        ".SH NAME\nscimd \\- multi-tenant SCIM 2.0 service provider and single sign-on\n"
+        ".SH SYNOPSIS\n.B scimd serve\n[\\fISETTINGS\\fR]\n.br\n"
+        ".B scimd tenant\n|\n.B token\n|\n.B user\n|\n.B webhook\n|\n.B setup-link\n|\n.B audit\n|\n.B sso\n|\n.B migrate\n|\n"
+        ".B routes\n\\&...\n"
+        ".SH DESCRIPTION\n"
+        "scimd runs beside a SaaS application and serves each of its tenants a SCIM 2.0\n"
+        "service provider at /scim/v2, OpenID Connect and SAML 2.0 single sign-on, a\n"
+        "management API at /admin/v1 and a web console at /console.\n"
+        "Each setting below is a flag, an environment variable and a key of the\n"
+        "configuration file (\\fB\\-\\-config\\-file\\fR, lines of \\fIkey = value\\fR);\n"
+        "flags win over the environment, which wins over the file.\n"
+        ".SH SETTINGS\n",
+        version);
     for (size_t i = 0; i < N_SETTINGS; i++) {
         const struct setting *s = &settings[i];
         char flag[64], env[64];

@@ -1,6 +1,7 @@
 #include "core/user.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "base/clock.h"
 #include "base/xmalloc.h"
@@ -260,4 +261,34 @@ void
 user_memberships_free(struct store_membership *v, size_t n)
 {
     store_memberships_free(v, n);
+}
+
+int
+user_find(struct store *s, int64_t tenant_id, const char *ref, struct store_resource *out,
+          struct err *err)
+{
+    *out = (struct store_resource){ 0 };
+    if (ref == NULL || ref[0] == '\0' || strlen(ref) > 320)
+        return err_set(err, ERR_NOT_FOUND, "no such user");
+    if (store_resource_get(s, tenant_id, STORE_RTYPE_USER, ref, out, err) == 0)
+        return 0;
+    if (err->code != ERR_NOT_FOUND)
+        return -1;
+    /* The same lookup as an SSO sign-in by email: userName or emails[].value, lower-cased. */
+    char low[321];
+    size_t n = strlen(ref);
+    for (size_t i = 0; i <= n; i++)
+        low[i] = (ref[i] >= 'A' && ref[i] <= 'Z') ? (char)(ref[i] + 32) : ref[i];
+    struct store_resource found[2] = { 0 };
+    size_t k = 0;
+    if (store_sso_users_by_email(s, tenant_id, low, found, 2, &k, err) < 0)
+        return -1;
+    if (k == 1) {
+        *out = found[0];
+        return 0;
+    }
+    for (size_t i = 0; i < k; i++)
+        store_resource_cleanup(&found[i]);
+    return k == 0 ? err_set(err, ERR_NOT_FOUND, "no user \"%.100s\"", ref)
+                  : err_set(err, ERR_CONFLICT, "\"%.100s\" names more than one user", ref);
 }

@@ -51,4 +51,9 @@ void user_memberships_free(struct store_membership *v, size_t n);
 int user_groups_list(struct store *s, int64_t tenant_id, const char *user_id,
                      struct store_member **out, size_t *n, struct err *err);
 
+/* The user `ref` names: its id, else the one user whose userName or an email equals it
+ * (case-insensitively), for the CLI. ERR_NOT_FOUND when none, ERR_CONFLICT when several. */
+int user_find(struct store *s, int64_t tenant_id, const char *ref, struct store_resource *out,
+              struct err *err);
+
 #endif
