@@ -849,7 +849,8 @@
       return box;
     }
     box.appendChild(h("p", { class: "muted" }, "Opens your identity provider in a new window. Sign in as a " +
-      "person assigned to the app; the result shows here."));
+      "person assigned to the app; the result and what the identity provider sent show here. " +
+      "Nobody is signed in to the application by a test."));
     var hint = field("Sign in as (optional)", h("input", { type: "text", autocomplete: "off",
       placeholder: "ada@example.com" }), "Passed to the identity provider as the login hint.");
     if (proto === "oidc") box.appendChild(hint.wrap);
@@ -868,7 +869,19 @@
         h("p", null, badge(ok, "signed in", "refused"), " ", fresh ? "Just now: " : "Last attempt ", when(ev.time)),
         h("p", null, reasonWords(ev), ok && fresh ? " This connection is verified." : ""),
         ev.resourceId ? h("p", null, "Matched user: ", resourceName({ resourceId: ev.resourceId,
-          resourceType: "User", kind: ev.kind, data: {} })) : null));
+          resourceType: "User", kind: ev.kind, data: {} })) : null,
+        receivedList((ev.data || {}).received)));
+    }
+    /* What the identity provider sent in a test sign-in (claims or assertion attributes). */
+    function receivedList(rec) {
+      if (!rec || typeof rec !== "object" || !Object.keys(rec).length) return null;
+      var dl = h("dl", { class: "received" });
+      Object.keys(rec).forEach(function (k) {
+        var v = rec[k];
+        dl.appendChild(h("dt", null, k));
+        dl.appendChild(h("dd", null, typeof v === "string" ? v : JSON.stringify(v)));
+      });
+      return h("details", { open: true }, h("summary", null, "What the identity provider sent"), dl);
     }
     var since = "0";
     api("GET", q).then(function (r) {
@@ -878,8 +891,8 @@
     }, function (e) { failed(out, e); });
     btn.addEventListener("click", function () {
       var who = hint.input.value.trim();
-      window.open(session.publicUrl + "/sso/" + enc(currentTenant) + "/" + proto + "/login" +
-        (who && proto === "oidc" ? "?login_hint=" + enc(who) : ""), "scimd-test-signin");
+      window.open(session.publicUrl + "/sso/" + enc(currentTenant) + "/" + proto + "/login?test=1" +
+        (who && proto === "oidc" ? "&login_hint=" + enc(who) : ""), "scimd-test-signin");
       clear(out).appendChild(h("p", { class: "loading", role: "status" }, "Waiting for the sign-in in the other window…"));
       var tries = 0;
       (function poll() {

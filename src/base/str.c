@@ -155,3 +155,18 @@ str_is_utf8(struct str s)
     }
     return true;
 }
+
+size_t
+str_utf8_prefix(const char *s, size_t n, size_t max)
+{
+    size_t at = 0;
+    if (n > max)
+        n = max;
+    while (at < n) {
+        size_t k = str_utf8_len((const unsigned char *)s + at, n - at);
+        if (k == 0)
+            break;
+        at += k;
+    }
+    return at;
+}

@@ -336,15 +336,19 @@ signin_code_redeem(struct store *s, const char *code, struct store_tenant *tenan
 
 int
 signin_event(struct store *s, int64_t tenant_id, const char *protocol, const char *initiated,
-             const char *result, const char *reason, const char *user_id, struct err *err)
+             const char *result, const char *reason, const char *user_id, const json_t *received,
+             struct err *err)
 {
     char actor[32];
     snprintf(actor, sizeof(actor), "sso:%s", protocol);
     if (store_tx_begin(s, err) < 0)
         return -1;
     if (audit_record(s, tenant_id, actor, "sso.signin", user_id ? STORE_RTYPE_USER : 0, user_id,
-                     json_pack("{s:s, s:s, s:s, s:s}", "protocol", protocol, "initiated", initiated,
-                               "result", result, "reason", reason),
+                     received ? json_pack("{s:s, s:s, s:s, s:s, s:b, s:O}", "protocol", protocol,
+                                          "initiated", initiated, "result", result, "reason",
+                                          reason, "test", 1, "received", received)
+                              : json_pack("{s:s, s:s, s:s, s:s}", "protocol", protocol, "initiated",
+                                          initiated, "result", result, "reason", reason),
                      err) < 0) {
         store_tx_rollback(s);
         return -1;

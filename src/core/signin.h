@@ -38,9 +38,11 @@ bool signin_saml_ready(struct store *s, int64_t tenant_id);
 
 /* Writes the audit event of a sign-in attempt ("sso.signin", actor "sso:<protocol>", about
  * the user when known) in its own transaction: data {"protocol", "initiated", "result",
- * "reason"}. */
+ * "reason"}, and for a test sign-in "test": true and "received" (what the identity provider
+ * sent; borrowed, NULL when not a test). */
 int signin_event(struct store *s, int64_t tenant_id, const char *protocol, const char *initiated,
-                 const char *result, const char *reason, const char *user_id, struct err *err);
+                 const char *result, const char *reason, const char *user_id,
+                 const json_t *received, struct err *err);
 
 /* Starts a transaction: handle_hash and binding_hash are hex SHA-256 of the random handle
  * and browser cookie; data (borrowed) is kept as JSON for SIGNIN_TX_TTL_MS. */

@@ -286,6 +286,8 @@ start(struct api_call *call, const struct store_tenant *t, const json_t *cfg, co
         json_object_set_new(data, "return_to", json_string(return_to));
     if (console)
         json_object_set_new(data, "console", json_true());
+    else if (strcmp(initiated, "sp") == 0 && sso_test_asked(call))
+        json_object_set_new(data, "test", json_true());
     if (signin_tx_begin(call->store, t->id, PROTO, state_hash, handle_hash, data, err) < 0)
         goto out;
     if (buf_printf(&b, err, "%s%sresponse_type=code&scope=openid%%20email%%20profile", authz,
@@ -654,9 +656,12 @@ sso_oidc_callback(struct api_call *call, struct err *err)
         fail_exchange(call, &t, initiated, reason, err);
         goto out;
     }
-    rc = sso_finish(call, &t, cfg, PROTO, initiated, issuer, get_str(claims, "sub"),
-                    get_str(claims, "email"), get_str(tx, "return_to"),
-                    json_is_true(json_object_get(tx, "console")), err);
+    struct sso_flow flow = sso_flow_of(tx, initiated);
+    json_t *received = flow.test ? sso_received(claims) : NULL;
+    flow.received = received;
+    rc = sso_finish(call, &t, cfg, PROTO, issuer, get_str(claims, "sub"), get_str(claims, "email"),
+                    &flow, err);
+    json_decref(received);
 out:
     if (access) {
         crypto_wipe(access, strlen(access));

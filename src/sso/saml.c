@@ -423,6 +423,34 @@ attribute_value(const xmlNode *assertion, const char *name)
     return seen == 1 ? found : NULL;
 }
 
+/* Every attribute value of the assertion's statements, as far as out has room. */
+static void
+collect_attributes(const xmlNode *assertion, struct sso_saml_result *out)
+{
+    out->n_attributes = 0;
+    for (xmlNode *st = assertion->children; st; st = st->next) {
+        if (!is_el(st, NS_A, "AttributeStatement"))
+            continue;
+        for (xmlNode *a = st->children; a; a = a->next) {
+            const char *n = attr(a, "Name");
+            if (!is_el(a, NS_A, "Attribute") || n == NULL)
+                continue;
+            for (xmlNode *v = a->children; v; v = v->next) {
+                if (!is_el(v, NS_A, "AttributeValue"))
+                    continue;
+                if (out->n_attributes == SSO_SAML_ATTRIBUTES)
+                    return;
+                const char *t = text_of(v);
+                str_copy(out->attributes[out->n_attributes].name, sizeof(out->attributes[0].name),
+                         n);
+                str_copy(out->attributes[out->n_attributes].value, sizeof(out->attributes[0].value),
+                         t ? t : "");
+                out->n_attributes++;
+            }
+        }
+    }
+}
+
 static int
 read_assertion(const xmlNode *as, const struct sso_saml_expect *x, struct sso_saml_result *out,
                const char **reason, struct err *err)
@@ -453,6 +481,7 @@ read_assertion(const xmlNode *as, const struct sso_saml_expect *x, struct sso_sa
     if (email == NULL || strlen(email) >= sizeof(out->email) || strchr(email, '@') == NULL)
         return fail(reason, "no_email", err);
     str_copy(out->email, sizeof(out->email), email);
+    collect_attributes(as, out);
     return 0;
 }
 

@@ -13,6 +13,8 @@
  * pure, with libxml2 and xmlsec; the handlers are in samlsp.c. */
 
 /* What a verified Response says, read only from the verified nodes. */
+#define SSO_SAML_ATTRIBUTES 24
+
 struct sso_saml_result {
     char assertion_id[256];
     char issuer[1024];
@@ -22,6 +24,13 @@ struct sso_saml_result {
     char email[321];                    /* from NameID or the configured attribute */
     int64_t not_on_or_after_ms;         /* replay cache lifetime */
     int64_t session_not_on_or_after_ms; /* 0 when absent */
+    /* The assertion's attribute values, one entry per value, the first SSO_SAML_ATTRIBUTES
+     * (what a test sign-in shows; longer names and values are cut). */
+    struct {
+        char name[128];
+        char value[256];
+    } attributes[SSO_SAML_ATTRIBUTES];
+    size_t n_attributes;
 };
 
 /* What the ACS expects of a Response. */

@@ -328,6 +328,8 @@ login(struct api_call *call, bool console, struct err *err)
         sso_return_to_check(api_call_arg(call, "return_to"), call->settings->public_url);
     if (console)
         json_object_set_new(data, "console", json_true());
+    else if (sso_test_asked(call))
+        json_object_set_new(data, "test", json_true());
     else if (rt)
         json_object_set_new(data, "return_to", json_string(rt));
     if (signin_tx_begin(call->store, t.id, PROTO, id_hash, hh, data, err) < 0)
@@ -404,6 +406,43 @@ bind_request(struct api_call *call, const struct store_tenant *t, const json_t *
     return tx;
 }
 
+/* Text of the assertion as a JSON string (whole characters; the XML parser gave UTF-8). */
+static json_t *
+text(const char *s)
+{
+    return json_stringn(s, str_utf8_prefix(s, strlen(s), strlen(s)));
+}
+
+/* A test sign-in's view of the assertion: the NameID and the attributes, as received. */
+static json_t *
+received_of(const struct sso_saml_result *r)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "NameID", text(r->name_id));
+    json_object_set_new(o, "NameID Format", text(r->name_id_format));
+    for (size_t i = 0; i < r->n_attributes; i++) {
+        /* Names and values were cut to fit: whole characters only. */
+        char name[128];
+        const char *n = r->attributes[i].name;
+        memcpy(name, n, str_utf8_prefix(n, strlen(n), sizeof(name) - 1));
+        name[str_utf8_prefix(n, strlen(n), sizeof(name) - 1)] = '\0';
+        json_t *value = text(r->attributes[i].value), *have = json_object_get(o, name);
+        if (json_is_array(have)) {
+            json_array_append_new(have, value);
+        } else if (have) {
+            json_t *both = json_array();
+            json_array_append(both, have);
+            json_array_append_new(both, value);
+            json_object_set_new(o, name, both);
+        } else {
+            json_object_set_new(o, name, value);
+        }
+    }
+    json_t *out = sso_received(o);
+    json_decref(o);
+    return out;
+}
+
 int
 sso_saml_acs(struct api_call *call, struct err *err)
 {
@@ -474,8 +513,11 @@ sso_saml_acs(struct api_call *call, struct err *err)
         refuse(call, &t, initiated, "assertion_replayed");
         goto out;
     }
-    rc = sso_finish(call, &t, cfg, PROTO, initiated, r.issuer, r.name_id, r.email,
-                    get_str(tx, "return_to"), json_is_true(json_object_get(tx, "console")), err);
+    struct sso_flow flow = sso_flow_of(tx, initiated);
+    json_t *received = flow.test ? received_of(&r) : NULL;
+    flow.received = received;
+    rc = sso_finish(call, &t, cfg, PROTO, r.issuer, r.name_id, r.email, &flow, err);
+    json_decref(received);
 out:
     free(form);
     free(xml);

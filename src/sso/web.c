@@ -33,6 +33,14 @@ void
 sso_event(struct api_call *call, const struct store_tenant *tenant, const char *protocol,
           const char *initiated, enum sso_result result, const char *reason, const char *user_id)
 {
+    sso_event_test(call, tenant, protocol, initiated, result, reason, user_id, NULL);
+}
+
+void
+sso_event_test(struct api_call *call, const struct store_tenant *tenant, const char *protocol,
+               const char *initiated, enum sso_result result, const char *reason,
+               const char *user_id, const json_t *received)
+{
     char t[80], r[80];
     if ((unsigned)result < SSO_RESULT__COUNT)
         atomic_fetch_add(&counts[result], 1);
@@ -45,7 +53,7 @@ sso_event(struct api_call *call, const struct store_tenant *tenant, const char *
      * never a reason to fail the browser's request. */
     struct err e = { 0 };
     if (signin_event(call->store, tenant->id, protocol, initiated ? initiated : "-",
-                     sso_result_name(result), reason ? reason : "-", user_id, &e) < 0)
+                     sso_result_name(result), reason ? reason : "-", user_id, received, &e) < 0)
         log_warn("sso: audit event for tenant %s not written: %s", t, e.detail);
 }
 
@@ -187,22 +195,26 @@ retry_path(const struct api_call *call, char *out, size_t cap)
     return w > 0 && (size_t)w < cap ? out : NULL;
 }
 
-void
-sso_reply_failure(struct api_call *call, int status, const char *message)
+/* One branded page: a heading, a message in a card (refused or ok), what the identity
+ * provider sent (a test sign-in), and a way back. Every piece of text is escaped. */
+static void
+reply_page(struct api_call *call, int status, const char *title, const char *message,
+           const char *note, bool refused, const json_t *received)
 {
-    /* The console's stylesheet and brand (docs/configuration.md "Branding"); every piece of
-     * text is escaped, though none comes from the request. */
+    /* The console's stylesheet and brand (docs/configuration.md "Branding"). */
     const struct api_brand *br = &call->settings->brand;
     const char *name = br->name ? br->name : "scimd";
-    char page[12288], retry[420];
-    size_t at = 0;
+    size_t cap = 32768, at = 0;
+    char *page = xmalloc(cap), retry[420];
     bool ok = true;
-#define PUT(lit) (ok = ok && html_append_lit(page, sizeof(page), &at, lit))
-#define ESC(s)   (ok = ok && html_append(page, sizeof(page), &at, s))
+#define PUT(lit) (ok = ok && html_append_lit(page, cap, &at, lit))
+#define ESC(s)   (ok = ok && html_append(page, cap, &at, s))
     page[0] = '\0';
     PUT("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-        "<title>Sign-in failed \xc2\xb7 ");
+        "<title>");
+    ESC(title);
+    PUT(" \xc2\xb7 ");
     ESC(name);
     PUT("</title>");
     if (br->stylesheet[0]) {
@@ -219,10 +231,30 @@ sso_reply_failure(struct api_call *call, int status, const char *message)
         PUT("\">");
     }
     ESC(name);
-    PUT("</span></header><main><h1>Sign-in failed</h1><div class=\"card refused\" role=\"alert\"><p>");
+    PUT("</span></header><main><h1>");
+    ESC(title);
+    PUT(refused ? "</h1><div class=\"card refused\" role=\"alert\"><p>"
+                : "</h1><div class=\"card\" role=\"status\"><p>");
     ESC(message);
-    PUT("</p><p class=\"muted\">Ask your administrator if this keeps happening.</p></div>");
-    const char *back = retry_path(call, retry, sizeof(retry));
+    PUT("</p><p class=\"muted\">");
+    ESC(note);
+    PUT("</p></div>");
+    if (json_object_size(received) > 0) {
+        PUT("<div class=\"card\"><h2>What the identity provider sent</h2><dl class=\"received\">");
+        const char *k;
+        json_t *v;
+        json_object_foreach((json_t *)received, k, v) {
+            PUT("<dt>");
+            ESC(k);
+            PUT("</dt><dd>");
+            char *text = json_is_string(v) ? NULL : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+            ESC(text ? text : json_string_value(v) ? json_string_value(v) : "");
+            free(text);
+            PUT("</dd>");
+        }
+        PUT("</dl></div>");
+    }
+    const char *back = received ? NULL : retry_path(call, retry, sizeof(retry));
     if (back) {
         PUT("<p class=\"actions\"><a class=\"button\" href=\"");
         ESC(back);
@@ -233,12 +265,20 @@ sso_reply_failure(struct api_call *call, int status, const char *message)
 #undef PUT
 #undef ESC
     if (!ok) /* cannot happen with the configured limits; say the essential anyway */
-        snprintf(page, sizeof(page),
-                 "<!doctype html><title>Sign-in failed</title><h1>Sign-in failed</h1>\n");
+        snprintf(page, cap, "<!doctype html><title>Sign-in</title><h1>%s</h1>\n",
+                 refused ? "Sign-in failed" : "Signed in");
     api_reply_text(call, status, "text/html; charset=utf-8", page);
+    free(page);
     call->sso_headers = true;
     if (br->csp[0])
         call->csp = br->csp;
+}
+
+void
+sso_reply_failure(struct api_call *call, int status, const char *message)
+{
+    reply_page(call, status, "Sign-in failed", message,
+               "Ask your administrator if this keeps happening.", true, NULL);
 }
 
 int
@@ -417,24 +457,129 @@ sso_conn_load(struct api_call *call, const char *protocol, struct store_tenant *
     return 0;
 }
 
+bool
+sso_test_asked(struct api_call *call)
+{
+    const char *v = api_call_arg(call, "test");
+    return v && strcmp(v, "1") == 0;
+}
+
+struct sso_flow
+sso_flow_of(const json_t *tx, const char *initiated)
+{
+    const char *rt = json_string_value(json_object_get(tx, "return_to"));
+    return (struct sso_flow){
+        .initiated = initiated,
+        .return_to = rt,
+        .console = json_is_true(json_object_get(tx, "console")),
+        .test = json_is_true(json_object_get(tx, "test")),
+    };
+}
+
+/* Claims that say nothing to the admin reading a test (protocol bookkeeping). */
+static bool
+noise(const char *key)
+{
+    static const char *const skip[] = { "nonce", "at_hash", "c_hash", "s_hash", "sid", "jti" };
+    for (size_t i = 0; i < sizeof(skip) / sizeof(skip[0]); i++)
+        if (strcmp(key, skip[i]) == 0)
+            return true;
+    return false;
+}
+
+static json_t *
+cut(const json_t *v, int depth)
+{
+    if (json_is_string(v) && json_string_length(v) > 256)
+        return json_stringn(json_string_value(v),
+                            str_utf8_prefix(json_string_value(v), json_string_length(v), 256));
+    if (json_is_array(v)) {
+        json_t *a = json_array();
+        for (size_t i = 0; i < json_array_size(v) && i < 20; i++)
+            json_array_append_new(a, depth < 2 ? cut(json_array_get(v, i), depth + 1)
+                                               : json_string("…"));
+        return a;
+    }
+    if (json_is_object(v))
+        return depth < 2 ? sso_received(v) : json_string("…");
+    return json_deep_copy(v);
+}
+
+json_t *
+sso_received(const json_t *claims)
+{
+    json_t *out = json_object();
+    const char *k;
+    json_t *v;
+    size_t n = 0;
+    json_object_foreach((json_t *)claims, k, v) {
+        if (noise(k) || strlen(k) > 128)
+            continue;
+        if (++n > 40)
+            break;
+        json_object_set_new(out, k, cut(v, 1));
+    }
+    return out;
+}
+
+/* The end of a test sign-in: the outcome and what the identity provider sent, on a page of
+ * its own (the console shows the same from the event). Nothing is handed off. */
+static void
+finish_test(struct api_call *call, const struct store_tenant *t, const char *protocol,
+            const struct sso_flow *flow, const struct store_resource *user, const char *reason)
+{
+    char msg[600];
+    if (user) {
+        struct err ignored = { 0 };
+        if (signin_conn_verified(call->store, t->id, protocol, &ignored) < 0)
+            log_warn("sso: cannot record the first sign-in of tenant %s: %s", t->slug,
+                     ignored.detail);
+        sso_event_test(call, t, protocol, flow->initiated, SSO_RESULT_SUCCESS, "ok", user->id,
+                       flow->received);
+        snprintf(msg, sizeof(msg), "The test sign-in worked: it matched the user %.320s.",
+                 user->user_name ? user->user_name : user->id);
+        reply_page(call, 200, "Test sign-in", msg,
+                   "The connection is verified. Nobody was signed in to the application; you "
+                   "can close this window.",
+                   false, flow->received);
+        return;
+    }
+    sso_event_test(call, t, protocol, flow->initiated, SSO_RESULT_REJECTED, reason, NULL,
+                   flow->received);
+    snprintf(msg, sizeof(msg), "The test sign-in was refused (%.100s).", reason);
+    reply_page(call, 403, "Test sign-in", msg,
+               "The console shows what to fix. You can close this window.", true, flow->received);
+}
+
 int
 sso_finish(struct api_call *call, const struct store_tenant *t, const json_t *config,
-           const char *protocol, const char *initiated, const char *issuer, const char *subject,
-           const char *email, const char *return_to, bool console, struct err *err)
+           const char *protocol, const char *issuer, const char *subject, const char *email,
+           const struct sso_flow *flow, struct err *err)
 {
     struct store_resource user;
     const char *reason = NULL;
+    const char *initiated = flow->initiated;
     char code[44];
     struct buf b;
     if (signin_user_resolve(call->store, t->id, protocol, issuer, subject, email, &user, &reason,
                             err) < 0) {
         bool refused = err->code == ERR_FORBIDDEN;
+        if (flow->test) {
+            finish_test(call, t, protocol, flow, NULL, refused ? reason : "store_error");
+            return 0;
+        }
         sso_event(call, t, protocol, initiated, refused ? SSO_RESULT_REJECTED : SSO_RESULT_ERROR,
                   refused ? reason : "store_error", NULL);
         sso_reply_failure(call, 403, "Your account is not allowed to sign in here.");
         return 0;
     }
+    if (flow->test) {
+        finish_test(call, t, protocol, flow, &user, NULL);
+        store_resource_cleanup(&user);
+        return 0;
+    }
     int rc = -1;
+    const char *return_to = flow->return_to;
     const char *complete = json_string_value(json_object_get(config, "signInCompleteUrl"));
     if (complete == NULL)
         complete = call->settings->sso_complete_url; /* the host's page for every tenant */
@@ -449,7 +594,7 @@ sso_finish(struct api_call *call, const struct store_tenant *t, const json_t *co
     struct err ignored = { 0 };
     if (signin_conn_verified(call->store, t->id, protocol, &ignored) < 0)
         log_warn("sso: cannot record the first sign-in of tenant %s: %s", t->slug, ignored.detail);
-    if (console) {
+    if (flow->console) {
         rc = sso_console_finish(call, t, protocol, initiated, code, err);
         goto out;
     }

@@ -30,6 +30,12 @@ void sso_event(struct api_call *call, const struct store_tenant *tenant, const c
                const char *initiated, enum sso_result result, const char *reason,
                const char *user_id);
 
+/* The same for a test sign-in from the console: the event also says "test": true and keeps
+ * `received` (sso_received: what the identity provider sent; borrowed). */
+void sso_event_test(struct api_call *call, const struct store_tenant *tenant, const char *protocol,
+                    const char *initiated, enum sso_result result, const char *reason,
+                    const char *user_id, const json_t *received);
+
 /* The counter of a result since start. */
 uint64_t sso_event_count(enum sso_result r);
 const char *sso_result_name(enum sso_result r);
@@ -79,15 +85,38 @@ int sso_random_token(char out[44], struct err *err);
 int sso_conn_load(struct api_call *call, const char *protocol, struct store_tenant *t,
                   struct store_sso_conn *conn, json_t **config, struct err *err);
 
+/* How a sign-in started, read from its transaction. */
+struct sso_flow {
+    const char *initiated; /* "sp" | "idp" */
+    const char *return_to; /* the host's path to come back to, or NULL */
+    bool console;          /* started at /console/sso/{t}: opens a console session */
+    /* A test sign-in from the console (…/login?test=1): resolves the user and verifies the
+     * connection, then shows what the identity provider sent instead of handing off. */
+    bool test;
+    const json_t *received; /* sso_received (tests only) */
+};
+
+/* True when an SP-initiated sign-in asks to be a test (`test=1`). */
+bool sso_test_asked(struct api_call *call);
+
+/* The flow of a transaction's data (tx borrowed; NULL for an IdP-initiated sign-in). */
+struct sso_flow sso_flow_of(const json_t *tx, const char *initiated);
+
+/* What the identity provider sent, for a test sign-in's page and event: at most 40 members,
+ * strings cut at 256 bytes, arrays at 20 elements; protocol noise (nonce, hashes) dropped.
+ * A new reference. */
+json_t *sso_received(const json_t *claims);
+
 /* Finishes a successful sign-in: resolves the user (core/signin.h rules), issues the hand-off
  * code, records the event and redirects to the connection's signInCompleteUrl (else the
  * server's sso_complete_url) with code,
  * tenant and return_to; or, for a console sign-in (the transaction started at
- * /console/sso/{t}), redeems the code here and opens a console session (sso/console.h). On
- * refusal replies with the error page and records the event. */
+ * /console/sso/{t}), redeems the code here and opens a console session (sso/console.h); or,
+ * for a test, shows the outcome and what was received (no hand-off). On refusal replies with
+ * the error page and records the event. */
 int sso_finish(struct api_call *call, const struct store_tenant *t, const json_t *config,
-               const char *protocol, const char *initiated, const char *issuer, const char *subject,
-               const char *email, const char *return_to, bool console, struct err *err);
+               const char *protocol, const char *issuer, const char *subject, const char *email,
+               const struct sso_flow *flow, struct err *err);
 
 /* ERR_INVALID_VALUE naming the first member of body not among keys[0..n). */
 int sso_body_keys_check(const json_t *body, const char *const *keys, size_t n, struct err *err);

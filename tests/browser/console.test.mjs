@@ -558,9 +558,14 @@ test("Test sign-in runs the real flow and shows the outcome; a success verifies 
       throw new Error(e.message + "\n" + await box.textContent() + "\npopup at " + win.url() + "\n" +
         JSON.stringify((await call("GET", "/admin/v1/tenants/acme/events?order=desc&limit=3&kind=sso.signin")).body));
     });
-    // The sign-in ended at the connection's sign-in complete URL, with a hand-off code.
-    assert.match(win.url(), new RegExp("^" + base + "/console/\\?(.*&)?code="));
+    // A test ends on scimd's own page (no hand-off to the host): the outcome and the claims.
+    assert.match(win.url(), new RegExp("^" + base + "/sso/acme/oidc/callback\\?"));
+    await win.getByText(/matched the user alice@example\.test/).waitFor();
+    await win.locator("dl.received dd", { hasText: "alice@example.test" }).first().waitFor();
+    await shot(win, "25-test-sign-in-window");
     await win.close();
+    // The console shows what the identity provider sent, from the event.
+    await ok.locator("dl.received dt").getByText("email", { exact: true }).waitFor();
     assert.equal(await ok.getByRole("link", { name: "alice@example.test" }).getAttribute("href"), `#/t/acme/users/${alice.body.id}`);
     await ok.getByText("This connection is verified.").waitFor();
     await shot(page, "25-test-sign-in");

@@ -93,9 +93,10 @@ def oidc(server_factory, op):
     return oidc_server(server_factory, op)
 
 
-def oidc_login(s, hint):
-    r = s.request("GET", "/sso/acme/oidc/login?" + urllib.parse.urlencode({"login_hint": hint}),
-                  allow_redirects=False)
+def oidc_login(s, hint, **query):
+    """A whole SP-initiated sign-in at the test OP as `hint`; the callback's answer."""
+    q = urllib.parse.urlencode({"login_hint": hint, **query})
+    r = s.request("GET", "/sso/acme/oidc/login?" + q, allow_redirects=False)
     assert r.status_code == 302, r.text
     cookie = r.headers["Set-Cookie"].split(TX + "=", 1)[1].split(";", 1)[0]
     at_idp = requests.get(r.headers["Location"], allow_redirects=False, timeout=10)

@@ -69,6 +69,22 @@ str_is_utf8_rejects_malformed_sequences(void **state)
 /* A key is limited after max events in its window, with the seconds left; the next window
  * starts afresh; other keys are unaffected; max 0 never limits. */
 static void
+str_utf8_prefix_cuts_between_characters(void **state)
+{
+    (void)state;
+    const char *s = "ab\xc3\xa9\xe2\x82\xac"; /* "abé€": 2 + 2 + 3 bytes */
+    assert_int_equal(str_utf8_prefix(s, 7, 100), 7);
+    assert_int_equal(str_utf8_prefix(s, 7, 7), 7);
+    assert_int_equal(str_utf8_prefix(s, 7, 6), 4); /* not half of the euro sign */
+    assert_int_equal(str_utf8_prefix(s, 7, 3), 2); /* not half of the e-acute */
+    assert_int_equal(str_utf8_prefix(s, 7, 0), 0);
+    assert_int_equal(str_utf8_prefix("a\xff"
+                                     "b",
+                                     3, 3),
+                     1); /* ends before an ill-formed byte */
+}
+
+static void
 ratelimit_limits_per_key_and_window(void **state)
 {
     (void)state;
@@ -329,6 +345,7 @@ main(void)
         cmocka_unit_test(str_to_i64_accepts_range_and_rejects_junk),
         cmocka_unit_test(str_ieq_folds_ascii_only),
         cmocka_unit_test(str_is_utf8_rejects_malformed_sequences),
+        cmocka_unit_test(str_utf8_prefix_cuts_between_characters),
         cmocka_unit_test(ratelimit_limits_per_key_and_window),
         cmocka_unit_test(fetch_refuses_every_special_purpose_address),
         cmocka_unit_test(buf_refuses_to_grow_past_its_maximum),
