@@ -170,18 +170,6 @@ store_tx_rollback(struct store *s)
     s->ops->tx_rollback(s);
 }
 
-
-
-
-
-
-
-
-
-
-
-
-
 int
 store_resource_insert(struct store *s, const struct store_resource *r, struct err *err)
 {
@@ -395,59 +383,6 @@ store_webhook_attempts(struct store *s, int64_t tenant_id, const char *id, size_
                        struct store_webhook_attempt **out, size_t *n, struct err *err)
 {
     return s->ops->webhook_attempts(s, tenant_id, id, limit, out, n, err);
-}
-
-/* ---- console (issue 8) ---- */
-
-int
-store_console_session_insert(struct store *s, const struct store_console_session *cs,
-                             struct err *err)
-{
-    return s->ops->console_session_insert(s, cs, err);
-}
-
-int
-store_console_session_get(struct store *s, const char *id_hash, struct store_console_session *out,
-                          struct err *err)
-{
-    return s->ops->console_session_get(s, id_hash, out, err);
-}
-
-int
-store_console_session_touch(struct store *s, const char *id_hash, int64_t now_ms, struct err *err)
-{
-    return s->ops->console_session_touch(s, id_hash, now_ms, err);
-}
-
-int
-store_console_session_delete(struct store *s, const char *id_hash, struct err *err)
-{
-    return s->ops->console_session_delete(s, id_hash, err);
-}
-
-int
-store_console_session_purge(struct store *s, int64_t now_ms, struct err *err)
-{
-    return s->ops->console_session_purge(s, now_ms, err);
-}
-
-int
-store_setup_link_insert(struct store *s, const struct store_setup_link *l, struct err *err)
-{
-    return s->ops->setup_link_insert(s, l, err);
-}
-
-int
-store_setup_link_get(struct store *s, const char *hash, struct store_setup_link *out,
-                     struct err *err)
-{
-    return s->ops->setup_link_get(s, hash, out, err);
-}
-
-int
-store_setup_link_use(struct store *s, const char *hash, int64_t now_ms, struct err *err)
-{
-    return s->ops->setup_link_use(s, hash, now_ms, err);
 }
 
 int

@@ -189,7 +189,7 @@ static const char *const migrations[] = {
     "  initiated TEXT NOT NULL,"
     "  expires_ms BIGINT NOT NULL);"
     "CREATE INDEX sso_codes_by_expiry ON sso_codes(expires_ms);",
-    /* 6: console sessions and set-up links (issue 8), as SQLite's 6 (sqlite/console.c). An
+    /* 6: console sessions and set-up links (issue 8), as SQLite's 6. An
      * operator session has no tenant (NULL). */
     "CREATE TABLE console_sessions ("
     "  id_hash TEXT COLLATE \"C\" PRIMARY KEY,"

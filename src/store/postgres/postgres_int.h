@@ -187,45 +187,7 @@ int pg_webhook_finish(struct store *s, const struct store_webhook *w, const char
 int pg_webhook_attempts(struct store *s, int64_t tenant_id, const char *id, size_t limit,
                         struct store_webhook_attempt **out, size_t *n, struct err *err);
 
-/* Single sign-on (sso.c). */
-int pg_sso_conn_put(struct store *s, const struct store_sso_conn *v, struct err *err);
-int pg_sso_conn_get(struct store *s, int64_t tenant_id, const char *protocol,
-                    struct store_sso_conn *out, struct err *err);
-int pg_sso_conn_delete(struct store *s, int64_t tenant_id, const char *protocol, struct err *err);
-int pg_sso_conn_verified(struct store *s, int64_t tenant_id, const char *protocol, int64_t now_ms,
-                         struct err *err);
-int pg_sso_tx_insert(struct store *s, const struct store_sso_tx *t, struct err *err);
-int pg_sso_tx_take(struct store *s, const char *handle, int64_t now_ms, struct store_sso_tx *out,
-                   struct err *err);
-int pg_sso_replay_insert(struct store *s, int64_t tenant_id, const char *issuer, const char *id,
-                         int64_t expires_ms, int64_t now_ms, struct err *err);
-int pg_sso_link_find(struct store *s, int64_t tenant_id, const char *issuer, const char *subject,
-                     char user_id[37], struct err *err);
-int pg_sso_link_of_user(struct store *s, int64_t tenant_id, const char *issuer, const char *user_id,
-                        char subject[256], struct err *err);
-int pg_sso_link_insert(struct store *s, int64_t tenant_id, const char *issuer, const char *subject,
-                       const char *user_id, int64_t now_ms, struct err *err);
-int pg_sso_links_of_user(struct store *s, int64_t tenant_id, const char *user_id,
-                         struct store_sso_link *out, size_t max, size_t *n, struct err *err);
-int pg_sso_links_delete(struct store *s, int64_t tenant_id, const char *user_id, struct err *err);
-int pg_sso_code_insert(struct store *s, const struct store_sso_code *v, struct err *err);
-int pg_sso_code_take(struct store *s, const char *hash, int64_t now_ms, struct store_sso_code *out,
-                     struct err *err);
-int pg_sso_users_by_email(struct store *s, int64_t tenant_id, const char *email,
-                          struct store_resource *out, size_t max, size_t *n, struct err *err);
-
-/* Console sessions, set-up links and event queries (console.c). */
-int pg_console_session_insert(struct store *s, const struct store_console_session *cs,
-                              struct err *err);
-int pg_console_session_get(struct store *s, const char *id_hash, struct store_console_session *out,
-                           struct err *err);
-int pg_console_session_touch(struct store *s, const char *id_hash, int64_t now_ms, struct err *err);
-int pg_console_session_delete(struct store *s, const char *id_hash, struct err *err);
-int pg_console_session_purge(struct store *s, int64_t now_ms, struct err *err);
-int pg_setup_link_insert(struct store *s, const struct store_setup_link *l, struct err *err);
-int pg_setup_link_get(struct store *s, const char *hash, struct store_setup_link *out,
-                      struct err *err);
-int pg_setup_link_use(struct store *s, const char *hash, int64_t now_ms, struct err *err);
+/* Event queries (console.c). */
 int pg_event_query(struct store *s, const struct store_event_query *q, struct store_event **out,
                    size_t *n, struct err *err);
 

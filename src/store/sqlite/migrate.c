@@ -176,8 +176,28 @@ static const char *const migrations[] = {
     "  initiated TEXT NOT NULL,"
     "  expires_ms INTEGER NOT NULL);"
     "CREATE INDEX sso_codes_by_expiry ON sso_codes(expires_ms);",
-    /* 6: console sessions and set-up links (issue 8); the SQL is in console.c. */
-    sqlite_console_migration,
+    /* 6: the web console (issue 8): sessions and set-up links hold only SHA-256 hashes of
+     * their secrets, so a copy of the database lets no one in. Both go with their tenant
+     * (ON DELETE CASCADE); an operator session has no tenant (NULL). */
+    "CREATE TABLE console_sessions ("
+    "  id_hash TEXT PRIMARY KEY,"
+    "  tenant_id INTEGER REFERENCES tenants(id) ON DELETE CASCADE,"
+    "  user_id TEXT NOT NULL DEFAULT '',"
+    "  created_ms INTEGER NOT NULL,"
+    "  last_seen_ms INTEGER NOT NULL,"
+    "  idle_ms INTEGER NOT NULL,"
+    "  expires_ms INTEGER NOT NULL);"
+    "CREATE INDEX console_sessions_by_expiry ON console_sessions(expires_ms);"
+    "CREATE TABLE setup_links ("
+    "  hash TEXT PRIMARY KEY,"
+    "  tenant_id INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+    "  user_id TEXT NOT NULL,"
+    "  created_ms INTEGER NOT NULL,"
+    "  expires_ms INTEGER NOT NULL,"
+    "  used_ms INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX setup_links_by_expiry ON setup_links(expires_ms);"
+    /* A user's history on the console reads events by resource. */
+    "CREATE INDEX events_by_resource ON events(tenant_id, resource_id, seq);",
     /* 7: a link follows its user's life (issue 14): deleting a user now deletes its links in
      * the same transaction; links left behind by users deleted before that go here. */
     "DELETE FROM sso_links WHERE NOT EXISTS (SELECT 1 FROM resources r"

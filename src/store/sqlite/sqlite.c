@@ -14,7 +14,6 @@
 #include "base/str.h"
 #include "base/xmalloc.h"
 #include "store/sqlite/sqlite_int.h"
-#include "store/sqlite/sso.h"
 
 /* Lock waits beyond this become ERR_UNAVAILABLE (503): a client retries sooner than a
  * stuck request would time out. */
@@ -759,30 +758,5 @@ const struct store_ops sqlite_store_ops = {
     .webhook_claim = sqlite_webhook_claim,
     .webhook_finish = sqlite_webhook_finish,
     .webhook_attempts = sqlite_webhook_attempts,
-    /* single sign-on (issue 7), in sso.c */
-    .sso_conn_put = sqlite_sso_conn_put,
-    .sso_conn_get = sqlite_sso_conn_get,
-    .sso_conn_delete = sqlite_sso_conn_delete,
-    .sso_conn_verified = sqlite_sso_conn_verified,
-    .sso_tx_insert = sqlite_sso_tx_insert,
-    .sso_tx_take = sqlite_sso_tx_take,
-    .sso_replay_insert = sqlite_sso_replay_insert,
-    .sso_link_find = sqlite_sso_link_find,
-    .sso_link_of_user = sqlite_sso_link_of_user,
-    .sso_link_insert = sqlite_sso_link_insert,
-    .sso_links_of_user = sqlite_sso_links_of_user,
-    .sso_links_delete = sqlite_sso_links_delete,
-    .sso_code_insert = sqlite_sso_code_insert,
-    .sso_code_take = sqlite_sso_code_take,
-    .sso_users_by_email = sqlite_sso_users_by_email,
-    /* console (issue 8): console.c */
-    .console_session_insert = sqlite_console_session_insert,
-    .console_session_get = sqlite_console_session_get,
-    .console_session_touch = sqlite_console_session_touch,
-    .console_session_delete = sqlite_console_session_delete,
-    .console_session_purge = sqlite_console_session_purge,
-    .setup_link_insert = sqlite_setup_link_insert,
-    .setup_link_get = sqlite_setup_link_get,
-    .setup_link_use = sqlite_setup_link_use,
     .event_query = sqlite_event_query,
 };

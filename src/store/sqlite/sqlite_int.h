@@ -179,20 +179,7 @@ int sqlite_webhook_attempts(struct store *s, int64_t tenant_id, const char *id, 
 int sqlite_roles_refresh(struct store *s, int64_t tenant_id, const char *user_id, const char *dflt,
                          const char *actor, int64_t now_ms, struct err *err);
 
-/* Console sessions, set-up links and event queries (console.c, issue 8). */
-extern const char sqlite_console_migration[]; /* migration 6 */
-int sqlite_console_session_insert(struct store *s, const struct store_console_session *cs,
-                                  struct err *err);
-int sqlite_console_session_get(struct store *s, const char *id_hash,
-                               struct store_console_session *out, struct err *err);
-int sqlite_console_session_touch(struct store *s, const char *id_hash, int64_t now_ms,
-                                 struct err *err);
-int sqlite_console_session_delete(struct store *s, const char *id_hash, struct err *err);
-int sqlite_console_session_purge(struct store *s, int64_t now_ms, struct err *err);
-int sqlite_setup_link_insert(struct store *s, const struct store_setup_link *l, struct err *err);
-int sqlite_setup_link_get(struct store *s, const char *hash, struct store_setup_link *out,
-                          struct err *err);
-int sqlite_setup_link_use(struct store *s, const char *hash, int64_t now_ms, struct err *err);
+/* Event queries (console.c, issue 8). */
 int sqlite_event_query(struct store *s, const struct store_event_query *q, struct store_event **out,
                        size_t *n, struct err *err);
 
