@@ -47,14 +47,6 @@ store_memberships_free(struct store_membership *v, size_t n)
     free(v);
 }
 
-void
-store_events_free(struct store_event *v, size_t n)
-{
-    for (size_t i = 0; v && i < n; i++)
-        free(v[i].data);
-    free(v);
-}
-
 static bool
 is_postgres(const char *dsn)
 {
@@ -270,133 +262,6 @@ store_users_exist(struct store *s, int64_t tenant_id, const char *const *ids, si
     return s->ops->users_exist(s, tenant_id, ids, n, first_missing, err);
 }
 
-int
-store_event_insert(struct store *s, const struct store_event *e, struct err *err)
-{
-    return s->ops->event_insert(s, e, err);
-}
-
-int
-store_event_list(struct store *s, int64_t tenant_id, int64_t after_seq, size_t limit,
-                 struct store_event **out, size_t *n, struct err *err)
-{
-    return s->ops->event_list(s, tenant_id, after_seq, limit, out, n, err);
-}
-
-int
-store_role_map_get(struct store *s, int64_t tenant_id, struct store_role_rule **out, size_t *n,
-                   struct err *err)
-{
-    return s->ops->role_map_get(s, tenant_id, out, n, err);
-}
-
-int
-store_role_map_set(struct store *s, int64_t tenant_id, const struct store_role_rule *v, size_t n,
-                   struct err *err)
-{
-    return s->ops->role_map_set(s, tenant_id, v, n, err);
-}
-
-int
-store_user_role_set(struct store *s, int64_t tenant_id, const char *user_id, const char *direct,
-                    const char *dflt, struct err *err)
-{
-    return s->ops->user_role_set(s, tenant_id, user_id, direct, dflt, err);
-}
-
-int
-store_user_role_get(struct store *s, int64_t tenant_id, const char *user_id,
-                    struct store_user_role *out, struct err *err)
-{
-    return s->ops->user_role_get(s, tenant_id, user_id, out, err);
-}
-
-int
-store_user_role_delete(struct store *s, int64_t tenant_id, const char *user_id, struct err *err)
-{
-    return s->ops->user_role_delete(s, tenant_id, user_id, err);
-}
-
-int
-store_roles_refresh(struct store *s, int64_t tenant_id, const char *user_id, const char *dflt,
-                    const char *actor, int64_t now_ms, struct err *err)
-{
-    return s->ops->roles_refresh(s, tenant_id, user_id, dflt, actor, now_ms, err);
-}
-
-int
-store_event_last_seq(struct store *s, int64_t tenant_id, int64_t *seq, struct err *err)
-{
-    return s->ops->event_last_seq(s, tenant_id, seq, err);
-}
-
-int
-store_event_count_after(struct store *s, int64_t tenant_id, int64_t after_seq, int64_t *n,
-                        struct err *err)
-{
-    return s->ops->event_count_after(s, tenant_id, after_seq, n, err);
-}
-
-int
-store_webhook_insert(struct store *s, const struct store_webhook *w, struct err *err)
-{
-    return s->ops->webhook_insert(s, w, err);
-}
-
-int
-store_webhook_get(struct store *s, int64_t tenant_id, const char *id, struct store_webhook *out,
-                  struct err *err)
-{
-    return s->ops->webhook_get(s, tenant_id, id, out, err);
-}
-
-int
-store_webhook_list(struct store *s, int64_t tenant_id, struct store_webhook **out, size_t *n,
-                   struct err *err)
-{
-    return s->ops->webhook_list(s, tenant_id, out, n, err);
-}
-
-int
-store_webhook_update(struct store *s, const struct store_webhook *w, struct err *err)
-{
-    return s->ops->webhook_update(s, w, err);
-}
-
-int
-store_webhook_delete(struct store *s, int64_t tenant_id, const char *id, struct err *err)
-{
-    return s->ops->webhook_delete(s, tenant_id, id, err);
-}
-
-int
-store_webhook_due(struct store *s, int64_t now_ms, size_t limit, struct store_webhook **out,
-                  size_t *n, struct err *err)
-{
-    return s->ops->webhook_due(s, now_ms, limit, out, n, err);
-}
-
-int
-store_webhook_claim(struct store *s, const char *id, const char *owner, int64_t now_ms,
-                    int64_t until_ms, struct err *err)
-{
-    return s->ops->webhook_claim(s, id, owner, now_ms, until_ms, err);
-}
-
-int
-store_webhook_finish(struct store *s, const struct store_webhook *w, const char *owner,
-                     const struct store_webhook_attempt *a, struct err *err)
-{
-    return s->ops->webhook_finish(s, w, owner, a, err);
-}
-
-int
-store_webhook_attempts(struct store *s, int64_t tenant_id, const char *id, size_t limit,
-                       struct store_webhook_attempt **out, size_t *n, struct err *err)
-{
-    return s->ops->webhook_attempts(s, tenant_id, id, limit, out, n, err);
-}
-
 /* ---- console (issue 8) ---- */
 
 int
@@ -448,13 +313,6 @@ int
 store_setup_link_use(struct store *s, const char *hash, int64_t now_ms, struct err *err)
 {
     return s->ops->setup_link_use(s, hash, now_ms, err);
-}
-
-int
-store_event_query(struct store *s, const struct store_event_query *q, struct store_event **out,
-                  size_t *n, struct err *err)
-{
-    return s->ops->event_query(s, q, out, n, err);
 }
 
 int
