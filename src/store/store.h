@@ -305,44 +305,6 @@ struct store_ops {
     int (*users_exist)(struct store *s, int64_t tenant_id, const char *const *ids, size_t n,
                        size_t *first_missing, struct err *err);
 
-    /* roles and audit events */
-    int (*event_insert)(struct store *s, const struct store_event *e, struct err *err);
-    int (*event_list)(struct store *s, int64_t tenant_id, int64_t after_seq, size_t limit,
-                      struct store_event **out, size_t *n, struct err *err);
-    int (*role_map_get)(struct store *s, int64_t tenant_id, struct store_role_rule **out, size_t *n,
-                        struct err *err);
-    int (*role_map_set)(struct store *s, int64_t tenant_id, const struct store_role_rule *v,
-                        size_t n, struct err *err);
-    int (*user_role_set)(struct store *s, int64_t tenant_id, const char *user_id,
-                         const char *direct, const char *dflt, struct err *err);
-    int (*user_role_get)(struct store *s, int64_t tenant_id, const char *user_id,
-                         struct store_user_role *out, struct err *err);
-    int (*user_role_delete)(struct store *s, int64_t tenant_id, const char *user_id,
-                            struct err *err);
-    int (*roles_refresh)(struct store *s, int64_t tenant_id, const char *user_id, const char *dflt,
-                         const char *actor, int64_t now_ms, struct err *err);
-
-    /* webhooks */
-    int (*event_last_seq)(struct store *s, int64_t tenant_id, int64_t *seq, struct err *err);
-    int (*event_count_after)(struct store *s, int64_t tenant_id, int64_t after_seq, int64_t *n,
-                             struct err *err);
-    int (*webhook_insert)(struct store *s, const struct store_webhook *w, struct err *err);
-    int (*webhook_get)(struct store *s, int64_t tenant_id, const char *id,
-                       struct store_webhook *out, struct err *err);
-    int (*webhook_list)(struct store *s, int64_t tenant_id, struct store_webhook **out, size_t *n,
-                        struct err *err);
-    int (*webhook_update)(struct store *s, const struct store_webhook *w, struct err *err);
-    int (*webhook_delete)(struct store *s, int64_t tenant_id, const char *id, struct err *err);
-    int (*webhook_due)(struct store *s, int64_t now_ms, size_t limit, struct store_webhook **out,
-                       size_t *n, struct err *err);
-    int (*webhook_claim)(struct store *s, const char *id, const char *owner, int64_t now_ms,
-                         int64_t until_ms, struct err *err);
-    int (*webhook_finish)(struct store *s, const struct store_webhook *w, const char *owner,
-                          const struct store_webhook_attempt *a, struct err *err);
-    int (*webhook_attempts)(struct store *s, int64_t tenant_id, const char *id, size_t limit,
-                            struct store_webhook_attempt **out, size_t *n, struct err *err);
-    int (*event_query)(struct store *s, const struct store_event_query *q, struct store_event **out,
-                       size_t *n, struct err *err);
 };
 
 /* Opens the backend the DSN names: "postgres://…" or "postgresql://…" for PostgreSQL (when

@@ -188,6 +188,33 @@ def test_events_filter_by_resource_and_kind_newest_first(server):
     assert server.admin("GET", "/tenants/acme/events?order=up").status_code == 400
 
 
+def test_events_query_bounds_and_kind_prefix(server):
+    token, admin = tenant_with_admin(server, "acme")
+    for name in ("b", "c"):
+        server.scim("POST", "/Users", token, {"schemas": [USER_URN],
+                                              "userName": f"{name}@acme.example"})
+    every = server.admin("GET", "/tenants/acme/events?order=asc").json()["events"]
+    seqs = [int(e["id"]) for e in every]
+    users = [int(e["id"]) for e in every if e["kind"] == "user.created"]
+    assert len(users) == 3 and seqs == sorted(seqs)
+
+    def query(q):
+        r = server.admin("GET", "/tenants/acme/events?" + q)
+        assert r.status_code == 200, r.text
+        return [int(e["id"]) for e in r.json()["events"]]
+
+    # A prefix ends in '.'; without it the kind must match exactly.
+    assert query("order=asc&kind=user.") == users
+    assert query("order=asc&kind=user") == []
+    # '_' and '%' are not wildcards.
+    assert query("order=asc&kind=user_") == [] and query("order=asc&kind=%25") == []
+    # after and before bound the read on both sides; before=0 is no bound.
+    assert query(f"order=asc&kind=user.&after={users[0]}&before={users[2]}") == [users[1]]
+    assert query(f"order=desc&kind=user.&before={users[2]}") == [users[1], users[0]]
+    assert query("order=desc&kind=user.&before=0&limit=2") == [users[2], users[1]]
+    assert query(f"order=asc&resource=nobody&after={seqs[0]}") == []
+
+
 def test_groups_are_readable_through_the_management_api(server):
     token, _ = tenant_with_admin(server, "acme")
     g = server.scim("POST", "/Groups", token, {

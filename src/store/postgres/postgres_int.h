@@ -149,46 +149,6 @@ int pg_resource_list(struct store *st, const struct store_list_query *q,
 /* The groups of a page of users (memberships.c). */
 int pg_member_groups_many(struct store *s, int64_t tenant_id, const char *const *member_ids,
                           size_t n, struct store_membership **out, size_t *n_out, struct err *err);
-/* Reads the rows of a query selecting (seq, tenant_id, created_ms, actor, kind, rtype,
- * resource_id, data) into a malloc'd array, and clears res. */
-void pg_read_events(PGresult *res, struct store_event **out, size_t *n);
 
-/* Roles and audit events (roles.c) and webhooks (webhooks.c). */
-int pg_event_insert(struct store *s, const struct store_event *e, struct err *err);
-int pg_event_list(struct store *s, int64_t tenant_id, int64_t after_seq, size_t limit,
-                  struct store_event **out, size_t *n, struct err *err);
-int pg_role_map_get(struct store *s, int64_t tenant_id, struct store_role_rule **out, size_t *n,
-                    struct err *err);
-int pg_role_map_set(struct store *s, int64_t tenant_id, const struct store_role_rule *v, size_t n,
-                    struct err *err);
-int pg_user_role_set(struct store *s, int64_t tenant_id, const char *user_id, const char *direct,
-                     const char *dflt, struct err *err);
-int pg_user_role_get(struct store *s, int64_t tenant_id, const char *user_id,
-                     struct store_user_role *out, struct err *err);
-int pg_user_role_delete(struct store *s, int64_t tenant_id, const char *user_id, struct err *err);
-int pg_roles_refresh(struct store *s, int64_t tenant_id, const char *user_id, const char *dflt,
-                     const char *actor, int64_t now_ms, struct err *err);
-int pg_event_last_seq(struct store *s, int64_t tenant_id, int64_t *seq, struct err *err);
-int pg_event_count_after(struct store *s, int64_t tenant_id, int64_t after_seq, int64_t *n,
-                         struct err *err);
-int pg_webhook_insert(struct store *s, const struct store_webhook *w, struct err *err);
-int pg_webhook_get(struct store *s, int64_t tenant_id, const char *id, struct store_webhook *out,
-                   struct err *err);
-int pg_webhook_list(struct store *s, int64_t tenant_id, struct store_webhook **out, size_t *n,
-                    struct err *err);
-int pg_webhook_update(struct store *s, const struct store_webhook *w, struct err *err);
-int pg_webhook_delete(struct store *s, int64_t tenant_id, const char *id, struct err *err);
-int pg_webhook_due(struct store *s, int64_t now_ms, size_t limit, struct store_webhook **out,
-                   size_t *n, struct err *err);
-int pg_webhook_claim(struct store *s, const char *id, const char *owner, int64_t now_ms,
-                     int64_t until_ms, struct err *err);
-int pg_webhook_finish(struct store *s, const struct store_webhook *w, const char *owner,
-                      const struct store_webhook_attempt *a, struct err *err);
-int pg_webhook_attempts(struct store *s, int64_t tenant_id, const char *id, size_t limit,
-                        struct store_webhook_attempt **out, size_t *n, struct err *err);
-
-/* Event queries (console.c). */
-int pg_event_query(struct store *s, const struct store_event_query *q, struct store_event **out,
-                   size_t *n, struct err *err);
 
 #endif

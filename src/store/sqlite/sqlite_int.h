@@ -138,49 +138,5 @@ int sqlite_member_groups_many(struct store *s, int64_t tenant_id, const char *co
                               size_t n, struct store_membership **out, size_t *n_out,
                               struct err *err);
 
-/* Roles and audit events (roles.c). */
-/* Reads an events row (seq, tenant_id, created_ms, actor, kind, rtype, resource_id, data)
- * into the store_event at row (sqlite_collect's reader). */
-void sqlite_read_event(sqlite3_stmt *st, void *row);
-/* Frees what a row read by sqlite_read_event owns (for sqlite_collect). */
-void sqlite_drop_event(void *row);
-int sqlite_event_insert(struct store *s, const struct store_event *e, struct err *err);
-int sqlite_event_list(struct store *s, int64_t tenant_id, int64_t after_seq, size_t limit,
-                      struct store_event **out, size_t *n, struct err *err);
-int sqlite_role_map_get(struct store *s, int64_t tenant_id, struct store_role_rule **out, size_t *n,
-                        struct err *err);
-int sqlite_role_map_set(struct store *s, int64_t tenant_id, const struct store_role_rule *v,
-                        size_t n, struct err *err);
-int sqlite_user_role_set(struct store *s, int64_t tenant_id, const char *user_id,
-                         const char *direct, const char *dflt, struct err *err);
-int sqlite_user_role_get(struct store *s, int64_t tenant_id, const char *user_id,
-                         struct store_user_role *out, struct err *err);
-int sqlite_user_role_delete(struct store *s, int64_t tenant_id, const char *user_id,
-                            struct err *err);
-/* Webhooks (webhooks.c). */
-int sqlite_event_last_seq(struct store *s, int64_t tenant_id, int64_t *seq, struct err *err);
-int sqlite_event_count_after(struct store *s, int64_t tenant_id, int64_t after_seq, int64_t *n,
-                             struct err *err);
-int sqlite_webhook_insert(struct store *s, const struct store_webhook *w, struct err *err);
-int sqlite_webhook_get(struct store *s, int64_t tenant_id, const char *id,
-                       struct store_webhook *out, struct err *err);
-int sqlite_webhook_list(struct store *s, int64_t tenant_id, struct store_webhook **out, size_t *n,
-                        struct err *err);
-int sqlite_webhook_update(struct store *s, const struct store_webhook *w, struct err *err);
-int sqlite_webhook_delete(struct store *s, int64_t tenant_id, const char *id, struct err *err);
-int sqlite_webhook_due(struct store *s, int64_t now_ms, size_t limit, struct store_webhook **out,
-                       size_t *n, struct err *err);
-int sqlite_webhook_claim(struct store *s, const char *id, const char *owner, int64_t now_ms,
-                         int64_t until_ms, struct err *err);
-int sqlite_webhook_finish(struct store *s, const struct store_webhook *w, const char *owner,
-                          const struct store_webhook_attempt *a, struct err *err);
-int sqlite_webhook_attempts(struct store *s, int64_t tenant_id, const char *id, size_t limit,
-                            struct store_webhook_attempt **out, size_t *n, struct err *err);
-int sqlite_roles_refresh(struct store *s, int64_t tenant_id, const char *user_id, const char *dflt,
-                         const char *actor, int64_t now_ms, struct err *err);
-
-/* Event queries (console.c, issue 8). */
-int sqlite_event_query(struct store *s, const struct store_event_query *q, struct store_event **out,
-                       size_t *n, struct err *err);
 
 #endif

@@ -1,0 +1,152 @@
+/* Audit events: append-only, numbered by seq (the cursor of the events API and of webhook
+ * delivery), which the database assigns: INTEGER PRIMARY KEY AUTOINCREMENT on SQLite, an
+ * identity column on PostgreSQL. */
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "store/db.h"
+#include "store/store_int.h"
+
+#define EVENT_COLS "seq, tenant_id, created_ms, actor, kind, rtype, resource_id, data"
+
+void
+store_events_free(struct store_event *v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++)
+        free(v[i].data);
+    free(v);
+}
+
+static void
+read_event(struct db_stmt *st, void *row)
+{
+    struct store_event *e = row;
+    e->seq = db_int(st, 0);
+    e->tenant_id = db_int(st, 1);
+    e->created_ms = db_int(st, 2);
+    db_copy(st, 3, e->actor, sizeof(e->actor));
+    db_copy(st, 4, e->kind, sizeof(e->kind));
+    e->rtype = (enum store_rtype)db_int(st, 5);
+    db_copy(st, 6, e->resource_id, sizeof(e->resource_id));
+    e->data = db_dup(st, 7);
+}
+
+static void
+drop_event(void *row)
+{
+    free(((struct store_event *)row)->data);
+}
+
+static int
+collect_events(struct db_stmt *st, size_t limit, struct store_event **out, size_t *n,
+               struct err *err)
+{
+    return db_collect(st, sizeof(**out), limit, read_event, drop_event, (void **)out, n, err);
+}
+
+int
+store_event_insert(struct store *s, const struct store_event *e, struct err *err)
+{
+    static struct db_sql q =
+        DB_SQL("INSERT INTO events(tenant_id, created_ms, actor, kind, rtype, resource_id, data)"
+               " VALUES(?,?,?,?,?,?,?)");
+    struct db_stmt *st = db_prepare(s, &q, err);
+    if (st == NULL)
+        return -1;
+    db_bind_int(st, 1, e->tenant_id);
+    db_bind_int(st, 2, e->created_ms);
+    db_bind_text(st, 3, e->actor);
+    db_bind_text(st, 4, e->kind);
+    db_bind_int(st, 5, (int64_t)e->rtype);
+    db_bind_text(st, 6, e->resource_id);
+    db_bind_text(st, 7, e->data ? e->data : "{}");
+    return db_exec(st, err) < 0 ? -1 : 0;
+}
+
+int
+store_event_list(struct store *s, int64_t tenant_id, int64_t after_seq, size_t limit,
+                 struct store_event **out, size_t *n, struct err *err)
+{
+    static struct db_sql q = DB_SQL("SELECT " EVENT_COLS " FROM events"
+                                    " WHERE tenant_id = ? AND seq > ? ORDER BY seq LIMIT ?");
+    *out = NULL;
+    *n = 0;
+    struct db_stmt *st = db_prepare(s, &q, err);
+    if (st == NULL)
+        return -1;
+    db_bind_int(st, 1, tenant_id);
+    db_bind_int(st, 2, after_seq);
+    db_bind_int(st, 3, (int64_t)limit);
+    return collect_events(st, limit, out, n, err);
+}
+
+static void
+read_int(struct db_stmt *st, void *row)
+{
+    *(int64_t *)row = db_int(st, 0);
+}
+
+/* Runs a one-integer read (an aggregate, so it always has its row). */
+static int
+one_int(struct db_stmt *st, int64_t *v, struct err *err)
+{
+    *v = 0;
+    return db_first(st, read_int, v, err) < 0 ? -1 : 0;
+}
+
+int
+store_event_last_seq(struct store *s, int64_t tenant_id, int64_t *seq, struct err *err)
+{
+    static struct db_sql q = DB_SQL("SELECT coalesce(max(seq), 0) FROM events WHERE tenant_id = ?");
+    struct db_stmt *st = db_prepare(s, &q, err);
+    if (st == NULL)
+        return -1;
+    db_bind_int(st, 1, tenant_id);
+    return one_int(st, seq, err);
+}
+
+int
+store_event_count_after(struct store *s, int64_t tenant_id, int64_t after_seq, int64_t *n,
+                        struct err *err)
+{
+    static struct db_sql q = DB_SQL("SELECT count(*) FROM events WHERE tenant_id = ? AND seq > ?");
+    struct db_stmt *st = db_prepare(s, &q, err);
+    if (st == NULL)
+        return -1;
+    db_bind_int(st, 1, tenant_id);
+    db_bind_int(st, 2, after_seq);
+    return one_int(st, n, err);
+}
+
+/* One statement per order; each condition is "?n = '' OR …" so the text never depends on
+ * the request. A kind ending in '.' is a prefix ("user."): substr compares it exactly, where
+ * LIKE would treat '_' and '%' in it as wildcards. The casts give PostgreSQL the parameters'
+ * types where nothing else does (a parameter compared only with a literal). */
+#define KIND   "CAST(?4 AS TEXT)"
+#define RES_ID "CAST(?5 AS TEXT)"
+#define EVENT_QUERY                                                                          \
+    "SELECT " EVENT_COLS " FROM events WHERE tenant_id = ?1 AND seq > ?2"                    \
+    " AND (CAST(?3 AS BIGINT) = 0 OR seq < ?3)"                                              \
+    " AND (" KIND " = '' OR kind = " KIND " OR (substr(" KIND ", length(" KIND "), 1) = '.'" \
+    " AND substr(kind, 1, length(" KIND ")) = " KIND "))"                                    \
+    " AND (" RES_ID " = '' OR resource_id = " RES_ID ")"
+
+int
+store_event_query(struct store *s, const struct store_event_query *q, struct store_event **out,
+                  size_t *n, struct err *err)
+{
+    static struct db_sql oldest = DB_SQL(EVENT_QUERY " ORDER BY seq LIMIT ?6");
+    static struct db_sql newest = DB_SQL(EVENT_QUERY " ORDER BY seq DESC LIMIT ?6");
+    *out = NULL;
+    *n = 0;
+    struct db_stmt *st = db_prepare(s, q->newest_first ? &newest : &oldest, err);
+    if (st == NULL)
+        return -1;
+    db_bind_int(st, 1, q->tenant_id);
+    db_bind_int(st, 2, q->after_seq);
+    db_bind_int(st, 3, q->before_seq);
+    db_bind_text(st, 4, q->kind ? q->kind : "");
+    db_bind_text(st, 5, q->resource_id ? q->resource_id : "");
+    db_bind_int(st, 6, (int64_t)q->limit);
+    return collect_events(st, q->limit, out, n, err);
+}

@@ -1,0 +1,251 @@
+/* Webhooks: endpoints, delivery leases and attempts. The events table is their outbox;
+ * cursor is the last event delivered. The lease (one UPDATE with its condition) is what
+ * keeps two threads or instances from delivering one webhook at once. */
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "store/db.h"
+#include "store/store_int.h"
+
+#define HOOK_COLS                                                                         \
+    "id, tenant_id, url, secret, enabled, cursor, created_ms, failures, next_attempt_ms," \
+    " last_attempt_ms, last_status, last_error"
+
+static void
+read_hook(struct db_stmt *st, void *row)
+{
+    struct store_webhook *w = row;
+    *w = (struct store_webhook){ 0 };
+    db_copy(st, 0, w->id, sizeof(w->id));
+    w->tenant_id = db_int(st, 1);
+    db_copy(st, 2, w->url, sizeof(w->url));
+    db_copy(st, 3, w->secret, sizeof(w->secret));
+    w->enabled = db_int(st, 4) != 0;
+    w->cursor = db_int(st, 5);
+    w->created_ms = db_int(st, 6);
+    w->failures = db_int(st, 7);
+    w->next_attempt_ms = db_int(st, 8);
+    w->last_attempt_ms = db_int(st, 9);
+    w->last_status = db_int(st, 10);
+    db_copy(st, 11, w->last_error, sizeof(w->last_error));
+}
+
+static int
+collect_hooks(struct db_stmt *st, size_t limit, struct store_webhook **out, size_t *n,
+              struct err *err)
+{
+    return db_collect(st, sizeof(**out), limit, read_hook, NULL, (void **)out, n, err);
+}
+
+static int
+not_found(const char *id, struct err *err)
+{
+    return err_set(err, ERR_NOT_FOUND, "no webhook %.40s in this tenant", id);
+}
+
+/* Runs a write of the webhook `id` and maps "no row changed" to ERR_NOT_FOUND. */
+static int
+write_one(struct db_stmt *st, const char *id, struct err *err)
+{
+    int64_t n = db_exec(st, err);
+    if (n < 0)
+        return -1;
+    return n ? 0 : not_found(id, err);
+}
+
+int
+store_webhook_insert(struct store *s, const struct store_webhook *w, struct err *err)
+{
+    static struct db_sql q =
+        DB_SQL("INSERT INTO webhooks(id, tenant_id, url, secret, enabled, cursor, created_ms)"
+               " VALUES(?,?,?,?,?,?,?)");
+    struct db_stmt *st = db_prepare(s, &q, err);
+    if (st == NULL)
+        return -1;
+    db_bind_text(st, 1, w->id);
+    db_bind_int(st, 2, w->tenant_id);
+    db_bind_text(st, 3, w->url);
+    db_bind_text(st, 4, w->secret);
+    db_bind_int(st, 5, w->enabled);
+    db_bind_int(st, 6, w->cursor);
+    db_bind_int(st, 7, w->created_ms);
+    return db_exec(st, err) < 0 ? -1 : 0;
+}
+
+int
+store_webhook_get(struct store *s, int64_t tenant_id, const char *id, struct store_webhook *out,
+                  struct err *err)
+{
+    static struct db_sql q =
+        DB_SQL("SELECT " HOOK_COLS " FROM webhooks WHERE tenant_id = ? AND id = ?");
+    struct db_stmt *st = db_prepare(s, &q, err);
+    if (st == NULL)
+        return -1;
+    db_bind_int(st, 1, tenant_id);
+    db_bind_text(st, 2, id);
+    int rc = db_first(st, read_hook, out, err);
+    if (rc < 0)
+        return -1;
+    return rc ? 0 : not_found(id, err);
+}
+
+int
+store_webhook_list(struct store *s, int64_t tenant_id, struct store_webhook **out, size_t *n,
+                   struct err *err)
+{
+    static struct db_sql q = DB_SQL("SELECT " HOOK_COLS " FROM webhooks WHERE tenant_id = ?"
+                                    " ORDER BY created_ms, id");
+    *out = NULL;
+    *n = 0;
+    struct db_stmt *st = db_prepare(s, &q, err);
+    if (st == NULL)
+        return -1;
+    db_bind_int(st, 1, tenant_id);
+    return collect_hooks(st, SIZE_MAX, out, n, err);
+}
+
+int
+store_webhook_update(struct store *s, const struct store_webhook *w, struct err *err)
+{
+    static struct db_sql q = DB_SQL("UPDATE webhooks SET url = ?, secret = ?, enabled = ?"
+                                    " WHERE tenant_id = ? AND id = ?");
+    struct db_stmt *st = db_prepare(s, &q, err);
+    if (st == NULL)
+        return -1;
+    db_bind_text(st, 1, w->url);
+    db_bind_text(st, 2, w->secret);
+    db_bind_int(st, 3, w->enabled);
+    db_bind_int(st, 4, w->tenant_id);
+    db_bind_text(st, 5, w->id);
+    return write_one(st, w->id, err);
+}
+
+int
+store_webhook_delete(struct store *s, int64_t tenant_id, const char *id, struct err *err)
+{
+    static struct db_sql q = DB_SQL("DELETE FROM webhooks WHERE tenant_id = ? AND id = ?");
+    struct db_stmt *st = db_prepare(s, &q, err);
+    if (st == NULL)
+        return -1;
+    db_bind_int(st, 1, tenant_id);
+    db_bind_text(st, 2, id);
+    return write_one(st, id, err);
+}
+
+int
+store_webhook_due(struct store *s, int64_t now_ms, size_t limit, struct store_webhook **out,
+                  size_t *n, struct err *err)
+{
+    /* A read, not a lock: instances may list the same webhook, and the lease
+     * (store_webhook_claim) lets only one of them deliver it. */
+    static struct db_sql q =
+        DB_SQL("SELECT " HOOK_COLS " FROM webhooks w WHERE enabled = 1"
+               " AND next_attempt_ms <= ?1 AND lease_until_ms < ?1"
+               " AND EXISTS (SELECT 1 FROM events e WHERE e.tenant_id = w.tenant_id"
+               " AND e.seq > w.cursor) ORDER BY next_attempt_ms, id LIMIT ?2");
+    *out = NULL;
+    *n = 0;
+    struct db_stmt *st = db_prepare(s, &q, err);
+    if (st == NULL)
+        return -1;
+    db_bind_int(st, 1, now_ms);
+    db_bind_int(st, 2, (int64_t)limit);
+    return collect_hooks(st, limit, out, n, err);
+}
+
+int
+store_webhook_claim(struct store *s, const char *id, const char *owner, int64_t now_ms,
+                    int64_t until_ms, struct err *err)
+{
+    static struct db_sql q = DB_SQL("UPDATE webhooks SET lease_owner = ?2, lease_until_ms = ?4"
+                                    " WHERE id = ?1 AND (lease_until_ms < ?3 OR lease_owner = ?2)");
+    struct db_stmt *st = db_prepare(s, &q, err);
+    if (st == NULL)
+        return -1;
+    db_bind_text(st, 1, id);
+    db_bind_text(st, 2, owner);
+    db_bind_int(st, 3, now_ms);
+    db_bind_int(st, 4, until_ms);
+    int64_t n = db_exec(st, err);
+    return n < 0 ? -1 : n > 0;
+}
+
+int
+store_webhook_finish(struct store *s, const struct store_webhook *w, const char *owner,
+                     const struct store_webhook_attempt *a, struct err *err)
+{
+    static struct db_sql release =
+        DB_SQL("UPDATE webhooks SET cursor = ?, failures = ?, next_attempt_ms = ?,"
+               " last_attempt_ms = ?, last_status = ?, last_error = ?, lease_owner = '',"
+               " lease_until_ms = 0 WHERE id = ? AND lease_owner = ?");
+    static struct db_sql record =
+        DB_SQL("INSERT INTO webhook_attempts(webhook_id, at_ms, first_event, last_event, status,"
+               " duration_ms, error) VALUES(?,?,?,?,?,?,?)");
+    static struct db_sql trim =
+        DB_SQL("DELETE FROM webhook_attempts WHERE webhook_id = ?1 AND seq <="
+               " (SELECT seq FROM webhook_attempts WHERE webhook_id = ?1"
+               " ORDER BY seq DESC LIMIT 1 OFFSET 100)");
+    struct db_stmt *st = db_prepare(s, &release, err);
+    if (st == NULL)
+        return -1;
+    db_bind_int(st, 1, w->cursor);
+    db_bind_int(st, 2, w->failures);
+    db_bind_int(st, 3, w->next_attempt_ms);
+    db_bind_int(st, 4, w->last_attempt_ms);
+    db_bind_int(st, 5, w->last_status);
+    db_bind_text(st, 6, w->last_error);
+    db_bind_text(st, 7, w->id);
+    db_bind_text(st, 8, owner);
+    int64_t n = db_exec(st, err);
+    if (n <= 0)
+        return n < 0 ? -1 : 0; /* 0: the lease ran out and another deliverer owns it now */
+    st = db_prepare(s, &record, err);
+    if (st == NULL)
+        return -1;
+    db_bind_text(st, 1, w->id);
+    db_bind_int(st, 2, a->at_ms);
+    db_bind_int(st, 3, a->first_event);
+    db_bind_int(st, 4, a->last_event);
+    db_bind_int(st, 5, a->status);
+    db_bind_int(st, 6, a->duration_ms);
+    db_bind_text(st, 7, a->error);
+    if (db_exec(st, err) < 0)
+        return -1;
+    st = db_prepare(s, &trim, err);
+    if (st == NULL)
+        return -1;
+    db_bind_text(st, 1, w->id);
+    return db_exec(st, err) < 0 ? -1 : 1;
+}
+
+static void
+read_attempt(struct db_stmt *st, void *row)
+{
+    struct store_webhook_attempt *a = row;
+    a->seq = db_int(st, 0);
+    a->at_ms = db_int(st, 1);
+    a->first_event = db_int(st, 2);
+    a->last_event = db_int(st, 3);
+    a->status = db_int(st, 4);
+    a->duration_ms = db_int(st, 5);
+    db_copy(st, 6, a->error, sizeof(a->error));
+}
+
+int
+store_webhook_attempts(struct store *s, int64_t tenant_id, const char *id, size_t limit,
+                       struct store_webhook_attempt **out, size_t *n, struct err *err)
+{
+    static struct db_sql q =
+        DB_SQL("SELECT a.seq, a.at_ms, a.first_event, a.last_event, a.status, a.duration_ms,"
+               " a.error FROM webhook_attempts a JOIN webhooks w ON w.id = a.webhook_id"
+               " WHERE w.tenant_id = ? AND w.id = ? ORDER BY a.seq DESC LIMIT ?");
+    *out = NULL;
+    *n = 0;
+    struct db_stmt *st = db_prepare(s, &q, err);
+    if (st == NULL)
+        return -1;
+    db_bind_int(st, 1, tenant_id);
+    db_bind_text(st, 2, id);
+    db_bind_int(st, 3, (int64_t)limit);
+    return db_collect(st, sizeof(**out), limit, read_attempt, NULL, (void **)out, n, err);
+}
