@@ -30,6 +30,13 @@ db_dialect(struct store *s)
     return s->db->dialect;
 }
 
+void
+db_analyze_soon(struct store *s)
+{
+    if (s->db->analyze_soon)
+        s->db->analyze_soon(s);
+}
+
 /* The statement's number, given on its first use; two threads racing agree on one. */
 static int
 slot_of(struct db_sql *q)

@@ -74,12 +74,17 @@ struct db_backend {
     const char *(*col_text)(struct db_stmt *st, int i, size_t *len);
     /* Rows changed by the last completed write. */
     int64_t (*changes)(struct db_stmt *st);
+    /* Refreshes the planner's statistics of the resources table before the calling thread's
+     * next transaction begins; NULL where the database needs no such help (SQLite). */
+    void (*analyze_soon)(struct store *s);
 };
 
 /* The backend of a store (store_int.h keeps it with the store's handle). */
 const struct db_backend *db_backend(struct store *s);
 enum db_kind db_kind(struct store *s);
 const struct sqlgen_dialect *db_dialect(struct store *s);
+/* The backend's analyze_soon, if it has one. */
+void db_analyze_soon(struct store *s);
 
 /* The prepared statement q on the calling thread's connection; NULL with err. */
 struct db_stmt *db_prepare(struct store *s, struct db_sql *q, struct err *err);

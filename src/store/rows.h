@@ -12,9 +12,26 @@
 #define TOKEN_COLS \
     "id, tenant_id, hash, prefix, label, created_ms, last_used_ms, revoked_ms, expires_ms"
 
+/* The resources table's columns as rows_read_resource reads them, each name after prefix p
+ * ("" or "r."). The document is read from `doc` on SQLite; PostgreSQL keeps it twice, as jsonb
+ * in doc (what filters query) and as the exact text written in doc_text (what is read back, so
+ * both databases answer the same bytes). */
+#define RESOURCE_COLS_OF(p, doc)                                                           \
+    p "id, " p "tenant_id, " p "type, " p "version, " p "created_ms, " p "modified_ms, " p \
+      "user_name, " p "external_id, " p "display_name, " p "active, " p doc
+#define RESOURCE_COLS    RESOURCE_COLS_OF("", "doc")
+#define RESOURCE_COLS_PG RESOURCE_COLS_OF("", "doc_text")
+/* A fixed statement "SELECT <resource columns> <rest>" in each database's spelling. */
+#define DB_SQL_RESOURCES(rest) \
+    DB_SQL2("SELECT " RESOURCE_COLS rest, "SELECT " RESOURCE_COLS_PG rest)
+
 /* Reads TENANT_COLS starting at column `first` (group_count is left -1). */
 void rows_read_tenant(struct db_stmt *st, int first, struct store_tenant *t);
 /* Reads TOKEN_COLS starting at column 0. */
 void rows_read_token(struct db_stmt *st, struct store_token *t);
+/* Reads column 0 as an integer into the int64_t at row (a count, an id, an existence check). */
+void rows_read_int(struct db_stmt *st, void *row);
+/* Reads RESOURCE_COLS starting at column 0 into r (which then owns its strings). */
+void rows_read_resource(struct db_stmt *st, struct store_resource *r);
 
 #endif

@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/limits.h"
 #include "store/postgres/postgres.h"
+#include "store/sqlgen.h"
 #include "store/sqlite/sqlite.h"
 #include "store/store_int.h"
 
@@ -103,14 +105,17 @@ store_open(const char *dsn, struct store **out, struct err *err)
         return -1;
     (*out)->ops = ops;
     (*out)->db = ops->db;
+    (*out)->cursors = sqlgen_cursors_new(LIMIT_PAGE_CURSORS);
     return 0;
 }
 
 void
 store_close(struct store *s)
 {
-    if (s)
-        s->ops->close(s);
+    if (s == NULL)
+        return;
+    sqlgen_cursors_free(s->cursors);
+    s->ops->close(s);
 }
 
 void
@@ -160,99 +165,4 @@ void
 store_tx_rollback(struct store *s)
 {
     s->ops->tx_rollback(s);
-}
-
-int
-store_resource_insert(struct store *s, const struct store_resource *r, struct err *err)
-{
-    return s->ops->resource_insert(s, r, err);
-}
-
-int
-store_resource_get(struct store *s, int64_t tenant_id, enum store_rtype type, const char *id,
-                   struct store_resource *out, struct err *err)
-{
-    return s->ops->resource_get(s, tenant_id, type, id, out, err);
-}
-
-int
-store_resource_update(struct store *s, const struct store_resource *r, struct err *err)
-{
-    return s->ops->resource_update(s, r, err);
-}
-
-int
-store_resource_delete(struct store *s, int64_t tenant_id, enum store_rtype type, const char *id,
-                      int64_t version, struct err *err)
-{
-    return s->ops->resource_delete(s, tenant_id, type, id, version, err);
-}
-
-int
-store_resource_list(struct store *s, const struct store_list_query *q,
-                    struct store_list_result *out, struct err *err)
-{
-    return s->ops->resource_list(s, q, out, err);
-}
-
-int
-store_member_add(struct store *s, int64_t tenant_id, const char *group_id, const char *member_id,
-                 struct err *err)
-{
-    return s->ops->member_add(s, tenant_id, group_id, member_id, err);
-}
-
-int
-store_member_remove(struct store *s, int64_t tenant_id, const char *group_id, const char *member_id,
-                    struct err *err)
-{
-    return s->ops->member_remove(s, tenant_id, group_id, member_id, err);
-}
-
-int
-store_member_remove_group(struct store *s, int64_t tenant_id, const char *group_id, struct err *err)
-{
-    return s->ops->member_remove_group(s, tenant_id, group_id, err);
-}
-
-int
-store_member_remove_member(struct store *s, int64_t tenant_id, const char *member_id,
-                           struct err *err)
-{
-    return s->ops->member_remove_member(s, tenant_id, member_id, err);
-}
-
-int
-store_member_list(struct store *s, int64_t tenant_id, const char *group_id,
-                  struct store_member **out, size_t *n, struct err *err)
-{
-    return s->ops->member_list(s, tenant_id, group_id, out, n, err);
-}
-
-int
-store_member_groups(struct store *s, int64_t tenant_id, const char *member_id,
-                    struct store_member **out, size_t *n, struct err *err)
-{
-    return s->ops->member_groups(s, tenant_id, member_id, out, n, err);
-}
-
-int
-store_member_count(struct store *s, int64_t tenant_id, const char *group_id, int64_t *n,
-                   struct err *err)
-{
-    return s->ops->member_count(s, tenant_id, group_id, n, err);
-}
-
-int
-store_users_exist(struct store *s, int64_t tenant_id, const char *const *ids, size_t n,
-                  size_t *first_missing, struct err *err)
-{
-    return s->ops->users_exist(s, tenant_id, ids, n, first_missing, err);
-}
-
-int
-store_member_groups_many(struct store *s, int64_t tenant_id, const char *const *member_ids,
-                         size_t n, struct store_membership **out, size_t *n_out, struct err *err)
-{
-    return s->ops->member_groups_many(s, tenant_id, member_ids, n, out, n_out, err);
 }

@@ -275,36 +275,6 @@ struct store_ops {
     int (*tx_commit)(struct store *s, struct err *err);
     void (*tx_rollback)(struct store *s);
 
-    int (*resource_insert)(struct store *s, const struct store_resource *r, struct err *err);
-    int (*resource_get)(struct store *s, int64_t tenant_id, enum store_rtype type, const char *id,
-                        struct store_resource *out, struct err *err);
-    /* Writes r if the stored version is r->version - 1 (optimistic concurrency). */
-    int (*resource_update)(struct store *s, const struct store_resource *r, struct err *err);
-    int (*resource_delete)(struct store *s, int64_t tenant_id, enum store_rtype type,
-                           const char *id, int64_t version, struct err *err);
-    int (*resource_list)(struct store *s, const struct store_list_query *q,
-                         struct store_list_result *out, struct err *err);
-
-    int (*member_add)(struct store *s, int64_t tenant_id, const char *group_id,
-                      const char *member_id, struct err *err);
-    int (*member_remove)(struct store *s, int64_t tenant_id, const char *group_id,
-                         const char *member_id, struct err *err);
-    int (*member_remove_group)(struct store *s, int64_t tenant_id, const char *group_id,
-                               struct err *err);
-    int (*member_remove_member)(struct store *s, int64_t tenant_id, const char *member_id,
-                                struct err *err);
-    int (*member_list)(struct store *s, int64_t tenant_id, const char *group_id,
-                       struct store_member **out, size_t *n, struct err *err);
-    int (*member_groups)(struct store *s, int64_t tenant_id, const char *member_id,
-                         struct store_member **out, size_t *n, struct err *err);
-    int (*member_groups_many)(struct store *s, int64_t tenant_id, const char *const *member_ids,
-                              size_t n, struct store_membership **out, size_t *n_out,
-                              struct err *err);
-    int (*member_count)(struct store *s, int64_t tenant_id, const char *group_id, int64_t *n,
-                        struct err *err);
-    int (*users_exist)(struct store *s, int64_t tenant_id, const char *const *ids, size_t n,
-                       size_t *first_missing, struct err *err);
-
 };
 
 /* Opens the backend the DSN names: "postgres://…" or "postgresql://…" for PostgreSQL (when
@@ -355,6 +325,8 @@ int store_token_touch(struct store *s, const char *id, int64_t now_ms, struct er
 int store_resource_insert(struct store *s, const struct store_resource *r, struct err *err);
 int store_resource_get(struct store *s, int64_t tenant_id, enum store_rtype type, const char *id,
                        struct store_resource *out, struct err *err);
+/* Writes r if the stored version is r->version - 1 (optimistic concurrency): ERR_PRECONDITION
+ * when it is not. */
 int store_resource_update(struct store *s, const struct store_resource *r, struct err *err);
 /* Deletes the resource if its version is `version` (any version when version < 0), in one
  * statement: ERR_PRECONDITION when it exists with another version, ERR_NOT_FOUND when not. */

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/limits.h"
 #include "base/log.h"
 #include "base/str.h"
 #include "base/xmalloc.h"
@@ -21,54 +20,8 @@
 /* Seconds a connection attempt may take before the request gets ERR_UNAVAILABLE. */
 #define CONNECT_TIMEOUT "5"
 
-/* The planner chooses by table statistics, which autovacuum refreshes only after a minute or
- * so; a first import of thousands of users would run that long with plans made for an empty
- * table (a userName filter scanning the tenant in seq order). So the store analyzes the table
- * itself whenever a tenant's users or groups reach this many times a power of two. */
-#define ANALYZE_FIRST_ROWS 1000
-
-#define RES_COLS                                                                     \
-    "id, tenant_id, type, version, created_ms, modified_ms, user_name, external_id," \
-    " display_name, active, doc_text"
-
 static const char *const stmt_sql[PG__COUNT] = {
     [PG_PING] = "SELECT 1",
-    /* Every request of a busy integration authenticates with the same token: an instance
-     * that finds the row locked by another's update skips its own instead of queueing. */
-    [PG_RES_INSERT] = "INSERT INTO resources(" RES_COLS ", doc, password_hash)"
-                      " VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11::text,$11::text::jsonb,$12)",
-    [PG_RES_GET] = "SELECT " RES_COLS " FROM resources WHERE tenant_id=$1 AND type=$2 AND id=$3",
-    [PG_RES_UPDATE] =
-        "UPDATE resources SET version=$1, modified_ms=$2, user_name=$3,"
-        " external_id=$4, display_name=$5, active=$6, doc_text=$7::text, doc=$7::text::jsonb,"
-        " password_hash=coalesce($8, password_hash)"
-        " WHERE tenant_id=$9 AND type=$10 AND id=$11 AND version=$12",
-    [PG_RES_DELETE] = "DELETE FROM resources WHERE tenant_id=$1 AND type=$2 AND id=$3"
-                      " AND ($4::bigint < 0 OR version = $4)",
-    [PG_COUNT_ADD] =
-        "INSERT INTO resource_counts(tenant_id, type, n) VALUES($1,$2,$3)"
-        " ON CONFLICT(tenant_id, type) DO UPDATE SET n = resource_counts.n + excluded.n"
-        " RETURNING n",
-    [PG_COUNT_GET] = "SELECT n FROM resource_counts WHERE tenant_id=$1 AND type=$2",
-    [PG_MEMBER_ADD] = "INSERT INTO members(tenant_id, group_id, member_id) VALUES($1,$2,$3)"
-                      " ON CONFLICT DO NOTHING",
-    [PG_MEMBER_REMOVE] = "DELETE FROM members WHERE tenant_id=$1 AND group_id=$2 AND member_id=$3",
-    [PG_MEMBER_REMOVE_GROUP] = "DELETE FROM members WHERE tenant_id=$1 AND group_id=$2",
-    [PG_MEMBER_REMOVE_MEMBER] = "DELETE FROM members WHERE tenant_id=$1 AND member_id=$2",
-    [PG_MEMBER_LIST] = "SELECT m.member_id, coalesce(r.user_name, r.display_name) FROM members m"
-                       " LEFT JOIN resources r ON r.tenant_id=m.tenant_id AND r.id=m.member_id"
-                       " AND r.type IN (1, 2)"
-                       " WHERE m.tenant_id=$1 AND m.group_id=$2 ORDER BY m.member_id",
-    [PG_MEMBER_GROUPS] = "SELECT m.group_id, r.display_name FROM members m"
-                         " JOIN resources r ON r.tenant_id=m.tenant_id AND r.type=2"
-                         " AND r.id=m.group_id"
-                         " WHERE m.tenant_id=$1 AND m.member_id=$2 ORDER BY m.group_id",
-    [PG_MEMBER_COUNT] = "SELECT count(*) FROM members WHERE tenant_id=$1 AND group_id=$2",
-    [PG_USER_EXISTS] = "SELECT 1 FROM resources WHERE tenant_id=$1 AND type=1 AND id=$2",
-    [PG_CURSOR_GET] = "SELECT last_seq FROM page_cursors WHERE slot=$1 AND key=$2",
-    [PG_CURSOR_PUT] =
-        "INSERT INTO page_cursors(slot, key, last_seq) VALUES($1,$2,$3)"
-        " ON CONFLICT(slot) DO UPDATE SET key=excluded.key, last_seq=excluded.last_seq",
 };
 
 /* ---- parameters and values ---- */
@@ -404,19 +357,6 @@ exec_stmt(struct store *s, enum pg_stmt id, const struct pg_params *p, const cha
     return c ? pg_run(c, id, p, what, err) : NULL;
 }
 
-/* Runs a write and returns the rows it changed, or -1 with err. */
-static int
-exec_write(struct store *s, enum pg_stmt id, const struct pg_params *p, const char *what,
-           struct err *err)
-{
-    PGresult *res = exec_stmt(s, id, p, what, err);
-    if (res == NULL)
-        return -1;
-    int n = (int)strtol(PQcmdTuples(res), NULL, 10);
-    PQclear(res);
-    return n;
-}
-
 /* ---- the store ---- */
 
 static int
@@ -436,7 +376,6 @@ pg_open(const char *dsn, struct store **out, struct err *err)
     pthread_mutex_init(&s->mu, NULL);
     /* No key destructor: connections are closed by thread_done or close, under our lock. */
     pthread_key_create(&s->key, NULL);
-    s->cursors = sqlgen_cursors_new(LIMIT_PAGE_CURSORS);
     *out = &s->base;
     return 0;
 }
@@ -456,7 +395,6 @@ pg_close(struct store *st)
     }
     pthread_key_delete(s->key);
     pthread_mutex_destroy(&s->mu);
-    sqlgen_cursors_free(s->cursors);
     free(s->dsn);
     free(s);
 }
@@ -567,60 +505,7 @@ pg_tx_rollback(struct store *s)
 
 /* ---- resources ---- */
 
-/* True when a tenant's count of one type reaches ANALYZE_FIRST_ROWS × 2^k. */
-static bool
-analyze_due(int64_t n)
-{
-    int64_t k = n / ANALYZE_FIRST_ROWS;
-    return n >= ANALYZE_FIRST_ROWS && n % ANALYZE_FIRST_ROWS == 0 && (k & (k - 1)) == 0;
-}
-
-static int
-count_add(struct store *s, int64_t tenant_id, enum store_rtype type, int delta, struct err *err)
-{
-    struct pg_params p = { .n = 0 };
-    pg_param_int(&p, tenant_id);
-    pg_param_int(&p, (int64_t)type);
-    pg_param_int(&p, delta);
-    PGresult *res = exec_stmt(s, PG_COUNT_ADD, &p, "count resources", err);
-    if (res == NULL)
-        return -1;
-    if (delta > 0 && analyze_due(pg_int(res, 0, 0))) {
-        struct pg_conn *c = pthread_getspecific(self(s)->key);
-        c->analyze_due = true;
-    }
-    PQclear(res);
-    return 0;
-}
-
-/* The columns insert and update share, in their order ($n of insert from 7, of update 3). */
-static void
-resource_columns(struct pg_params *p, const struct store_resource *r)
-{
-    pg_param_text(p, r->user_name);
-    pg_param_text(p, r->external_id);
-    pg_param_text(p, r->display_name);
-    pg_param_int(p, r->active);
-    pg_param_text(p, r->doc);
-}
-
-static int
-resource_insert(struct store *s, const struct store_resource *r, struct err *err)
-{
-    struct pg_params p = { .n = 0 };
-    pg_param_text(&p, r->id);
-    pg_param_int(&p, r->tenant_id);
-    pg_param_int(&p, (int64_t)r->type);
-    pg_param_int(&p, r->version);
-    pg_param_int(&p, r->created_ms);
-    pg_param_int(&p, r->modified_ms);
-    resource_columns(&p, r);
-    pg_param_text(&p, r->password_hash);
-    if (exec_write(s, PG_RES_INSERT, &p, "insert resource", err) < 0)
-        return -1;
-    return count_add(s, r->tenant_id, r->type, 1, err);
-}
-
+/* For sso.c's users_by_email until it is written above the primitives (rows_read_resource). */
 void
 pg_read_resource(const PGresult *res, int row, struct store_resource *r)
 {
@@ -638,184 +523,6 @@ pg_read_resource(const PGresult *res, int row, struct store_resource *r)
     r->doc = pg_dup(res, row, 10);
 }
 
-static int
-resource_get(struct store *s, int64_t tenant_id, enum store_rtype type, const char *id,
-             struct store_resource *out, struct err *err)
-{
-    struct pg_params p = { .n = 0 };
-    pg_param_int(&p, tenant_id);
-    pg_param_int(&p, (int64_t)type);
-    pg_param_text(&p, id);
-    PGresult *res = exec_stmt(s, PG_RES_GET, &p, "get resource", err);
-    if (res == NULL)
-        return -1;
-    int rc = PQntuples(res) ? 0 : err_set(err, ERR_NOT_FOUND, "resource %s not found", id);
-    if (rc == 0)
-        pg_read_resource(res, 0, out);
-    PQclear(res);
-    return rc;
-}
-
-static int
-resource_update(struct store *s, const struct store_resource *r, struct err *err)
-{
-    struct pg_params p = { .n = 0 };
-    pg_param_int(&p, r->version);
-    pg_param_int(&p, r->modified_ms);
-    resource_columns(&p, r);
-    pg_param_text(&p, r->password_hash);
-    pg_param_int(&p, r->tenant_id);
-    pg_param_int(&p, (int64_t)r->type);
-    pg_param_text(&p, r->id);
-    pg_param_int(&p, r->version - 1);
-    int n = exec_write(s, PG_RES_UPDATE, &p, "update resource", err);
-    if (n < 0)
-        return -1;
-    if (n == 0)
-        return err_set(err, ERR_PRECONDITION, "resource %s was changed concurrently", r->id);
-    return 0;
-}
-
-static int
-resource_delete(struct store *s, int64_t tenant_id, enum store_rtype type, const char *id,
-                int64_t version, struct err *err)
-{
-    struct pg_params p = { .n = 0 };
-    pg_param_int(&p, tenant_id);
-    pg_param_int(&p, (int64_t)type);
-    pg_param_text(&p, id);
-    pg_param_int(&p, version);
-    int n = exec_write(s, PG_RES_DELETE, &p, "delete resource", err);
-    if (n < 0)
-        return -1;
-    if (n == 0) {
-        /* Absent, or present with another version: the caller's answer differs (404/412). */
-        struct store_resource cur;
-        if (version >= 0 && resource_get(s, tenant_id, type, id, &cur, err) == 0) {
-            store_resource_cleanup(&cur);
-            return err_set(err, ERR_PRECONDITION, "resource %s was changed: version W/\"%lld\"", id,
-                           (long long)cur.version);
-        }
-        return err_set(err, ERR_NOT_FOUND, "resource %s not found", id);
-    }
-    return count_add(s, tenant_id, type, -1, err);
-}
-
-/* ---- group membership ---- */
-
-/* Runs a membership write bound to (tenant, a[, b]) and returns the rows it changed. */
-static int
-member_write(struct store *s, enum pg_stmt id, int64_t tenant_id, const char *a, const char *b,
-             const char *what, struct err *err)
-{
-    struct pg_params p = { .n = 0 };
-    pg_param_int(&p, tenant_id);
-    pg_param_text(&p, a);
-    if (b)
-        pg_param_text(&p, b);
-    return exec_write(s, id, &p, what, err);
-}
-
-static int
-member_add(struct store *s, int64_t tenant_id, const char *group_id, const char *member_id,
-           struct err *err)
-{
-    return member_write(s, PG_MEMBER_ADD, tenant_id, group_id, member_id, "add member", err);
-}
-
-static int
-member_remove(struct store *s, int64_t tenant_id, const char *group_id, const char *member_id,
-              struct err *err)
-{
-    return member_write(s, PG_MEMBER_REMOVE, tenant_id, group_id, member_id, "remove member", err);
-}
-
-static int
-member_remove_group(struct store *s, int64_t tenant_id, const char *group_id, struct err *err)
-{
-    return member_write(s, PG_MEMBER_REMOVE_GROUP, tenant_id, group_id, NULL, "empty group", err);
-}
-
-static int
-member_remove_member(struct store *s, int64_t tenant_id, const char *member_id, struct err *err)
-{
-    return member_write(s, PG_MEMBER_REMOVE_MEMBER, tenant_id, member_id, NULL,
-                        "remove from groups", err);
-}
-
-/* Reads (id, display) rows of a membership query into a malloc'd array. */
-static int
-member_rows(struct store *s, enum pg_stmt id, int64_t tenant_id, const char *key,
-            struct store_member **out, size_t *n, struct err *err)
-{
-    struct pg_params p = { .n = 0 };
-    pg_param_int(&p, tenant_id);
-    pg_param_text(&p, key);
-    PGresult *res = exec_stmt(s, id, &p, "list members", err);
-    if (res == NULL)
-        return -1;
-    size_t rows = (size_t)PQntuples(res);
-    struct store_member *v = xmalloc((rows ? rows : 1) * sizeof(*v));
-    for (size_t i = 0; i < rows; i++) {
-        copy_col(res, (int)i, 0, v[i].id, sizeof(v[i].id));
-        v[i].display = pg_dup(res, (int)i, 1);
-    }
-    PQclear(res);
-    *out = v;
-    *n = rows;
-    return 0;
-}
-
-static int
-member_list(struct store *s, int64_t tenant_id, const char *group_id, struct store_member **out,
-            size_t *n, struct err *err)
-{
-    return member_rows(s, PG_MEMBER_LIST, tenant_id, group_id, out, n, err);
-}
-
-static int
-member_groups(struct store *s, int64_t tenant_id, const char *member_id, struct store_member **out,
-              size_t *n, struct err *err)
-{
-    return member_rows(s, PG_MEMBER_GROUPS, tenant_id, member_id, out, n, err);
-}
-
-static int
-member_count(struct store *s, int64_t tenant_id, const char *group_id, int64_t *n, struct err *err)
-{
-    struct pg_params p = { .n = 0 };
-    pg_param_int(&p, tenant_id);
-    pg_param_text(&p, group_id);
-    PGresult *res = exec_stmt(s, PG_MEMBER_COUNT, &p, "count members", err);
-    if (res == NULL)
-        return -1;
-    *n = pg_int(res, 0, 0);
-    PQclear(res);
-    return 0;
-}
-
-static int
-users_exist(struct store *s, int64_t tenant_id, const char *const *ids, size_t n,
-            size_t *first_missing, struct err *err)
-{
-    *first_missing = n;
-    for (size_t i = 0; i < n; i++) {
-        struct pg_params p = { .n = 0 };
-        pg_param_int(&p, tenant_id);
-        pg_param_text(&p, ids[i]);
-        PGresult *res = exec_stmt(s, PG_USER_EXISTS, &p, "check users", err);
-        if (res == NULL)
-            return -1;
-        int rows = PQntuples(res);
-        PQclear(res);
-        if (rows == 0) {
-            *first_missing = i;
-            return 0;
-        }
-    }
-    return 0;
-}
-
 const struct store_ops postgres_store_ops = {
     .name = "postgres",
     .db = &pg_db_backend,
@@ -828,18 +535,4 @@ const struct store_ops postgres_store_ops = {
     .tx_begin = pg_tx_begin,
     .tx_commit = pg_tx_commit,
     .tx_rollback = pg_tx_rollback,
-    .resource_insert = resource_insert,
-    .resource_get = resource_get,
-    .resource_update = resource_update,
-    .resource_delete = resource_delete,
-    .resource_list = pg_resource_list,
-    .member_add = member_add,
-    .member_remove = member_remove,
-    .member_remove_group = member_remove_group,
-    .member_remove_member = member_remove_member,
-    .member_list = member_list,
-    .member_groups = member_groups,
-    .member_groups_many = pg_member_groups_many,
-    .member_count = member_count,
-    .users_exist = users_exist,
 };

@@ -13,22 +13,6 @@
 /* Statements every connection prepares on first use (named "s<id>") and reuses. */
 enum pg_stmt {
     PG_PING,
-    PG_RES_INSERT,
-    PG_RES_GET,
-    PG_RES_UPDATE,
-    PG_RES_DELETE,
-    PG_COUNT_ADD,
-    PG_COUNT_GET,
-    PG_MEMBER_ADD,
-    PG_MEMBER_REMOVE,
-    PG_MEMBER_REMOVE_GROUP,
-    PG_MEMBER_REMOVE_MEMBER,
-    PG_MEMBER_LIST,
-    PG_MEMBER_GROUPS,
-    PG_MEMBER_COUNT,
-    PG_USER_EXISTS,
-    PG_CURSOR_GET,
-    PG_CURSOR_PUT,
     PG__COUNT
 };
 
@@ -83,7 +67,6 @@ struct pg_store {
     pthread_key_t key;
     pthread_mutex_t mu; /* guards conns */
     struct pg_conn *conns;
-    struct sqlgen_cursors *cursors; /* owned */
 };
 
 /* Parameters of one statement, all sent as text (PostgreSQL infers their types); numbers are
@@ -140,15 +123,9 @@ int pg_fail(PGconn *db, const PGresult *res, const char *what, struct err *err);
 /* The PostgreSQL dialect of the filter compiler. */
 extern const struct sqlgen_dialect pg_dialect;
 
-/* Reads a row selected with the resource columns in the store's column order. */
+/* Reads a row selected with the resource columns in the store's column order (sso.c). */
 void pg_read_resource(const PGresult *res, int row, struct store_resource *r);
 
-int pg_resource_list(struct store *st, const struct store_list_query *q,
-                     struct store_list_result *out, struct err *err);
-
-/* The groups of a page of users (memberships.c). */
-int pg_member_groups_many(struct store *s, int64_t tenant_id, const char *const *member_ids,
-                          size_t n, struct store_membership **out, size_t *n_out, struct err *err);
 
 
 #endif

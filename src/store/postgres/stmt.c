@@ -125,7 +125,16 @@ param(struct pg_handle *h, int i)
         while (cap < i)
             cap *= 2;
         h->v = xrealloc(h->v, (size_t)cap * sizeof(*h->v));
-        h->num = xrealloc(h->num, (size_t)cap * sizeof(*h->num));
+        /* Numbers already bound point into num: moved, they must follow (a generated
+         * statement binds its tenant before its filter's values grow the arrays). */
+        char(*num)[32] = xmalloc((size_t)cap * sizeof(*num));
+        for (int k = 0; k < h->cap; k++) {
+            memcpy(num[k], h->num[k], sizeof(num[k]));
+            if (h->v[k] == h->num[k])
+                h->v[k] = num[k];
+        }
+        free(h->num);
+        h->num = num;
         for (int k = h->cap; k < cap; k++)
             h->v[k] = NULL;
         h->cap = cap;
@@ -212,6 +221,16 @@ changes(struct db_stmt *st)
     return self(st)->changes;
 }
 
+/* pg_tx_begin runs the ANALYZE before its BEGIN, outside any transaction, so only that
+ * request waits (ANALYZE samples a bounded number of rows and blocks no reader or writer). */
+static void
+analyze_soon(struct store *s)
+{
+    struct pg_conn *c = pthread_getspecific(((struct pg_store *)s)->key);
+    if (c)
+        c->analyze_due = true;
+}
+
 const struct db_backend pg_db_backend = {
     .kind = DB_POSTGRES,
     .dialect = &pg_dialect,
@@ -225,4 +244,5 @@ const struct db_backend pg_db_backend = {
     .col_int = col_int,
     .col_text = col_text,
     .changes = changes,
+    .analyze_soon = analyze_soon,
 };

@@ -73,23 +73,3 @@ const struct sqlgen_dialect sqlite_dialect = {
                     " WHEN 'object' THEN e.value <> '{}' WHEN 'array' THEN"
                     " e.value <> '[]' ELSE 1 END)",
 };
-
-int
-sqlite_binds_keep(struct sql_binds *b, const char *text, struct err *err)
-{
-    return sqlgen_binds_keep(b, text, err);
-}
-
-int
-sqlite_sql_where(struct buf *sql, struct sql_binds *binds, const struct store_list_query *q,
-                 struct err *err)
-{
-    return sqlgen_where(&sqlite_dialect, sql, binds, q, err);
-}
-
-int
-sqlite_sql_sort_expr(struct buf *sql, const struct query_path *p, struct sql_binds *binds,
-                     struct err *err)
-{
-    return sqlgen_sort_expr(&sqlite_dialect, sql, p, binds, err);
-}

@@ -13,25 +13,6 @@
 #include "store/sqlgen.h"
 #include "store/store_int.h"
 
-/* Statements every connection prepares once and reuses. */
-enum stmt_id {
-    ST_RES_INSERT,
-    ST_RES_GET,
-    ST_RES_UPDATE,
-    ST_RES_DELETE,
-    ST_COUNT_ADD,
-    ST_COUNT_GET,
-    ST_MEMBER_ADD,
-    ST_MEMBER_REMOVE,
-    ST_MEMBER_REMOVE_GROUP,
-    ST_MEMBER_REMOVE_MEMBER,
-    ST_MEMBER_LIST,
-    ST_MEMBER_GROUPS,
-    ST_MEMBER_COUNT,
-    ST_USER_EXISTS,
-    ST__COUNT
-};
-
 /* Generated statements (filters, sorts) kept prepared per connection, by exact SQL text. */
 #define STMT_CACHE_SLOTS 32
 
@@ -53,7 +34,6 @@ struct cached_stmt {
 
 struct conn {
     sqlite3 *db;
-    sqlite3_stmt *stmts[ST__COUNT];
     struct sq_stmt *fixed[DB_MAX_STATEMENTS]; /* db_sql statements by slot, prepared on use */
     struct cached_stmt cache[STMT_CACHE_SLOTS];
     uint64_t clock;    /* ticks on each cache use, for LRU */
@@ -66,7 +46,6 @@ struct sqlite_store {
     pthread_key_t key;
     pthread_mutex_t mu; /* guards conns */
     struct conn *conns;
-    struct sqlgen_cursors *cursors; /* owned */
     /* The database file as opened at start: a file removed or replaced under the daemon is
      * refused rather than written into (its writes would be lost at the next start). */
     bool watch_file;
@@ -76,8 +55,6 @@ struct sqlite_store {
 
 /* The calling thread's connection, opened on first use; NULL with err on failure. */
 struct conn *sqlite_conn(struct sqlite_store *s, struct err *err);
-/* The prepared statement `id`, reset and with bindings cleared. */
-sqlite3_stmt *sqlite_stmt(struct conn *c, enum stmt_id id);
 /* Maps a failed SQLite call to an err (busy → ERR_UNAVAILABLE, unique → ERR_UNIQUENESS)
  * and logs the cause for ERR_INTERNAL. Returns -1. */
 int sqlite_fail(sqlite3 *db, int rc, const char *what, struct err *err);
@@ -106,18 +83,7 @@ void sqlite_fixed_clear(struct conn *c);
 /* Applies pending migrations in order, each in its own transaction. */
 int sqlite_migrate(sqlite3 *db, struct err *err);
 
-/* Binds a copy of text (kept in the pool) as the next parameter. */
-int sqlite_binds_keep(struct sql_binds *b, const char *text, struct err *err);
-
-/* Appends the WHERE condition of a listing (sqlgen_where in SQLite's dialect); values go to
- * binds, never into the text. */
-int sqlite_sql_where(struct buf *sql, struct sql_binds *binds, const struct store_list_query *q,
-                     struct err *err);
-/* Appends the SQL expression whose value sorts by the resolved path (binding its paths). */
-int sqlite_sql_sort_expr(struct buf *sql, const struct query_path *p, struct sql_binds *binds,
-                         struct err *err);
-
-/* Reads a row selected with the resource columns in the store's column order. */
+/* Reads a row selected with the resource columns in the store's column order (sso.c). */
 void sqlite_read_resource(sqlite3_stmt *st, struct store_resource *r);
 
 /* A prepared statement for generated SQL from the connection's cache (reset, bindings
@@ -128,14 +94,6 @@ void sqlite_stmt_cache_clear(struct conn *c);
 /* The calling thread's connection in *c and its cached statement for sql (len bytes): what
  * every op with a constant SQL text starts with. NULL with err on failure. */
 sqlite3_stmt *sqlite_prepared(struct store *s, struct conn **c, const char *sql, size_t len,
-                              struct err *err);
-
-int sqlite_resource_list(struct store *st, const struct store_list_query *q,
-                         struct store_list_result *out, struct err *err);
-
-/* The groups of a page of users (memberships.c). */
-int sqlite_member_groups_many(struct store *s, int64_t tenant_id, const char *const *member_ids,
-                              size_t n, struct store_membership **out, size_t *n_out,
                               struct err *err);
 
 
