@@ -11,6 +11,7 @@
 
 #include "base/str.h"
 #include "store/db.h"
+#include "store/rows.h"
 #include "store/store_int.h"
 
 /* Purges a table's rows that expired by now (?1). On PostgreSQL rows another instance is
@@ -403,29 +404,10 @@ store_sso_code_take(struct store *s, const char *hash, int64_t now_ms, struct st
 
 /* ---- users by email ---- */
 
-/* The resources table's columns and row, as sqlite_read_resource and pg_read_resource read
- * them (PostgreSQL answers doc_text, the exact text written, where SQLite has doc). Owned by
- * the resources operations: this reader gives way to theirs when they are written once. */
-#define RES_COLS(doc)                                                                 \
-    "r.id, r.tenant_id, r.type, r.version, r.created_ms, r.modified_ms, r.user_name," \
-    " r.external_id, r.display_name, r.active, r." doc
-
 static void
 read_user(struct db_stmt *st, void *row)
 {
-    struct store_resource *r = row;
-    *r = (struct store_resource){ 0 };
-    db_copy(st, 0, r->id, sizeof(r->id));
-    r->tenant_id = db_int(st, 1);
-    r->type = (enum store_rtype)db_int(st, 2);
-    r->version = db_int(st, 3);
-    r->created_ms = db_int(st, 4);
-    r->modified_ms = db_int(st, 5);
-    r->user_name = db_dup(st, 6);
-    r->external_id = db_dup(st, 7);
-    r->display_name = db_dup(st, 8);
-    r->active = (int)db_int(st, 9);
-    r->doc = db_dup(st, 10);
+    rows_read_resource(st, row);
 }
 
 static void
@@ -442,11 +424,13 @@ store_sso_users_by_email(struct store *s, int64_t tenant_id, const char *email,
      * table would make it a lookup. userName is indexed (lower(user_name)). On PostgreSQL,
      * lower() of COLLATE "C" text folds ASCII only, as SQLite's does. */
     static struct db_sql q = DB_SQL2(
-        "SELECT " RES_COLS(
+        "SELECT " RESOURCE_COLS_OF(
+            "r.",
             "doc") " FROM resources r WHERE r.tenant_id=?1 AND r.type=1 AND"
                    " (lower(r.user_name)=?2 OR EXISTS (SELECT 1 FROM json_each(r.doc, '$.emails') e"
                    " WHERE lower(json_extract(e.value, '$.value'))=?2)) ORDER BY r.seq LIMIT ?3",
-        "SELECT " RES_COLS(
+        "SELECT " RESOURCE_COLS_OF(
+            "r.",
             "doc_text") " FROM resources r WHERE r.tenant_id=?1 AND r.type=1 AND"
                         " (lower(r.user_name)=?2::text OR EXISTS (SELECT 1 FROM jsonb_array_elements("
                         "CASE jsonb_typeof(r.doc -> 'emails') WHEN 'array' THEN r.doc -> 'emails' END) AS e(value)"

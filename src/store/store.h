@@ -274,7 +274,6 @@ struct store_ops {
     int (*tx_begin)(struct store *s, struct err *err);
     int (*tx_commit)(struct store *s, struct err *err);
     void (*tx_rollback)(struct store *s);
-
 };
 
 /* Opens the backend the DSN names: "postgres://…" or "postgresql://…" for PostgreSQL (when

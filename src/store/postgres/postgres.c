@@ -5,7 +5,6 @@
  * the caller sees ERR_UNAVAILABLE (503). docs/postgres.md has the design. */
 #include "store/postgres/postgres.h"
 
-#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,46 +19,12 @@
 /* Seconds a connection attempt may take before the request gets ERR_UNAVAILABLE. */
 #define CONNECT_TIMEOUT "5"
 
-static const char *const stmt_sql[PG__COUNT] = {
-    [PG_PING] = "SELECT 1",
-};
-
-/* ---- parameters and values ---- */
-
-void
-pg_param_text(struct pg_params *p, const char *s)
-{
-    assert(p->n < PG_MAX_PARAMS);
-    p->v[p->n++] = s;
-}
-
-void
-pg_param_int(struct pg_params *p, int64_t i)
-{
-    assert(p->n < PG_MAX_PARAMS);
-    snprintf(p->num[p->n], sizeof(p->num[0]), "%lld", (long long)i);
-    p->v[p->n] = p->num[p->n];
-    p->n++;
-}
+/* ---- values ---- */
 
 int64_t
 pg_int(const PGresult *res, int row, int col)
 {
     return strtoll(PQgetvalue(res, row, col), NULL, 10);
-}
-
-char *
-pg_dup(const PGresult *res, int row, int col)
-{
-    if (PQgetisnull(res, row, col))
-        return NULL;
-    return xstrndup(PQgetvalue(res, row, col), (size_t)PQgetlength(res, row, col));
-}
-
-static void
-copy_col(const PGresult *res, int row, int col, char *dst, size_t size)
-{
-    str_copy(dst, size, PQgetvalue(res, row, col));
 }
 
 /* ---- errors and connections ---- */
@@ -98,7 +63,6 @@ pg_fail(PGconn *db, const PGresult *res, const char *what, struct err *err)
 static void
 forget_statements(struct pg_conn *c)
 {
-    memset(c->prepared, 0, sizeof(c->prepared));
     for (int i = 0; i < DB_MAX_STATEMENTS; i++)
         if (c->fixed[i])
             c->fixed[i]->prepared = false;
@@ -218,24 +182,10 @@ cached(struct pg_conn *c, const char *sql, const char *what, struct err *err)
     return victim;
 }
 
-static int
-prepare_fixed(struct pg_conn *c, enum pg_stmt id, const char *what, struct err *err)
-{
-    if (c->prepared[id])
-        return 0;
-    char name[16];
-    snprintf(name, sizeof(name), "s%d", (int)id);
-    PGresult *res = PQprepare(c->db, name, stmt_sql[id], 0, NULL);
-    int rc = PQresultStatus(res) == PGRES_COMMAND_OK ? 0 : pg_fail(c->db, res, what, err);
-    PQclear(res);
-    c->prepared[id] = rc == 0;
-    return rc;
-}
-
 /* One attempt: prepare if needed, execute. */
 static PGresult *
-attempt(struct pg_conn *c, int fixed, const char *sql, struct pg_handle *h, int n,
-        const char *const *v, const char *what, struct err *err)
+attempt(struct pg_conn *c, const char *sql, struct pg_handle *h, int n, const char *const *v,
+        const char *what, struct err *err)
 {
     char name[16];
     if (h) {
@@ -250,10 +200,6 @@ attempt(struct pg_conn *c, int fixed, const char *sql, struct pg_handle *h, int 
             h->prepared = true;
         }
         snprintf(name, sizeof(name), "%s", h->name);
-    } else if (fixed >= 0) {
-        if (prepare_fixed(c, (enum pg_stmt)fixed, what, err) < 0)
-            return NULL;
-        snprintf(name, sizeof(name), "s%d", fixed);
     } else {
         const struct pg_cached *e = cached(c, sql, what, err);
         if (e == NULL)
@@ -270,7 +216,7 @@ attempt(struct pg_conn *c, int fixed, const char *sql, struct pg_handle *h, int 
 }
 
 static PGresult *
-run(struct pg_conn *c, int fixed, const char *sql, struct pg_handle *h, int n, const char *const *v,
+run(struct pg_conn *c, const char *sql, struct pg_handle *h, int n, const char *const *v,
     const char *what, struct err *err)
 {
     if (c->tx_broken)
@@ -283,7 +229,7 @@ run(struct pg_conn *c, int fixed, const char *sql, struct pg_handle *h, int n, c
             err_set(err, ERR_UNAVAILABLE, "database connection lost");
         return NULL;
     }
-    PGresult *res = attempt(c, fixed, sql, h, n, v, what, err);
+    PGresult *res = attempt(c, sql, h, n, v, what, err);
     if (res || PQstatus(c->db) == CONNECTION_OK)
         return res;
     if (c->in_tx) {
@@ -292,69 +238,26 @@ run(struct pg_conn *c, int fixed, const char *sql, struct pg_handle *h, int n, c
     }
     if (reconnect(c, err) < 0)
         return NULL;
-    return attempt(c, fixed, sql, h, n, v, what, err);
+    return attempt(c, sql, h, n, v, what, err);
 }
 
 PGresult *
 pg_run_handle(struct pg_handle *h, const char *what, struct err *err)
 {
-    return run(h->c, -1, h->sql, h->fixed ? h : NULL, h->n, h->v, what, err);
-}
-
-PGresult *
-pg_run(struct pg_conn *c, enum pg_stmt id, const struct pg_params *p, const char *what,
-       struct err *err)
-{
-    return run(c, (int)id, NULL, NULL, p ? p->n : 0, p ? p->v : NULL, what, err);
+    return run(h->c, h->sql, h->fixed ? h : NULL, h->n, h->v, what, err);
 }
 
 PGresult *
 pg_run_sql(struct pg_conn *c, const char *sql, int n, const char *const *values, const char *what,
            struct err *err)
 {
-    return run(c, -1, sql, NULL, n, values, what, err);
+    return run(c, sql, NULL, n, values, what, err);
 }
 
 static struct pg_store *
 self(struct store *s)
 {
     return (struct pg_store *)s;
-}
-
-PGresult *
-pg_query(struct store *s, const char *sql, const struct pg_params *p, const char *what,
-         struct err *err)
-{
-    struct pg_conn *c = pg_conn(self(s), err);
-    return c ? pg_run_sql(c, sql, p->n, p->v, what, err) : NULL;
-}
-
-int
-pg_changed(struct store *s, const char *sql, const struct pg_params *p, const char *what,
-           struct err *err)
-{
-    PGresult *res = pg_query(s, sql, p, what, err);
-    if (res == NULL)
-        return -1;
-    int n = (int)strtol(PQcmdTuples(res), NULL, 10);
-    PQclear(res);
-    return n;
-}
-
-int
-pg_write(struct store *s, const char *sql, const struct pg_params *p, const char *what,
-         struct err *err)
-{
-    return pg_changed(s, sql, p, what, err) < 0 ? -1 : 0;
-}
-
-/* Runs statement id on the calling thread's connection. */
-static PGresult *
-exec_stmt(struct store *s, enum pg_stmt id, const struct pg_params *p, const char *what,
-          struct err *err)
-{
-    struct pg_conn *c = pg_conn(self(s), err);
-    return c ? pg_run(c, id, p, what, err) : NULL;
 }
 
 /* ---- the store ---- */
@@ -421,7 +324,8 @@ pg_thread_done(struct store *st)
 static int
 pg_ping(struct store *s, struct err *err)
 {
-    PGresult *res = exec_stmt(s, PG_PING, NULL, "ping", err);
+    struct pg_conn *c = pg_conn(self(s), err);
+    PGresult *res = c ? pg_run_sql(c, "SELECT 1", 0, NULL, "ping", err) : NULL;
     PQclear(res);
     return res ? 0 : -1;
 }
@@ -501,26 +405,6 @@ pg_tx_rollback(struct store *s)
         PQclear(PQexec(c->db, "ROLLBACK"));
     c->in_tx = false;
     c->tx_broken = false;
-}
-
-/* ---- resources ---- */
-
-/* For sso.c's users_by_email until it is written above the primitives (rows_read_resource). */
-void
-pg_read_resource(const PGresult *res, int row, struct store_resource *r)
-{
-    *r = (struct store_resource){ 0 };
-    copy_col(res, row, 0, r->id, sizeof(r->id));
-    r->tenant_id = pg_int(res, row, 1);
-    r->type = (enum store_rtype)pg_int(res, row, 2);
-    r->version = pg_int(res, row, 3);
-    r->created_ms = pg_int(res, row, 4);
-    r->modified_ms = pg_int(res, row, 5);
-    r->user_name = pg_dup(res, row, 6);
-    r->external_id = pg_dup(res, row, 7);
-    r->display_name = pg_dup(res, row, 8);
-    r->active = (int)pg_int(res, row, 9);
-    r->doc = pg_dup(res, row, 10);
 }
 
 const struct store_ops postgres_store_ops = {

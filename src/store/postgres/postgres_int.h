@@ -10,12 +10,6 @@
 #include "store/sqlgen.h"
 #include "store/store_int.h"
 
-/* Statements every connection prepares on first use (named "s<id>") and reuses. */
-enum pg_stmt {
-    PG_PING,
-    PG__COUNT
-};
-
 /* Generated statements (filters, sorts) kept prepared per connection, by exact SQL text. */
 #define PG_CACHE_SLOTS 32
 
@@ -48,7 +42,6 @@ struct pg_handle {
  * prepared again) on the next call outside a transaction. */
 struct pg_conn {
     PGconn *db;
-    bool prepared[PG__COUNT];
     struct pg_cached cache[PG_CACHE_SLOTS];
     unsigned next_name;
     uint64_t clock;
@@ -69,45 +62,18 @@ struct pg_store {
     struct pg_conn *conns;
 };
 
-/* Parameters of one statement, all sent as text (PostgreSQL infers their types); numbers are
- * formatted into the struct. Enough for every fixed statement. */
-#define PG_MAX_PARAMS 16
-
-struct pg_params {
-    const char *v[PG_MAX_PARAMS];
-    char num[PG_MAX_PARAMS][24];
-    int n;
-};
-
-void pg_param_text(struct pg_params *p, const char *s);
-void pg_param_int(struct pg_params *p, int64_t i);
-
 /* The calling thread's connection, opened on first use; NULL with err on failure. */
 struct pg_conn *pg_conn(struct pg_store *s, struct err *err);
 
-/* Runs prepared statement id (fixed) with p; returns the result (PQclear it) or NULL with
- * err. A connection lost outside a transaction is reset and the call retried once. */
-PGresult *pg_run(struct pg_conn *c, enum pg_stmt id, const struct pg_params *p, const char *what,
-                 struct err *err);
-/* The same for generated SQL ($n parameters), prepared once per connection and cached. */
+/* Runs SQL ($n parameters) with values, prepared once per connection and cached by text;
+ * returns the result (PQclear it) or NULL with err. A connection lost outside a transaction
+ * is reset and the call retried once. */
 PGresult *pg_run_sql(struct pg_conn *c, const char *sql, int n, const char *const *values,
                      const char *what, struct err *err);
 
-/* pg_run_sql on the calling thread's connection with p. */
-PGresult *pg_query(struct store *s, const char *sql, const struct pg_params *p, const char *what,
-                   struct err *err);
-/* The same for a write: the rows it changed, or -1 with err. */
-int pg_changed(struct store *s, const char *sql, const struct pg_params *p, const char *what,
-               struct err *err);
-/* A write whose count does not matter: 0, or -1 with err. */
-int pg_write(struct store *s, const char *sql, const struct pg_params *p, const char *what,
-             struct err *err);
-
 int64_t pg_int(const PGresult *res, int row, int col);
-/* A malloc'd copy of a value, NULL for SQL NULL. */
-char *pg_dup(const PGresult *res, int row, int col);
 
-/* Runs a handle's statement with its parameters (reconnecting as pg_run does). */
+/* Runs a handle's statement with its parameters (reconnecting as pg_run_sql does). */
 PGresult *pg_run_handle(struct pg_handle *h, const char *what, struct err *err);
 /* The primitives of db.h for PostgreSQL (stmt.c). */
 extern const struct db_backend pg_db_backend;
@@ -122,10 +88,5 @@ int pg_fail(PGconn *db, const PGresult *res, const char *what, struct err *err);
 
 /* The PostgreSQL dialect of the filter compiler. */
 extern const struct sqlgen_dialect pg_dialect;
-
-/* Reads a row selected with the resource columns in the store's column order (sso.c). */
-void pg_read_resource(const PGresult *res, int row, struct store_resource *r);
-
-
 
 #endif

@@ -373,47 +373,7 @@ sqlite_bind_text(sqlite3_stmt *st, int i, const char *s)
         sqlite3_bind_null(st, i);
 }
 
-void
-sqlite_col_copy(sqlite3_stmt *st, int i, char *dst, size_t size)
-{
-    const unsigned char *t = sqlite3_column_text(st, i);
-    str_copy(dst, size, t ? (const char *)t : "");
-}
-
-char *
-sqlite_col_dup(sqlite3_stmt *st, int i)
-{
-    const unsigned char *t = sqlite3_column_text(st, i);
-    return t ? xstrndup((const char *)t, (size_t)sqlite3_column_bytes(st, i)) : NULL;
-}
-
-int
-sqlite_step_done(struct conn *c, sqlite3_stmt *st, const char *what, struct err *err)
-{
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : sqlite_fail(c->db, rc, what, err);
-}
-
 /* ---- resources ---- */
-
-/* For sso.c's users_by_email until it is written above the primitives (rows_read_resource). */
-void
-sqlite_read_resource(sqlite3_stmt *st, struct store_resource *r)
-{
-    *r = (struct store_resource){ 0 };
-    sqlite_col_copy(st, 0, r->id, sizeof(r->id));
-    r->tenant_id = sqlite3_column_int64(st, 1);
-    r->type = (enum store_rtype)sqlite3_column_int(st, 2);
-    r->version = sqlite3_column_int64(st, 3);
-    r->created_ms = sqlite3_column_int64(st, 4);
-    r->modified_ms = sqlite3_column_int64(st, 5);
-    r->user_name = sqlite_col_dup(st, 6);
-    r->external_id = sqlite_col_dup(st, 7);
-    r->display_name = sqlite_col_dup(st, 8);
-    r->active = sqlite3_column_int(st, 9);
-    r->doc = sqlite_col_dup(st, 10);
-}
 
 const struct store_ops sqlite_store_ops = {
     .name = "sqlite",

@@ -61,19 +61,6 @@ int sqlite_fail(sqlite3 *db, int rc, const char *what, struct err *err);
 
 /* Binds text, or NULL for a NULL pointer (SQLITE_STATIC: the caller keeps s alive). */
 void sqlite_bind_text(sqlite3_stmt *st, int i, const char *s);
-/* Copies column i into dst ("" for NULL). */
-void sqlite_col_copy(sqlite3_stmt *st, int i, char *dst, size_t size);
-/* Column i as a malloc'd string, or NULL. */
-char *sqlite_col_dup(sqlite3_stmt *st, int i);
-/* Steps a write statement to completion and resets it. */
-int sqlite_step_done(struct conn *c, sqlite3_stmt *st, const char *what, struct err *err);
-
-/* Steps st through at most `limit` rows, reading each with `read` into a malloc'd array of
- * `size`-byte rows (*out, *n; NULL and 0 when empty), and resets st. On an error the rows
- * read so far are released with `drop` (NULL: rows own no memory) and freed. */
-int sqlite_collect(struct conn *c, sqlite3_stmt *st, size_t size, size_t limit,
-                   void (*read)(sqlite3_stmt *st, void *row), void (*drop)(void *row), void **out,
-                   size_t *n, const char *what, struct err *err);
 
 /* The primitives of db.h for SQLite (stmt.c). */
 extern const struct db_backend sqlite_db_backend;
@@ -83,18 +70,14 @@ void sqlite_fixed_clear(struct conn *c);
 /* Applies pending migrations in order, each in its own transaction. */
 int sqlite_migrate(sqlite3 *db, struct err *err);
 
-/* Reads a row selected with the resource columns in the store's column order (sso.c). */
-void sqlite_read_resource(sqlite3_stmt *st, struct store_resource *r);
-
 /* A prepared statement for generated SQL from the connection's cache (reset, bindings
  * cleared), preparing and caching it on a miss. NULL with err on failure. Not to be
  * finalized by the caller. */
 sqlite3_stmt *sqlite_cached_stmt(struct conn *c, const char *sql, size_t len, struct err *err);
 void sqlite_stmt_cache_clear(struct conn *c);
 /* The calling thread's connection in *c and its cached statement for sql (len bytes): what
- * every op with a constant SQL text starts with. NULL with err on failure. */
+ * the primitives' prepare_text starts with. NULL with err on failure. */
 sqlite3_stmt *sqlite_prepared(struct store *s, struct conn **c, const char *sql, size_t len,
                               struct err *err);
-
 
 #endif
