@@ -121,10 +121,10 @@ int
 store_copy(struct store *from, struct store *to, struct store_copy_report *out, struct err *err)
 {
     *out = (struct store_copy_report){ 0 };
-    if (from->ops != &sqlite_store_ops || to->ops != &postgres_store_ops)
+    if (from->be != &sqlite_backend || to->be != &postgres_backend)
         return err_set(err, ERR_NOT_IMPLEMENTED,
                        "migrate copies a SQLite database into PostgreSQL only (not %s into %s)",
-                       from->ops->name, to->ops->name);
+                       from->be->name, to->be->name);
     int64_t now_ms = clock_now_ms();
     /* One snapshot of the source for the counts and every row. */
     if (store_read_begin(from, err) < 0)

@@ -5,9 +5,8 @@
 #include <stdlib.h>
 
 #include "store/db.h"
+#include "store/rows.h"
 #include "store/store_int.h"
-
-#define EVENT_COLS "seq, tenant_id, created_ms, actor, kind, rtype, resource_id, data"
 
 void
 store_events_free(struct store_event *v, size_t n)

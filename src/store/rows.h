@@ -4,13 +4,23 @@
 #include "store/db.h"
 #include "store/store.h"
 
-/* One column list and one row reader per table, shared by the operations that select it. */
+/* One column list and one row reader per table, shared by the operations that select it and,
+ * for TENANT_COLS, TOKEN_COLS, EVENT_COLS, HOOK_COLS and SSO_CONN_COLS, by scimd migrate. */
 
 #define TENANT_COLS                                                                         \
     "id, slug, display_name, plan, mode, deactivation, integration_enabled, saml_required," \
     " created_ms, updated_ms"
 #define TOKEN_COLS \
     "id, tenant_id, hash, prefix, label, created_ms, last_used_ms, revoked_ms, expires_ms"
+
+/* The columns of the tables whose whole row scimd migrate copies as it is (sqlite/export.c
+ * reads them, postgres/import.c writes them, in this order). */
+#define EVENT_COLS "seq, tenant_id, created_ms, actor, kind, rtype, resource_id, data"
+#define HOOK_COLS                                                                         \
+    "id, tenant_id, url, secret, enabled, cursor, created_ms, failures, next_attempt_ms," \
+    " last_attempt_ms, last_status, last_error"
+#define SSO_CONN_COLS \
+    "tenant_id, protocol, config, secret, enabled, verified_ms, created_ms, updated_ms"
 
 /* The resources table's columns as rows_read_resource reads them, each name after prefix p
  * ("" or "r."). The document is read from `doc` on SQLite; PostgreSQL keeps it twice, as jsonb

@@ -51,9 +51,6 @@ run(struct db_stmt *st, struct err *err)
 
 /* ---- connections ---- */
 
-#define SSO_CONN_COLS \
-    "tenant_id, protocol, config, secret, enabled, verified_ms, created_ms, updated_ms"
-
 static void
 read_conn(struct db_stmt *st, void *row)
 {

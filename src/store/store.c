@@ -98,13 +98,11 @@ store_dsn_redact(const char *dsn, char *out, size_t size)
 int
 store_open(const char *dsn, struct store **out, struct err *err)
 {
-    const struct store_ops *ops = &sqlite_store_ops;
-    if (is_postgres(dsn))
-        ops = &postgres_store_ops;
-    if (ops->open(dsn, out, err) < 0)
+    const struct store_backend *be = is_postgres(dsn) ? &postgres_backend : &sqlite_backend;
+    if (be->open(dsn, out, err) < 0)
         return -1;
-    (*out)->ops = ops;
-    (*out)->db = ops->db;
+    (*out)->be = be;
+    (*out)->db = be->db;
     (*out)->cursors = sqlgen_cursors_new(LIMIT_PAGE_CURSORS);
     return 0;
 }
@@ -115,54 +113,54 @@ store_close(struct store *s)
     if (s == NULL)
         return;
     sqlgen_cursors_free(s->cursors);
-    s->ops->close(s);
+    s->be->close(s);
 }
 
 void
 store_thread_done(struct store *s)
 {
-    s->ops->thread_done(s);
+    s->be->thread_done(s);
 }
 
 const char *
 store_backend_name(const struct store *s)
 {
-    return s->ops->name;
+    return s->be->name;
 }
 
-/* The dispatchers below are the whole of the indirection: one line each. */
+/* Connections and transactions are the backend's: one line each. */
 int
 store_ping(struct store *s, struct err *err)
 {
-    return s->ops->ping(s, err);
+    return s->be->ping(s, err);
 }
 
 int
 store_read_begin(struct store *s, struct err *err)
 {
-    return s->ops->read_begin(s, err);
+    return s->be->read_begin(s, err);
 }
 
 void
 store_read_end(struct store *s)
 {
-    s->ops->read_end(s);
+    s->be->read_end(s);
 }
 
 int
 store_tx_begin(struct store *s, struct err *err)
 {
-    return s->ops->tx_begin(s, err);
+    return s->be->tx_begin(s, err);
 }
 
 int
 store_tx_commit(struct store *s, struct err *err)
 {
-    return s->ops->tx_commit(s, err);
+    return s->be->tx_commit(s, err);
 }
 
 void
 store_tx_rollback(struct store *s)
 {
-    s->ops->tx_rollback(s);
+    s->be->tx_rollback(s);
 }

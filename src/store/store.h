@@ -9,14 +9,45 @@
 #include "base/limits.h"
 #include "query/query.h"
 
-/* The storage interface. A backend fills one `struct store_ops` (as curl's TLS backends fill
- * `struct Curl_ssl`); everything above calls the store_* functions below and never learns
- * which backend runs. Connections are per calling thread and made on first use; every write
- * runs inside store_tx_begin/commit on that thread's connection.
+/* The storage interface, by resource. Each function below is written once, in
+ * src/store/<resource>.c, with one SQL text for SQLite and PostgreSQL over the backend's few
+ * primitives (store/db.h); everything above calls these functions and never learns which
+ * database runs. Connections are per calling thread and made on first use; every write runs
+ * inside store_tx_begin/commit on that thread's connection. Resource ids are unique in the
+ * whole database (UUIDs scimd makes; PostgreSQL's index says so, SQLite's is per tenant).
  *
  * Errors: ERR_NOT_FOUND when a row is absent, ERR_UNIQUENESS for a unique-constraint
  * violation, ERR_PRECONDITION when an expected version does not match, ERR_UNAVAILABLE when
  * the database is busy or unreachable, ERR_INTERNAL otherwise (cause logged). */
+
+/* ---- Opening, connections and transactions ---- */
+
+struct store;
+
+/* Opens the backend the DSN names: "postgres://…" or "postgresql://…" for PostgreSQL (when
+ * built in), anything else is a SQLite file path. Applies migrations. */
+int store_open(const char *dsn, struct store **out, struct err *err);
+void store_close(struct store *s);
+/* Copies dsn into out (NUL-terminated, truncated to size) with a password in it replaced by
+ * "***" (user:password@ and password=… of a PostgreSQL URI), for logs and messages. */
+void store_dsn_redact(const char *dsn, char *out, size_t size);
+/* Closes the calling thread's connection (a worker thread that ends). */
+void store_thread_done(struct store *s);
+const char *store_backend_name(const struct store *s);
+int store_ping(struct store *s, struct err *err);
+
+/* A read-only unit of work on the calling thread (one request's reads). A backend may read
+ * it from one snapshot at the cost of one transaction (SQLite: one WAL read lock instead of
+ * one per statement); PostgreSQL does nothing. No store_tx_begin may happen inside; a lone
+ * write inside (a token's last-use stamp) may fail and must be best effort. */
+int store_read_begin(struct store *s, struct err *err);
+void store_read_end(struct store *s);
+
+int store_tx_begin(struct store *s, struct err *err);
+int store_tx_commit(struct store *s, struct err *err);
+void store_tx_rollback(struct store *s);
+
+/* ---- Tenants (tenants.c) ---- */
 
 enum store_mode {
     STORE_MODE_PUSH,
@@ -26,11 +57,6 @@ enum store_mode {
 enum store_deactivation {
     STORE_DEACTIVATE_DISABLE,
     STORE_DEACTIVATE_REMOVE,
-};
-
-enum store_rtype {
-    STORE_RTYPE_USER = 1,
-    STORE_RTYPE_GROUP = 2,
 };
 
 struct store_tenant {
@@ -47,6 +73,17 @@ struct store_tenant {
     int64_t group_count; /* groups in the tenant, read with it on authentication; -1 if not */
 };
 
+int store_tenant_insert(struct store *s, struct store_tenant *t, struct err *err);
+int store_tenant_update(struct store *s, const struct store_tenant *t, struct err *err);
+int store_tenant_delete(struct store *s, int64_t id, struct err *err);
+int store_tenant_get_by_slug(struct store *s, const char *slug, struct store_tenant *out,
+                             struct err *err);
+int store_tenant_get_by_id(struct store *s, int64_t id, struct store_tenant *out, struct err *err);
+/* *out is a malloc'd array ordered by slug; the caller frees it. */
+int store_tenant_list(struct store *s, struct store_tenant **out, size_t *n, struct err *err);
+
+/* ---- Bearer tokens (tokens.c) ---- */
+
 struct store_token {
     char id[37];
     int64_t tenant_id;
@@ -57,6 +94,26 @@ struct store_token {
     int64_t last_used_ms; /* 0 = never */
     int64_t revoked_ms;   /* 0 = not revoked */
     int64_t expires_ms;   /* 0 = no expiry (set when rotated with an overlap) */
+};
+
+int store_token_insert(struct store *s, const struct store_token *t, struct err *err);
+/* The token with this hash and its tenant (with group_count) in one read: the hot path of
+ * every SCIM request. ERR_NOT_FOUND when no token has the hash. */
+int store_token_auth_lookup(struct store *s, const char *hash, struct store_token *tok,
+                            struct store_tenant *tenant, struct err *err);
+int store_token_get(struct store *s, int64_t tenant_id, const char *id, struct store_token *out,
+                    struct err *err);
+/* *out is a malloc'd array, newest first; the caller frees it. */
+int store_token_list(struct store *s, int64_t tenant_id, struct store_token **out, size_t *n,
+                     struct err *err);
+int store_token_update(struct store *s, const struct store_token *t, struct err *err);
+int store_token_touch(struct store *s, const char *id, int64_t now_ms, struct err *err);
+
+/* ---- Resources (users and groups) and listing (resources.c, list.c) ---- */
+
+enum store_rtype {
+    STORE_RTYPE_USER = 1,
+    STORE_RTYPE_GROUP = 2,
 };
 
 /* One SCIM resource row. `doc` is the canonical JSON text without id and meta; the indexed
@@ -98,6 +155,21 @@ struct store_list_result {
 
 void store_list_result_cleanup(struct store_list_result *r);
 
+int store_resource_insert(struct store *s, const struct store_resource *r, struct err *err);
+int store_resource_get(struct store *s, int64_t tenant_id, enum store_rtype type, const char *id,
+                       struct store_resource *out, struct err *err);
+/* Writes r if the stored version is r->version - 1 (optimistic concurrency): ERR_PRECONDITION
+ * when it is not. */
+int store_resource_update(struct store *s, const struct store_resource *r, struct err *err);
+/* Deletes the resource if its version is `version` (any version when version < 0), in one
+ * statement: ERR_PRECONDITION when it exists with another version, ERR_NOT_FOUND when not. */
+int store_resource_delete(struct store *s, int64_t tenant_id, enum store_rtype type, const char *id,
+                          int64_t version, struct err *err);
+int store_resource_list(struct store *s, const struct store_list_query *q,
+                        struct store_list_result *out, struct err *err);
+
+/* ---- Group membership (members.c) ---- */
+
 /* One membership row as read: the other end's id and its display name (a member's userName,
  * or a group's displayName for a member's groups). */
 struct store_member {
@@ -117,20 +189,40 @@ struct store_membership {
 
 void store_memberships_free(struct store_membership *v, size_t n);
 
-/* An audit event: who changed what, with before/after of the changed attributes. */
-struct store_event {
-    int64_t seq; /* assigned by the store on insert, increasing */
-    int64_t tenant_id;
-    int64_t created_ms;
-    char actor[64];         /* "token:<id>", "operator", "cli" */
-    char kind[32];          /* "user.created", "group.deleted", ... */
-    enum store_rtype rtype; /* 0 when the event is not about one resource */
-    char resource_id[37];
-    char *data; /* owned JSON object text */
-};
+/* Group membership (table "members"; DESIGN.md "Storage model"). Each write changes only the
+ * rows it names and returns how many it changed (0 or 1 for one member), or -1 with err. The
+ * store does not check that ids exist: core does, with store_users_exist, in the same
+ * transaction. */
+int store_member_add(struct store *s, int64_t tenant_id, const char *group_id,
+                     const char *member_id, struct err *err);
+int store_member_remove(struct store *s, int64_t tenant_id, const char *group_id,
+                        const char *member_id, struct err *err);
+/* Removes every member of a group (before the group is deleted or emptied). */
+int store_member_remove_group(struct store *s, int64_t tenant_id, const char *group_id,
+                              struct err *err);
+/* Removes a member from every group of the tenant (the user is being deleted). */
+int store_member_remove_member(struct store *s, int64_t tenant_id, const char *member_id,
+                               struct err *err);
+/* The members of a group ordered by id, with their userName as display; *out is malloc'd
+ * (store_members_free). */
+int store_member_list(struct store *s, int64_t tenant_id, const char *group_id,
+                      struct store_member **out, size_t *n, struct err *err);
+/* The groups a member belongs to, ordered by group id, with their displayName. */
+int store_member_groups(struct store *s, int64_t tenant_id, const char *member_id,
+                        struct store_member **out, size_t *n, struct err *err);
+/* The groups of each of member_ids[0..n) (a page of users) in one read, ordered by member id
+ * then group id; *out is malloc'd (store_memberships_free). */
+int store_member_groups_many(struct store *s, int64_t tenant_id, const char *const *member_ids,
+                             size_t n, struct store_membership **out, size_t *n_out,
+                             struct err *err);
+int store_member_count(struct store *s, int64_t tenant_id, const char *group_id, int64_t *n,
+                       struct err *err);
+/* Checks that each of ids[0..n) is a user of the tenant: *first_missing is the index of the
+ * first that is not, or n when all are. */
+int store_users_exist(struct store *s, int64_t tenant_id, const char *const *ids, size_t n,
+                      size_t *first_missing, struct err *err);
 
-/* Frees an array of n events (NULL is a no-op). */
-void store_events_free(struct store_event *v, size_t n);
+/* ---- Roles (roles.c) ---- */
 
 /* One rule of a tenant's role map: members of the group named `group` (case-insensitively)
  * get `role`; among several mapped groups the lowest priority number wins. */
@@ -148,6 +240,77 @@ struct store_user_role {
     char role[LIMIT_ROLE_NAME_BYTES + 1];
     char source[8];
 };
+
+/* The tenant's role map ordered by priority; *out is malloc'd (free). */
+int store_role_map_get(struct store *s, int64_t tenant_id, struct store_role_rule **out, size_t *n,
+                       struct err *err);
+/* Replaces the tenant's role map with v[0..n). A repeated group (case-insensitively) or
+ * priority is ERR_CONFLICT. */
+int store_role_map_set(struct store *s, int64_t tenant_id, const struct store_role_rule *v,
+                       size_t n, struct err *err);
+/* Records the role set on a user (NULL: none). A user seen for the first time gets it, or
+ * dflt (the configured default role; NULL: none, stored as ""), as effective role;
+ * otherwise only roles_refresh changes the effective one. */
+int store_user_role_set(struct store *s, int64_t tenant_id, const char *user_id, const char *direct,
+                        const char *dflt, struct err *err);
+/* ERR_NOT_FOUND when the user has no role row. */
+int store_user_role_get(struct store *s, int64_t tenant_id, const char *user_id,
+                        struct store_user_role *out, struct err *err);
+int store_user_role_delete(struct store *s, int64_t tenant_id, const char *user_id,
+                           struct err *err);
+/* Recomputes the effective role of one user (user_id) or of every user of the tenant (NULL):
+ * the role of the user's mapped group with the lowest priority, else the direct role, else
+ * dflt (the configured default role; NULL: none, stored as ""). Each user whose role
+ * changes gets a "user.role_changed" event by `actor`. */
+int store_roles_refresh(struct store *s, int64_t tenant_id, const char *user_id, const char *dflt,
+                        const char *actor, int64_t now_ms, struct err *err);
+
+/* ---- Audit events (events.c) ---- */
+
+/* An audit event: who changed what, with before/after of the changed attributes. */
+struct store_event {
+    int64_t seq; /* assigned by the store on insert, increasing */
+    int64_t tenant_id;
+    int64_t created_ms;
+    char actor[64];         /* "token:<id>", "operator", "cli" */
+    char kind[32];          /* "user.created", "group.deleted", ... */
+    enum store_rtype rtype; /* 0 when the event is not about one resource */
+    char resource_id[37];
+    char *data; /* owned JSON object text */
+};
+
+/* Frees an array of n events (NULL is a no-op). */
+void store_events_free(struct store_event *v, size_t n);
+
+/* A filtered read of a tenant's audit events (the console's Activity page and a user's
+ * history). Empty strings and zeros leave a condition out. */
+struct store_event_query {
+    int64_t tenant_id;
+    int64_t after_seq;  /* seq > after_seq (0: no bound) */
+    int64_t before_seq; /* seq < before_seq (0: no bound) */
+    const char *kind;   /* exact kind, or a prefix ending in '.' ("user.") */
+    const char *resource_id;
+    bool newest_first;
+    size_t limit;
+};
+
+/* Appends an event (e->seq is ignored) inside the caller's transaction. */
+int store_event_insert(struct store *s, const struct store_event *e, struct err *err);
+/* Up to `limit` events of the tenant with seq > after_seq, oldest first; *out is malloc'd
+ * (store_events_free). */
+int store_event_list(struct store *s, int64_t tenant_id, int64_t after_seq, size_t limit,
+                     struct store_event **out, size_t *n, struct err *err);
+/* The seq of the tenant's newest event (0 when none). */
+int store_event_last_seq(struct store *s, int64_t tenant_id, int64_t *seq, struct err *err);
+/* How many of the tenant's events come after after_seq. */
+int store_event_count_after(struct store *s, int64_t tenant_id, int64_t after_seq, int64_t *n,
+                            struct err *err);
+/* Events matching q, at most q->limit, in seq order (newest first when asked); *out is
+ * malloc'd (store_events_free). */
+int store_event_query(struct store *s, const struct store_event_query *q, struct store_event **out,
+                      size_t *n, struct err *err);
+
+/* ---- Webhooks (webhooks.c) ---- */
 
 /* A webhook endpoint of a tenant. Audit events are its outbox: `cursor` is the seq of the
  * last event delivered, and delivery moves it forward only after a 2xx. */
@@ -176,7 +339,35 @@ struct store_webhook_attempt {
     char error[256];
 };
 
-/* ---- single sign-on (issue 7) ---- */
+int store_webhook_insert(struct store *s, const struct store_webhook *w, struct err *err);
+/* ERR_NOT_FOUND unless the webhook is the tenant's. */
+int store_webhook_get(struct store *s, int64_t tenant_id, const char *id, struct store_webhook *out,
+                      struct err *err);
+/* The tenant's webhooks, oldest first; *out is malloc'd (free). */
+int store_webhook_list(struct store *s, int64_t tenant_id, struct store_webhook **out, size_t *n,
+                       struct err *err);
+/* Writes url, secret and enabled of the tenant's webhook w->id (delivery state untouched);
+ * ERR_NOT_FOUND unless it is the tenant's. */
+int store_webhook_update(struct store *s, const struct store_webhook *w, struct err *err);
+int store_webhook_delete(struct store *s, int64_t tenant_id, const char *id, struct err *err);
+/* Up to `limit` enabled webhooks of any tenant that have undelivered events, are due
+ * (next_attempt_ms <= now) and are not leased to a deliverer. *out is malloc'd (free). */
+int store_webhook_due(struct store *s, int64_t now_ms, size_t limit, struct store_webhook **out,
+                      size_t *n, struct err *err);
+/* Leases webhook `id` to `owner` until until_ms if no other owner holds a live lease: one
+ * deliverer per webhook across threads and instances. 1 when claimed, 0 when not. */
+int store_webhook_claim(struct store *s, const char *id, const char *owner, int64_t now_ms,
+                        int64_t until_ms, struct err *err);
+/* Records an attempt: writes w's delivery state (cursor, failures, next/last attempt, last
+ * status and error), appends `a`, keeps the last 100 attempts, and releases the lease, all
+ * only if `owner` still holds it (0 otherwise; 1 when written). In the caller's transaction. */
+int store_webhook_finish(struct store *s, const struct store_webhook *w, const char *owner,
+                         const struct store_webhook_attempt *a, struct err *err);
+/* The newest `limit` attempts of the tenant's webhook, newest first; *out is malloc'd. */
+int store_webhook_attempts(struct store *s, int64_t tenant_id, const char *id, size_t limit,
+                           struct store_webhook_attempt **out, size_t *n, struct err *err);
+
+/* ---- Single sign-on (sso.c) ---- */
 
 /* One SSO connection of a tenant: protocol "oidc" or "saml". `config` is the connection's
  * JSON document (issuer, client id, IdP certificates, …) as core/ validated it; `secret` the
@@ -224,217 +415,6 @@ struct store_sso_link {
     int64_t created_ms;
 };
 
-/* ---- console (issue 8): sessions, set-up links, event queries ---- */
-
-/* A console session. Only the SHA-256 of the session id (the cookie) is stored. */
-struct store_console_session {
-    char id_hash[65];
-    int64_t tenant_id; /* 0: an operator session */
-    char user_id[37];  /* the tenant admin the session acts as ("" for the operator) */
-    int64_t created_ms;
-    int64_t last_seen_ms;
-    int64_t idle_ms;    /* the session ends idle_ms after last_seen_ms */
-    int64_t expires_ms; /* and at expires_ms in any case */
-};
-
-/* A single-use set-up link for a tenant admin. Only the SHA-256 of its token is stored. */
-struct store_setup_link {
-    char hash[65];
-    int64_t tenant_id;
-    char user_id[37];
-    int64_t created_ms;
-    int64_t expires_ms;
-    int64_t used_ms; /* 0 = not used yet */
-};
-
-/* A filtered read of a tenant's audit events (the console's Activity page and a user's
- * history). Empty strings and zeros leave a condition out. */
-struct store_event_query {
-    int64_t tenant_id;
-    int64_t after_seq;  /* seq > after_seq (0: no bound) */
-    int64_t before_seq; /* seq < before_seq (0: no bound) */
-    const char *kind;   /* exact kind, or a prefix ending in '.' ("user.") */
-    const char *resource_id;
-    bool newest_first;
-    size_t limit;
-};
-
-struct store;
-struct db_backend;
-
-struct store_ops {
-    const char *name;
-    const struct db_backend *db; /* the primitives the operations above are written with */
-    int (*open)(const char *dsn, struct store **out, struct err *err);
-    void (*close)(struct store *s);
-    void (*thread_done)(struct store *s);
-    int (*ping)(struct store *s, struct err *err);
-    int (*read_begin)(struct store *s, struct err *err);
-    void (*read_end)(struct store *s);
-    int (*tx_begin)(struct store *s, struct err *err);
-    int (*tx_commit)(struct store *s, struct err *err);
-    void (*tx_rollback)(struct store *s);
-};
-
-/* Opens the backend the DSN names: "postgres://…" or "postgresql://…" for PostgreSQL (when
- * built in), anything else is a SQLite file path. Applies migrations. */
-int store_open(const char *dsn, struct store **out, struct err *err);
-void store_close(struct store *s);
-/* Copies dsn into out (NUL-terminated, truncated to size) with a password in it replaced by
- * "***" (user:password@ and password=… of a PostgreSQL URI), for logs and messages. */
-void store_dsn_redact(const char *dsn, char *out, size_t size);
-/* Closes the calling thread's connection (a worker thread that ends). */
-void store_thread_done(struct store *s);
-const char *store_backend_name(const struct store *s);
-int store_ping(struct store *s, struct err *err);
-
-/* A read-only unit of work on the calling thread (one request's reads). A backend may read
- * it from one snapshot at the cost of one transaction (SQLite: one WAL read lock instead of
- * one per statement); PostgreSQL does nothing. No store_tx_begin may happen inside; a lone
- * write inside (a token's last-use stamp) may fail and must be best effort. */
-int store_read_begin(struct store *s, struct err *err);
-void store_read_end(struct store *s);
-
-int store_tx_begin(struct store *s, struct err *err);
-int store_tx_commit(struct store *s, struct err *err);
-void store_tx_rollback(struct store *s);
-
-int store_tenant_insert(struct store *s, struct store_tenant *t, struct err *err);
-int store_tenant_update(struct store *s, const struct store_tenant *t, struct err *err);
-int store_tenant_delete(struct store *s, int64_t id, struct err *err);
-int store_tenant_get_by_slug(struct store *s, const char *slug, struct store_tenant *out,
-                             struct err *err);
-int store_tenant_get_by_id(struct store *s, int64_t id, struct store_tenant *out, struct err *err);
-/* *out is a malloc'd array ordered by slug; the caller frees it. */
-int store_tenant_list(struct store *s, struct store_tenant **out, size_t *n, struct err *err);
-
-int store_token_insert(struct store *s, const struct store_token *t, struct err *err);
-/* The token with this hash and its tenant (with group_count) in one read: the hot path of
- * every SCIM request. ERR_NOT_FOUND when no token has the hash. */
-int store_token_auth_lookup(struct store *s, const char *hash, struct store_token *tok,
-                            struct store_tenant *tenant, struct err *err);
-int store_token_get(struct store *s, int64_t tenant_id, const char *id, struct store_token *out,
-                    struct err *err);
-/* *out is a malloc'd array, newest first; the caller frees it. */
-int store_token_list(struct store *s, int64_t tenant_id, struct store_token **out, size_t *n,
-                     struct err *err);
-int store_token_update(struct store *s, const struct store_token *t, struct err *err);
-int store_token_touch(struct store *s, const char *id, int64_t now_ms, struct err *err);
-
-int store_resource_insert(struct store *s, const struct store_resource *r, struct err *err);
-int store_resource_get(struct store *s, int64_t tenant_id, enum store_rtype type, const char *id,
-                       struct store_resource *out, struct err *err);
-/* Writes r if the stored version is r->version - 1 (optimistic concurrency): ERR_PRECONDITION
- * when it is not. */
-int store_resource_update(struct store *s, const struct store_resource *r, struct err *err);
-/* Deletes the resource if its version is `version` (any version when version < 0), in one
- * statement: ERR_PRECONDITION when it exists with another version, ERR_NOT_FOUND when not. */
-int store_resource_delete(struct store *s, int64_t tenant_id, enum store_rtype type, const char *id,
-                          int64_t version, struct err *err);
-int store_resource_list(struct store *s, const struct store_list_query *q,
-                        struct store_list_result *out, struct err *err);
-
-/* Group membership (table "members"; DESIGN.md "Storage model"). Each write changes only the
- * rows it names and returns how many it changed (0 or 1 for one member), or -1 with err. The
- * store does not check that ids exist: core does, with store_users_exist, in the same
- * transaction. */
-int store_member_add(struct store *s, int64_t tenant_id, const char *group_id,
-                     const char *member_id, struct err *err);
-int store_member_remove(struct store *s, int64_t tenant_id, const char *group_id,
-                        const char *member_id, struct err *err);
-/* Removes every member of a group (before the group is deleted or emptied). */
-int store_member_remove_group(struct store *s, int64_t tenant_id, const char *group_id,
-                              struct err *err);
-/* Removes a member from every group of the tenant (the user is being deleted). */
-int store_member_remove_member(struct store *s, int64_t tenant_id, const char *member_id,
-                               struct err *err);
-/* The members of a group ordered by id, with their userName as display; *out is malloc'd
- * (store_members_free). */
-int store_member_list(struct store *s, int64_t tenant_id, const char *group_id,
-                      struct store_member **out, size_t *n, struct err *err);
-/* The groups a member belongs to, ordered by group id, with their displayName. */
-int store_member_groups(struct store *s, int64_t tenant_id, const char *member_id,
-                        struct store_member **out, size_t *n, struct err *err);
-/* The groups of each of member_ids[0..n) (a page of users) in one read, ordered by member id
- * then group id; *out is malloc'd (store_memberships_free). */
-int store_member_groups_many(struct store *s, int64_t tenant_id, const char *const *member_ids,
-                             size_t n, struct store_membership **out, size_t *n_out,
-                             struct err *err);
-int store_member_count(struct store *s, int64_t tenant_id, const char *group_id, int64_t *n,
-                       struct err *err);
-/* Checks that each of ids[0..n) is a user of the tenant: *first_missing is the index of the
- * first that is not, or n when all are. */
-int store_users_exist(struct store *s, int64_t tenant_id, const char *const *ids, size_t n,
-                      size_t *first_missing, struct err *err);
-
-/* ---- roles and audit events ---- */
-
-/* Appends an event (e->seq is ignored) inside the caller's transaction. */
-int store_event_insert(struct store *s, const struct store_event *e, struct err *err);
-/* Up to `limit` events of the tenant with seq > after_seq, oldest first; *out is malloc'd
- * (store_events_free). */
-int store_event_list(struct store *s, int64_t tenant_id, int64_t after_seq, size_t limit,
-                     struct store_event **out, size_t *n, struct err *err);
-/* The tenant's role map ordered by priority; *out is malloc'd (free). */
-int store_role_map_get(struct store *s, int64_t tenant_id, struct store_role_rule **out, size_t *n,
-                       struct err *err);
-/* Replaces the tenant's role map with v[0..n). A repeated group (case-insensitively) or
- * priority is ERR_CONFLICT. */
-int store_role_map_set(struct store *s, int64_t tenant_id, const struct store_role_rule *v,
-                       size_t n, struct err *err);
-/* Records the role set on a user (NULL: none). A user seen for the first time gets it, or
- * dflt (the configured default role; NULL: none, stored as ""), as effective role;
- * otherwise only roles_refresh changes the effective one. */
-int store_user_role_set(struct store *s, int64_t tenant_id, const char *user_id, const char *direct,
-                        const char *dflt, struct err *err);
-/* ERR_NOT_FOUND when the user has no role row. */
-int store_user_role_get(struct store *s, int64_t tenant_id, const char *user_id,
-                        struct store_user_role *out, struct err *err);
-int store_user_role_delete(struct store *s, int64_t tenant_id, const char *user_id,
-                           struct err *err);
-/* Recomputes the effective role of one user (user_id) or of every user of the tenant (NULL):
- * the role of the user's mapped group with the lowest priority, else the direct role, else
- * dflt (the configured default role; NULL: none, stored as ""). Each user whose role
- * changes gets a "user.role_changed" event by `actor`. */
-int store_roles_refresh(struct store *s, int64_t tenant_id, const char *user_id, const char *dflt,
-                        const char *actor, int64_t now_ms, struct err *err);
-
-/* ---- webhooks ---- */
-
-/* The seq of the tenant's newest event (0 when none). */
-int store_event_last_seq(struct store *s, int64_t tenant_id, int64_t *seq, struct err *err);
-/* How many of the tenant's events come after after_seq. */
-int store_event_count_after(struct store *s, int64_t tenant_id, int64_t after_seq, int64_t *n,
-                            struct err *err);
-int store_webhook_insert(struct store *s, const struct store_webhook *w, struct err *err);
-/* ERR_NOT_FOUND unless the webhook is the tenant's. */
-int store_webhook_get(struct store *s, int64_t tenant_id, const char *id, struct store_webhook *out,
-                      struct err *err);
-/* The tenant's webhooks, oldest first; *out is malloc'd (free). */
-int store_webhook_list(struct store *s, int64_t tenant_id, struct store_webhook **out, size_t *n,
-                       struct err *err);
-/* Writes url, secret and enabled of the tenant's webhook w->id (delivery state untouched);
- * ERR_NOT_FOUND unless it is the tenant's. */
-int store_webhook_update(struct store *s, const struct store_webhook *w, struct err *err);
-int store_webhook_delete(struct store *s, int64_t tenant_id, const char *id, struct err *err);
-/* Up to `limit` enabled webhooks of any tenant that have undelivered events, are due
- * (next_attempt_ms <= now) and are not leased to a deliverer. *out is malloc'd (free). */
-int store_webhook_due(struct store *s, int64_t now_ms, size_t limit, struct store_webhook **out,
-                      size_t *n, struct err *err);
-/* Leases webhook `id` to `owner` until until_ms if no other owner holds a live lease: one
- * deliverer per webhook across threads and instances. 1 when claimed, 0 when not. */
-int store_webhook_claim(struct store *s, const char *id, const char *owner, int64_t now_ms,
-                        int64_t until_ms, struct err *err);
-/* Records an attempt: writes w's delivery state (cursor, failures, next/last attempt, last
- * status and error), appends `a`, keeps the last 100 attempts, and releases the lease, all
- * only if `owner` still holds it (0 otherwise; 1 when written). In the caller's transaction. */
-int store_webhook_finish(struct store *s, const struct store_webhook *w, const char *owner,
-                         const struct store_webhook_attempt *a, struct err *err);
-/* The newest `limit` attempts of the tenant's webhook, newest first; *out is malloc'd. */
-int store_webhook_attempts(struct store *s, int64_t tenant_id, const char *id, size_t limit,
-                           struct store_webhook_attempt **out, size_t *n, struct err *err);
-/* ---- single sign-on (issue 7) ---- */
-
 /* Inserts or replaces the tenant's connection of c->protocol (verified_ms is kept when the
  * row exists, unless c->reset_verified). */
 int store_sso_conn_put(struct store *s, const struct store_sso_conn *c, struct err *err);
@@ -480,7 +460,28 @@ int store_sso_code_take(struct store *s, const char *hash, int64_t now_ms,
 int store_sso_users_by_email(struct store *s, int64_t tenant_id, const char *email,
                              struct store_resource *out, size_t max, size_t *n, struct err *err);
 
-/* ---- console (issue 8): sessions, set-up links, event queries ---- */
+/* ---- Console sessions and set-up links (console.c) ---- */
+
+/* A console session. Only the SHA-256 of the session id (the cookie) is stored. */
+struct store_console_session {
+    char id_hash[65];
+    int64_t tenant_id; /* 0: an operator session */
+    char user_id[37];  /* the tenant admin the session acts as ("" for the operator) */
+    int64_t created_ms;
+    int64_t last_seen_ms;
+    int64_t idle_ms;    /* the session ends idle_ms after last_seen_ms */
+    int64_t expires_ms; /* and at expires_ms in any case */
+};
+
+/* A single-use set-up link for a tenant admin. Only the SHA-256 of its token is stored. */
+struct store_setup_link {
+    char hash[65];
+    int64_t tenant_id;
+    char user_id[37];
+    int64_t created_ms;
+    int64_t expires_ms;
+    int64_t used_ms; /* 0 = not used yet */
+};
 
 int store_console_session_insert(struct store *s, const struct store_console_session *cs,
                                  struct err *err);
@@ -501,9 +502,5 @@ int store_setup_link_get(struct store *s, const char *hash, struct store_setup_l
 /* Marks the link used at now_ms if it was not used yet, in one statement: 1 when this call
  * used it, 0 when it was already used (or is absent). */
 int store_setup_link_use(struct store *s, const char *hash, int64_t now_ms, struct err *err);
-/* Events matching q, at most q->limit, in seq order (newest first when asked); *out is
- * malloc'd (store_events_free). */
-int store_event_query(struct store *s, const struct store_event_query *q, struct store_event **out,
-                      size_t *n, struct err *err);
 
 #endif

@@ -4,10 +4,27 @@
 #include "store/store.h"
 
 struct sqlgen_cursors;
+struct db_backend;
 
-/* Every backend's handle starts with this header, so store.c can dispatch. */
+/* A database backend: its connections and transactions, and the statement primitives
+ * (db.h) every operation in src/store/<resource>.c is written with. */
+struct store_backend {
+    const char *name;
+    const struct db_backend *db;
+    int (*open)(const char *dsn, struct store **out, struct err *err);
+    void (*close)(struct store *s);
+    void (*thread_done)(struct store *s);
+    int (*ping)(struct store *s, struct err *err);
+    int (*read_begin)(struct store *s, struct err *err);
+    void (*read_end)(struct store *s);
+    int (*tx_begin)(struct store *s, struct err *err);
+    int (*tx_commit)(struct store *s, struct err *err);
+    void (*tx_rollback)(struct store *s);
+};
+
+/* Every backend's handle starts with this header. */
 struct store {
-    const struct store_ops *ops;
+    const struct store_backend *be;
     const struct db_backend *db;
     struct sqlgen_cursors *cursors; /* remembered page positions of listings (list.c) */
 };

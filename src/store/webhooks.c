@@ -5,11 +5,8 @@
 #include <stdlib.h>
 
 #include "store/db.h"
+#include "store/rows.h"
 #include "store/store_int.h"
-
-#define HOOK_COLS                                                                         \
-    "id, tenant_id, url, secret, enabled, cursor, created_ms, failures, next_attempt_ms," \
-    " last_attempt_ms, last_status, last_error"
 
 static void
 read_hook(struct db_stmt *st, void *row)

@@ -11,6 +11,7 @@
 #include "base/xmalloc.h"
 #include "store/copy_int.h"
 #include "store/postgres/postgres_int.h"
+#include "store/rows.h"
 
 struct import_sql {
     const char *insert; /* NULL: counted only */
@@ -18,12 +19,10 @@ struct import_sql {
 };
 
 static const struct import_sql import_sql[COPY__COUNT] = {
-    [COPY_TENANTS] = { "INSERT INTO tenants(id, slug, display_name, plan, mode, deactivation,"
-                       " integration_enabled, saml_required, created_ms, updated_ms)"
+    [COPY_TENANTS] = { "INSERT INTO tenants(" TENANT_COLS ")"
                        " OVERRIDING SYSTEM VALUE VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)",
                        "SELECT count(*) FROM tenants" },
-    [COPY_TOKENS] = { "INSERT INTO tokens(id, tenant_id, hash, prefix, label, created_ms,"
-                      " last_used_ms, revoked_ms, expires_ms) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9)",
+    [COPY_TOKENS] = { "INSERT INTO tokens(" TOKEN_COLS ") VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9)",
                       "SELECT count(*) FROM tokens" },
     /* doc_text is the text as written (returned unchanged), doc the jsonb for filters. */
     [COPY_RESOURCES] = { "INSERT INTO resources(seq, tenant_id, type, id, version, created_ms,"
@@ -41,20 +40,17 @@ static const struct import_sql import_sql[COPY__COUNT] = {
     [COPY_USER_ROLES] = { "INSERT INTO user_roles(tenant_id, user_id, direct_role, role, source)"
                           " VALUES($1,$2,$3,$4,$5)",
                           "SELECT count(*) FROM user_roles" },
-    [COPY_EVENTS] = { "INSERT INTO events(seq, tenant_id, created_ms, actor, kind, rtype,"
-                      " resource_id, data) OVERRIDING SYSTEM VALUE"
+    [COPY_EVENTS] = { "INSERT INTO events(" EVENT_COLS ") OVERRIDING SYSTEM VALUE"
                       " VALUES($1,$2,$3,$4,$5,$6,$7,$8)",
                       "SELECT count(*) FROM events" },
-    [COPY_WEBHOOKS] = { "INSERT INTO webhooks(id, tenant_id, url, secret, enabled, cursor,"
-                        " created_ms, failures, next_attempt_ms, last_attempt_ms, last_status,"
-                        " last_error) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)",
+    [COPY_WEBHOOKS] = { "INSERT INTO webhooks(" HOOK_COLS
+                        ") VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)",
                         "SELECT count(*) FROM webhooks" },
     [COPY_WEBHOOK_ATTEMPTS] = { "INSERT INTO webhook_attempts(seq, webhook_id, at_ms,"
                                 " first_event, last_event, status, duration_ms, error)"
                                 " OVERRIDING SYSTEM VALUE VALUES($1,$2,$3,$4,$5,$6,$7,$8)",
                                 "SELECT count(*) FROM webhook_attempts" },
-    [COPY_SSO_CONNECTIONS] = { "INSERT INTO sso_connections(tenant_id, protocol, config, secret,"
-                               " enabled, verified_ms, created_ms, updated_ms)"
+    [COPY_SSO_CONNECTIONS] = { "INSERT INTO sso_connections(" SSO_CONN_COLS ")"
                                " VALUES($1,$2,$3,$4,$5,$6,$7,$8)",
                                "SELECT count(*) FROM sso_connections" },
     [COPY_SSO_LINKS] = { "INSERT INTO sso_links(tenant_id, issuer, subject, user_id, created_ms)"

@@ -407,7 +407,7 @@ pg_tx_rollback(struct store *s)
     c->tx_broken = false;
 }
 
-const struct store_ops postgres_store_ops = {
+const struct store_backend postgres_backend = {
     .name = "postgres",
     .db = &pg_db_backend,
     .open = pg_open,

@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "store/copy_int.h"
+#include "store/rows.h"
 #include "store/sqlite/sqlite_int.h"
 
 struct export_sql {
@@ -18,12 +19,8 @@ struct export_sql {
     }
 
 static const struct export_sql export_sql[COPY__COUNT] = {
-    [COPY_TENANTS] = TABLE("id, slug, display_name, plan, mode, deactivation, integration_enabled,"
-                           " saml_required, created_ms, updated_ms",
-                           "FROM tenants", "id"),
-    [COPY_TOKENS] = TABLE("id, tenant_id, hash, prefix, label, created_ms, last_used_ms,"
-                          " revoked_ms, expires_ms",
-                          "FROM tokens", "created_ms, id"),
+    [COPY_TENANTS] = TABLE(TENANT_COLS, "FROM tenants", "id"),
+    [COPY_TOKENS] = TABLE(TOKEN_COLS, "FROM tokens", "created_ms, id"),
     /* seq is the default listing order and the paging keyset: it is copied as it is. */
     [COPY_RESOURCES] = TABLE("seq, tenant_id, type, id, version, created_ms, modified_ms,"
                              " user_name, external_id, display_name, active, doc, password_hash",
@@ -35,18 +32,13 @@ static const struct export_sql export_sql[COPY__COUNT] = {
                             "tenant_id, priority"),
     [COPY_USER_ROLES] = TABLE("tenant_id, user_id, direct_role, role, source", "FROM user_roles",
                               "tenant_id, user_id"),
-    [COPY_EVENTS] = TABLE("seq, tenant_id, created_ms, actor, kind, rtype, resource_id, data",
-                          "FROM events", "seq"),
+    [COPY_EVENTS] = TABLE(EVENT_COLS, "FROM events", "seq"),
     /* The delivery lease (lease_owner, lease_until_ms) belongs to a running process. */
-    [COPY_WEBHOOKS] = TABLE("id, tenant_id, url, secret, enabled, cursor, created_ms, failures,"
-                            " next_attempt_ms, last_attempt_ms, last_status, last_error",
-                            "FROM webhooks", "created_ms, id"),
+    [COPY_WEBHOOKS] = TABLE(HOOK_COLS, "FROM webhooks", "created_ms, id"),
     [COPY_WEBHOOK_ATTEMPTS] = TABLE("seq, webhook_id, at_ms, first_event, last_event, status,"
                                     " duration_ms, error",
                                     "FROM webhook_attempts", "seq"),
-    [COPY_SSO_CONNECTIONS] = TABLE("tenant_id, protocol, config, secret, enabled, verified_ms,"
-                                   " created_ms, updated_ms",
-                                   "FROM sso_connections", "tenant_id, protocol"),
+    [COPY_SSO_CONNECTIONS] = TABLE(SSO_CONN_COLS, "FROM sso_connections", "tenant_id, protocol"),
     [COPY_SSO_LINKS] = TABLE("tenant_id, issuer, subject, user_id, created_ms", "FROM sso_links",
                              "tenant_id, issuer, subject"),
     /* Live entries only: an expired one can no longer stop a replay. */

@@ -375,7 +375,7 @@ sqlite_bind_text(sqlite3_stmt *st, int i, const char *s)
 
 /* ---- resources ---- */
 
-const struct store_ops sqlite_store_ops = {
+const struct store_backend sqlite_backend = {
     .name = "sqlite",
     .db = &sqlite_db_backend,
     .open = sq_open,
