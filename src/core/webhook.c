@@ -306,6 +306,26 @@ backoff_ms(const struct webhook_settings *cfg, int64_t failures)
     return d < cfg->retry_max_ms ? d : cfg->retry_max_ms;
 }
 
+/* This instance's delivery counters (webhook_metrics). */
+static atomic_uint_fast64_t attempts_ok, attempts_failed, events_delivered;
+
+/* A backlog past this is counted as this: enough to alert on, cheap to read every scrape. */
+#define BACKLOG_COUNT_CAP 100000
+
+void
+webhook_metrics(struct store *s, struct webhook_metrics *out)
+{
+    struct err e = { 0 };
+    *out = (struct webhook_metrics){
+        .attempts_ok = atomic_load(&attempts_ok),
+        .attempts_failed = atomic_load(&attempts_failed),
+        .events_delivered = atomic_load(&events_delivered),
+    };
+    out->ok = store_webhook_stats(s, BACKLOG_COUNT_CAP, &out->store, &e) == 0;
+    if (!out->ok)
+        log_warn("metrics: webhook state not read: %s", e.detail);
+}
+
 /* POSTs the next batch of w (leased to owner) and records the outcome. */
 static int
 deliver_one(struct store *s, const struct webhook_settings *cfg, const char *owner,
@@ -357,11 +377,14 @@ deliver_one(struct store *s, const struct webhook_settings *cfg, const char *own
     w->last_attempt_ms = end;
     w->last_status = a.status;
     if (rc == 0 && status >= 200 && status < 300) {
+        atomic_fetch_add(&attempts_ok, 1);
+        atomic_fetch_add(&events_delivered, (uint_fast64_t)n);
         w->cursor = a.last_event;
         w->failures = 0;
         w->next_attempt_ms = 0;
         w->last_error[0] = '\0';
     } else {
+        atomic_fetch_add(&attempts_failed, 1);
         if (rc == 0)
             snprintf(a.error, sizeof(a.error), "HTTP %ld", status);
         else

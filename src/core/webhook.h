@@ -60,6 +60,15 @@ json_t *webhook_to_json(const struct store_webhook *w, int64_t pending, bool wit
 int webhook_pending(struct store *s, const struct store_webhook *w, int64_t *n, struct err *err);
 json_t *webhook_attempt_to_json(const struct store_webhook_attempt *a);
 
+/* What /metrics shows of webhook delivery: the database's view of every tenant's enabled
+ * webhooks (shared by all instances) and this instance's attempts since it started. */
+struct webhook_metrics {
+    struct store_webhook_stats store; /* all zero when the read failed (ok false) */
+    bool ok;
+    uint64_t attempts_ok, attempts_failed, events_delivered;
+};
+void webhook_metrics(struct store *s, struct webhook_metrics *out);
+
 /* "t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>": the Scimd-Signature header
  * value a receiver checks. out needs 96 bytes. */
 void webhook_signature(const char *secret, int64_t unix_s, const char *body, size_t len,

@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/clock.h"
 #include "base/xmalloc.h"
+#include "core/webhook.h"
 
 /* Status codes that get their own series; anything else is counted as "other". */
 static const int statuses[] = { 200, 201, 204, 304, 400, 401, 403, 404, 405,
@@ -149,6 +151,48 @@ render_more(struct buf *out, struct err *err)
                       "scimd_store_errors_total{code=\"internal\"} %llu\n",
                       (unsigned long long)atomic_load(&store_errors[0]),
                       (unsigned long long)atomic_load(&store_errors[1]));
+}
+
+int
+http_metrics_render_webhooks(struct buf *out, struct store *s, struct err *err)
+{
+    struct webhook_metrics m;
+    webhook_metrics(s, &m);
+    if (buf_printf(out, err,
+                   "# HELP scimd_webhook_deliveries_total Delivery attempts by this instance.\n"
+                   "# TYPE scimd_webhook_deliveries_total counter\n"
+                   "scimd_webhook_deliveries_total{result=\"ok\"} %llu\n"
+                   "scimd_webhook_deliveries_total{result=\"failed\"} %llu\n"
+                   "# HELP scimd_webhook_events_delivered_total Events delivered by this "
+                   "instance.\n"
+                   "# TYPE scimd_webhook_events_delivered_total counter\n"
+                   "scimd_webhook_events_delivered_total %llu\n",
+                   (unsigned long long)m.attempts_ok, (unsigned long long)m.attempts_failed,
+                   (unsigned long long)m.events_delivered) < 0)
+        return -1;
+    if (!m.ok) /* the database is failing: /healthz and store errors say so; no stale gauges */
+        return 0;
+    int64_t now = clock_now_ms();
+    double lag = m.store.oldest_undelivered_ms > 0 && now > m.store.oldest_undelivered_ms
+                     ? (double)(now - m.store.oldest_undelivered_ms) / 1000.0
+                     : 0.0;
+    return buf_printf(
+        out, err,
+        "# HELP scimd_webhooks_enabled Enabled webhooks of every tenant.\n"
+        "# TYPE scimd_webhooks_enabled gauge\n"
+        "scimd_webhooks_enabled %lld\n"
+        "# HELP scimd_webhooks_failing Enabled webhooks whose last attempt failed.\n"
+        "# TYPE scimd_webhooks_failing gauge\n"
+        "scimd_webhooks_failing %lld\n"
+        "# HELP scimd_webhook_backlog_max_events Undelivered events of the webhook furthest "
+        "behind (counted up to 100000).\n"
+        "# TYPE scimd_webhook_backlog_max_events gauge\n"
+        "scimd_webhook_backlog_max_events %lld\n"
+        "# HELP scimd_webhook_lag_seconds Age of the oldest undelivered event (0: none).\n"
+        "# TYPE scimd_webhook_lag_seconds gauge\n"
+        "scimd_webhook_lag_seconds %.3f\n",
+        (long long)m.store.enabled, (long long)m.store.failing, (long long)m.store.max_backlog,
+        lag);
 }
 
 int

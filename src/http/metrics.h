@@ -28,6 +28,11 @@ void http_metrics_store_error(const char *code);
 int64_t http_metrics_inflight_now(void);
 
 /* Renders every metric; route_name(i) gives the label of route i ("METHOD /pattern"). */
+/* Appends the webhook series: the database's view of every tenant's enabled webhooks (one
+ * read per scrape) and this instance's delivery counters (core/webhook.h). */
+struct store;
+int http_metrics_render_webhooks(struct buf *out, struct store *s, struct err *err);
+
 int http_metrics_render(struct buf *out, const char *(*route_method)(size_t),
                         const char *(*route_pattern)(size_t), struct err *err);
 

@@ -367,6 +367,18 @@ int store_webhook_finish(struct store *s, const struct store_webhook *w, const c
 int store_webhook_attempts(struct store *s, int64_t tenant_id, const char *id, size_t limit,
                            struct store_webhook_attempt **out, size_t *n, struct err *err);
 
+/* The delivery state of every tenant's enabled webhooks, for /metrics. */
+struct store_webhook_stats {
+    int64_t enabled;               /* enabled webhooks */
+    int64_t failing;               /* of those, how many failed their last attempt */
+    int64_t max_backlog;           /* the most undelivered events of one, counted up to a cap */
+    int64_t oldest_undelivered_ms; /* created_ms of the oldest undelivered event; 0: none */
+};
+/* One read over all tenants; a backlog is counted up to `cap` events (a long outage must not
+ * make every scrape count millions of rows). */
+int store_webhook_stats(struct store *s, int64_t cap, struct store_webhook_stats *out,
+                        struct err *err);
+
 /* ---- Single sign-on (sso.c) ---- */
 
 /* One SSO connection of a tenant: protocol "oidc" or "saml". `config` is the connection's

@@ -246,3 +246,32 @@ store_webhook_attempts(struct store *s, int64_t tenant_id, const char *id, size_
     db_bind_int(st, 3, (int64_t)limit);
     return db_collect(st, sizeof(**out), limit, read_attempt, NULL, (void **)out, n, err);
 }
+
+static void
+read_stats(struct db_stmt *st, void *row)
+{
+    struct store_webhook_stats *o = row;
+    o->enabled = db_int(st, 0);
+    o->failing = db_int(st, 1);
+    o->max_backlog = db_int(st, 2);
+    o->oldest_undelivered_ms = db_int(st, 3);
+}
+
+int
+store_webhook_stats(struct store *s, int64_t cap, struct store_webhook_stats *out, struct err *err)
+{
+    /* Both correlated reads are index range scans of events_by_tenant (tenant_id, seq). */
+    static struct db_sql q =
+        DB_SQL("SELECT count(*), coalesce(sum(CASE WHEN w.failures > 0 THEN 1 ELSE 0 END), 0),"
+               " coalesce(max((SELECT count(*) FROM (SELECT 1 FROM events e WHERE e.tenant_id ="
+               " w.tenant_id AND e.seq > w.cursor LIMIT ?1) AS b)), 0),"
+               " coalesce(min((SELECT e.created_ms FROM events e WHERE e.tenant_id = w.tenant_id"
+               " AND e.seq > w.cursor ORDER BY e.seq LIMIT 1)), 0)"
+               " FROM webhooks w WHERE w.enabled = 1");
+    *out = (struct store_webhook_stats){ 0 };
+    struct db_stmt *st = db_prepare(s, &q, err);
+    if (st == NULL)
+        return -1;
+    db_bind_int(st, 1, cap);
+    return db_first(st, read_stats, out, err) < 0 ? -1 : 0;
+}

@@ -144,6 +144,41 @@ def test_failed_deliveries_are_retried_with_backoff_and_recorded(hooked, receive
     assert server.scim("GET", f"/Users/{uid}", token).status_code == 200
 
 
+def metric(server, name):
+    """The value of an unlabelled series (or one with its labels in `name`) on /metrics."""
+    for line in server.request("GET", "/metrics").text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[-1])
+    raise AssertionError(f"{name} not on /metrics")
+
+
+def test_metrics_show_the_backlog_failures_and_lag_until_delivered(hooked, receiver):
+    server, token = hooked
+    assert metric(server, "scimd_webhooks_enabled") == 0
+    assert metric(server, "scimd_webhook_lag_seconds") == 0
+    receiver.status = 503
+    hook = add_hook(server, receiver.url)
+    for i in range(3):
+        assert server.scim("POST", "/Users", token, user_body(f"m{i}@x.example")).status_code == 201
+    assert receiver.wait_for(lambda: metric(server, "scimd_webhooks_failing") == 1, timeout=15)
+    assert metric(server, "scimd_webhooks_enabled") == 1
+    assert metric(server, "scimd_webhook_backlog_max_events") == 3
+    assert metric(server, "scimd_webhook_lag_seconds") > 0
+    assert metric(server, 'scimd_webhook_deliveries_total{result="failed"}') >= 1
+    delivered_before = metric(server, "scimd_webhook_events_delivered_total")
+    receiver.status = 200
+    assert receiver.wait_for(lambda: metric(server, "scimd_webhook_backlog_max_events") == 0,
+                             timeout=15)
+    assert metric(server, "scimd_webhooks_failing") == 0
+    assert metric(server, "scimd_webhook_lag_seconds") == 0
+    assert metric(server, 'scimd_webhook_deliveries_total{result="ok"}') >= 1
+    assert metric(server, "scimd_webhook_events_delivered_total") == delivered_before + 3
+    # A disabled webhook is nobody's backlog.
+    assert server.admin("PATCH", f"/tenants/acme/webhooks/{hook['id']}",
+                        {"enabled": False}).status_code == 200
+    assert metric(server, "scimd_webhooks_enabled") == 0
+
+
 def test_a_dead_endpoint_does_not_block_scim_requests(hooked):
     server, token = hooked
     add_hook(server, "http://127.0.0.1:9/unreachable")  # discard port: refused

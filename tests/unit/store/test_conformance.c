@@ -1472,6 +1472,52 @@ webhooks(void **state)
     free(v);
 }
 
+/* The /metrics view: enabled webhooks, failing ones, the largest backlog (capped) and the
+ * oldest undelivered event, over every tenant; disabled webhooks count for nothing. */
+static void
+webhook_stats(void **state)
+{
+    struct store *s = S(state);
+    struct store_webhook_stats st;
+    OK(store_webhook_stats(s, 1000, &st, err));
+    assert_int_equal(st.enabled, 0);
+    assert_int_equal(st.max_backlog, 0);
+    assert_int_equal(st.oldest_undelivered_ms, 0);
+
+    int64_t a = mk_tenant(s, "a");
+    int64_t b = mk_tenant(s, "b");
+    mk_event(s, a, "user.created", uid('u', 1), 500, NULL);
+    int64_t first = 0;
+    OK(store_event_last_seq(s, a, &first, err));
+    mk_event(s, a, "user.created", uid('u', 2), 600, NULL);
+    mk_event(s, a, "user.created", uid('u', 3), 700, NULL);
+    mk_event(s, b, "user.created", uid('u', 4), 400, NULL);
+    /* a1: all three of a's events pending; a2: only the last two, and failing; b1: disabled
+     * with one pending (ignored). */
+    struct store_webhook a1 = hook(a, 1, 100), a2 = hook(a, 2, 100), b1 = hook(b, 3, 100);
+    a2.cursor = first;
+    b1.enabled = false;
+    TX_OK(s, store_webhook_insert(s, &a1, err));
+    TX_OK(s, store_webhook_insert(s, &a2, err));
+    TX_OK(s, store_webhook_insert(s, &b1, err));
+    /* a2's last attempt failed (recorded as a deliverer records it). */
+    a2.failures = 3;
+    a2.next_attempt_ms = 5000;
+    struct store_webhook_attempt at = { .at_ms = 900, .first_event = first + 1, .status = 500 };
+    begin(s);
+    RETURNS(1, store_webhook_claim(s, a2.id, "owner", 900, 2000, err));
+    RETURNS(1, store_webhook_finish(s, &a2, "owner", &at, err));
+    commit(s);
+    OK(store_webhook_stats(s, 1000, &st, err));
+    assert_int_equal(st.enabled, 2);
+    assert_int_equal(st.failing, 1);
+    assert_int_equal(st.max_backlog, 3);
+    assert_int_equal(st.oldest_undelivered_ms, 500);
+    /* A backlog is counted up to the cap. */
+    OK(store_webhook_stats(s, 2, &st, err));
+    assert_int_equal(st.max_backlog, 2);
+}
+
 static void
 expect_due(struct store *s, int64_t now, const char *const *ids, size_t n_want)
 {
@@ -2145,11 +2191,26 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
-        T(basics),           T(tenants),        T(tokens),           T(resources),
-        T(listing),          T(members),        T(events),           T(event_query),
-        T(role_map),         T(roles),          T(webhooks),         T(webhook_delivery),
-        T(sso_connections),  T(sso_single_use), T(sso_links),        T(sso_users_by_email),
-        T(console_sessions), T(setup_links),    T(tenant_isolation),
+        T(basics),
+        T(tenants),
+        T(tokens),
+        T(resources),
+        T(listing),
+        T(members),
+        T(events),
+        T(event_query),
+        T(role_map),
+        T(roles),
+        T(webhooks),
+        T(webhook_delivery),
+        T(webhook_stats),
+        T(sso_connections),
+        T(sso_single_use),
+        T(sso_links),
+        T(sso_users_by_email),
+        T(console_sessions),
+        T(setup_links),
+        T(tenant_isolation),
 #undef T
     };
     const char *name = pg_base() ? "store conformance (postgres)" : "store conformance (sqlite)";
