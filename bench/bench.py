@@ -32,6 +32,11 @@ sys.path.insert(0, str(HERE.parent / "tests" / "integration"))
 from pgcluster import PgCluster  # noqa: E402
 
 SCENARIOS = ["healthz", "get", "filter", "list", "post", "patch"]
+# Measured against nginx too, which serves for the same URLs the bytes scimd answered (one
+# user's document, one filter's ListResponse, "ok") from memory: the machine's ceiling for
+# an HTTP server answering that much, beside which every scimd figure is read.
+NGINX_SCENARIOS = ["healthz", "get", "filter"]
+NGINX = "/usr/sbin/nginx"
 # After the groups exist (every seeded user is in the big one): a GET then also reads and
 # renders the user's groups, and membership PATCHes of a small and a huge group.
 GROUP_SCENARIOS = ["get_in_group", "group_small", "group_big"]
@@ -107,6 +112,60 @@ def make_group(port, token, name, ids, chunk=1000):
         if r.status not in (200, 204):
             raise SystemExit(f"group push failed: {r.status} {data[:200]}")
     return gid, time.perf_counter() - t
+
+
+def fetch(port, token, path):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    c.request("GET", path, headers={"Authorization": "Bearer " + token})
+    r = c.getresponse()
+    body = r.read()
+    if r.status != 200:
+        raise SystemExit(f"GET {path}: {r.status}")
+    return body.decode()
+
+
+def nginx_quote(text):
+    """text as an nginx string literal; `$` would start a variable, so it is ${dollar}."""
+    text = text.replace("\\", "\\\\").replace("'", "\\'").replace("$", "${dollar}")
+    return "'" + text + "'"
+
+
+def nginx_start(tmp, bodies):
+    """nginx (Debian's, one worker per core, keep-alive without limit, no log) answering
+    /healthz, /scim/v2/Users/{any} and /scim/v2/Users?… with scimd's own bodies."""
+    import socket
+    with socket.socket() as so:
+        so.bind(("127.0.0.1", 0))
+        port = so.getsockname()[1]
+    conf = os.path.join(tmp, "nginx.conf")
+    with open(conf, "w") as f:
+        f.write(f"""daemon off; worker_processes auto; pid {tmp}/nginx.pid;
+error_log stderr error;
+events {{ worker_connections 4096; }}
+http {{
+  access_log off; keepalive_requests 100000000; keepalive_timeout 60s;
+  geo $dollar {{ default "$"; }}
+  client_body_temp_path {tmp}/b; proxy_temp_path {tmp}/p; fastcgi_temp_path {tmp}/f;
+  uwsgi_temp_path {tmp}/u; scgi_temp_path {tmp}/s;
+  server {{
+    listen 127.0.0.1:{port};
+    default_type application/scim+json;
+    location = /healthz {{ default_type text/plain; return 200 {nginx_quote(bodies["healthz"])}; }}
+    location = /scim/v2/Users {{ return 200 {nginx_quote(bodies["filter"])}; }}
+    location /scim/v2/Users/ {{ return 200 {nginx_quote(bodies["get"])}; }}
+  }}
+}}
+""")
+    p = subprocess.Popen([NGINX, "-p", tmp, "-c", conf], stderr=subprocess.PIPE, text=True)
+    for _ in range(100):
+        try:
+            http.client.HTTPConnection("127.0.0.1", port, timeout=1).request("GET", "/healthz")
+            return p, port
+        except OSError:
+            if p.poll() is not None:
+                raise SystemExit("nginx did not start: " + p.stderr.read())
+            time.sleep(0.05)
+    raise SystemExit("nginx did not answer")
 
 
 def cpu_seconds(pids):
@@ -186,7 +245,7 @@ def main():
     ap.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
     ap.add_argument("--instances", type=int, default=1)
     a = ap.parse_args()
-    cluster, env, procs = None, None, []
+    cluster, env, procs, nginx = None, None, [], None
     with tempfile.TemporaryDirectory() as data:
         try:
             if a.backend == "postgres":
@@ -205,9 +264,17 @@ def main():
             imports = [full_import(ports, token) for _ in range(a.rounds)]
             pids = [proc.pid for proc, _ in procs]
             rows = {s: [] for s in SCENARIOS + GROUP_SCENARIOS}
+            nginx_rows = {s: [] for s in NGINX_SCENARIOS}
+            bodies = {"healthz": "ok\n", "get": fetch(ports[0], token, f"/scim/v2/Users/{users[0][0]}"),
+                      "filter": fetch(ports[0], token, "/scim/v2/Users?filter=userName%20eq%20%22"
+                                      + users[0][1] + "%22&startIndex=1&count=100")}
+            nginx = nginx_start(data, bodies) if os.path.exists(NGINX) else None
             for _ in range(a.rounds):
                 for s in SCENARIOS:
                     rows[s].append(wrk(ports, pids, token, ids_file, s, a.seconds, ("", "")))
+                    if nginx and s in NGINX_SCENARIOS:
+                        nginx_rows[s].append(wrk([nginx[1]], [nginx[0].pid], token, ids_file, s,
+                                                 a.seconds, ("", "")))
             small, _ = make_group(ports[0], token, "small", [i for i, _ in users[:SMALL_GROUP]])
             big, big_s = make_group(ports[0], token, "big", [i for i, _ in users])
             grouped_imports = [full_import(ports, token) for _ in range(a.rounds)]
@@ -215,7 +282,7 @@ def main():
                 for s in GROUP_SCENARIOS:
                     rows[s].append(wrk(ports, pids, token, ids_file, s, a.seconds, (small, big)))
         finally:
-            for proc, _ in procs:
+            for proc, _ in procs + ([nginx] if nginx else []):
                 proc.terminate()
                 proc.wait(20)
             if cluster:
@@ -228,6 +295,20 @@ def main():
     print(f"Seeding {a.users} users with POST (4 connections): {seed_s:.1f} s "
           f"({a.users / seed_s:.0f} creates/s)\n")
     print(f"Pushing a group of {a.users} members in PATCHes of 1000: {big_s:.1f} s\n")
+    if nginx_rows["healthz"]:
+        print("nginx serving the same bytes from memory for the same URLs, in the same run:\n")
+        print("| scenario | nginx req/s (rounds) | scimd req/s (rounds) | scimd share of nginx |")
+        print("|---|---|---|---|")
+        for s in NGINX_SCENARIOS:
+            n_best = max(r["rps"] for r in nginx_rows[s])
+            s_best = max(r["rps"] for r in rows[s])
+            print(f"| {s} ({len(bodies[s])} bytes) | "
+                  + " / ".join(f"{r['rps']:.0f}" for r in nginx_rows[s]) + " | "
+                  + " / ".join(f"{r['rps']:.0f}" for r in rows[s])
+                  + f" | {100 * s_best / n_best:.0f} % |")
+        print()
+    else:
+        print(f"(no nginx at {NGINX}: bash tools/install-deps.sh test installs it)\n")
     floor = min(r["cpu_us"] for r in rows["healthz"])
     print("| scenario | req/s (rounds) | p99 ms (rounds) | share of /healthz | scimd CPU µs/request"
           " | CPU share of /healthz | non-2xx |")

@@ -33,8 +33,8 @@ TEST_PACKAGES=(
     # console browser tests: playwright-core (npm, tests/browser) drives Debian's chromium;
     # npm comes with some nodejs builds and is Debian's own package otherwise (see below)
     nodejs chromium
-    # benchmarks
-    wrk
+    # benchmarks: wrk drives the load; nginx serves the same bytes from memory beside scimd
+    wrk nginx-light
 )
 PACKAGES=("${RUN_PACKAGES[@]}")
 [ "$MODE" = run ] || PACKAGES+=("${TEST_PACKAGES[@]}")
@@ -62,4 +62,16 @@ SUDO=""
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# Packages with a service (nginx, postgresql) must not start one: the benchmarks and tests run
+# their own on free ports. policy-rc.d is Debian's switch for that (exit 101: do not start).
+policy=/usr/sbin/policy-rc.d
+made_policy=""
+if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+    $SUDO chmod 755 "$policy"
+    made_policy=1
+fi
+rc=0
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" || rc=$?
+[ -z "$made_policy" ] || $SUDO rm -f "$policy"
+exit "$rc"
