@@ -118,8 +118,10 @@ conn_open(const char *path, struct err *err)
     int rc = sqlite3_open_v2(
         path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
-        err_set(err, ERR_UNAVAILABLE, "cannot open database %s: %s", path,
-                c->db ? sqlite3_errmsg(c->db) : "out of memory");
+        /* The path is the operator's to read (the log), never a client's (the 503 detail). */
+        log_error("sqlite: cannot open database %s: %s", path,
+                  c->db ? sqlite3_errmsg(c->db) : "out of memory");
+        err_set(err, ERR_UNAVAILABLE, "the database cannot be read or written");
         conn_close(c);
         return NULL;
     }
