@@ -198,12 +198,20 @@ def test_transfer_encoding_with_content_length_is_400(server, tenant_token):
     scim_error(raw(server, req)[0], 400)
 
 
-def test_malformed_content_length_gets_one_status_line(server):
-    """libmicrohttpd answers this itself (docs/deploy.md); at least the client gets a 400."""
-    resp, _, closed = raw(server, b"POST /scim/v2/Users HTTP/1.1\r\nHost: x\r\n"
-                                  b"Content-Length: abc\r\n\r\n")
+MALFORMED_CL = b"POST /scim/v2/Users HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n"
+
+
+def test_malformed_content_length_is_400_and_closed(server):
+    """libmicrohttpd answers this itself, before scimd sees the request (docs/deploy.md)."""
+    resp, _, closed = raw(server, MALFORMED_CL)
     assert resp.startswith(b"HTTP/1.1 400 ") and closed
-    pytest.xfail("libmicrohttpd 0.9.75 sends its status line twice (docs/deploy.md)")
+
+
+@pytest.mark.xfail(strict=True, reason="libmicrohttpd 0.9.75 (Debian 12) writes its own error "
+                   "response's head twice; a 10-line program with no scimd code does the same. "
+                   "Strict: when the library is fixed this passes and must become a plain test.")
+def test_malformed_content_length_gets_one_status_line(server):
+    resp, _, _ = raw(server, MALFORMED_CL)
     assert resp.count(b"HTTP/1.1 ") == 1
 
 
