@@ -244,7 +244,12 @@ def main():
     ap.add_argument("--scimd", default=str(HERE.parent / "build-bench" / "scimd"))
     ap.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
     ap.add_argument("--instances", type=int, default=1)
+    ap.add_argument("--settle", type=int, default=None,
+                    help="seconds to wait before importing once more after the group push, so "
+                         "autovacuum may analyse (default: 60 on PostgreSQL, 0 on SQLite)")
     a = ap.parse_args()
+    if a.settle is None:
+        a.settle = 60 if a.backend == "postgres" else 0
     cluster, env, procs, nginx = None, None, [], None
     with tempfile.TemporaryDirectory() as data:
         try:
@@ -278,6 +283,10 @@ def main():
             small, _ = make_group(ports[0], token, "small", [i for i, _ in users[:SMALL_GROUP]])
             big, big_s = make_group(ports[0], token, "big", [i for i, _ in users])
             grouped_imports = [full_import(ports, token) for _ in range(a.rounds)]
+            settled = []
+            if a.settle:
+                time.sleep(a.settle)
+                settled = [full_import(ports, token)]
             for _ in range(a.rounds):
                 for s in GROUP_SCENARIOS:
                     rows[s].append(wrk(ports, pids, token, ids_file, s, a.seconds, (small, big)))
@@ -322,7 +331,9 @@ def main():
         print(f"| {s} | {rps} | {p99} | {100 * best / ceiling:.0f} % | {cpu:.1f} | "
               f"{100 * floor / cpu:.0f} % | {errs} |")
     print()
-    for label, runs in (("", imports), (" (seeded users in a group)", grouped_imports)):
+    for label, runs in (("", imports), (" (seeded users in a group, right after the push)",
+                                         grouped_imports),
+                        (f" (the same, {a.settle} s later)", settled)):
         for total, seen, ratio in runs:
             print(f"Full paged import{label} (count=100, pages over {a.instances} instance(s)):"
                   f" {seen} users in {total:.2f} s; last pages / first pages latency = "
