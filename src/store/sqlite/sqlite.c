@@ -182,7 +182,9 @@ struct conn *
 sqlite_conn(struct sqlite_store *s, struct err *err)
 {
     struct conn *c = pthread_getspecific(s->key);
-    if (file_check(s, err) < 0)
+    /* Checked when a unit of work begins (BEGIN runs outside a transaction) and for every
+     * statement outside one, not again for each statement inside it. */
+    if ((c == NULL || sqlite3_get_autocommit(c->db)) && file_check(s, err) < 0)
         return NULL;
     if (c && reopen_conn && sqlite3_get_autocommit(c->db)) {
         unregister(s, c);
