@@ -544,9 +544,10 @@ finish_test(struct api_call *call, const struct store_tenant *t, const char *pro
                    false, flow->received);
         return;
     }
-    sso_event_test(call, t, protocol, flow->initiated, SSO_RESULT_REJECTED, reason, NULL,
+    const char *why = reason ? reason : "error";
+    sso_event_test(call, t, protocol, flow->initiated, SSO_RESULT_REJECTED, why, NULL,
                    flow->received);
-    snprintf(msg, sizeof(msg), "The test sign-in was refused (%.100s).", reason);
+    snprintf(msg, sizeof(msg), "The test sign-in was refused (%.100s).", why);
     reply_page(call, 403, "Test sign-in", msg,
                "The console shows what to fix. You can close this window.", true, flow->received);
 }
