@@ -37,9 +37,9 @@ struct api_settings {
      * the database's own; NULL: cursor paging refused) and their lifetime in seconds. */
     const unsigned char *cursor_key;
     int64_t cursor_timeout_s;
-    int64_t token_overlap_s;           /* default overlap when rotating a token */
-    size_t body_max;                   /* request body limit, for ServiceProviderConfig */
-    struct gate_policy gate;           /* which plans include SCIM */
+    int64_t token_overlap_s; /* default overlap when rotating a token */
+    size_t body_max;         /* request body limit, for ServiceProviderConfig */
+    struct gate_policy gate; /* which plans include SCIM */
     struct webhook_settings webhooks;
     /* single sign-on (issue 7) */
     const unsigned char *sso_key;  /* 32 bytes sealing OIDC client secrets; NULL: none set */

@@ -89,7 +89,8 @@ scim_cursor_decode(const unsigned char key[32], const char *text, int64_t now_ms
     unsigned char *raw = NULL;
     size_t n = 0;
     struct err ignored;
-    if (len != SCIM_CURSOR_TEXT - 1 || crypto_base64_decode(text, len, true, &raw, &n, &ignored) < 0)
+    if (len != SCIM_CURSOR_TEXT - 1 ||
+        crypto_base64_decode(text, len, true, &raw, &n, &ignored) < 0)
         return err_set(err, ERR_INVALID_CURSOR, "cursor is not one this service issued");
     unsigned char want[TAG_LEN];
     int ok = n == RAW_LEN && raw[0] == VERSION;

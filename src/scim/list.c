@@ -257,8 +257,7 @@ reply_page(struct api_call *call, const struct scim_resource_type *rt,
  * to the cursor the next page will carry (all but its position and time). */
 static int
 cursor_start(struct api_call *call, const struct scim_kind *k, const struct scim_list_params *p,
-             const char *role, struct store_list_query *q, struct scim_cursor *cur,
-             struct err *err)
+             const char *role, struct store_list_query *q, struct scim_cursor *cur, struct err *err)
 {
     const struct api_settings *set = call->settings;
     /* RFC 9865 §2.4: startIndex asks for index paging, cursor for cursor paging; both at
@@ -290,8 +289,8 @@ cursor_start(struct api_call *call, const struct scim_kind *k, const struct scim
     if (p->cursor[0] == '\0')
         return 0;
     struct scim_cursor got;
-    if (scim_cursor_decode(set->cursor_key, p->cursor, clock_now_ms(),
-                           set->cursor_timeout_s * 1000, &got, err) < 0)
+    if (scim_cursor_decode(set->cursor_key, p->cursor, clock_now_ms(), set->cursor_timeout_s * 1000,
+                           &got, err) < 0)
         return -1;
     /* Another tenant's, another resource type's or another filter's cursor is refused
      * before anything is read. */
