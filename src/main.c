@@ -18,6 +18,7 @@
 #include "cli/config.h"
 #include "cli/migrate.h"
 #include "console/console.h"
+#include "core/directory.h"
 #include "core/role.h"
 #include "core/webhook.h"
 #include "http/metrics.h"
@@ -81,6 +82,7 @@ api_settings_of(const struct config *c, unsigned char key[32], struct api_settin
     *api = (struct api_settings){
         .public_url = c->public_url,
         .page_max = c->page_max,
+        .cursor_timeout_s = c->cursor_timeout,
         .token_overlap_s = c->token_overlap,
         .gate = { c->scim_plans, c->plans },
         .body_max = (size_t)c->body_limit,
@@ -141,6 +143,14 @@ serve(struct config *c, struct store *store, unsigned char sso_key[32])
         api_keyring_free(api.operator_keys);
         return 1;
     }
+    /* Signs RFC 9865 paging cursors; every instance of the database derives the same. */
+    static unsigned char cursor_key[32];
+    if (directory_cursor_key(store, api.sso_key, cursor_key, &e) < 0) {
+        log_error("cursor key: %s", e.detail);
+        api_keyring_free(api.operator_keys);
+        return 1;
+    }
+    api.cursor_key = cursor_key;
     if (api.sso_key == NULL)
         log_warn("sso_key is not set: webhook signing secrets are stored unsealed and OIDC "
                  "connections cannot be saved; set sso_key (64 hex digits, from the "

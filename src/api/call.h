@@ -33,9 +33,13 @@ struct api_settings {
     const char *public_url;            /* "https://id.example.com", no trailing slash */
     struct api_keyring *operator_keys; /* management API keys (api/keys.h); none: disabled */
     int64_t page_max;                  /* ServiceProviderConfig filter.maxResults */
-    int64_t token_overlap_s;           /* default overlap when rotating a token */
-    size_t body_max;                   /* request body limit, for ServiceProviderConfig */
-    struct gate_policy gate;           /* which plans include SCIM */
+    /* RFC 9865 cursor paging: the 32-byte key signing cursors (derived from sso_key, else
+     * the database's own; NULL: cursor paging refused) and their lifetime in seconds. */
+    const unsigned char *cursor_key;
+    int64_t cursor_timeout_s;
+    int64_t token_overlap_s; /* default overlap when rotating a token */
+    size_t body_max;         /* request body limit, for ServiceProviderConfig */
+    struct gate_policy gate; /* which plans include SCIM */
     struct webhook_settings webhooks;
     /* single sign-on (issue 7) */
     const unsigned char *sso_key;  /* 32 bytes sealing OIDC client secrets; NULL: none set */

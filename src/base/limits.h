@@ -24,6 +24,11 @@
 /* Default and maximum page size (ServiceProviderConfig filter.maxResults). */
 #define LIMIT_PAGE_DEFAULT 100
 #define LIMIT_PAGE_MAX     1000
+/* A SCIM paging cursor's text (RFC 9865): scimd's are 72 characters; longer is refused
+ * before any decoding. */
+#define LIMIT_CURSOR_BYTES 128
+/* Default seconds a cursor stays valid (ServiceProviderConfig pagination.cursorTimeout). */
+#define LIMIT_CURSOR_TIMEOUT_DEFAULT 3600
 /* JSON nesting accepted in a body; SCIM resources are at most 3 levels deep. */
 #define LIMIT_JSON_DEPTH 16
 /* Members in one group request (POST/PUT body or one PATCH op value list). */

@@ -63,6 +63,8 @@ static const struct setting settings[] = {
       "failed console sign-ins per minute per client address before 429 (0 = no limit)"),
     S(body_limit, K_LONG, "1048576", 1024, 64 * 1024 * 1024, "largest request body in bytes"),
     S(page_max, K_LONG, "1000", 1, 10000, "largest page a list returns (filter.maxResults)"),
+    S(cursor_timeout, K_LONG, "3600", 1, 86400,
+      "seconds a SCIM paging cursor stays valid (pagination.cursorTimeout, RFC 9865)"),
     S(token_overlap, K_LONG, "3600", 0, 2592000,
       "seconds a rotated token keeps working by default"),
     S(plans, K_STR, "free,basic,premier,enterprise,test", 0, 0,

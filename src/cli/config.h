@@ -31,6 +31,7 @@ struct config {
     long signin_failure_limit;
     long body_limit;
     long page_max;
+    long cursor_timeout;
     long token_overlap;
     char *scim_plans;
     char *plans;

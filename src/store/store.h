@@ -145,12 +145,18 @@ struct store_list_query {
     bool descending;
     int64_t start_index; /* 1-based */
     int64_t count;       /* 0 = only the total */
+    /* > 0: keyset continuation (cursor paging, RFC 9865): the rows after this seq in the
+     * default order; start_index is then ignored and no OFFSET is ever used. Not with sort
+     * (ERR_INVALID_VALUE). */
+    int64_t after_seq;
 };
 
 struct store_list_result {
     int64_t total;
     size_t n;
     struct store_resource *rows; /* owned, n of them */
+    int64_t last_seq;            /* seq of the last row of the page (0 when empty) */
+    bool more;                   /* a row follows the page (in the same order) */
 };
 
 void store_list_result_cleanup(struct store_list_result *r);
@@ -475,6 +481,15 @@ int store_sso_code_take(struct store *s, const char *hash, int64_t now_ms,
  * each), *n how many. */
 int store_sso_users_by_email(struct store *s, int64_t tenant_id, const char *email,
                              struct store_resource *out, size_t max, size_t *n, struct err *err);
+
+/* ---- Server keys (keys.c) ---- */
+
+/* The database's key named `name` (64 hex digits of 32 random bytes): `candidate` (64 hex
+ * digits, fresh random bytes) is stored when the name has none yet, else the stored key wins,
+ * so every instance on one database reads the same key. Into out (65 bytes). A write: run it
+ * in a transaction. */
+int store_server_key_get(struct store *s, const char *name, const char *candidate, char out[65],
+                         struct err *err);
 
 /* ---- Console sessions and set-up links (console.c) ---- */
 

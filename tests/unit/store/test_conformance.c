@@ -885,6 +885,120 @@ listing(void **state)
     arena_free(ar);
 }
 
+/* Lists q and returns its rows' userNames joined with commas, and the result's flags. */
+static void
+cursor_page(struct store *s, struct store_list_query q, const char *want, int64_t total, bool more,
+            int64_t *last_seq)
+{
+    struct store_list_result res = { 0 };
+    OK(store_resource_list(s, &q, &res, err));
+    char got[256] = "";
+    size_t used = 0;
+    for (size_t i = 0; i < res.n; i++)
+        used += (size_t)snprintf(got + used, sizeof(got) - used, "%s%s", i ? "," : "",
+                                 res.rows[i].user_name);
+    if (strcmp(got, want) != 0 || res.total != total || res.more != more)
+        fail_msg("page [%s] total %lld more %d, expected [%s] %lld %d", got, (long long)res.total,
+                 res.more, want, (long long)total, more);
+    assert_true(res.n == 0 || res.last_seq > 0);
+    *last_seq = res.last_seq;
+    store_list_result_cleanup(&res);
+}
+
+/* Keyset continuation (after_seq, RFC 9865 cursors): pages follow the default order from a
+ * seq, whatever was added or removed before it, and `more` says whether a row follows. */
+static void
+listing_after_seq(void **state)
+{
+    struct store *s = S(state);
+    int64_t a = mk_tenant(s, "a");
+    int64_t b = mk_tenant(s, "b");
+    mk_user(s, a, uid('u', 1), "u1", NULL);
+    mk_user(s, b, uid('u', 50), "other", NULL);
+    mk_user(s, a, uid('u', 2), "u2", NULL);
+    mk_user(s, a, uid('u', 3), "u3", NULL);
+    mk_user(s, a, uid('u', 4), "u4", NULL);
+    mk_user(s, a, uid('u', 5), "u5", NULL);
+
+    struct store_list_query q = {
+        .tenant_id = a, .type = STORE_RTYPE_USER, .start_index = 1, .count = 2
+    };
+    int64_t p1, p2, p3, none;
+    cursor_page(s, q, "u1,u2", 5, true, &p1);
+    q.after_seq = p1;
+    cursor_page(s, q, "u3,u4", 5, true, &p2);
+    q.after_seq = p2;
+    cursor_page(s, q, "u5", 5, false, &p3);
+    q.after_seq = p3;
+    cursor_page(s, q, "", 5, false, &none);
+    /* A full last page says no row follows. */
+    q.count = 3;
+    q.after_seq = p1;
+    cursor_page(s, q, "u3,u4,u5", 5, false, &none);
+
+    /* Rows removed before the position and added after it: the next page neither repeats
+     * nor skips; the total is the listing's whole, now. */
+    q.count = 2;
+    TX_OK(s, store_resource_delete(s, a, STORE_RTYPE_USER, uid('u', 1), -1, err));
+    mk_user(s, a, uid('u', 6), "u6", NULL);
+    q.after_seq = p2;
+    cursor_page(s, q, "u5,u6", 5, false, &none);
+    TX_OK(s, store_resource_delete(s, a, STORE_RTYPE_USER, uid('u', 3), -1, err));
+    q.after_seq = p1;
+    cursor_page(s, q, "u4,u5", 4, true, &none);
+
+    /* With a filter the total counts the filter's matches, not the rest of the page. */
+    struct arena *ar = arena_new(1 << 16);
+    assert_non_null(ar);
+    q.filter = filter(ar, "userName sw \"u\"");
+    q.after_seq = p2;
+    cursor_page(s, q, "u5,u6", 4, false, &none);
+    q.count = 1;
+    q.after_seq = 0;
+    cursor_page(s, q, "u2", 4, true, &none);
+
+    /* Another tenant's seq only moves the position: never another tenant's rows. */
+    q.filter = NULL;
+    q.count = 10;
+    q.tenant_id = b;
+    q.after_seq = p1;
+    cursor_page(s, q, "", 1, false, &none);
+    mk_user(s, b, uid('u', 51), "later", NULL);
+    cursor_page(s, q, "later", 2, false, &none);
+
+    /* count 0: the total only. */
+    q.tenant_id = a;
+    q.count = 0;
+    q.after_seq = p1;
+    cursor_page(s, q, "", 4, false, &none);
+
+    /* A seq position has no meaning in a sorted order. */
+    q.count = 2;
+    q.sort = sort_path(ar, "userName");
+    struct store_list_result res = { 0 };
+    FAILS(ERR_INVALID_VALUE, store_resource_list(s, &q, &res, err));
+    assert_int_equal(res.n, 0);
+    arena_free(ar);
+}
+
+/* ---- server keys ---- */
+
+static void
+server_keys(void **state)
+{
+    struct store *s = S(state);
+    static const char k1[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    static const char k2[] = "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210";
+    char got[65];
+    /* The first candidate is kept; later ones (another instance's) read it. */
+    TX_OK(s, store_server_key_get(s, "cursor", k1, got, err));
+    assert_string_equal(got, k1);
+    TX_OK(s, store_server_key_get(s, "cursor", k2, got, err));
+    assert_string_equal(got, k1);
+    TX_OK(s, store_server_key_get(s, "other", k2, got, err));
+    assert_string_equal(got, k2);
+}
+
 /* ---- group membership ---- */
 
 static void
@@ -2234,17 +2348,12 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
-        T(basics),           T(tenants),
-        T(tokens),           T(resources),
-        T(listing),          T(members),
-        T(events),           T(event_query),
-        T(role_map),         T(roles),
-        T(webhooks),         T(webhook_delivery),
-        T(webhook_stats),    T(event_prune),
-        T(sso_connections),  T(sso_single_use),
-        T(sso_links),        T(sso_users_by_email),
-        T(console_sessions), T(setup_links),
-        T(tenant_isolation),
+        T(basics),           T(tenants),           T(tokens),           T(resources),
+        T(listing),          T(listing_after_seq), T(server_keys),      T(members),
+        T(events),           T(event_query),       T(role_map),         T(roles),
+        T(webhooks),         T(webhook_delivery),  T(webhook_stats),    T(event_prune),
+        T(sso_connections),  T(sso_single_use),    T(sso_links),        T(sso_users_by_email),
+        T(console_sessions), T(setup_links),       T(tenant_isolation),
 #undef T
     };
     const char *name = pg_base() ? "store conformance (postgres)" : "store conformance (sqlite)";
