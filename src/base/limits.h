@@ -35,6 +35,12 @@
 #define LIMIT_MEMBERS_PER_REQUEST 10000
 /* Length of a slug (URL segment, CLI argument). */
 #define LIMIT_SLUG_BYTES 63
+/* A public URL, the deployment's or a tenant's own: every URL scimd builds from one (an ACS URL,
+ * a set-up link) fits the 600-byte buffers that hold it. */
+#define LIMIT_PUBLIC_URL_BYTES 300
+/* How long a process trusts its list of tenants' own URL paths (http/server.c) before reading it
+ * again: another instance on the same database may have changed a tenant's publicUrl. */
+#define LIMIT_TENANT_PATHS_TTL_MS 5000
 /* Free-text fields such as a tenant display name or token label. */
 #define LIMIT_NAME_BYTES 200
 /* A host's reference to one of its users (id, userName or externalId), as actingUser. */

@@ -365,8 +365,9 @@ check_public_url(const char *u, struct err *err)
                            "public_url must be a plain URL without spaces or quotes");
     if (strchr(u + 8, '?') || strchr(u + 8, '#'))
         return err_set(err, ERR_INVALID_VALUE, "public_url must not have a query or fragment");
-    if (strlen(u) > 300)
-        return err_set(err, ERR_INVALID_VALUE, "public_url is longer than 300 characters");
+    if (strlen(u) > LIMIT_PUBLIC_URL_BYTES)
+        return err_set(err, ERR_INVALID_VALUE, "public_url is longer than %d characters",
+                       LIMIT_PUBLIC_URL_BYTES);
     return 0;
 }
 

@@ -11,7 +11,7 @@
 static void
 scim_base(const struct api_call *call, char *out, size_t size)
 {
-    snprintf(out, size, "%s/scim/v2", call->settings->public_url);
+    snprintf(out, size, "%s/scim/v2", api_tenant_url(call->settings, &call->tenant));
 }
 
 int

@@ -70,6 +70,9 @@ struct store_tenant {
     bool saml_required;
     int64_t created_ms;
     int64_t updated_ms;
+    /* The tenant's own public URL (issue 17), used instead of the deployment's public_url in
+     * every URL written for it; "" when it has none. */
+    char public_url[LIMIT_PUBLIC_URL_BYTES + 1];
     int64_t group_count; /* groups in the tenant, read with it on authentication; -1 if not */
 };
 

@@ -304,6 +304,7 @@ tenants(void **state)
     snprintf(t.slug, sizeof(t.slug), "zeta");
     snprintf(t.display_name, sizeof(t.display_name), "Zeta Corp");
     snprintf(t.plan, sizeof(t.plan), "enterprise");
+    snprintf(t.public_url, sizeof(t.public_url), "https://zeta.id.example.com/z");
     TX_OK(s, store_tenant_insert(s, &t, err));
     assert_true(t.id > 0);
     int64_t alpha = mk_tenant(s, "alpha");
@@ -322,6 +323,7 @@ tenants(void **state)
     assert_true(got.saml_required);
     assert_int_equal(got.created_ms, 111);
     assert_int_equal(got.updated_ms, 222);
+    assert_string_equal(got.public_url, "https://zeta.id.example.com/z");
     assert_int_equal(got.group_count, -1);
     struct store_tenant by_id;
     OK(store_tenant_get_by_id(s, t.id, &by_id, err));
@@ -340,6 +342,8 @@ tenants(void **state)
     assert_string_equal(v[2].slug, "zeta");
     assert_int_equal(v[2].id, t.id);
     assert_true(v[2].saml_required);
+    assert_string_equal(v[2].public_url, "https://zeta.id.example.com/z");
+    assert_string_equal(v[0].public_url, ""); /* none given: the deployment's */
     free(v);
 
     /* Slug uniqueness: ERR_UNIQUENESS, nothing added. */
@@ -359,6 +363,7 @@ tenants(void **state)
     up.deactivation = STORE_DEACTIVATE_DISABLE;
     up.integration_enabled = true;
     up.saml_required = false;
+    snprintf(up.public_url, sizeof(up.public_url), "https://zeta.example.net");
     up.created_ms = 5;
     up.updated_ms = 333;
     TX_OK(s, store_tenant_update(s, &up, err));
@@ -370,8 +375,15 @@ tenants(void **state)
     assert_int_equal(got.deactivation, STORE_DEACTIVATE_DISABLE);
     assert_true(got.integration_enabled);
     assert_false(got.saml_required);
+    assert_string_equal(got.public_url, "https://zeta.example.net");
     assert_int_equal(got.created_ms, 111);
     assert_int_equal(got.updated_ms, 333);
+    /* Cleared: "" is stored and read back. */
+    up.id = t.id;
+    up.public_url[0] = '\0';
+    TX_OK(s, store_tenant_update(s, &up, err));
+    OK(store_tenant_get_by_id(s, t.id, &got, err));
+    assert_string_equal(got.public_url, "");
     up.id = 999999;
     TX_FAILS(s, ERR_NOT_FOUND, store_tenant_update(s, &up, err));
 
@@ -437,6 +449,7 @@ tokens(void **state)
     assert_int_equal(ten.id, a);
     assert_string_equal(ten.slug, "a");
     assert_string_equal(ten.display_name, "Tenant a");
+    assert_string_equal(ten.public_url, ""); /* read with the tenant on the hot path */
     assert_true(ten.integration_enabled);
     assert_int_equal(ten.group_count, 0);
     FAILS(ERR_NOT_FOUND, store_token_auth_lookup(s, "nope", &tok, &ten, err));
