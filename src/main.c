@@ -14,6 +14,7 @@
 #include "base/limits.h"
 #include "base/log.h"
 #include "base/xmalloc.h"
+#include "cli/backup.h"
 #include "cli/cli.h"
 #include "cli/config.h"
 #include "cli/migrate.h"
@@ -46,6 +47,8 @@ usage(FILE *f)
             "       scimd setup-link TENANT USER    a console set-up link for a tenant admin\n"
             "       scimd migrate --from SQLITE_FILE --to postgresql://...\n"
             "                                       copy a SQLite database into PostgreSQL\n"
+            "       scimd backup FILE [--force] [SETTINGS]\n"
+            "                                       copy the SQLite database while it runs\n"
             "       scimd routes                    print the route table: METHOD PATTERN AUTH\n"
             "       scimd config-example | man      print an example scimd.conf | scimd(8)\n"
             "       scimd --help | --version\n\n",
@@ -284,6 +287,8 @@ main(int argc, char **argv)
             cli_sso_usage();
         else if (strcmp(argv[1], "migrate") == 0)
             cli_migrate_usage();
+        else if (strcmp(argv[1], "backup") == 0)
+            cli_backup_usage();
         else if (strcmp(argv[1], "user") == 0)
             cli_user_usage();
         else if (strcmp(argv[1], "webhook") == 0)
@@ -323,7 +328,8 @@ main(int argc, char **argv)
     const char *cmd = rest[0];
     if (strcmp(cmd, "serve") != 0 && strcmp(cmd, "tenant") != 0 && strcmp(cmd, "token") != 0 &&
         strcmp(cmd, "audit") != 0 && strcmp(cmd, "sso") != 0 && strcmp(cmd, "migrate") != 0 &&
-        strcmp(cmd, "user") != 0 && strcmp(cmd, "webhook") != 0 && strcmp(cmd, "setup-link") != 0) {
+        strcmp(cmd, "backup") != 0 && strcmp(cmd, "user") != 0 && strcmp(cmd, "webhook") != 0 &&
+        strcmp(cmd, "setup-link") != 0) {
         fprintf(stderr, "scimd: unknown command \"%s\"\n\n", cmd);
         usage(stderr);
         config_free(&c);
@@ -337,6 +343,13 @@ main(int argc, char **argv)
     /* migrate opens the two databases its flags name, not the configured one. */
     if (strcmp(cmd, "migrate") == 0) {
         rc = cli_migrate(n_rest - 1, rest + 1);
+        config_free(&c);
+        return rc;
+    }
+    /* backup opens the configured database itself: a missing SQLite file is an error, not a
+     * new empty database to copy. */
+    if (strcmp(cmd, "backup") == 0) {
+        rc = cli_backup(c.db, n_rest - 1, rest + 1);
         config_free(&c);
         return rc;
     }

@@ -90,4 +90,13 @@
  * bounds the response and the stack array that reads them. */
 #define LIMIT_SSO_LINKS_PER_USER 32
 
+/* `scimd backup` copies this many pages (4 KiB each) per step of SQLite's online backup, then
+ * lets go of its read snapshot so checkpoints can run: a few hundred, as sqlite.org's example
+ * copies, keeps each step short while a daemon writes. */
+#define LIMIT_BACKUP_STEP_PAGES 256
+/* A write from another process restarts the copy from its first page. After this many
+ * restarts the rest is copied in one step (one read snapshot: in WAL mode writers go on, only
+ * checkpoints wait), so a backup always ends. */
+#define LIMIT_BACKUP_RESTARTS 50
+
 #endif

@@ -530,7 +530,7 @@ config_print_man(FILE *f, const char *version)
         ".TH SCIMD 8 \"\" \"scimd %s\" \"System Manager's Manual\"\n"
         ".SH NAME\nscimd \\- multi-tenant SCIM 2.0 service provider and single sign-on\n"
         ".SH SYNOPSIS\n.B scimd serve\n[\\fISETTINGS\\fR]\n.br\n"
-        ".B scimd tenant\n|\n.B token\n|\n.B user\n|\n.B webhook\n|\n.B setup-link\n|\n.B audit\n|\n.B sso\n|\n.B migrate\n|\n"
+        ".B scimd tenant\n|\n.B token\n|\n.B user\n|\n.B webhook\n|\n.B setup-link\n|\n.B audit\n|\n.B sso\n|\n.B migrate\n|\n.B backup\n|\n"
         ".B routes\n\\&...\n"
         ".SH DESCRIPTION\n"
         "scimd runs beside a SaaS application and serves each of its tenants a SCIM 2.0\n"
@@ -561,7 +561,7 @@ config_print_man(FILE *f, const char *version)
     fprintf(f, ".SH FILES\n.TP\n/etc/scimd/scimd.conf\nsettings (every one, commented out)\n"
                ".TP\n/etc/scimd/scimd.env\nsecrets for the service: SCIMD_OPERATOR_KEY, "
                "SCIMD_SSO_KEY\n.TP\n/var/lib/scimd\nthe SQLite database (the service's state "
-               "directory)\n"
+               "directory); \\fBscimd backup\\fR \\fIFILE\\fR copies it while scimd runs\n"
                ".SH SIGNALS\nSIGTERM and SIGINT finish the requests in flight, then stop.\n"
                ".SH SEE ALSO\nThe documentation in /usr/share/doc/scimd: configuration.md, "
                "deploy.md, api.md, sso.md.\n");

@@ -164,3 +164,10 @@ store_tx_rollback(struct store *s)
 {
     s->be->tx_rollback(s);
 }
+
+int
+store_backup(struct store *s, const char *path, struct store_backup_report *out, struct err *err)
+{
+    *out = (struct store_backup_report){ 0 };
+    return s->be->backup(s, path, out, err);
+}

@@ -47,6 +47,22 @@ int store_tx_begin(struct store *s, struct err *err);
 int store_tx_commit(struct store *s, struct err *err);
 void store_tx_rollback(struct store *s);
 
+/* What store_backup copied. */
+struct store_backup_report {
+    int64_t pages;    /* database pages in the copy */
+    int64_t bytes;    /* the copy's size */
+    int restarts;     /* times a write to the source made the copy start again */
+    bool single_pass; /* after LIMIT_BACKUP_RESTARTS restarts, the rest was copied in one read */
+};
+
+/* Copies the whole database, consistently, into a new file at path (created with mode 0600;
+ * ERR_CONFLICT if it exists), while other processes keep writing: SQLite's online backup in
+ * steps of LIMIT_BACKUP_STEP_PAGES pages, then fsync and PRAGMA integrity_check on the copy.
+ * On failure the partial file is removed. Not inside a transaction. ERR_NOT_IMPLEMENTED on
+ * PostgreSQL (pg_dump does this there); ERR_INTERNAL when the copy fails its check. */
+int store_backup(struct store *s, const char *path, struct store_backup_report *out,
+                 struct err *err);
+
 /* ---- Tenants (tenants.c) ---- */
 
 enum store_mode {

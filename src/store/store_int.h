@@ -20,6 +20,8 @@ struct store_backend {
     int (*tx_begin)(struct store *s, struct err *err);
     int (*tx_commit)(struct store *s, struct err *err);
     void (*tx_rollback)(struct store *s);
+    int (*backup)(struct store *s, const char *path, struct store_backup_report *out,
+                  struct err *err);
 };
 
 /* Every backend's handle starts with this header. */

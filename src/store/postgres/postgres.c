@@ -407,6 +407,19 @@ pg_tx_rollback(struct store *s)
     c->tx_broken = false;
 }
 
+/* A consistent copy of a PostgreSQL database is pg_dump's job (or the cluster's base backups):
+ * it runs beside scimd without stopping it, and restores into any server version. */
+static int
+pg_backup(struct store *s, const char *path, struct store_backup_report *out, struct err *err)
+{
+    (void)s;
+    (void)path;
+    (void)out;
+    return err_set(err, ERR_NOT_IMPLEMENTED,
+                   "scimd backup copies SQLite databases only; back up PostgreSQL with pg_dump "
+                   "(docs/deploy.md, \"Backups\")");
+}
+
 const struct store_backend postgres_backend = {
     .name = "postgres",
     .db = &pg_db_backend,
@@ -419,4 +432,5 @@ const struct store_backend postgres_backend = {
     .tx_begin = pg_tx_begin,
     .tx_commit = pg_tx_commit,
     .tx_rollback = pg_tx_rollback,
+    .backup = pg_backup,
 };

@@ -391,4 +391,5 @@ const struct store_backend sqlite_backend = {
     .tx_begin = sq_tx_begin,
     .tx_commit = sq_tx_commit,
     .tx_rollback = sq_tx_rollback,
+    .backup = sqlite_backup,
 };

@@ -67,6 +67,10 @@ extern const struct db_backend sqlite_db_backend;
 extern const struct sqlgen_dialect sqlite_dialect;
 void sqlite_fixed_clear(struct conn *c);
 
+/* store_backup (store.h) for SQLite (backup.c). */
+int sqlite_backup(struct store *s, const char *path, struct store_backup_report *out,
+                  struct err *err);
+
 /* Applies pending migrations in order, each in its own transaction. */
 int sqlite_migrate(sqlite3 *db, struct err *err);
 

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/arena.h"
@@ -287,6 +288,53 @@ basics(void **state)
     store_thread_done(s);
     OK(store_tenant_get_by_slug(s, "acme", &got, err));
     assert_int_equal(got.id, a);
+}
+
+/* ---- backup: SQLite copies online; PostgreSQL says pg_dump ---- */
+
+static void
+backup(void **state)
+{
+    struct fx *f = *state;
+    struct store *s = f->s;
+    int64_t a = mk_tenant(s, "acme");
+    struct store_backup_report r;
+    char path[300];
+    if (pg_base()) {
+        snprintf(path, sizeof(path), "/tmp/scimd-conf-backup-%ld.db", (long)getpid());
+        FAILS(ERR_NOT_IMPLEMENTED, store_backup(s, path, &r, err));
+        assert_int_equal(access(path, F_OK), -1); /* nothing written */
+        return;
+    }
+    snprintf(path, sizeof(path), "%s/copy.db", f->dir);
+    OK(store_backup(s, path, &r, err));
+    struct stat sb;
+    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    assert_true(r.pages > 0);
+    assert_int_equal(r.bytes, (int64_t)sb.st_size);
+    assert_int_equal(r.bytes % r.pages, 0); /* whole pages */
+    assert_int_equal(r.restarts, 0);        /* nothing else wrote */
+    assert_false(r.single_pass);
+
+    /* The copy is a database with the same rows, the source goes on. */
+    struct store *copy = NULL;
+    OK(store_open(path, &copy, err));
+    struct store_tenant got;
+    OK(store_tenant_get_by_slug(copy, "acme", &got, err));
+    assert_int_equal(got.id, a);
+    store_close(copy);
+
+    /* An existing file is never overwritten. */
+    FAILS(ERR_CONFLICT, store_backup(s, path, &r, err));
+    struct stat again;
+    assert_int_equal(stat(path, &again), 0);
+    assert_int_equal(again.st_size, sb.st_size);
+    static const char *const files[] = { "copy.db", "copy.db-wal", "copy.db-shm" };
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        snprintf(path, sizeof(path), "%s/%s", f->dir, files[i]);
+        unlink(path);
+    }
 }
 
 /* ---- tenants ---- */
@@ -2366,7 +2414,7 @@ main(void)
         T(events),           T(event_query),       T(role_map),         T(roles),
         T(webhooks),         T(webhook_delivery),  T(webhook_stats),    T(event_prune),
         T(sso_connections),  T(sso_single_use),    T(sso_links),        T(sso_users_by_email),
-        T(console_sessions), T(setup_links),       T(tenant_isolation),
+        T(console_sessions), T(setup_links),       T(tenant_isolation), T(backup),
 #undef T
     };
     const char *name = pg_base() ? "store conformance (postgres)" : "store conformance (sqlite)";
