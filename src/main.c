@@ -96,8 +96,6 @@ api_settings_of(const struct config *c, unsigned char key[32], struct api_settin
             .timeout_ms = c->webhook_timeout_ms,
             .poll_ms = c->webhook_poll_ms,
             .batch = 100,
-            .retention_ms = (int64_t)c->event_retention_days * 86400 * 1000,
-            .prune_interval_ms = (int64_t)c->event_prune_interval * 1000,
         },
         .sso_allow_http = c->sso_test_http,
         .console = {

@@ -43,8 +43,6 @@ struct config {
     long webhook_retry_ms;
     long webhook_timeout_ms;
     long webhook_poll_ms;
-    long event_retention_days;
-    long event_prune_interval;
     long console_idle;
     long console_lifetime;
     long setup_link_ttl;

@@ -334,10 +334,6 @@ int store_event_count_after(struct store *s, int64_t tenant_id, int64_t after_se
  * malloc'd (store_events_free). */
 int store_event_query(struct store *s, const struct store_event_query *q, struct store_event **out,
                       size_t *n, struct err *err);
-/* Deletes at most `limit` of the oldest events created before before_ms whose tenant has no
- * webhook still to deliver them (seq > its cursor, enabled or not), inside the caller's
- * transaction. Returns how many it deleted, or -1 with err. */
-int store_event_prune(struct store *s, int64_t before_ms, int64_t limit, struct err *err);
 
 /* ---- Webhooks (webhooks.c) ---- */
 
