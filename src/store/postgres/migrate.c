@@ -214,6 +214,8 @@ static const char *const migrations[] = {
     "DELETE FROM sso_links WHERE NOT EXISTS (SELECT 1 FROM resources r"
     " WHERE r.tenant_id = sso_links.tenant_id AND r.type = 1 AND r.id = sso_links.user_id);"
     "CREATE INDEX sso_links_of_user ON sso_links(tenant_id, user_id);",
+    /* 8: as SQLite's 8: the pruner's index (issue 17). */
+    "CREATE INDEX events_by_created ON events(created_ms);",
 };
 
 #define N_MIGRATIONS (int)(sizeof(migrations) / sizeof(migrations[0]))

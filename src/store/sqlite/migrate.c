@@ -203,6 +203,9 @@ static const char *const migrations[] = {
     "DELETE FROM sso_links WHERE NOT EXISTS (SELECT 1 FROM resources r"
     " WHERE r.tenant_id = sso_links.tenant_id AND r.type = 1 AND r.id = sso_links.user_id);"
     "CREATE INDEX sso_links_of_user ON sso_links(tenant_id, user_id);",
+    /* 8: retention (issue 17). The pruner takes the oldest events by created_ms; without an
+     * index each pass would walk the whole history it keeps, holding the write lock. */
+    "CREATE INDEX events_by_created ON events(created_ms);",
 };
 
 #define N_MIGRATIONS (int)(sizeof(migrations) / sizeof(migrations[0]))
