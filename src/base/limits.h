@@ -79,4 +79,13 @@
  * bounds the response and the stack array that reads them. */
 #define LIMIT_SSO_LINKS_PER_USER 32
 
+/* Event retention (core/retention.h): events deleted per transaction. A batch of this many
+ * takes a few milliseconds, so a writer waits at most that long for the pruner. */
+#define LIMIT_PRUNE_BATCH 1000
+/* Batches in one pass: a backlog larger than this (a first pass over years of events) is
+ * finished by the following passes, so one pass ends in bounded time. */
+#define LIMIT_PRUNE_BATCHES_PER_PASS 1000
+/* Pause between two batches (ms): waiting writers take the database first. */
+#define LIMIT_PRUNE_PAUSE_MS 20
+
 #endif
