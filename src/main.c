@@ -20,6 +20,7 @@
 #include "cli/migrate.h"
 #include "console/console.h"
 #include "core/directory.h"
+#include "core/retention.h"
 #include "core/role.h"
 #include "core/webhook.h"
 #include "http/metrics.h"
@@ -202,6 +203,18 @@ serve(struct config *c, struct store *store, unsigned char sso_key[32])
         api_keyring_free(api.operator_keys);
         return 1;
     }
+    const struct retention_settings keep = { c->event_retention_days, c->event_prune_interval_s };
+    struct retention_worker *pruner = retention_worker_start(store, &keep, &e);
+    if (pruner == NULL) {
+        log_error("%s", e.detail);
+        webhook_worker_stop(hooks);
+        http_server_stop(srv, 0);
+        http_metrics_free();
+        api_keyring_free(api.operator_keys);
+        return 1;
+    }
+    if (c->event_retention_days == 0)
+        log_info("event_retention_days is 0: audit events are kept forever");
     if (api_keyring_count(api.operator_keys) == 0)
         log_warn("no operator key configured: the management API /admin/v1 is disabled");
     char db[512];
@@ -223,6 +236,7 @@ serve(struct config *c, struct store *store, unsigned char sso_key[32])
     log_info("received %s: finishing requests in flight, then stopping",
              sig == SIGINT ? "SIGINT" : "SIGTERM");
     http_server_stop(srv, LIMIT_SHUTDOWN_GRACE_SECONDS);
+    retention_worker_stop(pruner);
     webhook_worker_stop(hooks);
     http_metrics_free();
     api_keyring_free(api.operator_keys);

@@ -98,5 +98,13 @@
  * restarts the rest is copied in one step (one read snapshot: in WAL mode writers go on, only
  * checkpoints wait), so a backup always ends. */
 #define LIMIT_BACKUP_RESTARTS 50
+/* Event retention (core/retention.h): events deleted per transaction. A batch of this many
+ * takes a few milliseconds, so a writer waits at most that long for the pruner. */
+#define LIMIT_PRUNE_BATCH 1000
+/* Batches in one pass: a backlog larger than this (a first pass over years of events) is
+ * finished by the following passes, so one pass ends in bounded time. */
+#define LIMIT_PRUNE_BATCHES_PER_PASS 1000
+/* Pause between two batches (ms): waiting writers take the database first. */
+#define LIMIT_PRUNE_PAUSE_MS 20
 
 #endif

@@ -88,6 +88,11 @@ static const struct setting settings[] = {
     S(webhook_timeout_ms, K_LONG, "10000", 100, 60000, "time limit of one webhook delivery in ms"),
     S(webhook_poll_ms, K_LONG, "1000", 10, 60000,
       "how often the webhook worker looks for events to deliver, in ms"),
+    /* Retention (docs/configuration.md): a year, for audits that look back over one. */
+    S(event_retention_days, K_LONG, "365", 0, 36500,
+      "days audit events are kept (0 = forever); events a webhook has not delivered stay"),
+    S(event_prune_interval_s, K_LONG, "300", 1, 86400,
+      "seconds between two passes of the event pruner"),
     S(console_idle, K_LONG, "1800", 60, 86400,
       "seconds a console session may stay unused before it ends"),
     S(console_lifetime, K_LONG, "43200", 300, 2592000,

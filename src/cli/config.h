@@ -43,6 +43,8 @@ struct config {
     long webhook_retry_ms;
     long webhook_timeout_ms;
     long webhook_poll_ms;
+    long event_retention_days;   /* 0 = keep events forever */
+    long event_prune_interval_s; /* seconds between pruning passes */
     long console_idle;
     long console_lifetime;
     long setup_link_ttl;

@@ -7,6 +7,7 @@
 
 #include "base/clock.h"
 #include "base/xmalloc.h"
+#include "core/retention.h"
 #include "core/webhook.h"
 
 /* Status codes that get their own series; anything else is counted as "other". */
@@ -144,6 +145,18 @@ render_more(struct buf *out, struct err *err)
                            s == 0 ? "scim" : "admin", auth_reasons[r],
                            (unsigned long long)atomic_load(&auth_failures[s][r])) < 0)
                 return -1;
+    uint64_t pruned, passes;
+    retention_counters(&pruned, &passes);
+    if (buf_printf(out, err,
+                   "# HELP scimd_events_pruned_total Audit events deleted by retention.\n"
+                   "# TYPE scimd_events_pruned_total counter\n"
+                   "scimd_events_pruned_total %llu\n"
+                   "# HELP scimd_event_prune_passes_total Passes of the event pruner finished "
+                   "(with event_retention_days 0 a pass deletes nothing).\n"
+                   "# TYPE scimd_event_prune_passes_total counter\n"
+                   "scimd_event_prune_passes_total %llu\n",
+                   (unsigned long long)pruned, (unsigned long long)passes) < 0)
+        return -1;
     return buf_printf(out, err,
                       "# HELP scimd_store_errors_total Requests the database failed.\n"
                       "# TYPE scimd_store_errors_total counter\n"

@@ -149,3 +149,26 @@ store_event_query(struct store *s, const struct store_event_query *q, struct sto
     db_bind_int(st, 6, (int64_t)q->limit);
     return collect_events(st, q->limit, out, n, err);
 }
+
+/* One statement for both databases: the subquery picks the batch through events_by_created
+ * (migration 8), so a pass walks only old rows, never the recent history it keeps. */
+int
+store_event_prune(struct store *s, int64_t before_ms, size_t limit, int64_t *n, struct err *err)
+{
+    static struct db_sql q =
+        DB_SQL("DELETE FROM events WHERE seq IN (SELECT e.seq FROM events e"
+               " WHERE e.created_ms < ?1 AND NOT EXISTS (SELECT 1 FROM webhooks w"
+               " WHERE w.tenant_id = e.tenant_id AND w.cursor < e.seq)"
+               " ORDER BY e.created_ms LIMIT ?2)");
+    *n = 0;
+    struct db_stmt *st = db_prepare(s, &q, err);
+    if (st == NULL)
+        return -1;
+    db_bind_int(st, 1, before_ms);
+    db_bind_int(st, 2, (int64_t)limit);
+    int64_t changed = db_exec(st, err);
+    if (changed < 0)
+        return -1;
+    *n = changed;
+    return 0;
+}

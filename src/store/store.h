@@ -335,6 +335,13 @@ int store_event_count_after(struct store *s, int64_t tenant_id, int64_t after_se
 int store_event_query(struct store *s, const struct store_event_query *q, struct store_event **out,
                       size_t *n, struct err *err);
 
+/* Retention (docs/configuration.md, event_retention_days): deletes up to `limit` events
+ * created before before_ms, oldest first, but only those every webhook of their tenant has
+ * delivered (seq <= its cursor, enabled or not), so an outbox never loses an undelivered
+ * event. *n gets how many went. In the caller's transaction. */
+int store_event_prune(struct store *s, int64_t before_ms, size_t limit, int64_t *n,
+                      struct err *err);
+
 /* ---- Webhooks (webhooks.c) ---- */
 
 /* A webhook endpoint of a tenant. Audit events are its outbox: `cursor` is the seq of the

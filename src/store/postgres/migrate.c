@@ -218,6 +218,8 @@ static const char *const migrations[] = {
     "CREATE TABLE server_keys (name TEXT PRIMARY KEY, secret TEXT NOT NULL);",
     /* 9: as SQLite's 9: a tenant's own public URL (issue 17). */
     "ALTER TABLE tenants ADD COLUMN public_url TEXT NOT NULL DEFAULT '';",
+    /* 10: as SQLite's 10: the pruner's index (issue 17). */
+    "CREATE INDEX events_by_created ON events(created_ms);",
 };
 
 #define N_MIGRATIONS (int)(sizeof(migrations) / sizeof(migrations[0]))

@@ -207,6 +207,9 @@ static const char *const migrations[] = {
     "CREATE TABLE server_keys (name TEXT PRIMARY KEY, secret TEXT NOT NULL);",
     /* 9: a tenant's own public URL (issue 17); '' when it uses the deployment's. */
     "ALTER TABLE tenants ADD COLUMN public_url TEXT NOT NULL DEFAULT '';",
+    /* 10: retention (issue 17). The pruner takes the oldest events by created_ms; without an
+     * index each pass would walk the whole history it keeps, holding the write lock. */
+    "CREATE INDEX events_by_created ON events(created_ms);",
 };
 
 #define N_MIGRATIONS (int)(sizeof(migrations) / sizeof(migrations[0]))

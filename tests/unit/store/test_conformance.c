@@ -1863,6 +1863,102 @@ webhook_delivery(void **state)
     free(atts);
 }
 
+/* ---- retention ---- */
+
+/* The seqs of a tenant's events, oldest first, into out (at most 8); returns how many. */
+static size_t
+event_seqs(struct store *s, int64_t tid, int64_t out[8])
+{
+    struct store_event *v = NULL;
+    size_t n = 0;
+    OK(store_event_list(s, tid, 0, 8, &v, &n, err));
+    for (size_t i = 0; i < n; i++)
+        out[i] = v[i].seq;
+    store_events_free(v, n);
+    return n;
+}
+
+#define EXPECT_SEQS(s, tid, ...)                                   \
+    do {                                                           \
+        const int64_t want_[] = { __VA_ARGS__ };                   \
+        int64_t got_[8];                                           \
+        size_t n_ = event_seqs(s, tid, got_);                      \
+        if (n_ != N_OF(want_))                                     \
+            fail_msg("%zu events, expected %zu", n_, N_OF(want_)); \
+        for (size_t i_ = 0; i_ < n_; i_++)                         \
+            assert_int_equal(got_[i_], want_[i_]);                 \
+    } while (0)
+
+/* Prunes in one transaction; the number deleted must be `want`. */
+static void
+prune(struct store *s, int64_t before_ms, size_t limit, int64_t want)
+{
+    int64_t n = -1;
+    TX_OK(s, store_event_prune(s, before_ms, limit, &n, err));
+    assert_int_equal(n, want);
+}
+
+static void
+event_prune(void **state)
+{
+    struct store *s = S(state);
+    int64_t a = mk_tenant(s, "a"), b = mk_tenant(s, "b"), c = mk_tenant(s, "c");
+    mk_event(s, a, "user.created", uid('u', 1), 100, NULL); /* e1 */
+    mk_event(s, b, "user.created", uid('u', 1), 110, NULL); /* f1 */
+    mk_event(s, c, "user.created", uid('u', 1), 120, NULL); /* g1 */
+    mk_event(s, b, "user.updated", uid('u', 1), 150, NULL); /* f2 */
+    mk_event(s, a, "user.updated", uid('u', 1), 200, NULL); /* e2 */
+    mk_event(s, a, "user.deleted", uid('u', 1), 900, NULL); /* e3 */
+    int64_t ea[8], eb[8], ec[8];
+    assert_int_equal(event_seqs(s, a, ea), 3);
+    assert_int_equal(event_seqs(s, b, eb), 2);
+    assert_int_equal(event_seqs(s, c, ec), 1);
+
+    /* a: one webhook delivered through e2, a disabled one only through e1; c: a webhook
+     * that has delivered nothing; b: none. */
+    struct store_webhook w1 = hook(a, 1, 1), w2 = hook(a, 2, 1), w3 = hook(c, 3, 1);
+    w1.cursor = ea[1];
+    w2.cursor = ea[0];
+    w2.enabled = false;
+    w3.cursor = 0;
+    TX_OK(s, store_webhook_insert(s, &w1, err));
+    TX_OK(s, store_webhook_insert(s, &w2, err));
+    TX_OK(s, store_webhook_insert(s, &w3, err));
+
+    /* Nothing is older than the oldest event. */
+    prune(s, 100, 10, 0);
+    /* Oldest first, at most `limit`: e1 then f1. */
+    prune(s, 500, 2, 2);
+    EXPECT_SEQS(s, a, ea[1], ea[2]);
+    EXPECT_SEQS(s, b, eb[1]);
+    /* Then f2; e2 stays for the disabled webhook, g1 for c's, e3 is recent (strictly before
+     * before_ms only). */
+    prune(s, 900, 10, 1);
+    EXPECT_SEQS(s, a, ea[1], ea[2]);
+    assert_int_equal(event_seqs(s, b, eb), 0);
+    EXPECT_SEQS(s, c, ec[0]);
+    prune(s, 900, 10, 0);
+
+    /* Once its last holder goes, the event goes too; other tenants' stay. */
+    TX_OK(s, store_webhook_delete(s, a, w2.id, err));
+    prune(s, 900, 10, 1);
+    EXPECT_SEQS(s, a, ea[2]);
+    EXPECT_SEQS(s, c, ec[0]);
+    /* e3 is old enough now, but w1 has delivered only through e2. */
+    int64_t last = ea[2];
+    TX_OK(s, store_webhook_delete(s, c, w3.id, err));
+    prune(s, 901, 10, 1);
+    EXPECT_SEQS(s, a, last);
+    assert_int_equal(event_seqs(s, c, ec), 0);
+    TX_OK(s, store_webhook_delete(s, a, w1.id, err));
+    prune(s, 901, 10, 1);
+    assert_int_equal(event_seqs(s, a, ea), 0);
+    /* Numbers are never reused: the next event comes after every pruned one. */
+    mk_event(s, a, "user.created", uid('u', 2), 1000, NULL);
+    assert_int_equal(event_seqs(s, a, ea), 1);
+    assert_true(ea[0] > last);
+}
+
 /* ---- single sign-on ---- */
 
 static void
@@ -2389,6 +2485,7 @@ main(void)
         T(setup_links),
         T(tenant_isolation),
         T(backup),
+        T(event_prune),
 #undef T
     };
     const char *name = pg_base() ? "store conformance (postgres)" : "store conformance (sqlite)";
