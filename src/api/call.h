@@ -38,13 +38,13 @@ struct api_settings {
     struct gate_policy gate;           /* which plans include SCIM */
     struct webhook_settings webhooks;
     /* single sign-on (issue 7) */
-    const unsigned char *sso_key;  /* 32 bytes sealing OIDC client secrets; NULL: none set */
-    bool sso_allow_http;           /* test mode: plain-http issuers on loopback accepted */
-    const char *sso_complete_url;  /* the host's redemption page for connections without a
-                                      signInCompleteUrl of their own; NULL: none */
-    struct console_policy console; /* console session and set-up link lifetimes */
-    bool secure_cookies;           /* TLS or an https public URL: cookies get Secure */
-    struct api_brand brand;        /* product name, logo, colour */
+    const struct seal_keyring *sso_keys; /* seals OIDC client secrets; NULL or empty: none */
+    bool sso_allow_http;                 /* test mode: plain-http issuers on loopback accepted */
+    const char *sso_complete_url;        /* the host's redemption page for connections without a
+                                            signInCompleteUrl of their own; NULL: none */
+    struct console_policy console;       /* console session and set-up link lifetimes */
+    bool secure_cookies;                 /* TLS or an https public URL: cookies get Secure */
+    struct api_brand brand;              /* product name, logo, colour */
 };
 
 /* Which error body a route speaks. */

@@ -79,4 +79,8 @@
  * bounds the response and the stack array that reads them. */
 #define LIMIT_SSO_LINKS_PER_USER 32
 
+/* Keys in the sso keyring (base/seal.h): an operator rotates a few keys, never dozens; each
+ * sealed secret names its key, so the ring's size costs nothing per unseal. */
+#define LIMIT_SEAL_KEYS 16
+
 #endif

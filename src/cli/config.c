@@ -102,6 +102,9 @@ static const struct setting settings[] = {
     S(access_log, K_BOOL, "on", 0, 0, "one log line per request (on/off)"),
     S(sso_key, K_STR, NULL, 0, 0,
       "64 hex digits: key sealing SSO client secrets at rest (prefer the environment)"),
+    S(sso_keys_file, K_STR, NULL, 0, 0,
+      "file of named sso keys, one `NAME=64HEX` a line, mode 600: all unseal, the last seals "
+      "(key rotation; sso_key is the key named default, before them)"),
     S(sso_complete_url, K_STR, NULL, 0, 0,
       "the host application's page that redeems sign-ins, for SSO connections without their own "
       "signInCompleteUrl"),
