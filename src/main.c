@@ -147,7 +147,7 @@ serve(struct config *c, struct store *store, struct seal_keyring *sso_keys)
                  "connections cannot be saved; set sso_key (64 hex digits, from the "
                  "environment) or sso_keys_file in production");
     else
-        log_info("sso keyring: %zu keys, \"%s\" seals", sso_keys->n,
+        log_info("sso keyring: %zu keys, the newest, %s, seals", sso_keys->n,
                  seal_keyring_newest(sso_keys)->name);
     struct http_settings hs = {
         .address = c->listen,

@@ -8,6 +8,7 @@
 #include "base/buf.h"
 #include "base/clock.h"
 #include "base/crypto.h"
+#include "base/log.h"
 #include "base/str.h"
 #include "base/xmalloc.h"
 #include "core/signin.h"
@@ -429,6 +430,9 @@ exchange(struct api_call *call, const struct store_tenant *t, const json_t *cfg,
     if (sso_secret_open(call->settings->sso_keys, t->id, conn->secret, secret, sizeof(secret),
                         err) < 0) {
         *reason = "client_secret_unavailable";
+        /* The operator's to fix (a key left out of the ring): said at error, with why. */
+        log_error("sso: tenant %s: the OIDC client secret cannot be used: %s", t->slug,
+                  err->detail);
         goto out;
     }
     if (buf_append_cstr(&form, "grant_type=authorization_code&code=", err) < 0 ||
