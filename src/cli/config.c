@@ -526,7 +526,7 @@ config_print_man(FILE *f, const char *version)
         ".TH SCIMD 8 \"\" \"scimd %s\" \"System Manager's Manual\"\n"
         ".SH NAME\nscimd \\- multi-tenant SCIM 2.0 service provider and single sign-on\n"
         ".SH SYNOPSIS\n.B scimd serve\n[\\fISETTINGS\\fR]\n.br\n"
-        ".B scimd tenant\n|\n.B token\n|\n.B user\n|\n.B webhook\n|\n.B setup-link\n|\n.B audit\n|\n.B sso\n|\n.B migrate\n|\n"
+        ".B scimd tenant\n|\n.B token\n|\n.B user\n|\n.B webhook\n|\n.B setup-link\n|\n.B audit\n|\n.B sso\n|\n.B migrate\n|\n.B reseal\n|\n"
         ".B routes\n\\&...\n"
         ".SH DESCRIPTION\n"
         "scimd runs beside a SaaS application and serves each of its tenants a SCIM 2.0\n"
