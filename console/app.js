@@ -158,6 +158,15 @@
 
   /* ---- navigation ---- */
   var currentTenant = null;
+  /* The tenant's own public URL (docs/deploy.md "A tenant on its own host") once a tenant page
+   * has read the tenant; its SCIM and SSO values are under it, else under public_url. A tenant
+   * admin's session names its tenant's SCIM base URL from the start. */
+  var tenantUrl = null;
+  function tenantBase() {
+    if (tenantUrl) return tenantUrl;
+    return session.scope === "tenant" ? session.scimBaseUrl.replace(/\/scim\/v2$/, "") : session.publicUrl;
+  }
+  function scimBase() { return tenantBase() + "/scim/v2"; }
   function tenantNav(slug) {
     var base = "#/t/" + enc(slug);
     var items = [["", "Overview"], ["/scim", "SCIM"], ["/sso", "SSO"], ["/users", "Users"],
@@ -192,6 +201,7 @@
         location.hash = "#/t/" + enc(session.tenant.slug);
         return;
       }
+      if (currentTenant !== parts[1]) tenantUrl = null;
       currentTenant = parts[1];
       tenantNav(currentTenant);
       var pages = { "": overview, scim: scimPage, sso: ssoPage, users: usersPage, groups: groupsPage,
@@ -380,6 +390,7 @@
         var t = r[0], gate = r[1], toks = r[2].tokens.filter(function (x) { return x.active; });
         var conns = [r[3], r[4]].filter(Boolean), signins = r[5].events, last = r[6].requests[0];
         var nUsers = r[7].totalResults, nGroups = r[8].totalResults;
+        tenantUrl = t.publicUrl;
         var tb = "#/t/" + enc(t.slug);
         clear(box);
         document.title = t.displayName + " · " + brandName();
@@ -499,9 +510,10 @@
     if (chosenIdp) scimGuides(chosenIdp);
 
     api("GET", admin("")).then(function (t) {
+      tenantUrl = t.publicUrl;
       clear(info).appendChild(h("dl", { class: "kv card" },
-        h("dt", null, "SCIM base URL"), h("dd", null, h("code", { id: "scim-base" }, session.scimBaseUrl), " ",
-          copyButton(function () { return session.scimBaseUrl; })),
+        h("dt", null, "SCIM base URL"), h("dd", null, h("code", { id: "scim-base" }, scimBase()), " ",
+          copyButton(function () { return scimBase(); })),
         h("dt", null, "Authentication"), h("dd", null, "HTTP header: Authorization: Bearer <token>"),
         h("dt", null, "Provisioning mode"), h("dd", null, t.provisioningMode === "push" ?
           "push: your identity provider creates, updates and deactivates users" :
@@ -648,9 +660,9 @@
   }
   /* The values a guide pastes, from the session and the role catalogue. */
   function guideValues(catalogue) {
-    var base = session.publicUrl + "/sso/" + enc(currentTenant);
+    var base = tenantBase() + "/sso/" + enc(currentTenant);
     return { redirectUri: base + "/oidc/callback", initiateLoginUri: base + "/oidc/initiate",
-      acsUrl: base + "/saml/acs", spEntityId: base + "/saml/metadata", scimBaseUrl: session.scimBaseUrl,
+      acsUrl: base + "/saml/acs", spEntityId: base + "/saml/metadata", scimBaseUrl: scimBase(),
       roleNamespace: catalogue && catalogue.schema, roles: catalogue ? catalogue.roles : [],
       adminRole: catalogue && catalogue.adminRole };
   }
@@ -743,7 +755,8 @@
     var box = h("div", null, loading());
     main.appendChild(box);
     function load() {
-      Promise.all([getOrNull(admin("/sso/oidc")), getOrNull(admin("/sso/saml"))]).then(function (r) {
+      Promise.all([getOrNull(admin("/sso/oidc")), getOrNull(admin("/sso/saml")), api("GET", admin(""))]).then(function (r) {
+        tenantUrl = r[2].publicUrl;
         clear(box);
         drawSso(box, r[0], r[1], load);
       }, function (e) { failed(box, e); });
@@ -755,7 +768,7 @@
    * that guide (docs/idp-setup.md) above that protocol's form and its test button. */
   var chosenProto = null;
   function drawSso(box, oidc, saml, reload) {
-    var base = session.publicUrl + "/sso/" + enc(currentTenant);
+    var base = tenantBase() + "/sso/" + enc(currentTenant);
     var metadata = (saml && saml.spMetadataUrl) || base + "/saml/metadata";
     var guideBox = h("div"), formBox = h("div");
     var proto = chosenProto || (oidc && oidc.enabled ? "oidc" : saml ? "saml" : oidc ? "oidc" : null);
@@ -795,12 +808,12 @@
     if (chosenIdp && proto) draw();
     var all = h("details", { class: "card" }, h("summary", null, "All values to paste, at once"),
       pasteList([
-        ["SCIM base URL", session.scimBaseUrl],
+        ["SCIM base URL", scimBase()],
         ["OIDC redirect (callback) URI", (oidc && oidc.redirectUri) || base + "/oidc/callback"],
         ["OIDC initiate login URI", (oidc && oidc.initiateLoginUri) || base + "/oidc/initiate"],
         ["SAML ACS URL", (saml && saml.acsUrl) || base + "/saml/acs"],
         ["SAML audience / SP entity ID", (saml && saml.audience) || metadata],
-        ["Console sign-in for admins", session.publicUrl + "/console/sso/" + enc(currentTenant)]
+        ["Console sign-in for admins", tenantBase() + "/console/sso/" + enc(currentTenant)]
       ]),
       h("p", null, h("a", { href: BASE + "/sso/" + enc(currentTenant) + "/saml/metadata",
         download: "scimd-" + currentTenant + "-sp-metadata.xml" }, "Download the SP metadata (XML)")));
@@ -891,7 +904,7 @@
     }, function (e) { failed(out, e); });
     btn.addEventListener("click", function () {
       var who = hint.input.value.trim();
-      window.open(session.publicUrl + "/sso/" + enc(currentTenant) + "/" + proto + "/login?test=1" +
+      window.open(tenantBase() + "/sso/" + enc(currentTenant) + "/" + proto + "/login?test=1" +
         (who && proto === "oidc" ? "&login_hint=" + enc(who) : ""), "scimd-test-signin");
       clear(out).appendChild(h("p", { class: "loading", role: "status" }, "Waiting for the sign-in in the other window…"));
       var tries = 0;

@@ -18,6 +18,7 @@
 #include "cli/config.h"
 #include "cli/migrate.h"
 #include "console/console.h"
+#include "core/directory.h"
 #include "core/role.h"
 #include "core/webhook.h"
 #include "http/metrics.h"
@@ -84,6 +85,7 @@ api_settings_of(const struct config *c, struct seal_keyring *ring, struct api_se
     *api = (struct api_settings){
         .public_url = c->public_url,
         .page_max = c->page_max,
+        .cursor_timeout_s = c->cursor_timeout,
         .token_overlap_s = c->token_overlap,
         .gate = { c->scim_plans, c->plans },
         .body_max = (size_t)c->body_limit,
@@ -94,6 +96,8 @@ api_settings_of(const struct config *c, struct seal_keyring *ring, struct api_se
             .timeout_ms = c->webhook_timeout_ms,
             .poll_ms = c->webhook_poll_ms,
             .batch = 100,
+            .retention_ms = (int64_t)c->event_retention_days * 86400 * 1000,
+            .prune_interval_ms = (int64_t)c->event_prune_interval * 1000,
         },
         .sso_allow_http = c->sso_test_http,
         .console = {
@@ -142,6 +146,16 @@ serve(struct config *c, struct store *store, struct seal_keyring *sso_keys)
         api_keyring_free(api.operator_keys);
         return 1;
     }
+    /* Signs RFC 9865 paging cursors; every instance of the database derives the same, from
+     * the newest key of the sso keyring (so a rotation's restart starts cursors anew). */
+    static unsigned char cursor_key[32];
+    const struct seal_key *newest = seal_keyring_newest(api.sso_keys);
+    if (directory_cursor_key(store, newest ? newest->key : NULL, cursor_key, &e) < 0) {
+        log_error("cursor key: %s", e.detail);
+        api_keyring_free(api.operator_keys);
+        return 1;
+    }
+    api.cursor_key = cursor_key;
     if (api.sso_keys == NULL)
         log_warn("sso_key is not set: webhook signing secrets are stored unsealed and OIDC "
                  "connections cannot be saved; set sso_key (64 hex digits, from the "

@@ -78,6 +78,12 @@ api_etag_listed(const char *list, const char *tag)
 }
 
 const char *
+api_tenant_url(const struct api_settings *s, const struct store_tenant *t)
+{
+    return t && t->public_url[0] ? t->public_url : s->public_url;
+}
+
+const char *
 api_public_path(const char *public_url)
 {
     if (public_url == NULL)

@@ -33,9 +33,13 @@ struct api_settings {
     const char *public_url;            /* "https://id.example.com", no trailing slash */
     struct api_keyring *operator_keys; /* management API keys (api/keys.h); none: disabled */
     int64_t page_max;                  /* ServiceProviderConfig filter.maxResults */
-    int64_t token_overlap_s;           /* default overlap when rotating a token */
-    size_t body_max;                   /* request body limit, for ServiceProviderConfig */
-    struct gate_policy gate;           /* which plans include SCIM */
+    /* RFC 9865 cursor paging: the 32-byte key signing cursors (derived from the newest sso key,
+     * else the database's own; NULL: cursor paging refused) and their lifetime in seconds. */
+    const unsigned char *cursor_key;
+    int64_t cursor_timeout_s;
+    int64_t token_overlap_s; /* default overlap when rotating a token */
+    size_t body_max;         /* request body limit, for ServiceProviderConfig */
+    struct gate_policy gate; /* which plans include SCIM */
     struct webhook_settings webhooks;
     /* single sign-on (issue 7) */
     const struct seal_keyring *sso_keys; /* seals OIDC client secrets; NULL or empty: none */
@@ -65,7 +69,9 @@ struct api_arg {
 struct api_call {
     /* request, borrowed from http/ for the duration of the call */
     const char *method;
-    const char *path;
+    const char *path;        /* without path_prefix */
+    const char *path_prefix; /* the public path the request came under and http/ stripped: ""
+                                public_url's path, or a tenant's own (docs/deploy.md) */
     const char *params[API_MAX_PARAMS]; /* route parameters, in pattern order */
     struct api_arg args[API_MAX_ARGS];  /* query string, decoded */
     int n_args;
@@ -131,6 +137,12 @@ bool api_etag_listed(const char *list, const char *tag);
 /* The path part of a public URL ("https://api.example.com/api/v1" → "/api/v1"), "" when it
  * has none: scimd serves everything under it as well as at the root (docs/deploy.md). */
 const char *api_public_path(const char *public_url);
+
+/* The public URL of what scimd writes for tenant t (SCIM locations, the SCIM base URL, SSO
+ * values): the tenant's own publicUrl when it has one, else the deployment's public_url
+ * (docs/deploy.md "A tenant on its own host"). Borrowed from s or t. The management API and the
+ * console stay on the deployment's public_url. */
+const char *api_tenant_url(const struct api_settings *s, const struct store_tenant *t);
 
 /* A query-string argument by name (case-sensitive), or NULL. */
 const char *api_call_arg(const struct api_call *call, const char *name);

@@ -128,6 +128,13 @@ crypto_password_hash(const char *password, char out[128], struct err *err)
 }
 
 void
+crypto_hmac_sha256(const void *key, size_t key_len, const void *in, size_t n, unsigned char out[32])
+{
+    unsigned int len = 32;
+    HMAC(EVP_sha256(), key, (int)key_len, in, n, out, &len);
+}
+
+void
 crypto_hmac_sha256_hex(const void *key, size_t key_len, const void *in, size_t n, char out[65])
 {
     unsigned char mac[EVP_MAX_MD_SIZE];

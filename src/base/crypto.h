@@ -22,6 +22,10 @@ void crypto_sha256_hex(const void *in, size_t n, char out[65]);
 int crypto_base64_decode(const char *in, size_t len, bool url, unsigned char **out, size_t *out_len,
                          struct err *err);
 
+/* HMAC-SHA256 of in under key, the 32 raw bytes (SCIM cursors). */
+void crypto_hmac_sha256(const void *key, size_t key_len, const void *in, size_t n,
+                        unsigned char out[32]);
+
 /* Lower-case hex HMAC-SHA256 of in under key (webhook signatures). */
 void crypto_hmac_sha256_hex(const void *key, size_t key_len, const void *in, size_t n,
                             char out[65]);

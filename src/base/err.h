@@ -16,6 +16,10 @@
     X(ERR_INVALID_VALUE, 400, "invalidValue", "invalid value")              \
     X(ERR_INVALID_VERS, 400, "invalidVers", "invalid version")              \
     X(ERR_SENSITIVE, 400, "sensitive", "sensitive data in the request URI") \
+    /* RFC 9865 §2.1, Table 3: the cursor paging errors, all 400. */       \
+    X(ERR_INVALID_CURSOR, 400, "invalidCursor", "invalid cursor")           \
+    X(ERR_EXPIRED_CURSOR, 400, "expiredCursor", "cursor has expired")       \
+    X(ERR_INVALID_COUNT, 400, "invalidCount", "invalid count")              \
     X(ERR_BAD_REQUEST, 400, NULL, "bad request")                            \
     X(ERR_UNAUTHORIZED, 401, NULL, "authentication required")               \
     X(ERR_FORBIDDEN, 403, NULL, "forbidden")                                \

@@ -24,12 +24,23 @@
 /* Default and maximum page size (ServiceProviderConfig filter.maxResults). */
 #define LIMIT_PAGE_DEFAULT 100
 #define LIMIT_PAGE_MAX     1000
+/* A SCIM paging cursor's text (RFC 9865): scimd's are 72 characters; longer is refused
+ * before any decoding. */
+#define LIMIT_CURSOR_BYTES 128
+/* Default seconds a cursor stays valid (ServiceProviderConfig pagination.cursorTimeout). */
+#define LIMIT_CURSOR_TIMEOUT_DEFAULT 3600
 /* JSON nesting accepted in a body; SCIM resources are at most 3 levels deep. */
 #define LIMIT_JSON_DEPTH 16
 /* Members in one group request (POST/PUT body or one PATCH op value list). */
 #define LIMIT_MEMBERS_PER_REQUEST 10000
 /* Length of a slug (URL segment, CLI argument). */
 #define LIMIT_SLUG_BYTES 63
+/* A public URL, the deployment's or a tenant's own: every URL scimd builds from one (an ACS URL,
+ * a set-up link) fits the 600-byte buffers that hold it. */
+#define LIMIT_PUBLIC_URL_BYTES 300
+/* How long a process trusts its list of tenants' own URL paths (http/server.c) before reading it
+ * again: another instance on the same database may have changed a tenant's publicUrl. */
+#define LIMIT_TENANT_PATHS_TTL_MS 5000
 /* Free-text fields such as a tenant display name or token label. */
 #define LIMIT_NAME_BYTES 200
 /* A host's reference to one of its users (id, userName or externalId), as actingUser. */

@@ -72,7 +72,9 @@ tenant_flags(int argc, char **argv, int from, struct tenant_fields *f)
         } else if (strcmp(a, "--saml-required") == 0) {
             if (parse_onoff(v, &f->saml_required) < 0)
                 return cli_usage_error("--saml-required takes on or off", cli_tenant_usage);
-        } else
+        } else if (strcmp(a, "--tenant-url") == 0)
+            f->public_url = strcmp(v, "none") == 0 ? "" : v; /* "" clears it too */
+        else
             return cli_usage_error("unknown tenant flag", cli_tenant_usage);
     }
     return 0;
@@ -85,7 +87,7 @@ cli_tenant_usage(void)
         stderr,
         "usage: scimd tenant create SLUG [--name NAME] [--plan PLAN] [--mode push|import-only]\n"
         "                   [--deactivation disable|remove] [--integration on|off]\n"
-        "                   [--saml-required on|off]\n"
+        "                   [--saml-required on|off] [--tenant-url URL|none]\n"
         "       scimd tenant update SLUG [the same flags]\n"
         "       scimd tenant list | show SLUG | delete SLUG\n"
         "       scimd tenant role-map SLUG [set GROUP ROLE PRIORITY | remove GROUP]\n");

@@ -63,6 +63,8 @@ static const struct setting settings[] = {
       "failed console sign-ins per minute per client address before 429 (0 = no limit)"),
     S(body_limit, K_LONG, "1048576", 1024, 64 * 1024 * 1024, "largest request body in bytes"),
     S(page_max, K_LONG, "1000", 1, 10000, "largest page a list returns (filter.maxResults)"),
+    S(cursor_timeout, K_LONG, "3600", 1, 86400,
+      "seconds a SCIM paging cursor stays valid (pagination.cursorTimeout, RFC 9865)"),
     S(token_overlap, K_LONG, "3600", 0, 2592000,
       "seconds a rotated token keeps working by default"),
     S(plans, K_STR, "free,basic,premier,enterprise,test", 0, 0,
@@ -86,6 +88,10 @@ static const struct setting settings[] = {
     S(webhook_timeout_ms, K_LONG, "10000", 100, 60000, "time limit of one webhook delivery in ms"),
     S(webhook_poll_ms, K_LONG, "1000", 10, 60000,
       "how often the webhook worker looks for events to deliver, in ms"),
+    S(event_retention_days, K_LONG, "365", 0, 36500,
+      "days audit events are kept (0 = forever); undelivered webhook events stay"),
+    S(event_prune_interval, K_LONG, "600", 1, 86400,
+      "seconds between two passes that prune events older than event_retention_days"),
     S(console_idle, K_LONG, "1800", 60, 86400,
       "seconds a console session may stay unused before it ends"),
     S(console_lifetime, K_LONG, "43200", 300, 2592000,
@@ -362,8 +368,9 @@ check_public_url(const char *u, struct err *err)
                            "public_url must be a plain URL without spaces or quotes");
     if (strchr(u + 8, '?') || strchr(u + 8, '#'))
         return err_set(err, ERR_INVALID_VALUE, "public_url must not have a query or fragment");
-    if (strlen(u) > 300)
-        return err_set(err, ERR_INVALID_VALUE, "public_url is longer than 300 characters");
+    if (strlen(u) > LIMIT_PUBLIC_URL_BYTES)
+        return err_set(err, ERR_INVALID_VALUE, "public_url is longer than %d characters",
+                       LIMIT_PUBLIC_URL_BYTES);
     return 0;
 }
 

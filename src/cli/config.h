@@ -31,6 +31,7 @@ struct config {
     long signin_failure_limit;
     long body_limit;
     long page_max;
+    long cursor_timeout;
     long token_overlap;
     char *scim_plans;
     char *plans;
@@ -42,6 +43,8 @@ struct config {
     long webhook_retry_ms;
     long webhook_timeout_ms;
     long webhook_poll_ms;
+    long event_retention_days;
+    long event_prune_interval;
     long console_idle;
     long console_lifetime;
     long setup_link_ttl;

@@ -145,7 +145,10 @@ reply_session(struct api_call *call, int status, const struct console_session *c
 {
     char expires[32], scim[600];
     clock_format_ms(cs->expires_ms, expires);
-    snprintf(scim, sizeof(scim), "%s/scim/v2", call->settings->public_url);
+    /* A tenant admin's tenant may have its own public URL; the console itself stays on the
+     * deployment's (docs/deploy.md "A tenant on its own host"). */
+    snprintf(scim, sizeof(scim), "%s/scim/v2",
+             api_tenant_url(call->settings, cs->operator? NULL : & cs->tenant));
     json_t *tenant = cs->operator? json_null()
                                  : json_pack("{s:s, s:s}", "slug", cs->tenant.slug, "displayName",
                                              cs->tenant.display_name);

@@ -1,11 +1,105 @@
 #include "core/tenant.h"
 
+#include <stdatomic.h>
 #include <string.h>
 
 #include "base/clock.h"
 #include "base/limits.h"
 #include "base/str.h"
 #include "core/tx.h"
+
+static atomic_ulong generation;
+
+unsigned long
+tenant_generation(void)
+{
+    return atomic_load(&generation);
+}
+
+/* The first path segments scimd serves itself: a tenant path starting with one would shadow
+ * them (http/server.c strips a tenant's path before routing). */
+static const char *const own_roots[] = { "scim", "sso", "console", "admin", "healthz", "metrics" };
+
+static bool
+url_char_ok(unsigned char c)
+{
+    /* RFC 3986 unreserved characters, plus ':' and '@' in the authority; nothing that needs
+     * escaping in JSON, HTML or a header. */
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_' || c == '~';
+}
+
+/* The path after the authority: segments of unreserved characters, none empty, "." or "..",
+ * the first none of own_roots. */
+static int
+check_url_path(const char *p, struct err *err)
+{
+    bool first = true;
+    while (*p == '/') {
+        const char *seg = ++p;
+        while (*p && *p != '/') {
+            if (!url_char_ok((unsigned char)*p))
+                return err_set(err, ERR_INVALID_VALUE,
+                               "publicUrl: the path may hold only letters, digits and -._~ "
+                               "(no query, fragment, escapes or spaces)");
+            p++;
+        }
+        size_t n = (size_t)(p - seg);
+        if (n == 0 || (n == 1 && seg[0] == '.') || (n == 2 && seg[0] == '.' && seg[1] == '.'))
+            return err_set(err, ERR_INVALID_VALUE,
+                           "publicUrl: the path must not have empty, \".\" or \"..\" segments");
+        for (size_t i = 0; first && i < sizeof(own_roots) / sizeof(own_roots[0]); i++)
+            if (strlen(own_roots[i]) == n && strncmp(seg, own_roots[i], n) == 0)
+                return err_set(err, ERR_INVALID_VALUE,
+                               "publicUrl: the path must not start with /%s, which scimd serves "
+                               "itself",
+                               own_roots[i]);
+        first = false;
+    }
+    return *p == '\0' ? 0 : err_set(err, ERR_INVALID_VALUE, "publicUrl is not a plain URL");
+}
+
+int
+tenant_public_url_check(const char *u, char *out, struct err *err)
+{
+    size_t len = strlen(u);
+    while (len > 0 && u[len - 1] == '/')
+        len--;
+    if (len > LIMIT_PUBLIC_URL_BYTES)
+        return err_set(err, ERR_INVALID_VALUE, "publicUrl is longer than %d characters",
+                       LIMIT_PUBLIC_URL_BYTES);
+    char url[LIMIT_PUBLIC_URL_BYTES + 1];
+    memcpy(url, u, len);
+    url[len] = '\0';
+    bool https = strncmp(url, "https://", 8) == 0;
+    if (!https && strncmp(url, "http://", 7) != 0)
+        return err_set(err, ERR_INVALID_VALUE,
+                       "publicUrl must be an absolute https:// URL, such as "
+                       "\"https://acme.id.example.com\"");
+    if (strpbrk(url, "?#"))
+        return err_set(err, ERR_INVALID_VALUE, "publicUrl must not have a query or fragment");
+    const char *host = url + (https ? 8 : 7);
+    const char *end = host + strcspn(host, "/");
+    size_t hn = (size_t)(end - host);
+    if (hn == 0)
+        return err_set(err, ERR_INVALID_VALUE, "publicUrl has no host");
+    for (const char *p = host; p < end; p++)
+        if (!url_char_ok((unsigned char)*p) && *p != ':' && *p != '[' && *p != ']')
+            return err_set(err, ERR_INVALID_VALUE,
+                           "publicUrl: the host may hold only letters, digits, '-', '.' and a "
+                           "port (no user name, spaces or quotes)");
+    /* Plain http lets anyone on the path read tokens and sign-ins: only for a test on this
+     * machine, as a deployment's public_url on loopback. */
+    size_t name = strcspn(host, ":/");
+    if (!https && !((name == 9 && strncmp(host, "127.0.0.1", 9) == 0) ||
+                    (name == 9 && strncmp(host, "localhost", 9) == 0)))
+        return err_set(err, ERR_INVALID_VALUE,
+                       "publicUrl must use https:// (http:// only for 127.0.0.1 and localhost)");
+    if (check_url_path(end, err) < 0)
+        return -1;
+    memcpy(out, url, len + 1);
+    return 0;
+}
 
 const char *
 tenant_mode_name(enum store_mode m)
@@ -75,6 +169,10 @@ apply_fields(struct store_tenant *t, const struct gate_policy *policy,
         t->integration_enabled = f->integration_enabled != 0;
     if (f->saml_required >= 0)
         t->saml_required = f->saml_required != 0;
+    if (f->public_url && f->public_url[0] == '\0')
+        t->public_url[0] = '\0';
+    else if (f->public_url && tenant_public_url_check(f->public_url, t->public_url, err) < 0)
+        return -1;
     /* An import-only tenant's identity provider learns of a departure by importing the user
      * with active false; removing the user would make it vanish from the import instead. */
     if (t->mode == STORE_MODE_IMPORT_ONLY && t->deactivation == STORE_DEACTIVATE_REMOVE)
@@ -111,8 +209,32 @@ tenant_create(struct store *s, const struct gate_policy *policy, const char *slu
     }
     if (tx_commit(s, err) < 0)
         return -1;
+    atomic_fetch_add(&generation, 1);
     if (out)
         *out = t;
+    return 0;
+}
+
+/* The tenant's SSO values changed with its public URL: each connection waits for a new
+ * successful sign-in before it counts as verified again (the issue 14 rule of sso/manage.c). */
+static int
+reset_sso_verified(struct store *s, int64_t tenant_id, int64_t now_ms, struct err *err)
+{
+    static const char *const protocols[] = { "oidc", "saml" };
+    for (size_t i = 0; i < 2; i++) {
+        struct store_sso_conn c = { 0 };
+        if (store_sso_conn_get(s, tenant_id, protocols[i], &c, err) < 0) {
+            if (err->code == ERR_NOT_FOUND)
+                continue;
+            return -1;
+        }
+        c.reset_verified = true;
+        c.updated_ms = now_ms;
+        int rc = store_sso_conn_put(s, &c, err);
+        store_sso_conn_cleanup(&c);
+        if (rc < 0)
+            return -1;
+    }
     return 0;
 }
 
@@ -121,16 +243,22 @@ tenant_update(struct store *s, const struct gate_policy *policy, const char *slu
               const struct tenant_fields *f, struct store_tenant *out, struct err *err)
 {
     struct store_tenant t;
+    char was[sizeof(t.public_url)];
     if (store_tx_begin(s, err) < 0)
         return -1;
-    if (store_tenant_get_by_slug(s, slug, &t, err) < 0 ||
-        apply_fields(&t, policy, f, false, err) < 0)
+    if (store_tenant_get_by_slug(s, slug, &t, err) < 0)
+        goto fail;
+    memcpy(was, t.public_url, sizeof(was));
+    if (apply_fields(&t, policy, f, false, err) < 0)
         goto fail;
     t.updated_ms = clock_now_ms();
     if (store_tenant_update(s, &t, err) < 0)
         goto fail;
+    if (strcmp(was, t.public_url) != 0 && reset_sso_verified(s, t.id, t.updated_ms, err) < 0)
+        goto fail;
     if (tx_commit(s, err) < 0)
         return -1;
+    atomic_fetch_add(&generation, 1);
     if (out)
         *out = t;
     return 0;
@@ -149,7 +277,10 @@ tenant_delete(struct store *s, const char *slug, struct err *err)
         store_tx_rollback(s);
         return -1;
     }
-    return tx_commit(s, err);
+    if (tx_commit(s, err) < 0)
+        return -1;
+    atomic_fetch_add(&generation, 1);
+    return 0;
 }
 
 int
@@ -187,6 +318,21 @@ get_string(const json_t *v, const char *key, const char **out, struct err *err)
     return 0;
 }
 
+/* publicUrl: a URL, or null to clear it ("" in tenant_fields); "" itself is refused. */
+static int
+get_public_url(const json_t *v, const char **out, struct err *err)
+{
+    if (json_is_null(v)) {
+        *out = "";
+        return 0;
+    }
+    if (!json_is_string(v) || json_string_length(v) == 0)
+        return err_set(err, ERR_INVALID_VALUE,
+                       "publicUrl must be an absolute https:// URL, or null to clear it");
+    *out = json_string_value(v);
+    return 0;
+}
+
 int
 tenant_fields_from_json(const json_t *j, struct tenant_fields *f, struct err *err)
 {
@@ -209,6 +355,8 @@ tenant_fields_from_json(const json_t *j, struct tenant_fields *f, struct err *er
             rc = get_bool(v, key, &f->integration_enabled, err);
         else if (strcmp(key, "samlRequired") == 0)
             rc = get_bool(v, key, &f->saml_required, err);
+        else if (strcmp(key, "publicUrl") == 0)
+            rc = get_public_url(v, &f->public_url, err);
         else if (strcmp(key, "slug") == 0)
             rc = 0; /* the path names the tenant; a matching slug in the body is harmless */
         else
@@ -225,10 +373,11 @@ tenant_to_json(const struct store_tenant *t)
     char created[32], modified[32];
     clock_format_ms(t->created_ms, created);
     clock_format_ms(t->updated_ms, modified);
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:s, s:s}", "slug", t->slug,
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:o, s:s, s:s}", "slug", t->slug,
                      "displayName", t->display_name, "plan", t->plan, "provisioningMode",
                      tenant_mode_name(t->mode), "deactivationPolicy",
                      tenant_deactivation_name(t->deactivation), "integrationEnabled",
-                     t->integration_enabled, "samlRequired", t->saml_required, "created", created,
-                     "lastModified", modified);
+                     t->integration_enabled, "samlRequired", t->saml_required, "publicUrl",
+                     t->public_url[0] ? json_string(t->public_url) : json_null(), "created",
+                     created, "lastModified", modified);
 }

@@ -18,6 +18,8 @@ struct tenant_fields {
     const char *deactivation; /* "disable" | "remove" */
     int integration_enabled;  /* 0, 1, or -1 */
     int saml_required;        /* 0, 1, or -1 */
+    /* The tenant's own public URL (docs/deploy.md); "" clears it (JSON null); NULL: unchanged */
+    const char *public_url;
 };
 
 #define TENANT_FIELDS_UNSET \
@@ -31,7 +33,9 @@ struct tenant_fields {
 int tenant_create(struct store *s, const struct gate_policy *policy, const char *slug,
                   const struct tenant_fields *f, struct store_tenant *out, struct err *err);
 /* Changes the fields given, under the same rules as tenant_create (the result is checked
- * whole: a plan stored before the plans changed is kept while it is not touched). */
+ * whole: a plan stored before the plans changed is kept while it is not touched). A changed
+ * public URL changes the tenant's SSO values (redirect URI, ACS URL, entity ID), so its SSO
+ * connections lose their verified mark in the same transaction, as when the IdP changes. */
 int tenant_update(struct store *s, const struct gate_policy *policy, const char *slug,
                   const struct tenant_fields *f, struct store_tenant *out, struct err *err);
 /* Deletes the tenant with all its tokens and resources (one transaction). */
@@ -45,8 +49,20 @@ int tenant_list(struct store *s, struct store_tenant **out, size_t *n, struct er
 int tenant_fields_from_json(const json_t *j, struct tenant_fields *f, struct err *err);
 
 /* {"slug", "displayName", "plan", "provisioningMode", "deactivationPolicy",
- *  "integrationEnabled", "samlRequired", "created", "lastModified"}: new reference. */
+ *  "integrationEnabled", "samlRequired", "publicUrl" (null when none), "created",
+ *  "lastModified"}: new reference. */
 json_t *tenant_to_json(const struct store_tenant *t);
+
+/* Checks a tenant's own public URL (docs/deploy.md "A tenant on its own host"): absolute https
+ * (http only for 127.0.0.1 and localhost), a host, an optional path of plain segments whose
+ * first is none of scimd's own (scim, sso, console, admin, healthz, metrics), no query,
+ * fragment, quotes or spaces, at most LIMIT_PUBLIC_URL_BYTES. Copies it without trailing '/'
+ * into out (LIMIT_PUBLIC_URL_BYTES + 1 bytes). ERR_INVALID_VALUE naming publicUrl. */
+int tenant_public_url_check(const char *u, char *out, struct err *err);
+
+/* Counts changes of tenants made by this process (create, update, delete), so a cache of
+ * tenant data (http/server.c's URL paths) knows when to read them again. */
+unsigned long tenant_generation(void);
 
 const char *tenant_mode_name(enum store_mode m);
 const char *tenant_deactivation_name(enum store_deactivation d);

@@ -378,7 +378,35 @@ backoff_ms(const struct webhook_settings *cfg, int64_t failures)
 }
 
 /* This instance's delivery counters (webhook_metrics). */
-static atomic_uint_fast64_t attempts_ok, attempts_failed, events_delivered;
+static atomic_uint_fast64_t attempts_ok, attempts_failed, events_delivered, events_pruned;
+
+/* Events deleted per transaction, and batches per pass: a pass holds the write lock for one
+ * batch at a time and ends within a bounded time; the next pass takes the rest. */
+#define PRUNE_BATCH            1000
+#define PRUNE_BATCHES_PER_PASS 100
+
+int
+webhook_prune_events(struct store *s, int64_t retention_ms, int64_t now_ms, int64_t *pruned,
+                     struct err *err)
+{
+    *pruned = 0;
+    for (int i = 0; i < PRUNE_BATCHES_PER_PASS; i++) {
+        if (store_tx_begin(s, err) < 0)
+            return -1;
+        int n = store_event_prune(s, now_ms - retention_ms, PRUNE_BATCH, err);
+        if (n < 0) {
+            store_tx_rollback(s);
+            return -1;
+        }
+        if (tx_commit(s, err) < 0)
+            return -1;
+        *pruned += n;
+        atomic_fetch_add(&events_pruned, (uint_fast64_t)n);
+        if (n < PRUNE_BATCH)
+            break;
+    }
+    return 0;
+}
 
 /* A backlog past this is counted as this: enough to alert on, cheap to read every scrape. */
 #define BACKLOG_COUNT_CAP 100000
@@ -391,6 +419,7 @@ webhook_metrics(struct store *s, struct webhook_metrics *out)
         .attempts_ok = atomic_load(&attempts_ok),
         .attempts_failed = atomic_load(&attempts_failed),
         .events_delivered = atomic_load(&events_delivered),
+        .events_pruned = atomic_load(&events_pruned),
     };
     out->ok = store_webhook_stats(s, BACKLOG_COUNT_CAP, &out->store, &e) == 0;
     if (!out->ok)
@@ -521,6 +550,7 @@ static void *
 run(void *arg)
 {
     struct webhook_worker *w = arg;
+    int64_t pruned_at = 0; /* monotonic ms of the last retention pass */
     pthread_mutex_lock(&w->mu);
     while (!w->stop) {
         pthread_mutex_unlock(&w->mu);
@@ -528,6 +558,18 @@ run(void *arg)
         struct err err = { 0 };
         if (webhook_deliver_due(w->store, &w->cfg, w->owner, &attempts, &err) < 0)
             log_warn("webhooks: %s", err.detail);
+        int64_t mono = clock_mono_ns() / 1000000;
+        if (w->cfg.retention_ms > 0 &&
+            (pruned_at == 0 || mono - pruned_at >= w->cfg.prune_interval_ms)) {
+            int64_t n = 0;
+            struct err perr = { 0 };
+            pruned_at = mono;
+            if (webhook_prune_events(w->store, w->cfg.retention_ms, clock_now_ms(), &n, &perr) < 0)
+                log_warn("retention: %s", perr.detail);
+            else if (n > 0)
+                log_info("retention: pruned %lld events older than %lld days", (long long)n,
+                         (long long)(w->cfg.retention_ms / 86400000));
+        }
         pthread_mutex_lock(&w->mu);
         if (w->stop)
             break;

@@ -25,6 +25,10 @@ struct webhook_settings {
     int64_t timeout_ms;    /* per delivery */
     int64_t poll_ms;       /* how often the worker looks for due endpoints */
     size_t batch;          /* events per delivery at most */
+    /* The worker also prunes audit events older than retention_ms (0: keeps them all), every
+     * prune_interval_ms, never one a webhook of its tenant has not delivered. */
+    int64_t retention_ms;
+    int64_t prune_interval_ms;
     /* The sso keyring sealing secrets at rest (base/seal.h; its newest key seals); NULL or
      * empty: stored as they are. */
     const struct seal_keyring *seal_keys;
@@ -74,7 +78,14 @@ struct webhook_metrics {
     struct store_webhook_stats store; /* all zero when the read failed (ok false) */
     bool ok;
     uint64_t attempts_ok, attempts_failed, events_delivered;
+    uint64_t events_pruned; /* by this instance's retention passes */
 };
+
+/* One retention pass: deletes events created before now_ms - retention_ms that every webhook
+ * of their tenant has delivered, in transactions of at most 1 000 rows (writers wait for one
+ * batch at most). *pruned is how many went. */
+int webhook_prune_events(struct store *s, int64_t retention_ms, int64_t now_ms, int64_t *pruned,
+                         struct err *err);
 void webhook_metrics(struct store *s, struct webhook_metrics *out);
 
 /* "t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>": the Scimd-Signature header

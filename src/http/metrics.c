@@ -166,9 +166,13 @@ http_metrics_render_webhooks(struct buf *out, struct store *s, struct err *err)
                    "# HELP scimd_webhook_events_delivered_total Events delivered by this "
                    "instance.\n"
                    "# TYPE scimd_webhook_events_delivered_total counter\n"
-                   "scimd_webhook_events_delivered_total %llu\n",
+                   "scimd_webhook_events_delivered_total %llu\n"
+                   "# HELP scimd_events_pruned_total Audit events this instance deleted past "
+                   "event_retention_days.\n"
+                   "# TYPE scimd_events_pruned_total counter\n"
+                   "scimd_events_pruned_total %llu\n",
                    (unsigned long long)m.attempts_ok, (unsigned long long)m.attempts_failed,
-                   (unsigned long long)m.events_delivered) < 0)
+                   (unsigned long long)m.events_delivered, (unsigned long long)m.events_pruned) < 0)
         return -1;
     if (!m.ok) /* the database is failing: /healthz and store errors say so; no stale gauges */
         return 0;

@@ -21,6 +21,7 @@
 #include "base/str.h"
 #include "base/xmalloc.h"
 #include "core/reqlog.h"
+#include "core/tenant.h"
 #include "http/metrics.h"
 #include "http/router.h"
 
@@ -51,6 +52,16 @@ struct http_server {
     char *tls_key;  /* owned PEM text; wiped on free */
     int port;
     atomic_uint_fast64_t next_request_id;
+    /* The paths of tenants' own public URLs ("/acme"), served as public_url's path is
+     * (unprefixed). Read again when this process changed a tenant (tenant_generation) or after
+     * LIMIT_TENANT_PATHS_TTL_MS (another instance may have); the read happens outside the lock,
+     * so requests never wait on the database for it. */
+    pthread_mutex_t paths_lock;
+    char **paths; /* owned, guarded by paths_lock */
+    size_t n_paths;
+    unsigned long paths_generation;
+    int64_t paths_read_ms; /* 0: never read */
+    bool paths_reading;
 };
 
 /* Per-request state: made on libmicrohttpd's first callback, freed on completion. */
@@ -68,6 +79,8 @@ struct request {
     char tenant[64];
     char key[API_KEY_NAME_MAX + 1]; /* the operator key's name, or "" */
     int64_t retry_after_s;          /* a 429's Retry-After */
+    size_t skip;                    /* bytes of the URL's public path prefix (unprefixed) */
+    char prefix[LIMIT_PUBLIC_URL_BYTES + 1]; /* that prefix, for links relative to this host */
 };
 
 /* ---- responses ---- */
@@ -343,6 +356,7 @@ dispatch(struct MHD_Connection *conn, struct request *req, const char *url)
     struct api_call call = {
         .method = req->method,
         .path = url,
+        .path_prefix = req->prefix,
         .settings = srv->api,
         .store = srv->store,
         .arena = arena,
@@ -562,18 +576,82 @@ refuse_early(struct MHD_Connection *conn, struct request *req, const char *url,
     return true;
 }
 
-/* url without the public URL's path prefix when it starts with it ("/api/v1/scim/v2/Users" →
- * "/scim/v2/Users", "/api/v1" → "/"); otherwise url itself. */
-static const char *
-unprefixed(const struct http_server *srv, const char *url)
+/* Reads the tenants' URL paths when the list is stale and no other thread is reading it. A
+ * failed read keeps the old list until the next period. */
+static void
+paths_refresh(struct http_server *srv)
 {
-    const char *p = srv->settings.path_prefix;
+    unsigned long gen = tenant_generation();
+    int64_t now = clock_now_ms();
+    pthread_mutex_lock(&srv->paths_lock);
+    bool stale = !srv->paths_reading && (srv->paths_read_ms == 0 || gen != srv->paths_generation ||
+                                         now - srv->paths_read_ms >= LIMIT_TENANT_PATHS_TTL_MS);
+    if (stale)
+        srv->paths_reading = true;
+    pthread_mutex_unlock(&srv->paths_lock);
+    if (!stale)
+        return;
+    struct store_tenant *v = NULL;
+    size_t n = 0, k = 0;
+    struct err e = { 0 };
+    char **paths = NULL;
+    bool ok = tenant_list(srv->store, &v, &n, &e) == 0;
+    if (ok) {
+        paths = xcalloc(n + 1, sizeof(*paths));
+        for (size_t i = 0; i < n; i++)
+            if (v[i].public_url[0] && api_public_path(v[i].public_url)[0])
+                paths[k++] = xstrdup(api_public_path(v[i].public_url));
+    } else {
+        log_warn("cannot read the tenants' public URLs: %s", e.detail);
+    }
+    free(v);
+    pthread_mutex_lock(&srv->paths_lock);
+    if (ok) {
+        for (size_t i = 0; i < srv->n_paths; i++)
+            free(srv->paths[i]);
+        free(srv->paths);
+        srv->paths = paths;
+        srv->n_paths = k;
+        srv->paths_generation = gen;
+    }
+    srv->paths_read_ms = now;
+    srv->paths_reading = false;
+    pthread_mutex_unlock(&srv->paths_lock);
+}
+
+/* How many bytes of url are a path prefix p ("/api/v1" of "/api/v1/scim/v2/Users" or
+ * "/api/v1"), or 0. */
+static size_t
+prefix_len(const char *url, const char *p)
+{
     size_t n = p ? strlen(p) : 0;
-    if (n == 0 || strncmp(url, p, n) != 0)
-        return url;
-    if (url[n] == '/')
-        return url + n;
-    return url[n] == '\0' ? "/" : url;
+    if (n == 0 || strncmp(url, p, n) != 0 || (url[n] != '/' && url[n] != '\0'))
+        return 0;
+    return n;
+}
+
+/* The length of the public path prefix url starts with: public_url's path or a tenant's own
+ * (the longest when several match), 0 for none. "/api/v1/scim/v2/Users" is then served as
+ * "/scim/v2/Users", "/api/v1" as "/". */
+static size_t
+unprefixed_len(struct http_server *srv, const char *url)
+{
+    size_t best = prefix_len(url, srv->settings.path_prefix);
+    paths_refresh(srv);
+    pthread_mutex_lock(&srv->paths_lock);
+    for (size_t i = 0; i < srv->n_paths; i++) {
+        size_t n = prefix_len(url, srv->paths[i]);
+        best = n > best ? n : best;
+    }
+    pthread_mutex_unlock(&srv->paths_lock);
+    return best;
+}
+
+/* url without its first `skip` bytes (unprefixed_len), "/" when nothing is left. */
+static const char *
+unprefixed(const char *url, size_t skip)
+{
+    return url[skip] == '\0' ? (skip ? "/" : url) : url + skip;
 }
 
 static enum MHD_Result
@@ -583,7 +661,6 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
     (void)version;
     struct http_server *srv = cls;
     struct request *req = *req_cls;
-    url = unprefixed(srv, url);
 
     if (req == NULL) {
         /* First call: headers only. Never queue here for normal requests: libmicrohttpd
@@ -595,6 +672,12 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
         req->route = (long)http_router_count();
         str_copy(req->method, sizeof(req->method), method);
         str_copy(req->tenant, sizeof(req->tenant), "-");
+        req->skip = unprefixed_len(srv, url);
+        if (req->skip < sizeof(req->prefix)) {
+            memcpy(req->prefix, url, req->skip);
+            req->prefix[req->skip] = '\0';
+        }
+        url = unprefixed(url, req->skip);
         buf_init(&req->body, srv->settings.body_max + 1);
         http_metrics_inflight(1);
         *req_cls = req;
@@ -603,6 +686,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
             return ret;
         return MHD_YES;
     }
+    url = unprefixed(url, req->skip);
     if (*upload_data_size > 0) {
         size_t n = *upload_data_size;
         *upload_data_size = 0;
@@ -821,6 +905,10 @@ server_free(struct http_server *s)
         pthread_join(s->watcher, NULL);
     }
     pthread_mutex_destroy(&s->slots_lock);
+    pthread_mutex_destroy(&s->paths_lock);
+    for (size_t i = 0; i < s->n_paths; i++)
+        free(s->paths[i]);
+    free(s->paths);
     ratelimit_free(s->auth_fail);
     ratelimit_free(s->sso);
     ratelimit_free(s->signin_fail);
@@ -841,6 +929,7 @@ http_server_start(const struct http_settings *hs, const struct api_settings *api
     s->store = store;
     s->settings = *hs;
     pthread_mutex_init(&s->slots_lock, NULL);
+    pthread_mutex_init(&s->paths_lock, NULL);
     s->auth_fail = ratelimit_new(hs->auth_failure_limit, 60);
     s->sso = ratelimit_new(hs->sso_rate_limit, 60);
     s->signin_fail = ratelimit_new(hs->signin_failure_limit, 60);

@@ -4,13 +4,14 @@
 
 #include <stdio.h>
 
+#include "base/limits.h"
 #include "base/str.h"
 #include "scim/schema.h"
 
 static void
 scim_base(const struct api_call *call, char *out, size_t size)
 {
-    snprintf(out, size, "%s/scim/v2", call->settings->public_url);
+    snprintf(out, size, "%s/scim/v2", api_tenant_url(call->settings, &call->tenant));
 }
 
 int
@@ -35,6 +36,16 @@ scim_discovery_spc(struct api_call *call, struct err *err)
         "description", "A scimd token, minted per tenant by its administrator", "specUri",
         "https://www.rfc-editor.org/rfc/rfc6750", "primary", 1, "meta", "resourceType",
         "ServiceProviderConfig", "location", loc);
+    /* RFC 9865 §4: both methods, index by default (§2.4: existing clients expect it). */
+    json_object_set_new(j, "pagination",
+                        json_pack("{s:b, s:b, s:s, s:I, s:I, s:I}", "cursor",
+                                  call->settings->cursor_key != NULL, "index", 1,
+                                  "defaultPaginationMethod", "index", "defaultPageSize",
+                                  (json_int_t)(call->settings->page_max < LIMIT_PAGE_DEFAULT
+                                                   ? call->settings->page_max
+                                                   : LIMIT_PAGE_DEFAULT),
+                                  "maxPageSize", (json_int_t)call->settings->page_max,
+                                  "cursorTimeout", (json_int_t)call->settings->cursor_timeout_s));
     api_reply_json(call, 200, j);
     return 0;
 }

@@ -24,7 +24,8 @@ load_members(const struct api_call *call, const struct store_resource *r, json_t
         return -1;
     json_t *a = n ? json_array() : NULL;
     for (size_t i = 0; i < n; i++) {
-        json_t *ref = json_sprintf("%s/scim/v2/Users/%s", call->settings->public_url, v[i].id);
+        json_t *ref = json_sprintf("%s/scim/v2/Users/%s",
+                                   api_tenant_url(call->settings, &call->tenant), v[i].id);
         json_t *m = json_pack("{s:s, s:o, s:s, s:s?}", "value", v[i].id, "$ref", ref, "type",
                               "User", "display", v[i].display);
         if (m)

@@ -4,12 +4,14 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "base/clock.h"
 #include "base/limits.h"
 #include "base/str.h"
 #include "base/xmalloc.h"
 #include "core/directory.h"
 #include "core/role.h"
 #include "query/query.h"
+#include "scim/cursor.h"
 #include "scim/project.h"
 #include "scim/render.h"
 #include "scim/scim.h"
@@ -23,6 +25,10 @@ struct scim_list_params {
     const char *excluded;
     int64_t start_index; /* clamped to ≥ 1 */
     int64_t count;       /* clamped to [0, page_max] */
+    /* RFC 9865: cursor paging when cursor is not NULL ("" asks for the first page). */
+    const char *cursor;
+    bool start_given;    /* startIndex was in the request */
+    int64_t asked_count; /* count as given (the default when absent), not clamped */
 };
 
 static int
@@ -35,9 +41,18 @@ int_arg(const char *text, const char *name, int64_t dflt, int64_t *out, struct e
     return str_to_i64(str_of(text), INT64_MIN / 2, INT64_MAX / 2, out, name, err);
 }
 
+/* The page size when the request names none (pagination.defaultPageSize). */
+static int64_t
+page_default(const struct api_call *call)
+{
+    return call->settings->page_max < LIMIT_PAGE_DEFAULT ? call->settings->page_max
+                                                         : LIMIT_PAGE_DEFAULT;
+}
+
 static void
 clamp(struct scim_list_params *p, int64_t page_max)
 {
+    p->asked_count = p->count;
     /* RFC 7644 §3.4.2.4: startIndex < 1 is read as 1; a negative count as 0; a count above
      * the maximum is lowered to it. */
     if (p->start_index < 1)
@@ -57,9 +72,11 @@ params_from_query(const struct api_call *call, struct scim_list_params *p, struc
         .sort_order = api_call_arg(call, "sortOrder"),
         .attributes = api_call_arg(call, "attributes"),
         .excluded = api_call_arg(call, "excludedAttributes"),
+        .cursor = api_call_arg(call, "cursor"),
+        .start_given = api_call_arg(call, "startIndex") != NULL,
     };
     if (int_arg(api_call_arg(call, "startIndex"), "startIndex", 1, &p->start_index, err) < 0 ||
-        int_arg(api_call_arg(call, "count"), "count", LIMIT_PAGE_DEFAULT, &p->count, err) < 0)
+        int_arg(api_call_arg(call, "count"), "count", page_default(call), &p->count, err) < 0)
         return -1;
     clamp(p, call->settings->page_max);
     return 0;
@@ -139,8 +156,15 @@ params_from_body(struct api_call *call, const json_t *body, struct scim_list_par
         join_names(call, json_object_get(body, "excludedAttributes"), "excludedAttributes",
                    &p->excluded, err) < 0 ||
         body_int(body, "startIndex", 1, &p->start_index, err) < 0 ||
-        body_int(body, "count", LIMIT_PAGE_DEFAULT, &p->count, err) < 0)
+        body_int(body, "count", page_default(call), &p->count, err) < 0)
         return -1;
+    /* RFC 9865 §3: the cursor is a SearchRequest attribute on POST /.search. */
+    json_t *cursor = json_object_get(body, "cursor");
+    if (cursor && !json_is_null(cursor) && !json_is_string(cursor))
+        return err_set(err, ERR_INVALID_CURSOR, "cursor must be a string");
+    p->cursor = cursor && json_is_string(cursor) ? json_string_value(cursor) : NULL;
+    json_t *start = json_object_get(body, "startIndex");
+    p->start_given = start && !json_is_null(start);
     clamp(p, call->settings->page_max);
     return 0;
 }
@@ -183,17 +207,26 @@ undo_double_encoding(struct api_call *call, const char *f)
     return out;
 }
 
+/* The ListResponse of one page. next_cursor is NULL for index paging (startIndex is then
+ * given), "" for the last page of cursor paging, else the cursor of the next page: RFC 9865
+ * §2 (Table 2) omits nextCursor only on the last page, and a cursor page has no
+ * startIndex. */
 static int
 reply_page(struct api_call *call, const struct scim_resource_type *rt,
            const struct scim_derived *derived, const struct scim_list_params *p,
-           const struct store_list_result *res, struct err *err)
+           const struct store_list_result *res, const char *next_cursor, struct err *err)
 {
     struct buf b;
     buf_init(&b, 256 * 1024 * 1024);
-    int rc = buf_printf(&b, err,
-                        "{\"schemas\":[\"" SCIM_URN_LIST "\"],\"totalResults\":%lld,"
-                        "\"startIndex\":%lld,\"itemsPerPage\":%zu,\"Resources\":[",
-                        (long long)res->total, (long long)p->start_index, res->n);
+    int rc = buf_printf(&b, err, "{\"schemas\":[\"" SCIM_URN_LIST "\"],\"totalResults\":%lld,",
+                        (long long)res->total);
+    if (rc == 0)
+        rc = next_cursor == NULL
+                 ? buf_printf(&b, err, "\"startIndex\":%lld,", (long long)p->start_index)
+             : next_cursor[0] ? buf_printf(&b, err, "\"nextCursor\":\"%s\",", next_cursor)
+                              : 0;
+    if (rc == 0)
+        rc = buf_printf(&b, err, "\"itemsPerPage\":%zu,\"Resources\":[", res->n);
     /* A derived attribute the page wants is read once for all its rows when it can be. */
     json_t **values = NULL;
     if (rc == 0 && derived && derived->load_page && res->n &&
@@ -218,6 +251,60 @@ reply_page(struct api_call *call, const struct scim_resource_type *rt,
         api_reply_text(call, 200, "application/scim+json", b.data);
     buf_cleanup(&b);
     return rc;
+}
+
+/* Cursor paging (RFC 9865): checks the request, sets q's page size and position, and *cur
+ * to the cursor the next page will carry (all but its position and time). */
+static int
+cursor_start(struct api_call *call, const struct scim_kind *k, const struct scim_list_params *p,
+             const char *role, struct store_list_query *q, struct scim_cursor *cur, struct err *err)
+{
+    const struct api_settings *set = call->settings;
+    /* RFC 9865 §2.4: startIndex asks for index paging, cursor for cursor paging; both at
+     * once ask for neither. */
+    if (p->start_given)
+        return err_set(err, ERR_INVALID_VALUE,
+                       "cursor and startIndex cannot be used together: send cursor (empty for "
+                       "the first page) or startIndex, not both");
+    /* The position is a seq in the default order (docs/scim.md "Cursor paging"). */
+    if (p->sort_by && p->sort_by[0])
+        return err_set(err, ERR_INVALID_VALUE,
+                       "sortBy cannot be used with cursor paging: cursor pages follow the "
+                       "stable default order; use startIndex to page a sorted listing");
+    if (set->cursor_key == NULL)
+        return err_set(err, ERR_INVALID_CURSOR, "cursor paging is not available here");
+    /* RFC 9865 §2, Table 1: a negative count is 0; Table 3: above maxPageSize is
+     * invalidCount (index paging lowers it instead, RFC 7644 §3.4.2.4). */
+    if (p->asked_count > set->page_max)
+        return err_set(err, ERR_INVALID_COUNT, "count must be between 0 and %lld (maxPageSize)",
+                       (long long)set->page_max);
+    q->count = p->asked_count < 0 ? 0 : p->asked_count;
+    q->start_index = 1;
+    *cur = (struct scim_cursor){
+        .tenant_id = call->tenant.id,
+        .type = (int)k->type,
+        .listing = scim_cursor_listing((int)k->type, p->filter, role),
+        .count = q->count,
+    };
+    if (p->cursor[0] == '\0')
+        return 0;
+    struct scim_cursor got;
+    if (scim_cursor_decode(set->cursor_key, p->cursor, clock_now_ms(), set->cursor_timeout_s * 1000,
+                           &got, err) < 0)
+        return -1;
+    /* Another tenant's, another resource type's or another filter's cursor is refused
+     * before anything is read. */
+    if (got.tenant_id != cur->tenant_id || got.type != cur->type || got.listing != cur->listing)
+        return err_set(err, ERR_INVALID_CURSOR,
+                       "cursor belongs to another listing: send the same filter as the first "
+                       "page, or an empty cursor to start again");
+    /* RFC 9865 §2.1, Table 3: the count must be the initial query's. */
+    if (got.count != cur->count)
+        return err_set(err, ERR_INVALID_COUNT,
+                       "count must be the same as on the first page of this listing (%lld)",
+                       (long long)got.count);
+    q->after_seq = got.seq;
+    return 0;
 }
 
 static int
@@ -264,9 +351,19 @@ list_reply(struct api_call *call, const struct scim_kind *k, const struct scim_l
             return err_set(err, ERR_INVALID_VALUE,
                            "sortOrder must be \"ascending\" or \"descending\"");
     }
+    struct scim_cursor cur = { 0 };
+    if (p->cursor && cursor_start(call, k, p, q.role, &q, &cur, err) < 0)
+        return -1;
     if (directory_list(call->store, &q, &res, err) < 0)
         return -1;
-    int rc = reply_page(call, rt, k->derived, p, &res, err);
+    /* RFC 9865 §2, Table 2: nextCursor on every page but the last. */
+    char next[SCIM_CURSOR_TEXT] = "";
+    if (p->cursor && res.more && res.n > 0) {
+        cur.seq = res.last_seq;
+        cur.issued_ms = clock_now_ms();
+        scim_cursor_encode(call->settings->cursor_key, &cur, next);
+    }
+    int rc = reply_page(call, rt, k->derived, p, &res, p->cursor ? next : NULL, err);
     store_list_result_cleanup(&res);
     return rc;
 }

@@ -18,7 +18,8 @@ scim_etag(int64_t version, char *out, size_t size)
     snprintf(out, size, "W/\"%lld\"", (long long)version);
 }
 
-/* "meta" text. public_url is validated at start-up to need no JSON escaping. */
+/* "meta" text. public_url is validated at start-up, and a tenant's publicUrl when set, to need
+ * no JSON escaping. */
 static int
 append_meta(struct buf *out, const struct api_call *call, const struct scim_resource_type *rt,
             const struct store_resource *r, struct err *err)
@@ -35,7 +36,7 @@ append_meta(struct buf *out, const struct api_call *call, const struct scim_reso
                             "\",\"lastModified\":\"",
                             modified,
                             "\",\"location\":\"",
-                            call->settings->public_url,
+                            api_tenant_url(call->settings, &call->tenant),
                             "/scim/v2",
                             rt->endpoint,
                             "/",
@@ -186,7 +187,7 @@ scim_reply_resource(struct api_call *call, int status, const struct scim_resourc
     scim_etag(r->version, call->etag, sizeof(call->etag));
     if (location)
         snprintf(call->location, sizeof(call->location), "%s/scim/v2%s/%s",
-                 call->settings->public_url, rt->endpoint, r->id);
+                 api_tenant_url(call->settings, &call->tenant), rt->endpoint, r->id);
     struct buf b;
     buf_init(&b, 64 * 1024 * 1024);
     if (scim_render_row(&b, call, rt, r, derived, attributes, excluded, err) < 0) {

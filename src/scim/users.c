@@ -32,7 +32,8 @@ take_password(char **password, char hash[128], struct err *err)
 static json_t *
 group_ref(const struct api_call *call, const char *id, const char *display)
 {
-    json_t *ref = json_sprintf("%s/scim/v2/Groups/%s", call->settings->public_url, id);
+    json_t *ref =
+        json_sprintf("%s/scim/v2/Groups/%s", api_tenant_url(call->settings, &call->tenant), id);
     return json_pack("{s:s, s:o, s:s?, s:s}", "value", id, "$ref", ref, "display", display, "type",
                      "direct");
 }

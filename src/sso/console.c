@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/crypto.h"
 #include "base/str.h"
 #include "core/console.h"
 #include "core/signin.h"
@@ -58,6 +59,36 @@ sso_console_login(struct api_call *call, struct err *err)
     return not_set_up(call);
 }
 
+/* The tenant has its own public URL, so this callback came to its host, where a console session
+ * cookie would be of no use: the console lives on the deployment's public_url (docs/deploy.md).
+ * The signed-in admin is handed over with a set-up link instead, the host's own way into the
+ * console: single use, short-lived, in the URL fragment that no server or log sees. */
+static int
+handoff(struct api_call *call, const struct store_tenant *t, const char *protocol,
+        const char *initiated, const char *user_id, struct err *err)
+{
+    struct console_secret token;
+    int64_t expires;
+    char where[600];
+    if (console_setup_link_mint(call->store, &call->settings->console, &call->settings->gate, t,
+                                user_id, &token, &expires, err) < 0) {
+        if (err->code != ERR_FORBIDDEN)
+            return -1;
+        sso_event(call, t, protocol, initiated, SSO_RESULT_REJECTED, "console_not_admin", user_id);
+        sso_reply_failure(call, 403,
+                          "You signed in, but the console is only open to active admins of "
+                          "this tenant. Ask one of its admins to give you the admin role.");
+        return 0;
+    }
+    snprintf(where, sizeof(where), "%s/console/#setup=%s", call->settings->public_url, token.text);
+    console_secret_wipe(&token);
+    int rc = sso_reply_redirect(call, where, err);
+    crypto_wipe(where, sizeof(where));
+    if (rc == 0)
+        sso_event(call, t, protocol, initiated, SSO_RESULT_SUCCESS, "console", user_id);
+    return rc;
+}
+
 int
 sso_console_finish(struct api_call *call, const struct store_tenant *t, const char *protocol,
                    const char *initiated, const char *code, struct err *err)
@@ -81,6 +112,8 @@ sso_console_finish(struct api_call *call, const struct store_tenant *t, const ch
         sso_event(call, t, protocol, initiated, SSO_RESULT_REJECTED, "console_other_tenant",
                   user.id);
         sso_reply_failure(call, 403, "You signed in to another tenant than this console's.");
+    } else if (t->public_url[0]) {
+        rc = handoff(call, t, protocol, initiated, user.id, err);
     } else if (console_session_create(call->store, &call->settings->console, &call->settings->gate,
                                       t, user.id, &sid, &cs, err) < 0) {
         if (err->code == ERR_FORBIDDEN) {

@@ -17,8 +17,8 @@ describe(const struct api_settings *settings, const struct store_tenant *t,
          const struct store_sso_conn *conn, const json_t *cfg)
 {
     json_t *d = strcmp(conn->protocol, "oidc") == 0
-                    ? sso_oidc_describe(cfg, settings->public_url, t->slug)
-                    : sso_saml_describe(cfg, settings->public_url, t->slug);
+                    ? sso_oidc_describe(cfg, api_tenant_url(settings, t), t->slug)
+                    : sso_saml_describe(cfg, api_tenant_url(settings, t), t->slug);
     char when[32];
     json_object_set_new(d, "enabled", json_boolean(conn->enabled));
     /* "SAML required" (token gate) means: exists, enabled, and has signed someone in. */

@@ -280,7 +280,7 @@ start(struct api_call *call, const struct store_tenant *t, const json_t *cfg, co
     sso_hash(state, state_hash);
     sso_hash(handle, handle_hash);
     snprintf(redirect_uri, sizeof(redirect_uri), "%s/sso/%s/oidc/callback",
-             call->settings->public_url, t->slug);
+             api_tenant_url(call->settings, t), t->slug);
     data = json_pack("{s:s, s:s, s:s, s:s, s:s}", "issuer", get_str(cfg, "issuer"), "nonce", nonce,
                      "verifier", verifier, "redirect_uri", redirect_uri, "initiated", initiated);
     if (return_to)
@@ -348,9 +348,9 @@ login(struct api_call *call, bool console, struct err *err)
     const char *hint = api_call_arg(call, "login_hint");
     if (hint && strlen(hint) > HINT_MAX)
         hint = NULL;
-    const char *return_to =
-        console ? NULL
-                : sso_return_to_check(api_call_arg(call, "return_to"), call->settings->public_url);
+    const char *return_to = console ? NULL
+                                    : sso_return_to_check(api_call_arg(call, "return_to"),
+                                                          api_tenant_url(call->settings, &t));
     rc = start(call, &t, cfg, return_to, hint, "sp", console, err);
     json_decref(cfg);
     return rc;
@@ -402,8 +402,8 @@ sso_oidc_initiate(struct api_call *call, struct err *err)
         rc = 0;
     } else {
         const char *h = hint && strlen(hint) <= HINT_MAX ? hint : NULL;
-        rc = start(call, &t, cfg, sso_return_to_check(target, call->settings->public_url), h, "idp",
-                   false, err);
+        rc = start(call, &t, cfg, sso_return_to_check(target, api_tenant_url(call->settings, &t)),
+                   h, "idp", false, err);
     }
     free(iss);
     free(hint);

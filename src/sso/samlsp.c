@@ -208,7 +208,7 @@ sso_saml_metadata(struct api_call *call, struct err *err)
     if (tenant_get(call->store, call->params[0], &t, err) < 0)
         return -1;
     str_copy(call->log_tenant, sizeof(call->log_tenant), t.slug);
-    sp_urls(call->settings->public_url, t.slug, entity, acs);
+    sp_urls(api_tenant_url(call->settings, &t), t.slug, entity, acs);
     int n = snprintf(
         doc, sizeof(doc),
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
@@ -294,7 +294,7 @@ login(struct api_call *call, bool console, struct err *err)
         return rc < 0 ? -1 : 0;
     rc = -1;
     buf_init(&b, sizeof(call->location) - 1);
-    sp_urls(call->settings->public_url, t.slug, entity, acs);
+    sp_urls(api_tenant_url(call->settings, &t), t.slug, entity, acs);
     const char *sso = get_str(cfg, "ssoUrl");
     /* ID: "_" + 32 random bytes in hex (an xs:ID must not start with a digit). */
     if (crypto_random(rnd, sizeof(rnd), err) < 0 || sso_random_token(handle, err) < 0)
@@ -325,7 +325,7 @@ login(struct api_call *call, bool console, struct err *err)
     sso_hash(handle, hh);
     data = json_pack("{s:s}", "request_id", id);
     const char *rt =
-        sso_return_to_check(api_call_arg(call, "return_to"), call->settings->public_url);
+        sso_return_to_check(api_call_arg(call, "return_to"), api_tenant_url(call->settings, &t));
     if (console)
         json_object_set_new(data, "console", json_true());
     else if (sso_test_asked(call))
@@ -468,7 +468,7 @@ sso_saml_acs(struct api_call *call, struct err *err)
         refuse(call, &t, "-", "bad_encoding");
         goto out;
     }
-    sp_urls(call->settings->public_url, t.slug, entity, acs);
+    sp_urls(api_tenant_url(call->settings, &t), t.slug, entity, acs);
     size_t n_certs = 0, i;
     json_t *c;
     json_array_foreach(json_object_get(cfg, "certificates"), i, c) {

@@ -191,7 +191,9 @@ retry_path(const struct api_call *call, char *out, size_t cap)
                                                        : NULL;
     if (proto == NULL)
         return NULL;
-    int w = snprintf(out, cap, "%s/sso/%s/%s/login", prefix, slug, proto);
+    /* Back where the sign-in came: a tenant with its own public URL signs in under its path. */
+    int w = snprintf(out, cap, "%s/sso/%s/%s/login", call->path_prefix ? call->path_prefix : "",
+                     slug, proto);
     return w > 0 && (size_t)w < cap ? out : NULL;
 }
 

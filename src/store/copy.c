@@ -12,7 +12,7 @@
 #include "store/sqlite/sqlite.h"
 
 const struct copy_table_info copy_tables[COPY__COUNT] = {
-    [COPY_TENANTS] = { "tenants", 10 },
+    [COPY_TENANTS] = { "tenants", 11 },
     [COPY_TOKENS] = { "tokens", 9 },
     [COPY_RESOURCES] = { "resources", 13 },
     [COPY_RESOURCE_COUNTS] = { "resource_counts", 3 },

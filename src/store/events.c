@@ -149,3 +149,21 @@ store_event_query(struct store *s, const struct store_event_query *q, struct sto
     db_bind_int(st, 6, (int64_t)q->limit);
     return collect_events(st, q->limit, out, n, err);
 }
+
+int
+store_event_prune(struct store *s, int64_t before_ms, int64_t limit, struct err *err)
+{
+    /* Oldest first by seq (the primary key); a webhook's outbox is the events after its
+     * cursor, so those stay whatever their age. */
+    static struct db_sql q =
+        DB_SQL("DELETE FROM events WHERE seq IN (SELECT e.seq FROM events e WHERE e.created_ms < ?1"
+               " AND NOT EXISTS (SELECT 1 FROM webhooks w WHERE w.tenant_id = e.tenant_id"
+               " AND w.cursor < e.seq) ORDER BY e.seq LIMIT ?2)");
+    struct db_stmt *st = db_prepare(s, &q, err);
+    if (st == NULL)
+        return -1;
+    db_bind_int(st, 1, before_ms);
+    db_bind_int(st, 2, limit);
+    int64_t n = db_exec(st, err);
+    return n < 0 ? -1 : (int)n;
+}

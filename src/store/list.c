@@ -134,10 +134,10 @@ page_sql(struct store *s, const struct store_list_query *q, const struct buf *wh
     return 0;
 }
 
-/* Reads the page's rows (at most limit) into out, and the seq of the last one. */
+/* Reads the page's rows (at most limit) into out, and the seq of the last one. The query asks
+ * for one row more than the page, so whether another follows (out->more) costs no query. */
 static int
-read_page(struct db_stmt *st, int64_t limit, struct store_list_result *out, int64_t *last_seq,
-          struct err *err)
+read_page(struct db_stmt *st, int64_t limit, struct store_list_result *out, struct err *err)
 {
     size_t cap = 0;
     int rc = 0;
@@ -147,10 +147,12 @@ read_page(struct db_stmt *st, int64_t limit, struct store_list_result *out, int6
             out->rows = xrealloc(out->rows, cap * sizeof(*out->rows));
         }
         rows_read_resource(st, &out->rows[out->n++]);
-        *last_seq = db_int(st, SEQ_COL);
+        out->last_seq = db_int(st, SEQ_COL);
     }
-    if (rc == 1)
+    if (rc == 1 && (rc = db_step(st, err)) == 1) {
+        out->more = true;
         db_reset(st); /* stopped at the limit */
+    }
     return rc < 0 ? -1 : 0;
 }
 
@@ -171,22 +173,28 @@ store_resource_list(struct store *s, const struct store_list_query *q,
     if (sqlgen_where(db_dialect(s), &where, wb, q, err) < 0)
         goto done;
     const int n_filter = wb->n;
+    /* A cursor continues the default order only: the position is a seq alone. */
+    if (q->after_seq > 0 && q->sort) {
+        err_set(err, ERR_INVALID_VALUE, "a keyset continuation cannot be sorted");
+        goto done;
+    }
     /* A filtered first page that comes back short holds every match, so its length is the
      * total: the usual existence check (userName eq "x") then costs one indexed read. */
-    bool count_after = q->filter && q->start_index == 1 && q->count > 0;
+    bool count_after = q->filter && q->start_index == 1 && q->after_seq <= 0 && q->count > 0;
     if (!count_after) {
         if (count_total(s, q, &where, wb, n_filter, &out->total, err) < 0)
             goto done;
-        if (q->count <= 0 || q->start_index > out->total) {
+        if (q->count <= 0 || (q->after_seq <= 0 && q->start_index > out->total)) {
             rc = 0;
             goto done;
         }
     }
 
     uint64_t qkey = sqlgen_list_key(q, &where, wb, n_filter);
-    int64_t seek = 0;
-    bool seeking = q->sort == NULL && q->start_index > 1 &&
-                   cursor_find(s, sqlgen_slot_key(qkey, q->start_index), &seek);
+    int64_t seek = q->after_seq;
+    bool seeking =
+        q->after_seq > 0 || (q->sort == NULL && q->start_index > 1 &&
+                             cursor_find(s, sqlgen_slot_key(qkey, q->start_index), &seek));
     bool unique = sqlgen_unique_match(q->filter, q->type) && q->sort == NULL;
     if (page_sql(s, q, &where, wb, seeking, unique, &sql, err) < 0)
         goto done;
@@ -199,14 +207,14 @@ store_resource_list(struct store *s, const struct store_list_query *q,
         db_bind_int(st, k++, seek);
     db_bind_all(st, k, wb, wb->n);
     k += wb->n;
-    db_bind_int(st, k++, q->count);
+    db_bind_int(st, k++, q->count + 1);
     if (!seeking && q->start_index > 1)
         db_bind_int(st, k, q->start_index - 1);
-    int64_t last_seq = 0;
-    if (read_page(st, q->count, out, &last_seq, err) < 0)
+    if (read_page(st, q->count, out, err) < 0)
         goto done;
-    if (q->sort == NULL && out->n > 0 && !unique)
-        cursor_put(s, sqlgen_slot_key(qkey, q->start_index + (int64_t)out->n), last_seq);
+    /* A cursor carries its own position: the startIndex cache is for index paging only. */
+    if (q->sort == NULL && out->n > 0 && !unique && q->after_seq <= 0)
+        cursor_put(s, sqlgen_slot_key(qkey, q->start_index + (int64_t)out->n), out->last_seq);
     if (count_after) {
         if ((int64_t)out->n < q->count)
             out->total = (int64_t)out->n;

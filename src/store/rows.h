@@ -9,7 +9,7 @@
 
 #define TENANT_COLS                                                                         \
     "id, slug, display_name, plan, mode, deactivation, integration_enabled, saml_required," \
-    " created_ms, updated_ms"
+    " created_ms, updated_ms, public_url"
 #define TOKEN_COLS \
     "id, tenant_id, hash, prefix, label, created_ms, last_used_ms, revoked_ms, expires_ms"
 

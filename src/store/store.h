@@ -70,6 +70,9 @@ struct store_tenant {
     bool saml_required;
     int64_t created_ms;
     int64_t updated_ms;
+    /* The tenant's own public URL (issue 17), used instead of the deployment's public_url in
+     * every URL written for it; "" when it has none. */
+    char public_url[LIMIT_PUBLIC_URL_BYTES + 1];
     int64_t group_count; /* groups in the tenant, read with it on authentication; -1 if not */
 };
 
@@ -145,12 +148,18 @@ struct store_list_query {
     bool descending;
     int64_t start_index; /* 1-based */
     int64_t count;       /* 0 = only the total */
+    /* > 0: keyset continuation (cursor paging, RFC 9865): the rows after this seq in the
+     * default order; start_index is then ignored and no OFFSET is ever used. Not with sort
+     * (ERR_INVALID_VALUE). */
+    int64_t after_seq;
 };
 
 struct store_list_result {
     int64_t total;
     size_t n;
     struct store_resource *rows; /* owned, n of them */
+    int64_t last_seq;            /* seq of the last row of the page (0 when empty) */
+    bool more;                   /* a row follows the page (in the same order) */
 };
 
 void store_list_result_cleanup(struct store_list_result *r);
@@ -309,6 +318,10 @@ int store_event_count_after(struct store *s, int64_t tenant_id, int64_t after_se
  * malloc'd (store_events_free). */
 int store_event_query(struct store *s, const struct store_event_query *q, struct store_event **out,
                       size_t *n, struct err *err);
+/* Deletes at most `limit` of the oldest events created before before_ms whose tenant has no
+ * webhook still to deliver them (seq > its cursor, enabled or not), inside the caller's
+ * transaction. Returns how many it deleted, or -1 with err. */
+int store_event_prune(struct store *s, int64_t before_ms, int64_t limit, struct err *err);
 
 /* ---- Webhooks (webhooks.c) ---- */
 
@@ -481,6 +494,15 @@ int store_sso_code_take(struct store *s, const char *hash, int64_t now_ms,
  * each), *n how many. */
 int store_sso_users_by_email(struct store *s, int64_t tenant_id, const char *email,
                              struct store_resource *out, size_t max, size_t *n, struct err *err);
+
+/* ---- Server keys (keys.c) ---- */
+
+/* The database's key named `name` (64 hex digits of 32 random bytes): `candidate` (64 hex
+ * digits, fresh random bytes) is stored when the name has none yet, else the stored key wins,
+ * so every instance on one database reads the same key. Into out (65 bytes). A write: run it
+ * in a transaction. */
+int store_server_key_get(struct store *s, const char *name, const char *candidate, char out[65],
+                         struct err *err);
 
 /* ---- Console sessions and set-up links (console.c) ---- */
 

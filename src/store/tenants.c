@@ -34,6 +34,7 @@ rows_read_tenant(struct db_stmt *st, int b, struct store_tenant *t)
     t->saml_required = db_int(st, b + 7) != 0;
     t->created_ms = db_int(st, b + 8);
     t->updated_ms = db_int(st, b + 9);
+    db_copy(st, b + 10, t->public_url, sizeof(t->public_url));
 }
 
 static void
@@ -58,6 +59,7 @@ bind_settings(struct db_stmt *st, int first, const struct store_tenant *t)
     db_bind_text(st, first + 3, deactivation_name(t->deactivation));
     db_bind_int(st, first + 4, t->integration_enabled ? 1 : 0);
     db_bind_int(st, first + 5, t->saml_required ? 1 : 0);
+    db_bind_text(st, first + 6, t->public_url);
 }
 
 int
@@ -65,14 +67,15 @@ store_tenant_insert(struct store *s, struct store_tenant *t, struct err *err)
 {
     static struct db_sql q = DB_SQL(
         "INSERT INTO tenants(slug, display_name, plan, mode, deactivation, integration_enabled,"
-        " saml_required, created_ms, updated_ms) VALUES(?,?,?,?,?,?,?,?,?) RETURNING id");
+        " saml_required, public_url, created_ms, updated_ms) VALUES(?,?,?,?,?,?,?,?,?,?)"
+        " RETURNING id");
     struct db_stmt *st = db_prepare(s, &q, err);
     if (st == NULL)
         return -1;
     db_bind_text(st, 1, t->slug);
     bind_settings(st, 2, t);
-    db_bind_int(st, 8, t->created_ms);
-    db_bind_int(st, 9, t->updated_ms);
+    db_bind_int(st, 9, t->created_ms);
+    db_bind_int(st, 10, t->updated_ms);
     int rc = db_first(st, read_id, &t->id, err);
     return rc < 0 ? -1 : 0;
 }
@@ -92,13 +95,13 @@ store_tenant_update(struct store *s, const struct store_tenant *t, struct err *e
 {
     static struct db_sql q =
         DB_SQL("UPDATE tenants SET display_name=?, plan=?, mode=?, deactivation=?,"
-               " integration_enabled=?, saml_required=?, updated_ms=? WHERE id=?");
+               " integration_enabled=?, saml_required=?, public_url=?, updated_ms=? WHERE id=?");
     struct db_stmt *st = db_prepare(s, &q, err);
     if (st == NULL)
         return -1;
     bind_settings(st, 1, t);
-    db_bind_int(st, 7, t->updated_ms);
-    db_bind_int(st, 8, t->id);
+    db_bind_int(st, 8, t->updated_ms);
+    db_bind_int(st, 9, t->id);
     return one_row(st, err);
 }
 

@@ -56,7 +56,7 @@ read_auth(struct db_stmt *st, void *row)
     struct auth_row *a = row;
     rows_read_token(st, a->tok);
     rows_read_tenant(st, 9, a->tenant);
-    a->tenant->group_count = db_int(st, 19);
+    a->tenant->group_count = db_int(st, 20);
 }
 
 int
@@ -68,7 +68,7 @@ store_token_auth_lookup(struct store *s, const char *hash, struct store_token *t
         DB_SQL("SELECT t.id, t.tenant_id, t.hash, t.prefix, t.label, t.created_ms,"
                " t.last_used_ms, t.revoked_ms, t.expires_ms, n.id, n.slug, n.display_name,"
                " n.plan, n.mode, n.deactivation, n.integration_enabled, n.saml_required,"
-               " n.created_ms, n.updated_ms, coalesce(c.n, 0)"
+               " n.created_ms, n.updated_ms, n.public_url, coalesce(c.n, 0)"
                " FROM tokens t JOIN tenants n ON n.id = t.tenant_id"
                " LEFT JOIN resource_counts c ON c.tenant_id = t.tenant_id AND c.type = 2"
                " WHERE t.hash=?");

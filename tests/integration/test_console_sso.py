@@ -46,9 +46,9 @@ def sso(server_factory, op):
     return s
 
 
-def console_login(s, tenant="acme", hint="alice"):
+def console_login(s, tenant="acme", hint="alice", prefix=""):
     """/console/sso/{t} → the provider → the callback, as a browser would."""
-    r = s.request("GET", f"/console/sso/{tenant}", allow_redirects=False)
+    r = s.request("GET", f"{prefix}/console/sso/{tenant}", allow_redirects=False)
     assert r.status_code == 302, r.text
     cookie = re.search(TX + r"=([A-Za-z0-9_-]+);", r.headers["Set-Cookie"]).group(1)
     authz = r.headers["Location"] + "&" + urllib.parse.urlencode({"login_hint": hint})
@@ -101,6 +101,32 @@ def test_non_admin_is_refused_with_a_clear_page(sso):
     assert "only open to active admins" in r.text
     assert "Location" not in r.headers and not session_cookie(r)
     assert wait_log(sso, "result=rejected reason=console_not_admin")
+
+
+def test_tenant_on_its_own_url_is_handed_to_the_console_with_a_set_up_link(sso):
+    """Issue 17: the callback comes to the tenant's own host, where a console cookie would be of
+    no use; the console stays on public_url, so the admin is handed over with a set-up link."""
+    own = sso.url + "/acme-eu"
+    r = sso.admin("PATCH", "/tenants/acme", {"publicUrl": own})
+    assert r.status_code == 200, r.text
+    assert sso.admin("GET", "/tenants/acme/sso/oidc").json()["redirectUri"] == \
+        own + "/sso/acme/oidc/callback"
+    r = console_login(sso, prefix="/acme-eu")
+    assert r.status_code == 302, r.text
+    assert r.headers["Location"].startswith(sso.url + "/console/#setup="), r.headers["Location"]
+    assert not session_cookie(r)
+    token = r.headers["Location"].split("#setup=", 1)[1]
+    r = sso.request("POST", "/console/api/setup", json_body={"token": token})
+    assert r.status_code == 201, r.text
+    assert r.json()["tenant"]["slug"] == "acme" and r.json()["scope"] == "tenant"
+    assert r.json()["userId"] == sso.ids["alice@example.test"]
+    assert r.json()["scimBaseUrl"] == own + "/scim/v2"
+    # Single use, as any set-up link.
+    r = sso.request("POST", "/console/api/setup", json_body={"token": token})
+    assert r.status_code == 401
+    # A non-admin gets the same refusal as on the deployment's host.
+    r = console_login(sso, hint="bob", prefix="/acme-eu")
+    assert r.status_code == 403 and "only open to active admins" in r.text
 
 
 def test_admin_of_another_tenant_is_refused(sso):

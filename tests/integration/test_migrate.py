@@ -310,7 +310,8 @@ def test_a_row_the_target_refuses_stops_the_copy_and_leaves_nothing(
 
 
 # Left behind on purpose (docs/deploy.md "What is not copied"), besides SQLite's own tables.
-SHORT_LIVED = {"sso_transactions", "sso_codes", "console_sessions", "setup_links"}
+SHORT_LIVED = {"sso_transactions", "sso_codes", "console_sessions", "setup_links",
+               "server_keys"}
 
 
 def test_every_sqlite_table_is_copied_or_known_to_be_short_lived(

@@ -20,7 +20,7 @@ struct import_sql {
 
 static const struct import_sql import_sql[COPY__COUNT] = {
     [COPY_TENANTS] = { "INSERT INTO tenants(" TENANT_COLS ")"
-                       " OVERRIDING SYSTEM VALUE VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)",
+                       " OVERRIDING SYSTEM VALUE VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)",
                        "SELECT count(*) FROM tenants" },
     [COPY_TOKENS] = { "INSERT INTO tokens(" TOKEN_COLS ") VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9)",
                       "SELECT count(*) FROM tokens" },

@@ -203,6 +203,10 @@ static const char *const migrations[] = {
     "DELETE FROM sso_links WHERE NOT EXISTS (SELECT 1 FROM resources r"
     " WHERE r.tenant_id = sso_links.tenant_id AND r.type = 1 AND r.id = sso_links.user_id);"
     "CREATE INDEX sso_links_of_user ON sso_links(tenant_id, user_id);",
+    /* 8: keys the server holds, shared by its instances (the SCIM cursor key, issue 19). */
+    "CREATE TABLE server_keys (name TEXT PRIMARY KEY, secret TEXT NOT NULL);",
+    /* 9: a tenant's own public URL (issue 17); '' when it uses the deployment's. */
+    "ALTER TABLE tenants ADD COLUMN public_url TEXT NOT NULL DEFAULT '';",
 };
 
 #define N_MIGRATIONS (int)(sizeof(migrations) / sizeof(migrations[0]))

@@ -304,6 +304,7 @@ tenants(void **state)
     snprintf(t.slug, sizeof(t.slug), "zeta");
     snprintf(t.display_name, sizeof(t.display_name), "Zeta Corp");
     snprintf(t.plan, sizeof(t.plan), "enterprise");
+    snprintf(t.public_url, sizeof(t.public_url), "https://zeta.id.example.com/z");
     TX_OK(s, store_tenant_insert(s, &t, err));
     assert_true(t.id > 0);
     int64_t alpha = mk_tenant(s, "alpha");
@@ -322,6 +323,7 @@ tenants(void **state)
     assert_true(got.saml_required);
     assert_int_equal(got.created_ms, 111);
     assert_int_equal(got.updated_ms, 222);
+    assert_string_equal(got.public_url, "https://zeta.id.example.com/z");
     assert_int_equal(got.group_count, -1);
     struct store_tenant by_id;
     OK(store_tenant_get_by_id(s, t.id, &by_id, err));
@@ -340,6 +342,8 @@ tenants(void **state)
     assert_string_equal(v[2].slug, "zeta");
     assert_int_equal(v[2].id, t.id);
     assert_true(v[2].saml_required);
+    assert_string_equal(v[2].public_url, "https://zeta.id.example.com/z");
+    assert_string_equal(v[0].public_url, ""); /* none given: the deployment's */
     free(v);
 
     /* Slug uniqueness: ERR_UNIQUENESS, nothing added. */
@@ -359,6 +363,7 @@ tenants(void **state)
     up.deactivation = STORE_DEACTIVATE_DISABLE;
     up.integration_enabled = true;
     up.saml_required = false;
+    snprintf(up.public_url, sizeof(up.public_url), "https://zeta.example.net");
     up.created_ms = 5;
     up.updated_ms = 333;
     TX_OK(s, store_tenant_update(s, &up, err));
@@ -370,8 +375,15 @@ tenants(void **state)
     assert_int_equal(got.deactivation, STORE_DEACTIVATE_DISABLE);
     assert_true(got.integration_enabled);
     assert_false(got.saml_required);
+    assert_string_equal(got.public_url, "https://zeta.example.net");
     assert_int_equal(got.created_ms, 111);
     assert_int_equal(got.updated_ms, 333);
+    /* Cleared: "" is stored and read back. */
+    up.id = t.id;
+    up.public_url[0] = '\0';
+    TX_OK(s, store_tenant_update(s, &up, err));
+    OK(store_tenant_get_by_id(s, t.id, &got, err));
+    assert_string_equal(got.public_url, "");
     up.id = 999999;
     TX_FAILS(s, ERR_NOT_FOUND, store_tenant_update(s, &up, err));
 
@@ -437,6 +449,7 @@ tokens(void **state)
     assert_int_equal(ten.id, a);
     assert_string_equal(ten.slug, "a");
     assert_string_equal(ten.display_name, "Tenant a");
+    assert_string_equal(ten.public_url, ""); /* read with the tenant on the hot path */
     assert_true(ten.integration_enabled);
     assert_int_equal(ten.group_count, 0);
     FAILS(ERR_NOT_FOUND, store_token_auth_lookup(s, "nope", &tok, &ten, err));
@@ -883,6 +896,120 @@ listing(void **state)
     g.tenant_id = b;
     EMPTY_PAGE(s, g, 0);
     arena_free(ar);
+}
+
+/* Lists q and returns its rows' userNames joined with commas, and the result's flags. */
+static void
+cursor_page(struct store *s, struct store_list_query q, const char *want, int64_t total, bool more,
+            int64_t *last_seq)
+{
+    struct store_list_result res = { 0 };
+    OK(store_resource_list(s, &q, &res, err));
+    char got[256] = "";
+    size_t used = 0;
+    for (size_t i = 0; i < res.n; i++)
+        used += (size_t)snprintf(got + used, sizeof(got) - used, "%s%s", i ? "," : "",
+                                 res.rows[i].user_name);
+    if (strcmp(got, want) != 0 || res.total != total || res.more != more)
+        fail_msg("page [%s] total %lld more %d, expected [%s] %lld %d", got, (long long)res.total,
+                 res.more, want, (long long)total, more);
+    assert_true(res.n == 0 || res.last_seq > 0);
+    *last_seq = res.last_seq;
+    store_list_result_cleanup(&res);
+}
+
+/* Keyset continuation (after_seq, RFC 9865 cursors): pages follow the default order from a
+ * seq, whatever was added or removed before it, and `more` says whether a row follows. */
+static void
+listing_after_seq(void **state)
+{
+    struct store *s = S(state);
+    int64_t a = mk_tenant(s, "a");
+    int64_t b = mk_tenant(s, "b");
+    mk_user(s, a, uid('u', 1), "u1", NULL);
+    mk_user(s, b, uid('u', 50), "other", NULL);
+    mk_user(s, a, uid('u', 2), "u2", NULL);
+    mk_user(s, a, uid('u', 3), "u3", NULL);
+    mk_user(s, a, uid('u', 4), "u4", NULL);
+    mk_user(s, a, uid('u', 5), "u5", NULL);
+
+    struct store_list_query q = {
+        .tenant_id = a, .type = STORE_RTYPE_USER, .start_index = 1, .count = 2
+    };
+    int64_t p1, p2, p3, none;
+    cursor_page(s, q, "u1,u2", 5, true, &p1);
+    q.after_seq = p1;
+    cursor_page(s, q, "u3,u4", 5, true, &p2);
+    q.after_seq = p2;
+    cursor_page(s, q, "u5", 5, false, &p3);
+    q.after_seq = p3;
+    cursor_page(s, q, "", 5, false, &none);
+    /* A full last page says no row follows. */
+    q.count = 3;
+    q.after_seq = p1;
+    cursor_page(s, q, "u3,u4,u5", 5, false, &none);
+
+    /* Rows removed before the position and added after it: the next page neither repeats
+     * nor skips; the total is the listing's whole, now. */
+    q.count = 2;
+    TX_OK(s, store_resource_delete(s, a, STORE_RTYPE_USER, uid('u', 1), -1, err));
+    mk_user(s, a, uid('u', 6), "u6", NULL);
+    q.after_seq = p2;
+    cursor_page(s, q, "u5,u6", 5, false, &none);
+    TX_OK(s, store_resource_delete(s, a, STORE_RTYPE_USER, uid('u', 3), -1, err));
+    q.after_seq = p1;
+    cursor_page(s, q, "u4,u5", 4, true, &none);
+
+    /* With a filter the total counts the filter's matches, not the rest of the page. */
+    struct arena *ar = arena_new(1 << 16);
+    assert_non_null(ar);
+    q.filter = filter(ar, "userName sw \"u\"");
+    q.after_seq = p2;
+    cursor_page(s, q, "u5,u6", 4, false, &none);
+    q.count = 1;
+    q.after_seq = 0;
+    cursor_page(s, q, "u2", 4, true, &none);
+
+    /* Another tenant's seq only moves the position: never another tenant's rows. */
+    q.filter = NULL;
+    q.count = 10;
+    q.tenant_id = b;
+    q.after_seq = p1;
+    cursor_page(s, q, "", 1, false, &none);
+    mk_user(s, b, uid('u', 51), "later", NULL);
+    cursor_page(s, q, "later", 2, false, &none);
+
+    /* count 0: the total only. */
+    q.tenant_id = a;
+    q.count = 0;
+    q.after_seq = p1;
+    cursor_page(s, q, "", 4, false, &none);
+
+    /* A seq position has no meaning in a sorted order. */
+    q.count = 2;
+    q.sort = sort_path(ar, "userName");
+    struct store_list_result res = { 0 };
+    FAILS(ERR_INVALID_VALUE, store_resource_list(s, &q, &res, err));
+    assert_int_equal(res.n, 0);
+    arena_free(ar);
+}
+
+/* ---- server keys ---- */
+
+static void
+server_keys(void **state)
+{
+    struct store *s = S(state);
+    static const char k1[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    static const char k2[] = "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210";
+    char got[65];
+    /* The first candidate is kept; later ones (another instance's) read it. */
+    TX_OK(s, store_server_key_get(s, "cursor", k1, got, err));
+    assert_string_equal(got, k1);
+    TX_OK(s, store_server_key_get(s, "cursor", k2, got, err));
+    assert_string_equal(got, k1);
+    TX_OK(s, store_server_key_get(s, "other", k2, got, err));
+    assert_string_equal(got, k2);
 }
 
 /* ---- group membership ---- */
@@ -1470,6 +1597,49 @@ webhooks(void **state)
     assert_int_equal(n, 1);
     assert_string_equal(v[0].id, w1.id);
     free(v);
+}
+
+/* Retention: the oldest events before the cutoff go, a batch at a time, except those a
+ * webhook of their tenant (enabled or not) has not delivered. */
+static void
+event_prune(void **state)
+{
+    struct store *s = S(state);
+    int64_t a = mk_tenant(s, "a");
+    int64_t b = mk_tenant(s, "b");
+    mk_event(s, a, "user.created", uid('u', 1), 100, NULL);
+    mk_event(s, a, "user.created", uid('u', 2), 200, NULL);
+    mk_event(s, a, "user.created", uid('u', 3), 900, NULL); /* after the cutoff */
+    mk_event(s, b, "user.created", uid('u', 4), 100, NULL);
+    int64_t b_seq = 0;
+    OK(store_event_last_seq(s, b, &b_seq, err));
+    struct store_webhook hb = hook(b, 1, 50);
+    hb.enabled = false; /* disabled still holds its outbox */
+    TX_OK(s, store_webhook_insert(s, &hb, err));
+
+    begin(s);
+    RETURNS(1, store_event_prune(s, 500, 1, err)); /* one at a time: a's oldest */
+    RETURNS(1, store_event_prune(s, 500, 10, err));
+    RETURNS(0, store_event_prune(s, 500, 10, err)); /* b's is undelivered, a's third is new */
+    commit(s);
+    struct store_event *v = NULL;
+    size_t n = 0;
+    OK(store_event_list(s, a, 0, 10, &v, &n, err));
+    assert_int_equal(n, 1);
+    assert_string_equal(v[0].resource_id, uid('u', 3));
+    store_events_free(v, n);
+
+    /* Delivered, it may go. */
+    hb.cursor = b_seq;
+    struct store_webhook_attempt at = { .at_ms = 300, .first_event = b_seq, .last_event = b_seq };
+    begin(s);
+    RETURNS(1, store_webhook_claim(s, hb.id, "owner", 300, 400, err));
+    RETURNS(1, store_webhook_finish(s, &hb, "owner", &at, err));
+    RETURNS(1, store_event_prune(s, 500, 10, err));
+    commit(s);
+    OK(store_event_list(s, b, 0, 10, &v, &n, err));
+    assert_int_equal(n, 0);
+    store_events_free(v, n);
 }
 
 /* The /metrics view: enabled webhooks, failing ones, the largest backlog (capped) and the
@@ -2253,17 +2423,14 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
-        T(basics),           T(tenants),
-        T(tokens),           T(resources),
-        T(listing),          T(members),
-        T(events),           T(event_query),
-        T(role_map),         T(roles),
-        T(webhooks),         T(webhook_delivery),
-        T(webhook_stats),    T(sso_connections),
-        T(reseal),           T(sso_single_use),
-        T(sso_links),        T(sso_users_by_email),
-        T(console_sessions), T(setup_links),
-        T(tenant_isolation),
+        T(basics),           T(tenants),          T(tokens),
+        T(resources),        T(listing),          T(listing_after_seq),
+        T(server_keys),      T(members),          T(events),
+        T(event_query),      T(role_map),         T(roles),
+        T(webhooks),         T(webhook_delivery), T(webhook_stats),
+        T(event_prune),      T(sso_connections),  T(reseal),
+        T(sso_single_use),   T(sso_links),        T(sso_users_by_email),
+        T(console_sessions), T(setup_links),      T(tenant_isolation),
 #undef T
     };
     const char *name = pg_base() ? "store conformance (postgres)" : "store conformance (sqlite)";
