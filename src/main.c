@@ -6,13 +6,13 @@
 #include <unistd.h>
 
 #include <jansson.h>
-#include <openssl/crypto.h>
 
 #include "api/call.h"
 #include "api/keys.h"
 #include "base/fetch.h"
 #include "base/limits.h"
 #include "base/log.h"
+#include "base/seal.h"
 #include "base/xmalloc.h"
 #include "cli/backup.h"
 #include "cli/cli.h"
@@ -36,24 +36,26 @@
 static void
 usage(FILE *f)
 {
-    fprintf(f,
-            "scimd %s: a multi-tenant SCIM 2.0 service provider\n\n"
-            "usage: scimd serve [SETTINGS]          run the daemon\n"
-            "       scimd tenant ... [SETTINGS]     manage tenants (scimd tenant --help)\n"
-            "       scimd token ... [SETTINGS]      manage SCIM tokens (scimd token --help)\n"
-            "       scimd audit ... [SETTINGS]      list audit events (scimd audit --help)\n"
-            "       scimd sso ... [SETTINGS]        manage SSO connections (scimd sso --help)\n"
-            "       scimd user ... [SETTINGS]       manage a tenant's users (scimd user --help)\n"
-            "       scimd webhook ... [SETTINGS]    manage webhooks (scimd webhook --help)\n"
-            "       scimd setup-link TENANT USER    a console set-up link for a tenant admin\n"
-            "       scimd migrate --from SQLITE_FILE --to postgresql://...\n"
-            "                                       copy a SQLite database into PostgreSQL\n"
-            "       scimd backup FILE [--force] [SETTINGS]\n"
-            "                                       copy the SQLite database while it runs\n"
-            "       scimd routes                    print the route table: METHOD PATTERN AUTH\n"
-            "       scimd config-example | man      print an example scimd.conf | scimd(8)\n"
-            "       scimd --help | --version\n\n",
-            SCIMD_VERSION);
+    fprintf(
+        f,
+        "scimd %s: a multi-tenant SCIM 2.0 service provider\n\n"
+        "usage: scimd serve [SETTINGS]          run the daemon\n"
+        "       scimd tenant ... [SETTINGS]     manage tenants (scimd tenant --help)\n"
+        "       scimd token ... [SETTINGS]      manage SCIM tokens (scimd token --help)\n"
+        "       scimd audit ... [SETTINGS]      list audit events (scimd audit --help)\n"
+        "       scimd sso ... [SETTINGS]        manage SSO connections (scimd sso --help)\n"
+        "       scimd user ... [SETTINGS]       manage a tenant's users (scimd user --help)\n"
+        "       scimd webhook ... [SETTINGS]    manage webhooks (scimd webhook --help)\n"
+        "       scimd setup-link TENANT USER    a console set-up link for a tenant admin\n"
+        "       scimd reseal [SETTINGS]         seal every secret again under the newest sso key\n"
+        "       scimd migrate --from SQLITE_FILE --to postgresql://...\n"
+        "                                       copy a SQLite database into PostgreSQL\n"
+        "       scimd backup FILE [--force] [SETTINGS]\n"
+        "                                       copy the SQLite database while it runs\n"
+        "       scimd routes                    print the route table: METHOD PATTERN AUTH\n"
+        "       scimd config-example | man      print an example scimd.conf | scimd(8)\n"
+        "       scimd --help | --version\n\n",
+        SCIMD_VERSION);
     config_print_help(f);
 }
 
@@ -78,9 +80,10 @@ wants_help(int argc, char **argv)
     return false;
 }
 
-/* The API settings from the configuration; key receives the parsed sso_key. */
+/* The API settings from the configuration; ring receives the sso keyring (sso_key,
+ * sso_keys_file). */
 static int
-api_settings_of(const struct config *c, unsigned char key[32], struct api_settings *api,
+api_settings_of(const struct config *c, struct seal_keyring *ring, struct api_settings *api,
                 struct err *e)
 {
     *api = (struct api_settings){
@@ -110,11 +113,11 @@ api_settings_of(const struct config *c, unsigned char key[32], struct api_settin
     if (console_brand_init(&api->brand, api_public_path(c->public_url), c->brand_name,
                            c->brand_logo_url, c->brand_color, e) < 0)
         return -1;
-    if (c->sso_key) {
-        if (sso_setup_key_parse(c->sso_key, key, e) < 0)
-            return -1;
-        api->sso_key = key;
-        api->webhooks.seal_key = key; /* webhook secrets are sealed with the same key */
+    if (seal_keyring_load(ring, c->sso_key, c->sso_keys_file, e) < 0)
+        return -1;
+    if (ring->n > 0) {
+        api->sso_keys = ring;
+        api->webhooks.seal_keys = ring; /* webhook secrets are sealed with the same keys */
     }
     if (c->sso_complete_url) {
         if (!sso_fetch_url_ok(c->sso_complete_url, c->sso_test_http, false))
@@ -129,13 +132,13 @@ api_settings_of(const struct config *c, unsigned char key[32], struct api_settin
 }
 
 static int
-serve(struct config *c, struct store *store, unsigned char sso_key[32])
+serve(struct config *c, struct store *store, struct seal_keyring *sso_keys)
 {
     struct err e = { 0 };
     int fd, port;
     struct api_settings api;
     if (http_listen(c->listen, (int)c->port, &fd, &port, &e) < 0 ||
-        config_default_public_url(c, port, &e) < 0 || api_settings_of(c, sso_key, &api, &e) < 0) {
+        config_default_public_url(c, port, &e) < 0 || api_settings_of(c, sso_keys, &api, &e) < 0) {
         log_error("%s", e.detail);
         return 1;
     }
@@ -145,18 +148,23 @@ serve(struct config *c, struct store *store, unsigned char sso_key[32])
         api_keyring_free(api.operator_keys);
         return 1;
     }
-    /* Signs RFC 9865 paging cursors; every instance of the database derives the same. */
+    /* Signs RFC 9865 paging cursors; every instance of the database derives the same, from
+     * the newest key of the sso keyring (so a rotation's restart starts cursors anew). */
     static unsigned char cursor_key[32];
-    if (directory_cursor_key(store, api.sso_key, cursor_key, &e) < 0) {
+    const struct seal_key *newest = seal_keyring_newest(api.sso_keys);
+    if (directory_cursor_key(store, newest ? newest->key : NULL, cursor_key, &e) < 0) {
         log_error("cursor key: %s", e.detail);
         api_keyring_free(api.operator_keys);
         return 1;
     }
     api.cursor_key = cursor_key;
-    if (api.sso_key == NULL)
+    if (api.sso_keys == NULL)
         log_warn("sso_key is not set: webhook signing secrets are stored unsealed and OIDC "
                  "connections cannot be saved; set sso_key (64 hex digits, from the "
-                 "environment) in production");
+                 "environment) or sso_keys_file in production");
+    else
+        log_info("sso keyring: %zu keys, the newest, %s, seals", sso_keys->n,
+                 seal_keyring_newest(sso_keys)->name);
     struct http_settings hs = {
         .address = c->listen,
         .port = (int)c->port,
@@ -307,6 +315,8 @@ main(int argc, char **argv)
             cli_webhook_usage();
         else if (strcmp(argv[1], "setup-link") == 0)
             cli_setup_link_usage();
+        else if (strcmp(argv[1], "reseal") == 0)
+            cli_reseal_usage();
         else
             usage(stdout);
         return 0;
@@ -341,7 +351,7 @@ main(int argc, char **argv)
     if (strcmp(cmd, "serve") != 0 && strcmp(cmd, "tenant") != 0 && strcmp(cmd, "token") != 0 &&
         strcmp(cmd, "audit") != 0 && strcmp(cmd, "sso") != 0 && strcmp(cmd, "migrate") != 0 &&
         strcmp(cmd, "backup") != 0 && strcmp(cmd, "user") != 0 && strcmp(cmd, "webhook") != 0 &&
-        strcmp(cmd, "setup-link") != 0) {
+        strcmp(cmd, "setup-link") != 0 && strcmp(cmd, "reseal") != 0) {
         fprintf(stderr, "scimd: unknown command \"%s\"\n\n", cmd);
         usage(stderr);
         config_free(&c);
@@ -377,9 +387,9 @@ main(int argc, char **argv)
         config_free(&c);
         return 1;
     }
-    unsigned char sso_key[32] = { 0 };
+    struct seal_keyring sso_keys = { 0 };
     if (strcmp(cmd, "serve") == 0) {
-        rc = serve(&c, store, sso_key);
+        rc = serve(&c, store, &sso_keys);
     } else if (strcmp(cmd, "tenant") == 0) {
         rc =
             cli_tenant(store, &(struct gate_policy){ c.scim_plans, c.plans }, n_rest - 1, rest + 1);
@@ -392,7 +402,7 @@ main(int argc, char **argv)
          * lifetime, and the public URL the link is under (from listen and port if unset). */
         struct api_settings api;
         rc = config_default_public_url(&c, (int)c.port, &e) < 0 ||
-                     api_settings_of(&c, sso_key, &api, &e) < 0
+                     api_settings_of(&c, &sso_keys, &api, &e) < 0
                  ? 2
                  : 0;
         if (rc)
@@ -405,16 +415,23 @@ main(int argc, char **argv)
                                 n_rest - 1, rest + 1);
     } else if (strcmp(cmd, "sso") == 0) {
         struct api_settings api;
-        rc = api_settings_of(&c, sso_key, &api, &e) < 0 ? 2 : 0;
+        rc = api_settings_of(&c, &sso_keys, &api, &e) < 0 ? 2 : 0;
         if (rc)
             fprintf(stderr, "scimd: %s\n", e.detail);
         else
             rc = cli_sso(store, &api, n_rest - 1, rest + 1);
+    } else if (strcmp(cmd, "reseal") == 0) {
+        struct api_settings api;
+        rc = api_settings_of(&c, &sso_keys, &api, &e) < 0 ? 2 : 0;
+        if (rc)
+            fprintf(stderr, "scimd: %s\n", e.detail);
+        else
+            rc = cli_reseal(store, &sso_keys, n_rest - 1, rest + 1);
     } else {
         rc = cli_token(store, c.token_overlap, &(struct gate_policy){ c.scim_plans, c.plans },
                        n_rest - 1, rest + 1);
     }
-    OPENSSL_cleanse(sso_key, sizeof(sso_key));
+    seal_keyring_cleanup(&sso_keys);
     store_close(store);
     sso_setup_cleanup();
     config_free(&c);

@@ -33,8 +33,8 @@ struct api_settings {
     const char *public_url;            /* "https://id.example.com", no trailing slash */
     struct api_keyring *operator_keys; /* management API keys (api/keys.h); none: disabled */
     int64_t page_max;                  /* ServiceProviderConfig filter.maxResults */
-    /* RFC 9865 cursor paging: the 32-byte key signing cursors (derived from sso_key, else
-     * the database's own; NULL: cursor paging refused) and their lifetime in seconds. */
+    /* RFC 9865 cursor paging: the 32-byte key signing cursors (derived from the newest sso key,
+     * else the database's own; NULL: cursor paging refused) and their lifetime in seconds. */
     const unsigned char *cursor_key;
     int64_t cursor_timeout_s;
     int64_t token_overlap_s; /* default overlap when rotating a token */
@@ -42,13 +42,13 @@ struct api_settings {
     struct gate_policy gate; /* which plans include SCIM */
     struct webhook_settings webhooks;
     /* single sign-on (issue 7) */
-    const unsigned char *sso_key;  /* 32 bytes sealing OIDC client secrets; NULL: none set */
-    bool sso_allow_http;           /* test mode: plain-http issuers on loopback accepted */
-    const char *sso_complete_url;  /* the host's redemption page for connections without a
-                                      signInCompleteUrl of their own; NULL: none */
-    struct console_policy console; /* console session and set-up link lifetimes */
-    bool secure_cookies;           /* TLS or an https public URL: cookies get Secure */
-    struct api_brand brand;        /* product name, logo, colour */
+    const struct seal_keyring *sso_keys; /* seals OIDC client secrets; NULL or empty: none */
+    bool sso_allow_http;                 /* test mode: plain-http issuers on loopback accepted */
+    const char *sso_complete_url;        /* the host's redemption page for connections without a
+                                            signInCompleteUrl of their own; NULL: none */
+    struct console_policy console;       /* console session and set-up link lifetimes */
+    bool secure_cookies;                 /* TLS or an https public URL: cookies get Secure */
+    struct api_brand brand;              /* product name, logo, colour */
 };
 
 /* Which error body a route speaks. */

@@ -106,5 +106,8 @@
 #define LIMIT_PRUNE_BATCHES_PER_PASS 1000
 /* Pause between two batches (ms): waiting writers take the database first. */
 #define LIMIT_PRUNE_PAUSE_MS 20
+/* Keys in the sso keyring (base/seal.h): an operator rotates a few keys, never dozens; each
+ * sealed secret names its key, so the ring's size costs nothing per unseal. */
+#define LIMIT_SEAL_KEYS 16
 
 #endif

@@ -1,6 +1,7 @@
 #ifndef SCIMD_CLI_CLI_H
 #define SCIMD_CLI_CLI_H
 
+#include "base/seal.h"
 #include "core/console.h"
 #include "core/gate.h"
 #include "core/webhook.h"
@@ -28,6 +29,10 @@ int cli_user(struct store *s, int argc, char **argv);
 /* scimd webhook list|create|delete TENANT …; cfg as the server's (URL rules, sealing). */
 int cli_webhook(struct store *s, const struct webhook_settings *cfg, int argc, char **argv);
 
+/* scimd reseal: every sealed secret (OIDC client secrets, webhook secrets) under the newest
+ * key of ring; prints the counts. 1 when a secret no key opens was found, 2 without a key. */
+int cli_reseal(struct store *s, const struct seal_keyring *ring, int argc, char **argv);
+
 /* What a set-up link needs: the console's lifetimes, the plan gate, and the public URL the
  * link is under. */
 struct cli_console {
@@ -46,5 +51,6 @@ void cli_sso_usage(void);
 void cli_token_usage(void);
 void cli_role_map_usage(void);
 void cli_audit_usage(void);
+void cli_reseal_usage(void);
 
 #endif

@@ -109,6 +109,9 @@ static const struct setting settings[] = {
     S(access_log, K_BOOL, "on", 0, 0, "one log line per request (on/off)"),
     S(sso_key, K_STR, NULL, 0, 0,
       "64 hex digits: key sealing SSO client secrets at rest (prefer the environment)"),
+    S(sso_keys_file, K_STR, NULL, 0, 0,
+      "file of named sso keys, one `NAME=64HEX` a line, mode 600: all unseal, the last seals "
+      "(key rotation; sso_key is the key named default, before them)"),
     S(sso_complete_url, K_STR, NULL, 0, 0,
       "the host application's page that redeems sign-ins, for SSO connections without their own "
       "signInCompleteUrl"),
@@ -531,7 +534,7 @@ config_print_man(FILE *f, const char *version)
         ".TH SCIMD 8 \"\" \"scimd %s\" \"System Manager's Manual\"\n"
         ".SH NAME\nscimd \\- multi-tenant SCIM 2.0 service provider and single sign-on\n"
         ".SH SYNOPSIS\n.B scimd serve\n[\\fISETTINGS\\fR]\n.br\n"
-        ".B scimd tenant\n|\n.B token\n|\n.B user\n|\n.B webhook\n|\n.B setup-link\n|\n.B audit\n|\n.B sso\n|\n.B migrate\n|\n.B backup\n|\n"
+        ".B scimd tenant\n|\n.B token\n|\n.B user\n|\n.B webhook\n|\n.B setup-link\n|\n.B audit\n|\n.B sso\n|\n.B migrate\n|\n.B backup\n|\n.B reseal\n|\n"
         ".B routes\n\\&...\n"
         ".SH DESCRIPTION\n"
         "scimd runs beside a SaaS application and serves each of its tenants a SCIM 2.0\n"

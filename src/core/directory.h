@@ -21,8 +21,8 @@ int directory_read_begin(struct store *s, struct err *err);
 void directory_read_end(struct store *s);
 
 /* The 32-byte key signing SCIM paging cursors (scim/cursor.h), the same on every instance
- * of one database: derived from sso_key (32 bytes) when it is set, else the database's own
- * random key, made by whichever instance asks first (store_server_key_get). */
+ * of one database: derived from the newest sso key (32 bytes) when one is set, else the database's
+ * own random key, made by whichever instance asks first (store_server_key_get). */
 int directory_cursor_key(struct store *s, const unsigned char *sso_key, unsigned char out[32],
                          struct err *err);
 

@@ -52,6 +52,75 @@ signin_conn_verified(struct store *s, int64_t tenant_id, const char *protocol, s
     return store_sso_conn_verified(s, tenant_id, protocol, clock_now_ms(), err);
 }
 
+void
+signin_secret_aad(int64_t tenant_id, char aad[SIGNIN_AAD_MAX])
+{
+    snprintf(aad, SIGNIN_AAD_MAX, "scimd-oidc-secret:%lld", (long long)tenant_id);
+}
+
+/* Re-seals one tenant's OIDC client secret (see signin_reseal). */
+static int
+reseal_one(struct store *s, const struct seal_keyring *ring, const struct store_tenant *t,
+           struct seal_tally *out, struct err *err)
+{
+    struct store_sso_conn c = { 0 };
+    struct err ge = { 0 };
+    if (store_sso_conn_get(s, t->id, "oidc", &c, &ge) < 0) {
+        if (ge.code == ERR_NOT_FOUND)
+            return 0;
+        *err = ge;
+        return -1;
+    }
+    int rc = 0;
+    char aad[SIGNIN_AAD_MAX], plain[SEAL_PLAIN_MAX + 1];
+    struct err oe = { 0 };
+    signin_secret_aad(t->id, aad);
+    if (c.secret == NULL) {
+        /* nothing sealed */
+    } else if (seal_is_current(ring, c.secret)) {
+        out->current++;
+    } else if (seal_open(ring, aad, c.secret, plain, sizeof(plain), &oe) < 0) {
+        seal_tally_unreadable(out, t->slug);
+    } else {
+        char *sealed = seal_text(ring, aad, plain, err);
+        crypto_wipe(plain, sizeof(plain));
+        if (sealed == NULL || store_tx_begin(s, err) < 0) {
+            rc = -1;
+        } else if ((rc = store_sso_conn_reseal(s, t->id, "oidc", c.secret, sealed, err)) < 0) {
+            store_tx_rollback(s);
+        } else if (tx_commit(s, err) < 0) {
+            rc = -1;
+        } else {
+            if (rc)
+                out->resealed++;
+            else
+                out->changed++;
+            rc = 0;
+        }
+        free(sealed);
+    }
+    store_sso_conn_cleanup(&c);
+    return rc;
+}
+
+int
+signin_reseal(struct store *s, const struct seal_keyring *ring, struct seal_tally *out,
+              struct err *err)
+{
+    *out = (struct seal_tally){ 0 };
+    if (seal_keyring_newest(ring) == NULL)
+        return err_set(err, ERR_INVALID_VALUE, "no sso key is configured");
+    struct store_tenant *v = NULL;
+    size_t n = 0;
+    if (store_tenant_list(s, &v, &n, err) < 0)
+        return -1;
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = reseal_one(s, ring, &v[i], out, err);
+    free(v);
+    return rc;
+}
+
 bool
 signin_saml_ready(struct store *s, int64_t tenant_id)
 {

@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "base/err.h"
+#include "base/seal.h"
 #include "store/store.h"
 
 /* Single sign-on state and the rules of who gets in (issue 7; shared/SSO.md). The protocol
@@ -31,6 +32,19 @@ int signin_conn_get(struct store *s, int64_t tenant_id, const char *protocol,
 int signin_conn_delete(struct store *s, int64_t tenant_id, const char *protocol, struct err *err);
 /* Records that the connection completed a sign-in (the "SAML required" gate reads it). */
 int signin_conn_verified(struct store *s, int64_t tenant_id, const char *protocol, struct err *err);
+
+/* The associated data an OIDC client secret is sealed with: its tenant, so a sealed value
+ * copied to another tenant's row does not open (sso/secret.c seals and opens with it). */
+#define SIGNIN_AAD_MAX 48
+void signin_secret_aad(int64_t tenant_id, char aad[SIGNIN_AAD_MAX]);
+
+/* `scimd reseal`: every tenant's sealed OIDC client secret that the newest key of ring did
+ * not seal is opened and sealed again under it, each rewrite its own transaction and only
+ * if the secret did not change meanwhile. Counts go to *out (zeroed first); a secret no key
+ * opens is counted, its tenant's slug listed, and left as it is. -1 on a store error (the
+ * counts so far stay in *out); ERR_INVALID_VALUE when ring has no key. */
+int signin_reseal(struct store *s, const struct seal_keyring *ring, struct seal_tally *out,
+                  struct err *err);
 
 /* The "SAML required" gate of the token-gate issue: true when the tenant has a SAML
  * connection that is enabled and has completed at least one sign-in. Errors read as false. */

@@ -66,13 +66,13 @@ static int
 stored_secret(const struct webhook_settings *cfg, const char *id, const char *plain, char out[160],
               struct err *err)
 {
-    if (cfg->seal_key == NULL) {
+    if (seal_keyring_newest(cfg->seal_keys) == NULL) {
         str_copy(out, 160, plain);
         return 0;
     }
     char aad[64];
     aad_of(id, aad);
-    char *sealed = seal_text(cfg->seal_key, aad, plain, err);
+    char *sealed = seal_text(cfg->seal_keys, aad, plain, err);
     if (sealed == NULL)
         return -1;
     str_copy(out, 160, sealed);
@@ -91,9 +91,9 @@ usable_secret(const struct webhook_settings *cfg, const struct store_webhook *w,
     }
     char aad[64];
     aad_of(w->id, aad);
-    if (cfg->seal_key == NULL)
-        return err_set(err, ERR_INTERNAL, "the webhook's secret is sealed and no key is set");
-    return seal_open(cfg->seal_key, aad, w->secret, out, size, err);
+    if (seal_keyring_newest(cfg->seal_keys) == NULL)
+        return err_set(err, ERR_INTERNAL, "the webhook's secret is sealed and no sso key is set");
+    return seal_open(cfg->seal_keys, aad, w->secret, out, size, err);
 }
 
 int
@@ -130,6 +130,77 @@ webhook_create(struct store *s, int64_t tenant_id, const char *url,
     str_copy(out->secret, sizeof(out->secret), plain); /* shown to the caller once */
     crypto_wipe(plain, sizeof(plain));
     return 0;
+}
+
+/* Re-seals one webhook's secret (see webhook_reseal). */
+static int
+reseal_one(struct store *s, const struct seal_keyring *ring, const struct store_webhook *w,
+           struct seal_tally *out, struct err *err)
+{
+    char aad[64], plain[SEAL_PLAIN_MAX + 1];
+    struct err oe = { 0 };
+    bool was_plain = !seal_is_sealed(w->secret);
+    aad_of(w->id, aad);
+    if (!was_plain && seal_is_current(ring, w->secret)) {
+        out->current++;
+        return 0;
+    }
+    if (was_plain)
+        str_copy(plain, sizeof(plain), w->secret);
+    else if (seal_open(ring, aad, w->secret, plain, sizeof(plain), &oe) < 0) {
+        seal_tally_unreadable(out, w->id);
+        return 0;
+    }
+    char *sealed = seal_text(ring, aad, plain, err);
+    crypto_wipe(plain, sizeof(plain));
+    if (sealed == NULL)
+        return -1;
+    int rc;
+    if (strlen(sealed) >= sizeof(w->secret)) {
+        rc = err_set(err, ERR_INTERNAL, "a sealed webhook secret is too long to store");
+    } else if (store_tx_begin(s, err) < 0) {
+        rc = -1;
+    } else if ((rc = store_webhook_reseal(s, w->id, w->secret, sealed, err)) < 0) {
+        store_tx_rollback(s);
+    } else if (tx_commit(s, err) < 0) {
+        rc = -1;
+    } else {
+        if (rc == 0)
+            out->changed++;
+        else if (was_plain)
+            out->was_plain++;
+        else
+            out->resealed++;
+        rc = 0;
+    }
+    free(sealed);
+    return rc;
+}
+
+int
+webhook_reseal(struct store *s, const struct seal_keyring *ring, struct seal_tally *out,
+               struct err *err)
+{
+    *out = (struct seal_tally){ 0 };
+    if (seal_keyring_newest(ring) == NULL)
+        return err_set(err, ERR_INVALID_VALUE, "no sso key is configured");
+    struct store_tenant *t = NULL;
+    size_t nt = 0;
+    if (store_tenant_list(s, &t, &nt, err) < 0)
+        return -1;
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < nt; i++) {
+        struct store_webhook *v = NULL;
+        size_t n = 0;
+        rc = store_webhook_list(s, t[i].id, &v, &n, err);
+        for (size_t j = 0; rc == 0 && j < n; j++)
+            rc = reseal_one(s, ring, &v[j], out, err);
+        if (v)
+            crypto_wipe(v, n * sizeof(*v));
+        free(v);
+    }
+    free(t);
+    return rc;
 }
 
 int

@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "base/err.h"
+#include "base/seal.h"
 #include "store/store.h"
 
 /* Webhooks: every audit event of a tenant, POSTed as JSON to the tenant's endpoints
@@ -24,9 +25,9 @@ struct webhook_settings {
     int64_t timeout_ms;    /* per delivery */
     int64_t poll_ms;       /* how often the worker looks for due endpoints */
     size_t batch;          /* events per delivery at most */
-    /* 32 bytes (the sso_key setting) sealing secrets at rest (base/seal.h); NULL: stored as
-     * they are. */
-    const unsigned char *seal_key;
+    /* The sso keyring sealing secrets at rest (base/seal.h; its newest key seals); NULL or
+     * empty: stored as they are. */
+    const struct seal_keyring *seal_keys;
 };
 
 #define WEBHOOK_MAX_PER_TENANT 10
@@ -37,6 +38,13 @@ struct webhook_settings {
  * WEBHOOK_MAX_PER_TENANT. */
 int webhook_create(struct store *s, int64_t tenant_id, const char *url,
                    const struct webhook_settings *cfg, struct store_webhook *out, struct err *err);
+/* `scimd reseal`: every webhook secret that the newest key of ring did not seal is sealed
+ * again under it (one stored plain, from before a key was configured, is sealed), each
+ * rewrite its own transaction and only if the secret did not change meanwhile. Counts go to
+ * *out (zeroed first); a secret no key opens is counted, its id listed, and left as it is.
+ * -1 on a store error (the counts so far stay); ERR_INVALID_VALUE when ring has no key. */
+int webhook_reseal(struct store *s, const struct seal_keyring *ring, struct seal_tally *out,
+                   struct err *err);
 int webhook_get(struct store *s, int64_t tenant_id, const char *id, struct store_webhook *out,
                 struct err *err);
 int webhook_list(struct store *s, int64_t tenant_id, struct store_webhook **out, size_t *n,

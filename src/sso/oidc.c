@@ -8,6 +8,7 @@
 #include "base/buf.h"
 #include "base/clock.h"
 #include "base/crypto.h"
+#include "base/log.h"
 #include "base/str.h"
 #include "base/xmalloc.h"
 #include "core/signin.h"
@@ -213,7 +214,7 @@ sso_oidc_configure(const json_t *body, const struct api_settings *settings, int6
         return NULL;
     if ((disc = discover(issuer, settings->sso_allow_http, err)) == NULL)
         goto fail;
-    if (secret && (*sealed = sso_secret_seal(settings->sso_key, tenant_id, secret, err)) == NULL)
+    if (secret && (*sealed = sso_secret_seal(settings->sso_keys, tenant_id, secret, err)) == NULL)
         goto fail;
     cfg = json_pack("{s:s, s:s, s:o, s:b, s:b, s:o}", "issuer", issuer, "clientId", client_id,
                     "algorithms", algs, "idpInitiated", idp, "enabled", enabled, "discovery", disc);
@@ -426,9 +427,12 @@ exchange(struct api_call *call, const struct store_tenant *t, const json_t *cfg,
     json_t *resp = NULL;
     buf_init(&form, 16 * 1024);
     *reason = "token_request_failed";
-    if (sso_secret_open(call->settings->sso_key, t->id, conn->secret, secret, sizeof(secret), err) <
-        0) {
+    if (sso_secret_open(call->settings->sso_keys, t->id, conn->secret, secret, sizeof(secret),
+                        err) < 0) {
         *reason = "client_secret_unavailable";
+        /* The operator's to fix (a key left out of the ring): said at error, with why. */
+        log_error("sso: tenant %s: the OIDC client secret cannot be used: %s", t->slug,
+                  err->detail);
         goto out;
     }
     if (buf_append_cstr(&form, "grant_type=authorization_code&code=", err) < 0 ||

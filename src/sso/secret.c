@@ -1,22 +1,15 @@
 #include "sso/secret.h"
 
-#include <stdio.h>
 #include <string.h>
 
-#include "base/seal.h"
-
-/* The owner of a sealed client secret is its tenant (docs/sso.md). */
-static void
-aad_of(int64_t tenant_id, char aad[48])
-{
-    snprintf(aad, 48, "scimd-oidc-secret:%lld", (long long)tenant_id);
-}
+#include "core/signin.h"
 
 char *
-sso_secret_seal(const unsigned char *key, int64_t tenant_id, const char *plain, struct err *err)
+sso_secret_seal(const struct seal_keyring *ring, int64_t tenant_id, const char *plain,
+                struct err *err)
 {
-    char aad[48];
-    if (key == NULL) {
+    char aad[SIGNIN_AAD_MAX];
+    if (seal_keyring_newest(ring) == NULL) {
         err_set(err, ERR_INVALID_VALUE,
                 "no sso_key is configured: scimd cannot store a client secret");
         return NULL;
@@ -26,15 +19,15 @@ sso_secret_seal(const unsigned char *key, int64_t tenant_id, const char *plain, 
         err_set(err, ERR_INVALID_VALUE, "clientSecret must be 1 to %d bytes", SSO_SECRET_MAX);
         return NULL;
     }
-    aad_of(tenant_id, aad);
-    return seal_text(key, aad, plain, err);
+    signin_secret_aad(tenant_id, aad);
+    return seal_text(ring, aad, plain, err);
 }
 
 int
-sso_secret_open(const unsigned char *key, int64_t tenant_id, const char *sealed, char *out,
+sso_secret_open(const struct seal_keyring *ring, int64_t tenant_id, const char *sealed, char *out,
                 size_t size, struct err *err)
 {
-    char aad[48];
-    aad_of(tenant_id, aad);
-    return seal_open(key, aad, sealed, out, size, err);
+    char aad[SIGNIN_AAD_MAX];
+    signin_secret_aad(tenant_id, aad);
+    return seal_open(ring, aad, sealed, out, size, err);
 }

@@ -23,17 +23,3 @@ sso_setup_cleanup(void)
     sso_saml_global_cleanup();
     curl_global_cleanup();
 }
-
-int
-sso_setup_key_parse(const char *hex, unsigned char key[32], struct err *err)
-{
-    if (hex == NULL || strlen(hex) != 64)
-        return err_set(err, ERR_INVALID_VALUE, "sso_key must be 64 hex digits (32 bytes)");
-    for (int i = 0; i < 32; i++) {
-        int hi = sso_hex_value(hex[2 * i]), lo = sso_hex_value(hex[2 * i + 1]);
-        if (hi < 0 || lo < 0)
-            return err_set(err, ERR_INVALID_VALUE, "sso_key must be 64 hex digits (32 bytes)");
-        key[i] = (unsigned char)(hi * 16 + lo);
-    }
-    return 0;
-}

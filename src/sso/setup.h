@@ -10,7 +10,4 @@
 int sso_setup_init(struct err *err);
 void sso_setup_cleanup(void);
 
-/* Parses the sso_key setting: exactly 64 hex digits into 32 bytes. ERR_INVALID_VALUE. */
-int sso_setup_key_parse(const char *hex, unsigned char key[32], struct err *err);
-
 #endif

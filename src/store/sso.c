@@ -131,6 +131,23 @@ store_sso_conn_delete(struct store *s, int64_t tenant_id, const char *protocol, 
 }
 
 int
+store_sso_conn_reseal(struct store *s, int64_t tenant_id, const char *protocol, const char *old,
+                      const char *secret, struct err *err)
+{
+    static struct db_sql q = DB_SQL("UPDATE sso_connections SET secret=?1"
+                                    " WHERE tenant_id=?2 AND protocol=?3 AND secret=?4");
+    struct db_stmt *st = db_prepare(s, &q, err);
+    if (st == NULL)
+        return -1;
+    db_bind_text(st, 1, secret);
+    db_bind_int(st, 2, tenant_id);
+    db_bind_text(st, 3, protocol);
+    db_bind_text(st, 4, old);
+    int64_t n = db_exec(st, err);
+    return n < 0 ? -1 : n > 0;
+}
+
+int
 store_sso_conn_verified(struct store *s, int64_t tenant_id, const char *protocol, int64_t now_ms,
                         struct err *err)
 {

@@ -382,6 +382,11 @@ int store_webhook_list(struct store *s, int64_t tenant_id, struct store_webhook 
  * ERR_NOT_FOUND unless it is the tenant's. */
 int store_webhook_update(struct store *s, const struct store_webhook *w, struct err *err);
 int store_webhook_delete(struct store *s, int64_t tenant_id, const char *id, struct err *err);
+/* Replaces webhook id's secret with `secret` only if it is still `old` (re-sealing under a
+ * new key, `scimd reseal`): 1 when written, 0 when the webhook is gone or its secret changed
+ * meanwhile. */
+int store_webhook_reseal(struct store *s, const char *id, const char *old, const char *secret,
+                         struct err *err);
 /* Up to `limit` enabled webhooks of any tenant that have undelivered events, are due
  * (next_attempt_ms <= now) and are not leased to a deliverer. *out is malloc'd (free). */
 int store_webhook_due(struct store *s, int64_t now_ms, size_t limit, struct store_webhook **out,
@@ -466,6 +471,11 @@ int store_sso_conn_get(struct store *s, int64_t tenant_id, const char *protocol,
                        struct store_sso_conn *out, struct err *err);
 int store_sso_conn_delete(struct store *s, int64_t tenant_id, const char *protocol,
                           struct err *err);
+/* Replaces the connection's sealed secret with `secret` only if it is still `old` (nothing
+ * else changes, updated_ms neither): 1 when written, 0 when the connection is gone or its
+ * secret changed meanwhile. */
+int store_sso_conn_reseal(struct store *s, int64_t tenant_id, const char *protocol, const char *old,
+                          const char *secret, struct err *err);
 /* Records the first successful sign-in (later calls keep the first time). */
 int store_sso_conn_verified(struct store *s, int64_t tenant_id, const char *protocol,
                             int64_t now_ms, struct err *err);

@@ -118,6 +118,22 @@ store_webhook_update(struct store *s, const struct store_webhook *w, struct err 
 }
 
 int
+store_webhook_reseal(struct store *s, const char *id, const char *old, const char *secret,
+                     struct err *err)
+{
+    static struct db_sql q =
+        DB_SQL("UPDATE webhooks SET secret = ?1 WHERE id = ?2 AND secret = ?3");
+    struct db_stmt *st = db_prepare(s, &q, err);
+    if (st == NULL)
+        return -1;
+    db_bind_text(st, 1, secret);
+    db_bind_text(st, 2, id);
+    db_bind_text(st, 3, old);
+    int64_t n = db_exec(st, err);
+    return n < 0 ? -1 : n > 0;
+}
+
+int
 store_webhook_delete(struct store *s, int64_t tenant_id, const char *id, struct err *err)
 {
     static struct db_sql q = DB_SQL("DELETE FROM webhooks WHERE tenant_id = ? AND id = ?");

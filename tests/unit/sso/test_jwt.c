@@ -283,19 +283,22 @@ static void
 secret_seal_opens_only_for_its_tenant(void **state)
 {
     (void)state;
-    unsigned char key[32] = { 1, 2, 3 };
+    struct seal_keyring ring = { .n = 1, .v = { { .name = "default", .key = { 1, 2, 3 } } } };
     struct err e = { 0 };
     char out[SSO_SECRET_MAX + 1];
-    char *sealed = sso_secret_seal(key, 7, "s3cret", &e);
+    char *sealed = sso_secret_seal(&ring, 7, "s3cret", &e);
     assert_non_null(sealed);
     assert_null(strstr(sealed, "s3cret"));
-    assert_int_equal(sso_secret_open(key, 7, sealed, out, sizeof(out), &e), 0);
+    assert_int_equal(sso_secret_open(&ring, 7, sealed, out, sizeof(out), &e), 0);
     assert_string_equal(out, "s3cret");
-    assert_int_equal(sso_secret_open(key, 8, sealed, out, sizeof(out), &e), -1);
-    key[0] ^= 1;
-    assert_int_equal(sso_secret_open(key, 7, sealed, out, sizeof(out), &e), -1);
+    assert_int_equal(sso_secret_open(&ring, 8, sealed, out, sizeof(out), &e), -1);
+    ring.v[0].key[0] ^= 1;
+    assert_int_equal(sso_secret_open(&ring, 7, sealed, out, sizeof(out), &e), -1);
     free(sealed);
     assert_null(sso_secret_seal(NULL, 7, "s3cret", &e));
+    assert_int_equal(e.code, ERR_INVALID_VALUE);
+    ring.n = 0;
+    assert_null(sso_secret_seal(&ring, 7, "s3cret", &e));
     assert_int_equal(e.code, ERR_INVALID_VALUE);
 }
 

@@ -1961,6 +1961,68 @@ event_prune(void **state)
 
 /* ---- single sign-on ---- */
 
+/* Re-sealing a secret under a new key (`scimd reseal`): only while it is still the old one. */
+static void
+reseal(void **state)
+{
+    struct store *s = S(state);
+    int64_t a = mk_tenant(s, "a");
+    int64_t b = mk_tenant(s, "b");
+    struct store_webhook w1 = hook(a, 1, 100), w2 = hook(a, 2, 200);
+    w1.cursor = 5;
+    TX_OK(s, store_webhook_insert(s, &w1, err));
+    TX_OK(s, store_webhook_insert(s, &w2, err));
+    begin(s);
+    RETURNS(1, store_webhook_reseal(s, w1.id, "whsec_1", "v2.k2.new", err));
+    commit(s);
+    struct store_webhook got;
+    OK(store_webhook_get(s, a, w1.id, &got, err));
+    assert_string_equal(got.secret, "v2.k2.new");
+    assert_string_equal(got.url, "https://hooks.example/1");
+    assert_int_equal(got.cursor, 5);
+    OK(store_webhook_get(s, a, w2.id, &got, err));
+    assert_string_equal(got.secret, "whsec_2");
+    /* Changed meanwhile, or gone: 0 and nothing written. */
+    begin(s);
+    RETURNS(0, store_webhook_reseal(s, w1.id, "whsec_1", "v2.k3.x", err));
+    RETURNS(0, store_webhook_reseal(s, uid('w', 99), "whsec_1", "v2.k3.x", err));
+    commit(s);
+    OK(store_webhook_get(s, a, w1.id, &got, err));
+    assert_string_equal(got.secret, "v2.k2.new");
+
+    struct store_sso_conn c = { .tenant_id = a,
+                                .config = "{\"issuer\":\"https://idp\"}",
+                                .secret = "v1.old",
+                                .enabled = true,
+                                .updated_ms = 100 };
+    snprintf(c.protocol, sizeof(c.protocol), "oidc");
+    TX_OK(s, store_sso_conn_put(s, &c, err));
+    TX_OK(s, store_sso_conn_verified(s, a, "oidc", 150, err));
+    c.tenant_id = b;
+    TX_OK(s, store_sso_conn_put(s, &c, err));
+    begin(s);
+    RETURNS(1, store_sso_conn_reseal(s, a, "oidc", "v1.old", "v2.k2.new", err));
+    RETURNS(0, store_sso_conn_reseal(s, a, "oidc", "v1.old", "v2.k3.x", err));
+    RETURNS(0, store_sso_conn_reseal(s, a, "saml", "v1.old", "v2.k3.x", err));
+    commit(s);
+    struct store_sso_conn gc = { 0 };
+    OK(store_sso_conn_get(s, a, "oidc", &gc, err));
+    assert_string_equal(gc.secret, "v2.k2.new");
+    assert_json_equal(gc.config, "{\"issuer\":\"https://idp\"}");
+    assert_true(gc.enabled);
+    assert_int_equal(gc.verified_ms, 150);
+    assert_int_equal(gc.updated_ms, 100);
+    store_sso_conn_cleanup(&gc);
+    OK(store_sso_conn_get(s, b, "oidc", &gc, err)); /* the other tenant's: untouched */
+    assert_string_equal(gc.secret, "v1.old");
+    store_sso_conn_cleanup(&gc);
+    TX_OK(s, store_sso_conn_delete(s, a, "oidc", err));
+    begin(s);
+    RETURNS(0, store_sso_conn_reseal(s, a, "oidc", "v2.k2.new", "v2.k3.x", err));
+    commit(s);
+    FAILS(ERR_NOT_FOUND, store_sso_conn_get(s, a, "oidc", &gc, err));
+}
+
 static void
 sso_connections(void **state)
 {
@@ -2486,6 +2548,7 @@ main(void)
         T(tenant_isolation),
         T(backup),
         T(event_prune),
+        T(reseal),
 #undef T
     };
     const char *name = pg_base() ? "store conformance (postgres)" : "store conformance (sqlite)";
