@@ -35,6 +35,8 @@ struct api_settings {
     int64_t page_max;                  /* ServiceProviderConfig filter.maxResults */
     int64_t token_overlap_s;           /* default overlap when rotating a token */
     size_t body_max;                   /* request body limit, for ServiceProviderConfig */
+    int64_t bulk_max_ops;              /* /Bulk maxOperations */
+    int64_t bulk_max_payload;          /* /Bulk maxPayloadSize, bytes (≤ body_max) */
     struct gate_policy gate;           /* which plans include SCIM */
     struct webhook_settings webhooks;
     /* single sign-on (issue 7) */

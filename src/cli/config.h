@@ -31,6 +31,8 @@ struct config {
     long signin_failure_limit;
     long body_limit;
     long page_max;
+    long bulk_max_operations;
+    long bulk_max_payload;
     long token_overlap;
     char *scim_plans;
     char *plans;
