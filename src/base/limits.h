@@ -26,13 +26,9 @@
 #define LIMIT_PAGE_MAX     1000
 /* JSON nesting accepted in a body; SCIM resources are at most 3 levels deep. */
 #define LIMIT_JSON_DEPTH 16
-/* /Bulk (RFC 7644 §3.7.4): default maxOperations and maxPayloadSize, advertised in
- * /ServiceProviderConfig. 1000 operations of ~1 KiB users fit the default body limit; the
- * configured payload size may not exceed the body limit (cli/config.c checks). */
-#define LIMIT_BULK_OPERATIONS_DEFAULT 1000
-#define LIMIT_BULK_PAYLOAD_DEFAULT    (1024 * 1024)
-/* The most operations a configuration may allow in one /Bulk request: each runs its own
- * transaction while the client waits, so a bulk of this size already takes seconds. */
+/* The most operations a configuration may allow in one /Bulk request (bulk_max_operations,
+ * default 1000, RFC 7644 §3.7.4 maxOperations): each runs its own transaction while the client
+ * waits, so a bulk of this size already takes many seconds. */
 #define LIMIT_BULK_OPERATIONS_MAX 100000
 /* Bytes of one bulkId (a client's surrogate key: Okta and Entra send UUIDs or short names). */
 #define LIMIT_BULK_ID_BYTES 256
