@@ -93,6 +93,8 @@ api_settings_of(const struct config *c, struct seal_keyring *ring, struct api_se
         .token_overlap_s = c->token_overlap,
         .gate = { c->scim_plans, c->plans },
         .body_max = (size_t)c->body_limit,
+        .bulk_max_ops = c->bulk_max_operations,
+        .bulk_max_payload = c->bulk_max_payload,
         .webhooks = {
             .allow_http = c->webhook_allow_http,
             .retry_base_ms = c->webhook_retry_ms,

@@ -37,9 +37,11 @@ struct api_settings {
      * else the database's own; NULL: cursor paging refused) and their lifetime in seconds. */
     const unsigned char *cursor_key;
     int64_t cursor_timeout_s;
-    int64_t token_overlap_s; /* default overlap when rotating a token */
-    size_t body_max;         /* request body limit, for ServiceProviderConfig */
-    struct gate_policy gate; /* which plans include SCIM */
+    int64_t token_overlap_s;  /* default overlap when rotating a token */
+    size_t body_max;          /* request body limit, for ServiceProviderConfig */
+    int64_t bulk_max_ops;     /* /Bulk maxOperations */
+    int64_t bulk_max_payload; /* /Bulk maxPayloadSize, bytes (<= body_max) */
+    struct gate_policy gate;  /* which plans include SCIM */
     struct webhook_settings webhooks;
     /* single sign-on (issue 7) */
     const struct seal_keyring *sso_keys; /* seals OIDC client secrets; NULL or empty: none */

@@ -31,6 +31,12 @@
 #define LIMIT_CURSOR_TIMEOUT_DEFAULT 3600
 /* JSON nesting accepted in a body; SCIM resources are at most 3 levels deep. */
 #define LIMIT_JSON_DEPTH 16
+/* The most operations a configuration may allow in one /Bulk request (bulk_max_operations,
+ * default 1000, RFC 7644 §3.7.4 maxOperations): each runs its own transaction while the client
+ * waits, so a bulk of this size already takes many seconds. */
+#define LIMIT_BULK_OPERATIONS_MAX 100000
+/* Bytes of one bulkId (a client's surrogate key: Okta and Entra send UUIDs or short names). */
+#define LIMIT_BULK_ID_BYTES 256
 /* Members in one group request (POST/PUT body or one PATCH op value list). */
 #define LIMIT_MEMBERS_PER_REQUEST 10000
 /* Length of a slug (URL segment, CLI argument). */

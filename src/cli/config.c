@@ -62,6 +62,10 @@ static const struct setting settings[] = {
     S(signin_failure_limit, K_LONG, "10", 0, 1000000,
       "failed console sign-ins per minute per client address before 429 (0 = no limit)"),
     S(body_limit, K_LONG, "1048576", 1024, 64 * 1024 * 1024, "largest request body in bytes"),
+    S(bulk_max_operations, K_LONG, "1000", 1, LIMIT_BULK_OPERATIONS_MAX,
+      "most operations in one SCIM /Bulk request (maxOperations)"),
+    S(bulk_max_payload, K_LONG, "1048576", 1024, 64 * 1024 * 1024,
+      "largest SCIM /Bulk request body in bytes (maxPayloadSize; lowered to body_limit)"),
     S(page_max, K_LONG, "1000", 1, 10000, "largest page a list returns (filter.maxResults)"),
     S(cursor_timeout, K_LONG, "3600", 1, 86400,
       "seconds a SCIM paging cursor stays valid (pagination.cursorTimeout, RFC 9865)"),
@@ -425,6 +429,10 @@ config_finish(struct config *c, struct err *err)
         return -1;
     if (check_brand(c, err) < 0)
         return -1;
+    /* The body limit refuses a larger bulk first: advertise what is accepted (a deployment that
+     * lowers body_limit need not lower bulk_max_payload too). */
+    if (c->bulk_max_payload > c->body_limit)
+        c->bulk_max_payload = c->body_limit;
     if (c->db == NULL) {
         if (mkdir(c->data_dir, 0700) < 0 && errno != EEXIST)
             return err_set(err, ERR_INVALID_VALUE, "cannot create data_dir %s", c->data_dir);

@@ -32,6 +32,8 @@ struct config {
     long body_limit;
     long page_max;
     long cursor_timeout;
+    long bulk_max_operations;
+    long bulk_max_payload;
     long token_overlap;
     char *scim_plans;
     char *plans;

@@ -43,6 +43,7 @@ static const struct route routes[] = {
     { "PUT", "/scim/v2/Groups/{id}", scim_groups_put, SCIM, ROUTE_AUTH_BEARER },
     { "PATCH", "/scim/v2/Groups/{id}", scim_groups_patch, SCIM, ROUTE_AUTH_BEARER },
     { "DELETE", "/scim/v2/Groups/{id}", scim_groups_delete, SCIM, ROUTE_AUTH_BEARER },
+    { "POST", "/scim/v2/Bulk", scim_bulk_post, SCIM, ROUTE_AUTH_BEARER },
 
     /* Management API for the host application (operator key). The last column is the rule
      * table of "who may change what" (docs/api.md, checked by test_permissions.py):

@@ -25,15 +25,17 @@ scim_discovery_spc(struct api_call *call, struct err *err)
      * this (IDP-QUIRKS.md 25) do not try PATCH. */
     bool writable = call->tenant.mode != STORE_MODE_IMPORT_ONLY;
     json_t *j = json_pack(
-        "{s:[s], s:s, s:{s:b}, s:{s:b, s:i, s:i}, s:{s:b, s:I}, s:{s:b}, s:{s:b}, s:{s:b},"
+        "{s:[s], s:s, s:{s:b}, s:{s:b, s:I, s:I}, s:{s:b, s:I}, s:{s:b}, s:{s:b}, s:{s:b},"
         " s:[{s:s, s:s, s:s, s:s, s:b}], s:{s:s, s:s}}",
         "schemas", "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig",
         "documentationUri", "https://www.rfc-editor.org/rfc/rfc7644", "patch", "supported",
-        writable, "bulk", "supported", 0, "maxOperations", 0, "maxPayloadSize", 0, "filter",
-        "supported", 1, "maxResults", (json_int_t)call->settings->page_max, "changePassword",
-        "supported", writable, "sort", "supported", 1, "etag", "supported", 1,
-        "authenticationSchemes", "type", "oauthbearertoken", "name", "OAuth Bearer Token",
-        "description", "A scimd token, minted per tenant by its administrator", "specUri",
+        writable, "bulk", "supported", writable, "maxOperations",
+        (json_int_t)call->settings->bulk_max_ops, "maxPayloadSize",
+        (json_int_t)call->settings->bulk_max_payload, "filter", "supported", 1, "maxResults",
+        (json_int_t)call->settings->page_max, "changePassword", "supported", writable, "sort",
+        "supported", 1, "etag", "supported", 1, "authenticationSchemes", "type", "oauthbearertoken",
+        "name", "OAuth Bearer Token", "description",
+        "A scimd token, minted per tenant by its administrator", "specUri",
         "https://www.rfc-editor.org/rfc/rfc6750", "primary", 1, "meta", "resourceType",
         "ServiceProviderConfig", "location", loc);
     /* RFC 9865 §4: both methods, index by default (§2.4: existing clients expect it). */

@@ -34,4 +34,10 @@ int scim_groups_put(struct api_call *call, struct err *err);
 int scim_groups_patch(struct api_call *call, struct err *err);
 int scim_groups_delete(struct api_call *call, struct err *err);
 
+/* POST /Bulk (RFC 7644 §3.7, scim/bulk.c): runs each operation through the handler above that
+ * its single request reaches, in its own transaction, and answers 200 with a BulkResponse;
+ * the whole request fails only when it is not a BulkRequest or exceeds maxPayloadSize or
+ * maxOperations (ERR_TOO_LARGE). */
+int scim_bulk_post(struct api_call *call, struct err *err);
+
 #endif

@@ -59,10 +59,11 @@ def test_spc_patch_filter_sort_etag_supported_for_push_tenant(server, tenant_tok
     assert spc["changePassword"] == {"supported": True}
 
 
-def test_spc_bulk_unsupported_but_complete(server, tenant_token):
-    # IDP-QUIRKS.md 25: maxOperations and maxPayloadSize must be present (RFC 7643 §5 REQUIRED).
+def test_spc_bulk_supported_and_complete(server, tenant_token):
+    # IDP-QUIRKS.md 25: maxOperations and maxPayloadSize must be present (RFC 7643 §5 REQUIRED);
+    # /Bulk (RFC 7644 §3.7) is implemented, with the configured limits.
     spc = get_json(server, "/ServiceProviderConfig", tenant_token)
-    assert spc["bulk"] == {"supported": False, "maxOperations": 0, "maxPayloadSize": 0}
+    assert spc["bulk"] == {"supported": True, "maxOperations": 1000, "maxPayloadSize": 1048576}
 
 
 def test_spc_filter_max_results_is_the_default_page_max(server, tenant_token):
