@@ -10,6 +10,7 @@
 #include <openssl/evp.h>
 
 #include "base/crypto.h"
+#include "base/str.h"
 #include "base/xmalloc.h"
 
 #define NONCE 12
@@ -25,18 +26,6 @@ name_ok(const char *s, size_t n)
               (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-'))
             return false;
     return true;
-}
-
-static int
-hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 int
@@ -55,7 +44,7 @@ seal_keyring_add(struct seal_keyring *r, const char *name, size_t name_len, cons
     if (hex_len != 64)
         return err_set(err, ERR_INVALID_VALUE, "%s: an sso key is 64 hex digits (32 bytes)", where);
     for (size_t i = 0; i < 32; i++) {
-        int hi = hex_value(hex[2 * i]), lo = hex_value(hex[2 * i + 1]);
+        int hi = str_hex_value(hex[2 * i]), lo = str_hex_value(hex[2 * i + 1]);
         if (hi < 0 || lo < 0) {
             crypto_wipe(k->key, sizeof(k->key));
             return err_set(err, ERR_INVALID_VALUE, "%s: an sso key is 64 hex digits (32 bytes)",

@@ -170,3 +170,15 @@ str_utf8_prefix(const char *s, size_t n, size_t max)
     }
     return at;
 }
+
+int
+str_hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}

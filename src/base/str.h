@@ -43,6 +43,9 @@ bool str_is_slug(const char *s, size_t max);
  * surrogates, nothing past U+10FFFF), or 0; n > 0. */
 size_t str_utf8_len(const unsigned char *s, size_t n);
 
+/* The value of one hex digit (either case), or -1. */
+int str_hex_value(char c);
+
 /* The length of the longest prefix of s[0..n), at most max bytes, made of whole well-formed
  * UTF-8 sequences (it ends before the first ill-formed byte): where to cut text for display. */
 size_t str_utf8_prefix(const char *s, size_t n, size_t max);

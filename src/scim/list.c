@@ -169,18 +169,6 @@ params_from_body(struct api_call *call, const json_t *body, struct scim_list_par
     return 0;
 }
 
-static int
-hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Entra sometimes URL-encodes filter values twice (IDP-QUIRKS.md 17): a filter that still
  * holds %20 or %22 and no blank after one decoding is decoded once more. */
 static const char *
@@ -195,8 +183,8 @@ undo_double_encoding(struct api_call *call, const char *f)
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
         int hi, lo;
-        if (f[i] == '%' && i + 2 < n + 1 && (hi = hexval(f[i + 1])) >= 0 &&
-            (lo = hexval(f[i + 2])) >= 0 && (hi || lo)) {
+        if (f[i] == '%' && i + 2 < n + 1 && (hi = str_hex_value(f[i + 1])) >= 0 &&
+            (lo = str_hex_value(f[i + 2])) >= 0 && (hi || lo)) {
             out[o++] = (char)(hi * 16 + lo);
             i += 2;
         } else {

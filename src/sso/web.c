@@ -329,18 +329,6 @@ sso_base64_encode(const void *in, size_t n)
     return o;
 }
 
-int
-sso_hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 char *
 sso_form_get(const char *body, size_t len, const char *name)
 {
@@ -357,7 +345,7 @@ sso_form_get(const char *body, size_t len, const char *name)
                     *w++ = ' ';
                 } else if (*v == '%') {
                     bool room = fe - v > 2;
-                    int hi = room ? sso_hex_value(v[1]) : -1, lo = room ? sso_hex_value(v[2]) : -1;
+                    int hi = room ? str_hex_value(v[1]) : -1, lo = room ? str_hex_value(v[2]) : -1;
                     if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
                         free(o);
                         return NULL;

@@ -124,9 +124,6 @@ int sso_body_keys_check(const json_t *body, const char *const *keys, size_t n, s
 /* Appends the sign-in counters in the Prometheus text format (issue 7 item 6). */
 int sso_metrics_render(struct buf *out, struct err *err);
 
-/* The value of one hex digit, or -1. */
-int sso_hex_value(char c);
-
 /* Hex SHA-256 of a NUL-terminated string. */
 void sso_hash(const char *s, char out[65]);
 
