@@ -387,6 +387,8 @@ test("reordering the role mapping changes a user's effective role", async () => 
   await page.getByRole("cell", { name: "user.role_changed" }).first().waitFor();
   await shot(page, "09-user-detail");
   await page.getByRole("link", { name: "Users" }).click();
+  // The user's page (its activity links to Lin too) is replaced first: then Lin is the list's.
+  await page.getByRole("heading", { name: "Users", exact: true, level: 1 }).waitFor();
   await page.getByRole("link", { name: "lin@acme.example" }).waitFor();
   await shot(page, "10-users");
   await page.getByRole("link", { name: "Groups" }).click();
