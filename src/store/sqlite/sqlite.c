@@ -16,11 +16,16 @@
 
 /* Lock waits beyond this become ERR_UNAVAILABLE (503): a client retries sooner than a
  * stuck request would time out. */
-#define BUSY_TIMEOUT_MS 5000
 
 /* Set after an I/O error or a damaged page: the thread's connection is reopened before its
  * next use (outside a transaction), so the daemon recovers by itself once the fault is gone. */
 static _Thread_local bool reopen_conn;
+
+bool
+sqlite_storage_failed(void)
+{
+    return reopen_conn;
+}
 
 int
 sqlite_fail(sqlite3 *db, int rc, const char *what, struct err *err)
@@ -102,8 +107,8 @@ sqlite_stmt_cache_clear(struct conn *c)
     }
 }
 
-static void
-conn_close(struct conn *c)
+void
+sqlite_conn_close(struct conn *c)
 {
     sqlite_stmt_cache_clear(c);
     sqlite_fixed_clear(c);
@@ -111,8 +116,8 @@ conn_close(struct conn *c)
     free(c);
 }
 
-static struct conn *
-conn_open(const char *path, struct err *err)
+struct conn *
+sqlite_conn_open(const char *path, struct err *err)
 {
     struct conn *c = xcalloc(1, sizeof(*c));
     int rc = sqlite3_open_v2(
@@ -122,11 +127,11 @@ conn_open(const char *path, struct err *err)
         log_error("sqlite: cannot open database %s: %s", path,
                   c->db ? sqlite3_errmsg(c->db) : "out of memory");
         err_set(err, ERR_UNAVAILABLE, "the database cannot be read or written");
-        conn_close(c);
+        sqlite_conn_close(c);
         return NULL;
     }
     sqlite3_extended_result_codes(c->db, 1);
-    sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
+    sqlite3_busy_timeout(c->db, SQLITE_BUSY_TIMEOUT_MS);
     /* WAL lets readers run beside the writer; synchronous=NORMAL is durable across process
      * crashes in WAL mode (a power loss may drop the last commits): see docs/storage.md.
      * The 64 MiB page cache holds the hot part of a 100 000-user tenant. The WAL is
@@ -141,7 +146,7 @@ conn_open(const char *path, struct err *err)
                       NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
         sqlite_fail(c->db, rc, "configure connection", err);
-        conn_close(c);
+        sqlite_conn_close(c);
         return NULL;
     }
     return c;
@@ -164,8 +169,8 @@ unregister(struct sqlite_store *s, struct conn *c)
  * to the path while it is there, and loses it when the file is removed or replaced (rename
  * over it, or the directory removed). fstat of a held descriptor needs no path lookup, so the
  * check costs a GET almost nothing. */
-static int
-file_check(struct sqlite_store *s, struct err *err)
+int
+sqlite_file_check(struct sqlite_store *s, struct err *err)
 {
     struct stat sb;
     if (!s->watch_file)
@@ -181,21 +186,24 @@ file_check(struct sqlite_store *s, struct err *err)
 struct conn *
 sqlite_conn(struct sqlite_store *s, struct err *err)
 {
-    struct conn *c = pthread_getspecific(s->key);
+    struct conn *c = sqlite_group_conn(s);
+    if (c)
+        return c;
+    c = pthread_getspecific(s->key);
     /* Checked when a unit of work begins (BEGIN runs outside a transaction) and for every
      * statement outside one, not again for each statement inside it. */
-    if ((c == NULL || sqlite3_get_autocommit(c->db)) && file_check(s, err) < 0)
+    if ((c == NULL || sqlite3_get_autocommit(c->db)) && sqlite_file_check(s, err) < 0)
         return NULL;
     if (c && reopen_conn && sqlite3_get_autocommit(c->db)) {
         unregister(s, c);
-        conn_close(c);
+        sqlite_conn_close(c);
         pthread_setspecific(s->key, NULL);
         c = NULL;
     }
     reopen_conn = false;
     if (c)
         return c;
-    c = conn_open(s->path, err);
+    c = sqlite_conn_open(s->path, err);
     if (c == NULL)
         return NULL;
     pthread_mutex_lock(&s->mu);
@@ -221,19 +229,21 @@ sq_open(const char *path, struct store **out, struct err *err)
     s->watch_fd = -1;
     s->path = xstrdup(path);
     pthread_mutex_init(&s->mu, NULL);
+    sqlite_group_init(s);
     /* No key destructor: connections are closed by thread_done or close, under our lock. */
     pthread_key_create(&s->key, NULL);
-    struct conn *c = conn_open(path, err);
+    struct conn *c = sqlite_conn_open(path, err);
     if (c == NULL || sqlite_migrate(c->db, err) < 0) {
         if (c)
-            conn_close(c);
+            sqlite_conn_close(c);
         pthread_key_delete(s->key);
         pthread_mutex_destroy(&s->mu);
+        sqlite_group_destroy(s);
         free(s->path);
         free(s);
         return -1;
     }
-    conn_close(c);
+    sqlite_conn_close(c);
     struct stat sb;
     s->watch_fd = open(path, O_RDONLY | O_CLOEXEC);
     if (s->watch_fd >= 0 && fstat(s->watch_fd, &sb) == 0 && S_ISREG(sb.st_mode))
@@ -252,11 +262,12 @@ sq_close(struct store *st)
     pthread_mutex_unlock(&s->mu);
     while (c) {
         struct conn *next = c->next;
-        conn_close(c);
+        sqlite_conn_close(c);
         c = next;
     }
     pthread_key_delete(s->key);
     pthread_mutex_destroy(&s->mu);
+    sqlite_group_destroy(s);
     if (s->watch_fd >= 0)
         close(s->watch_fd);
     free(s->path);
@@ -272,7 +283,7 @@ sq_thread_done(struct store *st)
         return;
     unregister(s, c);
     pthread_setspecific(s->key, NULL);
-    conn_close(c);
+    sqlite_conn_close(c);
 }
 
 /* Runs a statement without parameters or rows (BEGIN, COMMIT), prepared once per
@@ -322,9 +333,21 @@ sq_ping(struct store *st, struct err *err)
         return sqlite_fail(c->db, rc, "ping", err);
     char sql[64];
     snprintf(sql, sizeof(sql), "PRAGMA user_version = %lld", (long long)v);
-    rc = sqlite3_exec(c->db, sql, NULL, NULL, NULL);
-    if (rc != SQLITE_OK)
-        return sqlite_fail(c->db, rc, "write probe", err);
+    /* Through the writer queue, as every write: under a steady write load SQLite's busy
+     * handler alone might not find the lock free. */
+    if (sqlite_group_begin(ss, err) < 0)
+        return -1;
+    struct conn *w = sqlite_group_conn(ss);
+    rc = sqlite3_exec(w->db, sql, NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        sqlite_fail(w->db, rc, "write probe", err);
+        sqlite_group_rollback(ss);
+        return -1;
+    }
+    if (sqlite_group_commit(ss, err) < 0) {
+        sqlite_group_rollback(ss);
+        return -1;
+    }
     atomic_store_explicit(&ss->probe_ok_ms, now, memory_order_relaxed);
     return 0;
 }
@@ -348,22 +371,19 @@ sq_read_end(struct store *st)
 static int
 sq_tx_begin(struct store *st, struct err *err)
 {
-    /* IMMEDIATE takes the write lock now, so two writers never deadlock upgrading. */
-    return exec_simple(st, "BEGIN IMMEDIATE", err);
+    return sqlite_group_begin(self(st), err);
 }
 
 static int
 sq_tx_commit(struct store *st, struct err *err)
 {
-    return exec_simple(st, "COMMIT", err);
+    return sqlite_group_commit(self(st), err);
 }
 
 static void
 sq_tx_rollback(struct store *st)
 {
-    struct conn *c = pthread_getspecific(self(st)->key);
-    if (c && !sqlite3_get_autocommit(c->db))
-        sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+    sqlite_group_rollback(self(st));
 }
 
 /* ---- helpers for binding and reading columns ---- */

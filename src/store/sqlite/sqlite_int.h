@@ -51,10 +51,43 @@ struct sqlite_store {
     bool watch_file;
     int watch_fd; /* the database file as opened at start: removed or replaced, it has no link */
     _Atomic int64_t probe_ok_ms; /* monotonic time of the last write probe that succeeded */
+
+    /* Group commit (group.c): every write transaction runs on wconn, one member at a
+     * time under write_mu, in SAVEPOINTs of one open transaction committed for all. */
+    pthread_mutex_t write_mu;
+    struct conn *wconn;       /* under write_mu */
+    bool group_open;          /* wconn has an open transaction; under write_mu */
+    bool wconn_suspect;       /* a storage error: reopen before the next group; under write_mu */
+    pthread_mutex_t group_mu; /* guards waiters, members; with group_cv */
+    pthread_cond_t group_cv;
+    struct group_waiter *waiters; /* members released into the open group, waiting */
+    int members;
+    atomic_int writers_queued; /* threads waiting for write_mu */
+    _Atomic uint64_t group_commits, grouped_tx;
 };
 
-/* The calling thread's connection, opened on first use; NULL with err on failure. */
+#define SQLITE_BUSY_TIMEOUT_MS 5000
+
+/* The calling thread's connection, opened on first use (the writer connection while the
+ * thread is in a write transaction); NULL with err on failure. */
 struct conn *sqlite_conn(struct sqlite_store *s, struct err *err);
+struct conn *sqlite_conn_open(const char *path, struct err *err);
+void sqlite_conn_close(struct conn *c);
+/* ERR_UNAVAILABLE when the database file was removed or replaced under the daemon. */
+int sqlite_file_check(struct sqlite_store *s, struct err *err);
+
+/* Group commit (group.c): store_tx_begin/commit/rollback for SQLite. commit returns once
+ * the transaction is durable (committed with its group) or failed. */
+void sqlite_group_init(struct sqlite_store *s);
+void sqlite_group_destroy(struct sqlite_store *s);
+int sqlite_group_begin(struct sqlite_store *s, struct err *err);
+int sqlite_group_commit(struct sqlite_store *s, struct err *err);
+void sqlite_group_rollback(struct sqlite_store *s);
+/* The writer connection when the calling thread is in a write transaction, else NULL. */
+struct conn *sqlite_group_conn(struct sqlite_store *s);
+/* True after an I/O error or a damaged page on this thread, until its connection is
+ * reopened: the writer connection is reopened too before its next group. */
+bool sqlite_storage_failed(void);
 /* Maps a failed SQLite call to an err (busy → ERR_UNAVAILABLE, unique → ERR_UNIQUENESS)
  * and logs the cause for ERR_INTERNAL. Returns -1. */
 int sqlite_fail(sqlite3 *db, int rc, const char *what, struct err *err);
