@@ -66,17 +66,6 @@ sqlite_group_conn(struct sqlite_store *s)
     return writer_of == s ? s->wconn : NULL;
 }
 
-static int
-conn_exec(struct conn *c, const char *sql, struct err *err)
-{
-    sqlite3_stmt *st = sqlite_cached_stmt(c, sql, strlen(sql), err);
-    if (st == NULL)
-        return -1;
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : sqlite_fail(c->db, rc, sql, err);
-}
-
 static void
 deadline_in(struct timespec *t, long ns)
 {
@@ -116,7 +105,7 @@ finish_group(struct sqlite_store *s, struct err *err)
     int rc = 0;
     struct err cerr = { 0 };
     if (s->group_open) {
-        if (conn_exec(s->wconn, "COMMIT", &cerr) < 0) {
+        if (sqlite_conn_exec(s->wconn, "COMMIT", &cerr) < 0) {
             if (!sqlite3_get_autocommit(s->wconn->db))
                 sqlite3_exec(s->wconn->db, "ROLLBACK", NULL, NULL, NULL);
             s->wconn_suspect = true;
@@ -251,13 +240,13 @@ sqlite_group_begin(struct sqlite_store *s, struct err *err)
         if (s->wconn == NULL && (s->wconn = sqlite_conn_open(s->path, err)) == NULL)
             goto fail;
         s->wconn_suspect = false;
-        if (conn_exec(s->wconn, "BEGIN IMMEDIATE", err) < 0) {
+        if (sqlite_conn_exec(s->wconn, "BEGIN IMMEDIATE", err) < 0) {
             s->wconn_suspect = true;
             goto fail;
         }
         s->group_open = true;
     }
-    if (conn_exec(s->wconn, "SAVEPOINT member", err) < 0) {
+    if (sqlite_conn_exec(s->wconn, "SAVEPOINT member", err) < 0) {
         struct err ignored;
         member_end(s, NULL, &ignored);
         return -1;
@@ -274,7 +263,7 @@ sqlite_group_commit(struct sqlite_store *s, struct err *err)
     if (writer_of != s)
         return err_set(err, ERR_INTERNAL, "no transaction is open on this thread");
     /* On failure the member is still open: the caller's rollback ends it. */
-    if (conn_exec(s->wconn, "RELEASE member", err) < 0)
+    if (sqlite_conn_exec(s->wconn, "RELEASE member", err) < 0)
         return -1;
     struct group_waiter me = { 0 };
     return member_end(s, &me, err);
@@ -289,8 +278,8 @@ sqlite_group_rollback(struct sqlite_store *s)
     if (sqlite_storage_failed())
         s->wconn_suspect = true;
     if (sqlite3_get_autocommit(s->wconn->db) ||
-        conn_exec(s->wconn, "ROLLBACK TO member", &ignored) < 0 ||
-        conn_exec(s->wconn, "RELEASE member", &ignored) < 0)
+        sqlite_conn_exec(s->wconn, "ROLLBACK TO member", &ignored) < 0 ||
+        sqlite_conn_exec(s->wconn, "RELEASE member", &ignored) < 0)
         group_lost(s);
     member_end(s, NULL, &ignored);
 }

@@ -288,16 +288,22 @@ sq_thread_done(struct store *st)
 
 /* Runs a statement without parameters or rows (BEGIN, COMMIT), prepared once per
  * connection: they run on every request. */
-static int
-exec_simple(struct store *st, const char *sql, struct err *err)
+int
+sqlite_conn_exec(struct conn *c, const char *sql, struct err *err)
 {
-    struct conn *c = sqlite_conn(self(st), err);
-    sqlite3_stmt *s = c ? sqlite_cached_stmt(c, sql, strlen(sql), err) : NULL;
+    sqlite3_stmt *s = sqlite_cached_stmt(c, sql, strlen(sql), err);
     if (s == NULL)
         return -1;
     int rc = sqlite3_step(s);
     sqlite3_reset(s);
     return rc == SQLITE_DONE ? 0 : sqlite_fail(c->db, rc, sql, err);
+}
+
+static int
+exec_simple(struct store *st, const char *sql, struct err *err)
+{
+    struct conn *c = sqlite_conn(self(st), err);
+    return c ? sqlite_conn_exec(c, sql, err) : -1;
 }
 
 static int

@@ -73,6 +73,8 @@ struct sqlite_store {
 struct conn *sqlite_conn(struct sqlite_store *s, struct err *err);
 struct conn *sqlite_conn_open(const char *path, struct err *err);
 void sqlite_conn_close(struct conn *c);
+/* Runs a statement without parameters or rows (BEGIN, SAVEPOINT …), cached on c. */
+int sqlite_conn_exec(struct conn *c, const char *sql, struct err *err);
 /* ERR_UNAVAILABLE when the database file was removed or replaced under the daemon. */
 int sqlite_file_check(struct sqlite_store *s, struct err *err);
 
