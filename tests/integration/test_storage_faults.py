@@ -204,3 +204,55 @@ def test_postgres_going_away_is_503_and_unhealthy_then_recovers(server_factory, 
         pg_cluster.start()
     assert wait_for(lambda: health(server) == 200, timeout=30)
     assert post_user(server, token, "up@example.com").status_code == 201
+
+
+def test_io_errors_under_concurrent_writers_keep_exactly_the_acknowledged(server_factory,
+                                                                          tmp_path, fault_shim):
+    """Writers in several threads (committed in groups on SQLite) while the disk starts and
+    stops failing: afterwards the database holds exactly the users that got a 201 — a group
+    whose COMMIT failed must fail every member, and none may be kept half."""
+    import threading
+    flag = tmp_path / "disk-is-failing"
+    data = tmp_path / "faulty-data"
+    asan = os.environ.get("ASAN_OPTIONS", "")
+    env = {"LD_PRELOAD": str(fault_shim), "SCIMD_FAULT_FLAG": str(flag),
+           "SCIMD_FAULT_MATCH": str(data), "ASAN_OPTIONS": asan + ":verify_asan_link_order=0"}
+    server = server_factory(data_dir=data, env=env, extra_args=["--threads", "8"])
+    server.make_tenant("acme")
+    token = server.mint("acme")["token"]
+    acknowledged, statuses, lock = set(), [], threading.Lock()
+
+    def writer(k):
+        for i in range(100):
+            name = f"c{k}-{i}@example.com"
+            r = post_user(server, token, name)
+            with lock:
+                statuses.append(r.status_code)
+                if r.status_code == 201:
+                    acknowledged.add(name)
+                else:
+                    assert_scim_error(r, 503)
+
+    ts = [threading.Thread(target=writer, args=(k,)) for k in range(8)]
+    for t in ts:
+        t.start()
+    for _ in range(6):  # the disk fails and recovers, again and again, while they write
+        time.sleep(0.1)
+        flag.touch()
+        time.sleep(0.1)
+        flag.unlink()
+    for t in ts:
+        t.join(timeout=120)
+    assert not any(t.is_alive() for t in ts), "a writer hung"
+    assert 201 in statuses and 503 in statuses, statuses  # both happened, or the test is void
+    assert wait_for(lambda: health(server) == 200)
+    server.stop()
+    server.start()
+    names, start = set(), 1
+    for _ in range(100):
+        page = server.scim("GET", f"/Users?startIndex={start}&count=100", token).json()
+        names |= {u["userName"] for u in page["Resources"]}
+        start += 100
+        if start > page["totalResults"]:
+            break
+    assert names == acknowledged
