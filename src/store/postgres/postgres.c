@@ -418,10 +418,6 @@ pg_tx_begin(struct store *s, struct err *err)
     /* Not yet in the transaction: a connection lost since the last call is replaced. */
     if (PQstatus(c->db) != CONNECTION_OK && reconnect(c, err) < 0)
         return -1;
-    if (c->analyze_due) {
-        c->analyze_due = false;
-        analyze_request(self(s));
-    }
     PGresult *res = PQexec(c->db, "BEGIN");
     if (PQresultStatus(res) != PGRES_COMMAND_OK && PQstatus(c->db) != CONNECTION_OK &&
         reconnect(c, err) == 0) {
@@ -449,6 +445,10 @@ pg_tx_commit(struct store *s, struct err *err)
         rc = err_set(err, ERR_INTERNAL, "transaction was rolled back");
     PQclear(res);
     c->in_tx = false;
+    /* The rows that made statistics due are committed: the analyzer may see them now. */
+    if (c->analyze_due && rc == 0)
+        analyze_request(self(s));
+    c->analyze_due = false;
     return rc;
 }
 
@@ -461,6 +461,7 @@ pg_tx_rollback(struct store *s)
     if (PQstatus(c->db) == CONNECTION_OK)
         PQclear(PQexec(c->db, "ROLLBACK"));
     c->in_tx = false;
+    c->analyze_due = false; /* the rows that made it due are gone */
     c->tx_broken = false;
 }
 

@@ -47,7 +47,7 @@ struct pg_conn {
     uint64_t clock;
     bool in_tx;
     bool tx_broken;   /* the connection was lost inside the transaction */
-    bool analyze_due; /* refresh the planner's statistics before the next transaction */
+    bool analyze_due; /* the transaction made statistics due: ask the analyzer on commit */
     struct pg_handle *fixed[DB_MAX_STATEMENTS];        /* db_sql statements by slot */
     struct pg_handle *generated[PG_GENERATED_HANDLES]; /* reused in turn */
     unsigned next_generated;
