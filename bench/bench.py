@@ -297,7 +297,8 @@ def stats_state(cluster):
         "SELECT relname, n_live_tup, n_mod_since_analyze, coalesce(extract(epoch FROM now() -"
         " greatest(last_analyze, last_autoanalyze))::int, -1) FROM pg_stat_user_tables"
         " WHERE relname IN ('resources', 'members') ORDER BY relname", db="bench")
-    parts = []
+    size = cluster.psql("SELECT pg_size_pretty(pg_database_size('bench'))").strip()
+    parts = [f"database {size}"]
     for line in out.split():
         name, live, mod, ago = line.split("|")
         parts.append(f"{name}: {mod} of {live} rows changed since the last ANALYZE"
