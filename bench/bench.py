@@ -21,6 +21,7 @@ import json
 import os
 import pathlib
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -43,9 +44,10 @@ GROUP_SCENARIOS = ["get_in_group", "group_small", "group_big"]
 SMALL_GROUP = 10  # members of the small group; the big group holds every seeded user
 
 
-def start(scimd, data, env=None):
+def start(scimd, data, env=None, threads=0):
     p = subprocess.Popen([scimd, "serve", "--port", "0", "--data-dir", data, "--access-log",
-                          "off", "--operator-key", "bench-operator-key-0123456789"],
+                          "off", "--operator-key", "bench-operator-key-0123456789",
+                          "--threads", str(threads)],
                          stderr=subprocess.PIPE, text=True, env=env)
     for line in p.stderr:
         m = re.search(r"listening on http://[^ ]+:(\d+)", line)
@@ -177,12 +179,35 @@ def cpu_seconds(pids):
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def full_import(ports, token, page=100):
+def pg_cpu_seconds(cluster):
+    """CPU time of the PostgreSQL cluster so far: the postmaster, its live children (backends,
+    walwriter, checkpointer, autovacuum) and the children it has reaped. 0 without one."""
+    if cluster is None:
+        return 0.0
+    master = int(open(os.path.join(cluster.data, "postmaster.pid")).readline())
+    total = 0
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            f = open(f"/proc/{d}/stat").read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(d) == master:
+            total += sum(int(x) for x in f[11:15])  # its own and its reaped children's
+        elif int(f[1]) == master:
+            total += int(f[11]) + int(f[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def full_import(ports, token, pids=(), cluster=None, page=100):
     """Okta's import: startIndex=1,101,… on one connection, or with several instances one
     connection each, pages alternating between them as a round-robin load balancer sends
-    them. Returns (seconds, users seen, last pages over first pages latency)."""
-    conns = [http.client.HTTPConnection("127.0.0.1", p, timeout=60) for p in ports]
+    them. Returns (seconds, users seen, last pages over first pages latency, slowest page
+    seconds, scimd CPU seconds, PostgreSQL CPU seconds)."""
+    conns = [http.client.HTTPConnection("127.0.0.1", p, timeout=600) for p in ports]
     start, seen, times = 1, 0, []
+    cpu0, pg0 = cpu_seconds(pids), pg_cpu_seconds(cluster)
     t0 = time.perf_counter()
     for k in range(10_000_000):
         c = conns[k % len(conns)]
@@ -199,7 +224,86 @@ def full_import(ports, token, page=100):
     total = time.perf_counter() - t0
     first = sum(times[:3]) / min(3, len(times))
     last = sum(times[-3:]) / min(3, len(times))
-    return total, seen, last / first
+    return (total, seen, last / first, max(times), cpu_seconds(pids) - cpu0,
+            pg_cpu_seconds(cluster) - pg0)
+
+
+# --diagnose: what PostgreSQL spends a scenario's time on. The cluster preloads
+# pg_stat_statements (statements by total time) and auto_explain (the plan of every statement
+# slower than DIAG_SLOW_MS, with row counts and buffers, in the server log), logs checkpoints and
+# autovacuum runs, and a sampler in the "postgres" database records every 10 ms what each
+# backend of the bench database is doing: on CPU (active, no wait event), waiting (lock, I/O,
+# WAL…), or idle in a transaction (waiting for scimd's next statement).
+DIAG_SLOW_MS = 20
+DIAG_SETTINGS = ("shared_preload_libraries=pg_stat_statements,auto_explain",
+                 f"auto_explain.log_min_duration={DIAG_SLOW_MS}", "auto_explain.log_analyze=on",
+                 "auto_explain.log_buffers=on", "auto_explain.log_timing=off",
+                 "log_checkpoints=on", "log_autovacuum_min_duration=0",
+                 "pg_stat_statements.track=all", "track_io_timing=on")
+
+
+class PgDiag:
+    def __init__(self, cluster, out_dir):
+        self.cluster, self.out = cluster, pathlib.Path(out_dir)
+        self.out.mkdir(parents=True, exist_ok=True)
+        cluster.psql("CREATE EXTENSION IF NOT EXISTS pg_stat_statements;"
+                     " CREATE UNLOGGED TABLE IF NOT EXISTS waits(tick int, backend text,"
+                     " state text, wtype text, wevent text, query text)")
+        self.thread = None
+
+    def begin(self, seconds):
+        """Resets the statement statistics and samples activity for `seconds` (in the
+        background: call end() after the scenario)."""
+        self.cluster.psql("SELECT pg_stat_statements_reset(); TRUNCATE waits")
+        ticks = int(seconds * 100)
+        sql = ("DO $$ BEGIN FOR i IN 1.." + str(ticks) + " LOOP"
+               " INSERT INTO waits SELECT i, backend_type, state, wait_event_type, wait_event,"
+               " left(regexp_replace(query, '\\s+', ' ', 'g'), 70) FROM pg_stat_activity"
+               " WHERE datname = 'bench';"
+               " PERFORM pg_stat_clear_snapshot(); PERFORM pg_sleep(0.01); END LOOP; END $$")
+        self.thread = threading.Thread(target=self.cluster.psql, args=(sql,))
+        self.thread.start()
+
+    def end(self, name):
+        self.thread.join()
+        waits = self.cluster.psql(
+            "SELECT backend, coalesce(state, '-'), coalesce(wtype, 'CPU'),"
+            " coalesce(wevent, '-'), count(*),"
+            " round(100.0 * count(*) / sum(count(*)) OVER (), 1) FROM waits"
+            " GROUP BY 1, 2, 3, 4 ORDER BY 5 DESC LIMIT 15")
+        stmts = self.cluster.psql(
+            "SELECT calls, round(total_exec_time::numeric, 1), round(mean_exec_time::numeric, 3),"
+            " round(max_exec_time::numeric, 1), left(regexp_replace(query, '\\s+', ' ', 'g'), 90)"
+            " FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database"
+            " WHERE datname = 'bench') ORDER BY total_exec_time DESC LIMIT 15")
+        text = (f"## {name}: backends of the bench database, sampled every 10 ms\n"
+                "backend|state|wait type|wait event|samples|%\n" + waits +
+                f"\n## {name}: statements by total execution time\n"
+                "calls|total ms|mean ms|max ms|query\n" + stmts)
+        (self.out / f"{name}.txt").write_text(text)
+        print(text)
+
+    def finish(self):
+        """Keeps the server log: auto_explain's plans, checkpoints, autovacuum runs."""
+        shutil.copy(self.cluster.log, self.out / "server.log")
+
+
+def stats_state(cluster):
+    """What the planner knows of resources and members as an import starts: rows changed since
+    the tables' last ANALYZE, and how long ago that was (never: -1)."""
+    if cluster is None:
+        return ""
+    out = cluster.psql(
+        "SELECT relname, n_live_tup, n_mod_since_analyze, coalesce(extract(epoch FROM now() -"
+        " greatest(last_analyze, last_autoanalyze))::int, -1) FROM pg_stat_user_tables"
+        " WHERE relname IN ('resources', 'members') ORDER BY relname", db="bench")
+    size = cluster.psql("SELECT pg_size_pretty(pg_database_size('bench'))").strip()
+    parts = [f"database {size}"]
+    for line in out.split():
+        name, live, mod, ago = line.split("|")
+        parts.append(f"{name}: {mod} of {live} rows changed since the last ANALYZE"
+                     + (f" ({ago} s ago)" if int(ago) >= 0 else " (never analysed)"))
+    return "; ".join(parts)
 
 
 def wrk_one(port, token, ids_file, scenario, seconds, threads, conns, tag, groups):
@@ -212,11 +316,11 @@ def wrk_one(port, token, ids_file, scenario, seconds, threads, conns, tag, group
     return json.loads(m.group(1))
 
 
-def wrk(ports, pids, token, ids_file, scenario, seconds, groups, conns=64):
+def wrk(ports, pids, token, ids_file, scenario, seconds, groups, conns=64, cluster=None):
     """One wrk per instance at once (-t2 -c64 in all); throughput summed, p99 the worst,
-    scimd's CPU per request over all instances."""
+    scimd's (and PostgreSQL's) CPU per request over all instances."""
     results = [None] * len(ports)
-    cpu0 = cpu_seconds(pids)
+    cpu0, pg0 = cpu_seconds(pids), pg_cpu_seconds(cluster)
     threads = max(1, 2 // len(ports))
 
     def run(i):
@@ -230,9 +334,13 @@ def wrk(ports, pids, token, ids_file, scenario, seconds, groups, conns=64):
         t.join()
     r = {"requests": sum(x["requests"] for x in results),
          "non2xx": sum(x["non2xx"] for x in results),
-         "p99_ms": max(x["p99_ms"] for x in results)}
+         "p99_ms": max(x["p99_ms"] for x in results),
+         "p50_ms": max(x["p50_ms"] for x in results),
+         "p90_ms": max(x["p90_ms"] for x in results),
+         "max_ms": max(x["max_ms"] for x in results)}
     r["rps"] = sum(x["requests"] / x["seconds"] for x in results)
     r["cpu_us"] = 1e6 * (cpu_seconds(pids) - cpu0) / max(1, r["requests"])
+    r["pg_cpu_us"] = 1e6 * (pg_cpu_seconds(cluster) - pg0) / max(1, r["requests"])
     return r
 
 
@@ -244,63 +352,102 @@ def main():
     ap.add_argument("--scimd", default=str(HERE.parent / "build-bench" / "scimd"))
     ap.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
     ap.add_argument("--instances", type=int, default=1)
+    ap.add_argument("--threads", type=int, default=0,
+                    help="scimd's --threads (0: its default); on PostgreSQL also its connections")
+    ap.add_argument("--scenarios", default=",".join(SCENARIOS + GROUP_SCENARIOS),
+                    help="comma-separated wrk scenarios to run, or 'none' for the imports only "
+                         "(seed, import, push every user into one group, import at once and "
+                         "--settle seconds later)")
     ap.add_argument("--settle", type=int, default=None,
                     help="seconds to wait before importing once more after the group push, so "
                          "autovacuum may analyse (default: 60 on PostgreSQL, 0 on SQLite)")
+    ap.add_argument("--pg-setting", action="append", default=[], metavar="NAME=VALUE",
+                    help="a PostgreSQL server setting for the bench cluster (repeatable), e.g. "
+                         "synchronous_commit=on")
+    ap.add_argument("--diagnose", metavar="DIR",
+                    help="PostgreSQL: sample wait events and statement times during each wrk "
+                         "scenario's first round, log slow plans (auto_explain) and checkpoints; "
+                         "the reports and the server log go to DIR")
     a = ap.parse_args()
     if a.settle is None:
         a.settle = 60 if a.backend == "postgres" else 0
-    cluster, env, procs, nginx = None, None, [], None
+    chosen = [] if a.scenarios == "none" else a.scenarios.split(",")
+    unknown = set(chosen) - set(SCENARIOS + GROUP_SCENARIOS)
+    if unknown:
+        raise SystemExit(f"unknown scenarios: {', '.join(sorted(unknown))}")
+    if a.diagnose and a.backend != "postgres":
+        raise SystemExit("--diagnose is for --backend postgres")
+    scenarios = [s for s in SCENARIOS if s in chosen]
+    group_scenarios = [s for s in GROUP_SCENARIOS if s in chosen]
+    cluster, env, procs, nginx, diag = None, None, [], None, None
     with tempfile.TemporaryDirectory() as data:
         try:
             if a.backend == "postgres":
-                cluster = PgCluster(durable=True).init().start()
+                settings = list(a.pg_setting) + (list(DIAG_SETTINGS) if a.diagnose else [])
+                cluster = PgCluster(durable=True).init().start(settings)
                 env = dict(os.environ, SCIMD_DB=cluster.create_db("bench"))
+                if a.diagnose:
+                    diag = PgDiag(cluster, a.diagnose)
             cli(a.scimd, data, "tenant", "create", "bench", "--integration", "on", env=env)
             token = cli(a.scimd, data, "token", "mint", "bench", env=env)["token"]
-            procs = [start(a.scimd, data, env) for _ in range(a.instances)]
+            procs = [start(a.scimd, data, env, a.threads) for _ in range(a.instances)]
             ports = [port for _, port in procs]
+            pids = [proc.pid for proc, _ in procs]
             t = time.perf_counter()
             users = seed(ports[0], token, a.users)
             seed_s = time.perf_counter() - t
             ids_file = os.path.join(data, "ids.txt")
             with open(ids_file, "w") as f:
                 f.writelines(f"{i} {n}\n" for i, n in users)
-            imports = [full_import(ports, token) for _ in range(a.rounds)]
-            pids = [proc.pid for proc, _ in procs]
+            imports = [full_import(ports, token, pids, cluster) for _ in range(a.rounds)]
             rows = {s: [] for s in SCENARIOS + GROUP_SCENARIOS}
             nginx_rows = {s: [] for s in NGINX_SCENARIOS}
             bodies = {"healthz": "ok\n", "get": fetch(ports[0], token, f"/scim/v2/Users/{users[0][0]}"),
                       "filter": fetch(ports[0], token, "/scim/v2/Users?filter=userName%20eq%20%22"
                                       + users[0][1] + "%22&startIndex=1&count=100")}
-            nginx = nginx_start(data, bodies) if os.path.exists(NGINX) else None
-            for _ in range(a.rounds):
-                for s in SCENARIOS:
-                    rows[s].append(wrk(ports, pids, token, ids_file, s, a.seconds, ("", "")))
+            use_nginx = os.path.exists(NGINX) and any(s in NGINX_SCENARIOS for s in scenarios)
+            nginx = nginx_start(data, bodies) if use_nginx else None
+
+            def measure(s, k, groups):
+                if diag and k == 0:
+                    diag.begin(a.seconds)
+                rows[s].append(wrk(ports, pids, token, ids_file, s, a.seconds, groups,
+                                   cluster=cluster))
+                if diag and k == 0:
+                    diag.end(s)
+
+            for k in range(a.rounds):
+                for s in scenarios:
+                    measure(s, k, ("", ""))
                     if nginx and s in NGINX_SCENARIOS:
                         nginx_rows[s].append(wrk([nginx[1]], [nginx[0].pid], token, ids_file, s,
                                                  a.seconds, ("", "")))
             small, _ = make_group(ports[0], token, "small", [i for i, _ in users[:SMALL_GROUP]])
             big, big_s = make_group(ports[0], token, "big", [i for i, _ in users])
-            grouped_imports = [full_import(ports, token) for _ in range(a.rounds)]
-            settled = []
+            stats_pushed = stats_state(cluster)
+            grouped_imports = [full_import(ports, token, pids, cluster) for _ in range(a.rounds)]
+            settled, stats_settled = [], ""
             if a.settle:
                 time.sleep(a.settle)
-                settled = [full_import(ports, token)]
-            for _ in range(a.rounds):
-                for s in GROUP_SCENARIOS:
-                    rows[s].append(wrk(ports, pids, token, ids_file, s, a.seconds, (small, big)))
+                stats_settled = stats_state(cluster)
+                settled = [full_import(ports, token, pids, cluster)]
+            for k in range(a.rounds):
+                for s in group_scenarios:
+                    measure(s, k, (small, big))
+            if diag:
+                diag.finish()
         finally:
             for proc, _ in procs + ([nginx] if nginx else []):
                 proc.terminate()
                 proc.wait(20)
             if cluster:
                 cluster.destroy()
-    ceiling = max(r["rps"] for r in rows["healthz"])
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
                             text=True, cwd=HERE).stdout.strip()
     print(f"\n### {a.backend}, {a.instances} instance(s), {a.users} users, {os.cpu_count()} "
-          f"cores, commit {commit}, wrk -t2 -c64 -d{a.seconds}s x {a.rounds} rounds\n")
+          f"cores, commit {commit}, wrk -t2 -c64 -d{a.seconds}s x {a.rounds} rounds"
+          + (f", scimd --threads {a.threads}" if a.threads else "")
+          + "".join(f", {kv}" for kv in a.pg_setting) + "\n")
     print(f"Seeding {a.users} users with POST (4 connections): {seed_s:.1f} s "
           f"({a.users / seed_s:.0f} creates/s)\n")
     print(f"Pushing a group of {a.users} members in PATCHes of 1000: {big_s:.1f} s\n")
@@ -309,6 +456,8 @@ def main():
         print("| scenario | nginx req/s (rounds) | scimd req/s (rounds) | scimd share of nginx |")
         print("|---|---|---|---|")
         for s in NGINX_SCENARIOS:
+            if not nginx_rows[s]:
+                continue
             n_best = max(r["rps"] for r in nginx_rows[s])
             s_best = max(r["rps"] for r in rows[s])
             print(f"| {s} ({len(bodies[s])} bytes) | "
@@ -316,28 +465,44 @@ def main():
                   + " / ".join(f"{r['rps']:.0f}" for r in rows[s])
                   + f" | {100 * s_best / n_best:.0f} % |")
         print()
-    else:
+    elif any(s in NGINX_SCENARIOS for s in scenarios):
         print(f"(no nginx at {NGINX}: bash tools/install-deps.sh test installs it)\n")
-    floor = min(r["cpu_us"] for r in rows["healthz"])
-    print("| scenario | req/s (rounds) | p99 ms (rounds) | share of /healthz | scimd CPU µs/request"
-          " | CPU share of /healthz | non-2xx |")
-    print("|---|---|---|---|---|---|---|")
-    for s in SCENARIOS + GROUP_SCENARIOS:
-        rps = " / ".join(f"{r['rps']:.0f}" for r in rows[s])
-        p99 = " / ".join(f"{r['p99_ms']:.2f}" for r in rows[s])
-        best = max(r["rps"] for r in rows[s])
-        cpu = min(r["cpu_us"] for r in rows[s])
-        errs = sum(r["non2xx"] for r in rows[s])
-        print(f"| {s} | {rps} | {p99} | {100 * best / ceiling:.0f} % | {cpu:.1f} | "
-              f"{100 * floor / cpu:.0f} % | {errs} |")
-    print()
+    if scenarios or group_scenarios:
+        ceiling = max((r["rps"] for r in rows["healthz"]), default=0)
+        floor = min((r["cpu_us"] for r in rows["healthz"]), default=0)
+        print("| scenario | req/s (rounds) | p50 ms | p90 ms | p99 ms (rounds) | max ms"
+              " | share of /healthz"
+              " | scimd CPU µs/request | PostgreSQL CPU µs/request | CPU share of /healthz"
+              " | non-2xx |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|")
+        for s in scenarios + group_scenarios:
+            rps = " / ".join(f"{r['rps']:.0f}" for r in rows[s])
+            p50 = " / ".join(f"{r['p50_ms']:.2f}" for r in rows[s])
+            p90 = " / ".join(f"{r['p90_ms']:.1f}" for r in rows[s])
+            p99 = " / ".join(f"{r['p99_ms']:.2f}" for r in rows[s])
+            top = " / ".join(f"{r['max_ms']:.0f}" for r in rows[s])
+            best = max(r["rps"] for r in rows[s])
+            cpu = min(r["cpu_us"] for r in rows[s])
+            pg = min(r["pg_cpu_us"] for r in rows[s])
+            errs = sum(r["non2xx"] for r in rows[s])
+            share = f"{100 * best / ceiling:.0f} %" if ceiling else "–"
+            cpu_share = f"{100 * floor / cpu:.0f} %" if floor else "–"
+            pg_col = f"{pg:.1f}" if cluster else "–"
+            print(f"| {s} | {rps} | {p50} | {p90} | {p99} | {top} | {share} | {cpu:.1f} | {pg_col} | {cpu_share}"
+                  f" | {errs} |")
+        print()
+    if stats_pushed:
+        print(f"Statistics right after the push: {stats_pushed}")
+    if stats_settled:
+        print(f"Statistics {a.settle} s later: {stats_settled}")
     for label, runs in (("", imports), (" (seeded users in a group, right after the push)",
                                          grouped_imports),
                         (f" (the same, {a.settle} s later)", settled)):
-        for total, seen, ratio in runs:
+        for total, seen, ratio, slowest, cpu, pg in runs:
             print(f"Full paged import{label} (count=100, pages over {a.instances} instance(s)):"
                   f" {seen} users in {total:.2f} s; last pages / first pages latency = "
-                  f"{ratio:.2f}")
+                  f"{ratio:.2f}; slowest page {1000 * slowest:.1f} ms; CPU s scimd {cpu:.2f}"
+                  + (f", PostgreSQL {pg:.2f}" if cluster else ""))
 
 
 if __name__ == "__main__":

@@ -70,7 +70,8 @@ function response(status, headers, body)
 end
 
 function done(summary, latency, requests)
-  io.write(string.format('RESULT {"requests":%d,"seconds":%.3f,"p50_ms":%.3f,"p99_ms":%.3f,' ..
-    '"non2xx":%d}\n', summary.requests, summary.duration / 1e6, latency:percentile(50) / 1e3,
-    latency:percentile(99) / 1e3, summary.errors.status))
+  io.write(string.format('RESULT {"requests":%d,"seconds":%.3f,"p50_ms":%.3f,"p90_ms":%.3f,' ..
+    '"p99_ms":%.3f,"max_ms":%.3f,"non2xx":%d}\n', summary.requests, summary.duration / 1e6,
+    latency:percentile(50) / 1e3, latency:percentile(90) / 1e3, latency:percentile(99) / 1e3,
+    latency.max / 1e3, summary.errors.status))
 end

@@ -25,14 +25,14 @@
 #define LIST_COLS_PG RESOURCE_COLS_OF("r.", "doc_text") ", r.seq"
 #define SEQ_COL      11
 
-/* The listing's total: resource_counts' row without a condition, else count(*) over the
- * condition (binding the filter's n_filter values). */
+/* The listing's total: the sum of resource_counts' shards without a condition, else count(*) over
+ * the condition (binding the filter's n_filter values). */
 static int
 count_total(struct store *s, const struct store_list_query *q, const struct buf *where,
             const struct sql_binds *wb, int n_filter, int64_t *total, struct err *err)
 {
     static struct db_sql counted =
-        DB_SQL("SELECT n FROM resource_counts WHERE tenant_id=? AND type=?");
+        DB_SQL("SELECT coalesce(sum(n), 0) FROM resource_counts WHERE tenant_id=? AND type=?");
     struct db_stmt *st;
     *total = 0;
     if (q->filter == NULL && q->role == NULL) {

@@ -68,10 +68,10 @@ store_token_auth_lookup(struct store *s, const char *hash, struct store_token *t
         DB_SQL("SELECT t.id, t.tenant_id, t.hash, t.prefix, t.label, t.created_ms,"
                " t.last_used_ms, t.revoked_ms, t.expires_ms, n.id, n.slug, n.display_name,"
                " n.plan, n.mode, n.deactivation, n.integration_enabled, n.saml_required,"
-               " n.created_ms, n.updated_ms, n.public_url, coalesce(c.n, 0)"
-               " FROM tokens t JOIN tenants n ON n.id = t.tenant_id"
-               " LEFT JOIN resource_counts c ON c.tenant_id = t.tenant_id AND c.type = 2"
-               " WHERE t.hash=?");
+               " n.created_ms, n.updated_ms, n.public_url,"
+               " (SELECT coalesce(sum(c.n), 0) FROM resource_counts c"
+               "  WHERE c.tenant_id = t.tenant_id AND c.type = 2)"
+               " FROM tokens t JOIN tenants n ON n.id = t.tenant_id WHERE t.hash=?");
     struct db_stmt *st = db_prepare(s, &q, err);
     if (st == NULL)
         return -1;

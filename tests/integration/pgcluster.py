@@ -53,13 +53,15 @@ class PgCluster:
                          "--auth=trust", "--no-locale", "-E", "UTF8", "--no-sync")
         return self
 
-    def start(self):
+    def start(self, settings=()):
+        """settings: extra "name=value" server settings (the benchmark's diagnostics)."""
         # Tests trade durability for speed; the benchmark keeps fsync and only relaxes
         # synchronous_commit, the equivalent of SQLite's synchronous=NORMAL.
         opts = (f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.root}"
                 " -c max_connections=200 -c synchronous_commit=off")
         if not self.durable:
             opts += " -c fsync=off -c full_page_writes=off"
+        opts += "".join(f" -c {kv}" for kv in settings)
         self._server_cmd(os.path.join(self.bindir, "pg_ctl"), "-D", self.data, "-l", self.log,
                          "-o", opts, "-w", "-t", "60", "start")
         return self

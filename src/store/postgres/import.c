@@ -30,7 +30,8 @@ static const struct import_sql import_sql[COPY__COUNT] = {
                          " doc, password_hash) OVERRIDING SYSTEM VALUE"
                          " VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12::text,$12::text::jsonb,$13)",
                          "SELECT count(*) FROM resources" },
-    [COPY_RESOURCE_COUNTS] = { "INSERT INTO resource_counts(tenant_id, type, n) VALUES($1,$2,$3)",
+    [COPY_RESOURCE_COUNTS] = { "INSERT INTO resource_counts(tenant_id, type, shard, n)"
+                               " VALUES($1,$2,$3,$4)",
                                "SELECT count(*) FROM resource_counts" },
     [COPY_MEMBERS] = { "INSERT INTO members(tenant_id, group_id, member_id) VALUES($1,$2,$3)",
                        "SELECT count(*) FROM members" },

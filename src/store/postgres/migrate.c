@@ -220,6 +220,15 @@ static const char *const migrations[] = {
     "ALTER TABLE tenants ADD COLUMN public_url TEXT NOT NULL DEFAULT '';",
     /* 10: as SQLite's 10: the pruner's index (issue 17). */
     "CREATE INDEX events_by_created ON events(created_ms);",
+    /* 11: as SQLite's 11: resource_counts in shards, one per connection (issue 20). */
+    "ALTER TABLE resource_counts ADD COLUMN shard INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE resource_counts DROP CONSTRAINT resource_counts_pkey;"
+    "ALTER TABLE resource_counts ADD PRIMARY KEY (tenant_id, type, shard);"
+    /* No statistics of the documents: every one differs and no plan reads them (filters go
+     * through expressions, which have none), and sampling them was most of each ANALYZE of
+     * resources, by scimd or autovacuum (bench/RESULTS.md). */
+    "ALTER TABLE resources ALTER COLUMN doc SET STATISTICS 0,"
+    " ALTER COLUMN doc_text SET STATISTICS 0;",
 };
 
 #define N_MIGRATIONS (int)(sizeof(migrations) / sizeof(migrations[0]))

@@ -47,7 +47,7 @@ struct pg_conn {
     uint64_t clock;
     bool in_tx;
     bool tx_broken;   /* the connection was lost inside the transaction */
-    bool analyze_due; /* refresh the planner's statistics before the next transaction */
+    bool analyze_due; /* the transaction made statistics due: ask the analyzer on commit */
     struct pg_handle *fixed[DB_MAX_STATEMENTS];        /* db_sql statements by slot */
     struct pg_handle *generated[PG_GENERATED_HANDLES]; /* reused in turn */
     unsigned next_generated;
@@ -58,8 +58,15 @@ struct pg_store {
     struct store base;
     char *dsn; /* owned */
     pthread_key_t key;
-    pthread_mutex_t mu; /* guards conns */
+    pthread_mutex_t mu; /* guards conns and the analyzer's fields */
     struct pg_conn *conns;
+    /* The analyzer: a thread with its own connection, started on the first request for
+     * fresh statistics, so that no worker thread (and none of its clients) waits on ANALYZE. */
+    pthread_t analyzer;
+    pthread_cond_t analyze_cond;
+    bool analyzer_started;
+    bool analyze_wanted;
+    bool stopping;
 };
 
 /* The calling thread's connection, opened on first use; NULL with err on failure. */

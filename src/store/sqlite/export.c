@@ -25,7 +25,8 @@ static const struct export_sql export_sql[COPY__COUNT] = {
     [COPY_RESOURCES] = TABLE("seq, tenant_id, type, id, version, created_ms, modified_ms,"
                              " user_name, external_id, display_name, active, doc, password_hash",
                              "FROM resources", "seq"),
-    [COPY_RESOURCE_COUNTS] = TABLE("tenant_id, type, n", "FROM resource_counts", "tenant_id, type"),
+    [COPY_RESOURCE_COUNTS] =
+        TABLE("tenant_id, type, shard, n", "FROM resource_counts", "tenant_id, type, shard"),
     [COPY_MEMBERS] =
         TABLE("tenant_id, group_id, member_id", "FROM members", "tenant_id, group_id, member_id"),
     [COPY_ROLE_MAP] = TABLE("tenant_id, group_key, group_name, role, priority", "FROM role_map",

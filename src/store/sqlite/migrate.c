@@ -210,6 +210,20 @@ static const char *const migrations[] = {
     /* 10: retention (issue 17). The pruner takes the oldest events by created_ms; without an
      * index each pass would walk the whole history it keeps, holding the write lock. */
     "CREATE INDEX events_by_created ON events(created_ms);",
+    /* 11: resource_counts in shards (issue 20): on PostgreSQL each connection adds to the row
+     * of its own shard, so concurrent creates in one tenant no longer queue on one row; a
+     * total is the sum of the tenant's shards. SQLite has one writer and uses shard 0 only.
+     * SQLite cannot change a primary key in place: the table is rebuilt. */
+    "CREATE TABLE resource_counts_new ("
+    "  tenant_id INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+    "  type INTEGER NOT NULL,"
+    "  n INTEGER NOT NULL,"
+    "  shard INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (tenant_id, type, shard));"
+    "INSERT INTO resource_counts_new(tenant_id, type, n, shard)"
+    " SELECT tenant_id, type, n, 0 FROM resource_counts;"
+    "DROP TABLE resource_counts;"
+    "ALTER TABLE resource_counts_new RENAME TO resource_counts;",
 };
 
 #define N_MIGRATIONS (int)(sizeof(migrations) / sizeof(migrations[0]))

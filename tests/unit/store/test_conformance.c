@@ -13,6 +13,7 @@
 
 #include <jansson.h>
 #include <libpq-fe.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -800,6 +801,99 @@ expect_page(struct store *s, struct store_list_query q, int64_t total, const cha
         expect_page(s, q, total, want_, N_OF(want_));       \
     } while (0)
 #define EMPTY_PAGE(s, q, total) expect_page(s, q, total, NULL, 0)
+
+/* ---- counts written from several connections at once (issue 20) ---- */
+
+#define COUNT_WRITERS 4
+#define COUNT_USERS   20 /* per writer; every fifth is deleted again */
+#define COUNT_GROUPS  5  /* per writer; the first is deleted again */
+
+struct count_writer {
+    struct store *s;
+    int64_t tenant;
+    int k;
+    int failures; /* calls that did not do what they should; asserted by the main thread */
+};
+
+/* One resource created (or deleted) in its own transaction; false on any failure. */
+static bool
+count_write(struct count_writer *w, enum store_rtype type, int n, bool create)
+{
+    char id[37], name[40];
+    snprintf(id, sizeof(id), "%c%07u-0000-4000-8000-%012u", type == STORE_RTYPE_USER ? 'c' : 'd',
+             (unsigned)w->k % 1000000u, (unsigned)n % 1000000u);
+    snprintf(name, sizeof(name), "w%d-%d", w->k, n);
+    struct store_resource r = user_row(w->tenant, id, name, NULL);
+    memcpy(r.id, id, sizeof(id));
+    if (type == STORE_RTYPE_GROUP) {
+        r.type = type;
+        r.user_name = NULL;
+        r.display_name = name;
+    }
+    struct err err = { 0 };
+    if (store_tx_begin(w->s, &err) < 0)
+        return false;
+    int rc = create ? store_resource_insert(w->s, &r, &err)
+                    : store_resource_delete(w->s, w->tenant, type, id, -1, &err);
+    if (rc < 0) {
+        store_tx_rollback(w->s);
+        return false;
+    }
+    return store_tx_commit(w->s, &err) == 0;
+}
+
+static void *
+count_writer_run(void *arg)
+{
+    struct count_writer *w = arg;
+    for (int i = 0; i < COUNT_USERS; i++)
+        w->failures += !count_write(w, STORE_RTYPE_USER, i, true);
+    for (int i = 0; i < COUNT_GROUPS; i++)
+        w->failures += !count_write(w, STORE_RTYPE_GROUP, i, true);
+    for (int i = 0; i < COUNT_USERS; i += 5)
+        w->failures += !count_write(w, STORE_RTYPE_USER, i, false);
+    w->failures += !count_write(w, STORE_RTYPE_GROUP, 0, false);
+    /* A create refused (the same id again) and a delete of nothing change no count. */
+    w->failures += count_write(w, STORE_RTYPE_USER, 1, true);
+    w->failures += count_write(w, STORE_RTYPE_USER, 0, false);
+    store_thread_done(w->s);
+    return NULL;
+}
+
+static void
+counts_concurrent(void **state)
+{
+    struct store *s = S(state);
+    int64_t a = mk_tenant(s, "a");
+    int64_t b = mk_tenant(s, "b");
+    mk_user(s, b, uid('u', 1), "other", NULL);
+    /* Each writer is its own thread, so on PostgreSQL its own connection and its own shard
+     * of resource_counts (where the connections' shards differ); the totals are the sums. */
+    struct count_writer w[COUNT_WRITERS];
+    pthread_t th[COUNT_WRITERS];
+    for (int k = 0; k < COUNT_WRITERS; k++) {
+        w[k] = (struct count_writer){ .s = s, .tenant = a, .k = k };
+        assert_int_equal(pthread_create(&th[k], NULL, count_writer_run, &w[k]), 0);
+    }
+    for (int k = 0; k < COUNT_WRITERS; k++) {
+        assert_int_equal(pthread_join(th[k], NULL), 0);
+        assert_int_equal(w[k].failures, 0);
+    }
+    struct store_list_query q = { .tenant_id = a, .type = STORE_RTYPE_USER, .start_index = 1 };
+    expect_page(s, q, COUNT_WRITERS * (COUNT_USERS - COUNT_USERS / 5), NULL, 0);
+    q.type = STORE_RTYPE_GROUP;
+    expect_page(s, q, COUNT_WRITERS * (COUNT_GROUPS - 1), NULL, 0);
+    q.tenant_id = b;
+    q.type = STORE_RTYPE_USER;
+    expect_page(s, q, 1, NULL, 0);
+    /* The group count read on authentication is the same sum. */
+    struct store_token t = token_row(a, 1, "h1", 100);
+    TX_OK(s, store_token_insert(s, &t, err));
+    struct store_token tok;
+    struct store_tenant ten;
+    OK(store_token_auth_lookup(s, "h1", &tok, &ten, err));
+    assert_int_equal(ten.group_count, COUNT_WRITERS * (COUNT_GROUPS - 1));
+}
 
 static void
 listing(void **state)
@@ -2529,6 +2623,7 @@ main(void)
         T(tokens),
         T(resources),
         T(listing),
+        T(counts_concurrent),
         T(listing_after_seq),
         T(server_keys),
         T(members),
