@@ -102,6 +102,7 @@ api_settings_of(const struct config *c, struct seal_keyring *ring, struct api_se
             .timeout_ms = c->webhook_timeout_ms,
             .poll_ms = c->webhook_poll_ms,
             .batch = 100,
+            .public_url = c->public_url,
         },
         .sso_allow_http = c->sso_test_http,
         .console = {

@@ -66,8 +66,8 @@ cli_webhook(struct store *s, const struct webhook_settings *cfg, int argc, char 
         bool disabled = argc == 4;
         if (disabled && strcmp(argv[3], "--disabled") != 0)
             return cli_usage_error("create takes only --disabled", cli_webhook_usage);
-        if (webhook_create(s, t.id, argv[2], cfg, &w, &e) < 0 ||
-            (disabled && webhook_update(s, t.id, w.id, NULL, 0, cfg, &w, &e) < 0))
+        if (webhook_create(s, t.id, argv[2], NULL, cfg, &w, &e) < 0 ||
+            (disabled && webhook_update(s, t.id, w.id, NULL, 0, NULL, cfg, &w, &e) < 0))
             return cli_fail(&e);
         json_t *j = hook_json(s, &w, true, &e);
         crypto_wipe(w.secret, sizeof(w.secret));

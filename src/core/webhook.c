@@ -15,6 +15,7 @@
 #include "base/str.h"
 #include "base/xmalloc.h"
 #include "core/audit.h"
+#include "core/set.h"
 #include "core/tx.h"
 
 #define SECRET_PREFIX "whsec_"
@@ -38,6 +39,33 @@ check_url(const char *url, const struct webhook_settings *cfg, struct err *err)
     for (size_t i = 0; i < n; i++)
         if ((unsigned char)url[i] <= 0x20 || url[i] == 0x7f)
             return err_set(err, ERR_INVALID_VALUE, "url must not contain spaces or controls");
+    return 0;
+}
+
+/* Applies fmt's fields to w after checking them. */
+static int
+apply_format(const struct webhook_format *fmt, struct store_webhook *w, struct err *err)
+{
+    if (fmt == NULL)
+        return 0;
+    if (fmt->format && strcmp(fmt->format, "scimd") != 0 && strcmp(fmt->format, "set") != 0)
+        return err_set(err, ERR_INVALID_VALUE, "format must be \"scimd\" or \"set\"");
+    if (fmt->delivery && strcmp(fmt->delivery, "push") != 0)
+        return err_set(err, ERR_INVALID_VALUE,
+                       "delivery must be \"push\" (poll delivery is not supported yet)");
+    if (fmt->audience) {
+        size_t n = strlen(fmt->audience);
+        if (n > 1024)
+            return err_set(err, ERR_INVALID_VALUE, "audience is longer than 1024 bytes");
+        for (size_t i = 0; i < n; i++)
+            if ((unsigned char)fmt->audience[i] < 0x20 || fmt->audience[i] == 0x7f)
+                return err_set(err, ERR_INVALID_VALUE, "audience must not contain controls");
+        str_copy(w->audience, sizeof(w->audience), fmt->audience);
+    }
+    if (fmt->format)
+        str_copy(w->format, sizeof(w->format), fmt->format);
+    if (fmt->delivery)
+        str_copy(w->delivery, sizeof(w->delivery), fmt->delivery);
     return 0;
 }
 
@@ -98,14 +126,18 @@ usable_secret(const struct webhook_settings *cfg, const struct store_webhook *w,
 
 int
 webhook_create(struct store *s, int64_t tenant_id, const char *url,
-               const struct webhook_settings *cfg, struct store_webhook *out, struct err *err)
+               const struct webhook_format *fmt, const struct webhook_settings *cfg,
+               struct store_webhook *out, struct err *err)
 {
-    struct store_webhook w = { .tenant_id = tenant_id, .enabled = true };
+    struct store_webhook w = {
+        .tenant_id = tenant_id, .enabled = true, .format = "scimd", .delivery = "push"
+    };
     struct store_webhook *v = NULL;
     size_t n = 0;
     char plain[64];
-    if (check_url(url, cfg, err) < 0 || crypto_uuid_v7(w.id, err) < 0 ||
-        new_secret(plain, err) < 0 || stored_secret(cfg, w.id, plain, w.secret, err) < 0)
+    if (check_url(url, cfg, err) < 0 || apply_format(fmt, &w, err) < 0 ||
+        crypto_uuid_v7(w.id, err) < 0 || new_secret(plain, err) < 0 ||
+        stored_secret(cfg, w.id, plain, w.secret, err) < 0)
         return -1;
     str_copy(w.url, sizeof(w.url), url);
     w.created_ms = clock_now_ms();
@@ -220,7 +252,8 @@ webhook_list(struct store *s, int64_t tenant_id, struct store_webhook **out, siz
 /* Reads the webhook, applies the changes given, writes it back: one transaction. */
 static int
 modify(struct store *s, int64_t tenant_id, const char *id, const char *url, int enabled,
-       bool new_key, const struct webhook_settings *cfg, struct store_webhook *out, struct err *err)
+       const struct webhook_format *fmt, bool new_key, const struct webhook_settings *cfg,
+       struct store_webhook *out, struct err *err)
 {
     struct store_webhook w;
     char plain[64] = "";
@@ -231,6 +264,8 @@ modify(struct store *s, int64_t tenant_id, const char *id, const char *url, int 
         str_copy(w.url, sizeof(w.url), url);
     if (rc == 0 && enabled >= 0)
         w.enabled = enabled != 0;
+    if (rc == 0)
+        rc = apply_format(fmt, &w, err);
     if (rc == 0 && new_key &&
         (new_secret(plain, err) < 0 || stored_secret(cfg, w.id, plain, w.secret, err) < 0))
         rc = -1;
@@ -251,11 +286,12 @@ modify(struct store *s, int64_t tenant_id, const char *id, const char *url, int 
 
 int
 webhook_update(struct store *s, int64_t tenant_id, const char *id, const char *url, int enabled,
-               const struct webhook_settings *cfg, struct store_webhook *out, struct err *err)
+               const struct webhook_format *fmt, const struct webhook_settings *cfg,
+               struct store_webhook *out, struct err *err)
 {
     if (url && check_url(url, cfg, err) < 0)
         return -1;
-    return modify(s, tenant_id, id, url, enabled, false, cfg, out, err);
+    return modify(s, tenant_id, id, url, enabled, fmt, false, cfg, out, err);
 }
 
 int
@@ -263,7 +299,7 @@ webhook_rotate_secret(struct store *s, int64_t tenant_id, const char *id,
                       const struct webhook_settings *cfg, struct store_webhook *out,
                       struct err *err)
 {
-    return modify(s, tenant_id, id, NULL, -1, true, cfg, out, err);
+    return modify(s, tenant_id, id, NULL, -1, NULL, true, cfg, out, err);
 }
 
 int
@@ -308,6 +344,11 @@ webhook_to_json(const struct store_webhook *w, int64_t pending, bool with_secret
                           "lastAttempt", time_or_null(w->last_attempt_ms), "lastStatus",
                           w->last_attempt_ms ? json_integer(w->last_status) : json_null(),
                           "lastError", w->last_error);
+    json_object_set_new(j, "format", json_string(w->format));
+    if (strcmp(w->format, "set") == 0) {
+        json_object_set_new(j, "delivery", json_string(w->delivery));
+        json_object_set_new(j, "audience", json_string(w->audience[0] ? w->audience : w->url));
+    }
     if (pending >= 0)
         json_object_set_new(j, "pending", json_integer(pending));
     if (with_secret)
@@ -397,6 +438,20 @@ webhook_metrics(struct store *s, struct webhook_metrics *out)
         log_warn("metrics: webhook state not read: %s", e.detail);
 }
 
+/* Writes w's state and the attempt a, releasing the lease: one transaction. */
+static int
+finish(struct store *s, const char *owner, const struct store_webhook *w,
+       const struct store_webhook_attempt *a, struct err *err)
+{
+    if (store_tx_begin(s, err) < 0)
+        return -1;
+    if (store_webhook_finish(s, w, owner, a, err) < 0) {
+        store_tx_rollback(s);
+        return -1;
+    }
+    return tx_commit(s, err);
+}
+
 /* POSTs the next batch of w (leased to owner) and records the outcome. */
 static int
 deliver_one(struct store *s, const struct webhook_settings *cfg, const char *owner,
@@ -472,13 +527,125 @@ deliver_one(struct store *s, const struct webhook_settings *cfg, const char *own
                  w->id, t.slug, host, (long long)a.first_event, (long long)a.last_event, a.error,
                  (long long)(w->next_attempt_ms - end));
     }
-    if (store_tx_begin(s, err) < 0)
-        return -1;
-    if (store_webhook_finish(s, w, owner, &a, err) < 0) {
-        store_tx_rollback(s);
-        return -1;
+    return finish(s, owner, w, &a, err);
+}
+
+/* POSTs one SET (RFC 8935 §2): 202 accepted; 400 is the receiver's permanent refusal of this
+ * SET (§2.3: the body names the error; scimd does not read it), recorded and passed over;
+ * anything else fails and is retried with the same jti. Sets a's outcome and moves w. Returns
+ * 1 when the stream may go on, 0 when it must wait for a retry. */
+static int
+push_set(const struct webhook_settings *cfg, struct store_webhook *w, const char *slug,
+         const char *set, struct store_webhook_attempt *a)
+{
+    char id_header[80], tenant_header[96];
+    snprintf(id_header, sizeof(id_header), "Scimd-Webhook-Id: %s", w->id);
+    snprintf(tenant_header, sizeof(tenant_header), "Scimd-Tenant: %s", slug);
+    const char *headers[] = { "Content-Type: application/secevent+jwt", "Accept: application/json",
+                              id_header, tenant_header, NULL };
+    const struct fetch_post req = { w->url,      headers,         set,
+                                    strlen(set), cfg->timeout_ms, cfg->allow_http };
+    struct err ferr = { 0 };
+    long status = 0;
+    int64_t start = clock_now_ms();
+    int rc = fetch_post(&req, &status, &ferr);
+    int64_t end = clock_now_ms();
+    a->at_ms = end;
+    a->duration_ms = end - start;
+    a->status = rc == 0 ? status : 0;
+    w->last_attempt_ms = end;
+    w->last_status = a->status;
+    if (rc == 0 && (status == 202 || status == 400)) {
+        atomic_fetch_add(&attempts_ok, 1);
+        atomic_fetch_add(&events_delivered, 1);
+        w->cursor = a->last_event;
+        w->failures = 0;
+        w->next_attempt_ms = 0;
+        w->last_error[0] = '\0';
+        if (status == 400)
+            str_copy(a->error, sizeof(a->error), "refused by the receiver (HTTP 400): not retried");
+        return 1;
     }
-    return tx_commit(s, err);
+    atomic_fetch_add(&attempts_failed, 1);
+    if (rc == 0)
+        snprintf(a->error, sizeof(a->error), "HTTP %ld", status);
+    else
+        str_copy(a->error, sizeof(a->error), ferr.detail);
+    w->failures++;
+    w->next_attempt_ms = end + backoff_ms(cfg, w->failures);
+    str_copy(w->last_error, sizeof(w->last_error), a->error);
+    char host[256];
+    url_host(w->url, host, sizeof(host));
+    log_warn("webhook %s of tenant %s to %s: SET of event %lld failed (%s); retry in %lld ms",
+             w->id, slug, host, (long long)a->last_event, a->error,
+             (long long)(w->next_attempt_ms - end));
+    return 0;
+}
+
+/* Delivers w's next events as SETs, one POST each (format "set", docs/webhooks.md), leased
+ * to owner: each outcome is written (releasing the lease) before the lease is taken again
+ * for the next. Events of kinds without a SET are passed over, recorded with the attempt that
+ * follows them. */
+static int
+deliver_sets(struct store *s, const struct webhook_settings *cfg, const char *owner,
+             struct store_webhook *w, size_t *attempts, struct err *err)
+{
+    struct store_event *v = NULL;
+    size_t n = 0;
+    struct store_tenant t;
+    char *jwk = NULL, kid[48], iss[1100];
+    if (store_event_list(s, w->tenant_id, w->cursor, cfg->batch, &v, &n, err) < 0)
+        return -1;
+    int rc = n == 0 ? 0 : store_tenant_get_by_id(s, w->tenant_id, &t, err);
+    if (rc == 0 && n > 0)
+        rc = set_key_current(s, cfg->seal_keys, &jwk, kid, err);
+    if (rc == 0 && n > 0)
+        snprintf(iss, sizeof(iss), "%s/scim/v2",
+                 t.public_url[0] ? t.public_url : (cfg->public_url ? cfg->public_url : ""));
+    const char *aud = w->audience[0] ? w->audience : w->url;
+    int64_t first = 0;
+    bool leased = true, go_on = true;
+    for (size_t i = 0; rc == 0 && go_on && i < n; i++) {
+        if (first == 0)
+            first = v[i].seq;
+        json_t *claims = set_claims(&v[i], iss, aud);
+        if (claims == NULL && i + 1 < n)
+            continue; /* passed over with the next SET's attempt */
+        struct store_webhook_attempt a = { .first_event = first, .last_event = v[i].seq };
+        if (!leased) {
+            int claimed = store_webhook_claim(s, w->id, owner, clock_now_ms(),
+                                              clock_now_ms() + 2 * cfg->timeout_ms + 5000, err);
+            if (claimed != 1) {
+                json_decref(claims);
+                rc = claimed < 0 ? -1 : 0;
+                break;
+            }
+        }
+        if (claims == NULL) {
+            /* Only kinds without a SET are left: move past them, said in the log. */
+            w->cursor = v[i].seq;
+            a.at_ms = clock_now_ms();
+            str_copy(a.error, sizeof(a.error), "no SET for these events: passed over");
+        } else {
+            char *set = set_sign(claims, jwk, kid, err);
+            json_decref(claims);
+            if (set == NULL) {
+                rc = -1;
+                break;
+            }
+            go_on = push_set(cfg, w, t.slug, set, &a) == 1;
+            free(set);
+            (*attempts)++;
+        }
+        rc = finish(s, owner, w, &a, err);
+        leased = false;
+        first = 0;
+    }
+    if (jwk)
+        crypto_wipe(jwk, strlen(jwk));
+    free(jwk);
+    store_events_free(v, n);
+    return rc;
 }
 
 int
@@ -498,7 +665,9 @@ webhook_deliver_due(struct store *s, const struct webhook_settings *cfg, const c
                                           clock_now_ms() + 2 * cfg->timeout_ms + 5000, err);
         if (claimed < 0)
             rc = -1;
-        else if (claimed == 1) {
+        else if (claimed == 1 && strcmp(due[i].format, "set") == 0) {
+            rc = deliver_sets(s, cfg, owner, &due[i], attempts, err);
+        } else if (claimed == 1) {
             rc = deliver_one(s, cfg, owner, &due[i], err);
             (*attempts)++;
         }

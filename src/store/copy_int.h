@@ -24,6 +24,7 @@ enum copy_table {
     COPY_SSO_CONNECTIONS,
     COPY_SSO_LINKS,
     COPY_SSO_REPLAY,
+    COPY_SET_KEYS,
     /* Not a table: the events after each webhook's cursor, counted on both sides. */
     COPY_WEBHOOK_BACKLOG,
     COPY__COUNT

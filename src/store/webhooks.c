@@ -25,6 +25,9 @@ read_hook(struct db_stmt *st, void *row)
     w->last_attempt_ms = db_int(st, 9);
     w->last_status = db_int(st, 10);
     db_copy(st, 11, w->last_error, sizeof(w->last_error));
+    db_copy(st, 12, w->format, sizeof(w->format));
+    db_copy(st, 13, w->delivery, sizeof(w->delivery));
+    db_copy(st, 14, w->audience, sizeof(w->audience));
 }
 
 static int
@@ -54,8 +57,8 @@ int
 store_webhook_insert(struct store *s, const struct store_webhook *w, struct err *err)
 {
     static struct db_sql q =
-        DB_SQL("INSERT INTO webhooks(id, tenant_id, url, secret, enabled, cursor, created_ms)"
-               " VALUES(?,?,?,?,?,?,?)");
+        DB_SQL("INSERT INTO webhooks(id, tenant_id, url, secret, enabled, cursor, created_ms,"
+               " format, delivery, audience) VALUES(?,?,?,?,?,?,?,?,?,?)");
     struct db_stmt *st = db_prepare(s, &q, err);
     if (st == NULL)
         return -1;
@@ -66,6 +69,9 @@ store_webhook_insert(struct store *s, const struct store_webhook *w, struct err 
     db_bind_int(st, 5, w->enabled);
     db_bind_int(st, 6, w->cursor);
     db_bind_int(st, 7, w->created_ms);
+    db_bind_text(st, 8, w->format[0] ? w->format : "scimd");
+    db_bind_text(st, 9, w->delivery[0] ? w->delivery : "push");
+    db_bind_text(st, 10, w->audience);
     return db_exec(st, err) < 0 ? -1 : 0;
 }
 
@@ -104,7 +110,8 @@ store_webhook_list(struct store *s, int64_t tenant_id, struct store_webhook **ou
 int
 store_webhook_update(struct store *s, const struct store_webhook *w, struct err *err)
 {
-    static struct db_sql q = DB_SQL("UPDATE webhooks SET url = ?, secret = ?, enabled = ?"
+    static struct db_sql q = DB_SQL("UPDATE webhooks SET url = ?, secret = ?, enabled = ?,"
+                                    " format = ?, delivery = ?, audience = ?"
                                     " WHERE tenant_id = ? AND id = ?");
     struct db_stmt *st = db_prepare(s, &q, err);
     if (st == NULL)
@@ -112,8 +119,11 @@ store_webhook_update(struct store *s, const struct store_webhook *w, struct err 
     db_bind_text(st, 1, w->url);
     db_bind_text(st, 2, w->secret);
     db_bind_int(st, 3, w->enabled);
-    db_bind_int(st, 4, w->tenant_id);
-    db_bind_text(st, 5, w->id);
+    db_bind_text(st, 4, w->format[0] ? w->format : "scimd");
+    db_bind_text(st, 5, w->delivery[0] ? w->delivery : "push");
+    db_bind_text(st, 6, w->audience);
+    db_bind_int(st, 7, w->tenant_id);
+    db_bind_text(st, 8, w->id);
     return write_one(st, w->id, err);
 }
 

@@ -220,6 +220,13 @@ static const char *const migrations[] = {
     "ALTER TABLE tenants ADD COLUMN public_url TEXT NOT NULL DEFAULT '';",
     /* 10: as SQLite's 10: the pruner's index (issue 17). */
     "CREATE INDEX events_by_created ON events(created_ms);",
+    /* 11: as SQLite's 11: SETs (RFC 9967): a webhook's format, delivery and audience, and
+     * the keys signing SETs. */
+    "ALTER TABLE webhooks ADD COLUMN format TEXT NOT NULL DEFAULT 'scimd';"
+    "ALTER TABLE webhooks ADD COLUMN delivery TEXT NOT NULL DEFAULT 'push';"
+    "ALTER TABLE webhooks ADD COLUMN audience TEXT NOT NULL DEFAULT '';"
+    "CREATE TABLE set_keys (gen BIGINT PRIMARY KEY, kid TEXT NOT NULL, jwk TEXT NOT NULL,"
+    "  created_ms BIGINT NOT NULL);",
 };
 
 #define N_MIGRATIONS (int)(sizeof(migrations) / sizeof(migrations[0]))

@@ -1,0 +1,286 @@
+"""SCIM events as Security Event Tokens (issue 19; docs/webhooks.md "SCIM events (SETs)"):
+RFC 8417 SETs carrying RFC 9967 SCIM event URIs, signed ES256, pushed one per POST as
+RFC 8935 says, beside the existing webhook format.
+
+The receiver here does what a real one must: it fetches the JWKS, verifies every SET's
+signature against it and checks every claim (iss, aud, iat, jti unique, txn, sub_id, events)
+against the change made through SCIM."""
+import http.server
+import json
+import threading
+import time
+
+import pytest
+from jwcrypto import jwk, jws
+
+from conftest import user_body
+
+FAST = ["--webhook-allow-http", "on", "--webhook-poll-ms", "20", "--webhook-retry-ms", "50"]
+EV = "urn:ietf:params:SCIM:event:"
+ROLE = "urn:x-scimd:event:role:change"
+AUD = "https://receiver.example.test/scim-events"
+
+
+class SetReceiver:
+    """An RFC 8935 receiver: records (headers, SET text, status answered) of each POST and
+    answers with the status the test chooses (202: accepted)."""
+
+    def __init__(self):
+        self.received = []
+        self.status = 202
+        self.lock = threading.Lock()
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                raw = self.rfile.read(int(self.headers["Content-Length"]))
+                with outer.lock:
+                    status = outer.status
+                    outer.received.append((dict(self.headers), raw.decode(), status))
+                body = b""
+                if status == 400:  # RFC 8935 §2.3: the error, as JSON
+                    body = json.dumps({"err": "invalid_request",
+                                       "description": "refused by the test"}).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/events"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def sets(self, status=None):
+        with self.lock:
+            return [raw for h, raw, st in self.received if status is None or st == status]
+
+    def wait_for(self, pred, timeout=10):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if pred():
+                return True
+            time.sleep(0.02)
+        return False
+
+    def close(self):
+        self.httpd.shutdown()
+
+
+@pytest.fixture
+def receiver():
+    r = SetReceiver()
+    yield r
+    r.close()
+
+
+@pytest.fixture
+def hooked(server_factory):
+    server = server_factory(extra_args=FAST)
+    server.make_tenant("acme")
+    return server, server.mint("acme")["token"]
+
+
+def add_set_hook(server, url, slug="acme", **fields):
+    body = {"url": url, "format": "set", "delivery": "push", "audience": AUD, **fields}
+    r = server.admin("POST", f"/tenants/{slug}/webhooks", body)
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def jwks_of(server):
+    r = server.request("GET", "/events/v1/jwks.json")
+    assert r.status_code == 200, r.text
+    keys = r.json()["keys"]
+    assert keys and all("d" not in k for k in keys), "the JWKS must hold public keys only"
+    assert all(k["kty"] == "EC" and k["crv"] == "P-256" and k["alg"] == "ES256" for k in keys)
+    return jwk.JWKSet.from_json(json.dumps({"keys": keys}))
+
+
+def verified(keyset, token):
+    """The claims of a SET whose ES256 signature a key of the JWKS verifies, and its header."""
+    obj = jws.JWS()
+    obj.deserialize(token)
+    header = obj.jose_header
+    assert header["alg"] == "ES256" and header["typ"] == "secevent+jwt"
+    key = keyset.get_key(header["kid"])
+    assert key is not None, "the SET's kid is not in the JWKS"
+    obj.verify(key, alg="ES256")
+    return json.loads(obj.payload), header
+
+
+def scim_events(claims_list):
+    """(event URI, sub_id uri) of each SET, role changes left out."""
+    return [(uri, c["sub_id"]["uri"]) for c in claims_list for uri in c["events"]
+            if uri != ROLE]
+
+
+def test_sets_are_signed_and_carry_every_claim(hooked, receiver):
+    server, token = hooked
+    hook = add_set_hook(server, receiver.url)
+    assert (hook["format"], hook["delivery"], hook["audience"]) == ("set", "push", AUD)
+    before = int(time.time()) - 1
+    u = server.scim("POST", "/Users", token, user_body("ann@x.example", externalId="ext-ann"))
+    assert u.status_code == 201, u.text
+    uid = u.json()["id"]
+    patch = {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+             "Operations": [{"op": "replace", "path": "displayName", "value": "Ann"}]}
+    assert server.scim("PATCH", f"/Users/{uid}", token, patch).status_code == 200
+    deactivate = {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                  "Operations": [{"op": "replace", "value": {"active": False}}]}
+    assert server.scim("PATCH", f"/Users/{uid}", token, deactivate).status_code == 200
+    assert server.scim("DELETE", f"/Users/{uid}", token).status_code == 204
+    g = server.scim("POST", "/Groups", token, {
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Eng"})
+    assert g.status_code == 201, g.text
+    gid = g.json()["id"]
+
+    def got():
+        return [c for c, _ in (verified(jwks_of(server), t) for t in receiver.sets())]
+    assert receiver.wait_for(lambda: len(scim_events(got())) == 5)
+    keyset = jwks_of(server)
+    claims = []
+    for headers, raw, _ in receiver.received:
+        assert headers["Content-Type"] == "application/secevent+jwt"
+        assert headers["Scimd-Webhook-Id"] == hook["id"]
+        c, _ = verified(keyset, raw)
+        claims.append(c)
+    assert scim_events(claims) == [
+        (EV + "prov:create:full", f"/Users/{uid}"),
+        (EV + "prov:patch:notice", f"/Users/{uid}"),
+        (EV + "prov:deactivate", f"/Users/{uid}"),
+        (EV + "prov:delete", f"/Users/{uid}"),
+        (EV + "prov:create:full", f"/Groups/{gid}"),
+    ]
+    now = int(time.time()) + 1
+    jtis = [c["jti"] for c in claims]
+    assert len(set(jtis)) == len(jtis), "jti must be unique"
+    for c in claims:
+        assert c["iss"] == server.url + "/scim/v2"
+        assert c["aud"] == AUD
+        assert before <= c["iat"] <= now
+        assert c["sub_id"]["format"] == "scim"
+        assert len(c["events"]) == 1
+        # jti: "<tenant>-<event seq>"; txn: the event's seq (one event per change).
+        assert c["jti"].split("-")[1] == c["txn"] and c["txn"].isdigit()
+    by_uri = {list(c["events"])[0]: c for c in claims}
+    created = by_uri[EV + "prov:create:full"]
+    assert claims[0]["sub_id"]["externalId"] == "ext-ann"
+    user_created = claims[[i for i, c in enumerate(claims)
+                           if EV + "prov:create:full" in c["events"]][0]]
+    assert user_created["events"][EV + "prov:create:full"]["data"]["userName"] == "ann@x.example"
+    assert "password" not in json.dumps(created)
+    notice = by_uri[EV + "prov:patch:notice"]
+    assert notice["events"][EV + "prov:patch:notice"] == {"attributes": ["displayName"]}
+    assert by_uri[EV + "prov:delete"]["events"][EV + "prov:delete"] == {}
+    # The events arrive in order: txn (the event seq) increases.
+    assert [int(c["txn"]) for c in claims] == sorted(int(c["txn"]) for c in claims)
+
+
+def test_a_set_answered_500_is_retried_with_the_same_jti(hooked, receiver):
+    server, token = hooked
+    hook = add_set_hook(server, receiver.url)
+    receiver.status = 500
+    server.scim("POST", "/Users", token, user_body("bob@x.example"))
+    assert receiver.wait_for(lambda: len(receiver.sets(500)) >= 2)
+    receiver.status = 202
+    assert receiver.wait_for(lambda: len(receiver.sets(202)) >= 1)
+    keyset = jwks_of(server)
+    failed = [verified(keyset, t)[0]["jti"] for t in receiver.sets(500)]
+    accepted = [verified(keyset, t)[0]["jti"] for t in receiver.sets(202)]
+    assert set(failed) == {accepted[0]}, "a retry carries the same jti"
+    state = server.admin("GET", f"/tenants/acme/webhooks/{hook['id']}").json()
+    assert state["failures"] == 0 or receiver.wait_for(
+        lambda: server.admin("GET", f"/tenants/acme/webhooks/{hook['id']}").json()["failures"] == 0)
+
+
+def test_a_set_refused_with_400_is_recorded_and_not_retried(hooked, receiver):
+    server, token = hooked
+    hook = add_set_hook(server, receiver.url)
+    receiver.status = 400
+    server.scim("POST", "/Users", token, user_body("cy@x.example"))
+    assert receiver.wait_for(lambda: len(receiver.sets()) >= 1)
+    refused = receiver.sets()[0]
+
+    def attempts():
+        return server.admin("GET", f"/tenants/acme/webhooks/{hook['id']}/attempts").json()[
+            "attempts"]
+    assert receiver.wait_for(lambda: len(attempts()) >= 1)
+    a = attempts()[0]
+    assert a["status"] == 400 and "refused by the receiver" in a["error"]
+    receiver.status = 202
+    server.scim("POST", "/Users", token, user_body("dee@x.example"))
+    assert receiver.wait_for(lambda: len(receiver.sets(202)) >= 1)
+    time.sleep(0.3)  # several poll periods: a retry of the refused SET would show now
+    assert receiver.sets().count(refused) == 1
+    keyset = jwks_of(server)
+    jtis = [verified(keyset, t)[0]["jti"] for t in receiver.sets()]
+    assert len(jtis) == len(set(jtis)), "the refused SET was sent again"
+    state = server.admin("GET", f"/tenants/acme/webhooks/{hook['id']}").json()
+    assert state["pending"] == 0
+
+
+def test_nothing_acknowledged_is_pushed_again_and_nothing_lost_after_a_restart(
+        server_factory, receiver, tmp_path):
+    server = server_factory(extra_args=FAST, data_dir=tmp_path / "d")
+    server.make_tenant("acme")
+    token = server.mint("acme")["token"]
+    add_set_hook(server, receiver.url)
+    for i in range(2):
+        server.scim("POST", "/Users", token, user_body(f"a{i}@x.example"))
+    assert receiver.wait_for(lambda: len(scim_events(
+        [verified(jwks_of(server), t)[0] for t in receiver.sets(202)])) == 2)
+    receiver.status = 500
+    server.scim("POST", "/Users", token, user_body("a2@x.example"))
+    assert receiver.wait_for(lambda: len(receiver.sets(500)) >= 1)
+    kid_before = {k["kid"] for k in server.request("GET", "/events/v1/jwks.json").json()["keys"]}
+    server.stop()
+    receiver.status = 202
+    server.start()
+    server.scim("POST", "/Users", token, user_body("a3@x.example"))
+    def accepted():
+        return [verified(jwks_of(server), t)[0] for t in receiver.sets(202)]
+    assert receiver.wait_for(lambda: len(scim_events(accepted())) == 4, timeout=15)
+    time.sleep(0.3)
+    keyset = jwks_of(server)
+    claims = [verified(keyset, t)[0] for t in receiver.sets(202)]
+    jtis = [c["jti"] for c in claims]
+    assert len(jtis) == len(set(jtis)), "an acknowledged SET was pushed again"
+    names = [c["events"][EV + "prov:create:full"]["data"]["userName"] for c in claims
+             if EV + "prov:create:full" in c["events"]]
+    assert names == [f"a{i}@x.example" for i in range(4)]
+    # Every instance signs with the database's key: the same one after the restart.
+    assert {k["kid"] for k in server.request("GET", "/events/v1/jwks.json").json()["keys"]} \
+        == kid_before
+
+
+def test_the_jwks_is_public_and_the_same_key_signs_until_rotated(server):
+    a = server.request("GET", "/events/v1/jwks.json")
+    b = server.request("GET", "/events/v1/jwks.json")
+    assert a.status_code == 200 and a.json() == b.json()
+    assert len(a.json()["keys"]) == 1
+
+
+def test_format_options_are_checked(hooked, receiver):
+    server, _ = hooked
+    hooks = lambda: server.admin("GET", "/tenants/acme/webhooks").json()  # noqa: E731
+    before = hooks()
+    for body, words in [
+            ({"url": receiver.url, "format": "xml"}, "format"),
+            ({"url": receiver.url, "format": "set", "delivery": "carrier-pigeon"}, "delivery"),
+            ({"url": receiver.url, "format": "set", "audience": "a\nb"}, "audience"),
+            ({"url": receiver.url, "format": "set", "audience": "x" * 1025}, "audience"),
+            ({"url": receiver.url, "format": 1}, "format")]:
+        r = server.admin("POST", "/tenants/acme/webhooks", body)
+        assert r.status_code == 400, (body, r.text)
+        assert words in r.json()["error"]["message"]
+    assert hooks() == before
+    plain = server.admin("POST", "/tenants/acme/webhooks", {"url": receiver.url}).json()
+    assert plain["format"] == "scimd" and "delivery" not in plain and "audience" not in plain
+    r = server.admin("PATCH", f"/tenants/acme/webhooks/{plain['id']}", {"format": "set"})
+    assert r.status_code == 200, r.text
+    # No audience given: the url is the audience.
+    assert (r.json()["format"], r.json()["audience"]) == ("set", receiver.url)
