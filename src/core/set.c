@@ -289,3 +289,108 @@ set_jwks(struct store *s, const struct seal_keyring *ring, struct err *err)
     }
     return json_pack("{s:o}", "keys", arr);
 }
+
+/* The seq a jti of tenant_id names ("<tenant_id>-<seq>"). */
+static int
+jti_seq(const json_t *v, int64_t tenant_id, int64_t *seq, struct err *err)
+{
+    const char *s = json_string_value(v);
+    char prefix[32];
+    int plen = snprintf(prefix, sizeof(prefix), "%lld-", (long long)tenant_id);
+    if (s == NULL)
+        return err_set(err, ERR_INVALID_VALUE, "a jti must be a string");
+    size_t n = json_string_length(v);
+    if (n <= (size_t)plen || strncmp(s, prefix, (size_t)plen) != 0)
+        return err_set(err, ERR_INVALID_VALUE, "\"%.40s\" is not the jti of a SET of this stream",
+                       s);
+    struct err ignored;
+    if (str_to_i64((struct str){ s + plen, n - (size_t)plen }, 1, INT64_MAX, seq, "jti", &ignored) <
+        0)
+        return err_set(err, ERR_INVALID_VALUE, "\"%.40s\" is not the jti of a SET of this stream",
+                       s);
+    return 0;
+}
+
+static int
+parse_member(const char *key, json_t *v, int64_t tenant_id, struct set_poll *out, struct err *err)
+{
+    if (strcmp(key, "ack") == 0) {
+        if (!json_is_array(v))
+            return err_set(err, ERR_INVALID_VALUE, "\"ack\" must be an array of jti strings");
+        if (json_array_size(v) > LIMIT_SET_POLL_ACKS)
+            return err_set(err, ERR_INVALID_VALUE, "at most %d acknowledgements per poll",
+                           LIMIT_SET_POLL_ACKS);
+        size_t i;
+        json_t *j;
+        json_array_foreach(v, i, j) {
+            if (jti_seq(j, tenant_id, &out->acks[out->n_acks], err) < 0)
+                return -1;
+            out->n_acks++;
+        }
+        return 0;
+    }
+    if (strcmp(key, "setErrs") == 0) {
+        if (!json_is_object(v))
+            return err_set(err, ERR_INVALID_VALUE, "\"setErrs\" must be an object keyed by jti");
+        if (json_object_size(v) > LIMIT_SET_POLL_ACKS)
+            return err_set(err, ERR_INVALID_VALUE, "at most %d error reports per poll",
+                           LIMIT_SET_POLL_ACKS);
+        const char *jti;
+        json_t *e;
+        json_object_foreach(v, jti, e) {
+            json_t *name = json_string(jti);
+            int rc = jti_seq(name, tenant_id, &out->errs[out->n_errs], err);
+            json_decref(name);
+            if (rc < 0)
+                return -1;
+            /* RFC 8936 §2.4.4: {"err": code, "description": text}. */
+            if (!json_is_object(e) || !json_is_string(json_object_get(e, "err")))
+                return err_set(err, ERR_INVALID_VALUE,
+                               "each setErrs entry must be an object with an \"err\" string");
+            out->n_errs++;
+        }
+        return 0;
+    }
+    if (strcmp(key, "maxEvents") == 0) {
+        if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+            json_integer_value(v) > LIMIT_SET_POLL_EVENTS)
+            return err_set(err, ERR_INVALID_VALUE, "\"maxEvents\" must be an integer 0..%d",
+                           LIMIT_SET_POLL_EVENTS);
+        out->max_events = json_integer_value(v);
+        return 0;
+    }
+    if (strcmp(key, "returnImmediately") == 0) {
+        if (!json_is_boolean(v))
+            return err_set(err, ERR_INVALID_VALUE, "\"returnImmediately\" must be a boolean");
+        out->return_immediately = json_is_true(v);
+        return 0;
+    }
+    return err_set(err, ERR_INVALID_VALUE,
+                   "a poll request takes \"ack\", \"setErrs\", \"maxEvents\" and "
+                   "\"returnImmediately\"; not \"%.40s\"",
+                   key);
+}
+
+int
+set_poll_parse(const char *body, size_t len, int64_t tenant_id, struct set_poll *out,
+               struct err *err)
+{
+    *out = (struct set_poll){ .max_events = LIMIT_SET_POLL_EVENTS };
+    json_error_t je;
+    json_t *j = body ? json_loadb(body, len, JSON_REJECT_DUPLICATES, &je) : NULL;
+    if (!json_is_object(j)) {
+        json_decref(j);
+        return err_set(err, ERR_INVALID_SYNTAX, "a poll request is a JSON object");
+    }
+    const char *key;
+    json_t *v;
+    int rc = 0;
+    json_object_foreach(j, key, v) {
+        if (parse_member(key, v, tenant_id, out, err) < 0) {
+            rc = -1;
+            break;
+        }
+    }
+    json_decref(j);
+    return rc;
+}

@@ -1,12 +1,14 @@
 #ifndef SCIMD_CORE_SET_H
 #define SCIMD_CORE_SET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include <jansson.h>
 
 #include "base/err.h"
+#include "base/limits.h"
 #include "base/seal.h"
 #include "store/store.h"
 
@@ -40,6 +42,24 @@ json_t *set_jwks(struct store *s, const struct seal_keyring *ring, struct err *e
  * payload}). NULL when the event's kind has no SET (docs/webhooks.md lists them): such
  * events are skipped. New reference. */
 json_t *set_claims(const struct store_event *e, const char *iss, const char *aud);
+/* A poll request (RFC 8936 §2.4): {"ack": [jti…], "setErrs": {jti: {"err", "description"}},
+ * "maxEvents": n, "returnImmediately": bool}, every member optional. acks and errs hold the
+ * event seqs the jtis name. */
+struct set_poll {
+    int64_t acks[LIMIT_SET_POLL_ACKS];
+    size_t n_acks;
+    int64_t errs[LIMIT_SET_POLL_ACKS];
+    size_t n_errs;
+    int64_t max_events; /* 0..LIMIT_SET_POLL_EVENTS; LIMIT_SET_POLL_EVENTS when absent */
+    bool return_immediately;
+};
+/* Parses a poll request of the stream of tenant tenant_id into *out. ERR_INVALID_SYNTAX for
+ * text that is not a JSON object; ERR_INVALID_VALUE for an unknown member, a member of the
+ * wrong type, more than LIMIT_SET_POLL_ACKS jtis, maxEvents outside 0..LIMIT_SET_POLL_EVENTS,
+ * or a jti that is not "<tenant_id>-<seq>" of this tenant. Pure: no store, no log. */
+int set_poll_parse(const char *body, size_t len, int64_t tenant_id, struct set_poll *out,
+                   struct err *err);
+
 /* Signs claims as a JWS (ES256, typ "secevent+jwt", the key's kid): compact serialisation,
  * malloc'd, or NULL with ERR_INTERNAL. */
 char *set_sign(const json_t *claims, const char *jwk, const char *kid, struct err *err);

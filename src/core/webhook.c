@@ -50,9 +50,8 @@ apply_format(const struct webhook_format *fmt, struct store_webhook *w, struct e
         return 0;
     if (fmt->format && strcmp(fmt->format, "scimd") != 0 && strcmp(fmt->format, "set") != 0)
         return err_set(err, ERR_INVALID_VALUE, "format must be \"scimd\" or \"set\"");
-    if (fmt->delivery && strcmp(fmt->delivery, "push") != 0)
-        return err_set(err, ERR_INVALID_VALUE,
-                       "delivery must be \"push\" (poll delivery is not supported yet)");
+    if (fmt->delivery && strcmp(fmt->delivery, "push") != 0 && strcmp(fmt->delivery, "poll") != 0)
+        return err_set(err, ERR_INVALID_VALUE, "delivery must be \"push\" or \"poll\"");
     if (fmt->audience) {
         size_t n = strlen(fmt->audience);
         if (n > 1024)
@@ -66,6 +65,22 @@ apply_format(const struct webhook_format *fmt, struct store_webhook *w, struct e
         str_copy(w->format, sizeof(w->format), fmt->format);
     if (fmt->delivery)
         str_copy(w->delivery, sizeof(w->delivery), fmt->delivery);
+    return 0;
+}
+
+/* What a webhook of each delivery needs: push a url, poll (RFC 8936, a SET stream only) an
+ * audience and no url, the receiver fetching from scimd. */
+static int
+check_delivery(const struct store_webhook *w, struct err *err)
+{
+    if (strcmp(w->delivery, "poll") != 0)
+        return w->url[0] ? 0 : err_set(err, ERR_INVALID_VALUE, "url is required");
+    if (strcmp(w->format, "set") != 0)
+        return err_set(err, ERR_INVALID_VALUE, "poll delivery is for format \"set\" only");
+    if (w->url[0])
+        return err_set(err, ERR_INVALID_VALUE, "a poll stream has no url: the receiver polls");
+    if (w->audience[0] == '\0')
+        return err_set(err, ERR_INVALID_VALUE, "a poll stream needs an audience");
     return 0;
 }
 
@@ -135,11 +150,12 @@ webhook_create(struct store *s, int64_t tenant_id, const char *url,
     struct store_webhook *v = NULL;
     size_t n = 0;
     char plain[64];
-    if (check_url(url, cfg, err) < 0 || apply_format(fmt, &w, err) < 0 ||
-        crypto_uuid_v7(w.id, err) < 0 || new_secret(plain, err) < 0 ||
-        stored_secret(cfg, w.id, plain, w.secret, err) < 0)
+    if ((url && url[0] && check_url(url, cfg, err) < 0) || apply_format(fmt, &w, err) < 0)
         return -1;
-    str_copy(w.url, sizeof(w.url), url);
+    str_copy(w.url, sizeof(w.url), url ? url : "");
+    if (check_delivery(&w, err) < 0 || crypto_uuid_v7(w.id, err) < 0 ||
+        new_secret(plain, err) < 0 || stored_secret(cfg, w.id, plain, w.secret, err) < 0)
+        return -1;
     w.created_ms = clock_now_ms();
     if (store_tx_begin(s, err) < 0)
         return -1;
@@ -266,6 +282,8 @@ modify(struct store *s, int64_t tenant_id, const char *id, const char *url, int 
         w.enabled = enabled != 0;
     if (rc == 0)
         rc = apply_format(fmt, &w, err);
+    if (rc == 0)
+        rc = check_delivery(&w, err);
     if (rc == 0 && new_key &&
         (new_secret(plain, err) < 0 || stored_secret(cfg, w.id, plain, w.secret, err) < 0))
         rc = -1;
@@ -289,7 +307,7 @@ webhook_update(struct store *s, int64_t tenant_id, const char *id, const char *u
                const struct webhook_format *fmt, const struct webhook_settings *cfg,
                struct store_webhook *out, struct err *err)
 {
-    if (url && check_url(url, cfg, err) < 0)
+    if (url && url[0] && check_url(url, cfg, err) < 0)
         return -1;
     return modify(s, tenant_id, id, url, enabled, fmt, false, cfg, out, err);
 }
@@ -645,6 +663,174 @@ deliver_sets(struct store *s, const struct webhook_settings *cfg, const char *ow
         crypto_wipe(jwk, strlen(jwk));
     free(jwk);
     store_events_free(v, n);
+    return rc;
+}
+
+/* Events scanned per poll beyond the cursor: bounds the work of one poll; a longer run of
+ * acknowledged or SET-less events is passed over by the following polls. */
+#define POLL_SCAN 1000
+
+/* The stream's secret checked against the bearer token presented. */
+static int
+poll_auth(const struct webhook_settings *cfg, const struct store_webhook *w, const char *bearer,
+          size_t len, struct err *err)
+{
+    char secret[SEAL_PLAIN_MAX + 1], want[65], got[65];
+    struct err ignored;
+    if (bearer == NULL || usable_secret(cfg, w, secret, sizeof(secret), &ignored) < 0)
+        return err_set(err, ERR_UNAUTHORIZED, "the stream's secret is required as a bearer token");
+    crypto_sha256_hex(secret, strlen(secret), want);
+    crypto_sha256_hex(bearer, len, got);
+    crypto_wipe(secret, sizeof(secret));
+    if (!crypto_equal(want, got, 64))
+        return err_set(err, ERR_UNAUTHORIZED, "the stream's secret is required as a bearer token");
+    return 0;
+}
+
+static bool
+has_seq(const int64_t *v, size_t n, int64_t seq)
+{
+    for (size_t i = 0; i < n; i++)
+        if (v[i] == seq)
+            return true;
+    return false;
+}
+
+/* Inside the poll's transaction: records acks (those naming an event of the tenant above
+ * the cursor; others could only grow the table) and moves the cursor over the acknowledged
+ * or SET-less run. w->cursor is updated. */
+static int
+poll_ack(struct store *s, struct store_webhook *w, const struct set_poll *p, const char *iss,
+         const char *aud, struct err *err)
+{
+    int64_t last = 0;
+    if (store_event_last_seq(s, w->tenant_id, &last, err) < 0)
+        return -1;
+    for (size_t i = 0; i < p->n_acks + p->n_errs; i++) {
+        int64_t seq = i < p->n_acks ? p->acks[i] : p->errs[i - p->n_acks];
+        if (seq > w->cursor && seq <= last && store_webhook_ack_add(s, w->id, seq, err) < 0)
+            return -1;
+    }
+    struct store_event *v = NULL;
+    size_t n = 0, na = 0;
+    int64_t *acks = NULL;
+    if (store_event_list(s, w->tenant_id, w->cursor, POLL_SCAN, &v, &n, err) < 0 ||
+        store_webhook_acks(s, w->id, w->cursor, POLL_SCAN, &acks, &na, err) < 0) {
+        store_events_free(v, n);
+        return -1;
+    }
+    int64_t cursor = w->cursor;
+    for (size_t i = 0; i < n; i++) {
+        json_t *c = has_seq(acks, na, v[i].seq) ? NULL : set_claims(&v[i], iss, aud);
+        if (c) {
+            json_decref(c);
+            break;
+        }
+        cursor = v[i].seq;
+    }
+    store_events_free(v, n);
+    free(acks);
+    if (cursor == w->cursor)
+        return 0;
+    w->cursor = cursor;
+    return store_webhook_advance(s, w->id, cursor, err);
+}
+
+/* The answer: the next unacknowledged SETs after w's cursor, at most max. */
+static int
+poll_sets(struct store *s, const struct store_webhook *w, int64_t max, const char *iss,
+          const char *aud, const char *jwk, const char *kid, json_t **out, struct err *err)
+{
+    struct store_event *v = NULL;
+    size_t n = 0, na = 0;
+    int64_t *acks = NULL;
+    json_t *sets = json_object();
+    bool more = false;
+    int rc = store_event_list(s, w->tenant_id, w->cursor, POLL_SCAN, &v, &n, err);
+    if (rc == 0)
+        rc = store_webhook_acks(s, w->id, w->cursor, POLL_SCAN, &acks, &na, err);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        if (has_seq(acks, na, v[i].seq))
+            continue;
+        json_t *c = set_claims(&v[i], iss, aud);
+        if (c == NULL)
+            continue;
+        if ((int64_t)json_object_size(sets) >= max) {
+            json_decref(c);
+            more = true;
+            break;
+        }
+        char *set = set_sign(c, jwk, kid, err);
+        if (set)
+            json_object_set_new(sets, json_string_value(json_object_get(c, "jti")),
+                                json_string(set));
+        else
+            rc = -1;
+        free(set);
+        json_decref(c);
+    }
+    /* A full scan window may hide more beyond it. */
+    if (n == POLL_SCAN)
+        more = true;
+    free(acks);
+    store_events_free(v, n);
+    if (rc < 0) {
+        json_decref(sets);
+        return -1;
+    }
+    *out = json_pack("{s:o, s:b}", "sets", sets, "moreAvailable", more);
+    return 0;
+}
+
+int
+webhook_poll(struct store *s, const struct store_tenant *t, const char *id, const char *bearer,
+             size_t len, const char *body, size_t body_len, const struct webhook_settings *cfg,
+             json_t **out, struct err *err)
+{
+    struct store_webhook w;
+    struct err e = { 0 };
+    *out = NULL;
+    if (store_webhook_get(s, t->id, id, &w, &e) < 0) {
+        if (e.code != ERR_NOT_FOUND) {
+            *err = e;
+            return -1;
+        }
+        return err_set(err, ERR_UNAUTHORIZED, "the stream's secret is required as a bearer token");
+    }
+    if (strcmp(w.format, "set") != 0 || strcmp(w.delivery, "poll") != 0)
+        return err_set(err, ERR_UNAUTHORIZED, "the stream's secret is required as a bearer token");
+    if (poll_auth(cfg, &w, bearer, len, err) < 0)
+        return -1;
+    if (!w.enabled)
+        return err_set(err, ERR_FORBIDDEN, "this stream is disabled");
+    struct set_poll *p = xcalloc(1, sizeof(*p));
+    char iss[1100];
+    snprintf(iss, sizeof(iss), "%s/scim/v2",
+             t->public_url[0] ? t->public_url : (cfg->public_url ? cfg->public_url : ""));
+    char *jwk = NULL, kid[48];
+    /* The key first: creating it is a transaction of its own. */
+    int rc = set_poll_parse(body, body_len, t->id, p, err);
+    if (rc == 0)
+        rc = set_key_current(s, cfg->seal_keys, &jwk, kid, err);
+    if (rc == 0 && (rc = store_tx_begin(s, err)) == 0) {
+        if (poll_ack(s, &w, p, iss, w.audience, err) < 0 ||
+            poll_sets(s, &w, p->max_events, iss, w.audience, jwk, kid, out, err) < 0) {
+            store_tx_rollback(s);
+            rc = -1;
+        } else if (tx_commit(s, err) < 0) {
+            rc = -1;
+        }
+    }
+    if (rc < 0) {
+        json_decref(*out);
+        *out = NULL;
+    } else {
+        atomic_fetch_add(&events_delivered, (uint_fast64_t)p->n_acks);
+    }
+    if (jwk)
+        crypto_wipe(jwk, strlen(jwk));
+    free(jwk);
+    free(p);
     return rc;
 }
 

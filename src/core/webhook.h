@@ -100,6 +100,19 @@ void webhook_metrics(struct store *s, struct webhook_metrics *out);
 void webhook_signature(const char *secret, int64_t unix_s, const char *body, size_t len,
                        char out[96]);
 
+/* RFC 8936 poll of the SET stream `id` of tenant t (a webhook of format "set", delivery
+ * "poll"), authenticated with the stream's secret as a bearer token (bearer, len; compared in
+ * constant time as SHA-256 hashes). Records the acknowledgements and error reports in body
+ * (set_poll_parse), moves the cursor over every event acknowledged without a gap, and
+ * answers *out = {"sets": {jti: SET}, "moreAvailable": bool}: the next unacknowledged SETs,
+ * at most maxEvents. A SET given and not acknowledged is given again by a later poll.
+ * ERR_UNAUTHORIZED for a wrong or missing secret, or an id that is not a poll stream of t
+ * (the same answer: stream ids are not probed); ERR_FORBIDDEN for a disabled stream; the
+ * parser's errors. returnImmediately false is answered at once too (docs/webhooks.md). */
+int webhook_poll(struct store *s, const struct store_tenant *t, const char *id, const char *bearer,
+                 size_t len, const char *body, size_t body_len, const struct webhook_settings *cfg,
+                 json_t **out, struct err *err);
+
 /* One pass of delivery: each due endpoint gets its next batch, as `owner` (an id unique to
  * this process). *attempts counts the POSTs made. */
 int webhook_deliver_due(struct store *s, const struct webhook_settings *cfg, const char *owner,

@@ -26,6 +26,7 @@ const struct copy_table_info copy_tables[COPY__COUNT] = {
     [COPY_SSO_LINKS] = { "sso_links", 5 },
     [COPY_SSO_REPLAY] = { "sso_replay", 4 },
     [COPY_SET_KEYS] = { "set_keys", 4 },
+    [COPY_WEBHOOK_ACKS] = { "webhook_acks", 2 },
     [COPY_WEBHOOK_BACKLOG] = { "webhook backlog", 0 },
 };
 

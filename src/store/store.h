@@ -377,7 +377,7 @@ struct store_webhook {
     int64_t last_status;     /* HTTP status of the last attempt; 0 = no answer */
     char last_error[256];
     char format[8];      /* "scimd" (batches of audit events) or "set" (RFC 9967 SETs) */
-    char delivery[8];    /* for "set": "push" (RFC 8935) */
+    char delivery[8];    /* for "set": "push" (RFC 8935) or "poll" (RFC 8936) */
     char audience[1025]; /* for "set": the SETs' "aud"; '' = the url */
 };
 
@@ -407,7 +407,17 @@ int store_webhook_delete(struct store *s, int64_t tenant_id, const char *id, str
  * meanwhile. */
 int store_webhook_reseal(struct store *s, const char *id, const char *old, const char *secret,
                          struct err *err);
-/* Up to `limit` enabled webhooks of any tenant that have undelivered events, are due
+/* Poll delivery (RFC 8936): records the receiver's acknowledgement of event seq (a no-op when
+ * already recorded). */
+int store_webhook_ack_add(struct store *s, const char *id, int64_t seq, struct err *err);
+/* The acknowledged seqs of webhook id above after_seq, ascending, at most limit; *out is
+ * malloc'd. */
+int store_webhook_acks(struct store *s, const char *id, int64_t after_seq, size_t limit,
+                       int64_t **out, size_t *n, struct err *err);
+/* Moves webhook id's cursor forward to seq (never back: two polls at once may both move it)
+ * and forgets the acknowledgements it passed. */
+int store_webhook_advance(struct store *s, const char *id, int64_t seq, struct err *err);
+/* Up to `limit` enabled push webhooks of any tenant that have undelivered events, are due
  * (next_attempt_ms <= now) and are not leased to a deliverer. *out is malloc'd (free). */
 int store_webhook_due(struct store *s, int64_t now_ms, size_t limit, struct store_webhook **out,
                       size_t *n, struct err *err);

@@ -163,7 +163,7 @@ store_webhook_due(struct store *s, int64_t now_ms, size_t limit, struct store_we
      * (store_webhook_claim) lets only one of them deliver it. */
     static struct db_sql q =
         DB_SQL("SELECT " HOOK_COLS " FROM webhooks w WHERE enabled = 1"
-               " AND next_attempt_ms <= ?1 AND lease_until_ms < ?1"
+               " AND delivery = 'push' AND next_attempt_ms <= ?1 AND lease_until_ms < ?1"
                " AND EXISTS (SELECT 1 FROM events e WHERE e.tenant_id = w.tenant_id"
                " AND e.seq > w.cursor) ORDER BY next_attempt_ms, id LIMIT ?2");
     *out = NULL;
@@ -300,4 +300,58 @@ store_webhook_stats(struct store *s, int64_t cap, struct store_webhook_stats *ou
         return -1;
     db_bind_int(st, 1, cap);
     return db_first(st, read_stats, out, err) < 0 ? -1 : 0;
+}
+
+int
+store_webhook_ack_add(struct store *s, const char *id, int64_t seq, struct err *err)
+{
+    static struct db_sql q = DB_SQL("INSERT INTO webhook_acks(webhook_id, seq) VALUES(?1, ?2)"
+                                    " ON CONFLICT(webhook_id, seq) DO NOTHING");
+    struct db_stmt *st = db_prepare(s, &q, err);
+    if (st == NULL)
+        return -1;
+    db_bind_text(st, 1, id);
+    db_bind_int(st, 2, seq);
+    return db_exec(st, err) < 0 ? -1 : 0;
+}
+
+static void
+read_seq(struct db_stmt *st, void *row)
+{
+    *(int64_t *)row = db_int(st, 0);
+}
+
+int
+store_webhook_acks(struct store *s, const char *id, int64_t after_seq, size_t limit, int64_t **out,
+                   size_t *n, struct err *err)
+{
+    static struct db_sql q = DB_SQL("SELECT seq FROM webhook_acks WHERE webhook_id = ?1"
+                                    " AND seq > ?2 ORDER BY seq LIMIT ?3");
+    *out = NULL;
+    *n = 0;
+    struct db_stmt *st = db_prepare(s, &q, err);
+    if (st == NULL)
+        return -1;
+    db_bind_text(st, 1, id);
+    db_bind_int(st, 2, after_seq);
+    db_bind_int(st, 3, (int64_t)limit);
+    return db_collect(st, sizeof(**out), limit, read_seq, NULL, (void **)out, n, err);
+}
+
+int
+store_webhook_advance(struct store *s, const char *id, int64_t seq, struct err *err)
+{
+    static struct db_sql move = DB_SQL(
+        "UPDATE webhooks SET cursor = CASE WHEN cursor < ?2 THEN ?2 ELSE cursor END WHERE id = ?1");
+    static struct db_sql forget = DB_SQL("DELETE FROM webhook_acks WHERE webhook_id = ?1 AND seq <="
+                                         " (SELECT cursor FROM webhooks WHERE id = ?1)");
+    struct db_stmt *st = db_prepare(s, &move, err);
+    if (st == NULL)
+        return -1;
+    db_bind_text(st, 1, id);
+    db_bind_int(st, 2, seq);
+    if (db_exec(st, err) < 0 || (st = db_prepare(s, &forget, err)) == NULL)
+        return -1;
+    db_bind_text(st, 1, id);
+    return db_exec(st, err) < 0 ? -1 : 0;
 }

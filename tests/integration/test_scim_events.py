@@ -284,3 +284,175 @@ def test_format_options_are_checked(hooked, receiver):
     assert r.status_code == 200, r.text
     # No audience given: the url is the audience.
     assert (r.json()["format"], r.json()["audience"]) == ("set", receiver.url)
+
+
+# ---- Poll delivery (RFC 8936) ----
+
+def add_poll_stream(server, slug="acme", **fields):
+    body = {"format": "set", "delivery": "poll", "audience": AUD, **fields}
+    r = server.admin("POST", f"/tenants/{slug}/webhooks", body)
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def poll(server, stream, body=None, secret=None, slug="acme"):
+    headers = {"Authorization": "Bearer " + (secret or stream["secret"])}
+    return server.request("POST", f"/events/v1/{slug}/poll/{stream['id']}",
+                          json_body=body if body is not None else {"returnImmediately": True},
+                          headers=headers)
+
+
+def polled(server, stream, body=None, **kw):
+    r = poll(server, stream, body, **kw)
+    assert r.status_code == 200, r.text
+    answer = r.json()
+    assert set(answer) == {"sets", "moreAvailable"}
+    keyset = jwks_of(server)
+    claims = {}
+    for jti, token in answer["sets"].items():
+        c, _ = verified(keyset, token)
+        assert c["jti"] == jti and c["aud"] == AUD and c["iss"] == server.url + "/scim/v2"
+        claims[jti] = c
+    return claims, answer["moreAvailable"]
+
+
+def created_names(claims):
+    return sorted(c["events"][EV + "prov:create:full"]["data"]["userName"]
+                  for c in claims.values() if EV + "prov:create:full" in c["events"])
+
+
+def test_a_poll_stream_needs_an_audience_and_no_url(hooked, receiver):
+    server, _ = hooked
+    before = server.admin("GET", "/tenants/acme/webhooks").json()
+    for body, words in [
+            ({"format": "set", "delivery": "poll"}, "audience"),
+            ({"format": "set", "delivery": "poll", "audience": AUD, "url": receiver.url}, "url"),
+            ({"format": "scimd", "delivery": "poll", "audience": AUD}, "set"),
+            ({"format": "set", "delivery": "push"}, "url")]:
+        r = server.admin("POST", "/tenants/acme/webhooks", body)
+        assert r.status_code == 400, (body, r.text)
+        assert words in r.json()["error"]["message"], (body, r.text)
+    assert server.admin("GET", "/tenants/acme/webhooks").json() == before
+
+
+def test_poll_acknowledged_sets_are_never_given_again_unacknowledged_ones_are(hooked):
+    server, token = hooked
+    stream = add_poll_stream(server)
+    assert (stream["format"], stream["delivery"], stream["audience"]) == ("set", "poll", AUD)
+    for i in range(3):
+        server.scim("POST", "/Users", token, user_body(f"p{i}@x.example"))
+    first, more = polled(server, stream)
+    assert created_names(first) == ["p0@x.example", "p1@x.example", "p2@x.example"]
+    assert more is False
+    # Not acknowledged: given again, the same jtis.
+    again, _ = polled(server, stream)
+    assert set(again) == set(first)
+    # Out of order: the 2nd and 3rd acknowledged, the 1st not.
+    order = sorted(first, key=lambda j: int(first[j]["txn"]))
+    rest, _ = polled(server, stream, {"ack": order[1:], "returnImmediately": True})
+    assert set(rest) == {order[0]}
+    state = server.admin("GET", f"/tenants/acme/webhooks/{stream['id']}").json()
+    assert state["pending"] == 3, "the cursor waits for the 1st"
+    done, more = polled(server, stream, {"ack": [order[0]]})
+    assert done == {} and more is False
+    state = server.admin("GET", f"/tenants/acme/webhooks/{stream['id']}").json()
+    assert state["pending"] == 0 and state["delivered"] == int(order[-1].split("-")[1])
+    # maxEvents bounds the answer; moreAvailable says there is more.
+    for i in range(3, 6):
+        server.scim("POST", "/Users", token, user_body(f"p{i}@x.example"))
+    two, more = polled(server, stream, {"maxEvents": 2})
+    assert len(two) == 2 and more is True
+    none, more = polled(server, stream, {"maxEvents": 0, "ack": list(two)})
+    assert none == {} and more is True
+    last, more = polled(server, stream, {"setErrs": {}})
+    assert created_names(last) == ["p5@x.example"] and more is False
+    # An error report counts as an acknowledgement (RFC 8936 §2.4.4).
+    jti = list(last)[0]
+    gone, _ = polled(server, stream, {"setErrs": {jti: {"err": "jwtAud",
+                                                        "description": "not ours"}}})
+    assert gone == {}
+
+
+def test_poll_needs_the_streams_own_secret(hooked):
+    server, token = hooked
+    a = add_poll_stream(server)
+    b = add_poll_stream(server)
+    server.make_tenant("globex")
+    c = add_poll_stream(server, slug="globex")
+    server.scim("POST", "/Users", token, user_body("q@x.example"))
+    for secret in ["whsec_wrong", b["secret"], c["secret"], a["secret"] + "x"]:
+        r = poll(server, a, secret=secret)
+        assert r.status_code == 401, r.text
+    r = server.request("POST", f"/events/v1/acme/poll/{a['id']}", json_body={})
+    assert r.status_code == 401
+    # Another tenant's path to the same stream id: refused alike.
+    r = poll(server, a, slug="globex")
+    assert r.status_code == 401
+    r = poll(server, a, slug="nosuch")
+    assert r.status_code == 401
+    # A push webhook's secret does not open a poll: it is not a poll stream.
+    state = server.admin("GET", f"/tenants/acme/webhooks/{a['id']}").json()
+    assert state["pending"] >= 1, "nothing was acknowledged by the refused polls"
+    claims, _ = polled(server, a)
+    assert created_names(claims) == ["q@x.example"]
+
+
+def test_another_tenants_events_never_appear(hooked):
+    server, token = hooked
+    server.make_tenant("globex")
+    gtoken = server.mint("globex")["token"]
+    a = add_poll_stream(server)
+    g = add_poll_stream(server, slug="globex")
+    gid = server.scim("POST", "/Users", gtoken, user_body("g@x.example")).json()["id"]
+    aid = server.scim("POST", "/Users", token, user_body("a@x.example")).json()["id"]
+    ac, _ = polled(server, a)
+    gc, _ = polled(server, g, slug="globex")
+    assert {c["sub_id"]["uri"] for c in ac.values()} == {f"/Users/{aid}"}
+    assert {c["sub_id"]["uri"] for c in gc.values()} == {f"/Users/{gid}"}
+    # Acknowledging another tenant's jti is refused, and changes nothing.
+    r = poll(server, a, {"ack": list(gc)})
+    assert r.status_code == 400, r.text
+    again, _ = polled(server, g, slug="globex")
+    assert set(again) == set(gc)
+
+
+def test_hostile_poll_requests_are_refused_and_change_nothing(hooked):
+    server, token = hooked
+    s = add_poll_stream(server)
+    server.scim("POST", "/Users", token, user_body("h@x.example"))
+    first, _ = polled(server, s)
+    jti = list(first)[0]
+    bad = [
+        "not json", "[]", '{"ack": "x"}', '{"ack": [1]}', '{"ack": ["1-"]}',
+        '{"ack": ["' + jti + 'x"]}', '{"ack": ["' + jti.split("-")[0] + '-99999999999999999999"]}',
+        '{"maxEvents": 101}', '{"maxEvents": -1}', '{"maxEvents": 1.5}',
+        '{"returnImmediately": "yes"}', '{"setErrs": []}', '{"setErrs": {"' + jti + '": 1}}',
+        '{"ack": [], "ack": ["' + jti + '"]}', '{"other": 1}',
+        '{"ack": [' + ",".join(['"' + jti + '"'] * 1001) + ']}',
+    ]
+    for text in bad:
+        r = server.request("POST", f"/events/v1/acme/poll/{s['id']}", data=text,
+                           headers={"Authorization": "Bearer " + s["secret"],
+                                    "Content-Type": "application/json"})
+        assert r.status_code == 400, (text, r.text)
+    again, _ = polled(server, s)
+    assert set(again) == set(first), "a refused poll acknowledged something"
+
+
+def test_poll_acknowledgements_survive_a_restart(server_factory, tmp_path):
+    server = server_factory(extra_args=FAST, data_dir=tmp_path / "d")
+    server.make_tenant("acme")
+    token = server.mint("acme")["token"]
+    s = add_poll_stream(server)
+    for i in range(4):
+        server.scim("POST", "/Users", token, user_body(f"r{i}@x.example"))
+    first, _ = polled(server, s)
+    order = sorted(first, key=lambda j: int(first[j]["txn"]))
+    polled(server, s, {"ack": [order[0], order[2]]})
+    server.stop()
+    server.start()
+    after, _ = polled(server, s)
+    assert set(after) == {order[1], order[3]}
+    server.scim("POST", "/Users", token, user_body("r4@x.example"))
+    final, _ = polled(server, s, {"ack": [order[1], order[3]]})
+    assert created_names(final) == ["r4@x.example"]

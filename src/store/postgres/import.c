@@ -61,6 +61,8 @@ static const struct import_sql import_sql[COPY__COUNT] = {
                           "SELECT count(*) FROM sso_replay" },
     [COPY_SET_KEYS] = { "INSERT INTO set_keys(gen, kid, jwk, created_ms) VALUES($1,$2,$3,$4)",
                         "SELECT count(*) FROM set_keys" },
+    [COPY_WEBHOOK_ACKS] = { "INSERT INTO webhook_acks(webhook_id, seq) VALUES($1,$2)",
+                            "SELECT count(*) FROM webhook_acks" },
     [COPY_WEBHOOK_BACKLOG] = { NULL, "SELECT count(*) FROM webhooks w JOIN events e"
                                      " ON e.tenant_id = w.tenant_id AND e.seq > w.cursor" },
 };

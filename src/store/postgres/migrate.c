@@ -226,7 +226,11 @@ static const char *const migrations[] = {
     "ALTER TABLE webhooks ADD COLUMN delivery TEXT NOT NULL DEFAULT 'push';"
     "ALTER TABLE webhooks ADD COLUMN audience TEXT NOT NULL DEFAULT '';"
     "CREATE TABLE set_keys (gen BIGINT PRIMARY KEY, kid TEXT NOT NULL, jwk TEXT NOT NULL,"
-    "  created_ms BIGINT NOT NULL);",
+    "  created_ms BIGINT NOT NULL);"
+    "CREATE TABLE webhook_acks ("
+    "  webhook_id TEXT NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,"
+    "  seq BIGINT NOT NULL,"
+    "  PRIMARY KEY (webhook_id, seq));",
 };
 
 #define N_MIGRATIONS (int)(sizeof(migrations) / sizeof(migrations[0]))
