@@ -8,6 +8,7 @@
 #include "base/crypto.h"
 #include "cli/cli_int.h"
 #include "core/console.h"
+#include "core/set.h"
 #include "core/tenant.h"
 #include "core/user.h"
 #include "core/webhook.h"
@@ -118,4 +119,33 @@ cli_setup_link(struct store *s, const struct cli_console *c, int argc, char **ar
     }
     store_resource_cleanup(&u);
     return rc < 0 ? cli_fail(&e) : 0;
+}
+
+void
+cli_set_key_usage(void)
+{
+    printf(
+        "usage: scimd set-key rotate [SETTINGS]\n\n"
+        "Adds a new ES256 key signing the SETs of webhooks of format \"set\" (docs/webhooks.md):\n"
+        "every instance signs with it from its next SET on. The JWKS (/events/v1/jwks.json)\n"
+        "lists it and the key before it, so receivers holding SETs signed just before keep\n"
+        "verifying them; a receiver caching the JWKS fetches it again on an unknown kid.\n"
+        "Prints the new kid.\n");
+}
+
+int
+cli_set_key(struct store *s, const struct seal_keyring *ring, int argc, char **argv)
+{
+    if (argc != 1 || strcmp(argv[0], "rotate") != 0) {
+        cli_set_key_usage();
+        return 2;
+    }
+    char kid[48];
+    struct err e = { 0 };
+    if (set_key_rotate(s, ring, kid, &e) < 0) {
+        fprintf(stderr, "scimd: %s\n", e.detail);
+        return 1;
+    }
+    printf("%s\n", kid);
+    return fflush(stdout) == 0 ? 0 : 1;
 }

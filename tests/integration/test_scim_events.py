@@ -456,3 +456,41 @@ def test_poll_acknowledgements_survive_a_restart(server_factory, tmp_path):
     server.scim("POST", "/Users", token, user_body("r4@x.example"))
     final, _ = polled(server, s, {"ack": [order[1], order[3]]})
     assert created_names(final) == ["r4@x.example"]
+
+
+def test_set_key_rotate_signs_with_the_new_key_and_keeps_the_old_one_listed(hooked):
+    server, token = hooked
+    s = add_poll_stream(server)
+    server.scim("POST", "/Users", token, user_body("k0@x.example"))
+    before, _ = polled(server, s)
+    old_kid = {verified(jwks_of(server), t)[1]["kid"]
+               for t in poll(server, s).json()["sets"].values()}
+    assert len(old_kid) == 1
+    new_kid = server.cli("set-key", "rotate").stdout.strip()
+    assert new_kid.startswith("set-") and new_kid not in old_kid
+    keys = server.request("GET", "/events/v1/jwks.json").json()["keys"]
+    assert [k["kid"] for k in keys] == [new_kid, *old_kid]
+    # Given again after the rotation: the same jti, now signed with the new key.
+    r = poll(server, s).json()["sets"]
+    assert set(r) == set(before)
+    assert {verified(jwks_of(server), t)[1]["kid"] for t in r.values()} == {new_kid}
+    # A third generation: the first drops out of the JWKS.
+    third = server.cli("set-key", "rotate").stdout.strip()
+    keys = server.request("GET", "/events/v1/jwks.json").json()["keys"]
+    assert [k["kid"] for k in keys] == [third, new_kid]
+    assert server.cli("set-key", "spin", check=False).returncode == 2
+
+
+def test_the_signing_key_is_sealed_at_rest_when_an_sso_key_is_set(server_factory):
+    key = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0"
+    server = server_factory(extra_args=[*FAST, "--sso-key", key])
+    server.make_tenant("acme")
+    token = server.mint("acme")["token"]
+    s = add_poll_stream(server)
+    server.scim("POST", "/Users", token, user_body("s@x.example"))
+    claims, _ = polled(server, s)
+    assert created_names(claims) == ["s@x.example"]
+    # The private part ("d") of the P-256 key never reaches the database in the clear.
+    dump = server.dump()
+    assert b'"kty":"EC"' not in dump and b'"crv":"P-256"' not in dump
+    assert b"set_keys" in dump
