@@ -20,7 +20,10 @@ void
 cli_webhook_usage(void)
 {
     fprintf(stderr, "usage: scimd webhook list TENANT\n"
-                    "       scimd webhook create TENANT URL [--disabled]\n"
+                    "       scimd webhook create TENANT URL|- [--disabled] [--set push|poll]\n"
+                    "                            [--audience AUD]\n"
+                    "  --set: SCIM event SETs (RFC 9967), pushed to URL or polled (URL \"-\";\n"
+                    "  --audience then required); docs/webhooks.md \"SCIM events (SETs)\"\n"
                     "       scimd webhook delete TENANT WEBHOOK_ID\n");
 }
 
@@ -63,11 +66,24 @@ cli_webhook(struct store *s, const struct webhook_settings *cfg, int argc, char 
         cli_print_json(json_pack("{s:o}", "webhooks", arr));
         return 0;
     }
-    if (strcmp(cmd, "create") == 0 && (argc == 3 || argc == 4)) {
-        bool disabled = argc == 4;
-        if (disabled && strcmp(argv[3], "--disabled") != 0)
-            return cli_usage_error("create takes only --disabled", cli_webhook_usage);
-        if (webhook_create(s, t.id, argv[2], NULL, cfg, &w, &e) < 0 ||
+    if (strcmp(cmd, "create") == 0 && argc >= 3) {
+        bool disabled = false;
+        struct webhook_format fmt = { 0 };
+        for (int i = 3; i < argc; i++) {
+            if (strcmp(argv[i], "--disabled") == 0) {
+                disabled = true;
+            } else if (strcmp(argv[i], "--set") == 0 && i + 1 < argc) {
+                fmt.format = "set";
+                fmt.delivery = argv[++i];
+            } else if (strcmp(argv[i], "--audience") == 0 && i + 1 < argc) {
+                fmt.audience = argv[++i];
+            } else {
+                return cli_usage_error("create takes --disabled, --set push|poll and --audience",
+                                       cli_webhook_usage);
+            }
+        }
+        const char *url = strcmp(argv[2], "-") == 0 ? "" : argv[2];
+        if (webhook_create(s, t.id, url, &fmt, cfg, &w, &e) < 0 ||
             (disabled && webhook_update(s, t.id, w.id, NULL, 0, NULL, cfg, &w, &e) < 0))
             return cli_fail(&e);
         json_t *j = hook_json(s, &w, true, &e);

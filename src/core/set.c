@@ -394,3 +394,59 @@ set_poll_parse(const char *body, size_t len, int64_t tenant_id, struct set_poll 
     json_decref(j);
     return rc;
 }
+
+/* Generations reseal looks at: far more than rotation ever makes. */
+#define RESEAL_KEYS 1000
+
+int
+set_reseal(struct store *s, const struct seal_keyring *ring, struct seal_tally *out,
+           struct err *err)
+{
+    *out = (struct seal_tally){ 0 };
+    if (seal_keyring_newest(ring) == NULL)
+        return err_set(err, ERR_INVALID_VALUE, "no sso key is configured");
+    struct store_set_key *v = NULL;
+    size_t n = 0;
+    if (store_set_keys_list(s, RESEAL_KEYS, &v, &n, err) < 0)
+        return -1;
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        bool was_plain = !seal_is_sealed(v[i].jwk);
+        if (!was_plain && seal_is_current(ring, v[i].jwk)) {
+            out->current++;
+            continue;
+        }
+        struct err oe = { 0 };
+        char *plain = open_key(ring, &v[i], &oe);
+        if (plain == NULL) {
+            seal_tally_unreadable(out, v[i].kid);
+            continue;
+        }
+        char aad[80];
+        aad_of(v[i].kid, aad);
+        char *sealed = seal_text(ring, aad, plain, err);
+        crypto_wipe(plain, strlen(plain));
+        free(plain);
+        if (sealed == NULL || store_tx_begin(s, err) < 0) {
+            free(sealed);
+            rc = -1;
+            break;
+        }
+        int w = store_set_key_reseal(s, v[i].gen, v[i].jwk, sealed, err);
+        free(sealed);
+        if (w < 0) {
+            store_tx_rollback(s);
+            rc = -1;
+        } else if (tx_commit(s, err) < 0) {
+            rc = -1;
+        } else if (w == 0) {
+            out->changed++;
+        } else if (was_plain) {
+            out->was_plain++;
+        } else {
+            out->resealed++;
+        }
+    }
+    store_set_keys_free(v, n);
+    return rc;
+}

@@ -31,6 +31,12 @@ int set_key_current(struct store *s, const struct seal_keyring *ring, char **jwk
 /* Adds a new generation, which signs from now on; the previous one stays in the JWKS
  * (`scimd set-key rotate`). Its kid into kid. */
 int set_key_rotate(struct store *s, const struct seal_keyring *ring, char kid[48], struct err *err);
+/* `scimd reseal`: every SET signing key not sealed under ring's newest key is sealed again
+ * under it (one stored plain is sealed), each its own transaction, only if unchanged
+ * meanwhile. Counts into *out as webhook_reseal does; a key no ring key opens is counted
+ * (named by kid) and left. ERR_INVALID_VALUE when ring has no key. */
+int set_reseal(struct store *s, const struct seal_keyring *ring, struct seal_tally *out,
+               struct err *err);
 /* {"keys": [public JWKs of the newest SET_JWKS_KEYS generations]}, creating the first key
  * when there is none. New reference, or NULL with err. */
 json_t *set_jwks(struct store *s, const struct seal_keyring *ring, struct err *err);

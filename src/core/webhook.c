@@ -548,6 +548,28 @@ deliver_one(struct store *s, const struct webhook_settings *cfg, const char *own
     return finish(s, owner, w, &a, err);
 }
 
+/* Records a failed SET attempt (a->error set): counted, backed off, logged as deliver_one
+ * does. */
+static void
+set_failed(const struct webhook_settings *cfg, struct store_webhook *w, const char *slug,
+           struct store_webhook_attempt *a)
+{
+    int64_t now = clock_now_ms();
+    if (a->at_ms == 0)
+        a->at_ms = now;
+    atomic_fetch_add(&attempts_failed, 1);
+    w->failures++;
+    w->next_attempt_ms = now + backoff_ms(cfg, w->failures);
+    w->last_attempt_ms = a->at_ms;
+    w->last_status = a->status;
+    str_copy(w->last_error, sizeof(w->last_error), a->error);
+    char host[256];
+    url_host(w->url, host, sizeof(host));
+    log_warn("webhook %s of tenant %s to %s: SET of event %lld failed (%s); retry in %lld ms",
+             w->id, slug, host, (long long)a->last_event, a->error,
+             (long long)(w->next_attempt_ms - now));
+}
+
 /* POSTs one SET (RFC 8935 §2): 202 accepted; 400 is the receiver's permanent refusal of this
  * SET (§2.3: the body names the error; scimd does not read it), recorded and passed over;
  * anything else fails and is retried with the same jti. Sets a's outcome and moves w. Returns
@@ -584,19 +606,11 @@ push_set(const struct webhook_settings *cfg, struct store_webhook *w, const char
             str_copy(a->error, sizeof(a->error), "refused by the receiver (HTTP 400): not retried");
         return 1;
     }
-    atomic_fetch_add(&attempts_failed, 1);
     if (rc == 0)
         snprintf(a->error, sizeof(a->error), "HTTP %ld", status);
     else
         str_copy(a->error, sizeof(a->error), ferr.detail);
-    w->failures++;
-    w->next_attempt_ms = end + backoff_ms(cfg, w->failures);
-    str_copy(w->last_error, sizeof(w->last_error), a->error);
-    char host[256];
-    url_host(w->url, host, sizeof(host));
-    log_warn("webhook %s of tenant %s to %s: SET of event %lld failed (%s); retry in %lld ms",
-             w->id, slug, host, (long long)a->last_event, a->error,
-             (long long)(w->next_attempt_ms - end));
+    set_failed(cfg, w, slug, a);
     return 0;
 }
 
@@ -615,8 +629,17 @@ deliver_sets(struct store *s, const struct webhook_settings *cfg, const char *ow
     if (store_event_list(s, w->tenant_id, w->cursor, cfg->batch, &v, &n, err) < 0)
         return -1;
     int rc = n == 0 ? 0 : store_tenant_get_by_id(s, w->tenant_id, &t, err);
-    if (rc == 0 && n > 0)
-        rc = set_key_current(s, cfg->seal_keys, &jwk, kid, err);
+    struct err kerr = { 0 };
+    if (rc == 0 && n > 0 && set_key_current(s, cfg->seal_keys, &jwk, kid, &kerr) < 0) {
+        /* A signing key that cannot be read (its sso key is gone) fails the attempt like a
+         * dead endpoint: recorded, retried, never a silent skip. */
+        struct store_webhook_attempt a = { .first_event = v[0].seq, .last_event = v[0].seq };
+        str_copy(a.error, sizeof(a.error), kerr.detail);
+        set_failed(cfg, w, t.slug, &a);
+        (*attempts)++;
+        store_events_free(v, n);
+        return finish(s, owner, w, &a, err);
+    }
     if (rc == 0 && n > 0)
         snprintf(iss, sizeof(iss), "%s/scim/v2",
                  t.public_url[0] ? t.public_url : (cfg->public_url ? cfg->public_url : ""));
@@ -645,13 +668,16 @@ deliver_sets(struct store *s, const struct webhook_settings *cfg, const char *ow
             a.at_ms = clock_now_ms();
             str_copy(a.error, sizeof(a.error), "no SET for these events: passed over");
         } else {
-            char *set = set_sign(claims, jwk, kid, err);
+            struct err serr = { 0 };
+            char *set = set_sign(claims, jwk, kid, &serr);
             json_decref(claims);
             if (set == NULL) {
-                rc = -1;
-                break;
+                str_copy(a.error, sizeof(a.error), serr.detail);
+                set_failed(cfg, w, t.slug, &a);
+                go_on = false;
+            } else {
+                go_on = push_set(cfg, w, t.slug, set, &a) == 1;
             }
-            go_on = push_set(cfg, w, t.slug, set, &a) == 1;
             free(set);
             (*attempts)++;
         }

@@ -90,3 +90,18 @@ store_set_keys_list(struct store *s, size_t limit, struct store_set_key **out, s
     db_bind_int(st, 1, (int64_t)limit);
     return db_collect(st, sizeof(**out), limit, read_set_key, drop_set_key, (void **)out, n, err);
 }
+
+int
+store_set_key_reseal(struct store *s, int64_t gen, const char *old, const char *jwk,
+                     struct err *err)
+{
+    static struct db_sql q = DB_SQL("UPDATE set_keys SET jwk = ?3 WHERE gen = ?1 AND jwk = ?2");
+    struct db_stmt *st = db_prepare(s, &q, err);
+    if (st == NULL)
+        return -1;
+    db_bind_int(st, 1, gen);
+    db_bind_text(st, 2, old);
+    db_bind_text(st, 3, jwk);
+    int64_t n = db_exec(st, err);
+    return n < 0 ? -1 : n > 0;
+}

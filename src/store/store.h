@@ -355,6 +355,10 @@ void store_set_keys_free(struct store_set_key *v, size_t n);
 /* Inserts generation k->gen unless it exists (two instances creating the first key, or two
  * rotations, at once: the first wins). 1 when inserted, 0 when the generation was taken. */
 int store_set_key_add(struct store *s, const struct store_set_key *k, struct err *err);
+/* Replaces generation gen's jwk with `jwk` only if it is still `old` (`scimd reseal`): 1 when
+ * written, 0 when it changed meanwhile. */
+int store_set_key_reseal(struct store *s, int64_t gen, const char *old, const char *jwk,
+                         struct err *err);
 /* The newest `limit` generations, newest first; *out is malloc'd (store_set_keys_free). */
 int store_set_keys_list(struct store *s, size_t limit, struct store_set_key **out, size_t *n,
                         struct err *err);

@@ -494,3 +494,68 @@ def test_the_signing_key_is_sealed_at_rest_when_an_sso_key_is_set(server_factory
     dump = server.dump()
     assert b'"kty":"EC"' not in dump and b'"crv":"P-256"' not in dump
     assert b"set_keys" in dump
+
+
+def test_reseal_seals_a_plain_signing_key_and_sets_still_verify(server_factory, tmp_path):
+    key = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0"
+    server = server_factory(extra_args=FAST, data_dir=tmp_path / "d")
+    server.make_tenant("acme")
+    token = server.mint("acme")["token"]
+    s = add_poll_stream(server)
+    server.scim("POST", "/Users", token, user_body("z@x.example"))
+    before, _ = polled(server, s)
+    kids = [k["kid"] for k in server.request("GET", "/events/v1/jwks.json").json()["keys"]]
+    assert b'"crv":"P-256"' in server.dump()  # no sso key: stored as it is
+    server.stop()
+    p = server.cli("reseal", "--sso-key", key)
+    assert p.stdout.splitlines()[-1] == (
+        "SET signing keys: 0 re-sealed, 1 sealed (were plain), 0 already current, 0 unreadable")
+    assert b'"crv":"P-256"' not in server.dump()
+    server.extra_args = [*FAST, "--sso-key", key]
+    server.start()
+    assert [k["kid"] for k in server.request("GET", "/events/v1/jwks.json").json()["keys"]] \
+        == kids
+    again, _ = polled(server, s)
+    assert set(again) == set(before)
+
+
+def test_the_cli_creates_set_streams(server):
+    server.make_tenant("acme")
+    p = server.cli("webhook", "create", "acme", "-", "--set", "poll", "--audience", AUD)
+    stream = json.loads(p.stdout)
+    assert (stream["format"], stream["delivery"], stream["audience"], stream["url"]) == (
+        "set", "poll", AUD, "")
+    assert stream["secret"].startswith("whsec_")
+    p = server.cli("webhook", "create", "acme", "-", "--set", "poll", check=False)
+    assert p.returncode != 0 and "audience" in p.stderr
+    p = server.cli("webhook", "create", "acme", "-", "--bogus", check=False)
+    assert p.returncode == 2
+    hooks = server.admin("GET", "/tenants/acme/webhooks").json()["webhooks"]
+    assert [h["id"] for h in hooks] == [stream["id"]]
+
+
+def test_an_unreadable_signing_key_fails_pushes_visibly_and_loses_nothing(
+        server_factory, receiver, tmp_path):
+    key_a = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0"
+    key_b = "1f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f1"
+    server = server_factory(extra_args=[*FAST, "--sso-key", key_a], data_dir=tmp_path / "d")
+    server.make_tenant("acme")
+    token = server.mint("acme")["token"]
+    hook = add_set_hook(server, receiver.url)
+    server.scim("POST", "/Users", token, user_body("before@x.example"))
+    assert receiver.wait_for(lambda: len(receiver.sets(202)) == 1)
+    server.stop()
+    server.extra_args = [*FAST, "--sso-key", key_b]
+    server.start()
+    server.scim("POST", "/Users", token, user_body("during@x.example"))
+
+    def state():
+        return server.admin("GET", f"/tenants/acme/webhooks/{hook['id']}").json()
+    assert receiver.wait_for(lambda: state()["failures"] >= 1)
+    assert "sso key" in state()["lastError"] and state()["pending"] >= 1
+    assert len(receiver.sets()) == 1
+    assert server.request("GET", "/healthz").status_code == 200
+    server.stop()
+    server.extra_args = [*FAST, "--sso-key", key_a]
+    server.start()
+    assert receiver.wait_for(lambda: len(receiver.sets(202)) == 2, timeout=15)

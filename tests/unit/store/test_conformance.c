@@ -1092,6 +1092,16 @@ set_keys(void **state)
     assert_int_equal(n, 1);
     assert_string_equal(v[0].kid, "k2");
     store_set_keys_free(v, n);
+    /* Re-sealing writes only over the value read. */
+    OK(store_tx_begin(s, err));
+    RETURNS(0, store_set_key_reseal(s, 1, "{\"stale\":1}", "v2.x", err));
+    RETURNS(1, store_set_key_reseal(s, 1, "{\"a\":1}", "v2.x", err));
+    RETURNS(0, store_set_key_reseal(s, 9, "v2.x", "v2.y", err));
+    OK(store_tx_commit(s, err));
+    OK(store_set_keys_list(s, 5, &v, &n, err));
+    assert_string_equal(v[1].jwk, "v2.x");
+    assert_string_equal(v[0].jwk, "v1.sealed");
+    store_set_keys_free(v, n);
 }
 
 /* ---- group membership ---- */
