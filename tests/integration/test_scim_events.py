@@ -559,3 +559,25 @@ def test_an_unreadable_signing_key_fails_pushes_visibly_and_loses_nothing(
     server.extra_args = [*FAST, "--sso-key", key_a]
     server.start()
     assert receiver.wait_for(lambda: len(receiver.sets(202)) == 2, timeout=15)
+
+
+def test_retention_keeps_what_a_poll_stream_has_not_acknowledged(server_factory):
+    from test_retention import PRUNE, age, seqs, wait_passes
+    server = server_factory(extra_args=[*FAST, *PRUNE])
+    server.make_tenant("acme")
+    token = server.mint("acme")["token"]
+    before = seqs(server, "acme")
+    s = add_poll_stream(server)
+    for i in range(3):
+        server.scim("POST", "/Users", token, user_body(f"t{i}@x.example"))
+    held = [q for q in seqs(server, "acme") if q not in before]
+    got, _ = polled(server, s)
+    order = sorted(got, key=lambda j: int(got[j]["txn"]))
+    # The 2nd and 3rd acknowledged, not the 1st: the cursor waits, so all stay.
+    polled(server, s, {"ack": order[1:]})
+    age(server, seqs(server, "acme"), 400)
+    wait_passes(server)
+    assert seqs(server, "acme") == held
+    polled(server, s, {"ack": order[:1]})
+    wait_passes(server)
+    assert seqs(server, "acme") == []
