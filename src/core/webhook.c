@@ -722,26 +722,44 @@ has_seq(const int64_t *v, size_t n, int64_t seq)
     return false;
 }
 
-/* Inside the poll's transaction: records acks (those naming an event of the tenant above
- * the cursor; others could only grow the table) and moves the cursor over the acknowledged
- * or SET-less run. w->cursor is updated. */
+/* Whether seq is one of the n events of v (ascending by seq). */
+static bool
+has_event(const struct store_event *v, size_t n, int64_t seq)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (v[mid].seq == seq)
+            return true;
+        if (v[mid].seq < seq)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return false;
+}
+
+/* Inside the poll's transaction: records the acks that name one of the tenant's events in
+ * the window a poll hands SETs from (the POLL_SCAN events above the cursor; any other jti
+ * was never given out, and storing it could only grow the table), then moves the cursor over
+ * the acknowledged or SET-less run. w->cursor is updated. */
 static int
 poll_ack(struct store *s, struct store_webhook *w, const struct set_poll *p, const char *iss,
          const char *aud, struct err *err)
 {
-    int64_t last = 0;
-    if (store_event_last_seq(s, w->tenant_id, &last, err) < 0)
-        return -1;
-    for (size_t i = 0; i < p->n_acks + p->n_errs; i++) {
-        int64_t seq = i < p->n_acks ? p->acks[i] : p->errs[i - p->n_acks];
-        if (seq > w->cursor && seq <= last && store_webhook_ack_add(s, w->id, seq, err) < 0)
-            return -1;
-    }
     struct store_event *v = NULL;
     size_t n = 0, na = 0;
     int64_t *acks = NULL;
-    if (store_event_list(s, w->tenant_id, w->cursor, POLL_SCAN, &v, &n, err) < 0 ||
-        store_webhook_acks(s, w->id, w->cursor, POLL_SCAN, &acks, &na, err) < 0) {
+    if (store_event_list(s, w->tenant_id, w->cursor, POLL_SCAN, &v, &n, err) < 0)
+        return -1;
+    for (size_t i = 0; i < p->n_acks + p->n_errs; i++) {
+        int64_t seq = i < p->n_acks ? p->acks[i] : p->errs[i - p->n_acks];
+        if (has_event(v, n, seq) && store_webhook_ack_add(s, w->id, seq, err) < 0) {
+            store_events_free(v, n);
+            return -1;
+        }
+    }
+    if (store_webhook_acks(s, w->id, w->cursor, POLL_SCAN, &acks, &na, err) < 0) {
         store_events_free(v, n);
         return -1;
     }
