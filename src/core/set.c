@@ -51,8 +51,9 @@ payload_of(enum payload p, const json_t *data)
         json_t *names = json_array();
         const char *key;
         json_t *v;
-        json_object_foreach(json_object_get(data, "changes"), key, v)
+        json_object_foreach(json_object_get(data, "changes"), key, v) {
             json_array_append_new(names, json_string(key));
+        }
         return json_pack("{s:o}", "attributes", names);
     }
     case P_ROLE: {
