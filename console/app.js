@@ -1372,12 +1372,12 @@
     main.appendChild(attempts);
     function showSecret(w) {
       clear(reveal).appendChild(h("div", { class: "secret", role: "alert" },
-        h("strong", null, "Signing secret of " + w.url + ": shown once."),
+        h("strong", null, (w.url ? "Signing secret of " + w.url : "Poll secret of the stream " + w.id) + ": shown once."),
         h("code", null, w.secret), copyButton(function () { return w.secret; }, "Copy secret")));
     }
     function load() {
       api("GET", admin("/webhooks")).then(function (r) {
-        clear(box).appendChild(table(["URL", "Status", "Pending", "Last attempt", ""], r.webhooks.map(function (w) {
+        clear(box).appendChild(table(["Endpoint", "Format", "Status", "Pending", "Last attempt", ""], r.webhooks.map(function (w) {
           var path = "/webhooks/" + enc(w.id);
           var rot = h("button", { type: "button", class: "secondary" }, "Rotate secret");
           rot.addEventListener("click", function () {
@@ -1403,7 +1403,9 @@
               }), "No attempts yet."));
             }, function (e) { failed(attempts, e); });
           });
-          return [w.url, badge(w.enabled, "enabled", "disabled"), String(w.pending),
+          var fmt = w.format === "set" ? "SCIM events (" + w.delivery + ")" : "scimd";
+          var where = w.url || h("span", null, "POST /events/v1/" + currentTenant + "/poll/" + w.id);
+          return [where, fmt, badge(w.enabled, "enabled", "disabled"), String(w.pending),
             h("span", null, when(w.lastAttempt), w.lastStatus ? " (" + w.lastStatus + ")" : "",
               w.lastError ? h("div", { class: "error" }, w.lastError) : null),
             h("div", { class: "actions" }, att, rot, tog, del)];
@@ -1411,16 +1413,25 @@
       }, function (e) { failed(box, e); });
     }
     main.appendChild(h("h2", null, "Add a webhook"));
-    var url = field("URL", h("input", { type: "url", placeholder: "https://app.example.com/hooks/scimd", required: true }));
+    var url = field("URL", h("input", { type: "url", placeholder: "https://app.example.com/hooks/scimd" }));
+    var format = field("Format", select([["scimd", "scimd events (HMAC-signed batches)"],
+      ["push", "SCIM events, pushed (RFC 8935)"], ["poll", "SCIM events, polled (RFC 8936)"]], "scimd"),
+      "SCIM events are ES256-signed SETs (RFC 9967); see docs/webhooks.md.");
+    var audience = field("Audience", h("input", { type: "text", placeholder: "the receiver's audience (aud)" }),
+      "SCIM events only; required when polled, defaults to the URL when pushed.");
     var btn = h("button", { type: "submit" }, "Add webhook");
     main.appendChild(h("form", { class: "grid card", onsubmit: function (ev) {
       ev.preventDefault();
+      var body = {}, f = format.input.value, u = url.input.value.trim(), a = audience.input.value.trim();
+      if (f !== "poll") body.url = u;
+      if (f !== "scimd") { body.format = "set"; body.delivery = f; }
+      if (f !== "scimd" && a) body.audience = a;
       busy(btn, url.error, function () {
-        return api("POST", admin("/webhooks"), { url: url.input.value.trim() }).then(function (w) {
-          url.input.value = ""; showSecret(w); load();
+        return api("POST", admin("/webhooks"), body).then(function (w) {
+          url.input.value = ""; audience.input.value = ""; showSecret(w); load();
         });
       });
-    } }, url.wrap, btn));
+    } }, url.wrap, format.wrap, audience.wrap, btn));
     load();
   }
 

@@ -48,6 +48,7 @@ usage(FILE *f)
         "       scimd webhook ... [SETTINGS]    manage webhooks (scimd webhook --help)\n"
         "       scimd setup-link TENANT USER    a console set-up link for a tenant admin\n"
         "       scimd reseal [SETTINGS]         seal every secret again under the newest sso key\n"
+        "       scimd set-key rotate [SETTINGS] a new key signing SCIM event SETs\n"
         "       scimd migrate --from SQLITE_FILE --to postgresql://...\n"
         "                                       copy a SQLite database into PostgreSQL\n"
         "       scimd backup FILE [--force] [SETTINGS]\n"
@@ -102,6 +103,7 @@ api_settings_of(const struct config *c, struct seal_keyring *ring, struct api_se
             .timeout_ms = c->webhook_timeout_ms,
             .poll_ms = c->webhook_poll_ms,
             .batch = 100,
+            .public_url = c->public_url,
         },
         .sso_allow_http = c->sso_test_http,
         .console = {
@@ -335,6 +337,8 @@ main(int argc, char **argv)
             cli_setup_link_usage();
         else if (strcmp(argv[1], "reseal") == 0)
             cli_reseal_usage();
+        else if (strcmp(argv[1], "set-key") == 0)
+            cli_set_key_usage();
         else
             usage(stdout);
         return 0;
@@ -369,7 +373,8 @@ main(int argc, char **argv)
     if (strcmp(cmd, "serve") != 0 && strcmp(cmd, "tenant") != 0 && strcmp(cmd, "token") != 0 &&
         strcmp(cmd, "audit") != 0 && strcmp(cmd, "sso") != 0 && strcmp(cmd, "migrate") != 0 &&
         strcmp(cmd, "backup") != 0 && strcmp(cmd, "user") != 0 && strcmp(cmd, "webhook") != 0 &&
-        strcmp(cmd, "setup-link") != 0 && strcmp(cmd, "reseal") != 0) {
+        strcmp(cmd, "setup-link") != 0 && strcmp(cmd, "reseal") != 0 &&
+        strcmp(cmd, "set-key") != 0) {
         fprintf(stderr, "scimd: unknown command \"%s\"\n\n", cmd);
         usage(stderr);
         config_free(&c);
@@ -445,6 +450,14 @@ main(int argc, char **argv)
             fprintf(stderr, "scimd: %s\n", e.detail);
         else
             rc = cli_reseal(store, &sso_keys, n_rest - 1, rest + 1);
+    } else if (strcmp(cmd, "set-key") == 0) {
+        /* The sso keyring seals the new private key, as the server would. */
+        struct api_settings api;
+        rc = api_settings_of(&c, &sso_keys, &api, &e) < 0 ? 2 : 0;
+        if (rc)
+            fprintf(stderr, "scimd: %s\n", e.detail);
+        else
+            rc = cli_set_key(store, &sso_keys, n_rest - 1, rest + 1);
     } else {
         rc = cli_token(store, c.token_overlap, &(struct gate_policy){ c.scim_plans, c.plans },
                        n_rest - 1, rest + 1);

@@ -61,6 +61,12 @@ int admin_webhooks_patch(struct api_call *call, struct err *err);
 int admin_webhooks_delete(struct api_call *call, struct err *err);
 int admin_webhooks_rotate(struct api_call *call, struct err *err);
 int admin_webhooks_attempts(struct api_call *call, struct err *err);
+/* GET SET_JWKS_PATH (core/set.h), unauthenticated: the public keys verifying the SETs that
+ * webhooks of format "set" deliver (docs/webhooks.md). */
+int admin_set_jwks_get(struct api_call *call, struct err *err);
+/* POST /events/v1/{tenant}/poll/{id}: RFC 8936 poll of a SET stream, authenticated with the
+ * stream's secret as a bearer token (core/webhook.h webhook_poll). */
+int admin_set_poll(struct api_call *call, struct err *err);
 
 /* Audit events after a cursor: ?after=<next>&limit=<n>; with any of order=desc, before=,
  * kind=, resource= a filtered read (newest first with order=desc). */

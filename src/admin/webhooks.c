@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/str.h"
+#include "core/set.h"
 #include "core/tenant.h"
 #include "core/webhook.h"
 
@@ -46,13 +47,15 @@ admin_webhooks_list(struct api_call *call, struct err *err)
     return 0;
 }
 
-/* {"url": string, "enabled": bool}, each optional unless `need_url`. */
+/* {"url": string, "enabled": bool, "format", "delivery", "audience": string}, each optional
+ * (core/webhook.c says which a delivery needs). */
 static int
-read_fields(struct api_call *call, bool need_url, json_t **body, const char **url, int *enabled,
-            struct err *err)
+read_fields(struct api_call *call, json_t **body, const char **url, int *enabled,
+            struct webhook_format *fmt, struct err *err)
 {
     *url = NULL;
     *enabled = -1;
+    *fmt = (struct webhook_format){ 0 };
     *body = api_call_body_json(call, err);
     if (*body == NULL)
         return -1;
@@ -63,14 +66,19 @@ read_fields(struct api_call *call, bool need_url, json_t **body, const char **ur
             *url = json_string_value(v);
         else if (strcmp(key, "enabled") == 0 && json_is_boolean(v))
             *enabled = json_is_true(v);
+        else if (strcmp(key, "format") == 0 && json_is_string(v))
+            fmt->format = json_string_value(v);
+        else if (strcmp(key, "delivery") == 0 && json_is_string(v))
+            fmt->delivery = json_string_value(v);
+        else if (strcmp(key, "audience") == 0 && json_is_string(v))
+            fmt->audience = json_string_value(v);
         else
             return err_set(err, ERR_INVALID_VALUE,
-                           "a webhook takes \"url\" (string) and \"enabled\" (boolean); not "
+                           "a webhook takes \"url\" (string), \"enabled\" (boolean), "
+                           "\"format\", \"delivery\" and \"audience\" (strings); not "
                            "\"%.40s\" as given",
                            key);
     }
-    if (need_url && *url == NULL)
-        return err_set(err, ERR_INVALID_VALUE, "url is required");
     return 0;
 }
 
@@ -81,13 +89,14 @@ admin_webhooks_post(struct api_call *call, struct err *err)
     struct store_webhook w;
     const char *url;
     int enabled;
+    struct webhook_format fmt;
     json_t *body = NULL;
     int rc = -1;
     if (tenant_get(call->store, call->params[0], &t, err) == 0 &&
-        read_fields(call, true, &body, &url, &enabled, err) == 0 &&
-        webhook_create(call->store, t.id, url, &call->settings->webhooks, &w, err) == 0 &&
-        (enabled != 0 || webhook_update(call->store, t.id, w.id, NULL, 0, &call->settings->webhooks,
-                                        &w, err) == 0)) {
+        read_fields(call, &body, &url, &enabled, &fmt, err) == 0 &&
+        webhook_create(call->store, t.id, url, &fmt, &call->settings->webhooks, &w, err) == 0 &&
+        (enabled != 0 || webhook_update(call->store, t.id, w.id, NULL, 0, NULL,
+                                        &call->settings->webhooks, &w, err) == 0)) {
         snprintf(call->location, sizeof(call->location), "%s/admin/v1/tenants/%s/webhooks/%s",
                  call->settings->public_url, t.slug, w.id);
         rc = reply_hook(call, 201, &w, true, err);
@@ -114,12 +123,13 @@ admin_webhooks_patch(struct api_call *call, struct err *err)
     struct store_webhook w;
     const char *url;
     int enabled;
+    struct webhook_format fmt;
     json_t *body = NULL;
     int rc = -1;
     if (tenant_get(call->store, call->params[0], &t, err) == 0 &&
-        read_fields(call, false, &body, &url, &enabled, err) == 0 &&
-        webhook_update(call->store, t.id, call->params[1], url, enabled, &call->settings->webhooks,
-                       &w, err) == 0)
+        read_fields(call, &body, &url, &enabled, &fmt, err) == 0 &&
+        webhook_update(call->store, t.id, call->params[1], url, enabled, &fmt,
+                       &call->settings->webhooks, &w, err) == 0)
         rc = reply_hook(call, 200, &w, false, err);
     json_decref(body);
     return rc;
@@ -165,5 +175,39 @@ admin_webhooks_attempts(struct api_call *call, struct err *err)
         json_array_append_new(arr, webhook_attempt_to_json(&v[i]));
     free(v);
     api_reply_json(call, 200, json_pack("{s:o}", "attempts", arr));
+    return 0;
+}
+
+int
+admin_set_jwks_get(struct api_call *call, struct err *err)
+{
+    json_t *jwks = set_jwks(call->store, call->settings->webhooks.seal_keys, err);
+    if (jwks == NULL)
+        return -1;
+    api_reply_json(call, 200, jwks);
+    return 0;
+}
+
+int
+admin_set_poll(struct api_call *call, struct err *err)
+{
+    struct store_tenant t;
+    struct err e = { 0 };
+    const char *tok = NULL;
+    size_t len = 0;
+    json_t *out = NULL;
+    /* An unknown tenant answers as a wrong secret does: slugs are not probed here. */
+    if (tenant_get(call->store, call->params[0], &t, &e) < 0) {
+        if (e.code != ERR_NOT_FOUND) {
+            *err = e;
+            return -1;
+        }
+        return err_set(err, ERR_UNAUTHORIZED, "the stream's secret is required as a bearer token");
+    }
+    api_call_bearer(call, &tok, &len);
+    if (webhook_poll(call->store, &t, call->params[1], tok, len, call->body, call->body_len,
+                     &call->settings->webhooks, &out, err) < 0)
+        return -1;
+    api_reply_json(call, 200, out);
     return 0;
 }

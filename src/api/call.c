@@ -222,6 +222,12 @@ bearer_of(const char *header, const char **tok, size_t *len)
     return true;
 }
 
+bool
+api_call_bearer(const struct api_call *call, const char **tok, size_t *len)
+{
+    return bearer_of(call->authorization, tok, len);
+}
+
 int
 api_auth_bearer(struct api_call *call, struct err *err)
 {

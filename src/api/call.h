@@ -176,6 +176,9 @@ void api_call_end_reads(struct api_call *call);
 /* Bearer authentication for /scim/v2: fills call->tenant and call->token, or fails with
  * ERR_UNAUTHORIZED and sets WWW-Authenticate (RFC 6750 §3). */
 int api_auth_bearer(struct api_call *call, struct err *err);
+/* The bearer token of the Authorization header (RFC 6750 §2.1) into *tok, *len (borrowed):
+ * false, leaving them as they are, when there is none. */
+bool api_call_bearer(const struct api_call *call, const char **tok, size_t *len);
 
 /* Operator authentication for /admin/v1: "Authorization: Bearer <operator key>", compared
  * in constant time. */

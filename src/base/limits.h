@@ -115,5 +115,11 @@
 /* Keys in the sso keyring (base/seal.h): an operator rotates a few keys, never dozens; each
  * sealed secret names its key, so the ring's size costs nothing per unseal. */
 #define LIMIT_SEAL_KEYS 16
+/* SET poll requests (RFC 8936, core/set.h): acknowledgements and error reports in one
+ * request, and SETs in one answer. A receiver acknowledges what it was given, at most
+ * LIMIT_SET_POLL_EVENTS per poll, so a few polls' worth is plenty; each SET is signed per
+ * answer (ES256, ~0.1 ms), so one answer stays cheap. */
+#define LIMIT_SET_POLL_ACKS   1000
+#define LIMIT_SET_POLL_EVENTS 100
 
 #endif

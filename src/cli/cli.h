@@ -32,6 +32,9 @@ int cli_webhook(struct store *s, const struct webhook_settings *cfg, int argc, c
 /* scimd reseal: every sealed secret (OIDC client secrets, webhook secrets) under the newest
  * key of ring; prints the counts. 1 when a secret no key opens was found, 2 without a key. */
 int cli_reseal(struct store *s, const struct seal_keyring *ring, int argc, char **argv);
+/* scimd set-key rotate: a new generation of the SET signing key (core/set.h); prints its kid.
+ * 1 on a store error, 2 on a usage error. */
+int cli_set_key(struct store *s, const struct seal_keyring *ring, int argc, char **argv);
 
 /* What a set-up link needs: the console's lifetimes, the plan gate, and the public URL the
  * link is under. */
@@ -52,5 +55,6 @@ void cli_token_usage(void);
 void cli_role_map_usage(void);
 void cli_audit_usage(void);
 void cli_reseal_usage(void);
+void cli_set_key_usage(void);
 
 #endif

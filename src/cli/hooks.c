@@ -8,6 +8,7 @@
 #include "base/crypto.h"
 #include "cli/cli_int.h"
 #include "core/console.h"
+#include "core/set.h"
 #include "core/tenant.h"
 #include "core/user.h"
 #include "core/webhook.h"
@@ -19,7 +20,10 @@ void
 cli_webhook_usage(void)
 {
     fprintf(stderr, "usage: scimd webhook list TENANT\n"
-                    "       scimd webhook create TENANT URL [--disabled]\n"
+                    "       scimd webhook create TENANT URL|- [--disabled] [--set push|poll]\n"
+                    "                            [--audience AUD]\n"
+                    "  --set: SCIM event SETs (RFC 9967), pushed to URL or polled (URL \"-\";\n"
+                    "  --audience then required); docs/webhooks.md \"SCIM events (SETs)\"\n"
                     "       scimd webhook delete TENANT WEBHOOK_ID\n");
 }
 
@@ -62,12 +66,25 @@ cli_webhook(struct store *s, const struct webhook_settings *cfg, int argc, char 
         cli_print_json(json_pack("{s:o}", "webhooks", arr));
         return 0;
     }
-    if (strcmp(cmd, "create") == 0 && (argc == 3 || argc == 4)) {
-        bool disabled = argc == 4;
-        if (disabled && strcmp(argv[3], "--disabled") != 0)
-            return cli_usage_error("create takes only --disabled", cli_webhook_usage);
-        if (webhook_create(s, t.id, argv[2], cfg, &w, &e) < 0 ||
-            (disabled && webhook_update(s, t.id, w.id, NULL, 0, cfg, &w, &e) < 0))
+    if (strcmp(cmd, "create") == 0 && argc >= 3) {
+        bool disabled = false;
+        struct webhook_format fmt = { 0 };
+        for (int i = 3; i < argc; i++) {
+            if (strcmp(argv[i], "--disabled") == 0) {
+                disabled = true;
+            } else if (strcmp(argv[i], "--set") == 0 && i + 1 < argc) {
+                fmt.format = "set";
+                fmt.delivery = argv[++i];
+            } else if (strcmp(argv[i], "--audience") == 0 && i + 1 < argc) {
+                fmt.audience = argv[++i];
+            } else {
+                return cli_usage_error("create takes --disabled, --set push|poll and --audience",
+                                       cli_webhook_usage);
+            }
+        }
+        const char *url = strcmp(argv[2], "-") == 0 ? "" : argv[2];
+        if (webhook_create(s, t.id, url, &fmt, cfg, &w, &e) < 0 ||
+            (disabled && webhook_update(s, t.id, w.id, NULL, 0, NULL, cfg, &w, &e) < 0))
             return cli_fail(&e);
         json_t *j = hook_json(s, &w, true, &e);
         crypto_wipe(w.secret, sizeof(w.secret));
@@ -118,4 +135,33 @@ cli_setup_link(struct store *s, const struct cli_console *c, int argc, char **ar
     }
     store_resource_cleanup(&u);
     return rc < 0 ? cli_fail(&e) : 0;
+}
+
+void
+cli_set_key_usage(void)
+{
+    printf(
+        "usage: scimd set-key rotate [SETTINGS]\n\n"
+        "Adds a new ES256 key signing the SETs of webhooks of format \"set\" (docs/webhooks.md):\n"
+        "every instance signs with it from its next SET on. The JWKS (/events/v1/jwks.json)\n"
+        "lists it and the key before it, so receivers holding SETs signed just before keep\n"
+        "verifying them; a receiver caching the JWKS fetches it again on an unknown kid.\n"
+        "Prints the new kid.\n");
+}
+
+int
+cli_set_key(struct store *s, const struct seal_keyring *ring, int argc, char **argv)
+{
+    if (argc != 1 || strcmp(argv[0], "rotate") != 0) {
+        cli_set_key_usage();
+        return 2;
+    }
+    char kid[48];
+    struct err e = { 0 };
+    if (set_key_rotate(s, ring, kid, &e) < 0) {
+        fprintf(stderr, "scimd: %s\n", e.detail);
+        return 1;
+    }
+    printf("%s\n", kid);
+    return fflush(stdout) == 0 ? 0 : 1;
 }

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "core/set.h"
 #include "core/signin.h"
 #include "core/webhook.h"
 
@@ -10,9 +11,10 @@ void
 cli_reseal_usage(void)
 {
     printf("usage: scimd reseal [SETTINGS]\n\n"
-           "Seals every OIDC client secret and webhook signing secret again under the newest\n"
-           "key of the sso keyring (the last line of sso_keys_file, else sso_key), and seals\n"
-           "webhook secrets stored plain before any key was configured. Safe while the daemon\n"
+           "Seals every OIDC client secret, webhook signing secret and SET signing key again\n"
+           "under the newest key of the sso keyring (the last line of sso_keys_file, else\n"
+           "sso_key), and seals webhook secrets and SET keys stored plain before any key was\n"
+           "configured. Safe while the daemon\n"
            "runs: each rewrite is its own transaction, and a secret changed meanwhile is left\n"
            "to its writer. Exit 1 when a secret no configured key opens was found (listed,\n"
            "left as it is).\n");
@@ -51,7 +53,7 @@ cli_reseal(struct store *s, const struct seal_keyring *ring, int argc, char **ar
         return 2;
     }
     printf("re-sealing under sso key \"%s\"\n", k->name);
-    struct seal_tally conns, hooks;
+    struct seal_tally conns, hooks, keys = { 0 };
     struct err e = { 0 };
     int rc = signin_reseal(s, ring, &conns, &e);
     print_tally("sso connections", &conns, false, "tenants");
@@ -59,17 +61,23 @@ cli_reseal(struct store *s, const struct seal_keyring *ring, int argc, char **ar
         rc = webhook_reseal(s, ring, &hooks, &e);
         print_tally("webhooks", &hooks, true, "ids");
     }
+    if (rc == 0) {
+        rc = set_reseal(s, ring, &keys, &e);
+        /* Only a database that signs SETs has such keys; others keep their two lines. */
+        if (keys.resealed + keys.current + keys.was_plain + keys.unreadable + keys.changed > 0)
+            print_tally("SET signing keys", &keys, true, "kids");
+    }
     if (fflush(stdout) != 0)
         return 1;
     if (rc < 0) {
         fprintf(stderr, "scimd: reseal stopped: %s\n", e.detail);
         return 1;
     }
-    if (conns.unreadable || hooks.unreadable) {
+    if (conns.unreadable || hooks.unreadable || keys.unreadable) {
         fprintf(stderr,
                 "scimd: %zu secrets no configured sso key opens were left as they are: add the "
                 "key that sealed them to sso_keys_file and run reseal again, or set them anew\n",
-                conns.unreadable + hooks.unreadable);
+                conns.unreadable + hooks.unreadable + keys.unreadable);
         return 1;
     }
     return 0;

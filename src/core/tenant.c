@@ -18,7 +18,8 @@ tenant_generation(void)
 
 /* The first path segments scimd serves itself: a tenant path starting with one would shadow
  * them (http/server.c strips a tenant's path before routing). */
-static const char *const own_roots[] = { "scim", "sso", "console", "admin", "healthz", "metrics" };
+static const char *const own_roots[] = { "scim",    "sso",     "console", "admin",
+                                         "healthz", "metrics", "events" };
 
 static bool
 url_char_ok(unsigned char c)

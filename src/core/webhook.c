@@ -15,6 +15,7 @@
 #include "base/str.h"
 #include "base/xmalloc.h"
 #include "core/audit.h"
+#include "core/set.h"
 #include "core/tx.h"
 
 #define SECRET_PREFIX "whsec_"
@@ -38,6 +39,48 @@ check_url(const char *url, const struct webhook_settings *cfg, struct err *err)
     for (size_t i = 0; i < n; i++)
         if ((unsigned char)url[i] <= 0x20 || url[i] == 0x7f)
             return err_set(err, ERR_INVALID_VALUE, "url must not contain spaces or controls");
+    return 0;
+}
+
+/* Applies fmt's fields to w after checking them. */
+static int
+apply_format(const struct webhook_format *fmt, struct store_webhook *w, struct err *err)
+{
+    if (fmt == NULL)
+        return 0;
+    if (fmt->format && strcmp(fmt->format, "scimd") != 0 && strcmp(fmt->format, "set") != 0)
+        return err_set(err, ERR_INVALID_VALUE, "format must be \"scimd\" or \"set\"");
+    if (fmt->delivery && strcmp(fmt->delivery, "push") != 0 && strcmp(fmt->delivery, "poll") != 0)
+        return err_set(err, ERR_INVALID_VALUE, "delivery must be \"push\" or \"poll\"");
+    if (fmt->audience) {
+        size_t n = strlen(fmt->audience);
+        if (n > 1024)
+            return err_set(err, ERR_INVALID_VALUE, "audience is longer than 1024 bytes");
+        for (size_t i = 0; i < n; i++)
+            if ((unsigned char)fmt->audience[i] < 0x20 || fmt->audience[i] == 0x7f)
+                return err_set(err, ERR_INVALID_VALUE, "audience must not contain controls");
+        str_copy(w->audience, sizeof(w->audience), fmt->audience);
+    }
+    if (fmt->format)
+        str_copy(w->format, sizeof(w->format), fmt->format);
+    if (fmt->delivery)
+        str_copy(w->delivery, sizeof(w->delivery), fmt->delivery);
+    return 0;
+}
+
+/* What a webhook of each delivery needs: push a url, poll (RFC 8936, a SET stream only) an
+ * audience and no url, the receiver fetching from scimd. */
+static int
+check_delivery(const struct store_webhook *w, struct err *err)
+{
+    if (strcmp(w->delivery, "poll") != 0)
+        return w->url[0] ? 0 : err_set(err, ERR_INVALID_VALUE, "url is required");
+    if (strcmp(w->format, "set") != 0)
+        return err_set(err, ERR_INVALID_VALUE, "poll delivery is for format \"set\" only");
+    if (w->url[0])
+        return err_set(err, ERR_INVALID_VALUE, "a poll stream has no url: the receiver polls");
+    if (w->audience[0] == '\0')
+        return err_set(err, ERR_INVALID_VALUE, "a poll stream needs an audience");
     return 0;
 }
 
@@ -98,16 +141,21 @@ usable_secret(const struct webhook_settings *cfg, const struct store_webhook *w,
 
 int
 webhook_create(struct store *s, int64_t tenant_id, const char *url,
-               const struct webhook_settings *cfg, struct store_webhook *out, struct err *err)
+               const struct webhook_format *fmt, const struct webhook_settings *cfg,
+               struct store_webhook *out, struct err *err)
 {
-    struct store_webhook w = { .tenant_id = tenant_id, .enabled = true };
+    struct store_webhook w = {
+        .tenant_id = tenant_id, .enabled = true, .format = "scimd", .delivery = "push"
+    };
     struct store_webhook *v = NULL;
     size_t n = 0;
     char plain[64];
-    if (check_url(url, cfg, err) < 0 || crypto_uuid_v7(w.id, err) < 0 ||
+    if ((url && url[0] && check_url(url, cfg, err) < 0) || apply_format(fmt, &w, err) < 0)
+        return -1;
+    str_copy(w.url, sizeof(w.url), url ? url : "");
+    if (check_delivery(&w, err) < 0 || crypto_uuid_v7(w.id, err) < 0 ||
         new_secret(plain, err) < 0 || stored_secret(cfg, w.id, plain, w.secret, err) < 0)
         return -1;
-    str_copy(w.url, sizeof(w.url), url);
     w.created_ms = clock_now_ms();
     if (store_tx_begin(s, err) < 0)
         return -1;
@@ -220,7 +268,8 @@ webhook_list(struct store *s, int64_t tenant_id, struct store_webhook **out, siz
 /* Reads the webhook, applies the changes given, writes it back: one transaction. */
 static int
 modify(struct store *s, int64_t tenant_id, const char *id, const char *url, int enabled,
-       bool new_key, const struct webhook_settings *cfg, struct store_webhook *out, struct err *err)
+       const struct webhook_format *fmt, bool new_key, const struct webhook_settings *cfg,
+       struct store_webhook *out, struct err *err)
 {
     struct store_webhook w;
     char plain[64] = "";
@@ -231,6 +280,10 @@ modify(struct store *s, int64_t tenant_id, const char *id, const char *url, int 
         str_copy(w.url, sizeof(w.url), url);
     if (rc == 0 && enabled >= 0)
         w.enabled = enabled != 0;
+    if (rc == 0)
+        rc = apply_format(fmt, &w, err);
+    if (rc == 0)
+        rc = check_delivery(&w, err);
     if (rc == 0 && new_key &&
         (new_secret(plain, err) < 0 || stored_secret(cfg, w.id, plain, w.secret, err) < 0))
         rc = -1;
@@ -251,11 +304,12 @@ modify(struct store *s, int64_t tenant_id, const char *id, const char *url, int 
 
 int
 webhook_update(struct store *s, int64_t tenant_id, const char *id, const char *url, int enabled,
-               const struct webhook_settings *cfg, struct store_webhook *out, struct err *err)
+               const struct webhook_format *fmt, const struct webhook_settings *cfg,
+               struct store_webhook *out, struct err *err)
 {
-    if (url && check_url(url, cfg, err) < 0)
+    if (url && url[0] && check_url(url, cfg, err) < 0)
         return -1;
-    return modify(s, tenant_id, id, url, enabled, false, cfg, out, err);
+    return modify(s, tenant_id, id, url, enabled, fmt, false, cfg, out, err);
 }
 
 int
@@ -263,7 +317,7 @@ webhook_rotate_secret(struct store *s, int64_t tenant_id, const char *id,
                       const struct webhook_settings *cfg, struct store_webhook *out,
                       struct err *err)
 {
-    return modify(s, tenant_id, id, NULL, -1, true, cfg, out, err);
+    return modify(s, tenant_id, id, NULL, -1, NULL, true, cfg, out, err);
 }
 
 int
@@ -308,6 +362,11 @@ webhook_to_json(const struct store_webhook *w, int64_t pending, bool with_secret
                           "lastAttempt", time_or_null(w->last_attempt_ms), "lastStatus",
                           w->last_attempt_ms ? json_integer(w->last_status) : json_null(),
                           "lastError", w->last_error);
+    json_object_set_new(j, "format", json_string(w->format));
+    if (strcmp(w->format, "set") == 0) {
+        json_object_set_new(j, "delivery", json_string(w->delivery));
+        json_object_set_new(j, "audience", json_string(w->audience[0] ? w->audience : w->url));
+    }
     if (pending >= 0)
         json_object_set_new(j, "pending", json_integer(pending));
     if (with_secret)
@@ -397,6 +456,20 @@ webhook_metrics(struct store *s, struct webhook_metrics *out)
         log_warn("metrics: webhook state not read: %s", e.detail);
 }
 
+/* Writes w's state and the attempt a, releasing the lease: one transaction. */
+static int
+finish(struct store *s, const char *owner, const struct store_webhook *w,
+       const struct store_webhook_attempt *a, struct err *err)
+{
+    if (store_tx_begin(s, err) < 0)
+        return -1;
+    if (store_webhook_finish(s, w, owner, a, err) < 0) {
+        store_tx_rollback(s);
+        return -1;
+    }
+    return tx_commit(s, err);
+}
+
 /* POSTs the next batch of w (leased to owner) and records the outcome. */
 static int
 deliver_one(struct store *s, const struct webhook_settings *cfg, const char *owner,
@@ -472,13 +545,337 @@ deliver_one(struct store *s, const struct webhook_settings *cfg, const char *own
                  w->id, t.slug, host, (long long)a.first_event, (long long)a.last_event, a.error,
                  (long long)(w->next_attempt_ms - end));
     }
-    if (store_tx_begin(s, err) < 0)
+    return finish(s, owner, w, &a, err);
+}
+
+/* Records a failed SET attempt (a->error set): counted, backed off, logged as deliver_one
+ * does. */
+static void
+set_failed(const struct webhook_settings *cfg, struct store_webhook *w, const char *slug,
+           struct store_webhook_attempt *a)
+{
+    int64_t now = clock_now_ms();
+    if (a->at_ms == 0)
+        a->at_ms = now;
+    atomic_fetch_add(&attempts_failed, 1);
+    w->failures++;
+    w->next_attempt_ms = now + backoff_ms(cfg, w->failures);
+    w->last_attempt_ms = a->at_ms;
+    w->last_status = a->status;
+    str_copy(w->last_error, sizeof(w->last_error), a->error);
+    char host[256];
+    url_host(w->url, host, sizeof(host));
+    log_warn("webhook %s of tenant %s to %s: SET of event %lld failed (%s); retry in %lld ms",
+             w->id, slug, host, (long long)a->last_event, a->error,
+             (long long)(w->next_attempt_ms - now));
+}
+
+/* POSTs one SET (RFC 8935 §2): 202 accepted; 400 is the receiver's permanent refusal of this
+ * SET (§2.3: the body names the error; scimd does not read it), recorded and passed over;
+ * anything else fails and is retried with the same jti. Sets a's outcome and moves w. Returns
+ * 1 when the stream may go on, 0 when it must wait for a retry. */
+static int
+push_set(const struct webhook_settings *cfg, struct store_webhook *w, const char *slug,
+         const char *set, struct store_webhook_attempt *a)
+{
+    char id_header[80], tenant_header[96];
+    snprintf(id_header, sizeof(id_header), "Scimd-Webhook-Id: %s", w->id);
+    snprintf(tenant_header, sizeof(tenant_header), "Scimd-Tenant: %s", slug);
+    const char *headers[] = { "Content-Type: application/secevent+jwt", "Accept: application/json",
+                              id_header, tenant_header, NULL };
+    const struct fetch_post req = { w->url,      headers,         set,
+                                    strlen(set), cfg->timeout_ms, cfg->allow_http };
+    struct err ferr = { 0 };
+    long status = 0;
+    int64_t start = clock_now_ms();
+    int rc = fetch_post(&req, &status, &ferr);
+    int64_t end = clock_now_ms();
+    a->at_ms = end;
+    a->duration_ms = end - start;
+    a->status = rc == 0 ? status : 0;
+    w->last_attempt_ms = end;
+    w->last_status = a->status;
+    if (rc == 0 && (status == 202 || status == 400)) {
+        atomic_fetch_add(&attempts_ok, 1);
+        atomic_fetch_add(&events_delivered, 1);
+        w->cursor = a->last_event;
+        w->failures = 0;
+        w->next_attempt_ms = 0;
+        w->last_error[0] = '\0';
+        if (status == 400)
+            str_copy(a->error, sizeof(a->error), "refused by the receiver (HTTP 400): not retried");
+        return 1;
+    }
+    if (rc == 0)
+        snprintf(a->error, sizeof(a->error), "HTTP %ld", status);
+    else
+        str_copy(a->error, sizeof(a->error), ferr.detail);
+    set_failed(cfg, w, slug, a);
+    return 0;
+}
+
+/* Delivers w's next events as SETs, one POST each (format "set", docs/webhooks.md), leased
+ * to owner: each outcome is written (releasing the lease) before the lease is taken again
+ * for the next. Events of kinds without a SET are passed over, recorded with the attempt that
+ * follows them. */
+static int
+deliver_sets(struct store *s, const struct webhook_settings *cfg, const char *owner,
+             struct store_webhook *w, size_t *attempts, struct err *err)
+{
+    struct store_event *v = NULL;
+    size_t n = 0;
+    struct store_tenant t;
+    char *jwk = NULL, kid[48], iss[1100];
+    if (store_event_list(s, w->tenant_id, w->cursor, cfg->batch, &v, &n, err) < 0)
         return -1;
-    if (store_webhook_finish(s, w, owner, &a, err) < 0) {
-        store_tx_rollback(s);
+    int rc = n == 0 ? 0 : store_tenant_get_by_id(s, w->tenant_id, &t, err);
+    struct err kerr = { 0 };
+    if (rc == 0 && n > 0 && set_key_current(s, cfg->seal_keys, &jwk, kid, &kerr) < 0) {
+        /* A signing key that cannot be read (its sso key is gone) fails the attempt like a
+         * dead endpoint: recorded, retried, never a silent skip. */
+        struct store_webhook_attempt a = { .first_event = v[0].seq, .last_event = v[0].seq };
+        str_copy(a.error, sizeof(a.error), kerr.detail);
+        set_failed(cfg, w, t.slug, &a);
+        (*attempts)++;
+        store_events_free(v, n);
+        return finish(s, owner, w, &a, err);
+    }
+    if (rc == 0 && n > 0)
+        snprintf(iss, sizeof(iss), "%s/scim/v2",
+                 t.public_url[0] ? t.public_url : (cfg->public_url ? cfg->public_url : ""));
+    const char *aud = w->audience[0] ? w->audience : w->url;
+    int64_t first = 0;
+    bool leased = true, go_on = true;
+    for (size_t i = 0; rc == 0 && go_on && i < n; i++) {
+        if (first == 0)
+            first = v[i].seq;
+        json_t *claims = set_claims(&v[i], iss, aud);
+        if (claims == NULL && i + 1 < n)
+            continue; /* passed over with the next SET's attempt */
+        struct store_webhook_attempt a = { .first_event = first, .last_event = v[i].seq };
+        if (!leased) {
+            int claimed = store_webhook_claim(s, w->id, owner, clock_now_ms(),
+                                              clock_now_ms() + 2 * cfg->timeout_ms + 5000, err);
+            if (claimed != 1) {
+                json_decref(claims);
+                rc = claimed < 0 ? -1 : 0;
+                break;
+            }
+        }
+        if (claims == NULL) {
+            /* Only kinds without a SET are left: move past them, said in the log. */
+            w->cursor = v[i].seq;
+            a.at_ms = clock_now_ms();
+            str_copy(a.error, sizeof(a.error), "no SET for these events: passed over");
+        } else {
+            struct err serr = { 0 };
+            char *set = set_sign(claims, jwk, kid, &serr);
+            json_decref(claims);
+            if (set == NULL) {
+                str_copy(a.error, sizeof(a.error), serr.detail);
+                set_failed(cfg, w, t.slug, &a);
+                go_on = false;
+            } else {
+                go_on = push_set(cfg, w, t.slug, set, &a) == 1;
+            }
+            free(set);
+            (*attempts)++;
+        }
+        rc = finish(s, owner, w, &a, err);
+        leased = false;
+        first = 0;
+    }
+    if (jwk)
+        crypto_wipe(jwk, strlen(jwk));
+    free(jwk);
+    store_events_free(v, n);
+    return rc;
+}
+
+/* Events scanned per poll beyond the cursor: bounds the work of one poll; a longer run of
+ * acknowledged or SET-less events is passed over by the following polls. */
+#define POLL_SCAN 1000
+
+/* The stream's secret checked against the bearer token presented. */
+static int
+poll_auth(const struct webhook_settings *cfg, const struct store_webhook *w, const char *bearer,
+          size_t len, struct err *err)
+{
+    char secret[SEAL_PLAIN_MAX + 1], want[65], got[65];
+    struct err ignored;
+    if (bearer == NULL || usable_secret(cfg, w, secret, sizeof(secret), &ignored) < 0)
+        return err_set(err, ERR_UNAUTHORIZED, "the stream's secret is required as a bearer token");
+    crypto_sha256_hex(secret, strlen(secret), want);
+    crypto_sha256_hex(bearer, len, got);
+    crypto_wipe(secret, sizeof(secret));
+    if (!crypto_equal(want, got, 64))
+        return err_set(err, ERR_UNAUTHORIZED, "the stream's secret is required as a bearer token");
+    return 0;
+}
+
+static bool
+has_seq(const int64_t *v, size_t n, int64_t seq)
+{
+    for (size_t i = 0; i < n; i++)
+        if (v[i] == seq)
+            return true;
+    return false;
+}
+
+/* Whether seq is one of the n events of v (ascending by seq). */
+static bool
+has_event(const struct store_event *v, size_t n, int64_t seq)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (v[mid].seq == seq)
+            return true;
+        if (v[mid].seq < seq)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return false;
+}
+
+/* Inside the poll's transaction: records the acks that name one of the tenant's events in
+ * the window a poll hands SETs from (the POLL_SCAN events above the cursor; any other jti
+ * was never given out, and storing it could only grow the table), then moves the cursor over
+ * the acknowledged or SET-less run. w->cursor is updated. */
+static int
+poll_ack(struct store *s, struct store_webhook *w, const struct set_poll *p, const char *iss,
+         const char *aud, struct err *err)
+{
+    struct store_event *v = NULL;
+    size_t n = 0, na = 0;
+    int64_t *acks = NULL;
+    if (store_event_list(s, w->tenant_id, w->cursor, POLL_SCAN, &v, &n, err) < 0)
+        return -1;
+    for (size_t i = 0; i < p->n_acks + p->n_errs; i++) {
+        int64_t seq = i < p->n_acks ? p->acks[i] : p->errs[i - p->n_acks];
+        if (has_event(v, n, seq) && store_webhook_ack_add(s, w->id, seq, err) < 0) {
+            store_events_free(v, n);
+            return -1;
+        }
+    }
+    if (store_webhook_acks(s, w->id, w->cursor, POLL_SCAN, &acks, &na, err) < 0) {
+        store_events_free(v, n);
         return -1;
     }
-    return tx_commit(s, err);
+    int64_t cursor = w->cursor;
+    for (size_t i = 0; i < n; i++) {
+        json_t *c = has_seq(acks, na, v[i].seq) ? NULL : set_claims(&v[i], iss, aud);
+        if (c) {
+            json_decref(c);
+            break;
+        }
+        cursor = v[i].seq;
+    }
+    store_events_free(v, n);
+    free(acks);
+    if (cursor == w->cursor)
+        return 0;
+    w->cursor = cursor;
+    return store_webhook_advance(s, w->id, cursor, err);
+}
+
+/* The answer: the next unacknowledged SETs after w's cursor, at most max. */
+static int
+poll_sets(struct store *s, const struct store_webhook *w, int64_t max, const char *iss,
+          const char *aud, const char *jwk, const char *kid, json_t **out, struct err *err)
+{
+    struct store_event *v = NULL;
+    size_t n = 0, na = 0;
+    int64_t *acks = NULL;
+    json_t *sets = json_object();
+    bool more = false;
+    int rc = store_event_list(s, w->tenant_id, w->cursor, POLL_SCAN, &v, &n, err);
+    if (rc == 0)
+        rc = store_webhook_acks(s, w->id, w->cursor, POLL_SCAN, &acks, &na, err);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        if (has_seq(acks, na, v[i].seq))
+            continue;
+        json_t *c = set_claims(&v[i], iss, aud);
+        if (c == NULL)
+            continue;
+        if ((int64_t)json_object_size(sets) >= max) {
+            json_decref(c);
+            more = true;
+            break;
+        }
+        char *set = set_sign(c, jwk, kid, err);
+        if (set)
+            json_object_set_new(sets, json_string_value(json_object_get(c, "jti")),
+                                json_string(set));
+        else
+            rc = -1;
+        free(set);
+        json_decref(c);
+    }
+    /* A full scan window may hide more beyond it. */
+    if (n == POLL_SCAN)
+        more = true;
+    free(acks);
+    store_events_free(v, n);
+    if (rc < 0) {
+        json_decref(sets);
+        return -1;
+    }
+    *out = json_pack("{s:o, s:b}", "sets", sets, "moreAvailable", more);
+    return 0;
+}
+
+int
+webhook_poll(struct store *s, const struct store_tenant *t, const char *id, const char *bearer,
+             size_t len, const char *body, size_t body_len, const struct webhook_settings *cfg,
+             json_t **out, struct err *err)
+{
+    struct store_webhook w;
+    struct err e = { 0 };
+    *out = NULL;
+    if (store_webhook_get(s, t->id, id, &w, &e) < 0) {
+        if (e.code != ERR_NOT_FOUND) {
+            *err = e;
+            return -1;
+        }
+        return err_set(err, ERR_UNAUTHORIZED, "the stream's secret is required as a bearer token");
+    }
+    if (strcmp(w.format, "set") != 0 || strcmp(w.delivery, "poll") != 0)
+        return err_set(err, ERR_UNAUTHORIZED, "the stream's secret is required as a bearer token");
+    if (poll_auth(cfg, &w, bearer, len, err) < 0)
+        return -1;
+    if (!w.enabled)
+        return err_set(err, ERR_FORBIDDEN, "this stream is disabled");
+    struct set_poll *p = xcalloc(1, sizeof(*p));
+    char iss[1100];
+    snprintf(iss, sizeof(iss), "%s/scim/v2",
+             t->public_url[0] ? t->public_url : (cfg->public_url ? cfg->public_url : ""));
+    char *jwk = NULL, kid[48];
+    /* The key first: creating it is a transaction of its own. */
+    int rc = set_poll_parse(body, body_len, t->id, p, err);
+    if (rc == 0)
+        rc = set_key_current(s, cfg->seal_keys, &jwk, kid, err);
+    if (rc == 0 && (rc = store_tx_begin(s, err)) == 0) {
+        if (poll_ack(s, &w, p, iss, w.audience, err) < 0 ||
+            poll_sets(s, &w, p->max_events, iss, w.audience, jwk, kid, out, err) < 0) {
+            store_tx_rollback(s);
+            rc = -1;
+        } else if (tx_commit(s, err) < 0) {
+            rc = -1;
+        }
+    }
+    if (rc < 0) {
+        json_decref(*out);
+        *out = NULL;
+    } else {
+        atomic_fetch_add(&events_delivered, (uint_fast64_t)p->n_acks);
+    }
+    if (jwk)
+        crypto_wipe(jwk, strlen(jwk));
+    free(jwk);
+    free(p);
+    return rc;
 }
 
 int
@@ -498,7 +895,9 @@ webhook_deliver_due(struct store *s, const struct webhook_settings *cfg, const c
                                           clock_now_ms() + 2 * cfg->timeout_ms + 5000, err);
         if (claimed < 0)
             rc = -1;
-        else if (claimed == 1) {
+        else if (claimed == 1 && strcmp(due[i].format, "set") == 0) {
+            rc = deliver_sets(s, cfg, owner, &due[i], attempts, err);
+        } else if (claimed == 1) {
             rc = deliver_one(s, cfg, owner, &due[i], err);
             (*attempts)++;
         }

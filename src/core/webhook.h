@@ -28,6 +28,19 @@ struct webhook_settings {
     /* The sso keyring sealing secrets at rest (base/seal.h; its newest key seals); NULL or
      * empty: stored as they are. */
     const struct seal_keyring *seal_keys;
+    /* The deployment's public URL: a SET's "iss" is the tenant's SCIM base URL, its own
+     * publicUrl or this, followed by /scim/v2. */
+    const char *public_url;
+};
+
+/* What a webhook sends (docs/webhooks.md): format "scimd" (batches of audit events, signed
+ * with the secret) or "set" (one RFC 9967 SET per event, ES256-signed, core/set.h), with
+ * delivery "push" (RFC 8935) and the SETs' audience ("" or absent: the url). NULL fields:
+ * keep (update) or the defaults "scimd", "push", "" (create). */
+struct webhook_format {
+    const char *format;
+    const char *delivery;
+    const char *audience;
 };
 
 #define WEBHOOK_MAX_PER_TENANT 10
@@ -37,7 +50,8 @@ struct webhook_settings {
  * bytes, no credentials. ERR_INVALID_VALUE naming the problem; ERR_CONFLICT past
  * WEBHOOK_MAX_PER_TENANT. */
 int webhook_create(struct store *s, int64_t tenant_id, const char *url,
-                   const struct webhook_settings *cfg, struct store_webhook *out, struct err *err);
+                   const struct webhook_format *fmt, const struct webhook_settings *cfg,
+                   struct store_webhook *out, struct err *err);
 /* `scimd reseal`: every webhook secret that the newest key of ring did not seal is sealed
  * again under it (one stored plain, from before a key was configured, is sealed), each
  * rewrite its own transaction and only if the secret did not change meanwhile. Counts go to
@@ -49,9 +63,12 @@ int webhook_get(struct store *s, int64_t tenant_id, const char *id, struct store
                 struct err *err);
 int webhook_list(struct store *s, int64_t tenant_id, struct store_webhook **out, size_t *n,
                  struct err *err);
-/* Changes the URL (NULL: keep) and enabled (-1: keep). Re-enabling retries at once. */
+/* Changes the URL (NULL: keep), enabled (-1: keep) and the format (fmt NULL or its NULL
+ * fields: keep). Re-enabling retries at once. ERR_INVALID_VALUE for an unknown format or
+ * delivery, or an audience that is not a printable string of at most 1024 bytes. */
 int webhook_update(struct store *s, int64_t tenant_id, const char *id, const char *url, int enabled,
-                   const struct webhook_settings *cfg, struct store_webhook *out, struct err *err);
+                   const struct webhook_format *fmt, const struct webhook_settings *cfg,
+                   struct store_webhook *out, struct err *err);
 /* Replaces the secret; deliveries from now on are signed with the new one only. */
 int webhook_rotate_secret(struct store *s, int64_t tenant_id, const char *id,
                           const struct webhook_settings *cfg, struct store_webhook *out,
@@ -60,8 +77,9 @@ int webhook_delete(struct store *s, int64_t tenant_id, const char *id, struct er
 int webhook_attempts(struct store *s, int64_t tenant_id, const char *id, size_t limit,
                      struct store_webhook_attempt **out, size_t *n, struct err *err);
 
-/* {"id", "url", "enabled", "created", "delivered" (cursor), "pending", "failures",
- *  "nextAttempt", "lastAttempt", "lastStatus", "lastError"} plus "secret" when with_secret.
+/* {"id", "url", "enabled", "format", "created", "delivered" (cursor), "pending", "failures",
+ *  "nextAttempt", "lastAttempt", "lastStatus", "lastError"}, "delivery" and "audience" for
+ *  format "set", plus "secret" when with_secret.
  * pending < 0 leaves it out. New reference. */
 json_t *webhook_to_json(const struct store_webhook *w, int64_t pending, bool with_secret);
 /* Events after the webhook's cursor. */
@@ -81,6 +99,19 @@ void webhook_metrics(struct store *s, struct webhook_metrics *out);
  * value a receiver checks. out needs 96 bytes. */
 void webhook_signature(const char *secret, int64_t unix_s, const char *body, size_t len,
                        char out[96]);
+
+/* RFC 8936 poll of the SET stream `id` of tenant t (a webhook of format "set", delivery
+ * "poll"), authenticated with the stream's secret as a bearer token (bearer, len; compared in
+ * constant time as SHA-256 hashes). Records the acknowledgements and error reports in body
+ * (set_poll_parse), moves the cursor over every event acknowledged without a gap, and
+ * answers *out = {"sets": {jti: SET}, "moreAvailable": bool}: the next unacknowledged SETs,
+ * at most maxEvents. A SET given and not acknowledged is given again by a later poll.
+ * ERR_UNAUTHORIZED for a wrong or missing secret, or an id that is not a poll stream of t
+ * (the same answer: stream ids are not probed); ERR_FORBIDDEN for a disabled stream; the
+ * parser's errors. returnImmediately false is answered at once too (docs/webhooks.md). */
+int webhook_poll(struct store *s, const struct store_tenant *t, const char *id, const char *bearer,
+                 size_t len, const char *body, size_t body_len, const struct webhook_settings *cfg,
+                 json_t **out, struct err *err);
 
 /* One pass of delivery: each due endpoint gets its next batch, as `owner` (an id unique to
  * this process). *attempts counts the POSTs made. */

@@ -56,6 +56,10 @@ static const struct route routes[] = {
     { "GET", "/admin/v1/roles", admin_roles_get, ADMIN, ROUTE_AUTH_SESSION },
     /* This API's OpenAPI document (docs/openapi.json): it describes, it grants nothing. */
     { "GET", "/admin/v1/openapi.json", admin_openapi_get, ADMIN, ROUTE_AUTH_NONE },
+    /* The keys verifying SCIM event SETs (docs/webhooks.md): public, as any JWKS. */
+    { "GET", "/events/v1/jwks.json", admin_set_jwks_get, PLAIN, ROUTE_AUTH_NONE },
+    /* RFC 8936 polling: the stream's own secret, checked by the handler. */
+    { "POST", "/events/v1/{tenant}/poll/{id}", admin_set_poll, PLAIN, ROUTE_AUTH_NONE },
     { "GET", "/admin/v1/tenants/{tenant}", admin_tenants_get, ADMIN, ROUTE_AUTH_TENANT },
     { "PATCH", "/admin/v1/tenants/{tenant}", admin_tenants_patch, ADMIN, ROUTE_AUTH_HOST },
     { "DELETE", "/admin/v1/tenants/{tenant}", admin_tenants_delete, ADMIN, ROUTE_AUTH_HOST },

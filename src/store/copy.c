@@ -20,11 +20,13 @@ const struct copy_table_info copy_tables[COPY__COUNT] = {
     [COPY_ROLE_MAP] = { "role_map", 5 },
     [COPY_USER_ROLES] = { "user_roles", 5 },
     [COPY_EVENTS] = { "events", 8 },
-    [COPY_WEBHOOKS] = { "webhooks", 12 },
+    [COPY_WEBHOOKS] = { "webhooks", 15 },
     [COPY_WEBHOOK_ATTEMPTS] = { "webhook_attempts", 8 },
     [COPY_SSO_CONNECTIONS] = { "sso_connections", 8 },
     [COPY_SSO_LINKS] = { "sso_links", 5 },
     [COPY_SSO_REPLAY] = { "sso_replay", 4 },
+    [COPY_SET_KEYS] = { "set_keys", 4 },
+    [COPY_WEBHOOK_ACKS] = { "webhook_acks", 2 },
     [COPY_WEBHOOK_BACKLOG] = { "webhook backlog", 0 },
 };
 

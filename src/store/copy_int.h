@@ -24,6 +24,8 @@ enum copy_table {
     COPY_SSO_CONNECTIONS,
     COPY_SSO_LINKS,
     COPY_SSO_REPLAY,
+    COPY_SET_KEYS,
+    COPY_WEBHOOK_ACKS,
     /* Not a table: the events after each webhook's cursor, counted on both sides. */
     COPY_WEBHOOK_BACKLOG,
     COPY__COUNT

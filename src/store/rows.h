@@ -18,7 +18,7 @@
 #define EVENT_COLS "seq, tenant_id, created_ms, actor, kind, rtype, resource_id, data"
 #define HOOK_COLS                                                                         \
     "id, tenant_id, url, secret, enabled, cursor, created_ms, failures, next_attempt_ms," \
-    " last_attempt_ms, last_status, last_error"
+    " last_attempt_ms, last_status, last_error, format, delivery, audience"
 #define SSO_CONN_COLS \
     "tenant_id, protocol, config, secret, enabled, verified_ms, created_ms, updated_ms"
 

@@ -342,6 +342,27 @@ int store_event_query(struct store *s, const struct store_event_query *q, struct
 int store_event_prune(struct store *s, int64_t before_ms, size_t limit, int64_t *n,
                       struct err *err);
 
+/* ---- SET signing keys (keys.c) ---- */
+
+/* One generation of the ES256 key signing Security Event Tokens (core/set.h). */
+struct store_set_key {
+    int64_t gen; /* 1, 2, …: the newest signs */
+    char kid[48];
+    char *jwk; /* owned: the private JWK, sealed when an sso key is configured */
+    int64_t created_ms;
+};
+void store_set_keys_free(struct store_set_key *v, size_t n);
+/* Inserts generation k->gen unless it exists (two instances creating the first key, or two
+ * rotations, at once: the first wins). 1 when inserted, 0 when the generation was taken. */
+int store_set_key_add(struct store *s, const struct store_set_key *k, struct err *err);
+/* Replaces generation gen's jwk with `jwk` only if it is still `old` (`scimd reseal`): 1 when
+ * written, 0 when it changed meanwhile. */
+int store_set_key_reseal(struct store *s, int64_t gen, const char *old, const char *jwk,
+                         struct err *err);
+/* The newest `limit` generations, newest first; *out is malloc'd (store_set_keys_free). */
+int store_set_keys_list(struct store *s, size_t limit, struct store_set_key **out, size_t *n,
+                        struct err *err);
+
 /* ---- Webhooks (webhooks.c) ---- */
 
 /* A webhook endpoint of a tenant. Audit events are its outbox: `cursor` is the seq of the
@@ -359,6 +380,9 @@ struct store_webhook {
     int64_t last_attempt_ms; /* 0 = never */
     int64_t last_status;     /* HTTP status of the last attempt; 0 = no answer */
     char last_error[256];
+    char format[8];      /* "scimd" (batches of audit events) or "set" (RFC 9967 SETs) */
+    char delivery[8];    /* for "set": "push" (RFC 8935) or "poll" (RFC 8936) */
+    char audience[1025]; /* for "set": the SETs' "aud"; '' = the url */
 };
 
 /* One delivery attempt, kept for the management API (the last 100 per webhook). */
@@ -378,8 +402,8 @@ int store_webhook_get(struct store *s, int64_t tenant_id, const char *id, struct
 /* The tenant's webhooks, oldest first; *out is malloc'd (free). */
 int store_webhook_list(struct store *s, int64_t tenant_id, struct store_webhook **out, size_t *n,
                        struct err *err);
-/* Writes url, secret and enabled of the tenant's webhook w->id (delivery state untouched);
- * ERR_NOT_FOUND unless it is the tenant's. */
+/* Writes url, secret, enabled, format, delivery and audience of the tenant's webhook w->id
+ * (delivery state untouched); ERR_NOT_FOUND unless it is the tenant's. */
 int store_webhook_update(struct store *s, const struct store_webhook *w, struct err *err);
 int store_webhook_delete(struct store *s, int64_t tenant_id, const char *id, struct err *err);
 /* Replaces webhook id's secret with `secret` only if it is still `old` (re-sealing under a
@@ -387,7 +411,17 @@ int store_webhook_delete(struct store *s, int64_t tenant_id, const char *id, str
  * meanwhile. */
 int store_webhook_reseal(struct store *s, const char *id, const char *old, const char *secret,
                          struct err *err);
-/* Up to `limit` enabled webhooks of any tenant that have undelivered events, are due
+/* Poll delivery (RFC 8936): records the receiver's acknowledgement of event seq (a no-op when
+ * already recorded). */
+int store_webhook_ack_add(struct store *s, const char *id, int64_t seq, struct err *err);
+/* The acknowledged seqs of webhook id above after_seq, ascending, at most limit; *out is
+ * malloc'd. */
+int store_webhook_acks(struct store *s, const char *id, int64_t after_seq, size_t limit,
+                       int64_t **out, size_t *n, struct err *err);
+/* Moves webhook id's cursor forward to seq (never back: two polls at once may both move it)
+ * and forgets the acknowledgements it passed. */
+int store_webhook_advance(struct store *s, const char *id, int64_t seq, struct err *err);
+/* Up to `limit` enabled push webhooks of any tenant that have undelivered events, are due
  * (next_attempt_ms <= now) and are not leased to a deliverer. *out is malloc'd (free). */
 int store_webhook_due(struct store *s, int64_t now_ms, size_t limit, struct store_webhook **out,
                       size_t *n, struct err *err);

@@ -25,6 +25,9 @@ read_hook(struct db_stmt *st, void *row)
     w->last_attempt_ms = db_int(st, 9);
     w->last_status = db_int(st, 10);
     db_copy(st, 11, w->last_error, sizeof(w->last_error));
+    db_copy(st, 12, w->format, sizeof(w->format));
+    db_copy(st, 13, w->delivery, sizeof(w->delivery));
+    db_copy(st, 14, w->audience, sizeof(w->audience));
 }
 
 static int
@@ -54,8 +57,8 @@ int
 store_webhook_insert(struct store *s, const struct store_webhook *w, struct err *err)
 {
     static struct db_sql q =
-        DB_SQL("INSERT INTO webhooks(id, tenant_id, url, secret, enabled, cursor, created_ms)"
-               " VALUES(?,?,?,?,?,?,?)");
+        DB_SQL("INSERT INTO webhooks(id, tenant_id, url, secret, enabled, cursor, created_ms,"
+               " format, delivery, audience) VALUES(?,?,?,?,?,?,?,?,?,?)");
     struct db_stmt *st = db_prepare(s, &q, err);
     if (st == NULL)
         return -1;
@@ -66,6 +69,9 @@ store_webhook_insert(struct store *s, const struct store_webhook *w, struct err 
     db_bind_int(st, 5, w->enabled);
     db_bind_int(st, 6, w->cursor);
     db_bind_int(st, 7, w->created_ms);
+    db_bind_text(st, 8, w->format[0] ? w->format : "scimd");
+    db_bind_text(st, 9, w->delivery[0] ? w->delivery : "push");
+    db_bind_text(st, 10, w->audience);
     return db_exec(st, err) < 0 ? -1 : 0;
 }
 
@@ -104,7 +110,8 @@ store_webhook_list(struct store *s, int64_t tenant_id, struct store_webhook **ou
 int
 store_webhook_update(struct store *s, const struct store_webhook *w, struct err *err)
 {
-    static struct db_sql q = DB_SQL("UPDATE webhooks SET url = ?, secret = ?, enabled = ?"
+    static struct db_sql q = DB_SQL("UPDATE webhooks SET url = ?, secret = ?, enabled = ?,"
+                                    " format = ?, delivery = ?, audience = ?"
                                     " WHERE tenant_id = ? AND id = ?");
     struct db_stmt *st = db_prepare(s, &q, err);
     if (st == NULL)
@@ -112,8 +119,11 @@ store_webhook_update(struct store *s, const struct store_webhook *w, struct err 
     db_bind_text(st, 1, w->url);
     db_bind_text(st, 2, w->secret);
     db_bind_int(st, 3, w->enabled);
-    db_bind_int(st, 4, w->tenant_id);
-    db_bind_text(st, 5, w->id);
+    db_bind_text(st, 4, w->format[0] ? w->format : "scimd");
+    db_bind_text(st, 5, w->delivery[0] ? w->delivery : "push");
+    db_bind_text(st, 6, w->audience);
+    db_bind_int(st, 7, w->tenant_id);
+    db_bind_text(st, 8, w->id);
     return write_one(st, w->id, err);
 }
 
@@ -153,7 +163,7 @@ store_webhook_due(struct store *s, int64_t now_ms, size_t limit, struct store_we
      * (store_webhook_claim) lets only one of them deliver it. */
     static struct db_sql q =
         DB_SQL("SELECT " HOOK_COLS " FROM webhooks w WHERE enabled = 1"
-               " AND next_attempt_ms <= ?1 AND lease_until_ms < ?1"
+               " AND delivery = 'push' AND next_attempt_ms <= ?1 AND lease_until_ms < ?1"
                " AND EXISTS (SELECT 1 FROM events e WHERE e.tenant_id = w.tenant_id"
                " AND e.seq > w.cursor) ORDER BY next_attempt_ms, id LIMIT ?2");
     *out = NULL;
@@ -290,4 +300,58 @@ store_webhook_stats(struct store *s, int64_t cap, struct store_webhook_stats *ou
         return -1;
     db_bind_int(st, 1, cap);
     return db_first(st, read_stats, out, err) < 0 ? -1 : 0;
+}
+
+int
+store_webhook_ack_add(struct store *s, const char *id, int64_t seq, struct err *err)
+{
+    static struct db_sql q = DB_SQL("INSERT INTO webhook_acks(webhook_id, seq) VALUES(?1, ?2)"
+                                    " ON CONFLICT(webhook_id, seq) DO NOTHING");
+    struct db_stmt *st = db_prepare(s, &q, err);
+    if (st == NULL)
+        return -1;
+    db_bind_text(st, 1, id);
+    db_bind_int(st, 2, seq);
+    return db_exec(st, err) < 0 ? -1 : 0;
+}
+
+static void
+read_seq(struct db_stmt *st, void *row)
+{
+    *(int64_t *)row = db_int(st, 0);
+}
+
+int
+store_webhook_acks(struct store *s, const char *id, int64_t after_seq, size_t limit, int64_t **out,
+                   size_t *n, struct err *err)
+{
+    static struct db_sql q = DB_SQL("SELECT seq FROM webhook_acks WHERE webhook_id = ?1"
+                                    " AND seq > ?2 ORDER BY seq LIMIT ?3");
+    *out = NULL;
+    *n = 0;
+    struct db_stmt *st = db_prepare(s, &q, err);
+    if (st == NULL)
+        return -1;
+    db_bind_text(st, 1, id);
+    db_bind_int(st, 2, after_seq);
+    db_bind_int(st, 3, (int64_t)limit);
+    return db_collect(st, sizeof(**out), limit, read_seq, NULL, (void **)out, n, err);
+}
+
+int
+store_webhook_advance(struct store *s, const char *id, int64_t seq, struct err *err)
+{
+    static struct db_sql move = DB_SQL(
+        "UPDATE webhooks SET cursor = CASE WHEN cursor < ?2 THEN ?2 ELSE cursor END WHERE id = ?1");
+    static struct db_sql forget = DB_SQL("DELETE FROM webhook_acks WHERE webhook_id = ?1 AND seq <="
+                                         " (SELECT cursor FROM webhooks WHERE id = ?1)");
+    struct db_stmt *st = db_prepare(s, &move, err);
+    if (st == NULL)
+        return -1;
+    db_bind_text(st, 1, id);
+    db_bind_int(st, 2, seq);
+    if (db_exec(st, err) < 0 || (st = db_prepare(s, &forget, err)) == NULL)
+        return -1;
+    db_bind_text(st, 1, id);
+    return db_exec(st, err) < 0 ? -1 : 0;
 }

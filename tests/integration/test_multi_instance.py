@@ -2,6 +2,7 @@
 uniqueness and guards every read-modify-write, so no instance can overwrite another's work,
 and a lost database is reported (503, failing /healthz) and recovered from without a restart.
 PostgreSQL only: SQLite is one process's database."""
+import json
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -251,3 +252,30 @@ def test_webhook_outbox_is_delivered_once_in_order_by_one_instance_at_a_time(
         assert most[0] == 1, most
     finally:
         receiver.close()
+
+
+def test_set_streams_across_instances_one_key_and_acks_from_anywhere(instances):
+    """SCIM event SETs (docs/webhooks.md): the first key is created by whichever instance
+    needs it first, racing the others, and every instance then signs with it; a poll stream's
+    acknowledgements, out of order and sent to different instances at once, all count."""
+    from test_scim_events import add_poll_stream, jwks_of, poll, verified
+    servers, token = instances
+    jwks = race([lambda s=s: s.request("GET", "/events/v1/jwks.json").json() for s in servers])
+    assert len({json.dumps(j, sort_keys=True) for j in jwks}) == 1 and len(jwks[0]["keys"]) == 1
+    stream = add_poll_stream(servers[0])
+    for i in range(6):
+        servers[i % 3].scim("POST", "/Users", token, user_body(f"m{i}@x.example"))
+    sets = poll(servers[1], stream).json()["sets"]
+    assert len(sets) == 6
+    keyset = jwks_of(servers[2])
+    kids = {verified(keyset, t)[1]["kid"] for t in sets.values()}
+    assert kids == {jwks[0]["keys"][0]["kid"]}
+    order = sorted(sets, key=lambda j: int(j.split("-")[1]))
+    # Acks in three racing polls, each to its own instance, the lowest last in the list.
+    parts = [order[4:], order[1:4], order[:1]]
+    race([lambda s=s, p=p: poll(s, stream, {"ack": p, "maxEvents": 0}) for s, p in
+          zip(servers, parts)])
+    r = poll(servers[0], stream).json()
+    assert r == {"sets": {}, "moreAvailable": False}
+    state = servers[2].admin("GET", f"/tenants/acme/webhooks/{stream['id']}").json()
+    assert state["pending"] == 0 and state["delivered"] == int(order[-1].split("-")[1])

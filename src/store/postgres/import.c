@@ -45,7 +45,7 @@ static const struct import_sql import_sql[COPY__COUNT] = {
                       " VALUES($1,$2,$3,$4,$5,$6,$7,$8)",
                       "SELECT count(*) FROM events" },
     [COPY_WEBHOOKS] = { "INSERT INTO webhooks(" HOOK_COLS
-                        ") VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)",
+                        ") VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)",
                         "SELECT count(*) FROM webhooks" },
     [COPY_WEBHOOK_ATTEMPTS] = { "INSERT INTO webhook_attempts(seq, webhook_id, at_ms,"
                                 " first_event, last_event, status, duration_ms, error)"
@@ -60,6 +60,10 @@ static const struct import_sql import_sql[COPY__COUNT] = {
     [COPY_SSO_REPLAY] = { "INSERT INTO sso_replay(issuer, assertion_id, tenant_id, expires_ms)"
                           " VALUES($1,$2,$3,$4)",
                           "SELECT count(*) FROM sso_replay" },
+    [COPY_SET_KEYS] = { "INSERT INTO set_keys(gen, kid, jwk, created_ms) VALUES($1,$2,$3,$4)",
+                        "SELECT count(*) FROM set_keys" },
+    [COPY_WEBHOOK_ACKS] = { "INSERT INTO webhook_acks(webhook_id, seq) VALUES($1,$2)",
+                            "SELECT count(*) FROM webhook_acks" },
     [COPY_WEBHOOK_BACKLOG] = { NULL, "SELECT count(*) FROM webhooks w JOIN events e"
                                      " ON e.tenant_id = w.tenant_id AND e.seq > w.cursor" },
 };

@@ -229,6 +229,17 @@ static const char *const migrations[] = {
      * resources, by scimd or autovacuum (bench/RESULTS.md). */
     "ALTER TABLE resources ALTER COLUMN doc SET STATISTICS 0,"
     " ALTER COLUMN doc_text SET STATISTICS 0;",
+    /* 12: as SQLite's 12: SETs (RFC 9967): a webhook's format, delivery and audience, and
+     * the keys signing SETs. */
+    "ALTER TABLE webhooks ADD COLUMN format TEXT NOT NULL DEFAULT 'scimd';"
+    "ALTER TABLE webhooks ADD COLUMN delivery TEXT NOT NULL DEFAULT 'push';"
+    "ALTER TABLE webhooks ADD COLUMN audience TEXT NOT NULL DEFAULT '';"
+    "CREATE TABLE set_keys (gen BIGINT PRIMARY KEY, kid TEXT NOT NULL, jwk TEXT NOT NULL,"
+    "  created_ms BIGINT NOT NULL);"
+    "CREATE TABLE webhook_acks ("
+    "  webhook_id TEXT NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,"
+    "  seq BIGINT NOT NULL,"
+    "  PRIMARY KEY (webhook_id, seq));",
 };
 
 #define N_MIGRATIONS (int)(sizeof(migrations) / sizeof(migrations[0]))

@@ -45,6 +45,9 @@ static const struct export_sql export_sql[COPY__COUNT] = {
     /* Live entries only: an expired one can no longer stop a replay. */
     [COPY_SSO_REPLAY] = TABLE("issuer, assertion_id, tenant_id, expires_ms",
                               "FROM sso_replay WHERE expires_ms > ?1", "issuer, assertion_id"),
+    /* The SET signing keys: receivers keep verifying with the JWKS they know. */
+    [COPY_SET_KEYS] = TABLE("gen, kid, jwk, created_ms", "FROM set_keys", "gen"),
+    [COPY_WEBHOOK_ACKS] = TABLE("webhook_id, seq", "FROM webhook_acks", "webhook_id, seq"),
     [COPY_WEBHOOK_BACKLOG] = { NULL, "SELECT count(*) FROM webhooks w JOIN events e"
                                      " ON e.tenant_id = w.tenant_id AND e.seq > w.cursor" },
 };

@@ -224,6 +224,21 @@ static const char *const migrations[] = {
     " SELECT tenant_id, type, n, 0 FROM resource_counts;"
     "DROP TABLE resource_counts;"
     "ALTER TABLE resource_counts_new RENAME TO resource_counts;",
+    /* 12: SCIM events as Security Event Tokens (RFC 9967, issue 19). A webhook's format
+     * ("scimd" or "set"), delivery ("push" or "poll") and audience (the SETs' "aud"); set_keys
+     * holds the ES256 keys signing SETs, one generation per row: the newest signs, the previous one
+     * stays published in the JWKS while receivers pick the new one up. */
+    "ALTER TABLE webhooks ADD COLUMN format TEXT NOT NULL DEFAULT 'scimd';"
+    "ALTER TABLE webhooks ADD COLUMN delivery TEXT NOT NULL DEFAULT 'push';"
+    "ALTER TABLE webhooks ADD COLUMN audience TEXT NOT NULL DEFAULT '';"
+    "CREATE TABLE set_keys (gen INTEGER PRIMARY KEY, kid TEXT NOT NULL, jwk TEXT NOT NULL,"
+    "  created_ms INTEGER NOT NULL);"
+    /* Poll delivery (RFC 8936): acknowledgements above the cursor, which may come out of
+     * order; the cursor passes them and they are deleted. */
+    "CREATE TABLE webhook_acks ("
+    "  webhook_id TEXT NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,"
+    "  seq INTEGER NOT NULL,"
+    "  PRIMARY KEY (webhook_id, seq));",
 };
 
 #define N_MIGRATIONS (int)(sizeof(migrations) / sizeof(migrations[0]))

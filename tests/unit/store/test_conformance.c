@@ -1154,6 +1154,50 @@ server_keys(void **state)
     assert_string_equal(got, k2);
 }
 
+/* The SET signing keys: a generation is inserted once (the first writer wins), the list is
+ * newest first and limited. */
+static void
+set_keys(void **state)
+{
+    struct store *s = S(state);
+    struct store_set_key k1 = { .gen = 1, .kid = "k1", .jwk = "{\"a\":1}", .created_ms = 10 };
+    struct store_set_key k1b = { .gen = 1, .kid = "k1b", .jwk = "{\"b\":1}", .created_ms = 11 };
+    struct store_set_key k2 = { .gen = 2, .kid = "k2", .jwk = "v1.sealed", .created_ms = 20 };
+    struct store_set_key *v = NULL;
+    size_t n = 0;
+    OK(store_set_keys_list(s, 2, &v, &n, err));
+    assert_int_equal(n, 0);
+    store_set_keys_free(v, n);
+    OK(store_tx_begin(s, err));
+    RETURNS(1, store_set_key_add(s, &k1, err));
+    RETURNS(0, store_set_key_add(s, &k1b, err));
+    RETURNS(1, store_set_key_add(s, &k2, err));
+    OK(store_tx_commit(s, err));
+    OK(store_set_keys_list(s, 5, &v, &n, err));
+    assert_int_equal(n, 2);
+    assert_int_equal(v[0].gen, 2);
+    assert_string_equal(v[0].kid, "k2");
+    assert_string_equal(v[0].jwk, "v1.sealed");
+    assert_int_equal(v[0].created_ms, 20);
+    assert_string_equal(v[1].kid, "k1");
+    assert_string_equal(v[1].jwk, "{\"a\":1}");
+    store_set_keys_free(v, n);
+    OK(store_set_keys_list(s, 1, &v, &n, err));
+    assert_int_equal(n, 1);
+    assert_string_equal(v[0].kid, "k2");
+    store_set_keys_free(v, n);
+    /* Re-sealing writes only over the value read. */
+    OK(store_tx_begin(s, err));
+    RETURNS(0, store_set_key_reseal(s, 1, "{\"stale\":1}", "v2.x", err));
+    RETURNS(1, store_set_key_reseal(s, 1, "{\"a\":1}", "v2.x", err));
+    RETURNS(0, store_set_key_reseal(s, 9, "v2.x", "v2.y", err));
+    OK(store_tx_commit(s, err));
+    OK(store_set_keys_list(s, 5, &v, &n, err));
+    assert_string_equal(v[1].jwk, "v2.x");
+    assert_string_equal(v[0].jwk, "v1.sealed");
+    store_set_keys_free(v, n);
+}
+
 /* ---- group membership ---- */
 
 static void
@@ -1739,6 +1783,82 @@ webhooks(void **state)
     assert_int_equal(n, 1);
     assert_string_equal(v[0].id, w1.id);
     free(v);
+}
+
+/* A webhook's format, delivery and audience are written on insert and update; poll streams
+ * are never due for push delivery; acknowledgements above the cursor are kept, listed in
+ * order, and forgotten when the cursor passes them, which never moves back. */
+static void
+webhook_sets(void **state)
+{
+    struct store *s = S(state);
+    int64_t a = mk_tenant(s, "a");
+    struct store_webhook w = hook(a, 1, 100), p = hook(a, 2, 200), got;
+    snprintf(w.format, sizeof(w.format), "set");
+    snprintf(w.delivery, sizeof(w.delivery), "push");
+    snprintf(w.audience, sizeof(w.audience), "https://aud.example/");
+    snprintf(p.format, sizeof(p.format), "set");
+    snprintf(p.delivery, sizeof(p.delivery), "poll");
+    p.url[0] = '\0';
+    TX_OK(s, store_webhook_insert(s, &w, err));
+    TX_OK(s, store_webhook_insert(s, &p, err));
+    OK(store_webhook_get(s, a, w.id, &got, err));
+    assert_string_equal(got.format, "set");
+    assert_string_equal(got.delivery, "push");
+    assert_string_equal(got.audience, "https://aud.example/");
+    struct store_webhook d = hook(a, 3, 300);
+    TX_OK(s, store_webhook_insert(s, &d, err));
+    OK(store_webhook_get(s, a, d.id, &got, err));
+    assert_string_equal(got.format, "scimd");
+    assert_string_equal(got.delivery, "push");
+    assert_string_equal(got.audience, "");
+    snprintf(got.audience, sizeof(got.audience), "aud2");
+    snprintf(got.format, sizeof(got.format), "set");
+    TX_OK(s, store_webhook_update(s, &got, err));
+    OK(store_webhook_get(s, a, d.id, &got, err));
+    assert_string_equal(got.format, "set");
+    assert_string_equal(got.audience, "aud2");
+
+    mk_event(s, a, "user.created", "u1", 1, "{}");
+    struct store_webhook *due = NULL;
+    size_t n = 0;
+    OK(store_webhook_due(s, 1000, 10, &due, &n, err));
+    for (size_t i = 0; i < n; i++)
+        assert_string_not_equal(due[i].id, p.id);
+    assert_int_equal(n, 2);
+    free(due);
+
+    TX_OK(s, store_webhook_ack_add(s, p.id, 5, err));
+    TX_OK(s, store_webhook_ack_add(s, p.id, 3, err));
+    TX_OK(s, store_webhook_ack_add(s, p.id, 5, err));
+    TX_OK(s, store_webhook_ack_add(s, p.id, 9, err));
+    TX_OK(s, store_webhook_ack_add(s, w.id, 4, err));
+    int64_t *acks = NULL;
+    OK(store_webhook_acks(s, p.id, 0, 10, &acks, &n, err));
+    assert_int_equal(n, 3);
+    assert_int_equal(acks[0], 3);
+    assert_int_equal(acks[1], 5);
+    assert_int_equal(acks[2], 9);
+    free(acks);
+    OK(store_webhook_acks(s, p.id, 3, 1, &acks, &n, err));
+    assert_int_equal(n, 1);
+    assert_int_equal(acks[0], 5);
+    free(acks);
+    TX_OK(s, store_webhook_advance(s, p.id, 5, err));
+    OK(store_webhook_get(s, a, p.id, &got, err));
+    assert_int_equal(got.cursor, 5);
+    OK(store_webhook_acks(s, p.id, 0, 10, &acks, &n, err));
+    assert_int_equal(n, 1);
+    assert_int_equal(acks[0], 9);
+    free(acks);
+    TX_OK(s, store_webhook_advance(s, p.id, 2, err));
+    OK(store_webhook_get(s, a, p.id, &got, err));
+    assert_int_equal(got.cursor, 5);
+    /* Another webhook's acknowledgements are its own. */
+    OK(store_webhook_acks(s, w.id, 0, 10, &acks, &n, err));
+    assert_int_equal(n, 1);
+    assert_int_equal(acks[0], 4);
+    free(acks);
 }
 
 /* The /metrics view: enabled webhooks, failing ones, the largest backlog (capped) and the
@@ -2626,6 +2746,7 @@ main(void)
         T(counts_concurrent),
         T(listing_after_seq),
         T(server_keys),
+        T(set_keys),
         T(members),
         T(events),
         T(event_query),
@@ -2634,6 +2755,7 @@ main(void)
         T(webhooks),
         T(webhook_delivery),
         T(webhook_stats),
+        T(webhook_sets),
         T(sso_connections),
         T(sso_single_use),
         T(sso_links),
