@@ -13,7 +13,7 @@
 #include "base/xmalloc.h"
 #include "core/tx.h"
 
-#define EV_PREFIX "urn:ietf:params:SCIM:event:"
+#define EV_PREFIX "urn:ietf:params:scim:event:"
 
 /* How each audit kind becomes a SET (RFC 9967 §2.4 provisioning events). `payload` names
  * what goes under the event URI: the resource after the change ("full"), the names of the
@@ -38,6 +38,20 @@ static const struct {
     { "group.updated", EV_PREFIX "prov:patch:notice", P_NOTICE },
     { "group.deleted", EV_PREFIX "prov:delete", P_EMPTY },
 };
+
+json_t *
+set_event_uris(void)
+{
+    json_t *out = json_array();
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+        bool seen = false;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = strcmp(kinds[j].uri, kinds[i].uri) == 0;
+        if (!seen)
+            json_array_append_new(out, json_string(kinds[i].uri));
+    }
+    return out;
+}
 
 static json_t *
 payload_of(enum payload p, const json_t *data)

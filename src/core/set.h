@@ -47,6 +47,9 @@ json_t *set_jwks(struct store *s, const struct seal_keyring *ring, struct err *e
  * ({"format": "scim", "uri": "/Users/<id>", "externalId"} per RFC 9967) and events ({URI:
  * payload}). NULL when the event's kind has no SET (docs/webhooks.md lists them): such
  * events are skipped. New reference. */
+/* The event URIs scimd's SETs carry, each once (RFC 9967 §4, the ServiceProviderConfig's
+ * securityEvents.eventUris). New reference. */
+json_t *set_event_uris(void);
 json_t *set_claims(const struct store_event *e, const char *iss, const char *aud);
 /* A poll request (RFC 8936 §2.4): {"ack": [jti…], "setErrs": {jti: {"err", "description"}},
  * "maxEvents": n, "returnImmediately": bool}, every member optional. acks and errs hold the

@@ -6,6 +6,7 @@
 
 #include "base/limits.h"
 #include "base/str.h"
+#include "core/set.h"
 #include "scim/schema.h"
 
 static void
@@ -48,6 +49,12 @@ scim_discovery_spc(struct api_call *call, struct err *err)
                                                    : LIMIT_PAGE_DEFAULT),
                                   "maxPageSize", (json_int_t)call->settings->page_max,
                                   "cursorTimeout", (json_int_t)call->settings->cursor_timeout_s));
+    /* RFC 9967 §4: the events SET streams carry (streams are the host's to configure, through
+     * the management API); every request completes before its answer, so no asynchronous
+     * requests (docs/scim.md "SCIM events"). */
+    json_object_set_new(
+        j, "securityEvents",
+        json_pack("{s:s, s:o}", "asyncRequest", "none", "eventUris", set_event_uris()));
     api_reply_json(call, 200, j);
     return 0;
 }

@@ -59,6 +59,15 @@ def test_spc_patch_filter_sort_etag_supported_for_push_tenant(server, tenant_tok
     assert spc["changePassword"] == {"supported": True}
 
 
+def test_spc_security_events_rfc9967(server, tenant_token):
+    # RFC 9967 §4: no asynchronous requests; the event URIs scimd's SETs carry, each once.
+    ev = get_json(server, "/ServiceProviderConfig", tenant_token)["securityEvents"]
+    assert ev["asyncRequest"] == "none"
+    p = "urn:ietf:params:scim:event:prov:"
+    assert ev["eventUris"] == [p + "create:full", p + "patch:notice", p + "deactivate",
+                               p + "activate", p + "delete", "urn:x-scimd:event:role:change"]
+
+
 def test_spc_bulk_supported_and_complete(server, tenant_token):
     # IDP-QUIRKS.md 25: maxOperations and maxPayloadSize must be present (RFC 7643 §5 REQUIRED);
     # /Bulk (RFC 7644 §3.7) is implemented, with the configured limits.

@@ -16,7 +16,7 @@ from jwcrypto import jwk, jws
 from conftest import user_body
 
 FAST = ["--webhook-allow-http", "on", "--webhook-poll-ms", "20", "--webhook-retry-ms", "50"]
-EV = "urn:ietf:params:SCIM:event:"
+EV = "urn:ietf:params:scim:event:"
 ROLE = "urn:x-scimd:event:role:change"
 AUD = "https://receiver.example.test/scim-events"
 

@@ -13,7 +13,7 @@
 
 #include "core/set.h"
 
-#define EV "urn:ietf:params:SCIM:event:"
+#define EV "urn:ietf:params:scim:event:"
 
 static struct store_event
 event(const char *kind, enum store_rtype rtype, const char *data)
