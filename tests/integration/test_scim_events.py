@@ -5,15 +5,14 @@ RFC 8935 says, beside the existing webhook format.
 The receiver here does what a real one must: it fetches the JWKS, verifies every SET's
 signature against it and checks every claim (iss, aud, iat, jti unique, txn, sub_id, events)
 against the change made through SCIM."""
-import http.server
 import json
-import threading
 import time
 
 import pytest
 from jwcrypto import jwk, jws
 
 from conftest import user_body
+from hook_receiver import HookReceiver
 
 FAST = ["--webhook-allow-http", "on", "--webhook-poll-ms", "20", "--webhook-retry-ms", "50"]
 EV = "urn:ietf:params:scim:event:"
@@ -21,53 +20,26 @@ ROLE = "urn:x-scimd:event:role:change"
 AUD = "https://receiver.example.test/scim-events"
 
 
-class SetReceiver:
+class SetReceiver(HookReceiver):
     """An RFC 8935 receiver: records (headers, SET text, status answered) of each POST and
     answers with the status the test chooses (202: accepted)."""
 
     def __init__(self):
-        self.received = []
-        self.status = 202
-        self.lock = threading.Lock()
-        outer = self
+        super().__init__("/events", 202)
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):
-                raw = self.rfile.read(int(self.headers["Content-Length"]))
-                with outer.lock:
-                    status = outer.status
-                    outer.received.append((dict(self.headers), raw.decode(), status))
-                body = b""
-                if status == 400:  # RFC 8935 §2.3: the error, as JSON
-                    body = json.dumps({"err": "invalid_request",
-                                       "description": "refused by the test"}).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+    def decode(self, raw):
+        return raw.decode()
 
-            def log_message(self, *args):
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/events"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+    def reply(self, status):
+        if status == 400:  # RFC 8935 §2.3: the error, as JSON
+            return json.dumps({"err": "invalid_request",
+                               "description": "refused by the test"}).encode(), \
+                "application/json"
+        return b"", "application/json"
 
     def sets(self, status=None):
         with self.lock:
             return [raw for h, raw, st in self.received if status is None or st == status]
-
-    def wait_for(self, pred, timeout=10):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if pred():
-                return True
-            time.sleep(0.02)
-        return False
-
-    def close(self):
-        self.httpd.shutdown()
 
 
 @pytest.fixture

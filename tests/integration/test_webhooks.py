@@ -5,59 +5,27 @@ The receiver is a small HTTP server on 127.0.0.1 that the test controls: it reco
 gets and answers with the status the test chooses."""
 import hashlib
 import hmac
-import http.server
 import json
-import threading
 import time
 from datetime import datetime
 
 import pytest
 
 from conftest import user_body
+from hook_receiver import HookReceiver
 
 FAST = ["--webhook-allow-http", "on", "--webhook-poll-ms", "20", "--webhook-retry-ms", "50"]
 
 
-class Receiver:
+class Receiver(HookReceiver):
     def __init__(self):
-        self.received = []  # (headers, raw body) of every POST, in arrival order
-        self.status = 200   # what to answer
-        self.lock = threading.Lock()
-        outer = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):
-                raw = self.rfile.read(int(self.headers["Content-Length"]))
-                with outer.lock:
-                    outer.received.append((dict(self.headers), raw, outer.status))
-                    status = outer.status
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/hook"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        super().__init__("/hook", 200)
 
     def accepted_events(self):
         """Events of the deliveries answered 2xx, in order."""
         with self.lock:
             return [e for h, raw, st in self.received if 200 <= st < 300
                     for e in json.loads(raw)["events"]]
-
-    def wait_for(self, pred, timeout=10):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if pred():
-                return True
-            time.sleep(0.02)
-        return False
-
-    def close(self):
-        self.httpd.shutdown()
 
 
 @pytest.fixture
