@@ -1,14 +1,13 @@
 #include "core/retention.h"
 
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include "base/clock.h"
 #include "base/limits.h"
 #include "base/log.h"
+#include "base/ticker.h"
 #include "base/xmalloc.h"
 #include "core/tx.h"
 
@@ -57,32 +56,15 @@ retention_counters(uint64_t *pruned, uint64_t *passes)
 struct retention_worker {
     struct store *store;
     struct retention_settings cfg;
-    pthread_t thread;
-    pthread_mutex_t mu;
-    pthread_cond_t cond;
-    bool stop;
+    struct ticker *ticker;
 };
 
-/* Waits ms or until stopped; the caller holds w->mu. True when stopped. */
-static bool
-wait_ms(struct retention_worker *w, int64_t ms)
-{
-    struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_nsec += (long)(ms % 1000) * 1000000L;
-    until.tv_sec += ms / 1000 + until.tv_nsec / 1000000000L;
-    until.tv_nsec %= 1000000000L;
-    /* Bounded: a spurious wake-up only shortens the wait. */
-    if (!w->stop)
-        pthread_cond_timedwait(&w->cond, &w->mu, &until);
-    return w->stop;
-}
-
-/* One pass; the caller holds w->mu, released around each batch (no lock across the
- * database). Batches until one comes back short, the pass limit, or stop. */
+/* One pass: batches until one comes back short, the pass limit, or a stop (which also ends
+ * the pause between batches). */
 static void
-pass(struct retention_worker *w)
+pass(void *arg, struct ticker *t)
 {
+    struct retention_worker *w = arg;
     int64_t start = clock_now_ms(), cutoff = retention_cutoff_ms(w->cfg.keep_days, start);
     int64_t total = 0;
     int batches = 0;
@@ -90,12 +72,10 @@ pass(struct retention_worker *w)
     int rc = 0;
     while (cutoff > 0 && batches < LIMIT_PRUNE_BATCHES_PER_PASS) {
         int64_t n = 0;
-        pthread_mutex_unlock(&w->mu);
         rc = retention_prune_batch(w->store, cutoff, LIMIT_PRUNE_BATCH, &n, &err);
-        pthread_mutex_lock(&w->mu);
         batches++;
         total += n;
-        if (rc < 0 || n < LIMIT_PRUNE_BATCH || wait_ms(w, LIMIT_PRUNE_PAUSE_MS))
+        if (rc < 0 || n < LIMIT_PRUNE_BATCH || ticker_sleep(t, LIMIT_PRUNE_PAUSE_MS))
             break;
     }
     if (rc < 0)
@@ -108,19 +88,10 @@ pass(struct retention_worker *w)
     atomic_fetch_add(&passes_total, 1);
 }
 
-static void *
-run(void *arg)
+static void
+pruner_done(void *arg)
 {
-    struct retention_worker *w = arg;
-    pthread_mutex_lock(&w->mu);
-    while (!w->stop) {
-        pass(w);
-        if (wait_ms(w, w->cfg.interval_s * 1000))
-            break;
-    }
-    pthread_mutex_unlock(&w->mu);
-    store_thread_done(w->store);
-    return NULL;
+    store_thread_done(((struct retention_worker *)arg)->store);
 }
 
 struct retention_worker *
@@ -131,17 +102,13 @@ retention_worker_start(struct store *s, const struct retention_settings *cfg, st
     w->cfg = *cfg;
     if (w->cfg.interval_s < 1)
         w->cfg.interval_s = 1;
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&w->cond, &attr);
-    pthread_condattr_destroy(&attr);
-    pthread_mutex_init(&w->mu, NULL);
-    if (pthread_create(&w->thread, NULL, run, w) != 0) {
-        pthread_cond_destroy(&w->cond);
-        pthread_mutex_destroy(&w->mu);
+    struct ticker_spec spec = { .name = "event pruner",
+                                .tick = pass,
+                                .done = pruner_done,
+                                .arg = w,
+                                .interval_ms = cfg->interval_s * 1000 };
+    if ((w->ticker = ticker_start(&spec, err)) == NULL) {
         free(w);
-        err_set(err, ERR_INTERNAL, "cannot start the event pruner");
         return NULL;
     }
     return w;
@@ -152,12 +119,6 @@ retention_worker_stop(struct retention_worker *w)
 {
     if (w == NULL)
         return;
-    pthread_mutex_lock(&w->mu);
-    w->stop = true;
-    pthread_cond_signal(&w->cond);
-    pthread_mutex_unlock(&w->mu);
-    pthread_join(w->thread, NULL);
-    pthread_cond_destroy(&w->cond);
-    pthread_mutex_destroy(&w->mu);
+    ticker_stop(w->ticker);
     free(w);
 }

@@ -1,11 +1,9 @@
 #include "core/webhook.h"
 
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "base/clock.h"
 #include "base/crypto.h"
@@ -13,6 +11,7 @@
 #include "base/log.h"
 #include "base/seal.h"
 #include "base/str.h"
+#include "base/ticker.h"
 #include "base/xmalloc.h"
 #include "core/audit.h"
 #include "core/set.h"
@@ -910,36 +909,24 @@ struct webhook_worker {
     struct store *store;
     struct webhook_settings cfg;
     char owner[37];
-    pthread_t thread;
-    pthread_mutex_t mu;
-    pthread_cond_t cond;
-    bool stop;
+    struct ticker *ticker;
 };
 
-static void *
-run(void *arg)
+static void
+deliver_tick(void *arg, struct ticker *t)
 {
+    (void)t;
     struct webhook_worker *w = arg;
-    pthread_mutex_lock(&w->mu);
-    while (!w->stop) {
-        pthread_mutex_unlock(&w->mu);
-        size_t attempts;
-        struct err err = { 0 };
-        if (webhook_deliver_due(w->store, &w->cfg, w->owner, &attempts, &err) < 0)
-            log_warn("webhooks: %s", err.detail);
-        pthread_mutex_lock(&w->mu);
-        if (w->stop)
-            break;
-        struct timespec until;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        until.tv_nsec += (long)(w->cfg.poll_ms % 1000) * 1000000L;
-        until.tv_sec += w->cfg.poll_ms / 1000 + until.tv_nsec / 1000000000L;
-        until.tv_nsec %= 1000000000L;
-        pthread_cond_timedwait(&w->cond, &w->mu, &until);
-    }
-    pthread_mutex_unlock(&w->mu);
-    store_thread_done(w->store);
-    return NULL;
+    size_t attempts;
+    struct err err = { 0 };
+    if (webhook_deliver_due(w->store, &w->cfg, w->owner, &attempts, &err) < 0)
+        log_warn("webhooks: %s", err.detail);
+}
+
+static void
+worker_done(void *arg)
+{
+    store_thread_done(((struct webhook_worker *)arg)->store);
 }
 
 struct webhook_worker *
@@ -948,18 +935,12 @@ webhook_worker_start(struct store *s, const struct webhook_settings *cfg, struct
     struct webhook_worker *w = xcalloc(1, sizeof(*w));
     w->store = s;
     w->cfg = *cfg;
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&w->cond, &attr);
-    pthread_condattr_destroy(&attr);
-    pthread_mutex_init(&w->mu, NULL);
-    int rc = crypto_uuid_v7(w->owner, err);
-    if (rc == 0 && pthread_create(&w->thread, NULL, run, w) != 0)
-        rc = err_set(err, ERR_INTERNAL, "cannot start the webhook worker");
-    if (rc < 0) {
-        pthread_cond_destroy(&w->cond);
-        pthread_mutex_destroy(&w->mu);
+    struct ticker_spec spec = { .name = "webhook worker",
+                                .tick = deliver_tick,
+                                .done = worker_done,
+                                .arg = w,
+                                .interval_ms = cfg->poll_ms };
+    if (crypto_uuid_v7(w->owner, err) < 0 || (w->ticker = ticker_start(&spec, err)) == NULL) {
         free(w);
         return NULL;
     }
@@ -971,12 +952,6 @@ webhook_worker_stop(struct webhook_worker *w)
 {
     if (w == NULL)
         return;
-    pthread_mutex_lock(&w->mu);
-    w->stop = true;
-    pthread_cond_signal(&w->cond);
-    pthread_mutex_unlock(&w->mu);
-    pthread_join(w->thread, NULL);
-    pthread_cond_destroy(&w->cond);
-    pthread_mutex_destroy(&w->mu);
+    ticker_stop(w->ticker);
     free(w);
 }
