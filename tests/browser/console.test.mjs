@@ -421,7 +421,9 @@ test("reordering the role mapping changes a user's effective role", async () => 
   const saml = op.locator("section", { has: op.getByRole("heading", { name: "SAML 2.0" }) });
   assert.equal(await saml.getByLabel("Sign-in complete URL").inputValue(), "");
   await op.getByRole("link", { name: "Webhooks" }).click();
-  await op.getByLabel("URL").fill("https://127.0.0.1:9/scimd-hook");
+  // Wait for the Webhooks page to replace the SSO page (whose URL fields would match too).
+  await op.getByRole("heading", { name: "Add a webhook" }).waitFor();
+  await op.getByLabel("URL", { exact: true }).fill("https://127.0.0.1:9/scimd-hook");
   await op.getByRole("button", { name: "Add webhook" }).click();
   await op.getByText("shown once").waitFor();
   await shot(op, "13-webhooks");
