@@ -221,8 +221,8 @@ changes(struct db_stmt *st)
     return self(st)->changes;
 }
 
-/* pg_tx_begin runs the ANALYZE before its BEGIN, outside any transaction, so only that
- * request waits (ANALYZE samples a bounded number of rows and blocks no reader or writer). */
+/* Marks the connection's transaction: when it commits, the analyzer thread is asked for an
+ * ANALYZE on its own connection (postgres.c), so no request waits for it. */
 static void
 analyze_soon(struct store *s)
 {
