@@ -436,26 +436,18 @@ main(int argc, char **argv)
             rc = cli_setup_link(store,
                                 &(struct cli_console){ &api.console, &api.gate, api.public_url },
                                 n_rest - 1, rest + 1);
-    } else if (strcmp(cmd, "sso") == 0) {
+    } else if (strcmp(cmd, "sso") == 0 || strcmp(cmd, "reseal") == 0 ||
+               strcmp(cmd, "set-key") == 0) {
+        /* The settings the server would use; they load the sso keyring, which seals (a new
+         * SET private key too, as the server would). */
         struct api_settings api;
         rc = api_settings_of(&c, &sso_keys, &api, &e) < 0 ? 2 : 0;
         if (rc)
             fprintf(stderr, "scimd: %s\n", e.detail);
-        else
+        else if (strcmp(cmd, "sso") == 0)
             rc = cli_sso(store, &api, n_rest - 1, rest + 1);
-    } else if (strcmp(cmd, "reseal") == 0) {
-        struct api_settings api;
-        rc = api_settings_of(&c, &sso_keys, &api, &e) < 0 ? 2 : 0;
-        if (rc)
-            fprintf(stderr, "scimd: %s\n", e.detail);
-        else
+        else if (strcmp(cmd, "reseal") == 0)
             rc = cli_reseal(store, &sso_keys, n_rest - 1, rest + 1);
-    } else if (strcmp(cmd, "set-key") == 0) {
-        /* The sso keyring seals the new private key, as the server would. */
-        struct api_settings api;
-        rc = api_settings_of(&c, &sso_keys, &api, &e) < 0 ? 2 : 0;
-        if (rc)
-            fprintf(stderr, "scimd: %s\n", e.detail);
         else
             rc = cli_set_key(store, &sso_keys, n_rest - 1, rest + 1);
     } else {

@@ -5,6 +5,16 @@ import http.server
 import threading
 import time
 
+# Fast delivery for tests: plain http to 127.0.0.1, a 20 ms poll, 50 ms retries.
+FAST = ["--webhook-allow-http", "on", "--webhook-poll-ms", "20", "--webhook-retry-ms", "50"]
+
+
+def hooked_server(server_factory):
+    """A scimd delivering fast, with tenant "acme" and one of its tokens."""
+    server = server_factory(extra_args=FAST)
+    server.make_tenant("acme")
+    return server, server.mint("acme")["token"]
+
 
 class HookReceiver:
     def __init__(self, path, status):

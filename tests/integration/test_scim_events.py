@@ -12,9 +12,8 @@ import pytest
 from jwcrypto import jwk, jws
 
 from conftest import user_body
-from hook_receiver import HookReceiver
+from hook_receiver import FAST, HookReceiver, hooked_server
 
-FAST = ["--webhook-allow-http", "on", "--webhook-poll-ms", "20", "--webhook-retry-ms", "50"]
 EV = "urn:ietf:params:scim:event:"
 ROLE = "urn:x-scimd:event:role:change"
 AUD = "https://receiver.example.test/scim-events"
@@ -51,9 +50,7 @@ def receiver():
 
 @pytest.fixture
 def hooked(server_factory):
-    server = server_factory(extra_args=FAST)
-    server.make_tenant("acme")
-    return server, server.mint("acme")["token"]
+    return hooked_server(server_factory)
 
 
 def add_set_hook(server, url, slug="acme", **fields):

@@ -12,9 +12,8 @@ from datetime import datetime
 import pytest
 
 from conftest import user_body
-from hook_receiver import HookReceiver
+from hook_receiver import FAST, HookReceiver, hooked_server
 
-FAST = ["--webhook-allow-http", "on", "--webhook-poll-ms", "20", "--webhook-retry-ms", "50"]
 
 
 class Receiver(HookReceiver):
@@ -37,9 +36,7 @@ def receiver():
 
 @pytest.fixture
 def hooked(server_factory):
-    server = server_factory(extra_args=FAST)
-    server.make_tenant("acme")
-    return server, server.mint("acme")["token"]
+    return hooked_server(server_factory)
 
 
 def add_hook(server, url, slug="acme"):

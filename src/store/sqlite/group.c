@@ -97,6 +97,23 @@ unlock_writer(struct sqlite_store *s)
     pthread_mutex_unlock(&s->write_mu);
 }
 
+/* Gives every member waiting in the group its outcome (rc, and e when rc < 0) and empties
+ * the group. */
+static void
+tell_members(struct sqlite_store *s, int rc, const struct err *e)
+{
+    pthread_mutex_lock(&s->group_mu);
+    for (struct group_waiter *w = s->waiters; w; w = w->next) {
+        w->rc = rc;
+        w->err = *e;
+        w->done = true;
+    }
+    s->waiters = NULL;
+    s->members = 0;
+    pthread_cond_broadcast(&s->group_cv);
+    pthread_mutex_unlock(&s->group_mu);
+}
+
 /* Ends the open group (commit; rollback when the COMMIT fails) and tells every waiting
  * member its outcome. Under write_mu. */
 static int
@@ -114,16 +131,7 @@ finish_group(struct sqlite_store *s, struct err *err)
         s->group_open = false;
         atomic_fetch_add_explicit(&s->group_commits, 1, memory_order_relaxed);
     }
-    pthread_mutex_lock(&s->group_mu);
-    for (struct group_waiter *w = s->waiters; w; w = w->next) {
-        w->rc = rc;
-        w->err = cerr;
-        w->done = true;
-    }
-    s->waiters = NULL;
-    s->members = 0;
-    pthread_cond_broadcast(&s->group_cv);
-    pthread_mutex_unlock(&s->group_mu);
+    tell_members(s, rc, &cerr);
     if (rc < 0 && err)
         *err = cerr;
     return rc;
@@ -134,15 +142,9 @@ finish_group(struct sqlite_store *s, struct err *err)
 static void
 group_lost(struct sqlite_store *s)
 {
-    pthread_mutex_lock(&s->group_mu);
-    for (struct group_waiter *w = s->waiters; w; w = w->next) {
-        w->rc = err_set(&w->err, ERR_UNAVAILABLE, "the write was lost to a storage error");
-        w->done = true;
-    }
-    s->waiters = NULL;
-    s->members = 0;
-    pthread_cond_broadcast(&s->group_cv);
-    pthread_mutex_unlock(&s->group_mu);
+    struct err lost;
+    tell_members(s, err_set(&lost, ERR_UNAVAILABLE, "the write was lost to a storage error"),
+                 &lost);
     if (!sqlite3_get_autocommit(s->wconn->db))
         sqlite3_exec(s->wconn->db, "ROLLBACK", NULL, NULL, NULL);
     s->group_open = false;
