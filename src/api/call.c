@@ -195,6 +195,7 @@ void
 api_call_cleanup(struct api_call *call)
 {
     api_call_end_reads(call);
+    store_user_read_cleanup(&call->user_read);
     reply_reset(call);
 }
 
@@ -238,12 +239,16 @@ api_auth_bearer(struct api_call *call, struct err *err)
         call->auth_failure = "missing";
         return err_set(err, ERR_UNAUTHORIZED, "a bearer token is required");
     }
-    /* A GET reads the token and then the resources: one read unit for all of it. */
+    /* A GET reads the token and then the resources: one read unit for all of it, unless the
+     * token's own statement reads everything (a user by id). */
+    struct store_user_read *user = call->user_read.id ? &call->user_read : NULL;
     struct err ignored;
-    call->reading =
-        strcmp(call->method, "GET") == 0 && directory_read_begin(call->store, &ignored) == 0;
-    bool known = token_authenticate(call->store, tok, len, &call->token, &call->tenant, err) == 0;
+    call->reading = user == NULL && strcmp(call->method, "GET") == 0 &&
+                    directory_read_begin(call->store, &ignored) == 0;
+    bool known =
+        token_authenticate(call->store, tok, len, &call->token, &call->tenant, user, err) == 0;
     if (!known || gate_token_use(&call->settings->gate, &call->tenant, err) < 0) {
+        store_user_read_cleanup(user);
         call->auth_failure =
             !known ? (err->code == ERR_UNAUTHORIZED ? "invalid_token" : NULL) : "gate";
         if (err->code == ERR_UNAUTHORIZED)
@@ -252,6 +257,7 @@ api_auth_bearer(struct api_call *call, struct err *err)
         return -1;
     }
     call->authenticated = true;
+    call->user_read_done = user != NULL;
     str_copy(call->log_tenant, sizeof(call->log_tenant), call->tenant.slug);
     snprintf(call->actor, sizeof(call->actor), "token:%s", call->token.id);
     return 0;

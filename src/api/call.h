@@ -101,6 +101,11 @@ struct api_call {
      * "gate", "wrong_key", "no_operator_key", "session", "csrf", "scope"), or NULL. */
     const char *auth_failure;
     bool reading; /* inside directory_read_begin (a GET); ended by api_call_end_reads */
+    /* GET /Users/{id}: http/ sets user_read.id before api_auth_bearer, which reads that user
+     * (of the token's tenant) and its groups in the token's own statement; user_read_done
+     * once the token is accepted (the handler then uses it, and reads nothing more). */
+    struct store_user_read user_read;
+    bool user_read_done;
     /* set when a console session cookie authenticated the call (api_auth_admin) */
     bool console;
     struct console_session session;

@@ -177,28 +177,40 @@ token_is_well_formed(const char *text, size_t len)
     return true;
 }
 
+/* The checks after the read: ERR_UNAUTHORIZED unless the token may be used now. */
+static int
+token_usable(const char *hash, const struct store_token *tok, int64_t now, struct err *err)
+{
+    /* The index lookup found the row by hash; compare again in constant time so no timing
+     * difference depends on how much of a guessed hash matched. */
+    if (!crypto_equal(hash, tok->hash, 64))
+        return err_set(err, ERR_UNAUTHORIZED, "the bearer token is not valid");
+    if (tok->revoked_ms)
+        return err_set(err, ERR_UNAUTHORIZED, "the bearer token has been revoked");
+    if (tok->expires_ms && tok->expires_ms <= now)
+        return err_set(err, ERR_UNAUTHORIZED, "the bearer token has expired");
+    return 0;
+}
+
 int
 token_authenticate(struct store *s, const char *text, size_t len, struct store_token *tok,
-                   struct store_tenant *tenant, struct err *err)
+                   struct store_tenant *tenant, struct store_user_read *user, struct err *err)
 {
     char hash[65];
     if (!token_is_well_formed(text, len))
         return err_set(err, ERR_UNAUTHORIZED, "the bearer token is malformed");
     crypto_sha256_hex(text, len, hash);
-    if (store_token_auth_lookup(s, hash, tok, tenant, err) < 0) {
+    if (store_token_auth_lookup(s, hash, tok, tenant, user, err) < 0) {
         if (err->code == ERR_NOT_FOUND)
             err_set(err, ERR_UNAUTHORIZED, "the bearer token is not valid");
         return -1;
     }
-    /* The index lookup found the row by hash; compare again in constant time so no timing
-     * difference depends on how much of a guessed hash matched. */
-    if (!crypto_equal(hash, tok->hash, 64))
-        return err_set(err, ERR_UNAUTHORIZED, "the bearer token is not valid");
     int64_t now = clock_now_ms();
-    if (tok->revoked_ms)
-        return err_set(err, ERR_UNAUTHORIZED, "the bearer token has been revoked");
-    if (tok->expires_ms && tok->expires_ms <= now)
-        return err_set(err, ERR_UNAUTHORIZED, "the bearer token has expired");
+    if (token_usable(hash, tok, now, err) < 0) {
+        /* What came with a refused token is never used. */
+        store_user_read_cleanup(user);
+        return -1;
+    }
     if (now - tok->last_used_ms >= LIMIT_TOKEN_TOUCH_SECONDS * 1000) {
         struct err ignored;
         /* Best effort: a busy database must not fail the request over a timestamp. */

@@ -185,6 +185,12 @@ http_router_host_fields(size_t i)
     return NULL;
 }
 
+bool
+http_router_reads_user(size_t i)
+{
+    return i < N_ROUTES && routes[i].handler == scim_users_get;
+}
+
 const char *
 http_router_auth_name(enum route_auth auth)
 {

@@ -39,6 +39,10 @@ const struct route *http_router_at(size_t i);
  * (api_host_fields_check). */
 const char *const *http_router_host_fields(size_t i);
 
+/* True for GET /Users/{id}: the user params[0] is read in the statement that authenticates
+ * the token (api_call.user_read), so the request is one round trip to the database. */
+bool http_router_reads_user(size_t i);
+
 /* Finds the route for method and path. On a match returns its index and fills
  * call->params (copies in call->arena). When the path matches but not the method, returns
  * -1 with ERR_METHOD_NOT_ALLOWED and writes the allowed methods into allow; otherwise -1

@@ -407,10 +407,11 @@ dispatch(struct MHD_Connection *conn, struct request *req, const char *url)
         api_reply_error(&call, &e);
         goto send;
     }
-    if (rt->auth == ROUTE_AUTH_BEARER)
+    if (rt->auth == ROUTE_AUTH_BEARER) {
+        call.user_read.id = http_router_reads_user((size_t)req->route) ? call.params[0] : NULL;
         rc = api_auth_bearer(&call, &e);
-    else if (rt->auth == ROUTE_AUTH_HOST || rt->auth == ROUTE_AUTH_TENANT ||
-             rt->auth == ROUTE_AUTH_SESSION)
+    } else if (rt->auth == ROUTE_AUTH_HOST || rt->auth == ROUTE_AUTH_TENANT ||
+               rt->auth == ROUTE_AUTH_SESSION)
         rc = api_auth_admin(&call,
                             rt->auth == ROUTE_AUTH_HOST     ? API_REACH_HOST
                             : rt->auth == ROUTE_AUTH_TENANT ? API_REACH_TENANT

@@ -245,8 +245,15 @@ int
 scim_get_reply(struct api_call *call, const struct scim_kind *k, struct err *err)
 {
     struct store_resource r;
-    if (directory_get(call->store, call->tenant.id, k->type, call->params[0], &r, err) < 0)
+    if (call->user_read_done && k->type == STORE_RTYPE_USER) {
+        /* Read with the token (api_auth_bearer): r takes over the row. */
+        if (!call->user_read.found)
+            return err_set(err, ERR_NOT_FOUND, "resource %s not found", call->params[0]);
+        r = call->user_read.user;
+        call->user_read.user = (struct store_resource){ 0 };
+    } else if (directory_get(call->store, call->tenant.id, k->type, call->params[0], &r, err) < 0) {
         return -1;
+    }
     int rc = 0;
     if (scim_if_none_match(call, r.version)) {
         api_reply_empty(call, 304);

@@ -48,15 +48,22 @@ load_groups(const struct api_call *call, const struct store_resource *r, json_t 
     /* A tenant without groups has no memberships to read (the count came with the token). */
     if (call->tenant.group_count == 0)
         return 0;
-    if (user_groups_list(call->store, call->tenant.id, r->id, &v, &n, err) < 0)
+    /* A GET by id read them with the token. */
+    bool read = call->user_read_done && strcmp(call->user_read.id, r->id) == 0;
+    if (read) {
+        v = call->user_read.groups;
+        n = call->user_read.n_groups;
+    } else if (user_groups_list(call->store, call->tenant.id, r->id, &v, &n, err) < 0) {
         return -1;
+    }
     json_t *a = n ? json_array() : NULL;
     for (size_t i = 0; i < n; i++) {
         json_t *g = group_ref(call, v[i].id, v[i].display);
         if (g)
             json_array_append_new(a, g);
     }
-    group_members_free(v, n);
+    if (!read)
+        group_members_free(v, n);
     *out = a;
     return 0;
 }

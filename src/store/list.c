@@ -146,7 +146,7 @@ read_page(struct db_stmt *st, int64_t limit, struct store_list_result *out, stru
             cap = cap ? 2 * cap : 16;
             out->rows = xrealloc(out->rows, cap * sizeof(*out->rows));
         }
-        rows_read_resource(st, &out->rows[out->n++]);
+        rows_read_resource(st, 0, &out->rows[out->n++]);
         out->last_seq = db_int(st, SEQ_COL);
     }
     if (rc == 1 && (rc = db_step(st, err)) == 1) {

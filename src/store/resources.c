@@ -13,26 +13,26 @@
 #define ANALYZE_FIRST_ROWS 1000
 
 void
-rows_read_resource(struct db_stmt *st, struct store_resource *r)
+rows_read_resource(struct db_stmt *st, int first, struct store_resource *r)
 {
     *r = (struct store_resource){ 0 };
-    db_copy(st, 0, r->id, sizeof(r->id));
-    r->tenant_id = db_int(st, 1);
-    r->type = (enum store_rtype)db_int(st, 2);
-    r->version = db_int(st, 3);
-    r->created_ms = db_int(st, 4);
-    r->modified_ms = db_int(st, 5);
-    r->user_name = db_dup(st, 6);
-    r->external_id = db_dup(st, 7);
-    r->display_name = db_dup(st, 8);
-    r->active = (int)db_int(st, 9);
-    r->doc = db_dup(st, 10);
+    db_copy(st, first, r->id, sizeof(r->id));
+    r->tenant_id = db_int(st, first + 1);
+    r->type = (enum store_rtype)db_int(st, first + 2);
+    r->version = db_int(st, first + 3);
+    r->created_ms = db_int(st, first + 4);
+    r->modified_ms = db_int(st, first + 5);
+    r->user_name = db_dup(st, first + 6);
+    r->external_id = db_dup(st, first + 7);
+    r->display_name = db_dup(st, first + 8);
+    r->active = (int)db_int(st, first + 9);
+    r->doc = db_dup(st, first + 10);
 }
 
 static void
 read_resource(struct db_stmt *st, void *row)
 {
-    rows_read_resource(st, row);
+    rows_read_resource(st, 0, row);
 }
 
 void

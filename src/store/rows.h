@@ -41,7 +41,7 @@ void rows_read_tenant(struct db_stmt *st, int first, struct store_tenant *t);
 void rows_read_token(struct db_stmt *st, struct store_token *t);
 /* Reads column 0 as an integer into the int64_t at row (a count, an id, an existence check). */
 void rows_read_int(struct db_stmt *st, void *row);
-/* Reads RESOURCE_COLS starting at column 0 into r (which then owns its strings). */
-void rows_read_resource(struct db_stmt *st, struct store_resource *r);
+/* Reads RESOURCE_COLS starting at column `first` into r (which then owns its strings). */
+void rows_read_resource(struct db_stmt *st, int first, struct store_resource *r);
 
 #endif

@@ -421,7 +421,7 @@ store_sso_code_take(struct store *s, const char *hash, int64_t now_ms, struct st
 static void
 read_user(struct db_stmt *st, void *row)
 {
-    rows_read_resource(st, row);
+    rows_read_resource(st, 0, row);
 }
 
 static void

@@ -35,6 +35,9 @@ void store_dsn_redact(const char *dsn, char *out, size_t size);
 void store_thread_done(struct store *s);
 const char *store_backend_name(const struct store *s);
 int store_ping(struct store *s, struct err *err);
+/* Executions at which the database had to compile a prepared statement again (SQLite does
+ * when a bound value decides the plan); 0 where the backend has no such count. */
+uint64_t store_reprepares(struct store *s);
 
 /* A read-only unit of work on the calling thread (one request's reads). A backend may read
  * it from one snapshot at the cost of one transaction (SQLite: one WAL read lock instead of
@@ -116,10 +119,16 @@ struct store_token {
 };
 
 int store_token_insert(struct store *s, const struct store_token *t, struct err *err);
+/* What GET /Users/{id} reads besides its token (below, after the resource types). */
+struct store_user_read;
+
 /* The token with this hash and its tenant (with group_count) in one read: the hot path of
- * every SCIM request. ERR_NOT_FOUND when no token has the hash. */
+ * every SCIM request. With `user` (else NULL), the same statement also reads that user of the
+ * token's tenant and the user's groups, so a GET of a user is one round trip and one snapshot.
+ * ERR_NOT_FOUND when no token has the hash. */
 int store_token_auth_lookup(struct store *s, const char *hash, struct store_token *tok,
-                            struct store_tenant *tenant, struct err *err);
+                            struct store_tenant *tenant, struct store_user_read *user,
+                            struct err *err);
 int store_token_get(struct store *s, int64_t tenant_id, const char *id, struct store_token *out,
                     struct err *err);
 /* *out is a malloc'd array, newest first; the caller frees it. */
@@ -204,6 +213,18 @@ struct store_member {
 
 /* Frees an array of n members (NULL is a no-op). */
 void store_members_free(struct store_member *v, size_t n);
+
+/* What GET /Users/{id} reads besides its token: the user and its groups. */
+struct store_user_read {
+    const char *id;              /* in: the user asked for */
+    bool found;                  /* out: the token's tenant has that user */
+    struct store_resource user;  /* out, when found */
+    struct store_member *groups; /* out: its groups ordered by id, with their displayName */
+    size_t n_groups;
+};
+
+/* Frees what store_token_auth_lookup read into r (the struct itself is the caller's). */
+void store_user_read_cleanup(struct store_user_read *r);
 
 /* One membership row seen from its member: the member, the group and its displayName. */
 struct store_membership {

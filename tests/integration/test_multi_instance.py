@@ -279,3 +279,54 @@ def test_set_streams_across_instances_one_key_and_acks_from_anywhere(instances):
     assert r == {"sets": {}, "moreAvailable": False}
     state = servers[2].admin("GET", f"/tenants/acme/webhooks/{stream['id']}").json()
     assert state["pending"] == 0 and state["delivered"] == int(order[-1].split("-")[1])
+
+
+def test_reads_on_every_instance_see_a_write_on_another_at_once(instances):
+    """Issue 18: a GET of a user is one statement with its token, never a cache, so a
+    revoked token, a deleted user, a changed membership and another tenant's data are
+    each seen at once by every other instance, by id and by filter."""
+    servers, token = instances
+    a, b, c = servers
+    a.make_tenant("beta")
+    beta = a.mint("beta")["token"]
+    uid = a.scim("POST", "/Users", token, user_body("ann@acme.example")).json()["id"]
+    gid = a.scim("POST", "/Groups", token, {"schemas": [GROUP_URN],
+                                             "displayName": "Eng"}).json()["id"]
+    by_name = "/Users?filter=" + requests.utils.quote('userName eq "ann@acme.example"')
+    for s in servers:  # every instance has read the user (and its token) once
+        r = s.scim("GET", f"/Users/{uid}", token)
+        assert r.status_code == 200 and "groups" not in r.json()
+
+    # A membership added on one instance is in the user's groups on the others at once,
+    # and so is the group's new name; one removed is gone at once.
+    patch = {"schemas": [PATCH_URN], "Operations": [
+        {"op": "add", "path": "members", "value": [{"value": uid}]}]}
+    assert a.scim("PATCH", f"/Groups/{gid}", token, patch).status_code in (200, 204)
+    assert [g["value"] for g in b.scim("GET", f"/Users/{uid}", token).json()["groups"]] == [gid]
+    rename = {"schemas": [PATCH_URN], "Operations": [
+        {"op": "replace", "path": "displayName", "value": "Engineering"}]}
+    assert c.scim("PATCH", f"/Groups/{gid}", token, rename).status_code in (200, 204)
+    assert b.scim("GET", f"/Users/{uid}", token).json()["groups"][0]["display"] == "Engineering"
+    patch["Operations"][0] = {"op": "remove", "path": f'members[value eq "{uid}"]'}
+    assert c.scim("PATCH", f"/Groups/{gid}", token, patch).status_code in (200, 204)
+    assert "groups" not in a.scim("GET", f"/Users/{uid}", token).json()
+
+    # Another tenant's token finds nothing of acme's, by id or by filter, on any instance.
+    for s in servers:
+        assert_scim_error(s.scim("GET", f"/Users/{uid}", beta), 404)
+        assert s.scim("GET", by_name, beta).json()["totalResults"] == 0
+        assert s.scim("GET", by_name, token).json()["totalResults"] == 1
+
+    # Deleted on one instance: 404 by id and gone from the filter on the others at once.
+    assert c.scim("DELETE", f"/Users/{uid}", token).status_code == 204
+    for s in (a, b):
+        assert_scim_error(s.scim("GET", f"/Users/{uid}", token), 404)
+        assert s.scim("GET", by_name, token).json()["totalResults"] == 0
+
+    # Revoked on one instance: refused on the others at once, by id and by filter.
+    tid = a.admin("GET", "/tenants/acme/tokens").json()["tokens"][0]["id"]
+    assert a.admin("POST", f"/tenants/acme/tokens/{tid}/revoke").status_code == 200
+    for s in (b, c):
+        assert_scim_error(s.scim("GET", f"/Users/{uid}", token), 401)
+        assert_scim_error(s.scim("GET", by_name, token), 401)
+    assert b.scim("GET", by_name, beta).status_code == 200

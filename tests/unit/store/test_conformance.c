@@ -485,7 +485,7 @@ tokens(void **state)
     /* Auth lookup: the token, its tenant and the tenant's group count. */
     struct store_token tok;
     struct store_tenant ten;
-    OK(store_token_auth_lookup(s, "h3", &tok, &ten, err));
+    OK(store_token_auth_lookup(s, "h3", &tok, &ten, NULL, err));
     assert_string_equal(tok.id, t3.id);
     assert_int_equal(tok.tenant_id, a);
     assert_string_equal(tok.hash, "h3");
@@ -501,20 +501,59 @@ tokens(void **state)
     assert_string_equal(ten.public_url, ""); /* read with the tenant on the hot path */
     assert_true(ten.integration_enabled);
     assert_int_equal(ten.group_count, 0);
-    FAILS(ERR_NOT_FOUND, store_token_auth_lookup(s, "nope", &tok, &ten, err));
+    FAILS(ERR_NOT_FOUND, store_token_auth_lookup(s, "nope", &tok, &ten, NULL, err));
 
     mk_group(s, a, uid('g', 1), "G1");
     mk_group(s, a, uid('g', 2), "G2");
     mk_group(s, b, uid('g', 3), "G3");
     mk_user(s, a, uid('u', 1), "alice", NULL);
-    OK(store_token_auth_lookup(s, "h1", &tok, &ten, err));
+    OK(store_token_auth_lookup(s, "h1", &tok, &ten, NULL, err));
     assert_int_equal(ten.group_count, 2);
     TX_OK(s, store_resource_delete(s, a, STORE_RTYPE_GROUP, uid('g', 1), -1, err));
-    OK(store_token_auth_lookup(s, "h1", &tok, &ten, err));
+    OK(store_token_auth_lookup(s, "h1", &tok, &ten, NULL, err));
     assert_int_equal(ten.group_count, 1);
-    OK(store_token_auth_lookup(s, "h4", &tok, &ten, err));
+    OK(store_token_auth_lookup(s, "h4", &tok, &ten, NULL, err));
     assert_int_equal(ten.id, b);
     assert_int_equal(ten.group_count, 1);
+
+    /* With a user to read: that user of the token's tenant and its groups (by id, with their
+     * names), in the same read; another tenant's user is not found. */
+    mk_group(s, a, uid('g', 4), "G4");
+    mk_user(s, b, uid('u', 2), "bob", NULL);
+    begin(s);
+    RETURNS(1, store_member_add(s, a, uid('g', 4), uid('u', 1), err));
+    RETURNS(1, store_member_add(s, a, uid('g', 2), uid('u', 1), err));
+    commit(s);
+    struct store_user_read ur = { .id = uid('u', 1) };
+    OK(store_token_auth_lookup(s, "h1", &tok, &ten, &ur, err));
+    assert_string_equal(tok.id, t1.id);
+    assert_int_equal(ten.group_count, 2);
+    assert_true(ur.found);
+    assert_string_equal(ur.user.id, uid('u', 1));
+    assert_string_equal(ur.user.user_name, "alice");
+    assert_non_null(ur.user.doc);
+    assert_int_equal(ur.n_groups, 2);
+    assert_string_equal(ur.groups[0].id, uid('g', 2));
+    assert_string_equal(ur.groups[0].display, "G2");
+    assert_string_equal(ur.groups[1].id, uid('g', 4));
+    assert_string_equal(ur.groups[1].display, "G4");
+    store_user_read_cleanup(&ur);
+    assert_false(ur.found);
+    assert_int_equal(ur.n_groups, 0);
+    ur.id = uid('u', 2);
+    OK(store_token_auth_lookup(s, "h1", &tok, &ten, &ur, err));
+    assert_int_equal(ten.id, a);
+    assert_false(ur.found);
+    OK(store_token_auth_lookup(s, "h4", &tok, &ten, &ur, err));
+    assert_true(ur.found);
+    assert_string_equal(ur.user.user_name, "bob");
+    assert_int_equal(ur.n_groups, 0);
+    store_user_read_cleanup(&ur);
+    ur.id = uid('u', 99);
+    OK(store_token_auth_lookup(s, "h1", &tok, &ten, &ur, err));
+    assert_false(ur.found);
+    FAILS(ERR_NOT_FOUND, store_token_auth_lookup(s, "nope", &tok, &ten, &ur, err));
+    assert_false(ur.found);
 
     /* Get is per tenant. */
     OK(store_token_get(s, a, t2.id, &tok, err));
@@ -563,14 +602,14 @@ tokens(void **state)
     assert_int_equal(tok.last_used_ms, 7777);
     assert_int_equal(tok.created_ms, 100);
     /* A revoked token is still found by hash (core refuses it). */
-    OK(store_token_auth_lookup(s, "h1", &tok, &ten, err));
+    OK(store_token_auth_lookup(s, "h1", &tok, &ten, NULL, err));
     assert_int_equal(tok.revoked_ms, 8888);
     snprintf(up.id, sizeof(up.id), "%s", uid('k', 99));
     TX_FAILS(s, ERR_NOT_FOUND, store_token_update(s, &up, err));
 
     /* A tenant's tokens go with it. */
     TX_OK(s, store_tenant_delete(s, b, err));
-    FAILS(ERR_NOT_FOUND, store_token_auth_lookup(s, "h4", &tok, &ten, err));
+    FAILS(ERR_NOT_FOUND, store_token_auth_lookup(s, "h4", &tok, &ten, NULL, err));
 }
 
 /* ---- resources ---- */
@@ -891,7 +930,7 @@ counts_concurrent(void **state)
     TX_OK(s, store_token_insert(s, &t, err));
     struct store_token tok;
     struct store_tenant ten;
-    OK(store_token_auth_lookup(s, "h1", &tok, &ten, err));
+    OK(store_token_auth_lookup(s, "h1", &tok, &ten, NULL, err));
     assert_int_equal(ten.group_count, COUNT_WRITERS * (COUNT_GROUPS - 1));
 }
 
