@@ -29,6 +29,12 @@ directory_health(struct store *s, struct err *err)
     return 0;
 }
 
+uint64_t
+directory_reprepares(struct store *s)
+{
+    return store_reprepares(s);
+}
+
 int
 directory_read_begin(struct store *s, struct err *err)
 {

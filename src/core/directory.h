@@ -29,4 +29,7 @@ int directory_cursor_key(struct store *s, const unsigned char *sso_key, unsigned
 /* 0 when the database answers; ERR_UNAVAILABLE otherwise (for /healthz). */
 int directory_health(struct store *s, struct err *err);
 
+/* store_reprepares, for /metrics. */
+uint64_t directory_reprepares(struct store *s);
+
 #endif

@@ -21,7 +21,8 @@ http_metrics_get(struct api_call *call, struct err *err)
     struct buf b;
     buf_init(&b, 4 * 1024 * 1024);
     if (http_metrics_render(&b, http_router_method_label, http_router_pattern_label, err) < 0 ||
-        sso_metrics_render(&b, err) < 0 || http_metrics_render_webhooks(&b, call->store, err) < 0) {
+        sso_metrics_render(&b, err) < 0 || http_metrics_render_webhooks(&b, call->store, err) < 0 ||
+        http_metrics_render_store(&b, call->store, err) < 0) {
         buf_cleanup(&b);
         return -1;
     }

@@ -7,6 +7,7 @@
 
 #include "base/clock.h"
 #include "base/xmalloc.h"
+#include "core/directory.h"
 #include "core/retention.h"
 #include "core/webhook.h"
 
@@ -164,6 +165,17 @@ render_more(struct buf *out, struct err *err)
                       "scimd_store_errors_total{code=\"internal\"} %llu\n",
                       (unsigned long long)atomic_load(&store_errors[0]),
                       (unsigned long long)atomic_load(&store_errors[1]));
+}
+
+int
+http_metrics_render_store(struct buf *out, struct store *s, struct err *err)
+{
+    return buf_printf(out, err,
+                      "# HELP scimd_store_statement_reprepares_total Executions at which the "
+                      "database compiled a prepared statement again (SQLite; should stay 0).\n"
+                      "# TYPE scimd_store_statement_reprepares_total counter\n"
+                      "scimd_store_statement_reprepares_total %llu\n",
+                      (unsigned long long)directory_reprepares(s));
 }
 
 int

@@ -32,6 +32,8 @@ int64_t http_metrics_inflight_now(void);
  * read per scrape) and this instance's delivery counters (core/webhook.h). */
 struct store;
 int http_metrics_render_webhooks(struct buf *out, struct store *s, struct err *err);
+/* scimd_store_statement_reprepares_total (store_reprepares). */
+int http_metrics_render_store(struct buf *out, struct store *s, struct err *err);
 
 int http_metrics_render(struct buf *out, const char *(*route_method)(size_t),
                         const char *(*route_pattern)(size_t), struct err *err);

@@ -135,6 +135,12 @@ store_ping(struct store *s, struct err *err)
     return s->be->ping(s, err);
 }
 
+uint64_t
+store_reprepares(struct store *s)
+{
+    return s->be->reprepares ? s->be->reprepares(s) : 0;
+}
+
 int
 store_read_begin(struct store *s, struct err *err)
 {

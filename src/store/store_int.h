@@ -15,6 +15,9 @@ struct store_backend {
     void (*close)(struct store *s);
     void (*thread_done)(struct store *s);
     int (*ping)(struct store *s, struct err *err);
+    /* Statements compiled again at an execution since start; NULL where there is no such
+     * thing to count (PostgreSQL). */
+    uint64_t (*reprepares)(struct store *s);
     int (*read_begin)(struct store *s, struct err *err);
     void (*read_end)(struct store *s);
     int (*tx_begin)(struct store *s, struct err *err);

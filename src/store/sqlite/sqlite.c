@@ -306,6 +306,13 @@ exec_simple(struct store *st, const char *sql, struct err *err)
     return c ? sqlite_conn_exec(c, sql, err) : -1;
 }
 
+static uint64_t
+sq_reprepares(struct store *st)
+{
+    (void)st;
+    return sqlite_reprepares();
+}
+
 static int
 sq_ping(struct store *st, struct err *err)
 {
@@ -412,6 +419,7 @@ const struct store_backend sqlite_backend = {
     .close = sq_close,
     .thread_done = sq_thread_done,
     .ping = sq_ping,
+    .reprepares = sq_reprepares,
     .read_begin = sq_read_begin,
     .read_end = sq_read_end,
     .tx_begin = sq_tx_begin,

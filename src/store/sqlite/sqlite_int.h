@@ -99,6 +99,8 @@ void sqlite_bind_text(sqlite3_stmt *st, int i, const char *s);
 
 /* The primitives of db.h for SQLite (stmt.c). */
 extern const struct db_backend sqlite_db_backend;
+/* Executions at which SQLite had to compile a prepared statement again (stmt.c). */
+uint64_t sqlite_reprepares(void);
 extern const struct sqlgen_dialect sqlite_dialect;
 void sqlite_fixed_clear(struct conn *c);
 
