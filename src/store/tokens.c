@@ -1,11 +1,6 @@
 /* Bearer tokens of identity providers: only their hash is stored. */
 #include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
 
-#include <jansson.h>
-
-#include "base/str.h"
 #include "base/xmalloc.h"
 
 #include "store/db.h"
@@ -56,44 +51,7 @@ struct auth_row {
     struct store_token *tok;
     struct store_tenant *tenant;
     struct store_user_read *user;
-    bool groups_ok;
 };
-
-static int
-member_by_id(const void *a, const void *b)
-{
-    return strcmp(((const struct store_member *)a)->id, ((const struct store_member *)b)->id);
-}
-
-/* The user's groups as the statement aggregated them: a JSON array of [id, displayName]
- * pairs (NULL or [] for none); sorted by id, as store_member_groups returns them. */
-static bool
-read_groups(const char *text, struct store_user_read *u)
-{
-    if (text == NULL)
-        return true;
-    json_t *a = json_loads(text, 0, NULL);
-    if (!json_is_array(a)) {
-        json_decref(a);
-        return false;
-    }
-    size_t n = json_array_size(a);
-    u->groups = n ? xcalloc(n, sizeof(*u->groups)) : NULL;
-    for (size_t i = 0; i < n; i++) {
-        const json_t *pair = json_array_get(a, i);
-        const char *id = json_string_value(json_array_get(pair, 0));
-        const char *display = json_string_value(json_array_get(pair, 1));
-        if (id == NULL) {
-            json_decref(a);
-            return false;
-        }
-        str_copy(u->groups[u->n_groups].id, sizeof(u->groups[0].id), id);
-        u->groups[u->n_groups++].display = display ? xstrdup(display) : NULL;
-    }
-    json_decref(a);
-    qsort(u->groups, u->n_groups, sizeof(*u->groups), member_by_id);
-    return true;
-}
 
 static void
 read_auth(struct db_stmt *st, void *row)
@@ -102,12 +60,25 @@ read_auth(struct db_stmt *st, void *row)
     rows_read_token(st, a->tok);
     rows_read_tenant(st, 9, a->tenant);
     a->tenant->group_count = db_int(st, 20);
-    a->groups_ok = true;
     if (a->user == NULL || db_is_null(st, 21))
         return;
     a->user->found = true;
     rows_read_resource(st, 21, &a->user->user);
-    a->groups_ok = read_groups(db_is_null(st, 32) ? NULL : db_text(st, 32), a->user);
+}
+
+/* One group of the user from a row of the statement below (none: the row's group is NULL). */
+static void
+read_group(struct db_stmt *st, struct store_user_read *u, size_t *cap)
+{
+    if (db_is_null(st, 32))
+        return;
+    if (u->n_groups == *cap) {
+        *cap = *cap ? 2 * *cap : 8;
+        u->groups = xrealloc(u->groups, *cap * sizeof(*u->groups));
+    }
+    struct store_member *m = &u->groups[u->n_groups++];
+    db_copy(st, 32, m->id, sizeof(m->id));
+    m->display = db_dup(st, 33);
 }
 
 #define AUTH_COLS                                                                          \
@@ -117,18 +88,18 @@ read_auth(struct db_stmt *st, void *row)
     " n.public_url, (SELECT coalesce(sum(c.n), 0) FROM resource_counts c"                  \
     "  WHERE c.tenant_id = t.tenant_id AND c.type = 2)"
 #define AUTH_FROM " FROM tokens t JOIN tenants n ON n.id = t.tenant_id"
-/* The user's groups, one [id, displayName] pair each. */
-#define USER_GROUPS(agg, pair, order)                                                     \
-    "(SELECT " agg "(" pair "(m.group_id, g.display_name)" order ") FROM members m"       \
-    " JOIN resources g ON g.tenant_id = m.tenant_id AND g.type = 2 AND g.id = m.group_id" \
-    " WHERE m.tenant_id = r.tenant_id AND m.member_id = r.id)"
-/* The type is written, not bound: SQLite re-prepares a statement at every execution when a
- * bound value decides whether a partial index (resources_by_user_name: type = 1) applies. */
-#define AUTH_USER_FROM                                                             \
-    AUTH_FROM " LEFT JOIN resources r ON r.tenant_id = t.tenant_id AND r.type = 1" \
-              " AND r.id = ?2 WHERE t.hash = ?1"
-#define USER_COLS(doc)         RESOURCE_COLS_OF("r.", doc)
-#define AUTH_USER(doc, groups) "SELECT " AUTH_COLS ", " USER_COLS(doc) ", " groups AUTH_USER_FROM
+/* One row per group of the user (one row with NULL group columns when it has none, or when
+ * the token's tenant has no such user). The types are written, not bound: SQLite compiles a
+ * statement again at every execution when a bound value decides whether a partial index
+ * (resources_by_user_name: type = 1) applies. */
+#define AUTH_USER_FROM                                                                   \
+    AUTH_FROM " LEFT JOIN resources r ON r.tenant_id = t.tenant_id AND r.type = 1"       \
+              " AND r.id = ?2"                                                           \
+              " LEFT JOIN members m ON m.tenant_id = r.tenant_id AND m.member_id = r.id" \
+              " LEFT JOIN resources g ON g.tenant_id = m.tenant_id AND g.type = 2"       \
+              " AND g.id = m.group_id WHERE t.hash = ?1 ORDER BY g.id"
+#define AUTH_USER(doc) \
+    "SELECT " AUTH_COLS ", " RESOURCE_COLS_OF("r.", doc) ", g.id, g.display_name" AUTH_USER_FROM
 
 int
 store_token_auth_lookup(struct store *s, const char *hash, struct store_token *tok,
@@ -139,26 +110,37 @@ store_token_auth_lookup(struct store *s, const char *hash, struct store_token *t
      * groups, so the request is one statement: one round trip to PostgreSQL, one snapshot
      * without a transaction around it. */
     static struct db_sql token_only = DB_SQL("SELECT " AUTH_COLS AUTH_FROM " WHERE t.hash=?");
-    static struct db_sql with_user = DB_SQL2(
-        AUTH_USER("doc", USER_GROUPS("json_group_array", "json_array", "")),
-        AUTH_USER("doc_text", USER_GROUPS("json_agg", "json_build_array", " ORDER BY m.group_id")));
+    static struct db_sql with_user = DB_SQL2(AUTH_USER("doc"), AUTH_USER("doc_text"));
     struct db_stmt *st = db_prepare(s, user ? &with_user : &token_only, err);
     if (st == NULL)
         return -1;
     db_bind_text(st, 1, hash);
-    if (user) {
-        *user = (struct store_user_read){ .id = user->id };
-        db_bind_text(st, 2, user->id);
+    struct auth_row a = { tok, tenant, user };
+    if (user == NULL) {
+        int rc = db_first(st, read_auth, &a, err);
+        if (rc < 0)
+            return -1;
+        return rc ? 0 : err_set(err, ERR_NOT_FOUND, "no such token");
     }
-    struct auth_row a = { tok, tenant, user, true };
-    int rc = db_first(st, read_auth, &a, err);
-    if (rc < 0)
-        return -1;
-    if (!a.groups_ok) {
+    *user = (struct store_user_read){ .id = user->id };
+    db_bind_text(st, 2, user->id);
+    int rc = db_step(st, err);
+    if (rc == 0)
+        return err_set(err, ERR_NOT_FOUND, "no such token");
+    size_t cap = 0;
+    if (rc == 1)
+        read_auth(st, &a);
+    /* A user's groups are bounded by what one tenant holds; each row is one of them. */
+    while (rc == 1) {
+        if (user->found)
+            read_group(st, user, &cap);
+        rc = db_step(st, err);
+    }
+    if (rc < 0) {
         store_user_read_cleanup(user);
-        return err_set(err, ERR_INTERNAL, "unreadable groups of user %s", user->id);
+        return -1;
     }
-    return rc ? 0 : err_set(err, ERR_NOT_FOUND, "no such token");
+    return 0;
 }
 
 void
