@@ -124,7 +124,8 @@ struct store_user_read;
 
 /* The token with this hash and its tenant (with group_count) in one read: the hot path of
  * every SCIM request. With `user` (else NULL), the same statement also reads that user of the
- * token's tenant and the user's groups, so a GET of a user is one round trip and one snapshot.
+ * token's tenant and the user's groups, so a GET of a user is one round trip and one snapshot
+ * (the tenant's group_count is then -1: not read).
  * ERR_NOT_FOUND when no token has the hash. */
 int store_token_auth_lookup(struct store *s, const char *hash, struct store_token *tok,
                             struct store_tenant *tenant, struct store_user_read *user,

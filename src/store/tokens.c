@@ -81,12 +81,14 @@ read_group(struct db_stmt *st, struct store_user_read *u, size_t *cap)
     m->display = db_dup(st, 33);
 }
 
-#define AUTH_COLS                                                                          \
+#define TOKEN_TENANT_COLS                                                                  \
     "t.id, t.tenant_id, t.hash, t.prefix, t.label, t.created_ms, t.last_used_ms,"          \
     " t.revoked_ms, t.expires_ms, n.id, n.slug, n.display_name, n.plan, n.mode,"           \
     " n.deactivation, n.integration_enabled, n.saml_required, n.created_ms, n.updated_ms," \
-    " n.public_url, (SELECT coalesce(sum(c.n), 0) FROM resource_counts c"                  \
-    "  WHERE c.tenant_id = t.tenant_id AND c.type = 2)"
+    " n.public_url"
+#define AUTH_COLS                                                              \
+    TOKEN_TENANT_COLS ", (SELECT coalesce(sum(c.n), 0) FROM resource_counts c" \
+                      "  WHERE c.tenant_id = t.tenant_id AND c.type = 2)"
 #define AUTH_FROM " FROM tokens t JOIN tenants n ON n.id = t.tenant_id"
 /* One row per group of the user (one row with NULL group columns when it has none, or when
  * the token's tenant has no such user). The types are written, not bound: SQLite compiles a
@@ -98,8 +100,11 @@ read_group(struct db_stmt *st, struct store_user_read *u, size_t *cap)
               " LEFT JOIN members m ON m.tenant_id = r.tenant_id AND m.member_id = r.id" \
               " LEFT JOIN resources g ON g.tenant_id = m.tenant_id AND g.type = 2"       \
               " AND g.id = m.group_id WHERE t.hash = ?1 ORDER BY g.id"
-#define AUTH_USER(doc) \
-    "SELECT " AUTH_COLS ", " RESOURCE_COLS_OF("r.", doc) ", g.id, g.display_name" AUTH_USER_FROM
+/* The group count is not read (-1): the user's groups come with it, and nothing else of a
+ * GET of a user needs it (a sum over the count shards: a tenth of the statement's time). */
+#define AUTH_USER(doc)          \
+    "SELECT " TOKEN_TENANT_COLS \
+    ", -1, " RESOURCE_COLS_OF("r.", doc) ", g.id, g.display_name" AUTH_USER_FROM
 
 int
 store_token_auth_lookup(struct store *s, const char *hash, struct store_token *tok,
