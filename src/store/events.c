@@ -1,6 +1,17 @@
 /* Audit events: append-only, numbered by seq (the cursor of the events API and of webhook
  * delivery), which the database assigns: INTEGER PRIMARY KEY AUTOINCREMENT on SQLite, an
- * identity column on PostgreSQL. */
+ * identity column on PostgreSQL.
+ *
+ * A reader that has passed seq n must never see an event below n appear later. SQLite has one
+ * writer at a time, so events commit in seq order. PostgreSQL numbers an event when it is
+ * inserted but shows it when its transaction commits, and concurrent transactions commit in
+ * any order: a reader could pass seq 10 while seq 9 is still uncommitted and never deliver 9
+ * (seen: a webhook test of three instances lost an event under load). So every transaction
+ * that writes a tenant's events holds a shared advisory lock of that tenant from its first
+ * event to its commit (EVENT_BARRIER in rows.h, taken by the inserting statement), and a cursor
+ * read first takes and drops that lock exclusively (store_event_list): it waits until every
+ * event numbered so far has committed or rolled back, and events numbered after it get
+ * higher numbers. Writers never wait for each other; a read waits for the writes in flight. */
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -47,8 +58,12 @@ int
 store_event_insert(struct store *s, const struct store_event *e, struct err *err)
 {
     static struct db_sql q =
-        DB_SQL("INSERT INTO events(tenant_id, created_ms, actor, kind, rtype, resource_id, data)"
-               " VALUES(?,?,?,?,?,?,?)");
+        DB_SQL2("INSERT INTO events(tenant_id, created_ms, actor, kind, rtype, resource_id, data)"
+                " VALUES(?1,?2,?3,?4,?5,?6,?7)",
+                "INSERT INTO events(tenant_id, created_ms, actor, kind, rtype, resource_id, data)"
+                " SELECT CAST(?1 AS BIGINT), CAST(?2 AS BIGINT), CAST(?3 AS TEXT),"
+                " CAST(?4 AS TEXT), CAST(?5 AS INTEGER), CAST(?6 AS TEXT), CAST(?7 AS TEXT)"
+                " FROM " EVENT_BARRIER("?1"));
     struct db_stmt *st = db_prepare(s, &q, err);
     if (st == NULL)
         return -1;
@@ -68,8 +83,21 @@ store_event_list(struct store *s, int64_t tenant_id, int64_t after_seq, size_t l
 {
     static struct db_sql q = DB_SQL("SELECT " EVENT_COLS " FROM events"
                                     " WHERE tenant_id = ? AND seq > ? ORDER BY seq LIMIT ?");
+    /* Waits for the tenant's event writes in flight (above); the lock is dropped at once. */
+    static struct db_sql settle = DB_SQL("SELECT CAST(pg_advisory_unlock(" EVENT_LOCK_KEY(
+        "?1") ") AS INTEGER)"
+              " FROM (SELECT pg_advisory_lock(" EVENT_LOCK_KEY("?1") ") OFFSET 0) AS l");
     *out = NULL;
     *n = 0;
+    if (db_kind(s) == DB_POSTGRES) {
+        struct db_stmt *b = db_prepare(s, &settle, err);
+        if (b == NULL)
+            return -1;
+        db_bind_int(b, 1, tenant_id);
+        int64_t ignored;
+        if (db_first(b, rows_read_int, &ignored, err) < 0)
+            return -1;
+    }
     struct db_stmt *st = db_prepare(s, &q, err);
     if (st == NULL)
         return -1;

@@ -2,6 +2,7 @@
 #include <stdint.h>
 
 #include "store/db.h"
+#include "store/rows.h"
 #include "store/store_int.h"
 
 static void
@@ -146,11 +147,11 @@ store_user_role_delete(struct store *s, int64_t tenant_id, const char *user_id, 
  * sources are never NULL (NOT NULL columns, coalesce to ''), so `<>` compares them. `json`
  * names the JSON object builder: SQLite's json_object, PostgreSQL's json_build_object (which
  * keeps the keys in the order given, as SQLite's does). */
-#define ROLE_EVENTS(scope, json)                                                            \
+#define ROLE_EVENTS(scope, json, barrier)                                                   \
     "INSERT INTO events(tenant_id, created_ms, actor, kind, rtype, resource_id, data)"      \
     " SELECT ?1, ?4, ?5, 'user.role_changed', 1, user_id,"                                  \
     " CAST(" json "('role', " json "('before', old_role, 'after', role), 'source', source)" \
-    " AS TEXT) FROM (" RECOMPUTED(scope) ") r WHERE role <> old_role ORDER BY user_id"
+    " AS TEXT) FROM (" RECOMPUTED(scope) ") r" barrier " WHERE role <> old_role ORDER BY user_id"
 #define ROLE_UPDATE(scope)                                                           \
     "UPDATE user_roles AS u SET role = n.role, source = n.source FROM (" RECOMPUTED( \
         scope) ") AS n WHERE u.tenant_id = ?1 AND u.user_id = n.user_id"             \
@@ -158,8 +159,9 @@ store_user_role_delete(struct store *s, int64_t tenant_id, const char *user_id, 
 /* Every statement takes ?2 so the parameter lists agree; the "all" scope ignores it. */
 #define SCOPE_USER "ur.user_id = ?2"
 #define SCOPE_ALL  "CAST(?2 AS TEXT) IS NULL"
-#define ROLE_EVENTS_SQL(scope) \
-    DB_SQL2(ROLE_EVENTS(scope, "json_object"), ROLE_EVENTS(scope, "json_build_object"))
+#define ROLE_EVENTS_SQL(scope)                     \
+    DB_SQL2(ROLE_EVENTS(scope, "json_object", ""), \
+            ROLE_EVENTS(scope, "json_build_object", " CROSS JOIN " EVENT_BARRIER("?1")))
 
 int
 store_roles_refresh(struct store *s, int64_t tenant_id, const char *user_id, const char *dflt,

@@ -35,6 +35,15 @@
 #define DB_SQL_RESOURCES(rest) \
     DB_SQL2("SELECT " RESOURCE_COLS rest, "SELECT " RESOURCE_COLS_PG rest)
 
+/* PostgreSQL: the advisory lock of a tenant's events (events.c says why), its key for the
+ * tenant in the parameter `tenant`, and the one-row derived table a statement that inserts
+ * events reads first, which takes it shared until the transaction ends. OFFSET 0 keeps the
+ * planner from folding it away; the lock is taken before any event row gets its seq. */
+#define EVENT_LOCK_KEY(tenant) \
+    "1935896932, CAST(CAST(" tenant " AS BIGINT) % 2147483647 AS INTEGER)" /* "scmd" */
+#define EVENT_BARRIER(tenant) \
+    "(SELECT pg_advisory_xact_lock_shared(" EVENT_LOCK_KEY(tenant) ") OFFSET 0) AS barrier"
+
 /* Reads TENANT_COLS starting at column `first` (group_count is left -1). */
 void rows_read_tenant(struct db_stmt *st, int first, struct store_tenant *t);
 /* Reads TOKEN_COLS starting at column 0. */

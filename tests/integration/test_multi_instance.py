@@ -3,6 +3,8 @@ uniqueness and guards every read-modify-write, so no instance can overwrite anot
 and a lost database is reported (503, failing /healthz) and recovered from without a restart.
 PostgreSQL only: SQLite is one process's database."""
 import json
+import os
+import subprocess
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -330,3 +332,40 @@ def test_reads_on_every_instance_see_a_write_on_another_at_once(instances):
         assert_scim_error(s.scim("GET", f"/Users/{uid}", token), 401)
         assert_scim_error(s.scim("GET", by_name, token), 401)
     assert b.scim("GET", by_name, beta).status_code == 200
+
+
+def test_an_event_cursor_never_passes_an_event_still_being_written(server, backend, tenant_token):
+    """PostgreSQL numbers an event when it is inserted and shows it when its transaction
+    commits, so a later event can be visible first: a reader following the cursor (webhooks,
+    the host's GET /events?after=) would pass the earlier one and never see it (CI saw a
+    webhook lose one so). A transaction writing a tenant's events holds that tenant's event
+    lock until it commits, and a cursor read waits for it. A psql session here is the slow
+    writer: it inserts an event as scimd does (store/rows.h EVENT_BARRIER) and commits two
+    seconds later, while scimd writes and commits the next event at once."""
+    if backend != "postgres":
+        pytest.skip("SQLite has one writer: its events commit in their order")
+    t = tenant_token
+    assert server.scim("POST", "/Users", t, user_body("first@acme.example")).status_code == 201
+    evs = server.admin("GET", "/tenants/acme/events").json()["events"]
+    last = max(int(e["id"]) for e in evs)
+    psql_cmd = [os.path.join(server.cluster.bindir, "psql"), "-X", "-q", "-A", "-t", "-v",
+                "ON_ERROR_STOP=1", "-d", server.dsn, "-c"]
+    tid = subprocess.run(psql_cmd + ["SELECT id FROM tenants WHERE slug = 'acme'"],
+                         capture_output=True, text=True, check=True, timeout=30).stdout.strip()
+    slow = ("BEGIN; INSERT INTO events(tenant_id, created_ms, actor, kind, rtype, resource_id,"
+            f" data) SELECT {int(tid)}, 1, 'operator', 'user.updated', 1, 'slow', '{{}}' FROM"
+            f" (SELECT pg_advisory_xact_lock_shared(1935896932, {int(tid)}) OFFSET 0) b;"
+            " SELECT pg_sleep(2); COMMIT;")
+    psql = subprocess.Popen(psql_cmd + [slow], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        time.sleep(0.5)  # the slow event has its number
+        assert server.scim("POST", "/Users", t, user_body("next@acme.example")).status_code == 201
+        r = server.admin("GET", f"/tenants/acme/events?after={last}")
+        assert r.status_code == 200, r.text
+        got = [(int(e["id"]), e["resourceId"]) for e in r.json()["events"]]
+    finally:
+        out, errs = psql.communicate(timeout=30)
+    assert psql.returncode == 0, errs
+    # Both events, the slow one first: nothing was passed while it was uncommitted.
+    assert len(got) == 2 and got[0] == (last + 1, "slow") and got[1][0] > last + 1, got
