@@ -224,6 +224,13 @@ bearer_of(const char *header, const char **tok, size_t *len)
 }
 
 bool
+api_call_read_user(const struct api_call *call)
+{
+    /* A refused token leaves nothing read (token_authenticate cleans up). */
+    return call->authenticated && call->user_read.id != NULL;
+}
+
+bool
 api_call_bearer(const struct api_call *call, const char **tok, size_t *len)
 {
     return bearer_of(call->authorization, tok, len);
@@ -257,7 +264,6 @@ api_auth_bearer(struct api_call *call, struct err *err)
         return -1;
     }
     call->authenticated = true;
-    call->user_read_done = user != NULL;
     str_copy(call->log_tenant, sizeof(call->log_tenant), call->tenant.slug);
     snprintf(call->actor, sizeof(call->actor), "token:%s", call->token.id);
     return 0;

@@ -102,10 +102,9 @@ struct api_call {
     const char *auth_failure;
     bool reading; /* inside directory_read_begin (a GET); ended by api_call_end_reads */
     /* GET /Users/{id}: http/ sets user_read.id before api_auth_bearer, which reads that user
-     * (of the token's tenant) and its groups in the token's own statement; user_read_done
-     * once the token is accepted (the handler then uses it, and reads nothing more). */
+     * (of the token's tenant) and its groups in the token's own statement (api_call_read_user
+     * says whether the handler has them; it then reads nothing more). */
     struct store_user_read user_read;
-    bool user_read_done;
     /* set when a console session cookie authenticated the call (api_auth_admin) */
     bool console;
     struct console_session session;
@@ -181,6 +180,9 @@ void api_call_end_reads(struct api_call *call);
 /* Bearer authentication for /scim/v2: fills call->tenant and call->token, or fails with
  * ERR_UNAUTHORIZED and sets WWW-Authenticate (RFC 6750 §3). */
 int api_auth_bearer(struct api_call *call, struct err *err);
+/* True when api_auth_bearer accepted the token and read call->user_read with it (the user
+ * and its groups of GET /Users/{id}). */
+bool api_call_read_user(const struct api_call *call);
 /* The bearer token of the Authorization header (RFC 6750 §2.1) into *tok, *len (borrowed):
  * false, leaving them as they are, when there is none. */
 bool api_call_bearer(const struct api_call *call, const char **tok, size_t *len);

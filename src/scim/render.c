@@ -245,7 +245,7 @@ int
 scim_get_reply(struct api_call *call, const struct scim_kind *k, struct err *err)
 {
     struct store_resource r;
-    if (call->user_read_done && k->type == STORE_RTYPE_USER) {
+    if (api_call_read_user(call) && k->type == STORE_RTYPE_USER) {
         /* Read with the token (api_auth_bearer): r takes over the row. */
         if (!call->user_read.found)
             return err_set(err, ERR_NOT_FOUND, "resource %s not found", call->params[0]);

@@ -49,7 +49,7 @@ load_groups(const struct api_call *call, const struct store_resource *r, json_t 
     if (call->tenant.group_count == 0)
         return 0;
     /* A GET by id read them with the token. */
-    bool read = call->user_read_done && strcmp(call->user_read.id, r->id) == 0;
+    bool read = api_call_read_user(call) && strcmp(call->user_read.id, r->id) == 0;
     if (read) {
         v = call->user_read.groups;
         n = call->user_read.n_groups;

@@ -19,6 +19,13 @@
 #include "store/rows.h"
 #include "store/store_int.h"
 
+/* PostgreSQL: takes the event lock of tenant ?1 exclusively (waiting for its writers, above)
+ * and drops it. */
+#define TENANT_EVENT_KEY EVENT_LOCK_KEY("?1")
+#define EVENT_SETTLE                                                        \
+    "SELECT CAST(pg_advisory_unlock(" TENANT_EVENT_KEY ") AS INTEGER) FROM" \
+    " (SELECT pg_advisory_lock(" TENANT_EVENT_KEY ") OFFSET 0) AS l"
+
 void
 store_events_free(struct store_event *v, size_t n)
 {
@@ -83,10 +90,9 @@ store_event_list(struct store *s, int64_t tenant_id, int64_t after_seq, size_t l
 {
     static struct db_sql q = DB_SQL("SELECT " EVENT_COLS " FROM events"
                                     " WHERE tenant_id = ? AND seq > ? ORDER BY seq LIMIT ?");
-    /* Waits for the tenant's event writes in flight (above); the lock is dropped at once. */
-    static struct db_sql settle = DB_SQL("SELECT CAST(pg_advisory_unlock(" EVENT_LOCK_KEY(
-        "?1") ") AS INTEGER)"
-              " FROM (SELECT pg_advisory_lock(" EVENT_LOCK_KEY("?1") ") OFFSET 0) AS l");
+    /* Waits for the tenant's event writes in flight; a statement of its own, so that the
+     * listing's snapshot is taken after the wait. */
+    static struct db_sql settle = DB_SQL(EVENT_SETTLE);
     *out = NULL;
     *n = 0;
     if (db_kind(s) == DB_POSTGRES) {
