@@ -45,7 +45,9 @@ def make_key(directory, name):
 
 class SamlIdP:
     def __init__(self):
-        self.dir = tempfile.mkdtemp(prefix="scimd-saml-")
+        # Removed with the object or at exit (it holds private keys; mkdtemp left one per test).
+        self._dir = tempfile.TemporaryDirectory(prefix="scimd-saml-")
+        self.dir = self._dir.name
         self.key, self.crt = make_key(self.dir, "idp")
         self.evil_key, self.evil_crt = make_key(self.dir, "evil")
 
