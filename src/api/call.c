@@ -227,7 +227,7 @@ bool
 api_call_read_user(const struct api_call *call)
 {
     /* A refused token leaves nothing read (token_authenticate cleans up). */
-    return call->authenticated && call->user_read.id != NULL;
+    return call->authenticated && (call->user_read.id != NULL || call->user_read.user_name != NULL);
 }
 
 bool
@@ -248,7 +248,8 @@ api_auth_bearer(struct api_call *call, struct err *err)
     }
     /* A GET reads the token and then the resources: one read unit for all of it, unless the
      * token's own statement reads everything (a user by id). */
-    struct store_user_read *user = call->user_read.id ? &call->user_read : NULL;
+    struct store_user_read *user =
+        call->user_read.id || call->user_read.user_name ? &call->user_read : NULL;
     struct err ignored;
     call->reading = user == NULL && strcmp(call->method, "GET") == 0 &&
                     directory_read_begin(call->store, &ignored) == 0;

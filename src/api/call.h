@@ -101,9 +101,10 @@ struct api_call {
      * "gate", "wrong_key", "no_operator_key", "session", "csrf", "scope"), or NULL. */
     const char *auth_failure;
     bool reading; /* inside directory_read_begin (a GET); ended by api_call_end_reads */
-    /* GET /Users/{id}: http/ sets user_read.id before api_auth_bearer, which reads that user
-     * (of the token's tenant) and its groups in the token's own statement (api_call_read_user
-     * says whether the handler has them; it then reads nothing more). */
+    /* GET /Users/{id} and a `userName eq` filter: http/ sets user_read.id or .user_name
+     * before api_auth_bearer, which reads that user (of the token's tenant) and its groups in
+     * the token's own statement (api_call_read_user says whether the handler has them; it
+     * then reads nothing more). */
     struct store_user_read user_read;
     /* set when a console session cookie authenticated the call (api_auth_admin) */
     bool console;
@@ -181,7 +182,7 @@ void api_call_end_reads(struct api_call *call);
  * ERR_UNAUTHORIZED and sets WWW-Authenticate (RFC 6750 §3). */
 int api_auth_bearer(struct api_call *call, struct err *err);
 /* True when api_auth_bearer accepted the token and read call->user_read with it (the user
- * and its groups of GET /Users/{id}). */
+ * and its groups of GET /Users/{id} or of a `userName eq` filter). */
 bool api_call_read_user(const struct api_call *call);
 /* The bearer token of the Authorization header (RFC 6750 §2.1) into *tok, *len (borrowed):
  * false, leaving them as they are, when there is none. */

@@ -185,10 +185,11 @@ http_router_host_fields(size_t i)
     return NULL;
 }
 
-bool
-http_router_reads_user(size_t i)
+void
+http_router_read_with_token(size_t i, struct api_call *call)
 {
-    return i < N_ROUTES && routes[i].handler == scim_users_get;
+    if (i < N_ROUTES)
+        scim_users_read_with_token(call, routes[i].handler);
 }
 
 const char *

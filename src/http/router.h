@@ -39,9 +39,10 @@ const struct route *http_router_at(size_t i);
  * (api_host_fields_check). */
 const char *const *http_router_host_fields(size_t i);
 
-/* True for GET /Users/{id}: the user params[0] is read in the statement that authenticates
- * the token (api_call.user_read), so the request is one round trip to the database. */
-bool http_router_reads_user(size_t i);
+/* GET /Users/{id} and a `userName eq` listing of route i: names in call->user_read the user
+ * that the statement authenticating the token reads too, so the request is one round trip
+ * to the database (scim_users_read_with_token). */
+void http_router_read_with_token(size_t i, struct api_call *call);
 
 /* Finds the route for method and path. On a match returns its index and fills
  * call->params (copies in call->arena). When the path matches but not the method, returns

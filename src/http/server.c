@@ -408,7 +408,7 @@ dispatch(struct MHD_Connection *conn, struct request *req, const char *url)
         goto send;
     }
     if (rt->auth == ROUTE_AUTH_BEARER) {
-        call.user_read.id = http_router_reads_user((size_t)req->route) ? call.params[0] : NULL;
+        http_router_read_with_token((size_t)req->route, &call);
         rc = api_auth_bearer(&call, &e);
     } else if (rt->auth == ROUTE_AUTH_HOST || rt->auth == ROUTE_AUTH_TENANT ||
                rt->auth == ROUTE_AUTH_SESSION)

@@ -295,6 +295,32 @@ cursor_start(struct api_call *call, const struct scim_kind *k, const struct scim
     return 0;
 }
 
+/* True when list_reply can take its page from the user the token's statement read (q as
+ * list_reply built it): a first page of a `userName eq "…"` listing, unsorted, by index, with
+ * room for a row. Such a listing holds at most that one user. */
+static bool
+page_is_user_read(const struct api_call *call, const struct scim_kind *k,
+                  const struct scim_list_params *p, const struct store_list_query *q)
+{
+    return api_call_read_user(call) && call->user_read.user_name && k->type == STORE_RTYPE_USER &&
+           p->cursor == NULL && q->sort == NULL && q->role == NULL && q->start_index == 1 &&
+           q->count >= 1;
+}
+
+/* The page of that user: it, or nothing when the tenant has no such userName. */
+static void
+take_user_read(struct api_call *call, struct store_list_result *res)
+{
+    *res = (struct store_list_result){ 0 };
+    if (!call->user_read.found)
+        return;
+    res->rows = xmalloc(sizeof(*res->rows));
+    res->rows[0] = call->user_read.user;
+    call->user_read.user = (struct store_resource){ 0 };
+    res->n = 1;
+    res->total = 1;
+}
+
 static int
 list_reply(struct api_call *call, const struct scim_kind *k, const struct scim_list_params *p,
            struct err *err)
@@ -342,7 +368,9 @@ list_reply(struct api_call *call, const struct scim_kind *k, const struct scim_l
     struct scim_cursor cur = { 0 };
     if (p->cursor && cursor_start(call, k, p, q.role, &q, &cur, err) < 0)
         return -1;
-    if (directory_list(call->store, &q, &res, err) < 0)
+    if (page_is_user_read(call, k, p, &q))
+        take_user_read(call, &res);
+    else if (directory_list(call->store, &q, &res, err) < 0)
         return -1;
     /* RFC 9865 §2, Table 2: nextCursor on every page but the last. */
     char next[SCIM_CURSOR_TEXT] = "";
@@ -354,6 +382,26 @@ list_reply(struct api_call *call, const struct scim_kind *k, const struct scim_l
     int rc = reply_page(call, rt, k->derived, p, &res, p->cursor ? next : NULL, err);
     store_list_result_cleanup(&res);
     return rc;
+}
+
+const char *
+scim_list_user_name(struct api_call *call)
+{
+    struct scim_list_params p;
+    struct err ignored;
+    /* Anything else, or anything wrong (answered by list_reply after the token), reads
+     * nothing with the token. */
+    if (params_from_query(call, &p, &ignored) < 0 || p.filter == NULL || p.cursor ||
+        (p.sort_by && p.sort_by[0]) || p.start_index != 1 || p.count < 1)
+        return NULL;
+    struct query_node *f =
+        query_filter_parse(call->arena, undo_double_encoding(call, p.filter), &ignored);
+    if (f == NULL || query_resolve(f, scim_schema_resolve, &scim_rt_user, &ignored) < 0 ||
+        f->kind != QUERY_EQ || f->value.type != QUERY_VAL_STRING || f->path.ext_urn ||
+        f->path.sub_info || f->path.attr_info == NULL ||
+        strcmp(f->path.attr_info->name, "userName") != 0)
+        return NULL;
+    return f->value.string;
 }
 
 int

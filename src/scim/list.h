@@ -17,4 +17,9 @@ int scim_list_get(struct api_call *call, const struct scim_kind *k, struct err *
 /* POST /{Resources}/.search: the same from a SearchRequest body (RFC 7644 §3.4.3). */
 int scim_list_search(struct api_call *call, const struct scim_kind *k, struct err *err);
 
+/* GET /Users: the userName of a listing that asks for one (a first page of `userName eq
+ * "…"`, unsorted), for the token's statement to read with it (api_call.user_read); NULL for
+ * any other listing. */
+const char *scim_list_user_name(struct api_call *call);
+
 #endif

@@ -13,6 +13,10 @@ int scim_discovery_schemas(struct api_call *call, struct err *err);
 int scim_discovery_schema(struct api_call *call, struct err *err);
 
 int scim_users_list(struct api_call *call, struct err *err);
+/* Before the token is checked: names in call->user_read the user a request of route `handler`
+ * reads (GET /Users/{id}, a `userName eq` listing), so that the token's statement reads it too
+ * and the request is one statement; leaves it unset for every other request. */
+void scim_users_read_with_token(struct api_call *call, api_handler_fn handler);
 int scim_users_search(struct api_call *call, struct err *err);
 int scim_users_get(struct api_call *call, struct err *err);
 int scim_users_post(struct api_call *call, struct err *err);

@@ -38,6 +38,19 @@ group_ref(const struct api_call *call, const char *id, const char *display)
                      "direct");
 }
 
+/* The "groups" value of n memberships (NULL for none). */
+static json_t *
+group_refs(const struct api_call *call, const struct store_member *v, size_t n)
+{
+    json_t *a = n ? json_array() : NULL;
+    for (size_t i = 0; i < n; i++) {
+        json_t *g = group_ref(call, v[i].id, v[i].display);
+        if (g)
+            json_array_append_new(a, g);
+    }
+    return a;
+}
+
 static int
 load_groups(const struct api_call *call, const struct store_resource *r, json_t **out,
             struct err *err)
@@ -49,22 +62,17 @@ load_groups(const struct api_call *call, const struct store_resource *r, json_t 
     if (call->tenant.group_count == 0)
         return 0;
     /* A GET by id read them with the token. */
-    bool read = api_call_read_user(call) && strcmp(call->user_read.id, r->id) == 0;
+    bool read =
+        api_call_read_user(call) && call->user_read.id && strcmp(call->user_read.id, r->id) == 0;
     if (read) {
         v = call->user_read.groups;
         n = call->user_read.n_groups;
     } else if (user_groups_list(call->store, call->tenant.id, r->id, &v, &n, err) < 0) {
         return -1;
     }
-    json_t *a = n ? json_array() : NULL;
-    for (size_t i = 0; i < n; i++) {
-        json_t *g = group_ref(call, v[i].id, v[i].display);
-        if (g)
-            json_array_append_new(a, g);
-    }
+    *out = group_refs(call, v, n);
     if (!read)
         group_members_free(v, n);
-    *out = a;
     return 0;
 }
 
@@ -76,6 +84,12 @@ load_groups_page(const struct api_call *call, const struct store_resource *rows,
 {
     if (call->tenant.group_count == 0)
         return 0;
+    /* A userName listing's page is the user read with the token, groups and all. */
+    if (api_call_read_user(call) && call->user_read.user_name) {
+        if (n == 1)
+            values[0] = group_refs(call, call->user_read.groups, call->user_read.n_groups);
+        return 0;
+    }
     const char **ids = xmalloc(n * sizeof(*ids));
     for (size_t i = 0; i < n; i++)
         ids[i] = rows[i].id;
@@ -112,6 +126,15 @@ int
 scim_users_list(struct api_call *call, struct err *err)
 {
     return scim_list_get(call, &user_kind, err);
+}
+
+void
+scim_users_read_with_token(struct api_call *call, api_handler_fn handler)
+{
+    if (handler == scim_users_get)
+        call->user_read.id = call->params[0];
+    else if (handler == scim_users_list)
+        call->user_read.user_name = scim_list_user_name(call);
 }
 
 int

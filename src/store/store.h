@@ -119,13 +119,13 @@ struct store_token {
 };
 
 int store_token_insert(struct store *s, const struct store_token *t, struct err *err);
-/* What GET /Users/{id} reads besides its token (below, after the resource types). */
+/* What a read of one user reads besides its token (below, after the resource types). */
 struct store_user_read;
 
 /* The token with this hash and its tenant (with group_count) in one read: the hot path of
- * every SCIM request. With `user` (else NULL), the same statement also reads that user of the
- * token's tenant and the user's groups, so a GET of a user is one round trip and one snapshot
- * (the tenant's group_count is then -1: not read).
+ * every SCIM request. With `user` (else NULL), the same statement also reads that user (by id
+ * or userName) of the token's tenant and the user's groups, so a GET of a user or a userName
+ * filter is one round trip and one snapshot (the tenant's group_count is then -1: not read).
  * ERR_NOT_FOUND when no token has the hash. */
 int store_token_auth_lookup(struct store *s, const char *hash, struct store_token *tok,
                             struct store_tenant *tenant, struct store_user_read *user,
@@ -215,9 +215,10 @@ struct store_member {
 /* Frees an array of n members (NULL is a no-op). */
 void store_members_free(struct store_member *v, size_t n);
 
-/* What GET /Users/{id} reads besides its token: the user and its groups. */
+/* What a read of one user reads besides its token: the user and its groups. */
 struct store_user_read {
-    const char *id;              /* in: the user asked for */
+    const char *id;              /* in: the user asked for by id, or when NULL */
+    const char *user_name;       /* in: by userName (case-insensitive, as `userName eq`) */
     bool found;                  /* out: the token's tenant has that user */
     struct store_resource user;  /* out, when found */
     struct store_member *groups; /* out: its groups ordered by id, with their displayName */

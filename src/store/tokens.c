@@ -91,32 +91,45 @@ read_group(struct db_stmt *st, struct store_user_read *u, size_t *cap)
                       "  WHERE c.tenant_id = t.tenant_id AND c.type = 2)"
 #define AUTH_FROM " FROM tokens t JOIN tenants n ON n.id = t.tenant_id"
 /* One row per group of the user (one row with NULL group columns when it has none, or when
- * the token's tenant has no such user). The types are written, not bound: SQLite compiles a
- * statement again at every execution when a bound value decides whether a partial index
- * (resources_by_user_name: type = 1) applies. */
-#define AUTH_USER_FROM                                                                   \
+ * the token's tenant has no such user); `user` is the condition on r that picks the user.
+ * Ordered by m.group_id, not g.id (the same value): members_by_member gives that order, so
+ * SQLite sorts nothing (by g.id it built a temporary B-tree each time). The types are written,
+ * not bound: SQLite compiles a statement again at every execution when a
+ * bound value decides whether a partial index (resources_by_user_name: type = 1) applies. */
+#define AUTH_USER_FROM(user)                                                             \
     AUTH_FROM " LEFT JOIN resources r ON r.tenant_id = t.tenant_id AND r.type = 1"       \
-              " AND r.id = ?2"                                                           \
+              " AND " user                                                               \
               " LEFT JOIN members m ON m.tenant_id = r.tenant_id AND m.member_id = r.id" \
               " LEFT JOIN resources g ON g.tenant_id = m.tenant_id AND g.type = 2"       \
-              " AND g.id = m.group_id WHERE t.hash = ?1 ORDER BY g.id"
+              " AND g.id = m.group_id WHERE t.hash = ?1 ORDER BY m.group_id"
 /* The group count is not read (-1): the user's groups come with it, and nothing else of a
- * GET of a user needs it (a sum over the count shards: a tenth of the statement's time). */
-#define AUTH_USER(doc)          \
+ * read of one user needs it (a sum over the count shards: a tenth of the statement's time). */
+#define AUTH_USER(doc, user)    \
     "SELECT " TOKEN_TENANT_COLS \
-    ", -1, " RESOURCE_COLS_OF("r.", doc) ", g.id, g.display_name" AUTH_USER_FROM
+    ", -1, " RESOURCE_COLS_OF("r.", doc) ", g.id, g.display_name" AUTH_USER_FROM(user)
+/* By userName: the expression of a `userName eq` filter (sqlgen.c: case-insensitive, the
+ * dialect's ph_fold), so that both find the same user through resources_by_user_name. */
+#define BY_ID      "r.id = ?2"
+#define BY_NAME    "lower(r.user_name) = lower(?2)"
+#define BY_NAME_PG "lower(r.user_name) = lower(?2::text COLLATE \"C\")"
 
 int
 store_token_auth_lookup(struct store *s, const char *hash, struct store_token *tok,
                         struct store_tenant *tenant, struct store_user_read *user, struct err *err)
 {
     /* The hot path of every SCIM request: token, tenant and group count in one read; for a
-     * GET of a user also the user (of the token's tenant only: the join says so) and its
-     * groups, so the request is one statement: one round trip to PostgreSQL, one snapshot
-     * without a transaction around it. */
+     * read of one user (GET by id, a userName eq filter) also that user (of the token's
+     * tenant only: the join says so) and its groups, so the request is one statement: one
+     * round trip to PostgreSQL, one snapshot without a transaction around it. */
     static struct db_sql token_only = DB_SQL("SELECT " AUTH_COLS AUTH_FROM " WHERE t.hash=?");
-    static struct db_sql with_user = DB_SQL2(AUTH_USER("doc"), AUTH_USER("doc_text"));
-    struct db_stmt *st = db_prepare(s, user ? &with_user : &token_only, err);
+    static struct db_sql by_id = DB_SQL2(AUTH_USER("doc", BY_ID), AUTH_USER("doc_text", BY_ID));
+    static struct db_sql by_name =
+        DB_SQL2(AUTH_USER("doc", BY_NAME), AUTH_USER("doc_text", BY_NAME_PG));
+    struct db_stmt *st = db_prepare(s,
+                                    user == NULL ? &token_only
+                                    : user->id   ? &by_id
+                                                 : &by_name,
+                                    err);
     if (st == NULL)
         return -1;
     db_bind_text(st, 1, hash);
@@ -127,8 +140,8 @@ store_token_auth_lookup(struct store *s, const char *hash, struct store_token *t
             return -1;
         return rc ? 0 : err_set(err, ERR_NOT_FOUND, "no such token");
     }
-    *user = (struct store_user_read){ .id = user->id };
-    db_bind_text(st, 2, user->id);
+    *user = (struct store_user_read){ .id = user->id, .user_name = user->user_name };
+    db_bind_text(st, 2, user->id ? user->id : user->user_name);
     int rc = db_step(st, err);
     if (rc == 0)
         return err_set(err, ERR_NOT_FOUND, "no such token");
@@ -155,7 +168,7 @@ store_user_read_cleanup(struct store_user_read *r)
         return;
     store_resource_cleanup(&r->user);
     store_members_free(r->groups, r->n_groups);
-    *r = (struct store_user_read){ .id = r->id };
+    *r = (struct store_user_read){ .id = r->id, .user_name = r->user_name };
 }
 
 int

@@ -405,3 +405,67 @@ def test_filter_sort_by_multi_valued_uses_primary_value(server, tenant_token, pe
     r = server.scim("GET", "/Users?sortBy=emails&filter=active eq true", tenant_token)
     # john's primary email john@acme.example sorts after bob@acme.example.
     assert [u["id"] for u in r.json()["Resources"]] == [people["bob"], people["john"]]
+
+
+# ---- One user by userName, read with the token ----
+# A lone `userName eq` on a first page is answered from the token's own statement
+# (scim_list_user_name); `and userName pr` makes the same question go through the general
+# listing. Both must answer alike, byte for byte of JSON, whatever the page parameters.
+
+@pytest.fixture
+def in_groups(server, tenant_token, people):
+    """john in two groups (listed in id order), jane in none; another tenant has a john too."""
+    for name in ("Ops", "Admins"):
+        r = server.scim("POST", "/Groups", tenant_token,
+                        {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+                         "displayName": name, "members": [{"value": people["john"]}]})
+        assert r.status_code == 201, r.text
+    server.make_tenant("other")
+    other = server.mint("other")["token"]
+    r = server.scim("POST", "/Users", other, user_body("John.Smith@acme.example"))
+    assert r.status_code == 201, r.text
+    return other
+
+
+@pytest.mark.parametrize("name", ["John.Smith@acme.example", "JOHN.SMITH@ACME.EXAMPLE",
+                                  "jane@acme.example", "nobody@acme.example", "John.Smith"])
+@pytest.mark.parametrize("params", ["", "&attributes=userName", "&attributes=groups",
+                                    "&excludedAttributes=groups,emails", "&count=1",
+                                    "&startIndex=1", "&startIndex=0", "&count=0",
+                                    "&startIndex=2", "&sortBy=userName", "&count=500"])
+def test_user_name_eq_answers_as_the_general_listing(server, tenant_token, people, in_groups,
+                                                     name, params):
+    one = server.scim("GET", f'/Users?filter=userName eq "{name}"{params}', tenant_token)
+    general = server.scim("GET", f'/Users?filter=userName eq "{name}" and userName pr{params}',
+                          tenant_token)
+    assert one.status_code == general.status_code == 200, (one.text, general.text)
+    assert one.json() == general.json()
+    if name.lower().startswith("john") and "@" in name and params in ("", "&attributes=groups"):
+        assert [g["display"] for g in one.json()["Resources"][0]["groups"]] in \
+            (["Ops", "Admins"], ["Admins", "Ops"])
+
+
+def test_user_name_eq_finds_only_the_token_tenants_user(server, tenant_token, people, in_groups):
+    mine = server.scim("GET", '/Users?filter=userName eq "john.smith@acme.example"', tenant_token)
+    theirs = server.scim("GET", '/Users?filter=userName eq "john.smith@acme.example"', in_groups)
+    assert [u["id"] for u in mine.json()["Resources"]] == [people["john"]]
+    (other_john,) = theirs.json()["Resources"]
+    assert other_john["id"] != people["john"] and "groups" not in other_john
+    r = server.scim("GET", '/Users?filter=userName eq "jane@acme.example"', in_groups)
+    assert r.json()["totalResults"] == 0 and r.json()["Resources"] == []
+
+
+def test_user_name_eq_sees_a_rename_and_a_delete_at_once(server, tenant_token, people):
+    r = server.scim("PATCH", f"/Users/{people['bob']}", tenant_token,
+                    {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                     "Operations": [{"op": "replace", "path": "userName",
+                                     "value": "robert@acme.example"}]})
+    assert r.status_code == 200, r.text
+    q = '/Users?filter=userName eq "{}"'
+    assert server.scim("GET", q.format("bob@acme.example"), tenant_token).json()[
+        "totalResults"] == 0
+    assert [u["id"] for u in server.scim("GET", q.format("Robert@acme.example"),
+                                         tenant_token).json()["Resources"]] == [people["bob"]]
+    assert server.scim("DELETE", f"/Users/{people['bob']}", tenant_token).status_code == 204
+    assert server.scim("GET", q.format("robert@acme.example"), tenant_token).json()[
+        "totalResults"] == 0

@@ -555,6 +555,26 @@ tokens(void **state)
     assert_false(ur.found);
     FAILS(ERR_NOT_FOUND, store_token_auth_lookup(s, "nope", &tok, &ten, &ur, err));
     assert_false(ur.found);
+    /* By userName: case-insensitive, as a `userName eq` filter; the token's tenant only. */
+    ur = (struct store_user_read){ .user_name = "ALICE" };
+    OK(store_token_auth_lookup(s, "h1", &tok, &ten, &ur, err));
+    assert_true(ur.found);
+    assert_string_equal(ur.user.id, uid('u', 1));
+    assert_int_equal(ur.n_groups, 2);
+    assert_string_equal(ur.groups[0].display, "G2");
+    store_user_read_cleanup(&ur);
+    assert_string_equal(ur.user_name, "ALICE"); /* the question stays */
+    ur.user_name = "bob";
+    OK(store_token_auth_lookup(s, "h1", &tok, &ten, &ur, err));
+    assert_int_equal(ten.id, a);
+    assert_false(ur.found);
+    OK(store_token_auth_lookup(s, "h4", &tok, &ten, &ur, err));
+    assert_true(ur.found);
+    assert_string_equal(ur.user.id, uid('u', 2));
+    store_user_read_cleanup(&ur);
+    ur.user_name = "alic";
+    OK(store_token_auth_lookup(s, "h1", &tok, &ten, &ur, err));
+    assert_false(ur.found);
 
     /* Get is per tenant. */
     OK(store_token_get(s, a, t2.id, &tok, err));
