@@ -23,6 +23,7 @@ def iso(dt):
 
 class LassoIdP:
     def __init__(self, keys, sp_metadata):
+        self.keys = keys  # its directory lives as long as it does
         self.dir = keys.dir
         md = os.path.join(self.dir, "lasso-idp.xml")
         with open(md, "w") as f:
