@@ -1,5 +1,6 @@
 #include "base/xmalloc.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,16 @@ xrealloc(void *p, size_t n)
     if (q == NULL)
         oom(n);
     return q;
+}
+
+void *
+xgrow(void *p, size_t *cap, size_t first, size_t size)
+{
+    size_t n = *cap ? *cap * 2 : first;
+    if (n < *cap || (size && n > SIZE_MAX / size))
+        oom(SIZE_MAX);
+    *cap = n;
+    return xrealloc(p, n * size);
 }
 
 char *

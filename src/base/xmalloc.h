@@ -8,6 +8,9 @@
 void *xmalloc(size_t n);
 void *xcalloc(size_t count, size_t size);
 void *xrealloc(void *p, size_t n);
+/* Room for one more element in array p of *cap elements of `size` bytes, all in use: doubles
+ * *cap (to `first` when 0) and returns the array moved (overflow is out of memory). */
+void *xgrow(void *p, size_t *cap, size_t first, size_t size);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 

@@ -42,10 +42,8 @@ struct moved {
 static void
 id_push(struct id_list *l, const char *id)
 {
-    if (l->n == l->cap) {
-        l->cap = l->cap ? 2 * l->cap : 16;
-        l->v = xrealloc(l->v, l->cap * sizeof(*l->v));
-    }
+    if (l->n == l->cap)
+        l->v = xgrow(l->v, &l->cap, 16, sizeof(*l->v));
     l->v[l->n++] = xstrdup(id);
 }
 

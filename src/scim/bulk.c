@@ -225,10 +225,8 @@ add_ref(struct scim_bulk *b, size_t self, const char *s, size_t *cap)
     for (size_t i = 0; i < o->n_deps; i++)
         if (o->deps[i] == (size_t)k)
             return;
-    if (o->n_deps == *cap) {
-        *cap = *cap ? *cap * 2 : 4;
-        o->deps = xrealloc(o->deps, *cap * sizeof(*o->deps));
-    }
+    if (o->n_deps == *cap)
+        o->deps = xgrow(o->deps, cap, 4, sizeof(*o->deps));
     o->deps[o->n_deps++] = (size_t)k;
 }
 

@@ -179,10 +179,8 @@ db_collect(struct db_stmt *st, size_t size, size_t limit,
     size_t len = 0, cap = 0;
     int rc = 0;
     while (len < limit && (rc = st->be->step(st, err)) == 1) {
-        if (len == cap) {
-            cap = cap ? cap * 2 : 16;
-            v = xrealloc(v, cap * size);
-        }
+        if (len == cap)
+            v = xgrow(v, &cap, 16, size);
         memset(v + len * size, 0, size);
         read(st, v + len * size);
         len++;

@@ -142,10 +142,8 @@ read_page(struct db_stmt *st, int64_t limit, struct store_list_result *out, stru
     size_t cap = 0;
     int rc = 0;
     while ((int64_t)out->n < limit && (rc = db_step(st, err)) == 1) {
-        if (out->n == cap) {
-            cap = cap ? 2 * cap : 16;
-            out->rows = xrealloc(out->rows, cap * sizeof(*out->rows));
-        }
+        if (out->n == cap)
+            out->rows = xgrow(out->rows, &cap, 16, sizeof(*out->rows));
         rows_read_resource(st, 0, &out->rows[out->n++]);
         out->last_seq = db_int(st, SEQ_COL);
     }

@@ -72,10 +72,8 @@ read_group(struct db_stmt *st, struct store_user_read *u, size_t *cap)
 {
     if (db_is_null(st, 32))
         return;
-    if (u->n_groups == *cap) {
-        *cap = *cap ? 2 * *cap : 8;
-        u->groups = xrealloc(u->groups, *cap * sizeof(*u->groups));
-    }
+    if (u->n_groups == *cap)
+        u->groups = xgrow(u->groups, cap, 8, sizeof(*u->groups));
     struct store_member *m = &u->groups[u->n_groups++];
     db_copy(st, 32, m->id, sizeof(m->id));
     m->display = db_dup(st, 33);

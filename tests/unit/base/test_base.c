@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -18,6 +19,7 @@
 #include "base/log.h"
 #include "base/ratelimit.h"
 #include "base/str.h"
+#include "base/xmalloc.h"
 
 static void
 str_to_i64_accepts_range_and_rejects_junk(void **state)
@@ -338,6 +340,26 @@ err_table_gives_status_and_scim_type(void **state)
     assert_string_equal(e.detail, "at 3");
 }
 
+static void
+xgrow_doubles_from_first_and_keeps_the_elements(void **state)
+{
+    (void)state;
+    int *v = NULL;
+    size_t n = 0, cap = 0;
+    for (int i = 0; i < 100; i++) {
+        if (n == cap) {
+            size_t before = cap;
+            v = xgrow(v, &cap, 4, sizeof(*v));
+            assert_int_equal(cap, before ? 2 * before : 4);
+        }
+        v[n++] = i;
+    }
+    assert_int_equal(cap, 128);
+    for (int i = 0; i < 100; i++)
+        assert_int_equal(v[i], i);
+    free(v);
+}
+
 int
 main(void)
 {
@@ -356,6 +378,7 @@ main(void)
         cmocka_unit_test(password_hash_is_salted),
         cmocka_unit_test(clock_parses_xsd_datetimes),
         cmocka_unit_test(clock_format_agrees_with_gmtime),
+        cmocka_unit_test(xgrow_doubles_from_first_and_keeps_the_elements),
         cmocka_unit_test(err_details_carry_no_control_bytes),
         cmocka_unit_test(log_escape_neutralises_control_bytes_and_quotes),
         cmocka_unit_test(err_table_gives_status_and_scim_type),
