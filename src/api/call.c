@@ -247,7 +247,7 @@ api_auth_bearer(struct api_call *call, struct err *err)
         return err_set(err, ERR_UNAUTHORIZED, "a bearer token is required");
     }
     /* A GET reads the token and then the resources: one read unit for all of it, unless the
-     * token's own statement reads everything (a user by id). */
+     * token's own statement reads everything (a user by id or by userName). */
     struct store_user_read *user =
         call->user_read.id || call->user_read.user_name ? &call->user_read : NULL;
     struct err ignored;
