@@ -223,11 +223,18 @@ bearer_of(const char *header, const char **tok, size_t *len)
     return true;
 }
 
+/* http/ named a user for the token's statement to read (by id or by userName). */
+static bool
+user_asked(const struct api_call *call)
+{
+    return call->user_read.id != NULL || call->user_read.user_name != NULL;
+}
+
 bool
 api_call_read_user(const struct api_call *call)
 {
     /* A refused token leaves nothing read (token_authenticate cleans up). */
-    return call->authenticated && (call->user_read.id != NULL || call->user_read.user_name != NULL);
+    return call->authenticated && user_asked(call);
 }
 
 bool
@@ -248,8 +255,7 @@ api_auth_bearer(struct api_call *call, struct err *err)
     }
     /* A GET reads the token and then the resources: one read unit for all of it, unless the
      * token's own statement reads everything (a user by id or by userName). */
-    struct store_user_read *user =
-        call->user_read.id || call->user_read.user_name ? &call->user_read : NULL;
+    struct store_user_read *user = user_asked(call) ? &call->user_read : NULL;
     struct err ignored;
     call->reading = user == NULL && strcmp(call->method, "GET") == 0 &&
                     directory_read_begin(call->store, &ignored) == 0;

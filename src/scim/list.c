@@ -295,16 +295,13 @@ cursor_start(struct api_call *call, const struct scim_kind *k, const struct scim
     return 0;
 }
 
-/* True when list_reply can take its page from the user the token's statement read (q as
- * list_reply built it): a first page of a `userName eq "…"` listing, unsorted, by index, with
- * room for a row. Such a listing holds at most that one user. */
+/* True when list_reply's page is the user the token's statement read: scim_list_user_name,
+ * the one place that decides, named it only for the first page of a `userName eq "…"`
+ * listing, unsorted, by index, with room for a row (at most that one user). */
 static bool
-page_is_user_read(const struct api_call *call, const struct scim_kind *k,
-                  const struct scim_list_params *p, const struct store_list_query *q)
+page_is_user_read(const struct api_call *call, const struct scim_kind *k)
 {
-    return api_call_read_user(call) && call->user_read.user_name && k->type == STORE_RTYPE_USER &&
-           p->cursor == NULL && q->sort == NULL && q->role == NULL && q->start_index == 1 &&
-           q->count >= 1;
+    return api_call_read_user(call) && call->user_read.user_name && k->type == STORE_RTYPE_USER;
 }
 
 /* The page of that user: it, or nothing when the tenant has no such userName. */
@@ -368,7 +365,7 @@ list_reply(struct api_call *call, const struct scim_kind *k, const struct scim_l
     struct scim_cursor cur = { 0 };
     if (p->cursor && cursor_start(call, k, p, q.role, &q, &cur, err) < 0)
         return -1;
-    if (page_is_user_read(call, k, p, &q))
+    if (page_is_user_read(call, k))
         take_user_read(call, &res);
     else if (directory_list(call->store, &q, &res, err) < 0)
         return -1;

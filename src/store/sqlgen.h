@@ -38,6 +38,12 @@ struct sql_binds {
     size_t pool_used;
 };
 
+/* A case-folded string value v (a placeholder) in each database's SQL: a filter's (ph_fold) and
+ * the token statement's read of a user by userName (store/tokens.c) use this one text, so both
+ * find the same user through the lower(user_name) index. */
+#define SQLGEN_FOLD_SQLITE(v) "lower(" v ")"
+#define SQLGEN_FOLD_PG(v)     "lower(" v "::text COLLATE \"C\")"
+
 /* How one SQL dialect spells what the compiler needs. Expressions with a JSON path hold one
  * "?" for it; "text" forms yield SQL text, "typed" forms a value that compares with
  * ph_number / ph_bool (SQLite's json_extract is both). The element of a multi-valued

@@ -5,6 +5,7 @@
 
 #include "store/db.h"
 #include "store/rows.h"
+#include "store/sqlgen.h"
 #include "store/store_int.h"
 
 void
@@ -105,11 +106,11 @@ read_group(struct db_stmt *st, struct store_user_read *u, size_t *cap)
 #define AUTH_USER(doc, user)    \
     "SELECT " TOKEN_TENANT_COLS \
     ", -1, " RESOURCE_COLS_OF("r.", doc) ", g.id, g.display_name" AUTH_USER_FROM(user)
-/* By userName: the expression of a `userName eq` filter (sqlgen.c: case-insensitive, the
- * dialect's ph_fold), so that both find the same user through resources_by_user_name. */
+/* By userName: the expression of a `userName eq` filter (case-insensitive, with the dialect's
+ * fold), so that both find the same user through resources_by_user_name. */
 #define BY_ID      "r.id = ?2"
-#define BY_NAME    "lower(r.user_name) = lower(?2)"
-#define BY_NAME_PG "lower(r.user_name) = lower(?2::text COLLATE \"C\")"
+#define BY_NAME    "lower(r.user_name) = " SQLGEN_FOLD_SQLITE("?2")
+#define BY_NAME_PG "lower(r.user_name) = " SQLGEN_FOLD_PG("?2")
 
 int
 store_token_auth_lookup(struct store *s, const char *hash, struct store_token *tok,
