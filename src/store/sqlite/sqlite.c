@@ -1,6 +1,7 @@
 #include "store/sqlite/sqlite.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,9 +117,21 @@ sqlite_conn_close(struct conn *c)
     free(c);
 }
 
+/* SQLite counts every allocation of every connection under one process-wide mutex, for
+ * statistics scimd never reads (sqlite3_memory_used); with a connection per worker thread that
+ * mutex was the most contended lock of a read. Off before SQLite initialises itself. */
+static pthread_once_t sqlite_once = PTHREAD_ONCE_INIT;
+
+static void
+sqlite_configure(void)
+{
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 struct conn *
 sqlite_conn_open(const char *path, struct err *err)
 {
+    pthread_once(&sqlite_once, sqlite_configure);
     struct conn *c = xcalloc(1, sizeof(*c));
     int rc = sqlite3_open_v2(
         path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
