@@ -38,6 +38,10 @@ SCENARIOS = ["healthz", "get", "filter", "list", "post", "patch"]
 # an HTTP server answering that much, beside which every scimd figure is read.
 NGINX_SCENARIOS = ["healthz", "get", "filter"]
 NGINX = "/usr/sbin/nginx"
+# Beside nginx's GET, in the same rounds, the floor under scimd's GET: libmicrohttpd alone with
+# scimd's daemon flags and thread count answering the same bytes from memory (bench/mhd_floor.c,
+# built next to scimd). The gap between it and nginx is the HTTP library's; between it and
+# scimd's GET, scimd's own work (the token, the read, the rendering).
 # After the groups exist (every seeded user is in the big one): a GET then also reads and
 # renders the user's groups, and membership PATCHes of a small and a huge group.
 GROUP_SCENARIOS = ["get_in_group", "group_small", "group_big"]
@@ -168,6 +172,30 @@ http {{
                 raise SystemExit("nginx did not start: " + p.stderr.read())
             time.sleep(0.05)
     raise SystemExit("nginx did not answer")
+
+
+def mhd_floor_start(binary, tmp, body, threads):
+    """bench/mhd_floor.c on a free port with `threads` workers, answering `body`; None when it
+    was not built (bench/run builds it)."""
+    import socket
+    if not os.path.exists(binary):
+        return None
+    with socket.socket() as so:
+        so.bind(("127.0.0.1", 0))
+        port = so.getsockname()[1]
+    body_file = os.path.join(tmp, "floor-body")
+    with open(body_file, "w") as f:
+        f.write(body)
+    p = subprocess.Popen([binary, str(port), str(threads), body_file])
+    for _ in range(100):
+        try:
+            http.client.HTTPConnection("127.0.0.1", port, timeout=1).request("GET", "/")
+            return p, port
+        except OSError:
+            if p.poll() is not None:
+                raise SystemExit("mhd-floor did not start")
+            time.sleep(0.05)
+    raise SystemExit("mhd-floor did not answer")
 
 
 def cpu_seconds(pids):
@@ -407,6 +435,12 @@ def main():
                                       + users[0][1] + "%22&startIndex=1&count=100")}
             use_nginx = os.path.exists(NGINX) and any(s in NGINX_SCENARIOS for s in scenarios)
             nginx = nginx_start(data, bodies) if use_nginx else None
+            # scimd's own default (src/main.c worker_threads): 4 per core on SQLite, 1 on PostgreSQL.
+            scimd_threads = a.threads or min(64, os.cpu_count() * (4 if a.backend == "sqlite" else 1))
+            floor = (mhd_floor_start(str(pathlib.Path(a.scimd).parent / "mhd-floor"), data,
+                                     bodies["get"], scimd_threads)
+                     if nginx and "get" in scenarios else None)
+            floor_rows = {"mhd": []}
 
             def measure(s, k, groups):
                 if diag and k == 0:
@@ -422,6 +456,9 @@ def main():
                     if nginx and s in NGINX_SCENARIOS:
                         nginx_rows[s].append(wrk([nginx[1]], [nginx[0].pid], token, ids_file, s,
                                                  a.seconds, ("", "")))
+                    if floor and s == "get":
+                        floor_rows["mhd"].append(wrk([floor[1]], [floor[0].pid], token, ids_file,
+                                                     "get", a.seconds, ("", "")))
             small, _ = make_group(ports[0], token, "small", [i for i, _ in users[:SMALL_GROUP]])
             big, big_s = make_group(ports[0], token, "big", [i for i, _ in users])
             stats_pushed = stats_state(cluster)
@@ -437,7 +474,7 @@ def main():
             if diag:
                 diag.finish()
         finally:
-            for proc, _ in procs + ([nginx] if nginx else []):
+            for proc, _ in procs + ([nginx] if nginx else []) + ([floor] if floor else []):
                 proc.terminate()
                 proc.wait(20)
             if cluster:
@@ -467,6 +504,20 @@ def main():
         print()
     elif any(s in NGINX_SCENARIOS for s in scenarios):
         print(f"(no nginx at {NGINX}: bash tools/install-deps.sh test installs it)\n")
+    if floor_rows["mhd"]:
+        n_best = max(r["rps"] for r in nginx_rows["get"])
+        print(f"The floor under a GET by id ({len(bodies['get'])} bytes), in the same rounds:\n")
+        print("| server | req/s (rounds) | share of nginx | CPU µs/request |")
+        print("|---|---|---|---|")
+        for name, got in (("nginx", nginx_rows["get"]),
+                          (f"libmicrohttpd alone, {scimd_threads} threads (bench/mhd_floor.c)",
+                           floor_rows["mhd"]),
+                          ("scimd, the GET", rows["get"])):
+            best = max(r["rps"] for r in got)
+            print(f"| {name} | " + " / ".join(f"{r['rps']:.0f}" for r in got)
+                  + f" | {100 * best / n_best:.0f} % | "
+                  + (f"{got[-1]['cpu_us']:.1f} |" if got is not nginx_rows["get"] else "– |"))
+        print()
     if scenarios or group_scenarios:
         ceiling = max((r["rps"] for r in rows["healthz"]), default=0)
         floor = min((r["cpu_us"] for r in rows["healthz"]), default=0)
