@@ -139,10 +139,7 @@ def nginx_quote(text):
 def nginx_start(tmp, bodies):
     """nginx (Debian's, one worker per core, keep-alive without limit, no log) answering
     /healthz, /scim/v2/Users/{any} and /scim/v2/Users?… with scimd's own bodies."""
-    import socket
-    with socket.socket() as so:
-        so.bind(("127.0.0.1", 0))
-        port = so.getsockname()[1]
+    port = free_port()
     conf = os.path.join(tmp, "nginx.conf")
     with open(conf, "w") as f:
         f.write(f"""daemon off; worker_processes auto; pid {tmp}/nginx.pid;
@@ -163,39 +160,41 @@ http {{
 }}
 """)
     p = subprocess.Popen([NGINX, "-p", tmp, "-c", conf], stderr=subprocess.PIPE, text=True)
+    return answering(p, port, "nginx")
+
+
+def free_port():
+    import socket
+    with socket.socket() as so:
+        so.bind(("127.0.0.1", 0))
+        return so.getsockname()[1]
+
+
+def answering(p, port, name):
+    """(p, port) once the server p started answers HTTP on port (5 s at most)."""
     for _ in range(100):
         try:
             http.client.HTTPConnection("127.0.0.1", port, timeout=1).request("GET", "/healthz")
             return p, port
         except OSError:
             if p.poll() is not None:
-                raise SystemExit("nginx did not start: " + p.stderr.read())
+                raise SystemExit(f"{name} did not start"
+                                 + (": " + p.stderr.read() if p.stderr else ""))
             time.sleep(0.05)
-    raise SystemExit("nginx did not answer")
+    raise SystemExit(f"{name} did not answer")
 
 
 def mhd_floor_start(binary, tmp, body, threads):
     """bench/mhd_floor.c on a free port with `threads` workers, answering `body`; None when it
     was not built (bench/run builds it)."""
-    import socket
     if not os.path.exists(binary):
         return None
-    with socket.socket() as so:
-        so.bind(("127.0.0.1", 0))
-        port = so.getsockname()[1]
+    port = free_port()
     body_file = os.path.join(tmp, "floor-body")
     with open(body_file, "w") as f:
         f.write(body)
-    p = subprocess.Popen([binary, str(port), str(threads), body_file])
-    for _ in range(100):
-        try:
-            http.client.HTTPConnection("127.0.0.1", port, timeout=1).request("GET", "/")
-            return p, port
-        except OSError:
-            if p.poll() is not None:
-                raise SystemExit("mhd-floor did not start")
-            time.sleep(0.05)
-    raise SystemExit("mhd-floor did not answer")
+    return answering(subprocess.Popen([binary, str(port), str(threads), body_file]), port,
+                     "mhd-floor")
 
 
 def cpu_seconds(pids):
