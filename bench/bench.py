@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Benchmarks scimd on this machine: seeds N users, then measures with wrk (keep-alive, on
-127.0.0.1) /healthz as the ceiling and the SCIM scenarios in the same run, plus the wall time
+127.0.0.1) /healthz and the SCIM scenarios, nginx serving the same bytes from memory and
+libmicrohttpd alone (bench/mhd_floor.c, next to --scimd) in the same rounds, plus the wall time
 of a full paged import (startIndex steps of 100 on one connection, as Okta does). The group
 scenarios PATCH one member out of and back into a group of 10 and a group holding every seeded
 user (group_big: 100 000 members with --users 100000), to show that a membership change costs
