@@ -490,6 +490,25 @@ compile_leaf(const struct sqlgen_dialect *d, struct buf *sql, struct sql_binds *
     return emit_compare(d, sql, b, &o, n, err);
 }
 
+static int compile(const struct sqlgen_dialect *d, struct buf *sql, struct sql_binds *b,
+                   const struct query_node *n, bool in_elem, struct err *err);
+
+/* The operands of a run of one operator (a or b or c …), flat: "a OR b OR c". Nesting each
+ * pair in parentheses made SQLite's parser overflow its stack at 83 terms, well inside the
+ * filter's own limits (a 500 for a valid filter); AND and OR are associative in SQL's
+ * three-valued logic, so the flat run means the same. */
+static int
+compile_run(const struct sqlgen_dialect *d, struct buf *sql, struct sql_binds *b,
+            const struct query_node *n, enum query_kind kind, bool in_elem, struct err *err)
+{
+    if (n->kind != kind)
+        return compile(d, sql, b, n, in_elem, err);
+    if (compile_run(d, sql, b, n->left, kind, in_elem, err) < 0 ||
+        buf_append_cstr(sql, kind == QUERY_AND ? " AND " : " OR ", err) < 0)
+        return -1;
+    return compile_run(d, sql, b, n->right, kind, in_elem, err);
+}
+
 static int
 compile(const struct sqlgen_dialect *d, struct buf *sql, struct sql_binds *b,
         const struct query_node *n, bool in_elem, struct err *err)
@@ -497,9 +516,8 @@ compile(const struct sqlgen_dialect *d, struct buf *sql, struct sql_binds *b,
     switch (n->kind) {
     case QUERY_AND:
     case QUERY_OR:
-        if (buf_append_cstr(sql, "(", err) < 0 || compile(d, sql, b, n->left, in_elem, err) < 0 ||
-            buf_append_cstr(sql, n->kind == QUERY_AND ? " AND " : " OR ", err) < 0 ||
-            compile(d, sql, b, n->right, in_elem, err) < 0)
+        if (buf_append_cstr(sql, "(", err) < 0 ||
+            compile_run(d, sql, b, n, n->kind, in_elem, err) < 0)
             return -1;
         return buf_append_cstr(sql, ")", err);
     case QUERY_NOT:

@@ -198,6 +198,65 @@ def test_filter_not_over_absent_attribute_matches(server, tenant_token, people):
         ids_of(people, "jane", "bob")
 
 
+def test_filter_long_runs_of_or_and_and_inside_the_limits_are_answered(server, tenant_token,
+                                                                        people):
+    # 128 comparisons are 255 nodes, inside the filter's limit of 256: SQLite's parser once
+    # overflowed its stack from 83 on (a 500) when each pair was nested in parentheses.
+    names = [f'userName eq "nobody{k}@acme.example"' for k in range(126)]
+    q = "?filter=" + " or ".join(names + ['userName eq "bob@acme.example"',
+                                          'externalId eq "EXT-John"'])
+    assert found(server, tenant_token, q) == ids_of(people, "bob", "john")
+    q = "?filter=" + " and ".join([f'userName ne "nobody{k}@acme.example"' for k in range(127)]
+                                  + ['title eq "Engineer"'])
+    assert found(server, tenant_token, q) == ids_of(people, "john")
+    # Runs of each inside the other, with explicit parentheses: 64 × 3 - 1 = 191 nodes.
+    q = "?filter=" + " or ".join([f'(userName eq "nobody{k}@acme.example" and active eq true)'
+                                  for k in range(63)]
+                                 + ['(userName eq "jane@acme.example" and active eq false)'])
+    assert found(server, tenant_token, q) == ids_of(people, "jane")
+    r = server.scim("POST", "/Users/.search", tenant_token,
+                    {"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+                     "filter": " or ".join(names + ['userName eq "jane@acme.example"'])})
+    assert r.status_code == 200, r.text
+    assert [u["id"] for u in r.json()["Resources"]] == [people["jane"]]
+
+
+def test_filter_nested_to_the_depth_limit_is_answered_and_one_more_is_400(server, tenant_token,
+                                                                           people):
+    # Every filter the parser lets through is answered: nesting 16 deep (the limit) in each
+    # shape that deepens the SQL most, then random mixes of them; 17 is 400 invalidFilter.
+    # SQLite's parser overflowed its stack at 21 nested "not (…)" when the limit was 32.
+    import random
+
+    def nots(depth, inner):
+        return "not (" * depth + inner + ")" * depth
+
+    def alternating(depth, inner):
+        for k in range(depth):
+            inner = f'title eq "t{k}" {"or" if k % 2 else "and"} ({inner})'
+        return inner
+
+    leaf = 'emails[type eq "work" and (value co "@acme" or value pr)]'  # two levels itself
+    for shape in (nots, alternating):
+        r = server.scim("GET", "/Users?filter=" + shape(14, leaf), tenant_token)
+        assert r.status_code == 200, (shape.__name__, r.text)
+        assert_scim_error(server.scim("GET", "/Users?filter=" + shape(15, leaf), tenant_token),
+                          400, "invalidFilter")
+    rng = random.Random(7)
+    for _ in range(30):
+        text, depth = 'userName pr', 0
+        while depth < 16:
+            pick = rng.randrange(3)
+            text = (f"not ({text})" if pick == 0 else
+                    f'({text}) {rng.choice(["and", "or"])} {leaf}' if pick == 1 else
+                    f'active eq true or ({text})')
+            depth += 1
+        r = server.scim("GET", "/Users?filter=" + text, tenant_token)
+        assert r.status_code in (200, 400), r.text
+        if r.status_code == 400:
+            assert "deeper" in r.json()["detail"], r.text
+
+
 def test_filter_and_binds_tighter_than_or(server, tenant_token, people):
     # a or (b and c): bob, plus john (active and Engineer).
     q = ('?filter=userName eq "bob@acme.example" or active eq true and title eq "Engineer"')

@@ -404,13 +404,13 @@ filter_parse_rejects_depth_over_limit(void **state)
     struct fixture *f = *state;
     char *text = nested("(", LIMIT_FILTER_DEPTH + 1, "a eq 1", ")");
 
-    parse_fails(f, text, LIMIT_FILTER_DEPTH + 1, "deeper than 32");
+    parse_fails(f, text, LIMIT_FILTER_DEPTH + 1, "deeper than 16");
     free(text);
     text = nested("not (", LIMIT_FILTER_DEPTH + 1, "a eq 1", ")");
-    parse_fails(f, text, 5 * LIMIT_FILTER_DEPTH + 1, "deeper than 32");
+    parse_fails(f, text, 5 * LIMIT_FILTER_DEPTH + 1, "deeper than 16");
     free(text);
     text = nested("(", LIMIT_FILTER_DEPTH, "emails[a eq 1]", ")");
-    parse_fails(f, text, LIMIT_FILTER_DEPTH + 7, "deeper than 32");
+    parse_fails(f, text, LIMIT_FILTER_DEPTH + 7, "deeper than 16");
     free(text);
     /* Far deeper than the limit must fail the same way, without exhausting the stack. */
     text = nested("(", 100000, "a eq 1", ")");
