@@ -15,10 +15,21 @@ scim_base(const struct api_call *call, char *out, size_t size)
     snprintf(out, size, "%s/scim/v2", api_tenant_url(call->settings, &call->tenant));
 }
 
+/* RFC 7644 §4: these endpoints are not filtered, and a filter SHOULD get 403 so that a client
+ * cannot take the whole answer for the matching part of it. */
+static int
+refuse_filter(const struct api_call *call, struct err *err)
+{
+    if (api_call_arg(call, "filter") == NULL)
+        return 0;
+    return err_set(err, ERR_FORBIDDEN, "discovery endpoints take no filter (RFC 7644 section 4)");
+}
+
 int
 scim_discovery_spc(struct api_call *call, struct err *err)
 {
-    (void)err;
+    if (refuse_filter(call, err) < 0)
+        return -1;
     char base[512], loc[600];
     scim_base(call, base, sizeof(base));
     snprintf(loc, sizeof(loc), "%s/ServiceProviderConfig", base);
@@ -71,7 +82,8 @@ list_response(json_t *resources)
 int
 scim_discovery_resource_types(struct api_call *call, struct err *err)
 {
-    (void)err;
+    if (refuse_filter(call, err) < 0)
+        return -1;
     char base[512];
     scim_base(call, base, sizeof(base));
     json_t *arr = json_array();
@@ -84,6 +96,8 @@ scim_discovery_resource_types(struct api_call *call, struct err *err)
 int
 scim_discovery_resource_type(struct api_call *call, struct err *err)
 {
+    if (refuse_filter(call, err) < 0)
+        return -1;
     char base[512];
     const struct scim_resource_type *rt = scim_resource_type_find(call->params[0]);
     if (rt == NULL)
@@ -96,7 +110,8 @@ scim_discovery_resource_type(struct api_call *call, struct err *err)
 int
 scim_discovery_schemas(struct api_call *call, struct err *err)
 {
-    (void)err;
+    if (refuse_filter(call, err) < 0)
+        return -1;
     char base[512];
     scim_base(call, base, sizeof(base));
     json_t *arr = json_array();
@@ -109,6 +124,8 @@ scim_discovery_schemas(struct api_call *call, struct err *err)
 int
 scim_discovery_schema(struct api_call *call, struct err *err)
 {
+    if (refuse_filter(call, err) < 0)
+        return -1;
     char base[512];
     const struct scim_schema *s = scim_schema_find(call->params[0]);
     if (s == NULL)

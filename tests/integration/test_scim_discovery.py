@@ -42,6 +42,16 @@ def sub(attribute, name):
 
 # ---- /ServiceProviderConfig (RFC 7643 §5) ----
 
+@pytest.mark.parametrize("path", ["/ServiceProviderConfig", "/ResourceTypes",
+                                  "/ResourceTypes/User", "/Schemas", "/Schemas/" + USER_URN])
+def test_discovery_refuses_a_filter_with_403(server, tenant_token, path):
+    # RFC 7644 §4: a filter here SHOULD get 403, so a client does not take the whole answer
+    # for the matching part; without one the same path answers.
+    r = server.scim("GET", path + '?filter=id eq "x"', tenant_token)
+    assert_scim_error(r, 403)
+    assert server.scim("GET", path, tenant_token).status_code == 200
+
+
 def test_spc_is_scim_json_with_its_schema_and_absolute_location(public_server):
     spc = get_json(public_server, "/ServiceProviderConfig", public_server.token)
     assert spc["schemas"] == [SPC_URN]
