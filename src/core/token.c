@@ -138,11 +138,33 @@ token_rotate(struct store *s, const struct token_request *req, const char *id, i
         err_set(err, ERR_CONFLICT, "token %s is revoked or expired; mint a new one", id);
         goto fail;
     }
+    /* A rotation replaces one token by one: a token already replaced (in its overlap) has its
+     * successor, and a second would be a second live token from it. */
+    if (old.expires_ms) {
+        err_set(err, ERR_CONFLICT,
+                "token %s was rotated already and works only until its overlap ends; rotate its "
+                "successor, or revoke it to end the overlap now",
+                id);
+        goto fail;
+    }
+    /* With an overlap both live for a while: the tenant's limit counts them as mint does. */
+    size_t live;
+    if (overlap_s > 0) {
+        if (count_live(s, tenant_id, &live, err) < 0)
+            goto fail;
+        if (live >= LIMIT_TOKENS_PER_TENANT) {
+            err_set(err, ERR_CONFLICT,
+                    "the tenant has %d active tokens already; revoke one first, or rotate with "
+                    "no overlap",
+                    LIMIT_TOKENS_PER_TENANT);
+            goto fail;
+        }
+    }
     if (make(tenant_id, old.label, &fresh, secret, err) < 0)
         goto fail;
     if (overlap_s == 0)
         old.revoked_ms = now;
-    else if (old.expires_ms == 0 || old.expires_ms > now + overlap_s * 1000)
+    else
         old.expires_ms = now + overlap_s * 1000;
     if (store_token_update(s, &old, err) < 0 || store_token_insert(s, &fresh, err) < 0 ||
         tx_commit(s, err) < 0) {

@@ -182,6 +182,51 @@ def test_rotation_keeps_the_old_token_for_the_overlap(server, tenant_token):
     assert server.scim("GET", "/Users", newest).status_code == 200
 
 
+def test_rotation_replaces_one_token_by_one(server, tenant_token):
+    admin = server.make_admin(tenant_token)
+    tid = server.admin("GET", "/tenants/acme/tokens").json()["tokens"][0]["id"]
+
+    def rotate(token_id, overlap):
+        return server.admin("POST", f"/tenants/acme/tokens/{token_id}/rotate",
+                            {"overlapSeconds": overlap, "actingUser": admin})
+
+    first = rotate(tid, 600)
+    assert first.status_code == 201
+    # The replaced token, in its overlap, is not rotated again (with or without an overlap):
+    # that would give it a second live successor.
+    for overlap in (600, 0):
+        r = rotate(tid, overlap)
+        assert r.status_code == 409 and "rotated already" in r.json()["error"]["message"], r.text
+    assert server.cli("token", "rotate", "acme", tid, "--overlap", "0",
+                      check=False).returncode != 0
+    live = [t for t in server.admin("GET", "/tenants/acme/tokens").json()["tokens"]
+            if t["active"]]
+    assert len(live) == 2
+    # Revoking it ends the overlap; its successor still works and rotates.
+    assert server.admin("POST", f"/tenants/acme/tokens/{tid}/revoke").status_code == 200
+    assert_scim_error(server.scim("GET", "/Users", tenant_token), 401)
+    assert server.scim("GET", "/Users", first.json()["token"]).status_code == 200
+    assert rotate(first.json()["id"], 0).status_code == 201
+
+
+def test_rotation_with_an_overlap_counts_against_the_token_limit(server, tenant_token):
+    admin = server.make_admin(tenant_token)
+    for k in range(49):
+        server.mint("acme", label=f"t{k}")
+    tokens = server.admin("GET", "/tenants/acme/tokens").json()["tokens"]
+    assert sum(t["active"] for t in tokens) == 50
+    tid = tokens[0]["id"]
+    r = server.admin("POST", f"/tenants/acme/tokens/{tid}/rotate",
+                     {"overlapSeconds": 600, "actingUser": admin})
+    assert r.status_code == 409 and "50 active tokens" in r.json()["error"]["message"], r.text
+    # Without an overlap one token replaces another: the count stays 50.
+    r = server.admin("POST", f"/tenants/acme/tokens/{tid}/rotate",
+                     {"overlapSeconds": 0, "actingUser": admin})
+    assert r.status_code == 201, r.text
+    tokens = server.admin("GET", "/tenants/acme/tokens").json()["tokens"]
+    assert sum(t["active"] for t in tokens) == 50
+
+
 def test_cli_token_commands(server):
     server.make_tenant("acme")
     out = json.loads(server.cli("token", "mint", "acme", "--label", "entra").stdout)
