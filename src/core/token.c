@@ -46,19 +46,23 @@ make(int64_t tenant_id, const char *label, struct store_token *t, struct token_s
     return 0;
 }
 
+/* ERR_CONFLICT when the tenant already holds its limit of live tokens; `instead` ends the
+ * message with what else the caller could do. */
 static int
-count_live(struct store *s, int64_t tenant_id, size_t *live, struct err *err)
+room_for_one_more(struct store *s, int64_t tenant_id, const char *instead, struct err *err)
 {
     struct store_token *v;
-    size_t n;
+    size_t n, live = 0;
     if (store_token_list(s, tenant_id, &v, &n, err) < 0)
         return -1;
     int64_t now = clock_now_ms();
-    *live = 0;
     for (size_t i = 0; i < n; i++)
-        *live += is_live(&v[i], now);
+        live += is_live(&v[i], now);
     free(v);
-    return 0;
+    if (live < LIMIT_TOKENS_PER_TENANT)
+        return 0;
+    return err_set(err, ERR_CONFLICT, "the tenant has %d active tokens already; revoke one first%s",
+                   LIMIT_TOKENS_PER_TENANT, instead);
 }
 
 int
@@ -66,7 +70,6 @@ token_mint(struct store *s, const struct token_request *req, const char *label,
            struct store_token *out, struct token_secret *secret, struct err *err)
 {
     struct store_token t = { 0 };
-    size_t live;
     int64_t tenant_id = req->tenant->id;
     if (label && strlen(label) > LIMIT_NAME_BYTES)
         return err_set(err, ERR_INVALID_VALUE, "label is longer than %d characters",
@@ -77,13 +80,8 @@ token_mint(struct store *s, const struct token_request *req, const char *label,
         return -1;
     if (store_tx_begin(s, err) < 0)
         goto fail_secret;
-    if (count_live(s, tenant_id, &live, err) < 0)
+    if (room_for_one_more(s, tenant_id, "", err) < 0)
         goto fail;
-    if (live >= LIMIT_TOKENS_PER_TENANT) {
-        err_set(err, ERR_CONFLICT, "the tenant has %d active tokens already; revoke one first",
-                LIMIT_TOKENS_PER_TENANT);
-        goto fail;
-    }
     if (store_token_insert(s, &t, err) < 0 || tx_commit(s, err) < 0)
         goto fail;
     *out = t;
@@ -148,18 +146,8 @@ token_rotate(struct store *s, const struct token_request *req, const char *id, i
         goto fail;
     }
     /* With an overlap both live for a while: the tenant's limit counts them as mint does. */
-    size_t live;
-    if (overlap_s > 0) {
-        if (count_live(s, tenant_id, &live, err) < 0)
-            goto fail;
-        if (live >= LIMIT_TOKENS_PER_TENANT) {
-            err_set(err, ERR_CONFLICT,
-                    "the tenant has %d active tokens already; revoke one first, or rotate with "
-                    "no overlap",
-                    LIMIT_TOKENS_PER_TENANT);
-            goto fail;
-        }
-    }
+    if (overlap_s > 0 && room_for_one_more(s, tenant_id, ", or rotate with no overlap", err) < 0)
+        goto fail;
     if (make(tenant_id, old.label, &fresh, secret, err) < 0)
         goto fail;
     if (overlap_s == 0)
