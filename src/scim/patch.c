@@ -853,7 +853,9 @@ urn_key_split(const struct scim_resource_type *rt, const char *key,
 
 /* One key of a path-less value, at the top (ext NULL) or inside extension `ext`'s object:
  * "name", "name.givenName", a full-URN key or an extension object. Unknown names, readOnly
- * attributes and "schemas" are ignored (RFC 7644 §3.3; Okta sends "id"). */
+ * attributes and "schemas" are ignored (RFC 7644 §3.3; Okta sends "id"). A key with a value
+ * filter, {"emails[type eq \"work\"].value": "x"} (Entra), says which element it means: it is
+ * applied exactly as the same "path" would be, errors included, never skipped. */
 static int
 apply_key(struct patch *p, enum op op, const struct scim_schema *ext, const char *key,
           const json_t *v)
@@ -861,6 +863,12 @@ apply_key(struct patch *p, enum op op, const struct scim_schema *ext, const char
     const struct scim_schema *scope = ext != NULL ? ext : p->rt->schema;
     const char *name = key;
 
+    if (ext == NULL && strchr(key, '[') != NULL) {
+        struct target t = { 0 };
+        if (resolve_path(p, key, &t) < 0)
+            return -1;
+        return apply_target(p, op, &t, v, true);
+    }
     if (ext == NULL && cstr_istarts_with(key, "urn:")) {
         const struct scim_schema_extension *e = scim_resource_type_extension_find(p->rt, key);
         if (e != NULL)

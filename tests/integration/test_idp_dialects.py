@@ -258,6 +258,42 @@ def test_entra_patch_pathless_dotted_key(server, tenant_token):
     assert r.json()["name"] == {"givenName": "Dotty", "familyName": "Keys"}
 
 
+def test_entra_patch_pathless_filtered_key_applies_like_the_path(server, tenant_token):
+    # Entra's path-less value may name one element with a value filter; it was skipped (200,
+    # nothing changed). It means what the same "path" means: replace the work email's value
+    # (creating it when absent, IDP-QUIRKS.md 15), leave the home one alone.
+    uid = create(server, tenant_token, "fkey@acme.example", emails=[
+        {"value": "old@acme.example", "type": "work", "primary": True},
+        {"value": "me@home.example", "type": "home"}])["id"]
+    r = entra_patch(server, tenant_token, uid, {"op": "Replace", "value": {
+        'emails[type eq "work"].value': "new@acme.example", "name.familyName": "Filtered"}})
+    assert r.status_code == 200, r.text
+    emails = sorted(r.json()["emails"], key=lambda e: e["type"])
+    assert emails == [{"value": "me@home.example", "type": "home"},
+                      {"value": "new@acme.example", "type": "work", "primary": True}]
+    assert r.json()["name"]["familyName"] == "Filtered"
+    assert get(server, tenant_token, uid)["emails"] == r.json()["emails"]
+
+    # The full-URN spelling of the same key, and an element that does not exist yet.
+    r = entra_patch(server, tenant_token, uid, {"op": "Add", "value": {
+        USER_URN + ':phoneNumbers[type eq "mobile"].value': "+1 555 0100"}})
+    assert r.status_code == 200, r.text
+    assert r.json()["phoneNumbers"] == [{"type": "mobile", "value": "+1 555 0100"}]
+
+
+def test_entra_patch_pathless_filtered_key_errors_like_the_path(server, tenant_token):
+    uid = create(server, tenant_token, "fkeybad@acme.example")["id"]
+    before = get(server, tenant_token, uid)
+    for key, scim_type in [('emails[type eq "work"', "invalidPath"),
+                           ('nosuch[type eq "work"].value', "invalidPath"),
+                           ('userName[value eq "x"]', "invalidPath"),
+                           ('groups[value eq "x"].display', "mutability")]:
+        r = entra_patch(server, tenant_token, uid, {"op": "Replace", "value": {key: "x"}})
+        assert r.status_code == 400, (key, r.text)
+        assert r.json()["scimType"] == scim_type, (key, r.text)
+    assert get(server, tenant_token, uid)["meta"]["version"] == before["meta"]["version"]
+
+
 def test_entra_patch_remove_enterprise_attribute_drops_empty_extension(server, tenant_token):
     uid = create(server, tenant_token, "rmext@acme.example",
                  **{ENTERPRISE_URN: {"department": "Gone"}})["id"]
