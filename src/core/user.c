@@ -80,6 +80,14 @@ user_create(struct store *s, const struct store_tenant *t, const char *actor, co
             unique_error(copy, err);
         goto fail;
     }
+    if (!r.active && t->deactivation == STORE_DEACTIVATE_REMOVE) {
+        /* The tenant removes users when they become inactive, so one created inactive is
+         * created and removed at once: nothing is kept (an inactive user would block Okta's
+         * reactivation POST of its userName, IDP-QUIRKS.md 7), and the answer is the final
+         * state, as for a deactivation. The insert still ran, so uniqueness is answered. */
+        store_tx_rollback(s);
+        goto done;
+    }
     json_t *data = json_pack("{s:O}", "after", copy);
     if (role_user_written(s, t->id, r.id, NULL, role_direct(copy), true, actor, err) < 0 ||
         add_role(s, t->id, r.id, data, err) < 0) {
@@ -93,6 +101,7 @@ user_create(struct store *s, const struct store_tenant *t, const char *actor, co
     }
     if (tx_commit(s, err) < 0)
         goto fail;
+done:
     json_decref(copy);
     free(r.password_hash);
     r.password_hash = NULL;

@@ -131,6 +131,36 @@ def test_okta_reactivation_after_remove_policy_creates_a_fresh_user(server):
     assert server.scim("GET", q, token).json()["totalResults"] == 1
 
 
+def test_remove_policy_keeps_no_user_created_inactive(server):
+    # A tenant that removes users on deactivation never holds an inactive one: a user pushed
+    # already inactive (Entra scopes in disabled accounts) is answered in its final state and
+    # not kept, so it cannot block the reactivation POST of its userName (IDP-QUIRKS.md 7).
+    server.make_tenant("spark", deactivationPolicy="remove")
+    token = server.mint("spark")["token"]
+    r = server.scim("POST", "/Users", token, {
+        "schemas": [USER_URN], "userName": "gone@acme.example", "active": False})
+    assert r.status_code == 201, r.text
+    assert r.json()["active"] is False
+    assert server.scim("GET", f"/Users/{r.json()['id']}", token).status_code == 404
+    q = '/Users?filter=userName eq "gone@acme.example"'
+    assert server.scim("GET", q, token).json()["totalResults"] == 0
+    assert server.admin("GET", "/tenants/spark/events").json()["events"] == []
+    new = create(server, token, "gone@acme.example")
+    assert new["active"] is True
+    # Its userName is still checked: an inactive duplicate of an active user is 409.
+    r = server.scim("POST", "/Users", token, {
+        "schemas": [USER_URN], "userName": "GONE@acme.example", "active": False})
+    assert r.status_code == 409 and r.json()["scimType"] == "uniqueness", r.text
+    assert server.scim("GET", q, token).json()["Resources"][0]["id"] == new["id"]
+    # Under "disable" an inactive user is kept, as Entra's soft delete expects.
+    server.make_tenant("keep")
+    keep = server.mint("keep")["token"]
+    r = server.scim("POST", "/Users", keep, {
+        "schemas": [USER_URN], "userName": "off@acme.example", "active": False})
+    assert r.status_code == 201, r.text
+    assert server.scim("GET", f"/Users/{r.json()['id']}", keep).json()["active"] is False
+
+
 def test_okta_import_paging_with_filterless_walk_ends_cleanly(server, tenant_token):
     # IDP-QUIRKS.md 4: startIndex past the last user gives an empty, well-formed page.
     for i in range(3):
