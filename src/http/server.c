@@ -22,6 +22,7 @@
 #include "base/xmalloc.h"
 #include "core/reqlog.h"
 #include "core/tenant.h"
+#include "core/token.h"
 #include "http/metrics.h"
 #include "http/router.h"
 
@@ -242,7 +243,8 @@ record_scim_request(const struct api_call *call, const struct route *rt, const s
 
 enum limit_kind {
     LIMIT_NONE,
-    LIMIT_AUTH,   /* bearer and operator routes: failed authentications */
+    LIMIT_BEARER, /* SCIM routes: failed authentications, per credential (limit_keys) */
+    LIMIT_AUTH,   /* operator and console routes: failed authentications */
     LIMIT_SSO,    /* SSO starts and callbacks: every request */
     LIMIT_SIGNIN, /* console sign-in and set-up: failures */
 };
@@ -250,8 +252,10 @@ enum limit_kind {
 static enum limit_kind
 limit_kind_of(const struct route *rt)
 {
-    if (rt->auth == ROUTE_AUTH_BEARER || rt->auth == ROUTE_AUTH_HOST ||
-        rt->auth == ROUTE_AUTH_TENANT || rt->auth == ROUTE_AUTH_SESSION)
+    if (rt->auth == ROUTE_AUTH_BEARER)
+        return LIMIT_BEARER;
+    if (rt->auth == ROUTE_AUTH_HOST || rt->auth == ROUTE_AUTH_TENANT ||
+        rt->auth == ROUTE_AUTH_SESSION)
         return LIMIT_AUTH;
     if (strncmp(rt->pattern, "/sso/", 5) == 0 || strncmp(rt->pattern, "/console/sso/", 13) == 0)
         return LIMIT_SSO;
@@ -262,11 +266,30 @@ limit_kind_of(const struct route *rt)
 }
 
 /* Keys: "a:<client address>" and, for a presented bearer credential, "p:<its first 14
- * bytes>" (a scimd token's public prefix, scimd_XXXXXXXX; never the secret part). */
+ * bytes>" (a scimd token's public prefix, scimd_XXXXXXXX; never the secret part).
+ * SCIM routes use one key per request: a well-formed scimd token is limited by its prefix
+ * alone, anything else by the address alone. Identity providers send every customer's
+ * requests from shared address ranges, so one customer's stale token must not block the
+ * others' (an address key would); guessing a 256-bit secret is hopeless at any rate, and a
+ * client sending garbage is still limited by its address. */
 static void
-limit_keys(struct MHD_Connection *conn, const char *authorization, char addr_key[64],
-           char prefix_key[24])
+limit_keys(struct MHD_Connection *conn, enum limit_kind k, const char *authorization,
+           char addr_key[64], char prefix_key[24])
 {
+    const char *t = NULL;
+    prefix_key[0] = addr_key[0] = '\0';
+    if (authorization && cstr_istarts_with(authorization, "Bearer ")) {
+        t = authorization + 7;
+        while (*t == ' ')
+            t++;
+        if (*t)
+            snprintf(prefix_key, 24, "p:%.14s", t);
+    }
+    if (k == LIMIT_BEARER) {
+        if (t != NULL && token_is_well_formed(t, strlen(t)))
+            return;
+        prefix_key[0] = '\0';
+    }
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     char ip[INET6_ADDRSTRLEN] = "?";
@@ -278,35 +301,31 @@ limit_keys(struct MHD_Connection *conn, const char *authorization, char addr_key
             inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, ip, sizeof(ip));
     }
     snprintf(addr_key, 64, "a:%s", ip);
-    prefix_key[0] = '\0';
-    if (authorization && cstr_istarts_with(authorization, "Bearer ")) {
-        const char *t = authorization + 7;
-        while (*t == ' ')
-            t++;
-        if (*t)
-            snprintf(prefix_key, 24, "p:%.14s", t);
-    }
 }
 
 static struct ratelimit *
 limiter(struct http_server *srv, enum limit_kind k)
 {
-    return k == LIMIT_AUTH ? srv->auth_fail : k == LIMIT_SSO ? srv->sso : srv->signin_fail;
+    return k == LIMIT_BEARER || k == LIMIT_AUTH ? srv->auth_fail
+           : k == LIMIT_SSO                     ? srv->sso
+                                                : srv->signin_fail;
 }
 
 /* The keys of one request, built only when a limiter needs them: most requests pass no
- * limiter that holds a limited key, and succeed, so they never build any. */
+ * limiter that holds a limited key, and succeed, so they never build any. An empty key is
+ * not used. */
 struct limit_keys {
     bool built;
     char addr[64], prefix[24];
 };
 
 static void
-keys_of(struct MHD_Connection *conn, const char *authorization, struct limit_keys *k)
+keys_of(struct MHD_Connection *conn, enum limit_kind k, const char *authorization,
+        struct limit_keys *keys)
 {
-    if (!k->built)
-        limit_keys(conn, authorization, k->addr, k->prefix);
-    k->built = true;
+    if (!keys->built)
+        limit_keys(conn, k, authorization, keys->addr, keys->prefix);
+    keys->built = true;
 }
 
 /* True (with e and req->retry_after_s set) when the client is over a limit of route kind k. */
@@ -321,13 +340,12 @@ limit_check(struct http_server *srv, struct request *req, enum limit_kind k,
     struct ratelimit *rl = limiter(srv, k);
     if (!ratelimit_any(rl, now))
         return false;
-    keys_of(conn, authorization, keys);
-    const char *addr_key = keys->addr, *prefix_key = keys->prefix;
-    if (!ratelimit_is_limited(rl, addr_key, now, &retry) &&
-        !(prefix_key[0] && ratelimit_is_limited(rl, prefix_key, now, &retry)))
+    keys_of(conn, k, authorization, keys);
+    if (!(keys->addr[0] && ratelimit_is_limited(rl, keys->addr, now, &retry)) &&
+        !(keys->prefix[0] && ratelimit_is_limited(rl, keys->prefix, now, &retry)))
         return false;
     req->retry_after_s = retry;
-    http_metrics_rate_limited(k == LIMIT_AUTH ? "auth" : k == LIMIT_SSO ? "sso" : "signin");
+    http_metrics_rate_limited(k == LIMIT_SSO ? "sso" : k == LIMIT_SIGNIN ? "signin" : "auth");
     err_set(e, ERR_RATE_LIMITED, "too many %s; retry in %lld s",
             k == LIMIT_SSO ? "sign-in requests" : "failed authentications", (long long)retry);
     return true;
@@ -342,9 +360,10 @@ limit_count(struct http_server *srv, enum limit_kind k, int status, struct MHD_C
     if (k == LIMIT_NONE ||
         (k != LIMIT_SSO && status != 401 && !(k == LIMIT_SIGNIN && status == 403)))
         return;
-    keys_of(conn, authorization, keys);
-    ratelimit_count(limiter(srv, k), keys->addr, now);
-    if (k == LIMIT_AUTH && keys->prefix[0])
+    keys_of(conn, k, authorization, keys);
+    if (keys->addr[0])
+        ratelimit_count(limiter(srv, k), keys->addr, now);
+    if ((k == LIMIT_AUTH || k == LIMIT_BEARER) && keys->prefix[0])
         ratelimit_count(limiter(srv, k), keys->prefix, now);
 }
 

@@ -1,5 +1,5 @@
-"""Rate limits (issue 15, item 9): failed authentications per client address and per token
-prefix, SSO starts and callbacks, console sign-in. Past a limit: 429 with Retry-After (a
+"""Rate limits (issue 15, item 9): failed authentications per token prefix (SCIM), per client
+address (other credentials), SSO starts and callbacks, console sign-in. Past a limit: 429 with Retry-After (a
 SCIM error under /scim/), counted in /metrics; what was refused changed nothing."""
 import re
 
@@ -14,6 +14,11 @@ def metric(server, limit):
                          re.M).group(1))
 
 
+def well_formed(start):
+    """A token of scimd's shape (scimd_ and 43 base64url characters) that no tenant has."""
+    return (start + "x" * 49)[:49]
+
+
 def test_failed_scim_authentications_per_address_are_429_with_retry_after(server_factory):
     server = server_factory(["--auth-failure-limit", "5"])
     server.make_tenant("acme")
@@ -25,11 +30,33 @@ def test_failed_scim_authentications_per_address_are_429_with_retry_after(server
     body = assert_scim_error(r, 429)
     assert "retry" in body["detail"]
     assert 1 <= int(r.headers["Retry-After"]) <= 60
-    # The address is blocked for bearer routes, the valid token too, until the window ends;
-    # routes that authenticate nothing still answer.
-    assert_scim_error(server.scim("GET", "/Users", token), 429)
+    assert_scim_error(server.scim("GET", "/Users", None), 429)
+    # The address is blocked for what is not a scimd token (garbage, none) until the window
+    # ends; a well-formed token is limited by its own prefix only, so a valid one still
+    # works (identity providers share addresses across customers: test below).
+    assert server.scim("GET", "/Users", token).status_code == 200
     assert server.request("GET", "/healthz").status_code == 200
     assert metric(server, "auth") == 2
+
+
+def test_one_tenants_stale_token_does_not_block_another_from_the_same_address(server_factory):
+    """Okta and Entra send every customer's requests from shared address ranges: a customer
+    whose token was revoked (its IdP keeps retrying) is limited by that token alone, never
+    the other customers, nor its own tenant's new token (the rotation that fixes it)."""
+    server = server_factory(["--auth-failure-limit", "5"])
+    for slug in ("acme", "globex"):
+        server.make_tenant(slug)
+    stale = server.mint("acme")
+    server.admin("POST", f"/tenants/acme/tokens/{stale['id']}/revoke")
+    fresh = server.mint("acme")["token"]
+    other = server.mint("globex")["token"]
+    for _ in range(5):
+        assert_scim_error(server.scim("GET", "/Users", stale["token"]), 401)
+    assert_scim_error(server.scim("GET", "/Users", stale["token"]), 429)
+    for token in (other, fresh):
+        for _ in range(3):
+            assert server.scim("GET", "/Users", token).status_code == 200
+    assert metric(server, "auth") == 1
 
 
 def test_successes_do_not_count(server_factory):
@@ -58,7 +85,7 @@ def test_limit_per_token_prefix_counts_across_addresses(server_factory):
     prefix = "scimd_AbCdEfGh"
     sess = requests.Session()
     for i in range(2):
-        r = server.scim("GET", "/Users", prefix + f"wrong{i}xxxxxxxxxxxxxxxxxxxxxxxxxx")
+        r = server.scim("GET", "/Users", well_formed(prefix + f"wrong{i}"))
         assert r.status_code == 401
     from requests.adapters import HTTPAdapter
 
@@ -70,14 +97,14 @@ def test_limit_per_token_prefix_counts_across_addresses(server_factory):
     sess.mount("http://", Src())
     for i in range(2):
         r = sess.get(server.url + "/scim/v2/Users", timeout=5,
-                     headers={"Authorization": f"Bearer {prefix}other{i}xxxxxxxxxxxxxxxxxxxxx"})
+                     headers={"Authorization": "Bearer " + well_formed(f"{prefix}other{i}")})
         assert r.status_code == 401
     r = sess.get(server.url + "/scim/v2/Users", timeout=5,
-                 headers={"Authorization": f"Bearer {prefix}more_xxxxxxxxxxxxxxxxxxxxxxxx"})
+                 headers={"Authorization": "Bearer " + well_formed(f"{prefix}more_")})
     assert_scim_error(r, 429)
-    # Another prefix from the second address: that address has 2 failures of 4, not blocked.
+    # Another prefix from the second address is not blocked.
     r = sess.get(server.url + "/scim/v2/Users", timeout=5,
-                 headers={"Authorization": "Bearer scimd_ZZZZZZZZxxxxxxxxxxxxxxxxxxxxxxxxxx"})
+                 headers={"Authorization": "Bearer " + well_formed("scimd_ZZZZZZZZ")})
     assert r.status_code == 401
 
 
