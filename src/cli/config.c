@@ -56,8 +56,8 @@ static const struct setting settings[] = {
     S(connections_per_address, K_LONG, "128", 0, 100000,
       "simultaneous connections from one client address (0 = no limit)"),
     S(auth_failure_limit, K_LONG, "20", 0, 1000000,
-      "failed SCIM/API authentications per minute per client address and per token prefix"
-      " before 429 (0 = no limit)"),
+      "failed SCIM/API authentications per minute per token prefix and per client address"
+      " (SCIM: a scimd token by its prefix only) before 429 (0 = no limit)"),
     S(sso_rate_limit, K_LONG, "60", 0, 1000000,
       "SSO starts and callbacks per minute per client address before 429 (0 = no limit)"),
     S(signin_failure_limit, K_LONG, "10", 0, 1000000,
