@@ -263,6 +263,8 @@ api_auth_bearer(struct api_call *call, struct err *err)
         token_authenticate(call->store, tok, len, &call->token, &call->tenant, user, err) == 0;
     if (!known || gate_token_use(&call->settings->gate, &call->tenant, err) < 0) {
         store_user_read_cleanup(user);
+        /* The lookup fills token and tenant only when the hash is a token's. */
+        call->token_refused = call->token.id[0] != '\0' && call->tenant.id > 0;
         call->auth_failure =
             !known ? (err->code == ERR_UNAUTHORIZED ? "invalid_token" : NULL) : "gate";
         if (err->code == ERR_UNAUTHORIZED)

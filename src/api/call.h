@@ -93,6 +93,10 @@ struct api_call {
 
     /* set by authentication */
     bool authenticated;
+    /* A refused bearer token that is one of a tenant's (revoked, expired, or its tenant's
+     * gate closed): `tenant` and `token` say whose, so the refusal is in that token's request
+     * log (core/reqlog.h) where its tenant admin looks for why the IdP fails. */
+    bool token_refused;
     struct store_tenant tenant;
     struct store_token token;
     char actor[64]; /* who acts, for audit events: "token:<id>" or "operator" */

@@ -455,7 +455,7 @@ dispatch(struct MHD_Connection *conn, struct request *req, const char *url)
             err_set(&e, ERR_INTERNAL, "internal error (request %llu)", (unsigned long long)req->id);
         api_reply_error(&call, &e);
     }
-    if (rt->auth == ROUTE_AUTH_BEARER && call.authenticated)
+    if (rt->auth == ROUTE_AUTH_BEARER && (call.authenticated || call.token_refused))
         record_scim_request(&call, rt, &e);
     limit_count(srv, lk, call.status, conn, call.authorization, &keys);
 send:

@@ -278,3 +278,27 @@ def test_last_scim_requests_per_token_with_their_error(server):
     tok_id = server.admin("GET", "/tenants/acme/tokens").json()["tokens"][0]["id"]
     assert server.admin("GET", f"/tenants/acme/requests?token={tok_id}&limit=1").json()[
         "requests"][0]["status"] == 409
+
+
+def test_refused_tokens_are_in_their_tenants_request_log(server):
+    # The failures an admin most needs to see — the IdP still using a revoked or expired
+    # token, or the tenant's integration switched off — are logged for the token's tenant;
+    # a token that is nobody's is logged nowhere.
+    token, _ = tenant_with_admin(server, "acme")
+    other, _ = tenant_with_admin(server, "globex")
+    server.admin("PATCH", "/tenants/acme", {"integrationEnabled": False})
+    assert server.scim("GET", "/Users", token).status_code == 401
+    server.admin("PATCH", "/tenants/acme", {"integrationEnabled": True})
+    stale = server.mint("acme")
+    server.admin("POST", f"/tenants/acme/tokens/{stale['id']}/revoke")
+    assert server.scim("GET", "/Users", stale["token"]).status_code == 401
+    assert server.scim("GET", "/Users", "scimd_" + "A" * 43).status_code == 401
+    reqs = server.admin("GET", "/tenants/acme/requests").json()["requests"]
+    assert [(q["token"], q["status"]) for q in reqs[:2]] == [(stale["id"], 401),
+                                                             (reqs[1]["token"], 401)]
+    assert "revoked" in reqs[0]["detail"]
+    assert "cannot be used now" in reqs[1]["detail"] and reqs[1]["token"] != stale["id"]
+    assert len(reqs) == 3  # make_admin's POST and the two refusals
+    assert len(server.admin("GET", "/tenants/globex/requests").json()["requests"]) == 1
+    assert server.admin("GET", f"/tenants/acme/requests?token={stale['id']}").json()[
+        "requests"] == reqs[:1]
