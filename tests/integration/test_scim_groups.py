@@ -2,7 +2,8 @@
 and Entra drive it (IDP-QUIRKS.md 8, 9, 14, 17, 19, 20, 24)."""
 import pytest
 
-from conftest import LIST_URN, PATCH_URN, SCIM, assert_scim_error, user_body
+from conftest import (LIST_URN, PATCH_URN, SCIM, assert_head_is_get, assert_scim_error,
+                      user_body)
 
 GROUP_URN = "urn:ietf:params:scim:schemas:core:2.0:Group"
 
@@ -242,6 +243,13 @@ def test_groups_get_if_match_stale_is_412_and_current_or_star_is_200(server, ten
     for tag in ('W/"1"', "*"):
         r = server.scim("GET", f"/Groups/{g['id']}", tenant_token, headers={"If-Match": tag})
         assert r.status_code == 200 and r.json()["id"] == g["id"], r.text
+
+
+def test_groups_head_is_get_without_body(server, tenant_token):
+    g = new_group(server, tenant_token, "Heads")
+    headers, _ = assert_head_is_get(server, f"/scim/v2/Groups/{g['id']}", tenant_token)
+    assert headers["etag"] == 'W/"1"'
+    assert_head_is_get(server, "/scim/v2/Groups", tenant_token)
 
 
 @pytest.mark.parametrize("tag", ["*", 'W/"1"'])

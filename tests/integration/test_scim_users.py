@@ -7,7 +7,7 @@ import pytest
 import requests
 
 from conftest import (ENTERPRISE_URN, LIST_URN, PATCH_URN, SCIM, USER_URN,
-                      assert_scim_error, user_body)
+                      assert_head_is_get, assert_scim_error, exchange, user_body)
 
 TENANT_URN = "urn:scimd:params:scim:schemas:extension:tenant:2.0:User"
 PUBLIC = "https://scim.example.com"
@@ -361,6 +361,30 @@ def test_users_get_if_match_current_or_star_is_200(server, tenant_token, tag):
     r = server.scim("GET", f"/Users/{uid}", tenant_token, headers={"If-Match": tag})
     assert r.status_code == 200, r.text
     assert r.json()["id"] == uid and r.headers["ETag"] == 'W/"1"'
+
+
+def test_users_head_is_get_without_body(server, tenant_token):
+    uid = create(server, tenant_token, "head@x.example")["id"]
+    headers, body = assert_head_is_get(server, f"/scim/v2/Users/{uid}", tenant_token)
+    assert headers["etag"] == 'W/"1"' and json.loads(body)["id"] == uid
+
+
+def test_users_head_of_the_list_is_get_without_body(server, tenant_token):
+    create(server, tenant_token, "headlist@x.example")
+    _, body = assert_head_is_get(server, "/scim/v2/Users?filter=userName%20pr", tenant_token)
+    assert json.loads(body)["totalResults"] == 1
+
+
+def test_users_head_of_a_missing_user_is_404_without_body(server, tenant_token):
+    assert_head_is_get(server, "/scim/v2/Users/0190a0b0-0000-7000-8000-000000000000",
+                       tenant_token, status=404)
+
+
+def test_users_head_if_none_match_current_is_304(server, tenant_token):
+    uid = create(server, tenant_token, "head304@x.example")["id"]
+    status, headers, body = exchange(server, "HEAD", f"/scim/v2/Users/{uid}", tenant_token,
+                                     {"If-None-Match": 'W/"1"'})
+    assert (status, headers["etag"], body) == (304, 'W/"1"', b"")
 
 
 def test_users_get_attributes_user_name_returns_only_always_and_named(server, tenant_token):
