@@ -215,7 +215,7 @@ serve(struct config *c, struct store *store, struct seal_keyring *sso_keys)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    http_metrics_init(http_router_count());
+    http_metrics_init(http_router_series_count());
     if (http_server_start(&hs, &api, store, &srv, &e) < 0) {
         log_error("%s", e.detail);
         close(fd);

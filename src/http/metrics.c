@@ -43,9 +43,9 @@ static atomic_uint_fast64_t auth_failures[2][N_AUTH_REASONS];
 static atomic_uint_fast64_t store_errors[2];
 
 void
-http_metrics_init(size_t n_routes)
+http_metrics_init(size_t n_series)
 {
-    n_stats = n_routes + 1;
+    n_stats = n_series;
     stats = xcalloc(n_stats, sizeof(*stats));
 }
 
@@ -67,11 +67,11 @@ status_index(int status)
 }
 
 void
-http_metrics_request(size_t route, int status, int64_t duration_ns)
+http_metrics_request(size_t series, int status, int64_t duration_ns)
 {
     if (stats == NULL)
         return;
-    struct route_stats *r = &stats[route < n_stats ? route : n_stats - 1];
+    struct route_stats *r = &stats[series < n_stats ? series : n_stats - 1];
     atomic_fetch_add_explicit(&r->by_status[status_index(status)], 1, memory_order_relaxed);
     double secs = (double)duration_ns / 1e9;
     size_t b = 0;

@@ -6,13 +6,14 @@
 
 #include "base/buf.h"
 
-/* Prometheus counters (text exposition format 0.0.4), lock-free: atomics only. Routes are
- * indexed as in the route table; index n_routes counts requests that matched no route. */
+/* Prometheus counters (text exposition format 0.0.4), lock-free: atomics only. Requests
+ * are counted by series, numbered by the caller (http_router_series: route and method). */
 
-/* Sizes the tables for n_routes routes; call once before serving. */
-void http_metrics_init(size_t n_routes);
+/* Sizes the tables for n series; call once before serving. An index past them counts in the
+ * last. */
+void http_metrics_init(size_t n_series);
 void http_metrics_free(void);
-void http_metrics_request(size_t route, int status, int64_t duration_ns);
+void http_metrics_request(size_t series, int status, int64_t duration_ns);
 void http_metrics_connection(int delta);
 void http_metrics_inflight(int delta);
 /* Counts n connections closed by the request deadline. */

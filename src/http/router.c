@@ -210,16 +210,34 @@ http_router_auth_name(enum route_auth auth)
     return "?";
 }
 
+/* Metrics series: route i is series i, requests that matched no route series N_ROUTES, and
+ * a HEAD answered by GET route i series N_ROUTES + 1 + i. */
+size_t
+http_router_series_count(void)
+{
+    return 2 * N_ROUTES + 1;
+}
+
+size_t
+http_router_series(long route, const char *method)
+{
+    if (route < 0 || (size_t)route >= N_ROUTES)
+        return N_ROUTES;
+    return strcmp(method, "HEAD") == 0 ? N_ROUTES + 1 + (size_t)route : (size_t)route;
+}
+
 const char *
 http_router_method_label(size_t i)
 {
-    return i < N_ROUTES ? routes[i].method : "-";
+    return i < N_ROUTES ? routes[i].method : i > N_ROUTES && i <= 2 * N_ROUTES ? "HEAD" : "-";
 }
 
 const char *
 http_router_pattern_label(size_t i)
 {
-    return i < N_ROUTES ? routes[i].pattern : "unmatched";
+    if (i < N_ROUTES)
+        return routes[i].pattern;
+    return i > N_ROUTES && i <= 2 * N_ROUTES ? routes[i - N_ROUTES - 1].pattern : "unmatched";
 }
 
 /* Next segment of a path: [*p, end) without the leading '/'. */
@@ -290,19 +308,25 @@ http_router_match(const char *method, const char *path, struct api_call *call, c
     *style = strncmp(trimmed, "/scim/", 6) == 0    ? API_STYLE_SCIM
              : strncmp(trimmed, "/admin/", 7) == 0 ? API_STYLE_ADMIN
                                                    : API_STYLE_PLAIN;
+    /* RFC 9110 §9.3.2: HEAD is GET without the body, and a general-purpose server supports
+     * it wherever it supports GET. It runs the GET route itself (same handler, same checks,
+     * same side effects); libmicrohttpd sends the headers of the answer, Content-Length
+     * included, and drops the body. */
+    const char *want = strcmp(method, "HEAD") == 0 ? "GET" : method;
     allow[0] = '\0';
     size_t used = 0;
     for (size_t i = 0; i < N_ROUTES; i++) {
         int n;
         if (!match(routes[i].pattern, trimmed, NULL, &n))
             continue;
-        if (strcmp(routes[i].method, method) == 0) {
+        if (strcmp(routes[i].method, want) == 0) {
             match(routes[i].pattern, trimmed, call, &n);
             *style = routes[i].style;
             return (long)i;
         }
-        int w =
-            snprintf(allow + used, allow_size - used, "%s%s", used ? ", " : "", routes[i].method);
+        bool get = strcmp(routes[i].method, "GET") == 0;
+        int w = snprintf(allow + used, allow_size - used, "%s%s%s", used ? ", " : "",
+                         routes[i].method, get ? ", HEAD" : "");
         if (w > 0 && (size_t)w < allow_size - used)
             used += (size_t)w;
     }

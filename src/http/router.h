@@ -45,9 +45,10 @@ const char *const *http_router_host_fields(size_t i);
 void http_router_read_with_token(size_t i, struct api_call *call);
 
 /* Finds the route for method and path. On a match returns its index and fills
- * call->params (copies in call->arena). When the path matches but not the method, returns
- * -1 with ERR_METHOD_NOT_ALLOWED and writes the allowed methods into allow; otherwise -1
- * with ERR_NOT_FOUND. *style says how to render the error in either case. */
+ * call->params (copies in call->arena); HEAD matches the GET route of the path (RFC 9110
+ * §9.3.2). When the path matches but not the method, returns -1 with ERR_METHOD_NOT_ALLOWED
+ * and writes the allowed methods into allow (HEAD after each GET); otherwise -1 with
+ * ERR_NOT_FOUND. *style says how to render the error in either case. */
 long http_router_match(const char *method, const char *path, struct api_call *call, char *allow,
                        size_t allow_size, enum api_style *style, struct err *err);
 
@@ -55,7 +56,15 @@ long http_router_match(const char *method, const char *path, struct api_call *ca
  * and x-scimd-auth in docs/openapi.json). */
 const char *http_router_auth_name(enum route_auth auth);
 
-/* Label helpers for metrics: route i, and i == count for "unmatched". */
+/* Metrics series: one per route, one for requests that matched no route, one per GET route
+ * answered to a HEAD. http_router_series gives the series of a request to route (the index
+ * http_router_match returned, or http_router_count() when none) made with method. */
+size_t http_router_series_count(void);
+size_t http_router_series(long route, const char *method);
+
+/* Labels of series i (http_router_series): its method ("HEAD" for a HEAD, "-" when
+ * unmatched) and its route pattern ("unmatched"). Route i < http_router_count() is its own
+ * series, so the access log labels a route index with these too. */
 const char *http_router_method_label(size_t i);
 const char *http_router_pattern_label(size_t i);
 

@@ -76,6 +76,7 @@ struct request {
     bool dispatched;
     long route;
     char method[12];
+    char allow[128]; /* a 405's Allow: the methods of the path */
     int status;
     char tenant[64];
     char key[API_KEY_NAME_MAX + 1]; /* the operator key's name, or "" */
@@ -137,6 +138,9 @@ queue(struct MHD_Connection *conn, struct request *req, struct api_call *call)
         MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, call->location);
     if (call->www_authenticate[0])
         MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, call->www_authenticate);
+    /* RFC 9110 §15.5.6: a 405 names the methods the resource supports. */
+    if (call->status == 405 && req->allow[0])
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, req->allow);
     if (req->retry_after_s > 0) {
         char ra[24];
         snprintf(ra, sizeof(ra), "%lld", (long long)req->retry_after_s);
@@ -224,7 +228,8 @@ unescape(void *cls, struct MHD_Connection *c, char *s)
 /* The console's Activity page shows each token's last requests (core/reqlog.h): the route
  * pattern, never the URL, and the error detail the client got. */
 static void
-record_scim_request(const struct api_call *call, const struct route *rt, const struct err *e)
+record_scim_request(const struct api_call *call, const char *method, const struct route *rt,
+                    const struct err *e)
 {
     struct reqlog_entry r = {
         .at_ms = clock_now_ms(),
@@ -232,7 +237,7 @@ record_scim_request(const struct api_call *call, const struct route *rt, const s
         .status = call->status,
     };
     str_copy(r.token_id, sizeof(r.token_id), call->token.id);
-    str_copy(r.method, sizeof(r.method), rt->method);
+    str_copy(r.method, sizeof(r.method), method);
     str_copy(r.route, sizeof(r.route), rt->pattern);
     if (call->status >= 400)
         str_copy(r.detail, sizeof(r.detail), e->detail[0] ? e->detail : err_text(e->code));
@@ -383,7 +388,6 @@ dispatch(struct MHD_Connection *conn, struct request *req, const char *url)
         .body_len = req->body.len,
     };
     struct err e = { 0 };
-    char allow[128];
     struct arg_ctx actx = { .call = &call };
 
     call.authorization =
@@ -397,7 +401,8 @@ dispatch(struct MHD_Connection *conn, struct request *req, const char *url)
     call.csrf_header = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-CSRF-Token");
     MHD_get_connection_values_n(conn, MHD_GET_ARGUMENT_KIND, collect_arg, &actx);
 
-    req->route = http_router_match(req->method, url, &call, allow, sizeof(allow), &call.style, &e);
+    req->route =
+        http_router_match(req->method, url, &call, req->allow, sizeof(req->allow), &call.style, &e);
     if (req->route < 0) {
         req->route = (long)http_router_count();
         api_reply_error(&call, &e);
@@ -414,6 +419,10 @@ dispatch(struct MHD_Connection *conn, struct request *req, const char *url)
         goto send;
     }
     const struct route *rt = http_router_at((size_t)req->route);
+    /* A HEAD runs its GET route as that GET (http_router_match): handlers and the checks
+     * below see "GET", so nothing can tell the two apart but the body libmicrohttpd drops.
+     * The access log, the metrics and the token's request log keep req->method. */
+    call.method = rt->method;
     int rc = 0;
     /* Management and SSO routes name their tenant in the path: the access log says which
      * (SCIM requests get theirs from the token, api_auth_bearer). */
@@ -456,7 +465,7 @@ dispatch(struct MHD_Connection *conn, struct request *req, const char *url)
         api_reply_error(&call, &e);
     }
     if (rt->auth == ROUTE_AUTH_BEARER && (call.authenticated || call.token_refused))
-        record_scim_request(&call, rt, &e);
+        record_scim_request(&call, req->method, rt, &e);
     limit_count(srv, lk, call.status, conn, call.authorization, &keys);
 send:
     str_copy(req->tenant, sizeof(req->tenant), call.log_tenant[0] ? call.log_tenant : "-");
@@ -745,7 +754,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     slot_mark(srv, conn, false);
     int64_t dur = clock_mono_ns() - req->start_ns;
     int status = req->status ? req->status : 499; /* nginx's "client closed request" */
-    http_metrics_request((size_t)req->route, status, dur);
+    http_metrics_request(http_router_series(req->route, req->method), status, dur);
     if (srv->settings.access_log) {
         char line[512];
         /* The route pattern, never the raw URL: query strings may carry secrets. */

@@ -122,8 +122,8 @@ scim_groups_post(struct api_call *call, struct err *err)
 typedef json_t *(*next_group_fn)(void *ctx, const json_t *old, struct group_members *delta,
                                  struct err *err);
 
-/* The read-modify-write shared by PUT and PATCH: read, check If-Match, compute, write with
- * the version read; retry when another writer won. */
+/* The read-modify-write shared by PUT and PATCH: read, check If-Match and If-None-Match
+ * against the version read, compute, write with that version; retry when another writer won. */
 static int
 update_group(struct api_call *call, next_group_fn next, void *ctx, struct err *err)
 {
@@ -135,7 +135,7 @@ update_group(struct api_call *call, next_group_fn next, void *ctx, struct err *e
         struct group_members delta = { 0 };
         store_resource_cleanup(&old);
         if (group_get(call->store, call->tenant.id, call->params[0], &old, err) < 0 ||
-            scim_check_if_match(call, old.version, &given, err) < 0)
+            scim_check_write(call, old.version, &given, err) < 0)
             goto out;
         json_t *old_doc = json_loads(old.doc, 0, NULL);
         if (old_doc == NULL) {
@@ -262,5 +262,5 @@ scim_groups_patch(struct api_call *call, struct err *err)
 int
 scim_groups_delete(struct api_call *call, struct err *err)
 {
-    return scim_delete_resource(call, group_delete, err);
+    return scim_delete_resource(call, STORE_RTYPE_GROUP, group_delete, err);
 }

@@ -225,8 +225,10 @@ tags_match(const char *list, int64_t version)
     return api_etag_listed(list, tag);
 }
 
-int
-scim_check_if_match(const struct api_call *call, int64_t version, bool *given, struct err *err)
+/* RFC 9110 §13.1.1: If-Match holds when absent, "*" (the resource exists) or naming the
+ * version. *given says whether a version was demanded. */
+static int
+check_if_match(const struct api_call *call, int64_t version, bool *given, struct err *err)
 {
     *given = call->if_match != NULL && call->if_match[0] != '\0';
     if (!*given || tags_match(call->if_match, version))
@@ -235,10 +237,23 @@ scim_check_if_match(const struct api_call *call, int64_t version, bool *given, s
                    (long long)version);
 }
 
-bool
-scim_if_none_match(const struct api_call *call, int64_t version)
+/* RFC 9110 §13.1.2: If-None-Match fails when it is "*" or names the version. */
+static bool
+if_none_match_fails(const struct api_call *call, int64_t version)
 {
-    return call->if_none_match && tags_match(call->if_none_match, version);
+    return call->if_none_match && call->if_none_match[0] != '\0' &&
+           tags_match(call->if_none_match, version);
+}
+
+int
+scim_check_write(const struct api_call *call, int64_t version, bool *given, struct err *err)
+{
+    if (check_if_match(call, version, given, err) < 0)
+        return -1;
+    if (if_none_match_fails(call, version))
+        return err_set(err, ERR_PRECONDITION,
+                       "If-None-Match matches the current version W/\"%lld\"", (long long)version);
+    return 0;
 }
 
 int
@@ -254,8 +269,15 @@ scim_get_reply(struct api_call *call, const struct scim_kind *k, struct err *err
     } else if (directory_get(call->store, call->tenant.id, k->type, call->params[0], &r, err) < 0) {
         return -1;
     }
-    int rc = 0;
-    if (scim_if_none_match(call, r.version)) {
+    /* RFC 9110 §13.2.2: If-Match first (412: the method is not performed), then
+     * If-None-Match (304 for a GET). */
+    bool given;
+    int rc = check_if_match(call, r.version, &given, err);
+    if (rc < 0) {
+        store_resource_cleanup(&r);
+        return -1;
+    }
+    if (if_none_match_fails(call, r.version)) {
         api_reply_empty(call, 304);
         scim_etag(r.version, call->etag, sizeof(call->etag));
     } else {
@@ -265,32 +287,66 @@ scim_get_reply(struct api_call *call, const struct scim_kind *k, struct err *err
     return rc;
 }
 
+/* DELETE with If-Match alone: each listed version is handed to the store, whose delete
+ * compares it in the same statement. */
+static int
+delete_if_match(struct api_call *call, scim_delete_fn del, struct err *err)
+{
+    const char *p = call->if_match;
+    if (p == NULL || p[0] == '\0')
+        return del(call->store, call->tenant.id, call->actor, call->params[0], -1, err);
+    int rc = err_set(err, ERR_PRECONDITION, "If-Match names no current version");
+    const char *t;
+    size_t n;
+    for (int i = 0; i < 64 && api_etag_next(&p, &t, &n); i++) {
+        int64_t v = -2;
+        if (n == 1 && t[0] == '*')
+            v = -1;
+        else if (!etag_version(t, n, &v))
+            v = -2;
+        if (v >= -1) {
+            rc = del(call->store, call->tenant.id, call->actor, call->params[0], v, err);
+            if (rc == 0 || err->code != ERR_PRECONDITION)
+                break;
+        }
+    }
+    return rc;
+}
+
+/* DELETE with If-None-Match: which versions it excludes is known only by reading, so read,
+ * check both conditions against the version read, and delete that version only (the store
+ * compares it in the delete statement): a writer in between makes the delete fail, and the
+ * conditions are checked again against the new version, as update_user does. */
+static int
+delete_checked(struct api_call *call, enum store_rtype type, scim_delete_fn del, struct err *err)
+{
+    int rc = -1;
+    bool given;
+    for (int attempt = 0; attempt < SCIM_WRITE_ATTEMPTS; attempt++) {
+        scim_write_retry_pause(attempt);
+        struct store_resource r;
+        if (directory_get(call->store, call->tenant.id, type, call->params[0], &r, err) < 0)
+            return -1;
+        int64_t version = r.version;
+        store_resource_cleanup(&r);
+        if (scim_check_write(call, version, &given, err) < 0)
+            return -1;
+        rc = del(call->store, call->tenant.id, call->actor, call->params[0], version, err);
+        if (rc == 0 || err->code != ERR_PRECONDITION || given)
+            break;
+    }
+    return rc;
+}
+
 int
-scim_delete_resource(struct api_call *call, scim_delete_fn del, struct err *err)
+scim_delete_resource(struct api_call *call, enum store_rtype type, scim_delete_fn del,
+                     struct err *err)
 {
     if (scim_check_writable(call, err) < 0)
         return -1;
-    const char *p = call->if_match;
-    int rc = -1;
-    if (p == NULL || p[0] == '\0') {
-        rc = del(call->store, call->tenant.id, call->actor, call->params[0], -1, err);
-    } else {
-        err_set(err, ERR_PRECONDITION, "If-Match names no current version");
-        const char *t;
-        size_t n;
-        for (int i = 0; i < 64 && api_etag_next(&p, &t, &n); i++) {
-            int64_t v = -2;
-            if (n == 1 && t[0] == '*')
-                v = -1;
-            else if (!etag_version(t, n, &v))
-                v = -2;
-            if (v >= -1) {
-                rc = del(call->store, call->tenant.id, call->actor, call->params[0], v, err);
-                if (rc == 0 || err->code != ERR_PRECONDITION)
-                    break;
-            }
-        }
-    }
+    int rc = call->if_none_match && call->if_none_match[0] != '\0'
+                 ? delete_checked(call, type, del, err)
+                 : delete_if_match(call, del, err);
     if (rc < 0)
         return -1;
     api_reply_empty(call, 204);

@@ -36,8 +36,8 @@ struct scim_kind {
     const struct scim_derived *derived; /* "groups" of a User, "members" of a Group */
 };
 
-/* GET /{Resources}/{id}: 200 with the resource (projected as asked), or 304 when
- * If-None-Match names its version. */
+/* GET /{Resources}/{id}: 200 with the resource (projected as asked), 412 (ERR_PRECONDITION)
+ * when If-Match names another version, or 304 when If-None-Match names its version. */
 int scim_get_reply(struct api_call *call, const struct scim_kind *k, struct err *err);
 
 /* Appends the full representation of r as JSON text: the stored document with "id" and
@@ -83,19 +83,23 @@ int scim_reply_resource(struct api_call *call, int status, const struct scim_res
 /* "W/\"<version>\"" into out (size ≥ 32). */
 void scim_etag(int64_t version, char *out, size_t size);
 
-/* RFC 7644 §3.14: checks If-Match against version. 0 when absent, "*" or equal; else
- * ERR_PRECONDITION. *given says whether a version was demanded. */
-int scim_check_if_match(const struct api_call *call, int64_t version, bool *given, struct err *err);
+/* The preconditions of a write (PUT, PATCH, DELETE) against the version it will be applied
+ * to (RFC 7644 §3.14, RFC 9110 §13.1.1-2): ERR_PRECONDITION unless If-Match is absent, "*" or
+ * names version, and If-None-Match is absent or neither "*" nor names version. *given says
+ * whether If-Match demanded a version (a lost race is then the client's answer: 412). The
+ * caller writes with the store's optimistic check of that same version, so the conditions and
+ * the write see one version. */
+int scim_check_write(const struct api_call *call, int64_t version, bool *given, struct err *err);
 
-/* True when If-None-Match names the version (or is "*"): the caller answers 304. */
-bool scim_if_none_match(const struct api_call *call, int64_t version);
-
-/* Deletes a resource (DELETE /Users/{id}, /Groups/{id}) with del(…, version), passing the
- * If-Match version to the store so the check and the delete are one statement: no version
- * (or "*") deletes whatever is there; each listed tag is tried in turn. Replies 204. */
+/* Deletes a resource of `type` (DELETE /Users/{id}, /Groups/{id}) with del(…, version). With
+ * If-Match alone the listed versions go to the store, so the check and the delete are one
+ * statement: no version (or "*") deletes whatever is there; each listed tag is tried in turn.
+ * With If-None-Match the version is read, checked by scim_check_write and passed to del, and
+ * the read retried when another writer won. Replies 204. */
 typedef int (*scim_delete_fn)(struct store *s, int64_t tenant_id, const char *actor, const char *id,
                               int64_t version, struct err *err);
-int scim_delete_resource(struct api_call *call, scim_delete_fn del, struct err *err);
+int scim_delete_resource(struct api_call *call, enum store_rtype type, scim_delete_fn del,
+                         struct err *err);
 
 /* Optimistic writes retry this often when another writer wins and the client did not send
  * If-Match (with If-Match the conflict is the client's answer: 412). N writers racing on one

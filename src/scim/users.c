@@ -180,8 +180,9 @@ scim_users_post(struct api_call *call, struct err *err)
 /* Computes the next document of a user from the stored one. */
 typedef json_t *(*next_doc_fn)(void *ctx, const json_t *old, char **password, struct err *err);
 
-/* The read-modify-write shared by PUT and PATCH: read, check If-Match, compute, hash any
- * password once, write with the version read; retry when another writer won. */
+/* The read-modify-write shared by PUT and PATCH: read, check If-Match and If-None-Match
+ * against the version read, compute, hash any password once, write with that version; retry
+ * when another writer won. */
 static int
 update_user(struct api_call *call, next_doc_fn next, void *ctx, struct err *err)
 {
@@ -196,7 +197,7 @@ update_user(struct api_call *call, next_doc_fn next, void *ctx, struct err *err)
         char *password = NULL;
         store_resource_cleanup(&old);
         if (user_get(call->store, call->tenant.id, call->params[0], &old, err) < 0 ||
-            scim_check_if_match(call, old.version, &given, err) < 0)
+            scim_check_write(call, old.version, &given, err) < 0)
             goto out;
         json_t *old_doc = json_loads(old.doc, 0, NULL);
         if (old_doc == NULL) {
@@ -315,5 +316,5 @@ scim_users_patch(struct api_call *call, struct err *err)
 int
 scim_users_delete(struct api_call *call, struct err *err)
 {
-    return scim_delete_resource(call, user_delete, err);
+    return scim_delete_resource(call, STORE_RTYPE_USER, user_delete, err);
 }

@@ -12,6 +12,7 @@ import os
 import pathlib
 import re
 import signal
+import socket
 import sqlite3
 import subprocess
 import threading
@@ -279,3 +280,43 @@ def user_body(user_name, **extra):
             "active": True}
     body.update(extra)
     return body
+
+
+def exchange(server, method, path, token=None, headers=None):
+    """One request on its own connection (Connection: close) and every byte of the answer
+    until the server closes: (status, headers with lower-case names, the bytes after the
+    header block). requests and http.client trust a HEAD answer to have no body and would not
+    read one that is there; this reads the socket itself."""
+    h = {"Host": f"127.0.0.1:{server.port}", "Connection": "close", **(headers or {})}
+    if token is not None:
+        h["Authorization"] = f"Bearer {token}"
+    head = f"{method} {path} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in h.items())
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
+        s.sendall((head + "\r\n").encode())
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    top, _, body = data.partition(b"\r\n\r\n")
+    lines = top.decode("latin-1").split("\r\n")
+    fields = {}
+    for line in lines[1:]:
+        k, _, v = line.partition(":")
+        fields[k.strip().lower()] = v.strip()
+    return int(lines[0].split(" ")[1]), fields, body
+
+
+def assert_head_is_get(server, path, token=None, status=200):
+    """RFC 9110 §9.3.2: HEAD answers as GET does (status and header fields, Content-Length
+    and ETag included) with no body at all. Returns the GET's (headers, body)."""
+    gs, gh, gbody = exchange(server, "GET", path, token)
+    hs, hh, hbody = exchange(server, "HEAD", path, token)
+    assert gs == hs == status, (gs, hs, gbody)
+    assert hbody == b"", hbody
+    assert int(gh["content-length"]) == len(gbody) > 0
+    gh.pop("date", None)
+    hh.pop("date", None)
+    assert hh == gh
+    return gh, gbody

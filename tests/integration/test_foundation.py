@@ -10,7 +10,8 @@ import time
 
 import requests
 
-from conftest import (OPERATOR_KEY, SCIM, assert_scim_error, user_body)
+from conftest import (OPERATOR_KEY, SCIM, assert_head_is_get, assert_scim_error, exchange,
+                      user_body)
 
 
 def test_healthz_answers_ok(server):
@@ -25,6 +26,44 @@ def test_unknown_path_is_404_and_wrong_method_is_405_with_allow(server):
     assert r.status_code == 405
     assert "GET" in r.json()["error"]["message"] if r.headers["Content-Type"].startswith(
         "application/json") else "GET" in r.text
+
+
+def test_head_is_get_without_body_on_healthz_and_the_management_api(server):
+    # RFC 9110 §9.3.2: HEAD is GET without the body, on every route that has GET.
+    _, body = assert_head_is_get(server, "/healthz")
+    assert body == b"ok\n"
+    server.make_tenant("acme")
+    _, body = assert_head_is_get(server, "/admin/v1/tenants/acme", OPERATOR_KEY)
+    assert json.loads(body)["slug"] == "acme"
+    assert_head_is_get(server, "/admin/v1/tenants/nope", OPERATOR_KEY, status=404)
+
+
+def test_head_needs_what_get_needs(server):
+    status, _, body = exchange(server, "HEAD", "/admin/v1/tenants", "wrong-key")
+    assert (status, body) == (401, b"")
+
+
+def test_405_allow_header_lists_head_beside_get(server):
+    r = server.request("DELETE", "/healthz")
+    assert r.status_code == 405 and r.headers["Allow"] == "GET, HEAD"
+    r = server.request("PUT", "/console/api/session")
+    assert r.status_code == 405
+    assert r.headers["Allow"] == "GET, HEAD, POST, DELETE"
+    # HEAD is not offered where there is no GET.
+    r = server.request("HEAD", "/admin/v1/sso/redeem", token=OPERATOR_KEY)
+    assert r.status_code == 405 and r.headers["Allow"] == "POST"
+
+
+def test_head_requests_are_logged_and_counted_as_head(server):
+    exchange(server, "HEAD", "/healthz")
+    exchange(server, "GET", "/healthz")
+    text = server.request("GET", "/metrics").text
+    assert 'scimd_http_requests_total{method="HEAD",route="/healthz",status="200"} 1' in text
+    assert 'scimd_http_requests_total{method="GET",route="/healthz",status="200"} 1' in text
+    deadline = time.monotonic() + 5
+    while 'method=HEAD route="/healthz" status=200' not in server.log:
+        assert time.monotonic() < deadline, server.log
+        time.sleep(0.05)
 
 
 def test_metrics_say_the_build_and_why_authentications_fail(server, tenant_token):

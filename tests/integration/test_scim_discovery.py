@@ -1,8 +1,11 @@
 """Discovery endpoints (RFC 7644 §4, RFC 7643 §5-§7): /ServiceProviderConfig, /ResourceTypes,
 /Schemas, as Okta, Entra and the Microsoft validator read them (IDP-QUIRKS.md 20, 22, 25)."""
+import json
+
 import pytest
 
-from conftest import (ENTERPRISE_URN, LIST_URN, SCIM, USER_URN, assert_scim_error)
+from conftest import (ENTERPRISE_URN, LIST_URN, SCIM, USER_URN, assert_head_is_get,
+                      assert_scim_error)
 
 SPC_URN = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"
 RT_URN = "urn:ietf:params:scim:schemas:core:2.0:ResourceType"
@@ -284,3 +287,15 @@ def test_discovery_endpoints_are_read_only_405(server, tenant_token):
     r = server.scim("POST", "/ServiceProviderConfig", tenant_token, {"x": 1})
     body = assert_scim_error(r, 405)
     assert "GET" in body["detail"]
+
+
+def test_discovery_405_allow_lists_get_and_head(server, tenant_token):
+    # RFC 9110 §15.5.6: a 405 carries Allow; HEAD is served wherever GET is (§9.3.2).
+    r = server.scim("DELETE", "/ServiceProviderConfig", tenant_token)
+    assert_scim_error(r, 405)
+    assert r.headers["Allow"] == "GET, HEAD"
+
+
+def test_service_provider_config_head_is_get_without_body(server, tenant_token):
+    _, body = assert_head_is_get(server, "/scim/v2/ServiceProviderConfig", tenant_token)
+    assert json.loads(body)["etag"]["supported"] is True

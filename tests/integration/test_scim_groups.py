@@ -1,6 +1,9 @@
 """/Groups (RFC 7643 §4.2, RFC 7644 §3.3-§3.6) with membership rows, driven over HTTP as Okta
 and Entra drive it (IDP-QUIRKS.md 8, 9, 14, 17, 19, 20, 24)."""
-from conftest import LIST_URN, PATCH_URN, SCIM, assert_scim_error, user_body
+import pytest
+
+from conftest import (LIST_URN, PATCH_URN, SCIM, assert_head_is_get, assert_scim_error,
+                      user_body)
 
 GROUP_URN = "urn:ietf:params:scim:schemas:core:2.0:Group"
 
@@ -230,6 +233,57 @@ def test_groups_etag_and_if_match(server, tenant_token):
     r = patch(server, tenant_token, g["id"],
               {"op": "add", "path": "members", "value": [{"value": a}]})
     assert r.status_code == 200 and r.headers["ETag"] == 'W/"2"'
+
+
+def test_groups_get_if_match_stale_is_412_and_current_or_star_is_200(server, tenant_token):
+    g = new_group(server, tenant_token, "Guarded")
+    # RFC 9110 §13.1.1: a false If-Match means the method is not performed (412).
+    r = server.scim("GET", f"/Groups/{g['id']}", tenant_token, headers={"If-Match": 'W/"2"'})
+    assert 'W/"1"' in assert_scim_error(r, 412)["detail"]
+    for tag in ('W/"1"', "*"):
+        r = server.scim("GET", f"/Groups/{g['id']}", tenant_token, headers={"If-Match": tag})
+        assert r.status_code == 200 and r.json()["id"] == g["id"], r.text
+
+
+def test_groups_head_is_get_without_body(server, tenant_token):
+    g = new_group(server, tenant_token, "Heads")
+    headers, _ = assert_head_is_get(server, f"/scim/v2/Groups/{g['id']}", tenant_token)
+    assert headers["etag"] == 'W/"1"'
+    assert_head_is_get(server, "/scim/v2/Groups", tenant_token)
+
+
+@pytest.mark.parametrize("tag", ["*", 'W/"1"'])
+@pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE"])
+def test_groups_write_if_none_match_current_is_412_and_changes_nothing(server, tenant_token,
+                                                                        method, tag):
+    g = new_group(server, tenant_token, "Kept")
+    headers = {"If-None-Match": tag}
+    if method == "PUT":
+        r = server.scim("PUT", f"/Groups/{g['id']}", tenant_token,
+                        {"schemas": [GROUP_URN], "displayName": "Changed"}, headers=headers)
+    elif method == "PATCH":
+        r = patch(server, tenant_token, g["id"],
+                  {"op": "replace", "path": "displayName", "value": "Changed"}, headers=headers)
+    else:
+        r = server.scim("DELETE", f"/Groups/{g['id']}", tenant_token, headers=headers)
+    # RFC 9110 §13.1.2: a matching If-None-Match on a write is 412, nothing performed.
+    assert "If-None-Match" in assert_scim_error(r, 412)["detail"]
+    after = get_group(server, tenant_token, g["id"])
+    assert after["meta"]["version"] == 'W/"1"' and after["displayName"] == "Kept"
+
+
+@pytest.mark.parametrize("method", ["PATCH", "DELETE"])
+def test_groups_write_if_none_match_other_version_is_performed(server, tenant_token, method):
+    g = new_group(server, tenant_token, "Changing")
+    headers = {"If-None-Match": 'W/"5"'}
+    if method == "PATCH":
+        r = patch(server, tenant_token, g["id"],
+                  {"op": "replace", "path": "displayName", "value": "Changed"}, headers=headers)
+        assert r.status_code == 200 and r.headers["ETag"] == 'W/"2"', r.text
+    else:
+        r = server.scim("DELETE", f"/Groups/{g['id']}", tenant_token, headers=headers)
+        assert r.status_code == 204, r.text
+        assert_scim_error(server.scim("GET", f"/Groups/{g['id']}", tenant_token), 404)
 
 
 def test_groups_put_replaces_members_and_keeps_them_when_omitted(server, tenant_token):

@@ -7,7 +7,7 @@ import pytest
 import requests
 
 from conftest import (ENTERPRISE_URN, LIST_URN, PATCH_URN, SCIM, USER_URN,
-                      assert_scim_error, user_body)
+                      assert_head_is_get, assert_scim_error, exchange, user_body)
 
 TENANT_URN = "urn:scimd:params:scim:schemas:extension:tenant:2.0:User"
 PUBLIC = "https://scim.example.com"
@@ -347,6 +347,46 @@ def test_users_get_if_none_match_stale_is_200(server, tenant_token):
     assert r.json()["id"] == uid
 
 
+def test_users_get_if_match_stale_is_412_scim_error(server, tenant_token):
+    uid = create(server, tenant_token, "gim@x.example")["id"]
+    r = server.scim("GET", f"/Users/{uid}", tenant_token, headers={"If-Match": 'W/"7"'})
+    # RFC 9110 §13.1.1: a false If-Match means the method is not performed (412).
+    body = assert_scim_error(r, 412)
+    assert 'W/"1"' in body["detail"]
+
+
+@pytest.mark.parametrize("tag", ['W/"1"', '"1"', "*", 'W/"7", W/"1"'])
+def test_users_get_if_match_current_or_star_is_200(server, tenant_token, tag):
+    uid = create(server, tenant_token, f"gim{len(tag)}@x.example")["id"]
+    r = server.scim("GET", f"/Users/{uid}", tenant_token, headers={"If-Match": tag})
+    assert r.status_code == 200, r.text
+    assert r.json()["id"] == uid and r.headers["ETag"] == 'W/"1"'
+
+
+def test_users_head_is_get_without_body(server, tenant_token):
+    uid = create(server, tenant_token, "head@x.example")["id"]
+    headers, body = assert_head_is_get(server, f"/scim/v2/Users/{uid}", tenant_token)
+    assert headers["etag"] == 'W/"1"' and json.loads(body)["id"] == uid
+
+
+def test_users_head_of_the_list_is_get_without_body(server, tenant_token):
+    create(server, tenant_token, "headlist@x.example")
+    _, body = assert_head_is_get(server, "/scim/v2/Users?filter=userName%20pr", tenant_token)
+    assert json.loads(body)["totalResults"] == 1
+
+
+def test_users_head_of_a_missing_user_is_404_without_body(server, tenant_token):
+    assert_head_is_get(server, "/scim/v2/Users/0190a0b0-0000-7000-8000-000000000000",
+                       tenant_token, status=404)
+
+
+def test_users_head_if_none_match_current_is_304(server, tenant_token):
+    uid = create(server, tenant_token, "head304@x.example")["id"]
+    status, headers, body = exchange(server, "HEAD", f"/scim/v2/Users/{uid}", tenant_token,
+                                     {"If-None-Match": 'W/"1"'})
+    assert (status, headers["etag"], body) == (304, 'W/"1"', b"")
+
+
 def test_users_get_attributes_user_name_returns_only_always_and_named(server, tenant_token):
     uid = create(server, tenant_token, "proj@x.example")["id"]
     r = server.scim("GET", f"/Users/{uid}?attributes=userName", tenant_token)
@@ -459,6 +499,54 @@ def test_users_put_if_match_star_is_200(server, tenant_token):
     r = server.scim("PUT", f"/Users/{uid}", tenant_token,
                     user_body("im3@x.example", title="ok"), headers={"If-Match": "*"})
     assert r.status_code == 200, r.text
+
+
+# RFC 9110 §13.1.2: an If-None-Match that matches ("*" for any existing resource, or the
+# current version) means a write is not performed and the answer is 412 (304 is for GET).
+def write(server, token, method, uid, user_name, headers):
+    if method == "PUT":
+        return server.scim("PUT", f"/Users/{uid}", token, user_body(user_name, title="new"),
+                           headers=headers)
+    if method == "PATCH":
+        return patch(server, token, uid, {"op": "replace", "path": "title", "value": "new"},
+                     headers=headers)
+    return server.scim("DELETE", f"/Users/{uid}", token, headers=headers)
+
+
+@pytest.mark.parametrize("tag", ["*", 'W/"1"', '"1"', 'W/"7", W/"1"'])
+@pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE"])
+def test_users_write_if_none_match_current_is_412_and_changes_nothing(server, tenant_token,
+                                                                       method, tag):
+    uid = create(server, tenant_token, "inmw@x.example", title="old")["id"]
+    r = write(server, tenant_token, method, uid, "inmw@x.example", {"If-None-Match": tag})
+    body = assert_scim_error(r, 412)
+    assert "If-None-Match" in body["detail"]
+    after = get(server, tenant_token, uid)
+    assert after["meta"]["version"] == 'W/"1"' and after["title"] == "old"
+
+
+@pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE"])
+def test_users_write_if_none_match_other_version_is_performed(server, tenant_token, method):
+    uid = create(server, tenant_token, "inmo@x.example", title="old")["id"]
+    r = write(server, tenant_token, method, uid, "inmo@x.example", {"If-None-Match": 'W/"7"'})
+    if method == "DELETE":
+        assert r.status_code == 204, r.text
+        assert_scim_error(server.scim("GET", f"/Users/{uid}", tenant_token), 404)
+    else:
+        assert r.status_code == 200, r.text
+        assert r.headers["ETag"] == 'W/"2"' and r.json()["title"] == "new"
+
+
+def test_users_write_if_match_current_and_if_none_match_other_is_performed(server, tenant_token):
+    uid = create(server, tenant_token, "both@x.example")["id"]
+    r = server.scim("DELETE", f"/Users/{uid}", tenant_token,
+                    headers={"If-Match": 'W/"1"', "If-None-Match": 'W/"2"'})
+    assert r.status_code == 204, r.text
+
+
+def test_users_delete_if_none_match_of_a_missing_user_is_404(server, tenant_token):
+    assert_scim_error(server.scim("DELETE", "/Users/0190a0b0-0000-7000-8000-000000000000",
+                                  tenant_token, headers={"If-None-Match": 'W/"1"'}), 404)
 
 
 # ---- DELETE (RFC 7644 §3.6) ----
