@@ -225,13 +225,28 @@ tags_match(const char *list, int64_t version)
     return api_etag_listed(list, tag);
 }
 
+/* True for a list that is "*" alone (any current version). */
+static bool
+only_star(const char *list)
+{
+    while (*list == ' ' || *list == '\t')
+        list++;
+    if (*list++ != '*')
+        return false;
+    while (*list == ' ' || *list == '\t')
+        list++;
+    return *list == '\0';
+}
+
 /* RFC 9110 §13.1.1: If-Match holds when absent, "*" (the resource exists) or naming the
- * version. *given says whether a version was demanded. */
+ * version. *given says whether a version was demanded ("*" demands none, so a write that
+ * loses a race is retried as without If-Match). */
 static int
 check_if_match(const struct api_call *call, int64_t version, bool *given, struct err *err)
 {
-    *given = call->if_match != NULL && call->if_match[0] != '\0';
-    if (!*given || tags_match(call->if_match, version))
+    bool present = call->if_match != NULL && call->if_match[0] != '\0';
+    *given = present && !only_star(call->if_match);
+    if (!present || tags_match(call->if_match, version))
         return 0;
     return err_set(err, ERR_PRECONDITION, "If-Match does not match the current version W/\"%lld\"",
                    (long long)version);

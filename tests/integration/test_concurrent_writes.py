@@ -99,3 +99,25 @@ def test_concurrent_writes_land_whole_and_once(server_factory):
     server.stop()
     server.start()
     check(server)
+
+
+def test_if_match_star_writers_racing_on_one_user_all_land(server_factory):
+    # "If-Match: *" demands that the user exists, not a version: a writer that loses the race
+    # to another is retried on the new version, as without If-Match, never answered 412.
+    server = server_factory(extra_args=["--threads", "8"])
+    server.make_tenant("acme")
+    token = server.mint("acme")["token"]
+    uid = server.scim("POST", "/Users", token, user_body("race@example.com")).json()["id"]
+
+    def work(k):
+        for i in range(10):
+            r = server.scim("PATCH", f"/Users/{uid}", token, {
+                "schemas": [PATCH], "Operations": [{"op": "add", "path": "phoneNumbers",
+                                                    "value": [{"value": f"+1 555 {k}{i:03d}"}]}]},
+                headers={"If-Match": "*"})
+            assert r.status_code == 200, r.text
+
+    run_workers(work)
+    u = server.scim("GET", f"/Users/{uid}", token).json()
+    assert len(u["phoneNumbers"]) == WORKERS * 10
+    assert u["meta"]["version"] == f'W/"{WORKERS * 10 + 1}"'
