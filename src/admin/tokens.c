@@ -167,7 +167,11 @@ admin_token_requests(struct api_call *call, struct err *err)
         (limit_arg && str_to_i64(str_of(limit_arg), 1, REQUESTS_MAX, &limit, "limit", err) < 0))
         return -1;
     struct reqlog_entry *v = xcalloc((size_t)limit, sizeof(*v));
-    size_t n = reqlog_list(t.id, token, v, (size_t)limit);
+    size_t n;
+    if (reqlog_list(call->store, t.id, token, v, (size_t)limit, &n, err) < 0) {
+        free(v);
+        return -1;
+    }
     json_t *arr = json_array();
     for (size_t i = 0; i < n; i++) {
         char when[32];

@@ -1,6 +1,7 @@
 #include "core/reqlog.h"
 
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/limits.h"
@@ -20,17 +21,34 @@ reqlog_record(const struct reqlog_entry *e)
     pthread_mutex_unlock(&mu);
 }
 
-size_t
-reqlog_list(int64_t tenant_id, const char *token_id, struct reqlog_entry *out, size_t max)
+static int
+by_id(const void *a, const void *b)
 {
-    size_t n = 0;
+    return strcmp(((const struct store_token *)a)->id, ((const struct store_token *)b)->id);
+}
+
+int
+reqlog_list(struct store *s, int64_t tenant_id, const char *token_id, struct reqlog_entry *out,
+            size_t max, size_t *n, struct err *err)
+{
+    struct store_token *tokens = NULL;
+    size_t n_tokens = 0;
+    *n = 0;
+    if (store_token_list(s, tenant_id, &tokens, &n_tokens, err) < 0)
+        return -1;
+    qsort(tokens, n_tokens, sizeof(*tokens), by_id);
     pthread_mutex_lock(&mu);
-    for (size_t i = 0; i < used && n < max; i++) {
+    for (size_t i = 0; i < used && *n < max; i++) {
         const struct reqlog_entry *e =
             &ring[(next_slot + LIMIT_REQLOG_ENTRIES - 1 - i) % LIMIT_REQLOG_ENTRIES];
-        if (e->tenant_id == tenant_id && (token_id == NULL || strcmp(e->token_id, token_id) == 0))
-            out[n++] = *e;
+        struct store_token key;
+        if (e->tenant_id != tenant_id || (token_id && strcmp(e->token_id, token_id) != 0))
+            continue;
+        memcpy(key.id, e->token_id, sizeof(key.id));
+        if (bsearch(&key, tokens, n_tokens, sizeof(*tokens), by_id) != NULL)
+            out[(*n)++] = *e;
     }
     pthread_mutex_unlock(&mu);
-    return n;
+    free(tokens);
+    return 0;
 }

@@ -4,6 +4,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/err.h"
+#include "store/store.h"
+
 /* The last SCIM requests each token made, with their status and error detail, so a tenant
  * admin can see why an identity provider's import failed (issue 8). Kept in memory by this
  * instance only (a ring of LIMIT_REQLOG_ENTRIES shared by all tenants, behind a mutex): a
@@ -24,7 +27,10 @@ struct reqlog_entry {
 void reqlog_record(const struct reqlog_entry *e);
 
 /* Copies up to max of the tenant's entries, newest first, into out (only token_id's when it
- * is not NULL). Returns how many. */
-size_t reqlog_list(int64_t tenant_id, const char *token_id, struct reqlog_entry *out, size_t max);
+ * is not NULL) and sets *n. Only requests made with one of the tokens the tenant holds now
+ * are its: a deleted tenant's id can be given to a new tenant (SQLite reuses row ids), whose
+ * tokens are new, so the old customer's requests are never shown to it. */
+int reqlog_list(struct store *s, int64_t tenant_id, const char *token_id, struct reqlog_entry *out,
+                size_t max, size_t *n, struct err *err);
 
 #endif

@@ -280,6 +280,20 @@ def test_last_scim_requests_per_token_with_their_error(server):
         "requests"][0]["status"] == 409
 
 
+def test_a_deleted_tenants_requests_are_not_shown_to_a_new_tenant_of_its_slug(server):
+    # SQLite gives a new tenant the row id of the last deleted one: the request log (in
+    # memory, by tenant id) must not show the old customer's userNames to the new one.
+    token, _ = tenant_with_admin(server, "reuse")
+    server.scim("POST", "/Users", token, {"schemas": [USER_URN], "userName": "ceo@old.example"})
+    assert server.admin("DELETE", "/tenants/reuse").status_code == 204
+    server.make_tenant("reuse")
+    assert server.admin("GET", "/tenants/reuse/requests").json()["requests"] == []
+    token = server.mint("reuse")["token"]
+    assert server.scim("GET", "/Users", token).status_code == 200
+    reqs = server.admin("GET", "/tenants/reuse/requests").json()["requests"]
+    assert [(q["method"], q["status"]) for q in reqs] == [("GET", 200)]
+
+
 def test_refused_tokens_are_in_their_tenants_request_log(server):
     # The failures an admin most needs to see — the IdP still using a revoked or expired
     # token, or the tenant's integration switched off — are logged for the token's tenant;
