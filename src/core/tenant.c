@@ -239,6 +239,24 @@ reset_sso_verified(struct store *s, int64_t tenant_id, int64_t now_ms, struct er
     return 0;
 }
 
+/* A tenant that removes users on deactivation holds no inactive user (docs/scim.md): the
+ * switch to "remove" is refused while it has some, rather than deleting them as a side effect
+ * of a setting; the host deletes (or reactivates) them first. */
+static int
+no_inactive_users(struct store *s, int64_t tenant_id, struct err *err)
+{
+    int64_t n;
+    if (store_users_inactive_count(s, tenant_id, &n, err) < 0)
+        return -1;
+    if (n == 0)
+        return 0;
+    return err_set(err, ERR_CONFLICT,
+                   "the tenant has %lld inactive user(s), and a tenant that removes users on "
+                   "deactivation holds none: delete or reactivate them first (users?filter="
+                   "active eq false lists them)",
+                   (long long)n);
+}
+
 int
 tenant_update(struct store *s, const struct gate_policy *policy, const char *slug,
               const struct tenant_fields *f, struct store_tenant *out, struct err *err)
@@ -250,7 +268,11 @@ tenant_update(struct store *s, const struct gate_policy *policy, const char *slu
     if (store_tenant_get_by_slug(s, slug, &t, err) < 0)
         goto fail;
     memcpy(was, t.public_url, sizeof(was));
+    enum store_deactivation before = t.deactivation;
     if (apply_fields(&t, policy, f, false, err) < 0)
+        goto fail;
+    if (before != STORE_DEACTIVATE_REMOVE && t.deactivation == STORE_DEACTIVATE_REMOVE &&
+        no_inactive_users(s, t.id, err) < 0)
         goto fail;
     t.updated_ms = clock_now_ms();
     if (store_tenant_update(s, &t, err) < 0)

@@ -183,7 +183,11 @@ user_update(struct store *s, const struct store_tenant *t, const char *actor,
 {
     struct store_resource r;
     *removed = false;
-    if (!row_next(&r, old, new_doc, password_hash != NULL)) {
+    /* An unchanged write is a no-op, except a deactivation under "remove" of a user already
+     * inactive (kept from before the tenant removed users, or written inactive by a writer
+     * that raced the policy change): it removes the user as any deactivation there does. */
+    if (!row_next(&r, old, new_doc, password_hash != NULL) &&
+        (r.active || t->deactivation != STORE_DEACTIVATE_REMOVE)) {
         *out = r;
         return 0;
     }

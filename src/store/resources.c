@@ -202,3 +202,19 @@ store_resource_delete(struct store *s, int64_t tenant_id, enum store_rtype type,
     }
     return count_add(s, tenant_id, type, -1, err);
 }
+
+int
+store_users_inactive_count(struct store *s, int64_t tenant_id, int64_t *n, struct err *err)
+{
+    static struct db_sql q =
+        DB_SQL("SELECT count(*) FROM resources WHERE tenant_id=? AND type=1 AND active=0");
+    struct db_stmt *st = db_prepare(s, &q, err);
+    if (st == NULL)
+        return -1;
+    db_bind_int(st, 1, tenant_id);
+    *n = 0;
+    int rc = db_first(st, rows_read_int, n, err);
+    if (rc < 0)
+        return -1;
+    return rc ? 0 : err_set(err, ERR_INTERNAL, "count returned no row");
+}

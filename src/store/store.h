@@ -202,6 +202,8 @@ int store_resource_delete(struct store *s, int64_t tenant_id, enum store_rtype t
                           int64_t version, struct err *err);
 int store_resource_list(struct store *s, const struct store_list_query *q,
                         struct store_list_result *out, struct err *err);
+/* How many users of the tenant are inactive (index resources_by_active). */
+int store_users_inactive_count(struct store *s, int64_t tenant_id, int64_t *n, struct err *err);
 
 /* ---- Group membership (members.c) ---- */
 

@@ -39,6 +39,49 @@ def test_import_only_with_remove_refused_both_ways(server):
     assert p.returncode != 0 and "import-only" in p.stderr
 
 
+def test_switch_to_remove_refused_while_inactive_users_exist(server):
+    # A tenant that removes users on deactivation holds no inactive user: the switch is
+    # refused while some are kept (Okta's reactivation POST of such a userName would be 409
+    # for ever), and the settings do not change. Once they are gone it is accepted.
+    server.make_tenant("acme")
+    token = server.mint("acme")["token"]
+    keep = server.scim("POST", "/Users", token, user_body("stays@acme.example")).json()
+    left = server.scim("POST", "/Users", token, user_body("leaver@acme.example")).json()
+    assert server.admin("POST", f"/tenants/acme/users/{left['id']}/deactivate").status_code == 200
+    msg = error_of(server.admin("PATCH", "/tenants/acme", {"deactivationPolicy": "remove"}), 409)
+    assert "1 inactive user" in msg and "active eq false" in msg, msg
+    assert server.admin("GET", "/tenants/acme").json()["deactivationPolicy"] == "disable"
+    p = server.cli("tenant", "update", "acme", "--deactivation", "remove", check=False)
+    assert p.returncode != 0 and "inactive" in p.stderr
+    found = server.admin("GET", "/tenants/acme/users",
+                         params={"filter": "active eq false"}).json()["Resources"]
+    assert [u["id"] for u in found] == [left["id"]]
+    assert server.admin("DELETE", f"/tenants/acme/users/{left['id']}").status_code == 204
+    r = server.admin("PATCH", "/tenants/acme", {"deactivationPolicy": "remove"})
+    assert r.status_code == 200, r.text
+    assert server.scim("GET", f"/Users/{keep['id']}", token).json()["active"] is True
+
+
+def test_deactivating_an_inactive_user_under_remove_removes_it(server):
+    # An inactive user under "remove" (a writer that raced the policy change; simulated here
+    # by setting the policy in the database) is removed by the next deactivation, so Okta's
+    # reactivation POST of its userName then creates the user afresh (IDP-QUIRKS.md 7).
+    server.make_tenant("acme")
+    token = server.mint("acme")["token"]
+    uid = server.scim("POST", "/Users", token, user_body("ghost@acme.example",
+                                                          active=False)).json()["id"]
+    server.execute("UPDATE tenants SET deactivation = 'remove' WHERE slug = 'acme'")
+    r = server.scim("PATCH", f"/Users/{uid}", token, {
+        "schemas": [PATCH], "Operations": [{"op": "replace", "value": {"active": False}}]})
+    assert r.status_code == 200 and r.json()["active"] is False, r.text
+    assert server.scim("GET", f"/Users/{uid}", token).status_code == 404
+    r = server.scim("POST", "/Users", token, user_body("ghost@acme.example"))
+    assert r.status_code == 201 and r.json()["id"] != uid, r.text
+    # An unchanged write of an active user stays a no-op (same version, no event).
+    again = server.scim("PUT", f"/Users/{r.json()['id']}", token, user_body("ghost@acme.example"))
+    assert again.json()["meta"]["version"] == r.json()["meta"]["version"]
+
+
 # --- acting users named the host's way ---------------------------------------------------------
 
 def test_acting_user_by_user_name_or_external_id(server):
