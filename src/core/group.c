@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/clock.h"
 #include "base/str.h"
 #include "base/xmalloc.h"
 #include "core/audit.h"
@@ -69,6 +70,28 @@ moved_ids(const struct moved *m, size_t *n)
     for (size_t i = 0; i < m->removed.n; i++)
         v[m->added.n + i] = m->removed.v[i];
     return v;
+}
+
+/* RFC 7644 §3.14: a user's "groups" (ids and each group's displayName) is part of its
+ * representation, so the members a write moved get a new version and lastModified, and on a
+ * rename (`renamed`: the displayName changed) so do all the members, whose groups[].display
+ * changed: O(members), but renames are rare. One statement, each user bumped once. Inside
+ * the caller's transaction, before the group's own row is written: on PostgreSQL a group
+ * write then locks users before its group row, as a user write locks its own row before its
+ * groups', so the two wait for each other rather than deadlock. */
+static int
+bump_members(struct store *s, int64_t tenant_id, const char *group_id, const struct moved *m,
+             bool renamed, int64_t now_ms, struct err *err)
+{
+    size_t n;
+    const char **ids = moved_ids(m, &n);
+    /* After a rename the members are bumped by the group: of the moved, only the removed are
+     * not among them. */
+    size_t skip = renamed ? m->added.n : 0;
+    int rc = store_member_bump(s, tenant_id, renamed ? group_id : NULL, ids + skip, n - skip,
+                               now_ms, err);
+    free(ids);
+    return rc < 0 ? -1 : 0;
 }
 
 /* {"added": [...], "removed": [...], "addedCount", "removedCount"}, lists capped. */
@@ -208,6 +231,7 @@ group_create(struct store *s, const struct store_tenant *t, const char *actor, c
         goto fail;
     }
     if (add_all(s, t->id, r.id, ids, n, &m, err) < 0 ||
+        bump_members(s, t->id, r.id, &m, false, r.modified_ms, err) < 0 ||
         after_write(s, t->id, actor, "group.created", r.id, NULL, r.display_name, &m,
                     json_pack("{s:O}", "after", doc), err) < 0) {
         store_tx_rollback(s);
@@ -255,7 +279,11 @@ group_update(struct store *s, const struct store_tenant *t, const char *actor,
         *out = r;
         return 0;
     }
-    if (store_resource_update(s, &r, err) < 0) {
+    /* The members' groups[].display is the displayName, exactly as written. */
+    bool renamed = strcmp(old->display_name ? old->display_name : "",
+                          r.display_name ? r.display_name : "") != 0;
+    if (bump_members(s, t->id, old->id, &m, renamed, r.modified_ms, err) < 0 ||
+        store_resource_update(s, &r, err) < 0) {
         store_tx_rollback(s);
         if (err->code == ERR_UNIQUENESS)
             unique_error(new_doc, err);
@@ -280,7 +308,9 @@ fail:
 }
 
 /* Inside the delete's transaction. Reads the group first: the event keeps what was deleted,
- * and a mapped name moves its members' roles. */
+ * and a mapped name moves its members' roles. The members lose a group from their "groups"
+ * (RFC 7644 §3.14), so they are bumped, before the group's row is deleted (the lock order of
+ * bump_members). */
 static int
 write_delete(struct store *s, int64_t tenant_id, const char *actor, const char *id, int64_t version,
              struct err *err)
@@ -291,6 +321,7 @@ write_delete(struct store *s, int64_t tenant_id, const char *actor, const char *
         return -1;
     int rc = -1;
     if (store_member_count(s, tenant_id, id, &members, err) < 0 ||
+        (members > 0 && store_member_bump(s, tenant_id, id, NULL, 0, clock_now_ms(), err) < 0) ||
         store_resource_delete(s, tenant_id, STORE_RTYPE_GROUP, id, version, err) < 0 ||
         store_member_remove_group(s, tenant_id, id, err) < 0 ||
         role_group_written(s, tenant_id, cur.display_name, NULL, true, NULL, 0, actor, err) < 0)

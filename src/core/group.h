@@ -14,8 +14,10 @@
  * members array in the document, so concurrent membership changes cannot lose members
  * (IDP-QUIRKS.md 24) and a change touches only the rows it names. Members are users of the
  * same tenant. Every write is one transaction; a write that changes the document or the
- * membership bumps the group's version and lastModified, records an audit event by `actor`
- * and, when the group is in the tenant's role map, recomputes the roles it moved. */
+ * membership bumps the group's version and lastModified, and those of the users whose
+ * "groups" it changed (the members it moved; every member on a new displayName or a delete),
+ * records an audit event by `actor` and, when the group is in the tenant's role map,
+ * recomputes the roles it moved. */
 
 /* A membership change, with the meaning of scim/'s struct scim_patch_members:
  * - replace_all: the membership becomes exactly `add` (possibly empty);

@@ -18,29 +18,29 @@ unique_error(const json_t *doc, struct err *err)
 }
 
 /* Removes a user from every group, bumping each group's version: its members changed
- * (RFC 7644 §3.14), so a cached ETag must not validate. Inside the caller's transaction;
- * reads only the user's own groups. */
+ * (RFC 7644 §3.14), so a cached ETag must not validate. Inside the caller's transaction; one
+ * statement bumps the user's own groups, whatever their versions (a concurrent write of a
+ * group must not fail the delete). */
 static int
 leave_groups(struct store *s, int64_t tenant_id, const char *user_id, struct err *err)
 {
-    struct store_member *groups = NULL;
-    size_t n = 0;
-    int rc = store_member_groups(s, tenant_id, user_id, &groups, &n, err);
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        struct store_resource g;
-        rc = store_resource_get(s, tenant_id, STORE_RTYPE_GROUP, groups[i].id, &g, err);
-        if (rc < 0)
-            break;
-        g.version++;
-        int64_t now = clock_now_ms();
-        g.modified_ms = now > g.modified_ms ? now : g.modified_ms + 1;
-        rc = store_resource_update(s, &g, err);
-        store_resource_cleanup(&g);
-    }
-    store_members_free(groups, n);
-    if (rc == 0 && store_member_remove_member(s, tenant_id, user_id, err) < 0)
-        rc = -1;
-    return rc;
+    if (store_member_bump_groups(s, tenant_id, user_id, clock_now_ms(), err) < 0 ||
+        store_member_remove_member(s, tenant_id, user_id, err) < 0)
+        return -1;
+    return 0;
+}
+
+/* A new userName changes members[].display of the user's groups (RFC 7644 §3.14): they get a
+ * new version too. The display is the userName exactly as written, so a change of case
+ * counts. After the user's own row, in the same transaction (its groups' rows are locked
+ * after the user's, as group writes lock users before their group: group.c bump_members). */
+static int
+bump_groups_if_renamed(struct store *s, const struct store_resource *old,
+                       const struct store_resource *r, struct err *err)
+{
+    if (strcmp(old->user_name ? old->user_name : "", r->user_name ? r->user_name : "") == 0)
+        return 0;
+    return store_member_bump_groups(s, r->tenant_id, r->id, r->modified_ms, err) < 0 ? -1 : 0;
 }
 
 /* Adds the user's effective role, and where it comes from, to an event's data: a host that
@@ -162,7 +162,7 @@ write_update(struct store *s, const struct store_tenant *t, const char *actor,
                  ? -1
                  : 0;
     } else {
-        rc = store_resource_update(s, r, err) < 0 ||
+        rc = store_resource_update(s, r, err) < 0 || bump_groups_if_renamed(s, old, r, err) < 0 ||
                      role_user_written(s, t->id, r->id, role_direct(before), role_direct(new_doc),
                                        false, actor, err) < 0 ||
                      add_role(s, t->id, r->id, data, err) < 0

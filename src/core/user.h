@@ -27,8 +27,10 @@ int user_get(struct store *s, int64_t tenant_id, const char *id, struct store_re
 /* Writes new_doc as the next version of `old` (as read by user_get). When the result is
  * inactive and the tenant's policy is "remove", the user is deleted instead and *removed is
  * set (the caller still answers with the final document) and it leaves every group. A doc equal to
- * the stored one with no password writes nothing and keeps the version. ERR_PRECONDITION when `old`
- * is stale. */
+ * the stored one with no password writes nothing and keeps the version. A new userName also
+ * bumps the versions of the user's groups (their members[].display changed). A group write
+ * bumps its members' versions too, so `old` may be stale because of one: ERR_PRECONDITION
+ * when `old` is stale (the caller reads again and retries). */
 int user_update(struct store *s, const struct store_tenant *t, const char *actor,
                 const struct store_resource *old, const json_t *new_doc, const char *password_hash,
                 struct store_resource *out, bool *removed, struct err *err);

@@ -272,6 +272,23 @@ int store_member_count(struct store *s, int64_t tenant_id, const char *group_id,
 int store_users_exist(struct store *s, int64_t tenant_id, const char *const *ids, size_t n,
                       size_t *first_missing, struct err *err);
 
+/* Derived attributes (RFC 7644 §3.14): a user's `groups` and a group's `members` are read from
+ * these rows and from the other end's name, so a membership change, a group's new displayName
+ * or a user's new userName changes the representation of resources whose own row was not
+ * written, and their entity tags must change too. Each of these bumps, in one statement inside
+ * the caller's transaction, the version of the rows it names by one and sets modified_ms to
+ * now_ms, or to modified_ms + 1 where that is not later (lastModified never goes back). The
+ * bump is unconditional (it never fails on a version) and leaves seq, the listing and cursor
+ * order, alone. Each returns how many resources it bumped, or -1 with err. */
+/* The members of group_id (unless NULL: its displayName changed, or it is being deleted) and
+ * the resources ids[0..n) of the tenant (the members a write moved; users or groups, an id
+ * that is no resource there skipped), each once. */
+int store_member_bump(struct store *s, int64_t tenant_id, const char *group_id,
+                      const char *const *ids, size_t n, int64_t now_ms, struct err *err);
+/* Every group the member is in (its userName changed, or it is leaving them all). */
+int store_member_bump_groups(struct store *s, int64_t tenant_id, const char *member_id,
+                             int64_t now_ms, struct err *err);
+
 /* ---- Roles (roles.c) ---- */
 
 /* One rule of a tenant's role map: members of the group named `group` (case-insensitively)

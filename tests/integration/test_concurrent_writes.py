@@ -121,3 +121,54 @@ def test_if_match_star_writers_racing_on_one_user_all_land(server_factory):
     u = server.scim("GET", f"/Users/{uid}", token).json()
     assert len(u["phoneNumbers"]) == WORKERS * 10
     assert u["meta"]["version"] == f'W/"{WORKERS * 10 + 1}"'
+
+
+def test_concurrent_group_and_user_writes_bump_each_other_without_failing(server_factory):
+    """A group write bumps the versions of the users it moves or renames, and a new userName
+    bumps the user's groups (RFC 7644 §3.14). Those bumps never fail on a version, and they
+    lock users before groups on both sides, so concurrent writes without If-Match all succeed
+    (a user or group write that loses its version check to a bump is retried), with no
+    deadlock (PostgreSQL: a 503)."""
+    server = server_factory(extra_args=["--threads", "8"])
+    server.make_tenant("acme")
+    token = server.mint("acme")["token"]
+    users = []
+    for i in range(4):
+        r = server.scim("POST", "/Users", token, user_body(f"u{i}@x.example"))
+        assert r.status_code == 201, r.text
+        users.append(r.json()["id"])
+    groups = []
+    for i in range(4):
+        r = server.scim("POST", "/Groups", token, {
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": f"g{i}",
+            "members": [{"value": u} for u in users]})
+        assert r.status_code == 201, r.text
+        groups.append(r.json()["id"])
+
+    def ok(r):
+        assert r.status_code == 200, f"{r.status_code} {r.text}"
+
+    def work(k):
+        for n in range(15):
+            u, g = users[(k + n) % 4], groups[(k + n) % 4]
+            if k % 4 == 0:  # a new userName: bumps the user's groups
+                ok(server.scim("PATCH", f"/Users/{u}", token, {"schemas": [PATCH], "Operations": [
+                    {"op": "replace", "path": "userName", "value": f"u{(k + n) % 4}-{k}-{n}"}]}))
+            elif k % 4 == 1:  # membership out and back: bumps the member
+                for op in ({"op": "remove", "path": f'members[value eq "{u}"]'},
+                           {"op": "add", "path": "members", "value": [{"value": u}]}):
+                    ok(server.scim("PATCH", f"/Groups/{g}", token,
+                                   {"schemas": [PATCH], "Operations": [op]}))
+            elif k % 4 == 2:  # a new displayName: bumps every member
+                ok(server.scim("PATCH", f"/Groups/{g}", token, {"schemas": [PATCH], "Operations": [
+                    {"op": "replace", "path": "displayName", "value": f"g{(k + n) % 4}-{k}-{n}"}]}))
+            else:  # the user's own attributes
+                ok(server.scim("PATCH", f"/Users/{u}", token, {"schemas": [PATCH], "Operations": [
+                    {"op": "replace", "path": "title", "value": f"t{k}-{n}"}]}))
+
+    run_workers(work)
+    # Every group still has every user, and shows each one's final userName.
+    names = {u: server.scim("GET", f"/Users/{u}", token).json()["userName"] for u in users}
+    for g in groups:
+        r = server.scim("GET", f"/Groups/{g}", token)
+        assert {m["value"]: m["display"] for m in r.json()["members"]} == names

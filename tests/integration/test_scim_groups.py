@@ -1,5 +1,7 @@
 """/Groups (RFC 7643 §4.2, RFC 7644 §3.3-§3.6) with membership rows, driven over HTTP as Okta
 and Entra drive it (IDP-QUIRKS.md 8, 9, 14, 17, 19, 20, 24)."""
+from datetime import datetime
+
 import pytest
 
 from conftest import (LIST_URN, PATCH_URN, SCIM, assert_head_is_get, assert_scim_error,
@@ -284,6 +286,155 @@ def test_groups_write_if_none_match_other_version_is_performed(server, tenant_to
         r = server.scim("DELETE", f"/Groups/{g['id']}", tenant_token, headers=headers)
         assert r.status_code == 204, r.text
         assert_scim_error(server.scim("GET", f"/Groups/{g['id']}", tenant_token), 404)
+
+
+def last_modified(resource):
+    return datetime.fromisoformat(resource["meta"]["lastModified"].replace("Z", "+00:00"))
+
+
+def current(server, token, path):
+    """The resource at path, read with no validator."""
+    r = server.scim("GET", path, token)
+    assert r.status_code == 200, r.text
+    assert r.headers["ETag"] == r.json()["meta"]["version"]
+    return r.json()
+
+
+def changed(server, token, path, before):
+    """RFC 7644 §3.14: the representation at path changed since `before` was read, so its old
+    ETag no longer validates: If-None-Match with it is 200 with a new ETag, and lastModified has
+    not gone back. Returns the new representation."""
+    old = before["meta"]["version"]
+    r = server.scim("GET", path, token, headers={"If-None-Match": old})
+    assert r.status_code == 200, f"{path}: {old} still validates ({r.status_code})"
+    after = r.json()
+    assert r.headers["ETag"] == after["meta"]["version"] != old
+    assert last_modified(after) >= last_modified(before)
+    return after
+
+
+def unchanged(server, token, path, before):
+    """The old ETag still validates: If-None-Match with it is 304."""
+    r = server.scim("GET", path, token, headers={"If-None-Match": before["meta"]["version"]})
+    assert r.status_code == 304, f"{path}: the ETag moved ({r.status_code})"
+
+
+def group_displays(user):
+    return sorted((g["value"], g["display"]) for g in user.get("groups", []))
+
+
+def test_groups_membership_changes_move_the_members_etag(server, tenant_token):
+    """A user's groups is derived from the membership rows: each write that adds the user to a
+    group or takes it out changes the user's ETag, one that changes nothing keeps it."""
+    a, b = (new_user(server, tenant_token, f"{n}@x.example") for n in "ab")
+    ua, ub = f"/Users/{a}", f"/Users/{b}"
+    before = current(server, tenant_token, ua)
+    g = new_group(server, tenant_token, "Moves", [a])  # POST with members
+    gid = g["id"]
+    user = changed(server, tenant_token, ua, before)
+    assert group_displays(user) == [(gid, "Moves")]
+    other = current(server, tenant_token, ub)
+    # An add of a member already there changes no row: neither ETag moves.
+    r = patch(server, tenant_token, gid, {"op": "add", "path": "members", "value": [{"value": a}]})
+    assert r.status_code == 200 and r.headers["ETag"] == g["meta"]["version"]
+    unchanged(server, tenant_token, ua, user)
+    # PATCH remove: a moves, b (never a member) does not.
+    r = patch(server, tenant_token, gid, {"op": "remove", "path": f'members[value eq "{a}"]'})
+    assert r.status_code == 200, r.text
+    user = changed(server, tenant_token, ua, user)
+    assert "groups" not in user
+    unchanged(server, tenant_token, ub, other)
+    # PATCH add.
+    r = patch(server, tenant_token, gid, {"op": "add", "path": "members", "value": [{"value": a}]})
+    assert r.status_code == 200, r.text
+    user = changed(server, tenant_token, ua, user)
+    # PATCH replace of the whole list: a leaves, b joins.
+    r = patch(server, tenant_token, gid,
+              {"op": "replace", "path": "members", "value": [{"value": b}]})
+    assert r.status_code == 200 and member_ids(r.json()) == [b]
+    user = changed(server, tenant_token, ua, user)
+    other = changed(server, tenant_token, ub, other)
+    assert group_displays(other) == [(gid, "Moves")]
+    # PUT with members: back to a.
+    r = server.scim("PUT", f"/Groups/{gid}", tenant_token,
+                    {"schemas": [GROUP_URN], "displayName": "Moves", "members": [{"value": a}]})
+    assert r.status_code == 200 and member_ids(r.json()) == [a]
+    user = changed(server, tenant_token, ua, user)
+    other = changed(server, tenant_token, ub, other)
+    # DELETE of the group: a loses it.
+    assert server.scim("DELETE", f"/Groups/{gid}", tenant_token).status_code == 204
+    user = changed(server, tenant_token, ua, user)
+    assert "groups" not in user
+    unchanged(server, tenant_token, ub, other)
+
+
+def test_groups_rename_moves_every_members_etag(server, tenant_token):
+    """groups[].display is the group's displayName: a rename changes each member."""
+    a, b, c = (new_user(server, tenant_token, f"{n}@x.example") for n in "abc")
+    gid = new_group(server, tenant_token, "Old name", [a, b])["id"]
+    users = {u: current(server, tenant_token, f"/Users/{u}") for u in (a, b, c)}
+    # A PATCH that leaves displayName alone touches no member.
+    r = patch(server, tenant_token, gid, {"op": "replace", "path": "externalId", "value": "e1"})
+    assert r.status_code == 200 and r.headers["ETag"] == 'W/"2"'
+    for u in (a, b, c):
+        unchanged(server, tenant_token, f"/Users/{u}", users[u])
+    r = patch(server, tenant_token, gid,
+              {"op": "replace", "path": "displayName", "value": "New name"})
+    assert r.status_code == 200, r.text
+    for u in (a, b):
+        after = changed(server, tenant_token, f"/Users/{u}", users[u])
+        assert group_displays(after) == [(gid, "New name")]
+    unchanged(server, tenant_token, f"/Users/{c}", users[c])
+    # A rename by PUT that also adds a member: the new member moves once, like the others.
+    users = {u: current(server, tenant_token, f"/Users/{u}") for u in (a, b, c)}
+    r = server.scim("PUT", f"/Groups/{gid}", tenant_token,
+                    {"schemas": [GROUP_URN], "displayName": "Third",
+                     "members": [{"value": u} for u in (a, b, c)]})
+    assert r.status_code == 200, r.text
+    for u in (a, b, c):
+        after = changed(server, tenant_token, f"/Users/{u}", users[u])
+        assert after["meta"]["version"] == 'W/"%d"' % (
+            int(users[u]["meta"]["version"][3:-1]) + 1)
+        assert group_displays(after) == [(gid, "Third")]
+
+
+def test_users_user_name_change_moves_their_groups_etag(server, tenant_token):
+    """members[].display is the member's userName: a new userName changes each of its groups;
+    another change of the user does not."""
+    a, b = (new_user(server, tenant_token, f"{n}@x.example") for n in "ab")
+    g1 = new_group(server, tenant_token, "One", [a, b])
+    g2 = new_group(server, tenant_token, "Two", [a])
+    g3 = new_group(server, tenant_token, "Three", [b])
+    paths = {g["id"]: f"/Groups/{g['id']}" for g in (g1, g2, g3)}
+    groups = {gid: current(server, tenant_token, p) for gid, p in paths.items()}
+    r = server.scim("PATCH", f"/Users/{a}", tenant_token,
+                    {"schemas": [PATCH_URN], "Operations": [
+                        {"op": "replace", "path": "name.givenName", "value": "Other"}]})
+    assert r.status_code == 200, r.text
+    for gid, p in paths.items():
+        unchanged(server, tenant_token, p, groups[gid])
+    r = server.scim("PATCH", f"/Users/{a}", tenant_token,
+                    {"schemas": [PATCH_URN], "Operations": [
+                        {"op": "replace", "path": "userName", "value": "renamed@x.example"}]})
+    assert r.status_code == 200, r.text
+    for g in (g1, g2):
+        after = changed(server, tenant_token, paths[g["id"]], groups[g["id"]])
+        assert {m["value"]: m["display"] for m in after["members"]}[a] == "renamed@x.example"
+    unchanged(server, tenant_token, paths[g3["id"]], groups[g3["id"]])
+    # PUT, and a change of case only (the display is the userName as written).
+    groups = {gid: current(server, tenant_token, p) for gid, p in paths.items()}
+    r = server.scim("PUT", f"/Users/{a}", tenant_token, user_body("Renamed@x.example"))
+    assert r.status_code == 200, r.text
+    for g in (g1, g2):
+        changed(server, tenant_token, paths[g["id"]], groups[g["id"]])
+    unchanged(server, tenant_token, paths[g3["id"]], groups[g3["id"]])
+    # Deleting the user changes each of its groups' members.
+    groups = {gid: current(server, tenant_token, p) for gid, p in paths.items()}
+    assert server.scim("DELETE", f"/Users/{a}", tenant_token).status_code == 204
+    for g in (g1, g2):
+        after = changed(server, tenant_token, paths[g["id"]], groups[g["id"]])
+        assert a not in member_ids(after)
+    unchanged(server, tenant_token, paths[g3["id"]], groups[g3["id"]])
 
 
 def test_groups_put_replaces_members_and_keeps_them_when_omitted(server, tenant_token):

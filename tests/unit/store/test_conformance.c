@@ -1407,6 +1407,108 @@ members(void **state)
     assert_int_equal(count, 1);
 }
 
+/* The version and modified_ms of one resource. */
+static void
+expect_version(struct store *s, int64_t tid, enum store_rtype type, const char *id, int64_t version,
+               int64_t modified_ms)
+{
+    struct store_resource r;
+    OK(store_resource_get(s, tid, type, id, &r, err));
+    if (r.version != version || r.modified_ms != modified_ms)
+        fail_msg("%s: version %lld modified %lld, expected %lld %lld", id, (long long)r.version,
+                 (long long)r.modified_ms, (long long)version, (long long)modified_ms);
+    store_resource_cleanup(&r);
+}
+
+/* Bumps for derived attributes (RFC 7644 §3.14): exactly the rows named, by one version,
+ * lastModified never back, the listing order unchanged, one tenant's calls blind to another's
+ * rows. */
+static void
+member_bumps(void **state)
+{
+    struct store *s = S(state);
+    int64_t a = mk_tenant(s, "a");
+    int64_t b = mk_tenant(s, "b");
+    mk_user(s, a, uid('u', 2), "bob", NULL);
+    mk_user(s, a, uid('u', 1), "alice", NULL);
+    mk_user(s, a, uid('u', 3), "carol", NULL);
+    mk_group(s, a, uid('g', 1), "Admins");
+    mk_group(s, a, uid('g', 2), "Staff");
+    mk_user(s, b, uid('u', 11), "alice-b", NULL);
+    begin(s);
+    RETURNS(1, store_member_add(s, a, uid('g', 1), uid('u', 1), err));
+    RETURNS(1, store_member_add(s, a, uid('g', 1), uid('u', 2), err));
+    RETURNS(1, store_member_add(s, a, uid('g', 2), uid('u', 1), err));
+    /* b's row of a's ids names none of b's resources. */
+    RETURNS(1, store_member_add(s, b, uid('g', 1), uid('u', 1), err));
+    commit(s);
+
+    /* The members of a group: users at 2000 move to now. */
+    TX_OK(s, store_member_bump(s, a, uid('g', 1), NULL, 0, 5000, err));
+    expect_version(s, a, STORE_RTYPE_USER, uid('u', 1), 2, 5000);
+    expect_version(s, a, STORE_RTYPE_USER, uid('u', 2), 2, 5000);
+    expect_version(s, a, STORE_RTYPE_USER, uid('u', 3), 1, 2000);
+    expect_version(s, a, STORE_RTYPE_GROUP, uid('g', 1), 1, 3000);
+    /* A clock behind the stored time: one millisecond later than stored, never earlier. */
+    begin(s);
+    RETURNS(2, store_member_bump(s, a, uid('g', 1), NULL, 0, 1000, err));
+    RETURNS(0, store_member_bump(s, a, uid('g', 9), NULL, 0, 9000, err));
+    RETURNS(0, store_member_bump(s, a, NULL, NULL, 0, 9000, err));
+    commit(s);
+    expect_version(s, a, STORE_RTYPE_USER, uid('u', 1), 3, 5001);
+    expect_version(s, a, STORE_RTYPE_USER, uid('u', 2), 3, 5001);
+
+    /* The groups of a member. */
+    begin(s);
+    RETURNS(2, store_member_bump_groups(s, a, uid('u', 1), 7000, err));
+    RETURNS(0, store_member_bump_groups(s, a, uid('u', 3), 7000, err));
+    commit(s);
+    expect_version(s, a, STORE_RTYPE_GROUP, uid('g', 1), 2, 7000);
+    expect_version(s, a, STORE_RTYPE_GROUP, uid('g', 2), 2, 7000);
+    expect_version(s, a, STORE_RTYPE_USER, uid('u', 1), 3, 5001);
+
+    /* A list of ids: users and groups of the tenant, an unknown id skipped, none is 0. */
+    const char *ids[] = { uid('u', 3), uid('g', 2), uid('u', 99) };
+    begin(s);
+    RETURNS(2, store_member_bump(s, a, NULL, ids, 3, 8000, err));
+    RETURNS(0, store_member_bump(s, a, NULL, ids, 0, 8000, err));
+    commit(s);
+    expect_version(s, a, STORE_RTYPE_USER, uid('u', 3), 2, 8000);
+    expect_version(s, a, STORE_RTYPE_GROUP, uid('g', 2), 3, 8000);
+    expect_version(s, a, STORE_RTYPE_GROUP, uid('g', 1), 2, 7000);
+    /* A group's members and a list together: a row in both is bumped once. */
+    const char *both[] = { uid('u', 1), uid('u', 3) };
+    begin(s);
+    RETURNS(3, store_member_bump(s, a, uid('g', 1), both, 2, 8500, err));
+    commit(s);
+    expect_version(s, a, STORE_RTYPE_USER, uid('u', 1), 4, 8500);
+    expect_version(s, a, STORE_RTYPE_USER, uid('u', 2), 4, 8500);
+    expect_version(s, a, STORE_RTYPE_USER, uid('u', 3), 3, 8500);
+
+    /* Through tenant b nothing of a's moves. */
+    const char *a_ids[] = { uid('u', 1), uid('g', 1) };
+    begin(s);
+    RETURNS(0, store_member_bump(s, b, uid('g', 1), a_ids, 2, 9000, err));
+    RETURNS(0, store_member_bump_groups(s, b, uid('u', 1), 9000, err));
+    commit(s);
+    expect_version(s, a, STORE_RTYPE_USER, uid('u', 1), 4, 8500);
+    expect_version(s, a, STORE_RTYPE_GROUP, uid('g', 1), 2, 7000);
+
+    /* A rolled-back bump leaves nothing. */
+    begin(s);
+    RETURNS(2, store_member_bump(s, a, uid('g', 1), NULL, 0, 9000, err));
+    store_tx_rollback(s);
+    expect_version(s, a, STORE_RTYPE_USER, uid('u', 1), 4, 8500);
+
+    /* seq, the default order and the cursor key, is not touched: still creation order. */
+    struct store_list_query q = {
+        .tenant_id = a, .type = STORE_RTYPE_USER, .start_index = 1, .count = 10
+    };
+    PAGE(s, q, 3, "bob", "alice", "carol");
+    q.type = STORE_RTYPE_GROUP;
+    PAGE(s, q, 2, "Admins", "Staff");
+}
+
 /* ---- audit events ---- */
 
 static void
@@ -2808,6 +2910,7 @@ main(void)
         T(server_keys),
         T(set_keys),
         T(members),
+        T(member_bumps),
         T(events),
         T(event_query),
         T(role_map),
