@@ -52,6 +52,10 @@
 #define LIMIT_TENANT_PATHS_TTL_MS 5000
 /* Free-text fields such as a tenant display name or token label. */
 #define LIMIT_NAME_BYTES 200
+/* A required name of a SCIM resource (userName, a group's displayName): no identity
+ * provider sends one near this (Okta allows 100 characters, an Entra UPN 113), and every
+ * listing carries it. */
+#define LIMIT_RESOURCE_NAME_BYTES 1024
 /* A host's reference to one of its users (id, userName or externalId), as actingUser. */
 #define LIMIT_USER_REF_BYTES 1024
 /* Default cap on simultaneous connections; each costs a little memory and a descriptor. */

@@ -1018,7 +1018,7 @@ apply_ops(struct patch *p, const json_t *ops)
 /* ---- Result ---- */
 
 /* RFC 7644 §3.5.2.2: a required attribute that had a value must keep one (mutability), as
- * must an immutable one; a required string must not become "". */
+ * must an immutable one; a required string must not become "" (scim_required_string_check). */
 static int
 check_kept(struct patch *p, const struct scim_schema *s, const json_t *old_obj,
            const json_t *new_obj)
@@ -1032,9 +1032,9 @@ check_kept(struct patch *p, const struct scim_schema *s, const json_t *old_obj,
             return err_set(p->err, ERR_MUTABILITY, "attribute \"%s\" is required", a->info.name);
         if (lost && a->mutability == SCIM_MUT_IMMUTABLE)
             return err_set(p->err, ERR_MUTABILITY, "attribute \"%s\" is immutable", a->info.name);
-        if (a->required && json_is_string(nv) && json_string_length(nv) == 0)
-            return err_set(p->err, ERR_INVALID_VALUE, "attribute \"%s\" must not be empty",
-                           a->info.name);
+        /* Only a new value: a user stored before a check existed can still be patched. */
+        if (a->required && !json_equal(ov, nv) && scim_required_string_check(a, nv, p->err) < 0)
+            return -1;
     }
     return 0;
 }

@@ -240,6 +240,24 @@ check_required_subs(const struct scim_attr *a, const json_t *v, struct err *err)
     return 0;
 }
 
+int
+scim_required_string_check(const struct scim_attr *a, const json_t *v, struct err *err)
+{
+    if (!json_is_string(v))
+        return 0;
+    const char *text = json_string_value(v);
+    size_t len = json_string_length(v);
+    if (len > LIMIT_RESOURCE_NAME_BYTES)
+        return err_set(err, ERR_INVALID_VALUE, "attribute \"%s\" is longer than %d bytes",
+                       a->info.name, LIMIT_RESOURCE_NAME_BYTES);
+    /* RFC 7643 §4.1.1: userName "MUST be non-empty"; white space alone names nobody. */
+    for (size_t i = 0; i < len; i++)
+        if (!(text[i] == ' ' || (text[i] >= '\t' && text[i] <= '\r')))
+            return 0;
+    return err_set(err, ERR_INVALID_VALUE, "attribute \"%s\" must not be empty or blank",
+                   a->info.name);
+}
+
 static int
 check_required(const struct scim_schema *s, const json_t *obj, struct err *err)
 {
@@ -250,9 +268,8 @@ check_required(const struct scim_schema *s, const json_t *obj, struct err *err)
             if (v == NULL)
                 return err_set(err, ERR_INVALID_VALUE, "attribute \"%s\" is required",
                                a->info.name);
-            if (json_is_string(v) && json_string_length(v) == 0)
-                return err_set(err, ERR_INVALID_VALUE, "attribute \"%s\" must not be empty",
-                               a->info.name);
+            if (scim_required_string_check(a, v, err) < 0)
+                return -1;
         }
         if (v == NULL || a->info.type != QUERY_TYPE_COMPLEX)
             continue;

@@ -48,7 +48,8 @@ enum scim_write_mode {
  * complex attribute given a scalar becomes {"value": scalar} (Entra sends "manager": "id"). Arrays
  * hold at most LIMIT_MEMBERS_PER_REQUEST elements (else ERR_TOO_LARGE).
  * - Required attributes (userName, Group displayName, members[].value) must be present and,
- *   for strings, non-empty: else ERR_INVALID_VALUE naming the attribute.
+ *   for strings, pass scim_required_string_check: else ERR_INVALID_VALUE naming the
+ *   attribute.
  * - canonicalValues are enforced only where the schema says canonical_strict (the tenant
  *   "role": stored lower-case); emails.type and the like accept anything.
  * - At most one element of a multi-valued attribute may have "primary": true
@@ -56,6 +57,11 @@ enum scim_write_mode {
  * Uniqueness is not checked here (the store does). */
 json_t *scim_resource_normalize(const struct scim_resource_type *rt, const json_t *in,
                                 enum scim_write_mode mode, char **password_out, struct err *err);
+
+/* The value of a required string attribute a (userName, a group's displayName): not empty,
+ * not only white space, at most LIMIT_RESOURCE_NAME_BYTES; else ERR_INVALID_VALUE naming it.
+ * 0 for anything that is no string (the type check is the caller's). */
+int scim_required_string_check(const struct scim_attr *a, const json_t *v, struct err *err);
 
 /* Fails with ERR_MUTABILITY (RFC 7644 §3.5.1) when an immutable attribute or sub-attribute
  * that has a value in `old_doc` has a different value in `new_doc`; both are canonical

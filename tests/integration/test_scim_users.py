@@ -140,6 +140,37 @@ def test_users_post_empty_username_is_400_invalid_value(server, tenant_token):
     assert "userName" in err["detail"]
 
 
+@pytest.mark.parametrize("bad", [" ", "\t \n", "x" * 1025, "é" * 513])
+def test_users_blank_or_overlong_username_is_400_invalid_value(server, tenant_token, bad):
+    # RFC 7643 §4.1.1: userName is non-empty; white space alone names nobody, and no IdP sends
+    # one of more than 1024 bytes (every listing would carry it). By POST, PUT and PATCH.
+    err = assert_scim_error(server.scim("POST", "/Users", tenant_token, user_body(bad)), 400,
+                            "invalidValue")
+    assert "userName" in err["detail"]
+    assert listing(server, tenant_token, "")["totalResults"] == 0
+    u = server.scim("POST", "/Users", tenant_token, user_body("ok@x.example")).json()
+    assert_scim_error(server.scim("PUT", f"/Users/{u['id']}", tenant_token, user_body(bad)),
+                      400, "invalidValue")
+    assert_scim_error(server.scim("PATCH", f"/Users/{u['id']}", tenant_token, {
+        "schemas": [PATCH_URN], "Operations": [{"op": "replace", "path": "userName",
+                                                "value": bad}]}), 400, "invalidValue")
+    assert server.scim("GET", f"/Users/{u['id']}", tenant_token).json()["meta"]["version"] == \
+        u["meta"]["version"]
+
+
+def test_users_longest_username_and_spaces_inside_are_fine(server, tenant_token):
+    for name in ("x" * 1024, "é" * 512, "Ada Lovelace", " padded@x.example "):
+        r = server.scim("POST", "/Users", tenant_token, user_body(name))
+        assert r.status_code == 201, (name[:20], r.text)
+        assert r.json()["userName"] == name
+
+
+def test_groups_blank_display_name_is_400_invalid_value(server, tenant_token):
+    r = server.scim("POST", "/Groups", tenant_token, {
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "  "})
+    assert "displayName" in assert_scim_error(r, 400, "invalidValue")["detail"]
+
+
 @pytest.mark.parametrize("bad", ["maybe", 3, [True], {"value": True}])
 def test_users_post_active_of_wrong_type_is_400_invalid_value(server, tenant_token, bad):
     err = assert_scim_error(server.scim("POST", "/Users", tenant_token,
