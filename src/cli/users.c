@@ -156,15 +156,36 @@ new_doc(const char *user_name, int argc, char **argv, int *rc)
 }
 
 /* Writes doc (taken) as the next version of old; prints the result. */
+/* Computes the next document of a user from its stored one (taken over). */
+typedef json_t *(*next_doc_fn)(json_t *doc, const char *arg);
+
+/* Read, change, write with the version read, as SCIM's PUT and PATCH do: a write that loses
+ * to another writer (an identity provider, or a group write bumping the user's version) is
+ * retried from a fresh read. */
 static int
-write_user(struct store *s, const struct store_tenant *t, const struct store_resource *old,
-           json_t *doc)
+write_user(struct store *s, const struct store_tenant *t, const char *id, next_doc_fn next,
+           const char *arg)
 {
     struct err e = { 0 };
     struct store_resource out = { 0 };
     bool removed = false;
-    int rc = user_update(s, t, ACTOR, old, doc, NULL, &out, &removed, &e);
-    json_decref(doc);
+    int rc = -1;
+    for (int attempt = 0; attempt < 16; attempt++) {
+        struct store_resource u;
+        if (user_get(s, t->id, id, &u, &e) < 0)
+            return cli_fail(&e);
+        json_t *doc = json_loads(u.doc, 0, NULL);
+        if (doc == NULL) {
+            store_resource_cleanup(&u);
+            return cli_fail(&(struct err){ ERR_INTERNAL, "the stored document does not parse" });
+        }
+        doc = next(doc, arg);
+        rc = user_update(s, t, ACTOR, &u, doc, NULL, &out, &removed, &e);
+        json_decref(doc);
+        store_resource_cleanup(&u);
+        if (rc == 0 || e.code != ERR_PRECONDITION)
+            break;
+    }
     if (rc < 0)
         return cli_fail(&e);
     cli_print_json(user_json(&out));
@@ -173,6 +194,13 @@ write_user(struct store *s, const struct store_tenant *t, const struct store_res
                 out.id);
     store_resource_cleanup(&out);
     return 0;
+}
+
+static json_t *
+with_active(json_t *doc, const char *active)
+{
+    json_object_set_new(doc, "active", json_boolean(strcmp(active, "true") == 0));
+    return doc;
 }
 
 /* Sets or clears (role NULL) the role set directly on the user. */
@@ -223,10 +251,7 @@ role_cmd(struct store *s, const struct store_tenant *t, const struct store_resou
     const char *role = NULL;
     if (strcmp(argv[0], "--clear") != 0 && (role = role_canonical(argv[0])) == NULL)
         return cli_usage_error("unknown role", cli_user_usage);
-    json_t *doc = json_loads(u->doc, 0, NULL);
-    if (doc == NULL)
-        return cli_fail(&(struct err){ ERR_INTERNAL, "the stored document does not parse" });
-    return write_user(s, t, u, with_role(doc, role));
+    return write_user(s, t, u->id, with_role, role);
 }
 
 int
@@ -272,13 +297,7 @@ cli_user(struct store *s, int argc, char **argv)
     } else if (role) {
         rc = role_cmd(s, &t, &u, argc - 3, argv + 3);
     } else {
-        json_t *doc = json_loads(u.doc, 0, NULL);
-        if (doc == NULL) {
-            rc = cli_fail(&(struct err){ ERR_INTERNAL, "the stored document does not parse" });
-        } else {
-            json_object_set_new(doc, "active", json_boolean(reactivate));
-            rc = write_user(s, &t, &u, doc);
-        }
+        rc = write_user(s, &t, u.id, with_active, reactivate ? "true" : "false");
     }
     store_resource_cleanup(&u);
     return rc;
