@@ -111,6 +111,7 @@ static const struct route routes[] = {
 
     /* Single sign-on (issue 7): connections, the redemption of a finished sign-in, and the
      * browser-facing OIDC and SAML endpoints (no auth: the protocols carry their own). */
+    { "GET", "/admin/v1/tenants/{tenant}/sso", sso_manage_overview, ADMIN, ROUTE_AUTH_TENANT },
     { "GET", "/admin/v1/tenants/{tenant}/sso/oidc", sso_manage_oidc_get, ADMIN, ROUTE_AUTH_TENANT },
     { "PUT", "/admin/v1/tenants/{tenant}/sso/oidc", sso_manage_oidc_put, ADMIN, ROUTE_AUTH_TENANT },
     { "DELETE", "/admin/v1/tenants/{tenant}/sso/oidc", sso_manage_oidc_delete, ADMIN,

@@ -332,3 +332,37 @@ sso_manage_redeem(struct api_call *call, struct err *err)
     json_decref(body);
     return rc;
 }
+
+/* ---- the overview (what the IdP admin needs before any connection exists) ---- */
+
+int
+sso_manage_overview(struct api_call *call, struct err *err)
+{
+    static const char *const protocols[] = { "oidc", "saml" };
+    struct store_tenant t;
+    if (tenant_get(call->store, call->params[0], &t, err) < 0)
+        return -1;
+    const char *base = api_tenant_url(call->settings, &t);
+    json_t *out = json_object();
+    for (size_t i = 0; i < 2; i++) {
+        struct store_sso_conn c = { 0 };
+        json_t *d = json_object();
+        if (i == 0)
+            sso_oidc_sp_values(d, base, t.slug);
+        else
+            sso_saml_sp_values(d, base, t.slug);
+        bool configured = signin_conn_get(call->store, t.id, protocols[i], &c, err) == 0;
+        if (!configured && err->code != ERR_NOT_FOUND) {
+            json_decref(d);
+            json_decref(out);
+            return -1;
+        }
+        json_object_set_new(d, "configured", json_boolean(configured));
+        json_object_set_new(d, "enabled", json_boolean(configured && c.enabled));
+        json_object_set_new(d, "verified", json_boolean(configured && c.verified_ms != 0));
+        store_sso_conn_cleanup(&c);
+        json_object_set_new(out, protocols[i], d);
+    }
+    api_reply_json(call, 200, out);
+    return 0;
+}

@@ -30,6 +30,10 @@ int sso_manage_saml_get(struct api_call *call, struct err *err);
 int sso_manage_saml_put(struct api_call *call, struct err *err);
 int sso_manage_saml_delete(struct api_call *call, struct err *err);
 int sso_manage_redeem(struct api_call *call, struct err *err);
+/* GET /admin/v1/tenants/{tenant}/sso: for "oidc" and "saml", the values to paste at the
+ * identity provider (they exist before a connection does: the IdP app is created with them
+ * first) and whether a connection is configured, enabled and verified. */
+int sso_manage_overview(struct api_call *call, struct err *err);
 /* GET /admin/v1/tenants/{t}/users/{id}/sso-links: {"links": [{"protocol" (null when no
  * connection trusts the issuer now), "issuer", "subject", "created"}]}; 404 for no such user.
  * DELETE: removes them all (audited as user.sso_unlinked), 204 (issue 14). */

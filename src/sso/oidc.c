@@ -229,10 +229,9 @@ fail:
     return NULL;
 }
 
-json_t *
-sso_oidc_describe(const json_t *config, const char *public_url, const char *slug)
+void
+sso_oidc_sp_values(json_t *d, const char *public_url, const char *slug)
 {
-    json_t *d = json_deep_copy(config);
     char url[600];
     if (public_url == NULL)
         public_url = "";
@@ -242,6 +241,13 @@ sso_oidc_describe(const json_t *config, const char *public_url, const char *slug
     json_object_set_new(d, "initiateLoginUri", json_string(url));
     snprintf(url, sizeof(url), "%s/sso/%s/oidc/login", public_url, slug);
     json_object_set_new(d, "loginUrl", json_string(url));
+}
+
+json_t *
+sso_oidc_describe(const json_t *config, const char *public_url, const char *slug)
+{
+    json_t *d = json_deep_copy(config);
+    sso_oidc_sp_values(d, public_url, slug);
     json_object_set_new(d, "clientSecretSet", json_true());
     return d;
 }

@@ -17,6 +17,10 @@
 json_t *sso_oidc_configure(const json_t *body, const struct api_settings *settings,
                            int64_t tenant_id, bool have_secret, char **sealed, struct err *err);
 
+/* The URLs to paste at the IdP (redirectUri, initiateLoginUri, loginUrl), set into d: they
+ * exist before any connection does. */
+void sso_oidc_sp_values(json_t *d, const char *public_url, const char *slug);
+
 /* The public view of a stored config: no secret, plus the URLs to paste at the IdP. */
 json_t *sso_oidc_describe(const json_t *config, const char *public_url, const char *slug);
 

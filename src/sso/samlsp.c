@@ -176,19 +176,26 @@ sp_urls(const char *public_url, const char *slug, char entity[600], char acs[600
     snprintf(acs, 600, "%s/sso/%s/saml/acs", public_url ? public_url : "", slug);
 }
 
-json_t *
-sso_saml_describe(const json_t *config, const char *public_url, const char *slug)
+void
+sso_saml_sp_values(json_t *d, const char *public_url, const char *slug)
 {
-    char entity[600], acs[600], when[32];
-    json_t *d = json_deep_copy(config), *expiry = json_array();
-    size_t i;
-    json_t *c;
+    char entity[600], acs[600];
     sp_urls(public_url, slug, entity, acs);
     /* The two values an Okta or Entra admin pastes, and where the SP metadata lives. */
     json_object_set_new(d, "acsUrl", json_string(acs));
     json_object_set_new(d, "audience", json_string(entity));
     json_object_set_new(d, "spEntityId", json_string(entity));
     json_object_set_new(d, "spMetadataUrl", json_string(entity));
+}
+
+json_t *
+sso_saml_describe(const json_t *config, const char *public_url, const char *slug)
+{
+    char when[32];
+    json_t *d = json_deep_copy(config), *expiry = json_array();
+    size_t i;
+    json_t *c;
+    sso_saml_sp_values(d, public_url, slug);
     json_array_foreach(json_object_get(config, "certificates"), i, c) {
         /* Expiry is reported, not enforced (SSO.md (b) "IdP config"). */
         if (cert_not_after(json_string_value(c), when))

@@ -15,6 +15,10 @@
 json_t *sso_saml_configure(const json_t *body, const struct api_settings *settings,
                            struct err *err);
 
+/* The values an IdP admin pastes (acsUrl, audience = spEntityId = spMetadataUrl), set into
+ * d: they exist before any connection does. */
+void sso_saml_sp_values(json_t *d, const char *public_url, const char *slug);
+
 /* Public view with the values an IdP admin pastes: ACS URL, audience (SP entity ID),
  * metadata URL; certificate expiry dates. */
 json_t *sso_saml_describe(const json_t *config, const char *public_url, const char *slug);

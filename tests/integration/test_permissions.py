@@ -158,7 +158,8 @@ class World:
                  f"/tenants/{slug}/role-map", f"/tenants/{slug}/users?count=1000",
                  f"/tenants/{slug}/groups", f"/tenants/{slug}/events?limit=1000",
                  f"/tenants/{slug}/requests", f"/tenants/{slug}/webhooks",
-                 f"/tenants/{slug}/sso/oidc", f"/tenants/{slug}/sso/saml",
+                 f"/tenants/{slug}/sso", f"/tenants/{slug}/sso/oidc",
+                 f"/tenants/{slug}/sso/saml",
                  f"/tenants/{slug}/token-gate?actingUser={self.admin_of.get(slug, '')}"]
         out = {}
         for path in reads:
@@ -250,6 +251,7 @@ RECIPES = {
         lambda w, t, c: (f"/tenants/{t}/groups/{w.group(t)}", None, {200}),
     ("POST", T + "/setup-links"): lambda w, t, c: (
         f"/tenants/{t}/setup-links", {"actingUser": w.admin_of[t]}, {201}),
+    ("GET", T + "/sso"): lambda w, t, c: (f"/tenants/{t}/sso", None, {200}),
     ("GET", T + "/sso/oidc"):
         lambda w, t, c: (w.ensure_oidc(t), f"/tenants/{t}/sso/oidc", None, {200})[1:],
     # The SSO values a tenant admin owns; signInCompleteUrl left out (the host's field).

@@ -158,6 +158,34 @@ def test_sp_initiated_login_checks_in_response_to(sp, idp):
     assert sp.admin("GET", "/tenants/acme/sso/saml").json()["verified"] is True
 
 
+def test_overview_shows_the_values_to_paste_before_any_connection_exists(sp, idp):
+    # The guides' order (docs/host-integration.md): the IdP admin creates the app with the
+    # ACS URL and audience first; only then is there metadata (or a client secret) to save.
+    sp.make_tenant("fresh")
+    assert sp.admin("GET", "/tenants/fresh/sso/saml").status_code == 404
+    o = sp.admin("GET", "/tenants/fresh/sso").json()
+    base = f"{sp.url}/sso/fresh"
+    assert o == {
+        "oidc": {"redirectUri": base + "/oidc/callback", "initiateLoginUri": base + "/oidc/initiate",
+                 "loginUrl": base + "/oidc/login", "configured": False, "enabled": False,
+                 "verified": False},
+        "saml": {"acsUrl": base + "/saml/acs", "audience": base + "/saml/metadata",
+                 "spEntityId": base + "/saml/metadata", "spMetadataUrl": base + "/saml/metadata",
+                 "configured": False, "enabled": False, "verified": False}}
+    # The values are the connection's own once saved, and the status follows it.
+    o = sp.admin("GET", "/tenants/acme/sso").json()
+    conn = sp.admin("GET", "/tenants/acme/sso/saml").json()
+    assert {k: o["saml"][k] for k in ("acsUrl", "audience")} == \
+        {k: conn[k] for k in ("acsUrl", "audience")}
+    assert (o["saml"]["configured"], o["saml"]["enabled"], o["saml"]["verified"]) == \
+        (True, True, False)
+    assert o["oidc"]["configured"] is False
+    request_id, cookie, _ = start(sp)
+    ok(sp, post(sp, idp.response(sp.acs, sp.audience, in_response_to=request_id), cookie))
+    assert sp.admin("GET", "/tenants/acme/sso").json()["saml"]["verified"] is True
+    assert sp.admin("GET", "/tenants/nosuch/sso").status_code == 404
+
+
 def test_saml_required_gate_opens_after_a_verified_sign_in(sp, idp):
     """issue 5 (d) with issue 7: "SAML required" means an enabled connection that completed
     a sign-in; only then may a token be minted."""
