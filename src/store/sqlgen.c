@@ -209,7 +209,8 @@ bind_value(struct sql_binds *b, const struct operand *o, const struct query_valu
     if (o->is_ms) {
         int64_t ms;
         if (v->type != QUERY_VAL_STRING || !clock_parse_datetime(v->string, &ms))
-            return err_set(err, ERR_INVALID_FILTER, "a dateTime value is expected for meta");
+            return err_set(err, ERR_INVALID_FILTER, "a dateTime value is expected for meta.%s",
+                           strcmp(o->expr, "r.created_ms") == 0 ? "created" : "lastModified");
         return bind_add(b, (struct sql_bind){ .type = BIND_INT, .i = ms }, err);
     }
     if (o->type == QUERY_TYPE_BOOLEAN && bool_literal(v, &flag))

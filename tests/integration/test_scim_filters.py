@@ -310,8 +310,10 @@ def test_filter_meta_created_lt(server, tenant_token, people):
 
 def test_filter_meta_last_modified_with_non_date_is_400_invalid_filter(server, tenant_token,
                                                                       people):
-    assert_scim_error(server.scim("GET", '/Users?filter=meta.lastModified gt "yesterday"',
-                                  tenant_token), 400, "invalidFilter")
+    for attr in ("meta.lastModified", "meta.created"):
+        err = assert_scim_error(server.scim("GET", f'/Users?filter={attr} gt "yesterday"',
+                                            tenant_token), 400, "invalidFilter")
+        assert err["detail"].endswith(f"expected for {attr}"), err
 
 
 def test_filter_enterprise_urn_qualified_department_eq(server, tenant_token, people):

@@ -56,8 +56,10 @@ def fill(mnt):
     return filler
 
 
-def post_user(server, token, name):
-    return server.scim("POST", "/Users", token, user_body(name))
+def post_user(server, token, name, padding=0):
+    """padding: bytes of title that make the row need new pages (userName is at most 1 KiB)."""
+    extra = {"title": "x" * padding} if padding else {}
+    return server.scim("POST", "/Users", token, user_body(name, **extra))
 
 
 def start_on(server_factory, mnt):
@@ -74,7 +76,7 @@ def test_full_disk_is_503_and_unhealthy_then_recovers(server_factory, small_fs):
     # Writes that need new space fail: a 503 SCIM error, never a 500.
     statuses = []
     for i in range(200):
-        r = post_user(server, token, f"u{i}@example.com" + "x" * 2000)
+        r = post_user(server, token, f"u{i}@example.com", padding=2000)
         statuses.append(r.status_code)
         if r.status_code != 201:
             body = assert_scim_error(r, 503)
