@@ -8,6 +8,7 @@ import socket
 import subprocess
 import time
 
+import pytest
 import requests
 
 from conftest import (OPERATOR_KEY, SCIM, assert_head_is_get, assert_scim_error, exchange,
@@ -246,6 +247,42 @@ def test_rotation_replaces_one_token_by_one(server, tenant_token):
     assert_scim_error(server.scim("GET", "/Users", tenant_token), 401)
     assert server.scim("GET", "/Users", first.json()["token"]).status_code == 200
     assert rotate(first.json()["id"], 0).status_code == 201
+
+
+@pytest.mark.parametrize("extra, field", [
+    ({"expires": "2026-12-06T00:00:00Z"}, "expires"),
+    ({"expiresIn": 60}, "expiresIn"),
+    ({"scope": "read"}, "scope"),
+    ({"overlapSeconds": 60}, "overlapSeconds"),  # a rotate's, not a mint's
+])
+def test_token_mint_refuses_unknown_fields(server, tenant_token, extra, field):
+    """A host asking for an expiry or a scope this API does not give is told so (400), instead
+    of getting a full-access token that never expires."""
+    admin = server.make_admin(tenant_token)
+    before = server.admin("GET", "/tenants/acme/tokens").json()["tokens"]
+    r = server.admin("POST", "/tenants/acme/tokens", {"actingUser": admin, "label": "x", **extra})
+    assert r.status_code == 400, r.text
+    err = r.json()["error"]
+    assert (err["code"], err["message"]) == ("INVALID_VALUE", f'unknown field "{field}"')
+    assert server.admin("GET", "/tenants/acme/tokens").json()["tokens"] == before
+    r = server.admin("POST", "/tenants/acme/tokens", {"actingUser": admin, "label": "x"})
+    assert r.status_code == 201, r.text
+
+
+@pytest.mark.parametrize("extra, field", [({"bogus": True}, "bogus"), ({"label": "y"}, "label"),
+                                          ({"expiresIn": 60}, "expiresIn")])
+def test_token_rotate_refuses_unknown_fields(server, tenant_token, extra, field):
+    admin = server.make_admin(tenant_token)
+    tid = server.admin("GET", "/tenants/acme/tokens").json()["tokens"][0]["id"]
+    r = server.admin("POST", f"/tenants/acme/tokens/{tid}/rotate", extra)
+    assert r.status_code == 400, r.text
+    err = r.json()["error"]
+    assert (err["code"], err["message"]) == ("INVALID_VALUE", f'unknown field "{field}"')
+    tokens = server.admin("GET", "/tenants/acme/tokens").json()["tokens"]
+    assert len(tokens) == 1 and tokens[0]["active"] and tokens[0]["expires"] is None
+    r = server.admin("POST", f"/tenants/acme/tokens/{tid}/rotate",
+                     {"actingUser": admin, "overlapSeconds": 0})
+    assert r.status_code == 201, r.text
 
 
 def test_rotation_with_an_overlap_counts_against_the_token_limit(server, tenant_token):
