@@ -155,6 +155,30 @@ def test_tenant_fields_are_validated(server):
     assert server.admin("GET", "/tenants").json()["tenants"] == []
 
 
+def test_tenant_read_only_fields_may_be_repeated_but_not_changed(server):
+    """docs/api.md: slug, created and lastModified are read-only. A GET, change, PATCH round
+    trip repeats them and passes; another value is a 400 saying so, not an ignored "rename"."""
+    t = server.make_tenant("acme")
+    r = server.admin("PATCH", "/tenants/acme", {**t, "displayName": "Acme Inc."})
+    assert r.status_code == 200, r.text
+    assert r.json()["displayName"] == "Acme Inc." and r.json()["slug"] == "acme"
+    t = r.json()
+    for field, value in (("slug", "globex"), ("created", "2020-01-01T00:00:00.000Z"),
+                         ("lastModified", "2020-01-01T00:00:00.000Z"), ("created", None)):
+        r = server.admin("PATCH", "/tenants/acme", {field: value, "displayName": "Other"})
+        assert r.status_code == 400, (field, r.text)
+        err = r.json()["error"]
+        assert err["code"] == "INVALID_VALUE"
+        assert err["message"].startswith(f'read-only field "{field}"'), err
+    assert server.admin("GET", "/tenants/acme").json() == t
+    assert server.admin("GET", "/tenants/globex").status_code == 404
+    # A new tenant names its slug; its timestamps are still the server's.
+    r = server.admin("POST", "/tenants", {"slug": "globex", "created": t["created"]})
+    assert r.status_code == 400 and 'read-only field "created"' in r.json()["error"]["message"]
+    r = server.admin("PATCH", "/tenants/acme", {"colour": "red"})
+    assert r.status_code == 400 and r.json()["error"]["message"] == 'unknown field "colour"'
+
+
 def test_cli_and_api_share_the_same_tenants(server):
     out = server.cli("tenant", "create", "globex", "--name", "Globex", "--mode", "import-only",
                      "--integration", "on")
