@@ -11,6 +11,7 @@
 #include "base/log.h"
 #include "base/str.h"
 #include "base/xmalloc.h"
+#include "core/fields.h"
 #include "core/signin.h"
 #include "sso/fetch.h"
 #include "sso/jwks.h"
@@ -157,17 +158,23 @@ bool_field(const json_t *body, const char *k, bool dflt, int *bad)
 }
 
 json_t *
-sso_oidc_configure(const json_t *body, const struct api_settings *settings, int64_t tenant_id,
-                   bool have_secret, char **sealed, struct err *err)
+sso_oidc_configure(const json_t *body, const json_t *current, const struct api_settings *settings,
+                   int64_t tenant_id, bool have_secret, char **sealed, struct err *err)
 {
-    static const char *const keys[] = { "issuer",       "oktaOrgUrl",        "clientId",
-                                        "clientSecret", "algorithms",        "idpInitiated",
-                                        "enabled",      "signInCompleteUrl", "entraTenantId" };
+    static const char *const keys[] = {
+        "issuer",       "oktaOrgUrl", "clientId",          "clientSecret",  "algorithms",
+        "idpInitiated", "enabled",    "signInCompleteUrl", "entraTenantId", NULL
+    };
+    /* What sso_oidc_describe adds: the stored discovery and the URLs to paste at the IdP. */
+    static const char *const readonly[] = {
+        SSO_READ_ONLY_COMMON, "discovery",       "redirectUri", "initiateLoginUri",
+        "loginUrl",           "clientSecretSet", NULL
+    };
     json_t *cfg = NULL, *algs = NULL, *disc = NULL;
     char tidbuf[64];
     int bad = 0;
     *sealed = NULL;
-    if (sso_body_keys_check(body, keys, sizeof(keys) / sizeof(keys[0]), err) < 0)
+    if (fields_check(body, keys, readonly, current, err) < 0)
         return NULL;
     const char *issuer = get_str(body, "issuer");
     if (issuer == NULL)
