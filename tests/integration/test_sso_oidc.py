@@ -125,6 +125,23 @@ def test_discovery_issuer_mismatch_is_refused(sso, op):
     assert "must match exactly" in r.json()["error"]["message"]
 
 
+@pytest.mark.parametrize("issuer", [
+    "https://login.microsoftonline.com/common/v2.0",
+    "https://login.microsoftonline.com/COMMON/v2.0",
+    "https://login.microsoftonline.com/Organizations/v2.0",
+    "https://login.microsoftonline.com/CONSUMERS/v2.0",
+    "https://Login.MicrosoftOnline.com/common/v2.0",
+])
+def test_entra_multi_tenant_issuer_is_refused_in_any_case(sso, issuer):
+    """docs/sso.md: Entra's common, organizations and consumers are no directory; the host is
+    case-insensitive and so is Entra about the alias, so is the refusal (before discovery)."""
+    r = sso.admin("PUT", "/tenants/acme/sso/oidc",
+                  {"issuer": issuer, "clientId": "x", "clientSecret": "y",
+                   "signInCompleteUrl": COMPLETE})
+    assert r.status_code == 400, r.text
+    assert "use the Entra tenant id (a GUID)" in r.json()["error"]["message"], r.text
+
+
 def test_get_change_put_round_trip_keeps_verified(sso, op):
     """docs/api.md: a PUT of what GET answered, with a flag changed, is accepted (the read-only
     members repeated as they are) and keeps verified; other values of them, and unknown fields,
