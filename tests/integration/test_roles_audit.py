@@ -151,6 +151,19 @@ def test_priority_order_not_list_order_decides(server, tenant_token):
     ([{"group": "", "role": "admin", "priority": 1}], "group"),
     ([{"group": "A", "role": "admin", "priority": 1, "extra": 1}], "entry 1"),
     ({"group": "A"}, "array"),
+    # The message names the member in words, never jansson's ("Expected integer, got real").
+    ([{"group": "A", "role": "admin", "priority": 1.5}],
+     'role map entry 1: "priority" must be an integer'),
+    ([{"group": "A", "role": "admin", "priority": "1"}],
+     'role map entry 1: "priority" must be an integer'),
+    ([{"group": "A", "role": "admin", "priority": 1},
+      {"group": "B", "role": "admin", "priority": 2, "extra": 1}],
+     'role map entry 2: unknown field "extra"'),
+    ([{"group": "A", "role": "admin"}], 'role map entry 1: "priority" is required'),
+    ([{"role": "admin", "priority": 1}], 'role map entry 1: "group" is required'),
+    ([{"group": 7, "role": "admin", "priority": 1}], 'role map entry 1: "group" must be a string'),
+    ([{"group": "A", "role": None, "priority": 1}], 'role map entry 1: "role" must be a string'),
+    (["A"], "role map entry 1 must be an object"),
 ])
 def test_bad_role_map_is_400_and_changes_nothing(server, tenant_token, rules, fragment):
     set_map(server, SEED_MAP)
