@@ -1339,7 +1339,7 @@
         if (mine !== seq) return;
         rows = rows.concat(eventRows(r.events));
         before = Number(r.next);
-        more.hidden = r.events.length < 50;
+        more.hidden = r.next === "0"; /* "0": this page holds the oldest event */
         clear(box).appendChild(table(["When", "What", "Who", "Changed", "About"], rows, "No events."));
       }, function (e) { failed(box, e); });
     }

@@ -70,7 +70,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         role_map(json_object_get(j, "rules"));
         struct tenant_fields f;
         struct err e = { 0 };
-        if (json_is_object(j) && tenant_fields_from_json(j, &f, &e) < 0)
+        /* A new tenant, and a change whose current tenant is the input itself. */
+        if (json_is_object(j) && tenant_fields_from_json(j, NULL, &f, &e) < 0)
+            check_refusal(&e);
+        if (json_is_object(j) && tenant_fields_from_json(j, j, &f, &e) < 0)
             check_refusal(&e);
         (void)role_direct(j);
         json_decref(j);

@@ -51,17 +51,26 @@ admin_events_list(struct api_call *call, struct err *err)
         return -1;
     q.tenant_id = t.id;
     q.after_seq = after;
-    q.limit = (size_t)limit;
+    /* Newest first, one event more than the page is read, to know whether older ones remain. */
+    q.limit = (size_t)limit + (q.newest_first ? 1 : 0);
     if ((any ? audit_query(call->store, &q, &v, &n, err)
              : audit_list(call->store, t.id, after, (size_t)limit, &v, &n, err)) < 0)
         return -1;
+    size_t shown = n < (size_t)limit ? n : (size_t)limit;
     json_t *arr = json_array();
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < shown; i++)
         json_array_append_new(arr, audit_event_to_json(&v[i]));
-    /* The cursor to poll with next: unchanged when nothing new arrived. Newest first, it pages
-     * on to older events (?before=next; "0" at the end). */
+    /* Oldest first, the cursor to poll with next: the last event read, or the one given when
+     * nothing new arrived (new events may come after either). Newest first, the cursor for the
+     * next older page (?before=next), or "0" when this page reached the oldest event
+     * (docs/api.md). */
+    int64_t seq = shown ? v[shown - 1].seq : q.before_seq;
+    if (!q.newest_first)
+        seq = n ? v[n - 1].seq : after;
+    else if (n <= (size_t)limit)
+        seq = 0;
     char next[24];
-    snprintf(next, sizeof(next), "%lld", (long long)(n ? v[n - 1].seq : any ? 0 : after));
+    snprintf(next, sizeof(next), "%lld", (long long)seq);
     audit_events_free(v, n);
     api_reply_json(call, 200, json_pack("{s:o, s:s}", "events", arr, "next", next));
     return 0;

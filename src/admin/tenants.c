@@ -33,7 +33,7 @@ admin_tenants_post(struct api_call *call, struct err *err)
         err_set(err, ERR_INVALID_VALUE, "slug is required and must be a string");
         goto out;
     }
-    if (tenant_fields_from_json(body, &f, err) < 0 ||
+    if (tenant_fields_from_json(body, NULL, &f, err) < 0 ||
         tenant_create(call->store, &call->settings->gate, json_string_value(slug), &f, &t, err) < 0)
         goto out;
     snprintf(call->location, sizeof(call->location), "%s/admin/v1/tenants/%s",
@@ -60,16 +60,20 @@ admin_tenants_patch(struct api_call *call, struct err *err)
 {
     struct tenant_fields f;
     struct store_tenant t;
-    json_t *body = api_call_body_json(call, err);
+    json_t *current = NULL, *body = api_call_body_json(call, err);
     if (body == NULL)
         return -1;
     int rc = -1;
-    if (tenant_fields_from_json(body, &f, err) < 0 ||
+    if (tenant_get(call->store, call->params[0], &t, err) < 0)
+        goto out;
+    current = tenant_to_json(&t);
+    if (tenant_fields_from_json(body, current, &f, err) < 0 ||
         tenant_update(call->store, &call->settings->gate, call->params[0], &f, &t, err) < 0)
         goto out;
     api_reply_json(call, 200, tenant_to_json(&t));
     rc = 0;
 out:
+    json_decref(current);
     json_decref(body);
     return rc;
 }

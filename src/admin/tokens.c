@@ -7,6 +7,7 @@
 #include "base/limits.h"
 #include "base/str.h"
 #include "base/xmalloc.h"
+#include "core/fields.h"
 #include "core/reqlog.h"
 #include "core/tenant.h"
 #include "core/token.h"
@@ -46,19 +47,23 @@ reply_secret(struct api_call *call, int status, const struct store_token *t,
     api_reply_json(call, status, j);
 }
 
-/* Reads the optional body of a mint or rotate: {"actingUser", "label", "overlapSeconds"}, each
- * optional here (the gates refuse a missing acting user with the other reasons). *body is
- * the parsed body to free, or NULL. */
+/* Reads the optional body of a mint, {"actingUser", "label"}, or a rotate (label NULL),
+ * {"actingUser", "overlapSeconds"}: each member optional here (the gates refuse a missing
+ * acting user with the other reasons), any other refused, so that a host asking for what this
+ * API does not do (an expiry, a scope) is told so instead of getting a full, lasting token.
+ * *body is the parsed body to free, or NULL. */
 static int
 read_request(struct api_call *call, json_t **body, const char **acting, const char **label,
              int64_t *overlap, struct err *err)
 {
+    static const char *const mint[] = { "actingUser", "label", NULL };
+    static const char *const rotate[] = { "actingUser", "overlapSeconds", NULL };
     *body = NULL;
     *acting = "";
     if (call->body_len == 0)
         return 0;
     *body = api_call_body_json(call, err);
-    if (*body == NULL)
+    if (*body == NULL || fields_check(*body, label ? mint : rotate, NULL, NULL, err) < 0)
         return -1;
     json_t *a = json_object_get(*body, "actingUser"), *l = json_object_get(*body, "label");
     json_t *o = json_object_get(*body, "overlapSeconds");
@@ -68,9 +73,9 @@ read_request(struct api_call *call, json_t **body, const char **acting, const ch
         return err_set(err, ERR_INVALID_VALUE, "overlapSeconds must be an integer");
     if (a)
         *acting = json_string_value(a);
-    if (l && label)
+    if (l)
         *label = json_string_value(l);
-    if (o && overlap)
+    if (o)
         *overlap = json_integer_value(o);
     return 0;
 }
@@ -81,7 +86,7 @@ admin_tokens_post(struct api_call *call, struct err *err)
     struct store_tenant t;
     struct store_token tok;
     struct token_secret secret;
-    const char *label = NULL, *acting;
+    const char *label = "", *acting;
     json_t *body;
     if (route_tenant(call, &t, err) < 0)
         return -1;

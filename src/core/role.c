@@ -10,6 +10,7 @@
 #include "base/str.h"
 #include "base/xmalloc.h"
 #include "core/audit.h"
+#include "core/fields.h"
 #include "core/tx.h"
 
 /* The process-wide catalogue: written once by role_catalogue_set before threads start,
@@ -270,18 +271,41 @@ role_direct(const json_t *doc)
     return first;
 }
 
+/* The required member `name` of rule entry i, of JSON type `type` (`what` in the message:
+ * 1.5 is no integer), or NULL with the error naming the member. */
+static const json_t *
+rule_member(const json_t *e, size_t i, const char *name, json_type type, const char *what,
+            struct err *err)
+{
+    const json_t *v = json_object_get(e, name);
+    if (v == NULL)
+        err_set(err, ERR_INVALID_VALUE, "role map entry %zu: \"%s\" is required", i + 1, name);
+    else if (json_typeof(v) != type)
+        err_set(err, ERR_INVALID_VALUE, "role map entry %zu: \"%s\" must be %s", i + 1, name, what);
+    return v && json_typeof(v) == type ? v : NULL;
+}
+
 static int
 rule_from_json(const json_t *e, size_t i, struct store_role_rule *r, struct err *err)
 {
-    const char *group = NULL, *role = NULL;
-    json_int_t priority = 0;
-    json_error_t je;
-    if (json_unpack_ex((json_t *)e, &je, JSON_STRICT, "{s:s, s:s, s:I}", "group", &group, "role",
-                       &role, "priority", &priority) < 0)
+    static const char *const keys[] = { "group", "role", "priority", NULL };
+    if (!json_is_object(e))
         return err_set(err, ERR_INVALID_VALUE,
-                       "role map entry %zu must be {\"group\": string, \"role\": string, "
-                       "\"priority\": integer}: %s",
-                       i + 1, je.text);
+                       "role map entry %zu must be an object {\"group\": string, \"role\": "
+                       "string, \"priority\": integer}",
+                       i + 1);
+    if (fields_check(e, keys, NULL, NULL, err) < 0) {
+        char why[sizeof(err->detail)];
+        str_copy(why, sizeof(why), err->detail);
+        return err_set(err, ERR_INVALID_VALUE, "role map entry %zu: %s", i + 1, why);
+    }
+    const json_t *g = rule_member(e, i, "group", JSON_STRING, "a string", err);
+    const json_t *ro = g ? rule_member(e, i, "role", JSON_STRING, "a string", err) : NULL;
+    const json_t *p = ro ? rule_member(e, i, "priority", JSON_INTEGER, "an integer", err) : NULL;
+    if (p == NULL)
+        return -1;
+    const char *group = json_string_value(g), *role = json_string_value(ro);
+    json_int_t priority = json_integer_value(p);
     size_t len = strlen(group);
     if (len == 0 || len >= sizeof(r->group))
         return err_set(err, ERR_INVALID_VALUE, "role map entry %zu: group must be 1 to %zu bytes",

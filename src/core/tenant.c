@@ -6,6 +6,7 @@
 #include "base/clock.h"
 #include "base/limits.h"
 #include "base/str.h"
+#include "core/fields.h"
 #include "core/tx.h"
 
 static atomic_ulong generation;
@@ -357,13 +358,28 @@ get_public_url(const json_t *v, const char **out, struct err *err)
 }
 
 int
-tenant_fields_from_json(const json_t *j, struct tenant_fields *f, struct err *err)
+tenant_fields_from_json(const json_t *j, const json_t *current, struct tenant_fields *f,
+                        struct err *err)
 {
+    /* The slug names a new tenant; afterwards the path names it and it is read-only. */
+    static const char *const writable[] = { "slug",
+                                            "displayName",
+                                            "plan",
+                                            "provisioningMode",
+                                            "deactivationPolicy",
+                                            "integrationEnabled",
+                                            "samlRequired",
+                                            "publicUrl",
+                                            NULL };
+    static const char *const readonly[] = { "slug", "created", "lastModified", NULL };
     const char *key;
     json_t *v;
     *f = TENANT_FIELDS_UNSET;
     if (!json_is_object(j))
         return err_set(err, ERR_INVALID_SYNTAX, "the body must be a JSON object");
+    if (fields_check(j, current ? writable + 1 : writable, current ? readonly : readonly + 1,
+                     current, err) < 0)
+        return -1;
     json_object_foreach((json_t *)j, key, v) {
         int rc;
         if (strcmp(key, "displayName") == 0)
@@ -380,10 +396,8 @@ tenant_fields_from_json(const json_t *j, struct tenant_fields *f, struct err *er
             rc = get_bool(v, key, &f->saml_required, err);
         else if (strcmp(key, "publicUrl") == 0)
             rc = get_public_url(v, &f->public_url, err);
-        else if (strcmp(key, "slug") == 0)
-            rc = 0; /* the path names the tenant; a matching slug in the body is harmless */
         else
-            rc = err_set(err, ERR_INVALID_VALUE, "unknown field \"%.64s\"", key);
+            rc = 0; /* the slug or a read-only field, checked above */
         if (rc < 0)
             return -1;
     }

@@ -45,8 +45,13 @@ int tenant_get(struct store *s, const char *slug, struct store_tenant *out, stru
 int tenant_list(struct store *s, struct store_tenant **out, size_t *n, struct err *err);
 
 /* Reads tenant_fields from a JSON object (management API body); strings borrowed from j.
- * ERR_INVALID_VALUE naming the field on a wrong type; unknown keys are refused. */
-int tenant_fields_from_json(const json_t *j, struct tenant_fields *f, struct err *err);
+ * current is the tenant as tenant_to_json shows it, for a change; NULL for a new tenant, whose
+ * body names its slug (read by the caller). slug, created and lastModified are read-only: a
+ * change may repeat their current values (a GET, change, PATCH round trip), any other value is
+ * refused, and so are unknown keys (core/fields.h). ERR_INVALID_VALUE naming the field, also
+ * on a wrong type. */
+int tenant_fields_from_json(const json_t *j, const json_t *current, struct tenant_fields *f,
+                            struct err *err);
 
 /* {"slug", "displayName", "plan", "provisioningMode", "deactivationPolicy",
  *  "integrationEnabled", "samlRequired", "publicUrl" (null when none), "created",

@@ -104,7 +104,7 @@ sso_manage_put(struct store *s, const struct api_settings *settings, const char 
     struct store_tenant t;
     struct store_sso_conn old = { 0 };
     char *sealed = NULL;
-    json_t *cfg = NULL, *stored = NULL;
+    json_t *cfg = NULL, *stored = NULL, *current = NULL;
     int rc = -1;
     if (tenant_get(s, slug, &t, err) < 0)
         return -1;
@@ -113,10 +113,12 @@ sso_manage_put(struct store *s, const struct api_settings *settings, const char 
     stored = old.config ? json_loads(old.config, 0, NULL) : NULL;
     if (caller && api_host_fields_check(caller, body, stored, err) < 0)
         goto out;
+    /* What GET answers now: a body may repeat its read-only members (GET, change, PUT). */
+    current = stored ? describe(settings, &t, &old, stored) : NULL;
     if (strcmp(protocol, "oidc") == 0)
-        cfg = sso_oidc_configure(body, settings, t.id, old.secret != NULL, &sealed, err);
+        cfg = sso_oidc_configure(body, current, settings, t.id, old.secret != NULL, &sealed, err);
     else
-        cfg = sso_saml_configure(body, settings, err);
+        cfg = sso_saml_configure(body, current, settings, err);
     if (cfg == NULL || complete_url_settle(settings, body, stored, cfg, err) < 0)
         goto out;
     bool enabled = json_is_true(json_object_get(cfg, "enabled"));
@@ -129,6 +131,7 @@ sso_manage_put(struct store *s, const struct api_settings *settings, const char 
 out:
     free(sealed);
     json_decref(cfg);
+    json_decref(current);
     json_decref(stored);
     store_sso_conn_cleanup(&old);
     return rc;

@@ -11,6 +11,7 @@
 #include "base/log.h"
 #include "base/str.h"
 #include "base/xmalloc.h"
+#include "core/fields.h"
 #include "core/signin.h"
 #include "sso/fetch.h"
 #include "sso/jwks.h"
@@ -35,13 +36,15 @@ get_str(const json_t *o, const char *k)
     return json_string_value(json_object_get(o, k));
 }
 
-/* Entra: the tenant GUID, never a multi-tenant alias (SSO.md (a) "Microsoft Entra ID"). */
+/* Entra: the tenant GUID, never a multi-tenant alias (SSO.md (a) "Microsoft Entra ID"). The
+ * scheme and host are case-insensitive (RFC 3986 §6.2.2.1) and Entra reads the alias in any
+ * case, so both are compared without case. */
 static int
 entra_tid(const char *issuer, const char **tid_out, char tid[64], struct err *err)
 {
     const char *p = "https://login.microsoftonline.com/";
     size_t plen = strlen(p);
-    if (strncmp(issuer, p, plen) != 0)
+    if (strlen(issuer) < plen || !str_ieq_cstr((struct str){ .ptr = issuer, .len = plen }, p))
         return 0;
     const char *t = issuer + plen;
     size_t n = strcspn(t, "/");
@@ -49,8 +52,7 @@ entra_tid(const char *issuer, const char **tid_out, char tid[64], struct err *er
         return err_set(err, ERR_INVALID_VALUE, "issuer: the Entra tenant id is missing");
     memcpy(tid, t, n);
     tid[n] = '\0';
-    if (strcmp(tid, "common") == 0 || strcmp(tid, "organizations") == 0 ||
-        strcmp(tid, "consumers") == 0)
+    if (cstr_ieq(tid, "common") || cstr_ieq(tid, "organizations") || cstr_ieq(tid, "consumers"))
         return err_set(err, ERR_INVALID_VALUE,
                        "issuer: use the Entra tenant id (a GUID), not \"%s\"", tid);
     if (*tid_out == NULL)
@@ -157,17 +159,23 @@ bool_field(const json_t *body, const char *k, bool dflt, int *bad)
 }
 
 json_t *
-sso_oidc_configure(const json_t *body, const struct api_settings *settings, int64_t tenant_id,
-                   bool have_secret, char **sealed, struct err *err)
+sso_oidc_configure(const json_t *body, const json_t *current, const struct api_settings *settings,
+                   int64_t tenant_id, bool have_secret, char **sealed, struct err *err)
 {
-    static const char *const keys[] = { "issuer",       "oktaOrgUrl",        "clientId",
-                                        "clientSecret", "algorithms",        "idpInitiated",
-                                        "enabled",      "signInCompleteUrl", "entraTenantId" };
+    static const char *const keys[] = {
+        "issuer",       "oktaOrgUrl", "clientId",          "clientSecret",  "algorithms",
+        "idpInitiated", "enabled",    "signInCompleteUrl", "entraTenantId", NULL
+    };
+    /* What sso_oidc_describe adds: the stored discovery and the URLs to paste at the IdP. */
+    static const char *const readonly[] = {
+        SSO_READ_ONLY_COMMON, "discovery",       "redirectUri", "initiateLoginUri",
+        "loginUrl",           "clientSecretSet", NULL
+    };
     json_t *cfg = NULL, *algs = NULL, *disc = NULL;
     char tidbuf[64];
     int bad = 0;
     *sealed = NULL;
-    if (sso_body_keys_check(body, keys, sizeof(keys) / sizeof(keys[0]), err) < 0)
+    if (fields_check(body, keys, readonly, current, err) < 0)
         return NULL;
     const char *issuer = get_str(body, "issuer");
     if (issuer == NULL)

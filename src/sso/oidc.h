@@ -13,9 +13,12 @@
  * store (new reference) and, in *sealed, the sealed client secret (malloc'd; NULL when the
  * body has none and `old_sealed` is kept by the caller). Fetches discovery: its issuer must
  * equal the configured one byte for byte. signInCompleteUrl is copied only when the body gives
- * one (sso_manage_put settles an absent one). ERR_INVALID_VALUE names the field. */
-json_t *sso_oidc_configure(const json_t *body, const struct api_settings *settings,
-                           int64_t tenant_id, bool have_secret, char **sealed, struct err *err);
+ * one (sso_manage_put settles an absent one). current is the connection's public view as GET
+ * answers it (NULL for a new one): the read-only members it adds may be repeated with these
+ * values and are ignored (core/fields.h). ERR_INVALID_VALUE names the field. */
+json_t *sso_oidc_configure(const json_t *body, const json_t *current,
+                           const struct api_settings *settings, int64_t tenant_id, bool have_secret,
+                           char **sealed, struct err *err);
 
 /* The URLs to paste at the IdP (redirectUri, initiateLoginUri, loginUrl), set into d: they
  * exist before any connection does. */

@@ -14,6 +14,7 @@
 #include "base/crypto.h"
 #include "base/str.h"
 #include "base/xmalloc.h"
+#include "core/fields.h"
 #include "core/signin.h"
 #include "core/tenant.h"
 #include "sso/fetch.h"
@@ -98,14 +99,21 @@ fetch_metadata(const char *url, bool allow_http, struct err *err)
 }
 
 json_t *
-sso_saml_configure(const json_t *body, const struct api_settings *settings, struct err *err)
+sso_saml_configure(const json_t *body, const json_t *current, const struct api_settings *settings,
+                   struct err *err)
 {
     static const char *const keys[] = {
-        "metadataXml",  "metadataUrl", "idpEntityId",          "ssoUrl",         "certificates",
-        "idpInitiated", "enabled",     "acceptSignedResponse", "emailAttribute", "signInCompleteUrl"
+        "metadataXml",    "metadataUrl",       "idpEntityId", "ssoUrl",
+        "certificates",   "idpInitiated",      "enabled",     "acceptSignedResponse",
+        "emailAttribute", "signInCompleteUrl", NULL
+    };
+    /* What sso_saml_describe adds: the values to paste at the IdP, certificate expiry. */
+    static const char *const readonly[] = {
+        SSO_READ_ONLY_COMMON,  "acsUrl", "audience", "spEntityId", "spMetadataUrl",
+        "certificateNotAfter", NULL
     };
     json_t *md = NULL, *certs = NULL, *cfg = NULL;
-    if (sso_body_keys_check(body, keys, sizeof(keys) / sizeof(keys[0]), err) < 0)
+    if (fields_check(body, keys, readonly, current, err) < 0)
         return NULL;
     static const char *const flags[] = { "idpInitiated", "enabled", "acceptSignedResponse" };
     for (size_t i = 0; i < 3; i++) {

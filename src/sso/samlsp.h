@@ -11,9 +11,12 @@
 /* Validates a connection body: IdP metadata XML (`metadataXml`, or fetched once from
  * `metadataUrl`) or the fields idpEntityId, ssoUrl and certificates (PEM, one or two for
  * rollover) given directly. Returns the config to store (new reference) with "enabled";
- * signInCompleteUrl only when the body gives one (sso_manage_put settles an absent one). */
-json_t *sso_saml_configure(const json_t *body, const struct api_settings *settings,
-                           struct err *err);
+ * signInCompleteUrl only when the body gives one (sso_manage_put settles an absent one).
+ * current is the connection's public view as GET answers it (NULL for a new one): the
+ * read-only members it adds may be repeated with these values and are ignored
+ * (core/fields.h). */
+json_t *sso_saml_configure(const json_t *body, const json_t *current,
+                           const struct api_settings *settings, struct err *err);
 
 /* The values an IdP admin pastes (acsUrl, audience = spEntityId = spMetadataUrl), set into
  * d: they exist before any connection does. */

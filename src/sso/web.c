@@ -605,20 +605,3 @@ out:
         sso_event(call, t, protocol, initiated, SSO_RESULT_ERROR, "handoff_failed", NULL);
     return rc;
 }
-
-int
-sso_body_keys_check(const json_t *body, const char *const *keys, size_t n, struct err *err)
-{
-    const char *key;
-    json_t *v;
-    if (!json_is_object(body))
-        return err_set(err, ERR_INVALID_VALUE, "the body must be a JSON object");
-    json_object_foreach((json_t *)body, key, v) {
-        bool known = false;
-        for (size_t i = 0; i < n; i++)
-            known |= strcmp(key, keys[i]) == 0;
-        if (!known)
-            return err_set(err, ERR_INVALID_VALUE, "unknown field \"%.64s\"", key);
-    }
-    return 0;
-}

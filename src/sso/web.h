@@ -118,8 +118,9 @@ int sso_finish(struct api_call *call, const struct store_tenant *t, const json_t
                const char *protocol, const char *issuer, const char *subject, const char *email,
                const struct sso_flow *flow, struct err *err);
 
-/* ERR_INVALID_VALUE naming the first member of body not among keys[0..n). */
-int sso_body_keys_check(const json_t *body, const char *const *keys, size_t n, struct err *err);
+/* The read-only members of every connection's public view (sso_manage_get): a body may
+ * repeat them as GET answered them (core/fields.h), so that GET, change, PUT works. */
+#define SSO_READ_ONLY_COMMON "protocol", "verified", "firstSignIn"
 
 /* Appends the sign-in counters in the Prometheus text format (issue 7 item 6). */
 int sso_metrics_render(struct buf *out, struct err *err);

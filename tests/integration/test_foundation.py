@@ -8,6 +8,7 @@ import socket
 import subprocess
 import time
 
+import pytest
 import requests
 
 from conftest import (OPERATOR_KEY, SCIM, assert_head_is_get, assert_scim_error, exchange,
@@ -154,6 +155,30 @@ def test_tenant_fields_are_validated(server):
     assert server.admin("GET", "/tenants").json()["tenants"] == []
 
 
+def test_tenant_read_only_fields_may_be_repeated_but_not_changed(server):
+    """docs/api.md: slug, created and lastModified are read-only. A GET, change, PATCH round
+    trip repeats them and passes; another value is a 400 saying so, not an ignored "rename"."""
+    t = server.make_tenant("acme")
+    r = server.admin("PATCH", "/tenants/acme", {**t, "displayName": "Acme Inc."})
+    assert r.status_code == 200, r.text
+    assert r.json()["displayName"] == "Acme Inc." and r.json()["slug"] == "acme"
+    t = r.json()
+    for field, value in (("slug", "globex"), ("created", "2020-01-01T00:00:00.000Z"),
+                         ("lastModified", "2020-01-01T00:00:00.000Z"), ("created", None)):
+        r = server.admin("PATCH", "/tenants/acme", {field: value, "displayName": "Other"})
+        assert r.status_code == 400, (field, r.text)
+        err = r.json()["error"]
+        assert err["code"] == "INVALID_VALUE"
+        assert err["message"].startswith(f'read-only field "{field}"'), err
+    assert server.admin("GET", "/tenants/acme").json() == t
+    assert server.admin("GET", "/tenants/globex").status_code == 404
+    # A new tenant names its slug; its timestamps are still the server's.
+    r = server.admin("POST", "/tenants", {"slug": "globex", "created": t["created"]})
+    assert r.status_code == 400 and 'read-only field "created"' in r.json()["error"]["message"]
+    r = server.admin("PATCH", "/tenants/acme", {"colour": "red"})
+    assert r.status_code == 400 and r.json()["error"]["message"] == 'unknown field "colour"'
+
+
 def test_cli_and_api_share_the_same_tenants(server):
     out = server.cli("tenant", "create", "globex", "--name", "Globex", "--mode", "import-only",
                      "--integration", "on")
@@ -246,6 +271,42 @@ def test_rotation_replaces_one_token_by_one(server, tenant_token):
     assert_scim_error(server.scim("GET", "/Users", tenant_token), 401)
     assert server.scim("GET", "/Users", first.json()["token"]).status_code == 200
     assert rotate(first.json()["id"], 0).status_code == 201
+
+
+@pytest.mark.parametrize("extra, field", [
+    ({"expires": "2026-12-06T00:00:00Z"}, "expires"),
+    ({"expiresIn": 60}, "expiresIn"),
+    ({"scope": "read"}, "scope"),
+    ({"overlapSeconds": 60}, "overlapSeconds"),  # a rotate's, not a mint's
+])
+def test_token_mint_refuses_unknown_fields(server, tenant_token, extra, field):
+    """A host asking for an expiry or a scope this API does not give is told so (400), instead
+    of getting a full-access token that never expires."""
+    admin = server.make_admin(tenant_token)
+    before = server.admin("GET", "/tenants/acme/tokens").json()["tokens"]
+    r = server.admin("POST", "/tenants/acme/tokens", {"actingUser": admin, "label": "x", **extra})
+    assert r.status_code == 400, r.text
+    err = r.json()["error"]
+    assert (err["code"], err["message"]) == ("INVALID_VALUE", f'unknown field "{field}"')
+    assert server.admin("GET", "/tenants/acme/tokens").json()["tokens"] == before
+    r = server.admin("POST", "/tenants/acme/tokens", {"actingUser": admin, "label": "x"})
+    assert r.status_code == 201, r.text
+
+
+@pytest.mark.parametrize("extra, field", [({"bogus": True}, "bogus"), ({"label": "y"}, "label"),
+                                          ({"expiresIn": 60}, "expiresIn")])
+def test_token_rotate_refuses_unknown_fields(server, tenant_token, extra, field):
+    admin = server.make_admin(tenant_token)
+    tid = server.admin("GET", "/tenants/acme/tokens").json()["tokens"][0]["id"]
+    r = server.admin("POST", f"/tenants/acme/tokens/{tid}/rotate", extra)
+    assert r.status_code == 400, r.text
+    err = r.json()["error"]
+    assert (err["code"], err["message"]) == ("INVALID_VALUE", f'unknown field "{field}"')
+    tokens = server.admin("GET", "/tenants/acme/tokens").json()["tokens"]
+    assert len(tokens) == 1 and tokens[0]["active"] and tokens[0]["expires"] is None
+    r = server.admin("POST", f"/tenants/acme/tokens/{tid}/rotate",
+                     {"actingUser": admin, "overlapSeconds": 0})
+    assert r.status_code == 201, r.text
 
 
 def test_rotation_with_an_overlap_counts_against_the_token_limit(server, tenant_token):

@@ -151,6 +151,19 @@ def test_priority_order_not_list_order_decides(server, tenant_token):
     ([{"group": "", "role": "admin", "priority": 1}], "group"),
     ([{"group": "A", "role": "admin", "priority": 1, "extra": 1}], "entry 1"),
     ({"group": "A"}, "array"),
+    # The message names the member in words, never jansson's ("Expected integer, got real").
+    ([{"group": "A", "role": "admin", "priority": 1.5}],
+     'role map entry 1: "priority" must be an integer'),
+    ([{"group": "A", "role": "admin", "priority": "1"}],
+     'role map entry 1: "priority" must be an integer'),
+    ([{"group": "A", "role": "admin", "priority": 1},
+      {"group": "B", "role": "admin", "priority": 2, "extra": 1}],
+     'role map entry 2: unknown field "extra"'),
+    ([{"group": "A", "role": "admin"}], 'role map entry 1: "priority" is required'),
+    ([{"role": "admin", "priority": 1}], 'role map entry 1: "group" is required'),
+    ([{"group": 7, "role": "admin", "priority": 1}], 'role map entry 1: "group" must be a string'),
+    ([{"group": "A", "role": None, "priority": 1}], 'role map entry 1: "role" must be a string'),
+    (["A"], "role map entry 1 must be an object"),
 ])
 def test_bad_role_map_is_400_and_changes_nothing(server, tenant_token, rules, fragment):
     set_map(server, SEED_MAP)
@@ -277,6 +290,31 @@ def test_events_cursor_paging_and_isolation(server, tenant_token):
     assert server.admin("GET", "/tenants/acme/events", params={"limit": "0x"}).status_code == 400
     assert server.admin("GET", "/tenants/acme/events",
                         params={"limit": "100000"}).status_code == 400
+
+
+def test_events_newest_first_say_0_when_the_page_reaches_the_oldest(server, tenant_token):
+    """docs/api.md: with order=desc, next is the cursor for the next older page, "0" at the
+    end: a page that holds the oldest event ends there, without an empty page to fetch."""
+    for i in range(3):
+        new_user(server, tenant_token, f"k{i}@x.example")
+    every = [e["id"] for e in events(server)["events"]]
+    assert len(every) == 3
+    page = events(server, order="desc", limit=100)
+    assert [e["id"] for e in page["events"]] == every[::-1] and page["next"] == "0"
+    # Exactly the size of what is left: still the end.
+    page = events(server, order="desc", limit=3)
+    assert len(page["events"]) == 3 and page["next"] == "0"
+    page = events(server, order="desc", limit=2)
+    assert [e["id"] for e in page["events"]] == every[:0:-1] and page["next"] == every[1]
+    page = events(server, order="desc", limit=2, before=page["next"])
+    assert [e["id"] for e in page["events"]] == every[:1] and page["next"] == "0"
+    page = events(server, order="desc", kind="user.created", limit=2, before=every[2])
+    assert [e["id"] for e in page["events"]] == every[1::-1] and page["next"] == "0"
+    # Oldest first, next stays the last event read, even with nothing new: events may come.
+    page = events(server, order="asc", limit=100)
+    assert [e["id"] for e in page["events"]] == every and page["next"] == every[-1]
+    page = events(server, order="asc", kind="user.", after=every[-1])
+    assert page["events"] == [] and page["next"] == every[-1]
 
 
 def test_audit_cli_prints_events_as_json_lines(server, tenant_token):

@@ -125,6 +125,48 @@ def test_discovery_issuer_mismatch_is_refused(sso, op):
     assert "must match exactly" in r.json()["error"]["message"]
 
 
+@pytest.mark.parametrize("issuer", [
+    "https://login.microsoftonline.com/common/v2.0",
+    "https://login.microsoftonline.com/COMMON/v2.0",
+    "https://login.microsoftonline.com/Organizations/v2.0",
+    "https://login.microsoftonline.com/CONSUMERS/v2.0",
+    "https://Login.MicrosoftOnline.com/common/v2.0",
+])
+def test_entra_multi_tenant_issuer_is_refused_in_any_case(sso, issuer):
+    """docs/sso.md: Entra's common, organizations and consumers are no directory; the host is
+    case-insensitive and so is Entra about the alias, so is the refusal (before discovery)."""
+    r = sso.admin("PUT", "/tenants/acme/sso/oidc",
+                  {"issuer": issuer, "clientId": "x", "clientSecret": "y",
+                   "signInCompleteUrl": COMPLETE})
+    assert r.status_code == 400, r.text
+    assert "use the Entra tenant id (a GUID)" in r.json()["error"]["message"], r.text
+
+
+def test_get_change_put_round_trip_keeps_verified(sso, op):
+    """docs/api.md: a PUT of what GET answered, with a flag changed, is accepted (the read-only
+    members repeated as they are) and keeps verified; other values of them, and unknown fields,
+    are refused."""
+    handoff_code(login(sso, "alice"))
+    g = sso.admin("GET", "/tenants/acme/sso/oidc").json()
+    assert g["verified"] is True and "discovery" in g and "redirectUri" in g
+    r = sso.admin("PUT", "/tenants/acme/sso/oidc", g)
+    assert r.status_code == 200, r.text
+    assert r.json() == g
+    g["enabled"] = False
+    r = sso.admin("PUT", "/tenants/acme/sso/oidc", g)
+    assert r.status_code == 200, r.text
+    assert r.json()["enabled"] is False and r.json()["verified"] is True
+    assert r.json()["firstSignIn"] == g["firstSignIn"]
+    for field, value in (("redirectUri", "https://evil.example/cb"), ("verified", False),
+                         ("discovery", {}), ("clientSecretSet", False)):
+        r = sso.admin("PUT", "/tenants/acme/sso/oidc", {**g, field: value})
+        assert r.status_code == 400, (field, r.text)
+        assert r.json()["error"]["message"].startswith(f'read-only field "{field}"'), r.text
+    r = sso.admin("PUT", "/tenants/acme/sso/oidc", {**g, "scopes": ["openid"]})
+    assert r.status_code == 400 and r.json()["error"]["message"] == 'unknown field "scopes"'
+    assert sso.admin("GET", "/tenants/acme/sso/oidc").json()["verified"] is True
+
+
 def test_plain_http_issuer_needs_the_test_flag(server_factory, op):
     s = server_factory(extra_args=["--sso-key", SSO_KEY])
     s.make_tenant("acme")

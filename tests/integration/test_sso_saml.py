@@ -206,6 +206,37 @@ def test_saml_required_gate_opens_after_a_verified_sign_in(sp, idp):
     assert "requires SAML" in sp.cli("token", "mint", "acme", check=False).stderr
 
 
+def test_get_change_put_round_trip_keeps_verified(sp, idp):
+    """docs/api.md: GET, change a flag, PUT is accepted with the read-only members (acsUrl,
+    audience, certificateNotAfter, …) repeated, and keeps verified; another value of one of them
+    or an unknown field is refused."""
+    request_id, cookie, _ = start(sp)
+    ok(sp, post(sp, idp.response(sp.acs, sp.audience, in_response_to=request_id), cookie))
+    g = sp.admin("GET", "/tenants/acme/sso/saml").json()
+    assert g["verified"] is True and g["acsUrl"] == sp.acs
+    g["enabled"] = False
+    r = sp.admin("PUT", "/tenants/acme/sso/saml", g)
+    assert r.status_code == 200, r.text
+    assert r.json()["enabled"] is False and r.json()["verified"] is True
+    assert {**r.json(), "enabled": True} == {**g, "enabled": True}
+    for field, value in (("acsUrl", "https://evil.example/acs"), ("audience", "urn:x"),
+                         ("certificateNotAfter", []), ("protocol", "oidc")):
+        r = sp.admin("PUT", "/tenants/acme/sso/saml", {**g, field: value})
+        assert r.status_code == 400, (field, r.text)
+        assert r.json()["error"]["message"].startswith(f'read-only field "{field}"'), r.text
+    r = sp.admin("PUT", "/tenants/acme/sso/saml", {**g, "nameIdFormat": "email"})
+    assert r.status_code == 400 and r.json()["error"]["message"] == 'unknown field "nameIdFormat"'
+    assert sp.admin("GET", "/tenants/acme/sso/saml").json()["verified"] is True
+
+
+def test_read_only_fields_of_a_new_connection_are_refused(sp, idp):
+    sp.admin("DELETE", "/tenants/acme/sso/saml")
+    r = sp.admin("PUT", "/tenants/acme/sso/saml",
+                 {"metadataXml": idp.metadata(), "signInCompleteUrl": COMPLETE,
+                  "acsUrl": sp.acs})
+    assert r.status_code == 400 and 'read-only field "acsUrl"' in r.json()["error"]["message"]
+
+
 def test_idp_initiated_login_is_accepted_when_enabled(sp, idp):
     _, who = ok(sp, post(sp, idp.response(sp.acs, sp.audience, email="ALICE@example.test")))
     assert who["initiated"] == "idp"
