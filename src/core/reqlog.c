@@ -27,6 +27,13 @@ by_id(const void *a, const void *b)
     return strcmp(((const struct store_token *)a)->id, ((const struct store_token *)b)->id);
 }
 
+/* bsearch's order of a token id (the key) against a token. */
+static int
+id_vs_token(const void *id, const void *t)
+{
+    return strcmp(id, ((const struct store_token *)t)->id);
+}
+
 int
 reqlog_list(struct store *s, int64_t tenant_id, const char *token_id, struct reqlog_entry *out,
             size_t max, size_t *n, struct err *err)
@@ -41,11 +48,9 @@ reqlog_list(struct store *s, int64_t tenant_id, const char *token_id, struct req
     for (size_t i = 0; i < used && *n < max; i++) {
         const struct reqlog_entry *e =
             &ring[(next_slot + LIMIT_REQLOG_ENTRIES - 1 - i) % LIMIT_REQLOG_ENTRIES];
-        struct store_token key;
         if (e->tenant_id != tenant_id || (token_id && strcmp(e->token_id, token_id) != 0))
             continue;
-        memcpy(key.id, e->token_id, sizeof(key.id));
-        if (bsearch(&key, tokens, n_tokens, sizeof(*tokens), by_id) != NULL)
+        if (bsearch(e->token_id, tokens, n_tokens, sizeof(*tokens), id_vs_token) != NULL)
             out[(*n)++] = *e;
     }
     pthread_mutex_unlock(&mu);
