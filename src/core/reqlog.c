@@ -43,6 +43,11 @@ reqlog_list(struct store *s, int64_t tenant_id, const char *token_id, struct req
     *n = 0;
     if (store_token_list(s, tenant_id, &tokens, &n_tokens, err) < 0)
         return -1;
+    if (n_tokens == 0) {
+        /* No token, no request of the tenant's (and qsort and bsearch take no NULL array). */
+        free(tokens);
+        return 0;
+    }
     qsort(tokens, n_tokens, sizeof(*tokens), by_id);
     pthread_mutex_lock(&mu);
     for (size_t i = 0; i < used && *n < max; i++) {
