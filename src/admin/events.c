@@ -64,11 +64,13 @@ admin_events_list(struct api_call *call, struct err *err)
      * nothing new arrived (new events may come after either). Newest first, the cursor for the
      * next older page (?before=next), or "0" when this page reached the oldest event
      * (docs/api.md). */
-    int64_t seq = shown ? v[shown - 1].seq : q.before_seq;
+    int64_t seq;
     if (!q.newest_first)
         seq = n ? v[n - 1].seq : after;
     else if (n <= (size_t)limit)
         seq = 0;
+    else
+        seq = shown ? v[shown - 1].seq : q.before_seq;
     char next[24];
     snprintf(next, sizeof(next), "%lld", (long long)seq);
     audit_events_free(v, n);

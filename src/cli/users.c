@@ -155,7 +155,6 @@ new_doc(const char *user_name, int argc, char **argv, int *rc)
     return doc;
 }
 
-/* Writes doc (taken) as the next version of old; prints the result. */
 /* Computes the next document of a user from its stored one (taken over). */
 typedef json_t *(*next_doc_fn)(json_t *doc, const char *arg);
 

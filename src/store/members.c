@@ -176,11 +176,7 @@ store_member_count(struct store *s, int64_t tenant_id, const char *group_id, int
         return -1;
     db_bind_int(st, 1, tenant_id);
     db_bind_text(st, 2, group_id);
-    *n = 0;
-    int rc = db_first(st, rows_read_int, n, err);
-    if (rc < 0)
-        return -1;
-    return rc ? 0 : err_set(err, ERR_INTERNAL, "count returned no row");
+    return rows_count(st, n, err);
 }
 
 int

@@ -41,6 +41,16 @@ rows_read_int(struct db_stmt *st, void *row)
     *(int64_t *)row = db_int(st, 0);
 }
 
+int
+rows_count(struct db_stmt *st, int64_t *n, struct err *err)
+{
+    *n = 0;
+    int rc = db_first(st, rows_read_int, n, err);
+    if (rc < 0)
+        return -1;
+    return rc ? 0 : err_set(err, ERR_INTERNAL, "count returned no row");
+}
+
 /* True when a tenant's count of one type reaches ANALYZE_FIRST_ROWS × 2^k. */
 static bool
 analyze_due(int64_t n)
@@ -212,9 +222,5 @@ store_users_inactive_count(struct store *s, int64_t tenant_id, int64_t *n, struc
     if (st == NULL)
         return -1;
     db_bind_int(st, 1, tenant_id);
-    *n = 0;
-    int rc = db_first(st, rows_read_int, n, err);
-    if (rc < 0)
-        return -1;
-    return rc ? 0 : err_set(err, ERR_INTERNAL, "count returned no row");
+    return rows_count(st, n, err);
 }

@@ -50,6 +50,8 @@ void rows_read_tenant(struct db_stmt *st, int first, struct store_tenant *t);
 void rows_read_token(struct db_stmt *st, struct store_token *t);
 /* Reads column 0 as an integer into the int64_t at row (a count, an id, an existence check). */
 void rows_read_int(struct db_stmt *st, void *row);
+/* Runs st, a SELECT count(*), into *n: ERR_INTERNAL when it returns no row. */
+int rows_count(struct db_stmt *st, int64_t *n, struct err *err);
 /* Reads RESOURCE_COLS starting at column `first` into r (which then owns its strings). */
 void rows_read_resource(struct db_stmt *st, int first, struct store_resource *r);
 
