@@ -3,7 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/clock.h"
 #include "base/str.h"
 #include "base/xmalloc.h"
 #include "core/audit.h"
@@ -308,29 +307,30 @@ fail:
 }
 
 /* Inside the delete's transaction. Reads the group first: the event keeps what was deleted,
- * and a mapped name moves its members' roles. The members lose a group from their "groups"
- * (RFC 7644 §3.14), so they are bumped, before the group's row is deleted (the lock order of
- * bump_members). */
+ * and a mapped name moves its members' roles. In the lock order of store.h: the membership
+ * rows go first, answering the members, which are bumped (they lose a group from their
+ * "groups", RFC 7644 §3.14), then the group's row. */
 static int
 write_delete(struct store *s, int64_t tenant_id, const char *actor, const char *id, int64_t version,
              struct err *err)
 {
     struct store_resource cur;
-    int64_t members = 0;
+    struct store_member *members = NULL;
+    size_t n = 0;
     if (store_resource_get(s, tenant_id, STORE_RTYPE_GROUP, id, &cur, err) < 0)
         return -1;
     int rc = -1;
-    if (store_member_count(s, tenant_id, id, &members, err) < 0 ||
-        (members > 0 && store_member_bump(s, tenant_id, id, NULL, 0, clock_now_ms(), err) < 0) ||
+    if (store_member_remove_group(s, tenant_id, id, &members, &n, err) < 0 ||
+        row_bump_ends(s, tenant_id, members, n, err) < 0 ||
         store_resource_delete(s, tenant_id, STORE_RTYPE_GROUP, id, version, err) < 0 ||
-        store_member_remove_group(s, tenant_id, id, err) < 0 ||
         role_group_written(s, tenant_id, cur.display_name, NULL, true, NULL, 0, actor, err) < 0)
         goto out;
     json_t *before = json_loads(cur.doc ? cur.doc : "{}", 0, NULL);
-    rc = audit_record(
-        s, tenant_id, actor, "group.deleted", STORE_RTYPE_GROUP, id,
-        json_pack("{s:o*, s:I}", "before", before, "memberCount", (json_int_t)members), err);
+    rc =
+        audit_record(s, tenant_id, actor, "group.deleted", STORE_RTYPE_GROUP, id,
+                     json_pack("{s:o*, s:I}", "before", before, "memberCount", (json_int_t)n), err);
 out:
+    store_members_free(members, n);
     store_resource_cleanup(&cur);
     return rc;
 }

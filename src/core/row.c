@@ -1,5 +1,6 @@
 #include "core/row.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/clock.h"
@@ -55,4 +56,18 @@ row_next(struct store_resource *r, const struct store_resource *old, const json_
     if (r->modified_ms <= old->modified_ms)
         r->modified_ms = old->modified_ms + 1;
     return true;
+}
+
+int
+row_bump_ends(struct store *s, int64_t tenant_id, const struct store_member *v, size_t n,
+              struct err *err)
+{
+    if (n == 0)
+        return 0;
+    const char **ids = xmalloc(n * sizeof(*ids));
+    for (size_t i = 0; i < n; i++)
+        ids[i] = v[i].id;
+    int rc = store_member_bump(s, tenant_id, NULL, ids, n, clock_now_ms(), err);
+    free(ids);
+    return rc < 0 ? -1 : 0;
 }

@@ -24,4 +24,9 @@ int row_new(struct store_resource *r, int64_t tenant_id, enum store_rtype type, 
 bool row_next(struct store_resource *r, const struct store_resource *old, const json_t *doc,
               bool other_change);
 
+/* Bumps (store_member_bump, now) the resources at the other end of the membership rows a
+ * removal answered: the groups a deleted user was in, the members of a deleted group. */
+int row_bump_ends(struct store *s, int64_t tenant_id, const struct store_member *v, size_t n,
+                  struct err *err);
+
 #endif

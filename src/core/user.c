@@ -3,7 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/clock.h"
 #include "base/xmalloc.h"
 #include "core/audit.h"
 #include "core/role.h"
@@ -17,17 +16,25 @@ unique_error(const json_t *doc, struct err *err)
                    json_string_value(json_object_get(doc, "userName")));
 }
 
-/* Removes a user from every group, bumping each group's version: its members changed
- * (RFC 7644 §3.14), so a cached ETag must not validate. Inside the caller's transaction; one
- * statement bumps the user's own groups, whatever their versions (a concurrent write of a
- * group must not fail the delete). */
+/* Removes the user's row (version-checked) and its memberships in the lock order of store.h:
+ * the membership rows first, answering its groups, then its own row, then those groups, which
+ * get a new version: their members changed (RFC 7644 §3.14), so a cached ETag must not
+ * validate. Their bump never fails on a version (a concurrent group write must not fail the
+ * delete). Inside the caller's transaction. */
 static int
-leave_groups(struct store *s, int64_t tenant_id, const char *user_id, struct err *err)
+remove_user(struct store *s, int64_t tenant_id, const char *user_id, int64_t version,
+            struct err *err)
 {
-    if (store_member_bump_groups(s, tenant_id, user_id, clock_now_ms(), err) < 0 ||
-        store_member_remove_member(s, tenant_id, user_id, err) < 0)
+    struct store_member *groups = NULL;
+    size_t n = 0;
+    if (store_member_remove_member(s, tenant_id, user_id, &groups, &n, err) < 0)
         return -1;
-    return 0;
+    int rc = store_resource_delete(s, tenant_id, STORE_RTYPE_USER, user_id, version, err) < 0 ||
+                     row_bump_ends(s, tenant_id, groups, n, err) < 0
+                 ? -1
+                 : 0;
+    store_members_free(groups, n);
+    return rc;
 }
 
 /* A new userName changes members[].display of the user's groups (RFC 7644 §3.14): they get a
@@ -154,9 +161,7 @@ write_update(struct store *s, const struct store_tenant *t, const char *actor,
          * (Okta's reactivation) then creates a new user (IDP-QUIRKS.md 7). The event keeps
          * the role the user had. */
         rc = add_role(s, t->id, old->id, data, err) < 0 ||
-                     store_resource_delete(s, t->id, STORE_RTYPE_USER, old->id, old->version, err) <
-                         0 ||
-                     leave_groups(s, t->id, old->id, err) < 0 ||
+                     remove_user(s, t->id, old->id, old->version, err) < 0 ||
                      store_user_role_delete(s, t->id, old->id, err) < 0 ||
                      store_sso_links_delete(s, t->id, old->id, err) < 0
                  ? -1
@@ -233,8 +238,7 @@ write_delete(struct store *s, int64_t tenant_id, const char *actor, const char *
      * email signs in as a first sign-in, not as the removed user. */
     json_t *data = json_pack("{s:o*, s:s}", "before", before, "reason", "deleted");
     if (add_role(s, tenant_id, id, data, err) < 0 ||
-        store_resource_delete(s, tenant_id, STORE_RTYPE_USER, id, version, err) < 0 ||
-        leave_groups(s, tenant_id, id, err) < 0 ||
+        remove_user(s, tenant_id, id, version, err) < 0 ||
         store_user_role_delete(s, tenant_id, id, err) < 0 ||
         store_sso_links_delete(s, tenant_id, id, err) < 0) {
         json_decref(data);

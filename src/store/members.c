@@ -41,21 +41,6 @@ store_member_remove(struct store *s, int64_t tenant_id, const char *group_id, co
     return member_write(s, &q, tenant_id, group_id, member_id, err);
 }
 
-int
-store_member_remove_group(struct store *s, int64_t tenant_id, const char *group_id, struct err *err)
-{
-    static struct db_sql q = DB_SQL("DELETE FROM members WHERE tenant_id=? AND group_id=?");
-    return member_write(s, &q, tenant_id, group_id, NULL, err);
-}
-
-int
-store_member_remove_member(struct store *s, int64_t tenant_id, const char *member_id,
-                           struct err *err)
-{
-    static struct db_sql q = DB_SQL("DELETE FROM members WHERE tenant_id=? AND member_id=?");
-    return member_write(s, &q, tenant_id, member_id, NULL, err);
-}
-
 static void
 read_member(struct db_stmt *st, void *row)
 {
@@ -81,6 +66,25 @@ member_rows(struct store *s, struct db_sql *q, int64_t tenant_id, const char *ke
     db_bind_int(st, 1, tenant_id);
     db_bind_text(st, 2, key);
     return db_collect(st, sizeof(**out), SIZE_MAX, read_member, drop_member, (void **)out, n, err);
+}
+
+/* The removals answer the other end of each row they removed, as (id, NULL) rows. */
+int
+store_member_remove_group(struct store *s, int64_t tenant_id, const char *group_id,
+                          struct store_member **out, size_t *n, struct err *err)
+{
+    static struct db_sql q =
+        DB_SQL("DELETE FROM members WHERE tenant_id=? AND group_id=? RETURNING member_id, NULL");
+    return member_rows(s, &q, tenant_id, group_id, out, n, err);
+}
+
+int
+store_member_remove_member(struct store *s, int64_t tenant_id, const char *member_id,
+                           struct store_member **out, size_t *n, struct err *err)
+{
+    static struct db_sql q =
+        DB_SQL("DELETE FROM members WHERE tenant_id=? AND member_id=? RETURNING group_id, NULL");
+    return member_rows(s, &q, tenant_id, member_id, out, n, err);
 }
 
 int

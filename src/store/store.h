@@ -242,17 +242,23 @@ void store_memberships_free(struct store_membership *v, size_t n);
 /* Group membership (table "members"; DESIGN.md "Storage model"). Each write changes only the
  * rows it names and returns how many it changed (0 or 1 for one member), or -1 with err. The
  * store does not check that ids exist: core does, with store_users_exist, in the same
- * transaction. */
+ * transaction.
+ * Lock order: a transaction that writes membership rows and the users or groups at their ends
+ * writes the membership rows first, then the users, then the groups (each set in id order,
+ * store_member_bump), so that on PostgreSQL no two such writers wait for each other in a
+ * cycle (test_concurrent_writes.py: a user deleted while a group write moves it). */
 int store_member_add(struct store *s, int64_t tenant_id, const char *group_id,
                      const char *member_id, struct err *err);
 int store_member_remove(struct store *s, int64_t tenant_id, const char *group_id,
                         const char *member_id, struct err *err);
-/* Removes every member of a group (before the group is deleted or emptied). */
+/* Removes every member of a group (it is being deleted); *out gets the members it had, ids
+ * only (display NULL; store_members_free). */
 int store_member_remove_group(struct store *s, int64_t tenant_id, const char *group_id,
-                              struct err *err);
-/* Removes a member from every group of the tenant (the user is being deleted). */
+                              struct store_member **out, size_t *n, struct err *err);
+/* Removes a member from every group of the tenant (the user is being deleted); *out gets the
+ * groups it was in, ids only. */
 int store_member_remove_member(struct store *s, int64_t tenant_id, const char *member_id,
-                               struct err *err);
+                               struct store_member **out, size_t *n, struct err *err);
 /* The members of a group ordered by id, with their userName as display; *out is malloc'd
  * (store_members_free). */
 int store_member_list(struct store *s, int64_t tenant_id, const char *group_id,

@@ -172,3 +172,63 @@ def test_concurrent_group_and_user_writes_bump_each_other_without_failing(server
     for g in groups:
         r = server.scim("GET", f"/Groups/{g}", token)
         assert {m["value"]: m["display"] for m in r.json()["members"]} == names
+
+
+def test_deletes_racing_membership_writes_never_deadlock(server_factory):
+    """A user deleted while a group write moves it, and a group deleted while its members are
+    deleted, touch the same membership rows, users and groups. Every writer locks them in one
+    order (membership rows, then users, then groups), so on PostgreSQL none waits for another
+    that waits for it: each request is answered 2xx or 404 (the other won), never 503."""
+    server = server_factory(extra_args=["--threads", "8"])
+    server.make_tenant("acme")
+    token = server.mint("acme")["token"]
+    rounds = 12
+    users = [[] for _ in range(WORKERS)]
+    for k in range(WORKERS):
+        for n in range(rounds):
+            r = server.scim("POST", "/Users", token, user_body(f"d{k}-{n}@x.example"))
+            assert r.status_code == 201, r.text
+            users[k].append(r.json()["id"])
+    everyone = [u for row in users for u in row]
+    groups = []
+    for i in range(4):
+        r = server.scim("POST", "/Groups", token, {
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": f"g{i}",
+            "members": [{"value": u} for u in everyone]})
+        assert r.status_code == 201, r.text
+        groups.append(r.json()["id"])
+
+    def answered(r, *ok):
+        assert r.status_code in ok, f"{r.status_code} {r.text}"
+
+    def work(k):
+        for n in range(rounds):
+            mine = users[k - k % 2][n]  # the pair (k, k+1) works on the same user
+            if k % 4 == 0:  # the user goes
+                answered(server.scim("DELETE", f"/Users/{mine}", token), 204, 404)
+            elif k % 4 == 1:  # ... while groups drop it and add a neighbour
+                for g in groups:
+                    answered(server.scim("PATCH", f"/Groups/{g}", token, {
+                        "schemas": [PATCH], "Operations": [
+                            {"op": "remove", "path": f'members[value eq "{mine}"]'},
+                            {"op": "add", "path": "members",
+                             "value": [{"value": users[(k + 2) % WORKERS][n]}]}]}),
+                             200, 204, 404)
+            elif k % 4 == 2:  # a group of this user and others is made and deleted
+                r = server.scim("POST", "/Groups", token, {
+                    "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+                    "displayName": f"t{k}-{n}",
+                    "members": [{"value": u} for u in everyone[n::rounds]]})
+                if r.status_code == 201:
+                    answered(server.scim("DELETE", f"/Groups/{r.json()['id']}", token), 204)
+                else:  # a member was deleted meanwhile
+                    answered(r, 400, 404)
+            else:  # ... while the user goes
+                answered(server.scim("DELETE", f"/Users/{mine}", token), 204, 404)
+
+    run_workers(work)
+    gone = {users[k][n] for k in range(0, WORKERS, 2) for n in range(rounds)}
+    for g in groups:
+        r = server.scim("GET", f"/Groups/{g}", token)
+        assert r.status_code == 200, r.text
+        assert not {m["value"] for m in r.json().get("members", [])} & gone
