@@ -63,14 +63,17 @@ admin_events_list(struct api_call *call, struct err *err)
     /* Oldest first, the cursor to poll with next: the last event read, or the one given when
      * nothing new arrived (new events may come after either). Newest first, the cursor for the
      * next older page (?before=next), or "0" when this page reached the oldest event
-     * (docs/api.md). */
+     * (docs/api.md); an empty page (limit=0) before older events stands where it started:
+     * `before`, or just after the newest event. */
     int64_t seq;
     if (!q.newest_first)
         seq = n ? v[n - 1].seq : after;
     else if (n <= (size_t)limit)
         seq = 0;
+    else if (shown)
+        seq = v[shown - 1].seq;
     else
-        seq = shown ? v[shown - 1].seq : q.before_seq;
+        seq = q.before_seq ? q.before_seq : v[0].seq + 1;
     char next[24];
     snprintf(next, sizeof(next), "%lld", (long long)seq);
     audit_events_free(v, n);

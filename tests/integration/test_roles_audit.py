@@ -310,6 +310,13 @@ def test_events_newest_first_say_0_when_the_page_reaches_the_oldest(server, tena
     assert [e["id"] for e in page["events"]] == every[:1] and page["next"] == "0"
     page = events(server, order="desc", kind="user.created", limit=2, before=every[2])
     assert [e["id"] for e in page["events"]] == every[1::-1] and page["next"] == "0"
+    # An empty page (limit=0) is not the end: its next names where it stands.
+    page = events(server, order="desc", limit=0)
+    assert page["events"] == [] and page["next"] != "0"
+    page = events(server, order="desc", limit=1, before=page["next"])
+    assert [e["id"] for e in page["events"]] == every[2:]
+    page = events(server, order="desc", limit=0, before=every[1])
+    assert page["events"] == [] and page["next"] == every[1]
     # Oldest first, next stays the last event read, even with nothing new: events may come.
     page = events(server, order="asc", limit=100)
     assert [e["id"] for e in page["events"]] == every and page["next"] == every[-1]
