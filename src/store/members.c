@@ -208,22 +208,6 @@ store_users_exist(struct store *s, int64_t tenant_id, const char *const *ids, si
     return 0;
 }
 
-/* The bump of store.h's derived attributes, of the resources of the types `types` (written
- * into the text: HACKING.md on partial indexes) whose id the subquery `ids` yields, bound as
- * ?1 tenant, ?3 now and the subquery's own. On PostgreSQL the rows are first locked in id
- * order (FOR UPDATE under ORDER BY): two bumps of overlapping sets (two groups renamed at
- * once share their members) then queue on the first row they share instead of each locking
- * some and deadlocking (test_concurrent_writes.py met that at once without the order). SQLite
- * has one writer at a time. */
-#define BUMP_SET                                                                 \
-    "UPDATE resources SET version = version + 1,"                                \
-    " modified_ms = CASE WHEN modified_ms < ?3 THEN ?3 ELSE modified_ms + 1 END" \
-    " WHERE "
-#define BUMP_ROWS(types, ids)   "tenant_id = ?1 AND type " types " AND id IN (" ids ")"
-#define BUMP_SQLITE(types, ids) BUMP_SET BUMP_ROWS(types, ids)
-#define BUMP_PG(types, ids) \
-    BUMP_SET                \
-    "id IN (SELECT id FROM resources WHERE " BUMP_ROWS(types, ids) " ORDER BY id FOR UPDATE)"
 /* Members are users today; a nested group would be shown by its displayName (as
  * store_member_list reads them), so both types are bumped as members. */
 #define MEMBER_TYPES  "IN (1, 2)"
@@ -239,9 +223,9 @@ store_member_bump(struct store *s, int64_t tenant_id, const char *group_id, cons
      * store_member_groups_many: one text, one prepared statement for any number of them. A
      * NULL group_id matches no membership row. */
     static struct db_sql q = DB_SQL2(
-        BUMP_SQLITE(MEMBER_TYPES, GROUP_MEMBERS " UNION ALL SELECT value FROM json_each(?4)"),
+        BUMP_SQLITE(MEMBER_TYPES, GROUP_MEMBERS " UNION ALL SELECT value FROM json_each(?4)", "?3"),
         BUMP_PG(MEMBER_TYPES,
-                GROUP_MEMBERS " UNION ALL SELECT jsonb_array_elements_text(?4::jsonb)"));
+                GROUP_MEMBERS " UNION ALL SELECT jsonb_array_elements_text(?4::jsonb)", "?3"));
     if (group_id == NULL && n == 0)
         return 0;
     struct db_stmt *st = db_prepare(s, &q, err);
@@ -264,7 +248,7 @@ store_member_bump_groups(struct store *s, int64_t tenant_id, const char *member_
                          struct err *err)
 {
     static struct db_sql q =
-        DB_SQL2(BUMP_SQLITE("= 2", MEMBER_GROUPS), BUMP_PG("= 2", MEMBER_GROUPS));
+        DB_SQL2(BUMP_SQLITE("= 2", MEMBER_GROUPS, "?3"), BUMP_PG("= 2", MEMBER_GROUPS, "?3"));
     struct db_stmt *st = db_prepare(s, &q, err);
     if (st == NULL)
         return -1;

@@ -135,11 +135,11 @@ store_user_role_delete(struct store *s, int64_t tenant_id, const char *user_id, 
  * its source; ?3 is the configured default role (NULL: none, stored as ''). One text per
  * scope: "?2 IS NULL OR ur.user_id = ?2" would scan the tenant. */
 #define RECOMPUTED(scope)                                                                  \
-    "SELECT x.user_id, x.role AS old_role,"                                                \
+    "SELECT x.user_id, x.role AS old_role, x.source AS old_source,"                        \
     " coalesce(x.g, x.direct_role, CAST(?3 AS TEXT), '') AS role,"                         \
     " CASE WHEN x.g IS NOT NULL THEN 'group' WHEN x.direct_role IS NOT NULL THEN 'direct'" \
     " ELSE 'default' END AS source"                                                        \
-    " FROM (SELECT ur.user_id, ur.role, ur.direct_role, " GROUP_ROLE " AS g"               \
+    " FROM (SELECT ur.user_id, ur.role, ur.source, ur.direct_role, " GROUP_ROLE " AS g"    \
     " FROM user_roles ur WHERE ur.tenant_id = ?1 AND " scope ") x"
 
 /* Records a role_changed event for each user in scope whose role moves (?2 user, ?3 default
@@ -163,27 +163,37 @@ store_user_role_delete(struct store *s, int64_t tenant_id, const char *user_id, 
     DB_SQL2(ROLE_EVENTS(scope, "json_object", ""), \
             ROLE_EVENTS(scope, "json_build_object", " CROSS JOIN " EVENT_BARRIER("?1")))
 
+/* The users in scope whose role or its source moves get a new version (?4 the time): the
+ * host's view of a user shows both (docs/api.md), so its entity tag must change with them.
+ * Before the update, which makes old and new agree. */
+#define ROLE_MOVED(scope)               \
+    "SELECT user_id FROM (" RECOMPUTED( \
+        scope) ") n"                    \
+               " WHERE n.role <> n.old_role OR n.source <> n.old_source"
+#define ROLE_BUMP_SQL(scope) \
+    DB_SQL2(BUMP_SQLITE("= 1", ROLE_MOVED(scope), "?4"), BUMP_PG("= 1", ROLE_MOVED(scope), "?4"))
+
 int
 store_roles_refresh(struct store *s, int64_t tenant_id, const char *user_id, const char *dflt,
                     const char *actor, int64_t now_ms, struct err *err)
 {
-    /* [all users][update] */
-    static struct db_sql sql[2][2] = {
-        { ROLE_EVENTS_SQL(SCOPE_USER), DB_SQL(ROLE_UPDATE(SCOPE_USER)) },
-        { ROLE_EVENTS_SQL(SCOPE_ALL), DB_SQL(ROLE_UPDATE(SCOPE_ALL)) },
+    /* [all users][events, versions, update] */
+    static struct db_sql sql[2][3] = {
+        { ROLE_EVENTS_SQL(SCOPE_USER), ROLE_BUMP_SQL(SCOPE_USER), DB_SQL(ROLE_UPDATE(SCOPE_USER)) },
+        { ROLE_EVENTS_SQL(SCOPE_ALL), ROLE_BUMP_SQL(SCOPE_ALL), DB_SQL(ROLE_UPDATE(SCOPE_ALL)) },
     };
     int all = user_id == NULL;
-    for (int step = 0; step < 2; step++) {
+    for (int step = 0; step < 3; step++) {
         struct db_stmt *st = db_prepare(s, &sql[all][step], err);
         if (st == NULL)
             return -1;
         db_bind_int(st, 1, tenant_id);
         db_bind_text(st, 2, user_id);
         db_bind_text(st, 3, dflt);
-        if (step == 0) {
+        if (step < 2)
             db_bind_int(st, 4, now_ms);
+        if (step == 0)
             db_bind_text(st, 5, actor);
-        }
         if (db_exec(st, err) < 0)
             return -1;
     }

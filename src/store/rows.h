@@ -44,6 +44,24 @@
 #define EVENT_BARRIER(tenant) \
     "(SELECT pg_advisory_xact_lock_shared(" EVENT_LOCK_KEY(tenant) ") OFFSET 0) AS barrier"
 
+/* The bump of store.h's derived attributes (members.c, and roles.c: the host's view of a
+ * user shows its effective role), of the resources of the types `types` (written into the
+ * text: HACKING.md on partial indexes) whose id the subquery `ids` yields, bound as ?1
+ * tenant, `now` (a parameter's name) and the subquery's own. On PostgreSQL the rows are first
+ * locked in id order (FOR UPDATE under ORDER BY): two bumps of overlapping sets (two groups renamed
+ * at once share their members) then queue on the first row they share instead of each locking some
+ * and deadlocking (test_concurrent_writes.py met that at once without the order). SQLite has one
+ * writer at a time. */
+#define BUMP_SET(now)                                                                      \
+    "UPDATE resources SET version = version + 1,"                                          \
+    " modified_ms = CASE WHEN modified_ms < " now " THEN " now " ELSE modified_ms + 1 END" \
+    " WHERE "
+#define BUMP_ROWS(types, ids)        "tenant_id = ?1 AND type " types " AND id IN (" ids ")"
+#define BUMP_SQLITE(types, ids, now) BUMP_SET(now) BUMP_ROWS(types, ids)
+#define BUMP_PG(types, ids, now) \
+    BUMP_SET(now)                \
+    "id IN (SELECT id FROM resources WHERE " BUMP_ROWS(types, ids) " ORDER BY id FOR UPDATE)"
+
 /* Reads TENANT_COLS starting at column `first` (group_count is left -1). */
 void rows_read_tenant(struct db_stmt *st, int first, struct store_tenant *t);
 /* Reads TOKEN_COLS starting at column 0. */

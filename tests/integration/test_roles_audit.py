@@ -130,6 +130,35 @@ def test_rename_and_map_changes_recompute_roles(server, tenant_token):
     assert role(server, u)["role"] == "reporting"
 
 
+def test_host_view_etag_follows_effective_role(server, tenant_token):
+    """The host's view of a user shows effectiveRole and roleSource (docs/api.md), so a
+    role-map edit that moves them gives the user a new version: a cached ETag must not
+    validate (RFC 7232 If-None-Match). A user whose role does not move keeps its tag."""
+    u = new_user(server, tenant_token, "etag@x.example")
+    other = new_user(server, tenant_token, "calm@x.example")
+    new_group(server, tenant_token, "Engineering", [u])
+
+    def view(uid):
+        r = server.admin("GET", f"/tenants/acme/users/{uid}")
+        assert r.status_code == 200, r.text
+        return r.headers["ETag"], r.json()[TENANT_URN]
+
+    tag, ext = view(u)
+    calm_tag, _ = view(other)
+    assert ext["effectiveRole"] == "reporting" and ext["roleSource"] == "default"
+    set_map(server, [{"group": "engineering", "role": "developer", "priority": 5}])
+    new_tag, ext = view(u)
+    assert ext["effectiveRole"] == "developer" and new_tag != tag
+    r = server.admin("GET", f"/tenants/acme/users/{u}", headers={"If-None-Match": tag})
+    assert r.status_code == 200, r.status_code
+    assert view(other)[0] == calm_tag
+    # The same role from another source moves the tag too: roleSource is shown.
+    set_map(server, [{"group": "engineering", "role": "reporting", "priority": 5}])
+    last_tag, ext = view(u)
+    assert ext == {**ext, "effectiveRole": "reporting", "roleSource": "group"}
+    assert last_tag != new_tag
+
+
 def test_priority_order_not_list_order_decides(server, tenant_token):
     set_map(server, [{"group": "B", "role": "templates", "priority": 7},
                      {"group": "A", "role": "developer", "priority": 2}])
