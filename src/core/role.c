@@ -397,6 +397,7 @@ role_map_replace(struct store *s, int64_t tenant_id, const struct store_role_rul
                      json_pack("{s:o, s:o}", "before", role_map_to_json(old, n_old), "after",
                                role_map_to_json(v, n)),
                      err) < 0 ||
+        store_roles_bump_moved(s, tenant_id, role_default(), clock_now_ms(), err) < 0 ||
         store_roles_refresh(s, tenant_id, NULL, role_default(), actor, clock_now_ms(), err) < 0) {
         free(old);
         store_tx_rollback(s);

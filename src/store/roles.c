@@ -163,37 +163,50 @@ store_user_role_delete(struct store *s, int64_t tenant_id, const char *user_id, 
     DB_SQL2(ROLE_EVENTS(scope, "json_object", ""), \
             ROLE_EVENTS(scope, "json_build_object", " CROSS JOIN " EVENT_BARRIER("?1")))
 
-/* The users in scope whose role or its source moves get a new version (?4 the time): the
- * host's view of a user shows both (docs/api.md), so its entity tag must change with them.
- * Before the update, which makes old and new agree. */
-#define ROLE_MOVED(scope)               \
+/* The users whose role or its source is about to move (?2 NULL: every user, ?3 the default
+ * role, ?4 the time); for store_roles_bump_moved. */
+#define ROLE_MOVED                      \
     "SELECT user_id FROM (" RECOMPUTED( \
-        scope) ") n"                    \
-               " WHERE n.role <> n.old_role OR n.source <> n.old_source"
-#define ROLE_BUMP_SQL(scope) \
-    DB_SQL2(BUMP_SQLITE("= 1", ROLE_MOVED(scope), "?4"), BUMP_PG("= 1", ROLE_MOVED(scope), "?4"))
+        SCOPE_ALL) ") n"                \
+                   " WHERE n.role <> n.old_role OR n.source <> n.old_source"
+
+int
+store_roles_bump_moved(struct store *s, int64_t tenant_id, const char *dflt, int64_t now_ms,
+                       struct err *err)
+{
+    static struct db_sql q =
+        DB_SQL2(BUMP_SQLITE("= 1", ROLE_MOVED, "?4"), BUMP_PG("= 1", ROLE_MOVED, "?4"));
+    struct db_stmt *st = db_prepare(s, &q, err);
+    if (st == NULL)
+        return -1;
+    db_bind_int(st, 1, tenant_id);
+    db_bind_text(st, 2, NULL);
+    db_bind_text(st, 3, dflt);
+    db_bind_int(st, 4, now_ms);
+    return (int)db_exec(st, err);
+}
 
 int
 store_roles_refresh(struct store *s, int64_t tenant_id, const char *user_id, const char *dflt,
                     const char *actor, int64_t now_ms, struct err *err)
 {
-    /* [all users][events, versions, update] */
-    static struct db_sql sql[2][3] = {
-        { ROLE_EVENTS_SQL(SCOPE_USER), ROLE_BUMP_SQL(SCOPE_USER), DB_SQL(ROLE_UPDATE(SCOPE_USER)) },
-        { ROLE_EVENTS_SQL(SCOPE_ALL), ROLE_BUMP_SQL(SCOPE_ALL), DB_SQL(ROLE_UPDATE(SCOPE_ALL)) },
+    /* [all users][update] */
+    static struct db_sql sql[2][2] = {
+        { ROLE_EVENTS_SQL(SCOPE_USER), DB_SQL(ROLE_UPDATE(SCOPE_USER)) },
+        { ROLE_EVENTS_SQL(SCOPE_ALL), DB_SQL(ROLE_UPDATE(SCOPE_ALL)) },
     };
     int all = user_id == NULL;
-    for (int step = 0; step < 3; step++) {
+    for (int step = 0; step < 2; step++) {
         struct db_stmt *st = db_prepare(s, &sql[all][step], err);
         if (st == NULL)
             return -1;
         db_bind_int(st, 1, tenant_id);
         db_bind_text(st, 2, user_id);
         db_bind_text(st, 3, dflt);
-        if (step < 2)
+        if (step == 0) {
             db_bind_int(st, 4, now_ms);
-        if (step == 0)
             db_bind_text(st, 5, actor);
+        }
         if (db_exec(st, err) < 0)
             return -1;
     }

@@ -337,6 +337,12 @@ int store_user_role_delete(struct store *s, int64_t tenant_id, const char *user_
  * changes gets a "user.role_changed" event by `actor`. */
 int store_roles_refresh(struct store *s, int64_t tenant_id, const char *user_id, const char *dflt,
                         const char *actor, int64_t now_ms, struct err *err);
+/* Gives every user of the tenant whose effective role or its source a refresh would move a
+ * new version (store_member_bump's rules): the host's view of a user shows both. For a
+ * role-map edit, before its refresh; a write of the user, or of a group it moves in or out
+ * of, bumps the user itself. Returns how many it bumped. */
+int store_roles_bump_moved(struct store *s, int64_t tenant_id, const char *dflt, int64_t now_ms,
+                           struct err *err);
 
 /* ---- Audit events (events.c) ---- */
 

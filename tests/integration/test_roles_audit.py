@@ -157,6 +157,11 @@ def test_host_view_etag_follows_effective_role(server, tenant_token):
     last_tag, ext = view(u)
     assert ext == {**ext, "effectiveRole": "reporting", "roleSource": "group"}
     assert last_tag != new_tag
+    # A write of the user that moves its role answers the version it leaves (one bump).
+    r = patch(server, tenant_token, f"/Users/{other}",
+              {"op": "replace", "path": "roles", "value": [{"value": "developer"}]})
+    assert r.headers["ETag"] == server.scim("GET", f"/Users/{other}", tenant_token).headers["ETag"]
+    assert r.headers["ETag"] == view(other)[0]
 
 
 def test_priority_order_not_list_order_decides(server, tenant_token):

@@ -1878,8 +1878,16 @@ roles(void **state)
     RETURNS(1, store_member_add(s, a, uid('g', 2), u2c, err));
     RETURNS(1, store_member_add(s, a, uid('g', 1), u2c, err));
     commit(s);
-    /* Every user of the tenant (NULL), with the default now "guest". */
+    /* Every user of the tenant (NULL), with the default now "guest": the three whose role
+     * moves get a new version first, and after the refresh none is left to bump. */
+    begin(s);
+    RETURNS(3, store_roles_bump_moved(s, a, "guest", 6000, err));
+    RETURNS(0, store_roles_bump_moved(s, b, "owner", 6000, err));
+    commit(s);
     TX_OK(s, store_roles_refresh(s, a, NULL, "guest", "cli", 6000, err));
+    begin(s);
+    RETURNS(0, store_roles_bump_moved(s, a, "guest", 6001, err));
+    commit(s);
     expect_role(s, a, u1c, "editor", "member", "group");
     expect_role(s, a, u2c, "editor", "admin", "group");
     expect_role(s, a, u3c, "", "guest", "default");
