@@ -90,6 +90,23 @@ def test_full_disk_is_503_and_unhealthy_then_recovers(server_factory, small_fs):
     assert post_user(server, token, "after@example.com").status_code == 201
 
 
+def test_full_disk_is_unhealthy_even_where_the_probe_still_fits(server_factory, small_fs):
+    """A disk with a little room left: a large write fails for space while /healthz's own
+    one-page write probe would still fit. Health follows the failed write (503 at once, not
+    once the probe fails too), and the probe decides again after the hold (docs/deploy.md)."""
+    server, token = start_on(server_factory, small_fs)
+    filler = fill(small_fs)
+    with open(filler, "r+b") as f:  # room for the probe, not for a user of 300 KB
+        f.truncate(max(0, filler.stat().st_size - 64 * 1024))
+    r = post_user(server, token, "big@example.com", padding=300_000)
+    body = assert_scim_error(r, 503)
+    assert "full" in body["detail"], body
+    assert health(server) == 503
+    filler.unlink()
+    assert wait_for(lambda: health(server) == 200)
+    assert post_user(server, token, "after@example.com").status_code == 201
+
+
 def test_read_only_data_directory_at_start_is_refused_clearly(server_factory, small_fs):
     """A data directory mounted read-only before start: SQLite cannot make its WAL and shared
     memory files there, so the daemon refuses to start with a clear message (a process

@@ -28,6 +28,13 @@ sqlite_storage_failed(void)
     return reopen_conn;
 }
 
+/* Monotonic ms of the latest storage fault of any connection (a full disk, an I/O error):
+ * /healthz fails for STORAGE_FAULT_HOLD_MS after it. Its own one-page write probe may still fit
+ * where a request's write no longer does (a full disk with room left in the WAL), so the probe
+ * alone said "healthy" for seconds while every write failed. */
+static _Atomic int64_t storage_fault_ms = INT64_MIN / 2;
+#define STORAGE_FAULT_HOLD_MS 5000
+
 int
 sqlite_fail(sqlite3 *db, int rc, const char *what, struct err *err)
 {
@@ -47,6 +54,7 @@ sqlite_fail(sqlite3 *db, int rc, const char *what, struct err *err)
     case SQLITE_NOTADB:
         log_error("sqlite: %s failed: %s (%d); answering 503 until storage recovers", what,
                   db ? sqlite3_errmsg(db) : "?", ext);
+        atomic_store_explicit(&storage_fault_ms, clock_mono_ns() / 1000000, memory_order_relaxed);
         if ((ext & 0xff) != SQLITE_FULL && (ext & 0xff) != SQLITE_READONLY)
             reopen_conn = true;
         return err_set(err, ERR_UNAVAILABLE, "%s",
@@ -346,6 +354,8 @@ sq_ping(struct store *st, struct err *err)
      * most once a second after a success: /healthz needs no credentials, so a client polling
      * it must not turn into write load (a failed probe is retried at the next call). */
     int64_t now = clock_mono_ns() / 1000000;
+    if (now - atomic_load_explicit(&storage_fault_ms, memory_order_relaxed) < STORAGE_FAULT_HOLD_MS)
+        return err_set(err, ERR_UNAVAILABLE, "a write failed for storage moments ago");
     struct sqlite_store *ss = self(st);
     if (now - atomic_load_explicit(&ss->probe_ok_ms, memory_order_relaxed) < 1000)
         return 0;
