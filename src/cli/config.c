@@ -417,6 +417,22 @@ check_brand(const struct config *c, struct err *err)
     return 0;
 }
 
+/* A libpq keyword string ("host=db user=scimd password=…"): a word and '=' before any path
+ * character. Such a value is no file path anyone means, and opened as one it became a SQLite
+ * file named after the whole string, password included, and was logged as such. */
+static bool
+looks_like_keyword_dsn(const char *db)
+{
+    const char *p = db + strspn(db, " \t");
+    size_t word = 0;
+    while ((p[word] >= 'a' && p[word] <= 'z') || (p[word] >= 'A' && p[word] <= 'Z') ||
+           p[word] == '_')
+        word++;
+    p += word;
+    p += strspn(p, " \t");
+    return word > 0 && *p == '=';
+}
+
 int
 config_finish(struct config *c, struct err *err)
 {
@@ -434,9 +450,14 @@ config_finish(struct config *c, struct err *err)
      * lowers body_limit need not lower bulk_max_payload too). */
     if (c->bulk_max_payload > c->body_limit)
         c->bulk_max_payload = c->body_limit;
+    if (c->db && looks_like_keyword_dsn(c->db))
+        return err_set(err, ERR_INVALID_VALUE,
+                       "db: a libpq \"key=value\" string is not supported (it would open a SQLite"
+                       " file of that name); write postgresql://USER:PASSWORD@HOST:PORT/DATABASE");
     if (c->db == NULL) {
         if (mkdir(c->data_dir, 0700) < 0 && errno != EEXIST)
-            return err_set(err, ERR_INVALID_VALUE, "cannot create data_dir %s", c->data_dir);
+            return err_set(err, ERR_INVALID_VALUE, "cannot create data_dir %s: %s", c->data_dir,
+                           strerror(errno));
         size_t n = strlen(c->data_dir) + sizeof("/scimd.db");
         c->db = xmalloc(n);
         snprintf(c->db, n, "%s/scimd.db", c->data_dir);

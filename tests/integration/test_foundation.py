@@ -499,6 +499,42 @@ def test_bad_configuration_is_refused_with_a_message(scimd_bin, tmp_path):
         assert word in p.stderr, (args, p.stderr)
 
 
+def test_libpq_keyword_string_is_refused_not_opened_as_a_file(scimd_bin, tmp_path):
+    """`db` is a SQLite path or a postgres:// URI. A libpq "key=value" string used to open a
+    SQLite file named after it (password included) in the working directory, and the start-up
+    line logged it."""
+    dsn = "host=127.0.0.1 port=5 user=scimd password=SuPeRsEcReT dbname=nosuch"
+    p = subprocess.run([scimd_bin, "serve", "--port", "0", "--data-dir", str(tmp_path / "d"),
+                        "--db", dsn], capture_output=True, text=True, timeout=10, cwd=tmp_path)
+    assert p.returncode == 2, p.stderr
+    assert "postgresql://" in p.stderr and "SuPeRsEcReT" not in p.stderr + p.stdout
+    assert sorted(x.name for x in tmp_path.iterdir()) == []
+
+
+def test_data_dir_that_cannot_be_made_says_why(scimd_bin, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    p = subprocess.run([scimd_bin, "serve", "--port", "0", "--data-dir", str(blocker / "d")],
+                       capture_output=True, text=True, timeout=10)
+    assert p.returncode == 2 and "Not a directory" in p.stderr, p.stderr
+
+
+def test_new_database_is_readable_by_its_owner_only(server_factory, backend):
+    """A new SQLite database, and the WAL beside it, are 0600 whatever the umask (022 here):
+    they hold every identity and token hash (docs/deploy.md)."""
+    if backend != "sqlite":
+        pytest.skip("SQLite files")
+    old = os.umask(0o022)
+    try:
+        server = server_factory()
+    finally:
+        os.umask(old)
+    server.make_tenant("acme")
+    for name in ("scimd.db", "scimd.db-wal"):
+        mode = (server.data_dir / name).stat().st_mode & 0o777
+        assert mode == 0o600, (name, oct(mode))
+
+
 def test_tls_serves_https(server_factory, tmp_path):
     key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",

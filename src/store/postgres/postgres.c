@@ -91,6 +91,15 @@ configure(PGconn *db, struct err *err)
     return rc;
 }
 
+/* libpq prints a server's notices (a migration's "already exists, skipping") to stderr
+ * outside the log's format; they are the log's, at debug level. */
+static void
+log_notice(void *arg, const char *message)
+{
+    (void)arg;
+    log_debug("postgres: %.*s", (int)strcspn(message, "\n"), message);
+}
+
 static PGconn *
 connect_db(const char *dsn, struct err *err)
 {
@@ -106,6 +115,7 @@ connect_db(const char *dsn, struct err *err)
         PQfinish(db);
         return NULL;
     }
+    PQsetNoticeProcessor(db, log_notice, NULL);
     if (configure(db, err) < 0) {
         PQfinish(db);
         return NULL;

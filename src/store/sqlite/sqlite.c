@@ -253,6 +253,12 @@ sq_open(const char *path, struct store **out, struct err *err)
     sqlite_group_init(s);
     /* No key destructor: connections are closed by thread_done or close, under our lock. */
     pthread_key_create(&s->key, NULL);
+    /* A new database is created here, 0600, before SQLite would create it with the umask's
+     * mode: it holds every identity and token hash. Its WAL and shared-memory files take the
+     * database file's mode (SQLite does so). An existing file keeps the mode it has. */
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd >= 0)
+        close(fd);
     struct conn *c = sqlite_conn_open(path, err);
     if (c == NULL || sqlite_migrate(c->db, err) < 0) {
         if (c)
