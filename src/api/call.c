@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/crypto.h"
 #include "base/limits.h"
@@ -345,6 +346,22 @@ api_session_cookie_set(struct api_call *call, const char *sid, int64_t max_age)
              (long long)max_age, call->settings->secure_cookies ? "; Secure" : "");
 }
 
+/* Browsers send Origin with every cross-origin write and with same-origin ones too; a client
+ * that sends none is no browser, and the token holds for it alone. */
+bool
+api_origin_is_own(const struct api_call *call)
+{
+    const char *origin = call->origin, *public_url = call->settings->public_url;
+    if (origin == NULL)
+        return true;
+    const char *scheme_end = strstr(public_url, "://");
+    if (scheme_end == NULL)
+        return false;
+    size_t n = (size_t)(scheme_end + 3 - public_url);
+    n += strcspn(public_url + n, "/?#");
+    return strlen(origin) == n && strncasecmp(origin, public_url, n) == 0;
+}
+
 int
 api_auth_admin(struct api_call *call, enum api_reach reach, const char *const *host_fields,
                struct err *err)
@@ -367,6 +384,10 @@ api_auth_admin(struct api_call *call, enum api_reach reach, const char *const *h
     if (!safe && !console_csrf_ok(&call->session, call->csrf_header)) {
         call->auth_failure = "csrf";
         return err_set(err, ERR_FORBIDDEN, "missing or wrong X-CSRF-Token");
+    }
+    if (!safe && !api_origin_is_own(call)) {
+        call->auth_failure = "csrf";
+        return err_set(err, ERR_FORBIDDEN, "a console write from another origin");
     }
     if (!call->session.operator) {
         call->auth_failure = "scope"; /* cleared below when the session reaches the route */

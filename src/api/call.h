@@ -83,6 +83,7 @@ struct api_call {
     const char *if_none_match;
     const char *cookie;      /* the Cookie header (console sessions) */
     const char *csrf_header; /* X-CSRF-Token (console sessions) */
+    const char *origin;      /* Origin (console session writes), or NULL */
     const char *body;        /* NUL-terminated; NULL when empty */
     size_t body_len;
 
@@ -147,6 +148,10 @@ bool api_etag_listed(const char *list, const char *tag);
 
 /* The path part of a public URL ("https://api.example.com/api/v1" → "/api/v1"), "" when it
  * has none: scimd serves everything under it as well as at the root (docs/deploy.md). */
+/* Whether the call's Origin header, if it sent one, is the deployment's own: the scheme, host
+ * and port of public_url, where the console is served. A console write must come from there
+ * (../shared/SSO.md: a synchronizer token and an Origin check). */
+bool api_origin_is_own(const struct api_call *call);
 const char *api_public_path(const char *public_url);
 
 /* The public URL of what scimd writes for tenant t (SCIM locations, the SCIM base URL, SSO

@@ -170,12 +170,17 @@ reply_new_session(struct api_call *call, struct console_secret *sid,
 }
 
 /* A JSON body is required for the console's POSTs: a cross-site form cannot send one
- * without a CORS preflight, which this origin never grants (login CSRF). */
+ * without a CORS preflight, which this origin never grants (login CSRF); a browser's Origin
+ * must be this one too. */
 static json_t *
 json_body(const struct api_call *call, struct err *err)
 {
     if (call->content_type == NULL || !cstr_istarts_with(call->content_type, "application/json")) {
         err_set(err, ERR_UNSUPPORTED_MEDIA, "send Content-Type: application/json");
+        return NULL;
+    }
+    if (!api_origin_is_own(call)) {
+        err_set(err, ERR_FORBIDDEN, "a console sign-in from another origin");
         return NULL;
     }
     return api_call_body_json(call, err);
@@ -247,6 +252,8 @@ console_session_delete(struct api_call *call, struct err *err)
     int rc = console_session_check(call->store, &call->settings->gate, sid, &cs, err);
     if (rc == 0 && !console_csrf_ok(&cs, call->csrf_header))
         rc = err_set(err, ERR_FORBIDDEN, "missing or wrong X-CSRF-Token");
+    if (rc == 0 && !api_origin_is_own(call))
+        rc = err_set(err, ERR_FORBIDDEN, "a console write from another origin");
     if (rc == 0)
         rc = console_session_end(call->store, sid, err);
     crypto_wipe(sid, sizeof(sid));

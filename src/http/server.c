@@ -399,6 +399,7 @@ dispatch(struct MHD_Connection *conn, struct request *req, const char *url)
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
     call.cookie = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_COOKIE);
     call.csrf_header = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-CSRF-Token");
+    call.origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
     MHD_get_connection_values_n(conn, MHD_GET_ARGUMENT_KIND, collect_arg, &actx);
 
     req->route =

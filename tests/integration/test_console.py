@@ -77,6 +77,30 @@ def test_state_changing_requests_need_the_csrf_token(server):
     assert r.status_code == 201
 
 
+def test_console_writes_from_another_origin_are_refused(server):
+    """../shared/SSO.md: console writes carry the synchronizer token and come from the
+    console's own origin (public_url's scheme, host and port). A browser sends Origin with
+    every write; a client that sends none relies on the token alone."""
+    s, _ = operator_session(server)
+    own = server.url.rstrip("/")
+    for origin in ("https://evil.example", "null", own + ".evil.example", own + "0"):
+        r = s.post(server.url + "/admin/v1/tenants", json={"slug": "acme"},
+                   headers={"Origin": origin})
+        assert r.status_code == 403 and "origin" in r.json()["error"]["message"], (origin, r.text)
+        r = s.delete(server.url + "/console/api/session", headers={"Origin": origin})
+        assert r.status_code == 403, origin
+    r = requests.post(server.url + "/console/api/session", json={"operatorKey": OPERATOR_KEY},
+                      headers={"Origin": "https://evil.example"})
+    assert r.status_code == 403
+    # Reads are not writes; the own origin and no Origin at all are let through.
+    assert s.get(server.url + "/admin/v1/tenants",
+                 headers={"Origin": "https://evil.example"}).status_code == 200
+    r = s.post(server.url + "/admin/v1/tenants", json={"slug": "acme"}, headers={"Origin": own})
+    assert r.status_code == 201, r.text
+    r = s.post(server.url + "/admin/v1/tenants", json={"slug": "beta"})
+    assert r.status_code == 201, r.text
+
+
 def test_sign_out_ends_the_session(server):
     s, _ = operator_session(server)
     r = s.delete(server.url + "/console/api/session")
