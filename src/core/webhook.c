@@ -825,24 +825,33 @@ poll_sets(struct store *s, const struct store_webhook *w, int64_t max, const cha
     return 0;
 }
 
+/* The poll stream `id` of tenant t into w, read as store_webhook_get does or, with lock,
+ * store_webhook_lock does; an unknown id and a webhook that is no poll stream are refused
+ * alike, as a wrong secret is. */
+static int
+poll_stream(struct store *s, const struct store_tenant *t, const char *id, bool lock,
+            struct store_webhook *w, struct err *err)
+{
+    struct err e = { 0 };
+    int rc =
+        lock ? store_webhook_lock(s, t->id, id, w, &e) : store_webhook_get(s, t->id, id, w, &e);
+    if (rc < 0 && e.code != ERR_NOT_FOUND) {
+        *err = e;
+        return -1;
+    }
+    if (rc < 0 || strcmp(w->format, "set") != 0 || strcmp(w->delivery, "poll") != 0)
+        return err_set(err, ERR_UNAUTHORIZED, "the stream's secret is required as a bearer token");
+    return 0;
+}
+
 int
 webhook_poll(struct store *s, const struct store_tenant *t, const char *id, const char *bearer,
              size_t len, const char *body, size_t body_len, const struct webhook_settings *cfg,
              json_t **out, struct err *err)
 {
     struct store_webhook w;
-    struct err e = { 0 };
     *out = NULL;
-    if (store_webhook_get(s, t->id, id, &w, &e) < 0) {
-        if (e.code != ERR_NOT_FOUND) {
-            *err = e;
-            return -1;
-        }
-        return err_set(err, ERR_UNAUTHORIZED, "the stream's secret is required as a bearer token");
-    }
-    if (strcmp(w.format, "set") != 0 || strcmp(w.delivery, "poll") != 0)
-        return err_set(err, ERR_UNAUTHORIZED, "the stream's secret is required as a bearer token");
-    if (poll_auth(cfg, &w, bearer, len, err) < 0)
+    if (poll_stream(s, t, id, false, &w, err) < 0 || poll_auth(cfg, &w, bearer, len, err) < 0)
         return -1;
     if (!w.enabled)
         return err_set(err, ERR_FORBIDDEN, "this stream is disabled");
@@ -856,7 +865,12 @@ webhook_poll(struct store *s, const struct store_tenant *t, const char *id, cons
     if (rc == 0)
         rc = set_key_current(s, cfg->seal_keys, &jwk, kid, err);
     if (rc == 0 && (rc = store_tx_begin(s, err)) == 0) {
-        if (poll_ack(s, &w, p, iss, w.audience, err) < 0 ||
+        /* The cursor and acknowledgements as they stand now, polls of the stream taking turns
+         * from here to the commit: a cursor read before another poll moved it (forgetting the
+         * acknowledgements it passed) would hand those SETs out again. */
+        if (poll_stream(s, t, id, true, &w, err) < 0 ||
+            (!w.enabled && err_set(err, ERR_FORBIDDEN, "this stream is disabled") < 0) ||
+            poll_ack(s, &w, p, iss, w.audience, err) < 0 ||
             poll_sets(s, &w, p->max_events, iss, w.audience, jwk, kid, out, err) < 0) {
             store_tx_rollback(s);
             rc = -1;

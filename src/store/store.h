@@ -447,6 +447,12 @@ int store_webhook_insert(struct store *s, const struct store_webhook *w, struct 
 /* ERR_NOT_FOUND unless the webhook is the tenant's. */
 int store_webhook_get(struct store *s, int64_t tenant_id, const char *id, struct store_webhook *out,
                       struct err *err);
+/* store_webhook_get in the caller's transaction, holding the webhook's row until it ends
+ * (PostgreSQL: SELECT … FOR UPDATE; SQLite's transaction is the one writer already): two
+ * transactions that read a webhook this way take turns, the second reading what the first
+ * wrote. */
+int store_webhook_lock(struct store *s, int64_t tenant_id, const char *id,
+                       struct store_webhook *out, struct err *err);
 /* The tenant's webhooks, oldest first; *out is malloc'd (free). */
 int store_webhook_list(struct store *s, int64_t tenant_id, struct store_webhook **out, size_t *n,
                        struct err *err);

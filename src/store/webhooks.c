@@ -75,13 +75,12 @@ store_webhook_insert(struct store *s, const struct store_webhook *w, struct err 
     return db_exec(st, err) < 0 ? -1 : 0;
 }
 
-int
-store_webhook_get(struct store *s, int64_t tenant_id, const char *id, struct store_webhook *out,
-                  struct err *err)
+/* Reads the tenant's webhook `id` with q (its tenant ?1, its id ?2). */
+static int
+get_with(struct store *s, struct db_sql *q, int64_t tenant_id, const char *id,
+         struct store_webhook *out, struct err *err)
 {
-    static struct db_sql q =
-        DB_SQL("SELECT " HOOK_COLS " FROM webhooks WHERE tenant_id = ? AND id = ?");
-    struct db_stmt *st = db_prepare(s, &q, err);
+    struct db_stmt *st = db_prepare(s, q, err);
     if (st == NULL)
         return -1;
     db_bind_int(st, 1, tenant_id);
@@ -90,6 +89,25 @@ store_webhook_get(struct store *s, int64_t tenant_id, const char *id, struct sto
     if (rc < 0)
         return -1;
     return rc ? 0 : not_found(id, err);
+}
+
+#define HOOK_BY_ID "SELECT " HOOK_COLS " FROM webhooks WHERE tenant_id = ?1 AND id = ?2"
+
+int
+store_webhook_get(struct store *s, int64_t tenant_id, const char *id, struct store_webhook *out,
+                  struct err *err)
+{
+    static struct db_sql q = DB_SQL(HOOK_BY_ID);
+    return get_with(s, &q, tenant_id, id, out, err);
+}
+
+int
+store_webhook_lock(struct store *s, int64_t tenant_id, const char *id, struct store_webhook *out,
+                   struct err *err)
+{
+    /* SQLite: the caller's transaction holds the one write lock already. */
+    static struct db_sql q = DB_SQL2(HOOK_BY_ID, HOOK_BY_ID " FOR UPDATE");
+    return get_with(s, &q, tenant_id, id, out, err);
 }
 
 int

@@ -283,6 +283,22 @@ def test_set_streams_across_instances_one_key_and_acks_from_anywhere(instances):
     assert state["pending"] == 0 and state["delivered"] == int(order[-1].split("-")[1])
 
 
+def test_polls_through_two_instances_never_hand_out_an_acknowledged_set_again(instances):
+    """RFC 8936 polls of one stream by four receivers at once, each poll to the other
+    instance than its last, each acknowledging what it got before: an instance must poll from
+    the cursor as it stands, not as it was before another instance moved it and forgot the
+    acknowledgements below it."""
+    from test_scim_events import add_poll_stream, drain_concurrently, polled, preack_every_third
+    servers, token = instances
+    stream = add_poll_stream(servers[0])
+    acked, _ = preack_every_third(servers[0], stream, token, 120)
+    again, failed = drain_concurrently(servers[:2], stream, 4, acked)
+    assert failed == []
+    assert sorted(set(again)) == [], f"{len(again)} acknowledged SETs given again"
+    final, more = polled(servers[1], stream)
+    assert final == {} and more is False
+
+
 def test_reads_on_every_instance_see_a_write_on_another_at_once(instances):
     """Issue 18: a GET of a user is one statement with its token, never a cache, so a
     revoked token, a deleted user, a changed membership and another tenant's data are

@@ -2068,6 +2068,13 @@ webhook_sets(void **state)
     TX_OK(s, store_webhook_advance(s, p.id, 2, err));
     OK(store_webhook_get(s, a, p.id, &got, err));
     assert_int_equal(got.cursor, 5);
+    /* A poll reads its stream locked, in its transaction: the same row, the tenant's only. */
+    TX_OK(s, store_webhook_lock(s, a, p.id, &got, err));
+    assert_string_equal(got.id, p.id);
+    assert_int_equal(got.cursor, 5);
+    assert_string_equal(got.delivery, "poll");
+    int64_t other = mk_tenant(s, "other");
+    TX_FAILS(s, ERR_NOT_FOUND, store_webhook_lock(s, other, p.id, &got, err));
     /* Another webhook's acknowledgements are its own. */
     OK(store_webhook_acks(s, w.id, 0, 10, &acks, &n, err));
     assert_int_equal(n, 1);
