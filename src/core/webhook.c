@@ -455,18 +455,28 @@ webhook_metrics(struct store *s, struct webhook_metrics *out)
         log_warn("metrics: webhook state not read: %s", e.detail);
 }
 
-/* Writes w's state and the attempt a, releasing the lease: one transaction. */
+/* The end of a lease taken now: one delivery with room to spare. */
+static int64_t
+lease_until(const struct webhook_settings *cfg)
+{
+    return clock_now_ms() + 2 * cfg->timeout_ms + 5000;
+}
+
+/* Writes w's state and the attempt a, then releases the lease (until_ms 0) or keeps it until
+ * until_ms: one transaction. 1 when written; 0 when owner had lost the lease (another
+ * deliverer holds it now: stop); -1 on error. */
 static int
 finish(struct store *s, const char *owner, const struct store_webhook *w,
-       const struct store_webhook_attempt *a, struct err *err)
+       const struct store_webhook_attempt *a, int64_t until_ms, struct err *err)
 {
     if (store_tx_begin(s, err) < 0)
         return -1;
-    if (store_webhook_finish(s, w, owner, a, err) < 0) {
+    int rc = store_webhook_finish(s, w, owner, a, until_ms, err);
+    if (rc < 0) {
         store_tx_rollback(s);
         return -1;
     }
-    return tx_commit(s, err);
+    return tx_commit(s, err) < 0 ? -1 : rc;
 }
 
 /* POSTs the next batch of w (leased to owner) and records the outcome. */
@@ -544,7 +554,7 @@ deliver_one(struct store *s, const struct webhook_settings *cfg, const char *own
                  w->id, t.slug, host, (long long)a.first_event, (long long)a.last_event, a.error,
                  (long long)(w->next_attempt_ms - end));
     }
-    return finish(s, owner, w, &a, err);
+    return finish(s, owner, w, &a, 0, err) < 0 ? -1 : 0;
 }
 
 /* Records a failed SET attempt (a->error set): counted, backed off, logged as deliver_one
@@ -614,8 +624,9 @@ push_set(const struct webhook_settings *cfg, struct store_webhook *w, const char
 }
 
 /* Delivers w's next events as SETs, one POST each (format "set", docs/webhooks.md), leased
- * to owner: each outcome is written (releasing the lease) before the lease is taken again
- * for the next. Events of kinds without a SET are passed over, recorded with the attempt that
+ * to owner: each outcome is written before the next POST, the lease kept (renewed) while the
+ * stream goes on and released with the last, so no other deliverer starts from the cursor
+ * in between. Events of kinds without a SET are passed over, recorded with the attempt that
  * follows them. */
 static int
 deliver_sets(struct store *s, const struct webhook_settings *cfg, const char *owner,
@@ -637,14 +648,14 @@ deliver_sets(struct store *s, const struct webhook_settings *cfg, const char *ow
         set_failed(cfg, w, t.slug, &a);
         (*attempts)++;
         store_events_free(v, n);
-        return finish(s, owner, w, &a, err);
+        return finish(s, owner, w, &a, 0, err) < 0 ? -1 : 0;
     }
     if (rc == 0 && n > 0)
         snprintf(iss, sizeof(iss), "%s/scim/v2",
                  t.public_url[0] ? t.public_url : (cfg->public_url ? cfg->public_url : ""));
     const char *aud = w->audience[0] ? w->audience : w->url;
     int64_t first = 0;
-    bool leased = true, go_on = true;
+    bool go_on = true;
     for (size_t i = 0; rc == 0 && go_on && i < n; i++) {
         if (first == 0)
             first = v[i].seq;
@@ -652,15 +663,6 @@ deliver_sets(struct store *s, const struct webhook_settings *cfg, const char *ow
         if (claims == NULL && i + 1 < n)
             continue; /* passed over with the next SET's attempt */
         struct store_webhook_attempt a = { .first_event = first, .last_event = v[i].seq };
-        if (!leased) {
-            int claimed = store_webhook_claim(s, w->id, owner, clock_now_ms(),
-                                              clock_now_ms() + 2 * cfg->timeout_ms + 5000, err);
-            if (claimed != 1) {
-                json_decref(claims);
-                rc = claimed < 0 ? -1 : 0;
-                break;
-            }
-        }
         if (claims == NULL) {
             /* Only kinds without a SET are left: move past them, said in the log. */
             w->cursor = v[i].seq;
@@ -680,8 +682,10 @@ deliver_sets(struct store *s, const struct webhook_settings *cfg, const char *ow
             free(set);
             (*attempts)++;
         }
-        rc = finish(s, owner, w, &a, err);
-        leased = false;
+        bool more = go_on && i + 1 < n;
+        int written = finish(s, owner, w, &a, more ? lease_until(cfg) : 0, err);
+        rc = written < 0 ? -1 : 0;
+        go_on = written == 1 && more;
         first = 0;
     }
     if (jwk)
@@ -825,24 +829,33 @@ poll_sets(struct store *s, const struct store_webhook *w, int64_t max, const cha
     return 0;
 }
 
+/* The poll stream `id` of tenant t into w, read as store_webhook_get does or, with lock,
+ * store_webhook_lock does; an unknown id and a webhook that is no poll stream are refused
+ * alike, as a wrong secret is. */
+static int
+poll_stream(struct store *s, const struct store_tenant *t, const char *id, bool lock,
+            struct store_webhook *w, struct err *err)
+{
+    struct err e = { 0 };
+    int rc =
+        lock ? store_webhook_lock(s, t->id, id, w, &e) : store_webhook_get(s, t->id, id, w, &e);
+    if (rc < 0 && e.code != ERR_NOT_FOUND) {
+        *err = e;
+        return -1;
+    }
+    if (rc < 0 || strcmp(w->format, "set") != 0 || strcmp(w->delivery, "poll") != 0)
+        return err_set(err, ERR_UNAUTHORIZED, "the stream's secret is required as a bearer token");
+    return 0;
+}
+
 int
 webhook_poll(struct store *s, const struct store_tenant *t, const char *id, const char *bearer,
              size_t len, const char *body, size_t body_len, const struct webhook_settings *cfg,
              json_t **out, struct err *err)
 {
     struct store_webhook w;
-    struct err e = { 0 };
     *out = NULL;
-    if (store_webhook_get(s, t->id, id, &w, &e) < 0) {
-        if (e.code != ERR_NOT_FOUND) {
-            *err = e;
-            return -1;
-        }
-        return err_set(err, ERR_UNAUTHORIZED, "the stream's secret is required as a bearer token");
-    }
-    if (strcmp(w.format, "set") != 0 || strcmp(w.delivery, "poll") != 0)
-        return err_set(err, ERR_UNAUTHORIZED, "the stream's secret is required as a bearer token");
-    if (poll_auth(cfg, &w, bearer, len, err) < 0)
+    if (poll_stream(s, t, id, false, &w, err) < 0 || poll_auth(cfg, &w, bearer, len, err) < 0)
         return -1;
     if (!w.enabled)
         return err_set(err, ERR_FORBIDDEN, "this stream is disabled");
@@ -856,7 +869,12 @@ webhook_poll(struct store *s, const struct store_tenant *t, const char *id, cons
     if (rc == 0)
         rc = set_key_current(s, cfg->seal_keys, &jwk, kid, err);
     if (rc == 0 && (rc = store_tx_begin(s, err)) == 0) {
-        if (poll_ack(s, &w, p, iss, w.audience, err) < 0 ||
+        /* The cursor and acknowledgements as they stand now, polls of the stream taking turns
+         * from here to the commit: a cursor read before another poll moved it (forgetting the
+         * acknowledgements it passed) would hand those SETs out again. */
+        if (poll_stream(s, t, id, true, &w, err) < 0 ||
+            (!w.enabled && err_set(err, ERR_FORBIDDEN, "this stream is disabled") < 0) ||
+            poll_ack(s, &w, p, iss, w.audience, err) < 0 ||
             poll_sets(s, &w, p->max_events, iss, w.audience, jwk, kid, out, err) < 0) {
             store_tx_rollback(s);
             rc = -1;
@@ -889,15 +907,18 @@ webhook_deliver_due(struct store *s, const struct webhook_settings *cfg, const c
         return -1;
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
-        /* The lease outlives one delivery with room to spare; finishing releases it. */
-        int claimed = store_webhook_claim(s, due[i].id, owner, now,
-                                          clock_now_ms() + 2 * cfg->timeout_ms + 5000, err);
+        /* The list may be old by now (another instance may have delivered since): the
+         * claim answers the webhook as it stands under the lease, and delivery starts from
+         * that cursor. Finishing releases the lease. */
+        struct store_webhook w;
+        int claimed =
+            store_webhook_claim(s, due[i].id, owner, clock_now_ms(), lease_until(cfg), &w, err);
         if (claimed < 0)
             rc = -1;
-        else if (claimed == 1 && strcmp(due[i].format, "set") == 0) {
-            rc = deliver_sets(s, cfg, owner, &due[i], attempts, err);
+        else if (claimed == 1 && strcmp(w.format, "set") == 0) {
+            rc = deliver_sets(s, cfg, owner, &w, attempts, err);
         } else if (claimed == 1) {
-            rc = deliver_one(s, cfg, owner, &due[i], err);
+            rc = deliver_one(s, cfg, owner, &w, err);
             (*attempts)++;
         }
     }

@@ -453,6 +453,12 @@ int store_webhook_insert(struct store *s, const struct store_webhook *w, struct 
 /* ERR_NOT_FOUND unless the webhook is the tenant's. */
 int store_webhook_get(struct store *s, int64_t tenant_id, const char *id, struct store_webhook *out,
                       struct err *err);
+/* store_webhook_get in the caller's transaction, holding the webhook's row until it ends
+ * (PostgreSQL: SELECT … FOR UPDATE; SQLite's transaction is the one writer already): two
+ * transactions that read a webhook this way take turns, the second reading what the first
+ * wrote. */
+int store_webhook_lock(struct store *s, int64_t tenant_id, const char *id,
+                       struct store_webhook *out, struct err *err);
 /* The tenant's webhooks, oldest first; *out is malloc'd (free). */
 int store_webhook_list(struct store *s, int64_t tenant_id, struct store_webhook **out, size_t *n,
                        struct err *err);
@@ -479,15 +485,19 @@ int store_webhook_advance(struct store *s, const char *id, int64_t seq, struct e
  * (next_attempt_ms <= now) and are not leased to a deliverer. *out is malloc'd (free). */
 int store_webhook_due(struct store *s, int64_t now_ms, size_t limit, struct store_webhook **out,
                       size_t *n, struct err *err);
-/* Leases webhook `id` to `owner` until until_ms if no other owner holds a live lease: one
- * deliverer per webhook across threads and instances. 1 when claimed, 0 when not. */
+/* Leases webhook `id` to `owner` until until_ms if no other owner holds a live lease and it
+ * is still due as store_webhook_due says (enabled push, next_attempt_ms <= now_ms, events
+ * after its cursor): one deliverer per webhook across threads and instances. 1 when claimed,
+ * with *out the webhook as it stands under the lease (deliver from this cursor, not from an
+ * older read's); 0 when not. */
 int store_webhook_claim(struct store *s, const char *id, const char *owner, int64_t now_ms,
-                        int64_t until_ms, struct err *err);
-/* Records an attempt: writes w's delivery state (cursor, failures, next/last attempt, last
- * status and error), appends `a`, keeps the last 100 attempts, and releases the lease, all
- * only if `owner` still holds it (0 otherwise; 1 when written). In the caller's transaction. */
+                        int64_t until_ms, struct store_webhook *out, struct err *err);
+/* Records an attempt: writes w's delivery state (failures, next/last attempt, last status and
+ * error; the cursor only forward, never below the stored one), appends `a`, keeps the last
+ * 100 attempts, and releases the lease (until_ms 0) or keeps it until until_ms, all only if
+ * `owner` still holds it (0 otherwise; 1 when written). In the caller's transaction. */
 int store_webhook_finish(struct store *s, const struct store_webhook *w, const char *owner,
-                         const struct store_webhook_attempt *a, struct err *err);
+                         const struct store_webhook_attempt *a, int64_t until_ms, struct err *err);
 /* The newest `limit` attempts of the tenant's webhook, newest first; *out is malloc'd. */
 int store_webhook_attempts(struct store *s, int64_t tenant_id, const char *id, size_t limit,
                            struct store_webhook_attempt **out, size_t *n, struct err *err);

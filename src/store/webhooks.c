@@ -75,13 +75,12 @@ store_webhook_insert(struct store *s, const struct store_webhook *w, struct err 
     return db_exec(st, err) < 0 ? -1 : 0;
 }
 
-int
-store_webhook_get(struct store *s, int64_t tenant_id, const char *id, struct store_webhook *out,
-                  struct err *err)
+/* Reads the tenant's webhook `id` with q (its tenant ?1, its id ?2). */
+static int
+get_with(struct store *s, struct db_sql *q, int64_t tenant_id, const char *id,
+         struct store_webhook *out, struct err *err)
 {
-    static struct db_sql q =
-        DB_SQL("SELECT " HOOK_COLS " FROM webhooks WHERE tenant_id = ? AND id = ?");
-    struct db_stmt *st = db_prepare(s, &q, err);
+    struct db_stmt *st = db_prepare(s, q, err);
     if (st == NULL)
         return -1;
     db_bind_int(st, 1, tenant_id);
@@ -90,6 +89,25 @@ store_webhook_get(struct store *s, int64_t tenant_id, const char *id, struct sto
     if (rc < 0)
         return -1;
     return rc ? 0 : not_found(id, err);
+}
+
+#define HOOK_BY_ID "SELECT " HOOK_COLS " FROM webhooks WHERE tenant_id = ?1 AND id = ?2"
+
+int
+store_webhook_get(struct store *s, int64_t tenant_id, const char *id, struct store_webhook *out,
+                  struct err *err)
+{
+    static struct db_sql q = DB_SQL(HOOK_BY_ID);
+    return get_with(s, &q, tenant_id, id, out, err);
+}
+
+int
+store_webhook_lock(struct store *s, int64_t tenant_id, const char *id, struct store_webhook *out,
+                   struct err *err)
+{
+    /* SQLite: the caller's transaction holds the one write lock already. */
+    static struct db_sql q = DB_SQL2(HOOK_BY_ID, HOOK_BY_ID " FOR UPDATE");
+    return get_with(s, &q, tenant_id, id, out, err);
 }
 
 int
@@ -178,10 +196,17 @@ store_webhook_due(struct store *s, int64_t now_ms, size_t limit, struct store_we
 
 int
 store_webhook_claim(struct store *s, const char *id, const char *owner, int64_t now_ms,
-                    int64_t until_ms, struct err *err)
+                    int64_t until_ms, struct store_webhook *out, struct err *err)
 {
-    static struct db_sql q = DB_SQL("UPDATE webhooks SET lease_owner = ?2, lease_until_ms = ?4"
-                                    " WHERE id = ?1 AND (lease_until_ms < ?3 OR lease_owner = ?2)");
+    /* The conditions of store_webhook_due again, on the row as it is now: the caller's list
+     * may be old, and RETURNING gives the cursor that this lease delivers from. PostgreSQL
+     * re-checks them on the newest row when a concurrent claim or finish changed it. */
+    static struct db_sql q =
+        DB_SQL("UPDATE webhooks SET lease_owner = ?2, lease_until_ms = ?4"
+               " WHERE id = ?1 AND (lease_until_ms < ?3 OR lease_owner = ?2) AND enabled = 1"
+               " AND delivery = 'push' AND next_attempt_ms <= ?3"
+               " AND EXISTS (SELECT 1 FROM events e WHERE e.tenant_id = webhooks.tenant_id"
+               " AND e.seq > webhooks.cursor) RETURNING " HOOK_COLS);
     struct db_stmt *st = db_prepare(s, &q, err);
     if (st == NULL)
         return -1;
@@ -189,18 +214,20 @@ store_webhook_claim(struct store *s, const char *id, const char *owner, int64_t 
     db_bind_text(st, 2, owner);
     db_bind_int(st, 3, now_ms);
     db_bind_int(st, 4, until_ms);
-    int64_t n = db_exec(st, err);
-    return n < 0 ? -1 : n > 0;
+    return db_first(st, read_hook, out, err);
 }
 
 int
 store_webhook_finish(struct store *s, const struct store_webhook *w, const char *owner,
-                     const struct store_webhook_attempt *a, struct err *err)
+                     const struct store_webhook_attempt *a, int64_t until_ms, struct err *err)
 {
+    /* The cursor moves forward only: a deliverer never writes back an older one. */
     static struct db_sql release =
-        DB_SQL("UPDATE webhooks SET cursor = ?, failures = ?, next_attempt_ms = ?,"
-               " last_attempt_ms = ?, last_status = ?, last_error = ?, lease_owner = '',"
-               " lease_until_ms = 0 WHERE id = ? AND lease_owner = ?");
+        DB_SQL("UPDATE webhooks SET cursor = CASE WHEN cursor < ?1 THEN ?1 ELSE cursor END,"
+               " failures = ?2, next_attempt_ms = ?3, last_attempt_ms = ?4, last_status = ?5,"
+               " last_error = ?6, lease_until_ms = CAST(?9 AS BIGINT),"
+               " lease_owner = CASE WHEN CAST(?9 AS BIGINT) = 0 THEN '' ELSE lease_owner END"
+               " WHERE id = ?7 AND lease_owner = ?8");
     static struct db_sql record =
         DB_SQL("INSERT INTO webhook_attempts(webhook_id, at_ms, first_event, last_event, status,"
                " duration_ms, error) VALUES(?,?,?,?,?,?,?)");
@@ -219,6 +246,7 @@ store_webhook_finish(struct store *s, const struct store_webhook *w, const char 
     db_bind_text(st, 6, w->last_error);
     db_bind_text(st, 7, w->id);
     db_bind_text(st, 8, owner);
+    db_bind_int(st, 9, until_ms);
     int64_t n = db_exec(st, err);
     if (n <= 0)
         return n < 0 ? -1 : 0; /* 0: the lease ran out and another deliverer owns it now */

@@ -2,6 +2,7 @@
 uniqueness and guards every read-modify-write, so no instance can overwrite another's work,
 and a lost database is reported (503, failing /healthz) and recovered from without a restart.
 PostgreSQL only: SQLite is one process's database."""
+import base64
 import json
 import os
 import subprocess
@@ -256,6 +257,63 @@ def test_webhook_outbox_is_delivered_once_in_order_by_one_instance_at_a_time(
         receiver.close()
 
 
+def pushed_seqs(fmt, raw):
+    """The event seqs of one delivery: a scimd batch's event ids, or a SET's jti."""
+    if fmt == "scimd":
+        return [int(e["id"]) for e in json.loads(raw)["events"]]
+    claims = json.loads(base64.urlsafe_b64decode(raw.split(".")[1] + "=="))
+    return [int(claims["jti"].split("-")[1])]
+
+
+@pytest.mark.parametrize("fmt", ["set", "scimd"])
+def test_push_across_instances_delivers_each_event_once_in_order(fmt, backend, server_factory,
+                                                                   tmp_path):
+    """docs/webhooks.md: an endpoint is leased to one deliverer at a time, so order holds
+    across instances. An instance that read an endpoint's row (its cursor) before another
+    instance delivered from it must not deliver again from that old cursor once the lease is
+    free, nor write that cursor back. A SET stream frees the lease after each SET; three
+    endpoints, so an instance reads a row some time before it takes that endpoint's lease."""
+    from test_scim_events import SetReceiver, add_set_hook
+    every_200ms = ["--webhook-allow-http", "on", "--webhook-poll-ms", "200",
+                   "--webhook-retry-ms", "50"]
+    servers, token = start_instances(backend, server_factory, tmp_path, every_200ms)
+    receiver = SetReceiver() if fmt == "set" else Receiver()
+    plain_post = receiver.httpd.RequestHandlerClass.do_POST
+
+    def slow_post(self):
+        time.sleep(0.005)
+        plain_post(self)
+
+    receiver.httpd.RequestHandlerClass.do_POST = slow_post
+    try:
+        add = add_set_hook if fmt == "set" else add_hook
+        hooks = [add(servers[0], receiver.url)["id"] for _ in range(3)]
+        for i in range(150):  # trickled: deliveries run while events are still written
+            r = servers[i % 3].scim("POST", "/Users", token, user_body(f"s{i}@x.example"))
+            assert r.status_code == 201
+            if i % 10 == 9:
+                time.sleep(0.03)
+
+        def pending():
+            return [servers[1].admin("GET", f"/tenants/acme/webhooks/{h}").json()["pending"]
+                    for h in hooks]
+        assert receiver.wait_for(lambda: pending() == [0, 0, 0], timeout=90)
+        time.sleep(0.5)  # a late duplicate would arrive now
+        with receiver.lock:
+            pushed = [(h["Scimd-Webhook-Id"], raw) for h, raw, st in receiver.received
+                      if 200 <= st < 300]
+        for h in hooks:
+            seqs = [q for w, raw in pushed if w == h for q in pushed_seqs(fmt, raw)]
+            again = [q for i, q in enumerate(seqs) if q in seqs[:i]]
+            assert len(set(seqs)) == 150
+            assert again == [], f"{len(again)} events delivered twice: {again[:10]}…"
+            assert seqs == sorted(seqs)
+            state = servers[2].admin("GET", f"/tenants/acme/webhooks/{h}").json()
+            assert state["delivered"] == seqs[-1]
+    finally:
+        receiver.close()
+
+
 def test_set_streams_across_instances_one_key_and_acks_from_anywhere(instances):
     """SCIM event SETs (docs/webhooks.md): the first key is created by whichever instance
     needs it first, racing the others, and every instance then signs with it; a poll stream's
@@ -281,6 +339,22 @@ def test_set_streams_across_instances_one_key_and_acks_from_anywhere(instances):
     assert r == {"sets": {}, "moreAvailable": False}
     state = servers[2].admin("GET", f"/tenants/acme/webhooks/{stream['id']}").json()
     assert state["pending"] == 0 and state["delivered"] == int(order[-1].split("-")[1])
+
+
+def test_polls_through_two_instances_never_hand_out_an_acknowledged_set_again(instances):
+    """RFC 8936 polls of one stream by four receivers at once, each poll to the other
+    instance than its last, each acknowledging what it got before: an instance must poll from
+    the cursor as it stands, not as it was before another instance moved it and forgot the
+    acknowledgements below it."""
+    from test_scim_events import add_poll_stream, drain_concurrently, polled, preack_every_third
+    servers, token = instances
+    stream = add_poll_stream(servers[0])
+    acked, _ = preack_every_third(servers[0], stream, token, 120)
+    again, failed = drain_concurrently(servers[:2], stream, 4, acked)
+    assert failed == []
+    assert sorted(set(again)) == [], f"{len(again)} acknowledged SETs given again"
+    final, more = polled(servers[1], stream)
+    assert final == {} and more is False
 
 
 def test_reads_on_every_instance_see_a_write_on_another_at_once(instances):

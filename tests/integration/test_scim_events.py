@@ -6,6 +6,7 @@ The receiver here does what a real one must: it fetches the JWKS, verifies every
 signature against it and checks every claim (iss, aud, iat, jti unique, txn, sub_id, events)
 against the change made through SCIM."""
 import json
+import threading
 import time
 
 import pytest
@@ -340,6 +341,82 @@ def test_poll_acknowledged_sets_are_never_given_again_unacknowledged_ones_are(ho
     gone, _ = polled(server, stream, {"setErrs": {jti: {"err": "jwtAud",
                                                         "description": "not ours"}}})
     assert gone == {}
+
+
+def seq_of(jti):
+    return int(jti.split("-")[1])
+
+
+def preack_every_third(server, stream, token, n):
+    """n users created, then every third of their SETs acknowledged (a gap above the cursor
+    after each); returns (jtis acknowledged, jtis left)."""
+    for i in range(n):
+        assert server.scim("POST", "/Users", token, user_body(f"c{i}@x.example")).status_code == 201
+    seen, acked, ack = set(), set(), []
+    for _ in range(20):
+        sets = polled(server, stream, {"ack": ack, "maxEvents": 100})[0]
+        acked.update(ack)
+        new = set(sets) - seen
+        if not new and not ack:
+            break
+        seen |= new
+        ack = sorted(j for j in new if seq_of(j) % 3 == 0)
+    assert len(seen) == n and not seen & acked - seen
+    return acked, seen - acked
+
+
+def drain_concurrently(servers, stream, pollers, acked):
+    """`pollers` threads drain the stream together, each acknowledging in its next poll what
+    it got in its last one, each poll to the next of `servers` in turn, until a poll answers
+    nothing. `acked`: the jtis acknowledged before. Returns the jtis that a poll handed out after a poll acknowledging them had been
+    answered (RFC 8936 §2.4.2: none may be), and the polls that failed."""
+    lock = threading.Lock()
+    answered, again, failed = set(acked), [], []
+    start = threading.Barrier(pollers)
+
+    def run(k):
+        got = []
+        start.wait()
+        for n in range(200):
+            with lock:
+                known = set(answered)
+            r = poll(servers[(k + n) % len(servers)], stream,
+                     {"ack": got, "maxEvents": 10, "returnImmediately": True})
+            if r.status_code != 200:
+                failed.append(r.text)
+                return
+            sets = list(r.json()["sets"])
+            with lock:
+                answered.update(got)
+                again.extend(j for j in sets if j in known)
+            if not sets:
+                return
+            got = sets
+        failed.append("not drained within 200 polls")
+
+    threads = [threading.Thread(target=run, args=(k,)) for k in range(pollers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not any(t.is_alive() for t in threads), "a poller hangs"
+    return again, failed
+
+
+def test_concurrent_polls_never_hand_out_an_acknowledged_set_again(hooked):
+    """Polls of one stream at once, each acknowledging what it got before: a poll must work
+    from the cursor and acknowledgements as they stand when it runs, never from a cursor read
+    before another poll moved it (and forgot the acknowledgements it passed)."""
+    server, token = hooked
+    stream = add_poll_stream(server)
+    acked, left = preack_every_third(server, stream, token, 120)
+    again, failed = drain_concurrently([server], stream, 4, acked)
+    assert failed == []
+    assert sorted(set(again)) == [], f"{len(again)} acknowledged SETs given again"
+    final, more = polled(server, stream)
+    assert final == {} and more is False
+    state = server.admin("GET", f"/tenants/acme/webhooks/{stream['id']}").json()
+    assert state["pending"] == 0
 
 
 def test_poll_needs_the_streams_own_secret(hooked):

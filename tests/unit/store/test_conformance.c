@@ -2076,6 +2076,13 @@ webhook_sets(void **state)
     TX_OK(s, store_webhook_advance(s, p.id, 2, err));
     OK(store_webhook_get(s, a, p.id, &got, err));
     assert_int_equal(got.cursor, 5);
+    /* A poll reads its stream locked, in its transaction: the same row, the tenant's only. */
+    TX_OK(s, store_webhook_lock(s, a, p.id, &got, err));
+    assert_string_equal(got.id, p.id);
+    assert_int_equal(got.cursor, 5);
+    assert_string_equal(got.delivery, "poll");
+    int64_t other = mk_tenant(s, "other");
+    TX_FAILS(s, ERR_NOT_FOUND, store_webhook_lock(s, other, p.id, &got, err));
     /* Another webhook's acknowledgements are its own. */
     OK(store_webhook_acks(s, w.id, 0, 10, &acks, &n, err));
     assert_int_equal(n, 1);
@@ -2115,9 +2122,10 @@ webhook_stats(void **state)
     a2.failures = 3;
     a2.next_attempt_ms = 5000;
     struct store_webhook_attempt at = { .at_ms = 900, .first_event = first + 1, .status = 500 };
+    struct store_webhook leased;
     begin(s);
-    RETURNS(1, store_webhook_claim(s, a2.id, "owner", 900, 2000, err));
-    RETURNS(1, store_webhook_finish(s, &a2, "owner", &at, err));
+    RETURNS(1, store_webhook_claim(s, a2.id, "owner", 900, 2000, &leased, err));
+    RETURNS(1, store_webhook_finish(s, &a2, "owner", &at, 0, err));
     commit(s);
     OK(store_webhook_stats(s, 1000, &st, err));
     assert_int_equal(st.enabled, 2);
@@ -2176,13 +2184,17 @@ webhook_delivery(void **state)
     assert_string_equal(one[0].id, h1);
     free(one);
 
-    /* One owner wins the claim; the holder may renew it. */
+    /* One owner wins the claim, and gets the row as it stands; the holder may renew it. */
+    struct store_webhook leased;
     begin(s);
-    RETURNS(1, store_webhook_claim(s, h1, "owner-a", 1000, 2000, err));
-    RETURNS(0, store_webhook_claim(s, h1, "owner-b", 1000, 2000, err));
-    RETURNS(0, store_webhook_claim(s, h1, "owner-b", 1999, 3000, err));
-    RETURNS(1, store_webhook_claim(s, h1, "owner-a", 1500, 2500, err));
-    RETURNS(0, store_webhook_claim(s, uid('w', 9), "owner-a", 1000, 2000, err));
+    RETURNS(1, store_webhook_claim(s, h1, "owner-a", 1000, 2000, &leased, err));
+    assert_string_equal(leased.id, h1);
+    assert_int_equal(leased.cursor, 0);
+    assert_string_equal(leased.url, w1.url);
+    RETURNS(0, store_webhook_claim(s, h1, "owner-b", 1000, 2000, &leased, err));
+    RETURNS(0, store_webhook_claim(s, h1, "owner-b", 1999, 3000, &leased, err));
+    RETURNS(1, store_webhook_claim(s, h1, "owner-a", 1500, 2500, &leased, err));
+    RETURNS(0, store_webhook_claim(s, uid('w', 9), "owner-a", 1000, 2000, &leased, err));
     commit(s);
     {
         const char *want[] = { h3 };
@@ -2201,7 +2213,7 @@ webhook_delivery(void **state)
         .at_ms = 1100, .first_event = 1, .last_event = sa, .status = 204, .duration_ms = 12
     };
     begin(s);
-    RETURNS(0, store_webhook_finish(s, &fin, "owner-b", &at, err));
+    RETURNS(0, store_webhook_finish(s, &fin, "owner-b", &at, 0, err));
     commit(s);
     struct store_webhook got;
     OK(store_webhook_get(s, a, h1, &got, err));
@@ -2214,7 +2226,7 @@ webhook_delivery(void **state)
 
     /* Finish by the owner writes the state, records the attempt, releases the lease. */
     begin(s);
-    RETURNS(1, store_webhook_finish(s, &fin, "owner-a", &at, err));
+    RETURNS(1, store_webhook_finish(s, &fin, "owner-a", &at, 0, err));
     commit(s);
     OK(store_webhook_get(s, a, h1, &got, err));
     assert_int_equal(got.cursor, sa);
@@ -2226,15 +2238,37 @@ webhook_delivery(void **state)
         const char *want[] = { h3 };
         expect_due(s, 1000, want, 1);
     }
-    /* The lease is free: another owner may claim it at once. */
+    /* Nothing left to deliver: not claimed, even with the lease free (a deliverer whose
+     * list was read before that delivery finds nothing to send again). */
     begin(s);
-    RETURNS(1, store_webhook_claim(s, h1, "owner-b", 1200, 2200, err));
+    RETURNS(0, store_webhook_claim(s, h1, "owner-b", 1200, 2200, &leased, err));
     commit(s);
-
-    /* A failure: the state says so, and next_attempt_ms holds it back. */
+    /* A new event: the lease is free, another owner may claim it at once, and the row it gets
+     * has the cursor the last finish wrote, whatever the caller read before. */
     mk_event(s, a, "user.updated", uid('u', 1), 2, NULL);
     int64_t sa2 = 0;
     OK(store_event_last_seq(s, a, &sa2, err));
+    begin(s);
+    RETURNS(1, store_webhook_claim(s, h1, "owner-b", 1200, 2200, &leased, err));
+    commit(s);
+    assert_int_equal(leased.cursor, sa);
+    assert_int_equal(leased.last_status, 204);
+
+    /* A finish may keep the lease (a SET stream between two SETs): no one else claims it. The
+     * cursor moves forward only: an older one written is ignored. */
+    struct store_webhook_attempt at_old = { .at_ms = 1250, .first_event = 1, .last_event = 0 };
+    struct store_webhook old = fin;
+    old.cursor = 0;
+    begin(s);
+    RETURNS(1, store_webhook_finish(s, &old, "owner-b", &at_old, 2300, err));
+    commit(s);
+    OK(store_webhook_get(s, a, h1, &got, err));
+    assert_int_equal(got.cursor, sa);
+    begin(s);
+    RETURNS(0, store_webhook_claim(s, h1, "owner-a", 1260, 2260, &leased, err));
+    commit(s);
+
+    /* A failure: the state says so, and next_attempt_ms holds it back. */
     fin.failures = 1;
     fin.next_attempt_ms = 5000;
     fin.last_attempt_ms = 1300;
@@ -2245,12 +2279,16 @@ webhook_delivery(void **state)
     };
     snprintf(at2.error, sizeof(at2.error), "connection refused");
     begin(s);
-    RETURNS(1, store_webhook_finish(s, &fin, "owner-b", &at2, err));
+    RETURNS(1, store_webhook_finish(s, &fin, "owner-b", &at2, 0, err));
     commit(s);
     OK(store_webhook_get(s, a, h1, &got, err));
     assert_int_equal(got.failures, 1);
     assert_int_equal(got.next_attempt_ms, 5000);
     assert_string_equal(got.last_error, "connection refused");
+    /* Released, but backing off: not claimed before next_attempt_ms, as not due. */
+    begin(s);
+    RETURNS(0, store_webhook_claim(s, h1, "owner-a", 4999, 6000, &leased, err));
+    commit(s);
     {
         const char *want[] = { h3 };
         expect_due(s, 4999, want, 1);
@@ -2262,18 +2300,19 @@ webhook_delivery(void **state)
 
     /* Attempts: newest first, limited, per tenant. */
     OK(store_webhook_attempts(s, a, h1, 10, &atts, &n, err));
-    assert_int_equal(n, 2);
-    assert_true(atts[0].seq > atts[1].seq);
+    assert_int_equal(n, 3);
+    assert_true(atts[0].seq > atts[1].seq && atts[1].seq > atts[2].seq);
     assert_int_equal(atts[0].at_ms, 1300);
     assert_int_equal(atts[0].first_event, sa + 1);
     assert_int_equal(atts[0].last_event, sa2);
     assert_int_equal(atts[0].status, 0);
     assert_int_equal(atts[0].duration_ms, 3);
     assert_string_equal(atts[0].error, "connection refused");
-    assert_int_equal(atts[1].at_ms, 1100);
-    assert_int_equal(atts[1].status, 204);
-    assert_int_equal(atts[1].duration_ms, 12);
-    assert_string_equal(atts[1].error, "");
+    assert_int_equal(atts[1].at_ms, 1250); /* the one that kept the lease */
+    assert_int_equal(atts[2].at_ms, 1100);
+    assert_int_equal(atts[2].status, 204);
+    assert_int_equal(atts[2].duration_ms, 12);
+    assert_string_equal(atts[2].error, "");
     free(atts);
     OK(store_webhook_attempts(s, a, h1, 1, &atts, &n, err));
     assert_int_equal(n, 1);
@@ -2287,9 +2326,9 @@ webhook_delivery(void **state)
     /* The last 100 attempts are kept. */
     for (int i = 0; i < 101; i++) {
         begin(s);
-        RETURNS(1, store_webhook_claim(s, h1, "owner-c", 10000 + i, 20000, err));
+        RETURNS(1, store_webhook_claim(s, h1, "owner-c", 10000 + i, 20000, &leased, err));
         struct store_webhook_attempt ai = { .at_ms = 10000 + i, .status = 500 };
-        RETURNS(1, store_webhook_finish(s, &fin, "owner-c", &ai, err));
+        RETURNS(1, store_webhook_finish(s, &fin, "owner-c", &ai, 0, err));
         commit(s);
     }
     OK(store_webhook_attempts(s, a, h1, 500, &atts, &n, err));
@@ -2834,10 +2873,11 @@ tenant_isolation(void **state)
     mk_event(s, a, "user.created", u, 1, NULL);
     struct store_webhook h = hook(a, 1, 1);
     TX_OK(s, store_webhook_insert(s, &h, err));
+    struct store_webhook leased;
     begin(s);
-    RETURNS(1, store_webhook_claim(s, w, "o", 1, 2, err));
+    RETURNS(1, store_webhook_claim(s, w, "o", 1, 2, &leased, err));
     struct store_webhook_attempt at = { .at_ms = 1, .status = 200 };
-    RETURNS(1, store_webhook_finish(s, &h, "o", &at, err));
+    RETURNS(1, store_webhook_finish(s, &h, "o", &at, 0, err));
     commit(s);
     struct store_sso_conn c = { .tenant_id = a, .config = "{}", .updated_ms = 1 };
     snprintf(c.protocol, sizeof(c.protocol), "oidc");
