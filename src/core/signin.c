@@ -230,7 +230,10 @@ link_subject(const char *protocol, const char *subject, char out[256])
 }
 
 /* A first sign-in (or one whose link named a removed user, `relink`): the one active user of
- * the tenant with that email gets linked to (issuer, subject). */
+ * the tenant with that email gets linked to (issuer, subject). Only active users count
+ * (SSO.md (a): "exactly one active user"): a deactivated namesake, such as the old account
+ * of a re-hire, neither makes the email ambiguous nor is signed in. The store lists active
+ * users first, so two rows tell all three cases apart. */
 static int
 match_by_email(struct store *s, int64_t tenant_id, const char *issuer, const char *subject,
                const char *email, bool relink, struct store_resource *out, const char **reason,
@@ -248,10 +251,10 @@ match_by_email(struct store *s, int64_t tenant_id, const char *issuer, const cha
         /* removed_user: the subject was linked to a user who is gone, and no user holds the
          * email now. */
         rc = refuse(reason, relink ? "removed_user" : "unknown_user", err);
-    } else if (n > 1) {
-        rc = refuse(reason, "ambiguous_email", err);
     } else if (!found[0].active) {
         rc = refuse(reason, "inactive_user", err);
+    } else if (n > 1 && found[1].active) {
+        rc = refuse(reason, "ambiguous_email", err);
     } else if (store_sso_link_of_user(s, tenant_id, issuer, found[0].id, other, err) == 0) {
         /* The user signed in before as another subject of this IdP; a link written before
          * NameIDs were lower-cased differs from this subject in letter case only. */

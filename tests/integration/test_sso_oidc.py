@@ -325,6 +325,43 @@ def test_inactive_user_is_refused(sso, op):
     assert_refused(sso, login(sso, "mallory"), "inactive_user", 403)
 
 
+def gus_users(sso, *actives):
+    """Users named gus-0, gus-1, … (active as given, oldest first), all with the email
+    gus@example.test, and the provider's user "gus" who signs in with it (a new subject)."""
+    import sso_op
+    sso_op.USERS["gus"] = {"sub": "00u-gus", "email": "gus@example.test", "email_verified": True}
+    for i, active in enumerate(actives):
+        r = sso.scim("POST", "/Users", sso.scim_token,
+                     user_body(f"gus-{i}", active=active,
+                               emails=[{"value": "gus@example.test", "type": "work"}]))
+        assert r.status_code == 201, r.text
+
+
+@pytest.fixture
+def gus():
+    yield
+    import sso_op
+    sso_op.USERS.pop("gus", None)
+
+
+def test_deactivated_user_with_the_same_email_does_not_make_it_ambiguous(sso, op, gus):
+    """SSO.md (a): the email must match exactly one *active* user; the deactivated old
+    account of a re-hire must not lock the new one out."""
+    gus_users(sso, False, True)
+    body = redeem(sso, handoff_code(login(sso, "gus"))["code"]).json()
+    assert body["userName"] == "gus-1"
+
+
+def test_two_active_users_with_the_email_are_ambiguous(sso, op, gus):
+    gus_users(sso, False, True, True)
+    assert_refused(sso, login(sso, "gus"), "ambiguous_email", 403)
+
+
+def test_only_deactivated_users_with_the_email_are_inactive_user(sso, op, gus):
+    gus_users(sso, False, False)
+    assert_refused(sso, login(sso, "gus"), "inactive_user", 403)
+
+
 def test_unverified_email_is_refused(sso, op):
     assert_refused(sso, login(sso, "carol"), "email_not_verified", 401)
 
