@@ -381,3 +381,14 @@ def test_inactive_and_unknown_users_are_refused(sp, idp):
 def test_bad_base64_is_refused(sp):
     refused(sp, post(sp, None, raw="SAMLResponse=%%%%"), "bad_encoding")
     refused(sp, post(sp, None, raw="SAMLResponse=PHg%2B%0A"), "bad_encoding")
+
+
+def test_pretty_printed_name_id_is_the_same_subject(sp, idp):
+    """XML white space (space, tab, CR, LF) around an email NameID is not part of it: a
+    pretty-printed NameID signs in, and links the same subject as a compact one."""
+    xml = idp.response(sp.acs, sp.audience, name_id="\n      alice@example.test\r\n    ")
+    _, body = ok(sp, post(sp, xml))
+    assert body["userName"] == "alice@example.test"
+    ok(sp, post(sp, idp.response(sp.acs, sp.audience, name_id="alice@example.test")))
+    links = sp.admin("GET", f"/tenants/acme/users/{body['userId']}/sso-links").json()
+    assert [ln["subject"] for ln in links["links"]] == ["alice@example.test"], links

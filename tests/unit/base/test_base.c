@@ -53,6 +53,24 @@ str_ieq_folds_ascii_only(void **state)
     assert_false(str_is_slug("", 63));
 }
 
+/* XML 1.0 §2.3: space, tab, CR and LF are white space; a pretty-printed NameID carries them
+ * around the email. Nothing inside is touched. */
+static void
+str_trim_space_drops_xml_white_space_at_both_ends(void **state)
+{
+    (void)state;
+    struct str t = str_trim_space(str_of("\n      bob@example.test\r\n    \t"));
+    assert_int_equal(t.len, strlen("bob@example.test"));
+    assert_memory_equal(t.ptr, "bob@example.test", t.len);
+    t = str_trim_space(str_of("a b\nc"));
+    assert_int_equal(t.len, 5);
+    assert_int_equal(str_trim_space(str_of(" \t\r\n")).len, 0);
+    assert_int_equal(str_trim_space(str_of("")).len, 0);
+    /* Other control bytes and non-breaking spaces are not XML white space. */
+    assert_int_equal(str_trim_space(str_of("\vx\f")).len, 3);
+    assert_int_equal(str_trim_space(str_of("x\xc2\xa0")).len, 3);
+}
+
 /* RFC 3629 §4: overlongs, surrogates, code points past U+10FFFF and cut sequences are not
  * UTF-8; ids that are not UTF-8 get the same 404 from both backends. */
 static void
@@ -366,6 +384,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(str_to_i64_accepts_range_and_rejects_junk),
         cmocka_unit_test(str_ieq_folds_ascii_only),
+        cmocka_unit_test(str_trim_space_drops_xml_white_space_at_both_ends),
         cmocka_unit_test(str_is_utf8_rejects_malformed_sequences),
         cmocka_unit_test(str_utf8_prefix_cuts_between_characters),
         cmocka_unit_test(ratelimit_limits_per_key_and_window),
