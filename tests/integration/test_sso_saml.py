@@ -380,7 +380,20 @@ def test_inactive_and_unknown_users_are_refused(sp, idp):
 
 def test_bad_base64_is_refused(sp):
     refused(sp, post(sp, None, raw="SAMLResponse=%%%%"), "bad_encoding")
-    refused(sp, post(sp, None, raw="SAMLResponse=PHg%2B%0A"), "bad_encoding")
+    # Line breaks are skipped, any other byte outside the alphabet is not.
+    refused(sp, post(sp, None, raw="SAMLResponse=PHg%2B%0A%21"), "bad_encoding")
+    refused(sp, post(sp, None, raw="SAMLResponse=PHg-"), "bad_encoding")  # base64url
+    refused(sp, post(sp, None, raw="SAMLResponse=PH%00g%2B"), "bad_encoding")
+
+
+@pytest.mark.parametrize("sep", ["\r\n", "\n", " "])
+def test_line_wrapped_base64_is_accepted(sp, idp, sep):
+    """RFC 2045 §6.8: MIME base64 is wrapped at 76 characters; some IdPs post it so, and
+    a decoder ignores the line breaks (and blanks) between its groups."""
+    text = encode(idp.response(sp.acs, sp.audience))
+    wrapped = sep.join(text[i:i + 76] for i in range(0, len(text), 76)) + sep
+    _, body = ok(sp, post(sp, None, raw="SAMLResponse=" + urllib.parse.quote(wrapped, safe="")))
+    assert body["userName"] == "alice@example.test"
 
 
 def test_pretty_printed_name_id_is_the_same_subject(sp, idp):
