@@ -451,6 +451,13 @@ def test_code_replay_gets_no_session(sso, op):
     ("expired", lambda op: lambda h, c: (h, {**c, "exp": int(time.time()) - 600}), "expired"),
     ("iat_future", lambda op: lambda h, c: (h, {**c, "iat": int(time.time()) + 600}),
      "iat_in_future"),
+    # Core §2: exp and iat are required NumericDates (RFC 7519 §2: JSON numbers).
+    ("iat_missing", lambda op: lambda h, c: (h, {k: v for k, v in c.items() if k != "iat"}),
+     "iat_missing"),
+    ("exp_missing", lambda op: lambda h, c: (h, {k: v for k, v in c.items() if k != "exp"}),
+     "exp_missing"),
+    ("exp_string", lambda op: lambda h, c: (h, {**c, "exp": str(c["exp"])}), "malformed_payload"),
+    ("iat_string", lambda op: lambda h, c: (h, {**c, "iat": str(c["iat"])}), "malformed_payload"),
     ("bad_nonce", lambda op: lambda h, c: (h, {**c, "nonce": "x" * 43}), "bad_nonce"),
     ("no_nonce", lambda op: lambda h, c: (h, {k: v for k, v in c.items() if k != "nonce"}),
      "bad_nonce"),

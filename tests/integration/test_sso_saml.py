@@ -371,6 +371,23 @@ def test_wrong_values_are_refused(sp, idp, kw, reason):
     refused(sp, post(sp, idp.response(sp.acs, **args)), reason)
 
 
+@pytest.mark.parametrize("offset", ["+00:00", "-00:00", "+02:00", ""])
+def test_time_with_an_offset_or_no_zone_is_bad_time(sp, idp, offset):
+    """SAML Core §1.3.3: times MUST be UTC "with no time zone component": a time with an
+    offset (even +00:00) or none is malformed (bad_time), not expired."""
+    def zone(xml):
+        return re.sub(r'(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000)Z', r'\g<1>' + offset, xml)
+    refused(sp, post(sp, idp.response(sp.acs, sp.audience, transform=zone)), "bad_time")
+
+
+def test_time_in_conditions_only_that_is_malformed_is_bad_time(sp, idp):
+    def cond(xml):
+        return re.sub(r'(<saml:Conditions NotBefore="[^"]*)Z"', r'\1+00:00"', xml)
+    xml = idp.response(sp.acs, sp.audience, transform=cond)
+    assert "+00:00" in xml
+    refused(sp, post(sp, xml), "bad_time")
+
+
 def test_inactive_and_unknown_users_are_refused(sp, idp):
     refused(sp, post(sp, idp.response(sp.acs, sp.audience, email="mallory@example.test")),
             "inactive_user")
