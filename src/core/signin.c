@@ -246,8 +246,8 @@ same_legacy_subject(const char *stored, const char *subject)
  * users first, so two rows tell all three cases apart. */
 static int
 match_by_email(struct store *s, int64_t tenant_id, const char *issuer, const char *subject,
-               const char *email, bool relink, struct store_resource *out, const char **reason,
-               struct err *err)
+               const char *email, bool relink, struct store_resource *out, char refused_user[37],
+               const char **reason, struct err *err)
 {
     char other[256], norm[321];
     struct store_resource found[2] = { 0 };
@@ -262,6 +262,10 @@ match_by_email(struct store *s, int64_t tenant_id, const char *issuer, const cha
          * email now. */
         rc = refuse(reason, relink ? "removed_user" : "unknown_user", err);
     } else if (!found[0].active) {
+        /* Named when it is the one user with the email; among several deactivated ones no
+         * single user was identified. */
+        if (n == 1)
+            str_copy(refused_user, 37, found[0].id);
         rc = refuse(reason, "inactive_user", err);
     } else if (n > 1 && found[1].active) {
         rc = refuse(reason, "ambiguous_email", err);
@@ -294,15 +298,17 @@ match_by_email(struct store *s, int64_t tenant_id, const char *issuer, const cha
 int
 signin_user_resolve(struct store *s, int64_t tenant_id, const char *protocol, const char *issuer,
                     const char *subject_in, const char *email, struct store_resource *out,
-                    const char **reason, struct err *err)
+                    char refused_user[37], const char **reason, struct err *err)
 {
     char user_id[37], subject[256];
     bool relink = false;
     *out = (struct store_resource){ 0 };
+    refused_user[0] = '\0';
     link_subject(protocol, subject_in, subject);
     if (store_sso_link_find(s, tenant_id, issuer, subject, user_id, err) == 0) {
         if (store_resource_get(s, tenant_id, STORE_RTYPE_USER, user_id, out, err) == 0) {
             if (!out->active) {
+                str_copy(refused_user, 37, out->id);
                 store_resource_cleanup(out);
                 return refuse(reason, "inactive_user", err);
             }
@@ -318,7 +324,8 @@ signin_user_resolve(struct store *s, int64_t tenant_id, const char *protocol, co
     } else if (err->code != ERR_NOT_FOUND) {
         return -1;
     }
-    return match_by_email(s, tenant_id, issuer, subject, email, relink, out, reason, err);
+    return match_by_email(s, tenant_id, issuer, subject, email, relink, out, refused_user, reason,
+                          err);
 }
 
 int

@@ -266,7 +266,10 @@ def test_redeem_tells_the_effective_role_and_sign_ins_are_audit_events(sso, op):
     assert evs[0]["actor"] == "sso:oidc" and evs[0]["resourceType"] == "User"
     assert evs[0]["data"] == {"protocol": "oidc", "initiated": "sp", "result": "success",
                               "reason": "ok"}
-    assert evs[2]["data"]["reason"] == "inactive_user" and evs[2].get("resourceId") is None
+    # docs/api.md: about the user when one was identified, a deactivated one included.
+    mallory = sso.scim("GET", '/Users?filter=userName eq "mallory@example.test"',
+                       sso.scim_token).json()["Resources"][0]["id"]
+    assert evs[2]["data"]["reason"] == "inactive_user" and evs[2]["resourceId"] == mallory
 
 
 def test_idp_initiated_login_starts_a_fresh_flow(sso, op):
@@ -360,6 +363,46 @@ def test_two_active_users_with_the_email_are_ambiguous(sso, op, gus):
 def test_only_deactivated_users_with_the_email_are_inactive_user(sso, op, gus):
     gus_users(sso, False, False)
     assert_refused(sso, login(sso, "gus"), "inactive_user", 403)
+
+
+def user_id(sso, user_name):
+    r = sso.scim("GET", f'/Users?filter=userName eq "{user_name}"', sso.scim_token)
+    return r.json()["Resources"][0]["id"]
+
+
+def last_signin_event(sso):
+    return [e for e in sso.admin("GET", "/tenants/acme/events?order=desc").json()["events"]
+            if e["kind"] == "sso.signin"][0]
+
+
+def test_refusing_a_deactivated_user_names_them_in_log_and_event(sso, op):
+    """docs/api.md: sso.signin is about the user when one was identified; a deactivated
+    user is identified (by email at a first sign-in, by the link later)."""
+    mallory = user_id(sso, "mallory@example.test")
+    assert_refused(sso, login(sso, "mallory"), "inactive_user", 403)
+    assert f"reason=inactive_user user={mallory}" in sso.log
+    ev = last_signin_event(sso)
+    assert ev["resourceType"] == "User" and ev["resourceId"] == mallory
+    # Linked first, deactivated after: the link names the user.
+    bob = user_id(sso, "bob@example.test")
+    handoff_code(login(sso, "bob"))
+    r = sso.admin("POST", f"/tenants/acme/users/{bob}/deactivate")
+    assert r.status_code in (200, 204), r.text
+    assert login(sso, "bob").status_code == 403
+    for _ in range(40):
+        if f"reason=inactive_user user={bob}" in sso.log:
+            break
+        time.sleep(0.05)
+    assert f"reason=inactive_user user={bob}" in sso.log, sso.log[-1500:]
+    ev = last_signin_event(sso)
+    assert ev["data"]["reason"] == "inactive_user" and ev["resourceId"] == bob
+
+
+def test_several_deactivated_users_with_the_email_name_nobody(sso, op, gus):
+    gus_users(sso, False, False)  # no single user was identified
+    assert_refused(sso, login(sso, "gus"), "inactive_user", 403)
+    assert "reason=inactive_user user=-" in sso.log
+    assert last_signin_event(sso).get("resourceId") is None
 
 
 def test_unverified_email_is_refused(sso, op):

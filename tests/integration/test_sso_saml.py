@@ -391,6 +391,13 @@ def test_time_in_conditions_only_that_is_malformed_is_bad_time(sp, idp):
 def test_inactive_and_unknown_users_are_refused(sp, idp):
     refused(sp, post(sp, idp.response(sp.acs, sp.audience, email="mallory@example.test")),
             "inactive_user")
+    # docs/api.md: the event is about the user when one was identified.
+    mallory = sp.admin("GET", '/tenants/acme/users?filter=userName eq "mallory@example.test"'
+                       ).json()["Resources"][0]["id"]
+    assert f"reason=inactive_user user={mallory}" in sp.log
+    ev = [e for e in sp.admin("GET", "/tenants/acme/events?order=desc").json()["events"]
+          if e["kind"] == "sso.signin"][0]
+    assert ev["data"]["reason"] == "inactive_user" and ev["resourceId"] == mallory
     refused(sp, post(sp, idp.response(sp.acs, sp.audience, email="zed@example.test")),
             "unknown_user")
 
