@@ -825,7 +825,7 @@
     ok: "Signed in.", console: "Signed in to this console.",
     unknown_user: "The identity provider vouched for an email address that belongs to no active user of this tenant. Provision the person (SCIM) or check the email the identity provider sends.",
     inactive_user: "The person is deactivated here. Reactivate them in the identity provider.",
-    ambiguous_email: "Several users here share that email address: give each person their own.",
+    ambiguous_email: "Several active users here share that email address: give each person their own (deactivated users do not count).",
     no_email: "The identity provider sent no email address. Okta: Application username format Email. Entra: give the user a mail address and add the optional claim email.",
     email_not_verified: "The identity provider says the email address is not verified.",
     console_not_admin: "Signed in, but the person is not an admin of this tenant, so the console stayed closed.",

@@ -131,7 +131,8 @@ api_settings_of(const struct config *c, struct seal_keyring *ring, struct api_se
         api->sso_complete_url = c->sso_complete_url;
     }
     if (c->sso_test_http)
-        log_warn("sso_test_http is on: plain-http identity providers are accepted (tests only)");
+        log_warn("sso_test_http is on (tests only): plain-http SSO URLs are accepted and SSO "
+                 "requests may reach internal addresses");
     return 0;
 }
 

@@ -45,7 +45,7 @@ struct api_settings {
     struct webhook_settings webhooks;
     /* single sign-on (issue 7) */
     const struct seal_keyring *sso_keys; /* seals OIDC client secrets; NULL or empty: none */
-    bool sso_allow_http;                 /* test mode: plain-http issuers on loopback accepted */
+    bool sso_allow_http;                 /* sso_test_http: plain http, internal addresses */
     const char *sso_complete_url;        /* the host's redemption page for connections without a
                                             signInCompleteUrl of their own; NULL: none */
     struct console_policy console;       /* console session and set-up link lifetimes */

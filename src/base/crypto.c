@@ -161,6 +161,17 @@ b64_value(unsigned char c, bool url)
     return -1;
 }
 
+size_t
+crypto_base64_unwrap(char *s)
+{
+    size_t w = 0;
+    for (size_t r = 0; s[r] != '\0'; r++)
+        if (s[r] != '\r' && s[r] != '\n' && s[r] != ' ' && s[r] != '\t')
+            s[w++] = s[r];
+    s[w] = '\0';
+    return w;
+}
+
 int
 crypto_base64_decode(const char *in, size_t len, bool url, unsigned char **out, size_t *out_len,
                      struct err *err)

@@ -22,6 +22,11 @@ void crypto_sha256_hex(const void *in, size_t n, char out[65]);
 int crypto_base64_decode(const char *in, size_t len, bool url, unsigned char **out, size_t *out_len,
                          struct err *err);
 
+/* Removes CR, LF, space and tab from the NUL-terminated s, in place, and returns its new
+ * length: base64 as MIME wraps it (RFC 2045 §6.8, lines of 76 characters) becomes what
+ * crypto_base64_decode accepts; any other byte stays for it to refuse. */
+size_t crypto_base64_unwrap(char *s);
+
 /* HMAC-SHA256 of in under key, the 32 raw bytes (SCIM cursors). */
 void crypto_hmac_sha256(const void *key, size_t key_len, const void *in, size_t n,
                         unsigned char out[32]);

@@ -89,6 +89,24 @@ str_copy(char *dst, size_t size, const char *s)
     return dst;
 }
 
+static bool
+is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+struct str
+str_trim_space(struct str s)
+{
+    while (s.len > 0 && is_space(s.ptr[0])) {
+        s.ptr++;
+        s.len--;
+    }
+    while (s.len > 0 && is_space(s.ptr[s.len - 1]))
+        s.len--;
+    return s;
+}
+
 void
 str_lower_ascii(char *s)
 {

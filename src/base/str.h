@@ -33,6 +33,10 @@ int str_to_i64(struct str s, int64_t min, int64_t max, int64_t *out, const char 
 /* Copies s into dst (size > 0), truncating; returns dst. Replaces strncpy. */
 char *str_copy(char *dst, size_t size, const char *s);
 
+/* s without its leading and trailing white space as XML counts it (XML 1.0 §2.3 `S`: space,
+ * tab, CR, LF): a pretty-printed text node such as a SAML NameID on a line of its own. */
+struct str str_trim_space(struct str s);
+
 /* Lower-cases ASCII letters in place. */
 void str_lower_ascii(char *s);
 

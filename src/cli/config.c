@@ -120,8 +120,14 @@ static const struct setting settings[] = {
     S(sso_complete_url, K_STR, NULL, 0, 0,
       "the host application's page that redeems sign-ins, for SSO connections without their own "
       "signInCompleteUrl"),
+    /* What it turns off is exactly sso_fetch_url_ok's https rule and the fetch guard of
+     * sso/fetch.c (docs/configuration.md); never for production. */
     S(sso_test_http, K_BOOL, "off", 0, 0,
-      "TESTS ONLY: accept plain-http OIDC issuers on loopback (on/off)"),
+      "TESTS ONLY, never in production (on/off): turns off two SSO safety checks for every "
+      "tenant: plain http:// is accepted for every SSO URL (OIDC issuer and the endpoints its "
+      "discovery names, SAML metadata and SSO URLs, sign-in complete URLs), and SSO requests "
+      "(discovery, token, JWKS, UserInfo, SAML metadata) may connect to loopback, private, "
+      "link-local and other internal addresses, over https too (no SSRF guard)"),
 };
 
 #define N_SETTINGS (sizeof(settings) / sizeof(settings[0]))

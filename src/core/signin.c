@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "base/clock.h"
 #include "base/crypto.h"
@@ -200,41 +199,55 @@ refuse(const char **reason, const char *code, struct err *err)
     return err_set(err, ERR_FORBIDDEN, "%s", code);
 }
 
-/* Email as stored for matching: surrounding blanks removed, ASCII lower-cased. */
+/* Email as stored for matching: surrounding white space removed (space, tab, CR, LF: a
+ * pretty-printed SAML NameID sits on a line of its own), ASCII lower-cased. */
 static int
 normalise_email(const char *in, char out[321])
 {
-    while (*in == ' ' || *in == '\t')
-        in++;
-    size_t n = strlen(in);
-    while (n > 0 && (in[n - 1] == ' ' || in[n - 1] == '\t'))
-        n--;
-    if (n == 0 || n > 320 || memchr(in, '@', n) == NULL)
+    struct str t = str_trim_space(str_of(in));
+    if (t.len == 0 || t.len > 320 || memchr(t.ptr, '@', t.len) == NULL)
         return -1;
-    memcpy(out, in, n);
-    out[n] = '\0';
+    memcpy(out, t.ptr, t.len);
+    out[t.len] = '\0';
     str_lower_ascii(out);
     return 0;
 }
 
-/* The subject as links keep it: an email-shaped SAML NameID is ASCII lower-cased, as emails
- * and userName are compared (RFC 5321 §2.4 lets a host treat the local part as it likes; every
- * IdP scimd knows treats it case-insensitively). OIDC `sub` is opaque and kept as sent (OIDC
- * Core §5.7). */
+/* The subject as links keep it: an email-shaped SAML NameID is trimmed of white space and
+ * ASCII lower-cased, as emails and userName are compared (RFC 5321 §2.4 lets a host treat the
+ * local part as it likes; every IdP scimd knows treats it case-insensitively), so a
+ * pretty-printed NameID and a compact one are one subject. OIDC `sub` is opaque and kept as
+ * sent (OIDC Core §5.7). */
 static void
 link_subject(const char *protocol, const char *subject, char out[256])
 {
     str_copy(out, 256, subject);
-    if (strcmp(protocol, "saml") == 0 && strchr(out, '@') != NULL)
+    if (strcmp(protocol, "saml") == 0 && strchr(out, '@') != NULL) {
+        struct str t = str_trim_space(str_of(out));
+        memmove(out, t.ptr, t.len);
+        out[t.len] = '\0';
         str_lower_ascii(out);
+    }
+}
+
+/* A link written before NameIDs were trimmed and lower-cased names this email-shaped subject
+ * when it differs only in surrounding white space and letter case. */
+static bool
+same_legacy_subject(const char *stored, const char *subject)
+{
+    struct str a = str_trim_space(str_of(stored)), b = str_of(subject);
+    return strchr(subject, '@') != NULL && str_ieq(a, b);
 }
 
 /* A first sign-in (or one whose link named a removed user, `relink`): the one active user of
- * the tenant with that email gets linked to (issuer, subject). */
+ * the tenant with that email gets linked to (issuer, subject). Only active users count
+ * (SSO.md (a): "exactly one active user"): a deactivated namesake, such as the old account
+ * of a re-hire, neither makes the email ambiguous nor is signed in. The store lists active
+ * users first, so two rows tell all three cases apart. */
 static int
 match_by_email(struct store *s, int64_t tenant_id, const char *issuer, const char *subject,
-               const char *email, bool relink, struct store_resource *out, const char **reason,
-               struct err *err)
+               const char *email, bool relink, struct store_resource *out, char refused_user[37],
+               const char **reason, struct err *err)
 {
     char other[256], norm[321];
     struct store_resource found[2] = { 0 };
@@ -248,14 +261,18 @@ match_by_email(struct store *s, int64_t tenant_id, const char *issuer, const cha
         /* removed_user: the subject was linked to a user who is gone, and no user holds the
          * email now. */
         rc = refuse(reason, relink ? "removed_user" : "unknown_user", err);
-    } else if (n > 1) {
-        rc = refuse(reason, "ambiguous_email", err);
     } else if (!found[0].active) {
+        /* Named when it is the one user with the email; among several deactivated ones no
+         * single user was identified. */
+        if (n == 1)
+            str_copy(refused_user, 37, found[0].id);
         rc = refuse(reason, "inactive_user", err);
+    } else if (n > 1 && found[1].active) {
+        rc = refuse(reason, "ambiguous_email", err);
     } else if (store_sso_link_of_user(s, tenant_id, issuer, found[0].id, other, err) == 0) {
-        /* The user signed in before as another subject of this IdP; a link written before
-         * NameIDs were lower-cased differs from this subject in letter case only. */
-        if (strchr(subject, '@') != NULL && strcasecmp(other, subject) == 0) {
+        /* The user signed in before as another subject of this IdP, or as this one before
+         * NameIDs were trimmed and lower-cased. */
+        if (same_legacy_subject(other, subject)) {
             *out = found[0];
             found[0] = (struct store_resource){ 0 };
             rc = 0;
@@ -281,15 +298,17 @@ match_by_email(struct store *s, int64_t tenant_id, const char *issuer, const cha
 int
 signin_user_resolve(struct store *s, int64_t tenant_id, const char *protocol, const char *issuer,
                     const char *subject_in, const char *email, struct store_resource *out,
-                    const char **reason, struct err *err)
+                    char refused_user[37], const char **reason, struct err *err)
 {
     char user_id[37], subject[256];
     bool relink = false;
     *out = (struct store_resource){ 0 };
+    refused_user[0] = '\0';
     link_subject(protocol, subject_in, subject);
     if (store_sso_link_find(s, tenant_id, issuer, subject, user_id, err) == 0) {
         if (store_resource_get(s, tenant_id, STORE_RTYPE_USER, user_id, out, err) == 0) {
             if (!out->active) {
+                str_copy(refused_user, 37, out->id);
                 store_resource_cleanup(out);
                 return refuse(reason, "inactive_user", err);
             }
@@ -305,7 +324,8 @@ signin_user_resolve(struct store *s, int64_t tenant_id, const char *protocol, co
     } else if (err->code != ERR_NOT_FOUND) {
         return -1;
     }
-    return match_by_email(s, tenant_id, issuer, subject, email, relink, out, reason, err);
+    return match_by_email(s, tenant_id, issuer, subject, email, relink, out, refused_user, reason,
+                          err);
 }
 
 int

@@ -76,15 +76,20 @@ int signin_replay_check(struct store *s, int64_t tenant_id, const char *issuer, 
 
 /* Finds who signs in (OIDC Core §5.7; SSO.md "From token to user"): the user linked to
  * (issuer, subject); else the one active user whose userName or email equals `email`
- * (trimmed, compared case-insensitively), which is then linked to (issuer, subject). For
- * protocol "saml" an email-shaped subject (NameID) is compared ASCII-case-insensitively. A
- * link whose user no longer exists is deleted and the sign-in matched by email again (issue
- * 14). Fails with ERR_FORBIDDEN and *reason one of: unknown_user, ambiguous_email,
- * inactive_user, removed_user (linked to a removed user, and no user has the email now),
- * linked_to_other_subject, no_email. *out is the user (cleanup it). */
+ * (trimmed, compared case-insensitively; deactivated users with the email do not count),
+ * which is then linked to (issuer, subject). For protocol "saml" an email-shaped subject
+ * (NameID) is compared ASCII-case-insensitively. A link whose user no longer exists is
+ * deleted and the sign-in matched by email again (issue 14). Fails with ERR_FORBIDDEN and
+ * *reason one of: unknown_user, ambiguous_email (two or more active users have the email),
+ * inactive_user (only deactivated users have it, or the linked user is deactivated),
+ * removed_user (linked to a removed user, and no user has the email now),
+ * linked_to_other_subject, no_email. *out is the user (cleanup it). refused_user is the id
+ * of the user a refusal is about when one was identified (inactive_user: the linked user, or
+ * the one deactivated user with the email), else "": the audit event names them. */
 int signin_user_resolve(struct store *s, int64_t tenant_id, const char *protocol,
                         const char *issuer, const char *subject, const char *email,
-                        struct store_resource *out, const char **reason, struct err *err);
+                        struct store_resource *out, char refused_user[37], const char **reason,
+                        struct err *err);
 
 /* The user's SSO links (at most `max`, oldest first) into out; ERR_NOT_FOUND when the tenant
  * has no such user. */

@@ -10,7 +10,8 @@
 /* Outbound HTTP to identity providers (SSO.md (a) "Discovery"): libcurl, https only with peer
  * and host verification, no redirects, 5 s, a size cap, and no connection to loopback,
  * private or link-local addresses (SSRF through discovery). `allow_http` (the sso_test_http
- * setting) admits plain http and loopback, for the test suite's local provider only. */
+ * setting) admits plain http and turns the address guard off altogether (every internal
+ * address, over https too), for the test suite's local providers only. */
 
 struct sso_fetch {
     const char *url;

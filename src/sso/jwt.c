@@ -279,17 +279,28 @@ check_audience(const json_t *c, const struct sso_jwt_expect *x, const char **rea
     return 0;
 }
 
+/* Core §3.1.3.7 steps 9–10 and §2: exp and iat are required NumericDate claims (RFC 7519
+ * §2: a JSON number of seconds), nbf optional. An absent claim and one that is no number are
+ * told apart from a time that is out of range, so an admin reading the reason fixes the right
+ * thing: exp_missing, iat_missing, malformed_payload. */
 static int
 check_times(const json_t *c, int64_t now, const char **reason, struct err *err)
 {
-    int64_t exp, iat, nbf;
-    if (!int_member(c, "exp", &exp) || exp <= now - SSO_JWT_SKEW_S)
+    int64_t exp = 0, iat = 0, nbf = 0;
+    if (json_object_get(c, "exp") == NULL)
+        return fail(reason, "exp_missing", err);
+    if (json_object_get(c, "iat") == NULL)
+        return fail(reason, "iat_missing", err);
+    if (!int_member(c, "exp", &exp) || !int_member(c, "iat", &iat) ||
+        (json_object_get(c, "nbf") && !int_member(c, "nbf", &nbf)))
+        return fail(reason, "malformed_payload", err);
+    if (exp <= now - SSO_JWT_SKEW_S)
         return fail(reason, "expired", err);
-    if (!int_member(c, "iat", &iat) || iat > now + SSO_JWT_SKEW_S)
+    if (iat > now + SSO_JWT_SKEW_S)
         return fail(reason, "iat_in_future", err);
     if (iat < now - SSO_JWT_IAT_MAX_S)
         return fail(reason, "iat_too_old", err);
-    if (json_object_get(c, "nbf") && (!int_member(c, "nbf", &nbf) || nbf > now + SSO_JWT_SKEW_S))
+    if (json_object_get(c, "nbf") && nbf > now + SSO_JWT_SKEW_S)
         return fail(reason, "not_yet_valid", err);
     return 0;
 }

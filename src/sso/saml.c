@@ -110,7 +110,9 @@ text_of(const xmlNode *n)
     return (const char *)n->children->content;
 }
 
-/* xs:dateTime, strictly UTC: YYYY-MM-DDThh:mm:ss[.fraction]Z (SAML Core §1.3.3). */
+/* xs:dateTime, strictly UTC: YYYY-MM-DDThh:mm:ss[.fraction]Z (SAML Core §1.3.3: "MUST be
+ * expressed in UTC form, with no time zone component", so "+00:00" is refused). A value that
+ * is not one is reason "bad_time", never read as a time out of range. */
 static bool
 parse_time(const char *s, int64_t *ms)
 {
@@ -352,7 +354,10 @@ check_subject(const xmlNode *subject, const struct sso_saml_expect *x, struct ss
         return fail(reason, "wrong_recipient", err);
     if (attr(scd, "NotBefore"))
         return fail(reason, "confirmation_not_before", err);
-    if (!parse_time(attr(scd, "NotOnOrAfter"), &noa) || noa <= x->now_ms - SSO_SAML_SKEW_MS)
+    /* Profiles §4.1.4.2: a bearer confirmation carries NotOnOrAfter. */
+    if (!parse_time(attr(scd, "NotOnOrAfter"), &noa))
+        return fail(reason, "bad_time", err);
+    if (noa <= x->now_ms - SSO_SAML_SKEW_MS)
         return fail(reason, "confirmation_expired", err);
     if (strcmp(irt ? irt : "", out->in_response_to) != 0)
         return fail(reason, "in_response_to_mismatch", err);
@@ -365,14 +370,16 @@ static int
 check_conditions(const xmlNode *cond, const struct sso_saml_expect *x, struct sso_saml_result *out,
                  const char **reason, struct err *err)
 {
-    int64_t nb, noa;
+    int64_t nb = 0, noa = 0;
     const char *snb = attr(cond, "NotBefore"), *snoa = attr(cond, "NotOnOrAfter");
     int restrictions = 0;
     if (cond == NULL)
         return fail(reason, "no_conditions", err);
-    if (snb && (!parse_time(snb, &nb) || nb > x->now_ms + SSO_SAML_SKEW_MS))
+    if ((snb && !parse_time(snb, &nb)) || (snoa && !parse_time(snoa, &noa)))
+        return fail(reason, "bad_time", err);
+    if (snb && nb > x->now_ms + SSO_SAML_SKEW_MS)
         return fail(reason, "not_yet_valid", err);
-    if (snoa && (!parse_time(snoa, &noa) || noa <= x->now_ms - SSO_SAML_SKEW_MS))
+    if (snoa && noa <= x->now_ms - SSO_SAML_SKEW_MS)
         return fail(reason, "expired", err);
     if (snoa && noa < out->not_on_or_after_ms)
         out->not_on_or_after_ms = noa;

@@ -478,8 +478,11 @@ sso_saml_acs(struct api_call *call, struct err *err)
     call->sso_headers = true;
     sso_cookie_set(call, SAML_COOKIE, "", "None", 0);
     form = call->body ? sso_form_get(call->body, call->body_len, "SAMLResponse") : NULL;
-    if (form == NULL || strlen(form) > SSO_SAML_RESPONSE_MAX / 3 * 4 + 4 ||
-        crypto_base64_decode(form, strlen(form), false, &xml, &xml_len, err) < 0) {
+    /* Some IdPs post MIME-wrapped base64 (76-character lines): the line breaks go, any other
+     * byte outside the alphabet is refused. */
+    size_t form_len = form ? crypto_base64_unwrap(form) : 0;
+    if (form == NULL || form_len > SSO_SAML_RESPONSE_MAX / 3 * 4 + 4 ||
+        crypto_base64_decode(form, form_len, false, &xml, &xml_len, err) < 0) {
         refuse(call, &t, "-", "bad_encoding");
         goto out;
     }

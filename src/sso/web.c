@@ -516,7 +516,8 @@ sso_received(const json_t *claims)
  * its own (the console shows the same from the event). Nothing is handed off. */
 static void
 finish_test(struct api_call *call, const struct store_tenant *t, const char *protocol,
-            const struct sso_flow *flow, const struct store_resource *user, const char *reason)
+            const struct sso_flow *flow, const struct store_resource *user, const char *reason,
+            const char *refused_user)
 {
     char msg[600];
     if (user) {
@@ -535,7 +536,7 @@ finish_test(struct api_call *call, const struct store_tenant *t, const char *pro
         return;
     }
     const char *why = reason ? reason : "error";
-    sso_event_test(call, t, protocol, flow->initiated, SSO_RESULT_REJECTED, why, NULL,
+    sso_event_test(call, t, protocol, flow->initiated, SSO_RESULT_REJECTED, why, refused_user,
                    flow->received);
     snprintf(msg, sizeof(msg), "The test sign-in was refused (%.100s).", why);
     reply_page(call, 403, "Test sign-in", msg,
@@ -550,22 +551,25 @@ sso_finish(struct api_call *call, const struct store_tenant *t, const json_t *co
     struct store_resource user;
     const char *reason = NULL;
     const char *initiated = flow->initiated;
-    char code[44];
+    char code[44], refused_user[37];
     struct buf b;
-    if (signin_user_resolve(call->store, t->id, protocol, issuer, subject, email, &user, &reason,
-                            err) < 0) {
+    if (signin_user_resolve(call->store, t->id, protocol, issuer, subject, email, &user,
+                            refused_user, &reason, err) < 0) {
         bool refused = err->code == ERR_FORBIDDEN;
+        /* docs/api.md: the event is about the user when one was identified (a deactivated
+         * one), so an admin sees who tried. */
+        const char *who = refused && refused_user[0] ? refused_user : NULL;
         if (flow->test) {
-            finish_test(call, t, protocol, flow, NULL, refused ? reason : "store_error");
+            finish_test(call, t, protocol, flow, NULL, refused ? reason : "store_error", who);
             return 0;
         }
         sso_event(call, t, protocol, initiated, refused ? SSO_RESULT_REJECTED : SSO_RESULT_ERROR,
-                  refused ? reason : "store_error", NULL);
+                  refused ? reason : "store_error", who);
         sso_reply_failure(call, 403, "Your account is not allowed to sign in here.");
         return 0;
     }
     if (flow->test) {
-        finish_test(call, t, protocol, flow, &user, NULL);
+        finish_test(call, t, protocol, flow, &user, NULL, NULL);
         store_resource_cleanup(&user);
         return 0;
     }

@@ -436,19 +436,23 @@ store_sso_users_by_email(struct store *s, int64_t tenant_id, const char *email,
 {
     /* Known cost (docs/sso.md): the emails[] half scans the tenant's users; an email index
      * table would make it a lookup. userName is indexed (lower(user_name)). On PostgreSQL,
-     * lower() of COLLATE "C" text folds ASCII only, as SQLite's does. */
+     * lower() of COLLATE "C" text folds ASCII only, as SQLite's does. Active users come
+     * first: a sign-in reads two rows and must see whether a second *active* user holds the
+     * email, however many deactivated ones share it. */
     static struct db_sql q = DB_SQL2(
         "SELECT " RESOURCE_COLS_OF(
             "r.",
             "doc") " FROM resources r WHERE r.tenant_id=?1 AND r.type=1 AND"
                    " (lower(r.user_name)=?2 OR EXISTS (SELECT 1 FROM json_each(r.doc, '$.emails') e"
-                   " WHERE lower(json_extract(e.value, '$.value'))=?2)) ORDER BY r.seq LIMIT ?3",
+                   " WHERE lower(json_extract(e.value, '$.value'))=?2))"
+                   " ORDER BY r.active DESC, r.seq LIMIT ?3",
         "SELECT " RESOURCE_COLS_OF(
             "r.",
             "doc_text") " FROM resources r WHERE r.tenant_id=?1 AND r.type=1 AND"
                         " (lower(r.user_name)=?2::text OR EXISTS (SELECT 1 FROM jsonb_array_elements("
                         "CASE jsonb_typeof(r.doc -> 'emails') WHEN 'array' THEN r.doc -> 'emails' END) AS e(value)"
-                        " WHERE lower((e.value ->> 'value') COLLATE \"C\") = ?2::text)) ORDER BY r.seq LIMIT ?3");
+                        " WHERE lower((e.value ->> 'value') COLLATE \"C\") = ?2::text))"
+                        " ORDER BY r.active DESC, r.seq LIMIT ?3");
     *n = 0;
     struct db_stmt *st = db_prepare(s, &q, err);
     if (st == NULL)

@@ -607,8 +607,8 @@ int store_sso_code_insert(struct store *s, const struct store_sso_code *c, struc
 int store_sso_code_take(struct store *s, const char *hash, int64_t now_ms,
                         struct store_sso_code *out, struct err *err);
 /* Users of the tenant whose userName or any emails[].value equals email (lower-cased by the
- * caller), compared case-insensitively; at most max rows into out (store_resource_cleanup
- * each), *n how many. */
+ * caller), compared case-insensitively, active users first, then oldest first; at most max
+ * rows into out (store_resource_cleanup each), *n how many. */
 int store_sso_users_by_email(struct store *s, int64_t tenant_id, const char *email,
                              struct store_resource *out, size_t max, size_t *n, struct err *err);
 

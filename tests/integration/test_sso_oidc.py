@@ -266,7 +266,10 @@ def test_redeem_tells_the_effective_role_and_sign_ins_are_audit_events(sso, op):
     assert evs[0]["actor"] == "sso:oidc" and evs[0]["resourceType"] == "User"
     assert evs[0]["data"] == {"protocol": "oidc", "initiated": "sp", "result": "success",
                               "reason": "ok"}
-    assert evs[2]["data"]["reason"] == "inactive_user" and evs[2].get("resourceId") is None
+    # docs/api.md: about the user when one was identified, a deactivated one included.
+    mallory = sso.scim("GET", '/Users?filter=userName eq "mallory@example.test"',
+                       sso.scim_token).json()["Resources"][0]["id"]
+    assert evs[2]["data"]["reason"] == "inactive_user" and evs[2]["resourceId"] == mallory
 
 
 def test_idp_initiated_login_starts_a_fresh_flow(sso, op):
@@ -323,6 +326,83 @@ def test_unknown_user_is_refused(sso, op):
 
 def test_inactive_user_is_refused(sso, op):
     assert_refused(sso, login(sso, "mallory"), "inactive_user", 403)
+
+
+def gus_users(sso, *actives):
+    """Users named gus-0, gus-1, … (active as given, oldest first), all with the email
+    gus@example.test, and the provider's user "gus" who signs in with it (a new subject)."""
+    import sso_op
+    sso_op.USERS["gus"] = {"sub": "00u-gus", "email": "gus@example.test", "email_verified": True}
+    for i, active in enumerate(actives):
+        r = sso.scim("POST", "/Users", sso.scim_token,
+                     user_body(f"gus-{i}", active=active,
+                               emails=[{"value": "gus@example.test", "type": "work"}]))
+        assert r.status_code == 201, r.text
+
+
+@pytest.fixture
+def gus():
+    yield
+    import sso_op
+    sso_op.USERS.pop("gus", None)
+
+
+def test_deactivated_user_with_the_same_email_does_not_make_it_ambiguous(sso, op, gus):
+    """SSO.md (a): the email must match exactly one *active* user; the deactivated old
+    account of a re-hire must not lock the new one out."""
+    gus_users(sso, False, True)
+    body = redeem(sso, handoff_code(login(sso, "gus"))["code"]).json()
+    assert body["userName"] == "gus-1"
+
+
+def test_two_active_users_with_the_email_are_ambiguous(sso, op, gus):
+    gus_users(sso, False, True, True)
+    assert_refused(sso, login(sso, "gus"), "ambiguous_email", 403)
+
+
+def test_only_deactivated_users_with_the_email_are_inactive_user(sso, op, gus):
+    gus_users(sso, False, False)
+    assert_refused(sso, login(sso, "gus"), "inactive_user", 403)
+
+
+def user_id(sso, user_name):
+    r = sso.scim("GET", f'/Users?filter=userName eq "{user_name}"', sso.scim_token)
+    return r.json()["Resources"][0]["id"]
+
+
+def last_signin_event(sso):
+    return [e for e in sso.admin("GET", "/tenants/acme/events?order=desc").json()["events"]
+            if e["kind"] == "sso.signin"][0]
+
+
+def test_refusing_a_deactivated_user_names_them_in_log_and_event(sso, op):
+    """docs/api.md: sso.signin is about the user when one was identified; a deactivated
+    user is identified (by email at a first sign-in, by the link later)."""
+    mallory = user_id(sso, "mallory@example.test")
+    assert_refused(sso, login(sso, "mallory"), "inactive_user", 403)
+    assert f"reason=inactive_user user={mallory}" in sso.log
+    ev = last_signin_event(sso)
+    assert ev["resourceType"] == "User" and ev["resourceId"] == mallory
+    # Linked first, deactivated after: the link names the user.
+    bob = user_id(sso, "bob@example.test")
+    handoff_code(login(sso, "bob"))
+    r = sso.admin("POST", f"/tenants/acme/users/{bob}/deactivate")
+    assert r.status_code in (200, 204), r.text
+    assert login(sso, "bob").status_code == 403
+    for _ in range(40):
+        if f"reason=inactive_user user={bob}" in sso.log:
+            break
+        time.sleep(0.05)
+    assert f"reason=inactive_user user={bob}" in sso.log, sso.log[-1500:]
+    ev = last_signin_event(sso)
+    assert ev["data"]["reason"] == "inactive_user" and ev["resourceId"] == bob
+
+
+def test_several_deactivated_users_with_the_email_name_nobody(sso, op, gus):
+    gus_users(sso, False, False)  # no single user was identified
+    assert_refused(sso, login(sso, "gus"), "inactive_user", 403)
+    assert "reason=inactive_user user=-" in sso.log
+    assert last_signin_event(sso).get("resourceId") is None
 
 
 def test_unverified_email_is_refused(sso, op):
@@ -414,6 +494,13 @@ def test_code_replay_gets_no_session(sso, op):
     ("expired", lambda op: lambda h, c: (h, {**c, "exp": int(time.time()) - 600}), "expired"),
     ("iat_future", lambda op: lambda h, c: (h, {**c, "iat": int(time.time()) + 600}),
      "iat_in_future"),
+    # Core §2: exp and iat are required NumericDates (RFC 7519 §2: JSON numbers).
+    ("iat_missing", lambda op: lambda h, c: (h, {k: v for k, v in c.items() if k != "iat"}),
+     "iat_missing"),
+    ("exp_missing", lambda op: lambda h, c: (h, {k: v for k, v in c.items() if k != "exp"}),
+     "exp_missing"),
+    ("exp_string", lambda op: lambda h, c: (h, {**c, "exp": str(c["exp"])}), "malformed_payload"),
+    ("iat_string", lambda op: lambda h, c: (h, {**c, "iat": str(c["iat"])}), "malformed_payload"),
     ("bad_nonce", lambda op: lambda h, c: (h, {**c, "nonce": "x" * 43}), "bad_nonce"),
     ("no_nonce", lambda op: lambda h, c: (h, {k: v for k, v in c.items() if k != "nonce"}),
      "bad_nonce"),

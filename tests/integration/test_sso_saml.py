@@ -371,13 +371,61 @@ def test_wrong_values_are_refused(sp, idp, kw, reason):
     refused(sp, post(sp, idp.response(sp.acs, **args)), reason)
 
 
+@pytest.mark.parametrize("offset", ["+00:00", "-00:00", "+02:00", ""])
+def test_time_with_an_offset_or_no_zone_is_bad_time(sp, idp, offset):
+    """SAML Core §1.3.3: times MUST be UTC "with no time zone component": a time with an
+    offset (even +00:00) or none is malformed (bad_time), not expired."""
+    def zone(xml):
+        return re.sub(r'(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000)Z', r'\g<1>' + offset, xml)
+    refused(sp, post(sp, idp.response(sp.acs, sp.audience, transform=zone)), "bad_time")
+
+
+def test_time_in_conditions_only_that_is_malformed_is_bad_time(sp, idp):
+    def cond(xml):
+        return re.sub(r'(<saml:Conditions NotBefore="[^"]*)Z"', r'\1+00:00"', xml)
+    xml = idp.response(sp.acs, sp.audience, transform=cond)
+    assert "+00:00" in xml
+    refused(sp, post(sp, xml), "bad_time")
+
+
 def test_inactive_and_unknown_users_are_refused(sp, idp):
     refused(sp, post(sp, idp.response(sp.acs, sp.audience, email="mallory@example.test")),
             "inactive_user")
+    # docs/api.md: the event is about the user when one was identified.
+    mallory = sp.admin("GET", '/tenants/acme/users?filter=userName eq "mallory@example.test"'
+                       ).json()["Resources"][0]["id"]
+    assert f"reason=inactive_user user={mallory}" in sp.log
+    ev = [e for e in sp.admin("GET", "/tenants/acme/events?order=desc").json()["events"]
+          if e["kind"] == "sso.signin"][0]
+    assert ev["data"]["reason"] == "inactive_user" and ev["resourceId"] == mallory
     refused(sp, post(sp, idp.response(sp.acs, sp.audience, email="zed@example.test")),
             "unknown_user")
 
 
 def test_bad_base64_is_refused(sp):
     refused(sp, post(sp, None, raw="SAMLResponse=%%%%"), "bad_encoding")
-    refused(sp, post(sp, None, raw="SAMLResponse=PHg%2B%0A"), "bad_encoding")
+    # Line breaks are skipped, any other byte outside the alphabet is not.
+    refused(sp, post(sp, None, raw="SAMLResponse=PHg%2B%0A%21"), "bad_encoding")
+    refused(sp, post(sp, None, raw="SAMLResponse=PHg-"), "bad_encoding")  # base64url
+    refused(sp, post(sp, None, raw="SAMLResponse=PH%00g%2B"), "bad_encoding")
+
+
+@pytest.mark.parametrize("sep", ["\r\n", "\n", " "])
+def test_line_wrapped_base64_is_accepted(sp, idp, sep):
+    """RFC 2045 §6.8: MIME base64 is wrapped at 76 characters; some IdPs post it so, and
+    a decoder ignores the line breaks (and blanks) between its groups."""
+    text = encode(idp.response(sp.acs, sp.audience))
+    wrapped = sep.join(text[i:i + 76] for i in range(0, len(text), 76)) + sep
+    _, body = ok(sp, post(sp, None, raw="SAMLResponse=" + urllib.parse.quote(wrapped, safe="")))
+    assert body["userName"] == "alice@example.test"
+
+
+def test_pretty_printed_name_id_is_the_same_subject(sp, idp):
+    """XML white space (space, tab, CR, LF) around an email NameID is not part of it: a
+    pretty-printed NameID signs in, and links the same subject as a compact one."""
+    xml = idp.response(sp.acs, sp.audience, name_id="\n      alice@example.test\r\n    ")
+    _, body = ok(sp, post(sp, xml))
+    assert body["userName"] == "alice@example.test"
+    ok(sp, post(sp, idp.response(sp.acs, sp.audience, name_id="alice@example.test")))
+    links = sp.admin("GET", f"/tenants/acme/users/{body['userId']}/sso-links").json()
+    assert [ln["subject"] for ln in links["links"]] == ["alice@example.test"], links

@@ -53,6 +53,24 @@ str_ieq_folds_ascii_only(void **state)
     assert_false(str_is_slug("", 63));
 }
 
+/* XML 1.0 §2.3: space, tab, CR and LF are white space; a pretty-printed NameID carries them
+ * around the email. Nothing inside is touched. */
+static void
+str_trim_space_drops_xml_white_space_at_both_ends(void **state)
+{
+    (void)state;
+    struct str t = str_trim_space(str_of("\n      bob@example.test\r\n    \t"));
+    assert_int_equal(t.len, strlen("bob@example.test"));
+    assert_memory_equal(t.ptr, "bob@example.test", t.len);
+    t = str_trim_space(str_of("a b\nc"));
+    assert_int_equal(t.len, 5);
+    assert_int_equal(str_trim_space(str_of(" \t\r\n")).len, 0);
+    assert_int_equal(str_trim_space(str_of("")).len, 0);
+    /* Other control bytes and non-breaking spaces are not XML white space. */
+    assert_int_equal(str_trim_space(str_of("\vx\f")).len, 3);
+    assert_int_equal(str_trim_space(str_of("x\xc2\xa0")).len, 3);
+}
+
 /* RFC 3629 §4: overlongs, surrogates, code points past U+10FFFF and cut sequences are not
  * UTF-8; ids that are not UTF-8 get the same 404 from both backends. */
 static void
@@ -218,6 +236,31 @@ base64url_has_no_padding_and_the_url_alphabet(void **state)
     assert_int_equal(strlen(out), 43); /* a token's random part */
 }
 
+/* RFC 2045 §6.8: MIME base64 comes in lines of 76 characters (CRLF or LF); the breaks and
+ * blanks go, anything else stays for the strict decoder to refuse. */
+static void
+base64_unwrap_drops_line_breaks_and_blanks_only(void **state)
+{
+    (void)state;
+    char wrapped[] = "PHNh\r\nbWw+\n PC9z\tYW1sPg==\r\n";
+    assert_int_equal(crypto_base64_unwrap(wrapped), 20);
+    assert_string_equal(wrapped, "PHNhbWw+PC9zYW1sPg==");
+    unsigned char *out = NULL;
+    size_t n = 0;
+    struct err e = { 0 };
+    assert_int_equal(crypto_base64_decode(wrapped, 20, false, &out, &n, &e), 0);
+    assert_int_equal(n, 13);
+    assert_memory_equal(out, "<saml></saml>", 13);
+    free(out);
+    char other[] = "PHg+\n!\v";
+    assert_int_equal(crypto_base64_unwrap(other), 6);
+    assert_string_equal(other, "PHg+!\v");
+    assert_int_equal(crypto_base64_decode(other, 6, false, &out, &n, &e), -1);
+    char blank[] = "\r\n \t";
+    assert_int_equal(crypto_base64_unwrap(blank), 0);
+    assert_string_equal(blank, "");
+}
+
 static void
 sha256_hex_matches_the_known_vector(void **state)
 {
@@ -366,6 +409,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(str_to_i64_accepts_range_and_rejects_junk),
         cmocka_unit_test(str_ieq_folds_ascii_only),
+        cmocka_unit_test(str_trim_space_drops_xml_white_space_at_both_ends),
         cmocka_unit_test(str_is_utf8_rejects_malformed_sequences),
         cmocka_unit_test(str_utf8_prefix_cuts_between_characters),
         cmocka_unit_test(ratelimit_limits_per_key_and_window),
@@ -373,6 +417,7 @@ main(void)
         cmocka_unit_test(buf_refuses_to_grow_past_its_maximum),
         cmocka_unit_test(arena_enforces_its_cap),
         cmocka_unit_test(base64url_has_no_padding_and_the_url_alphabet),
+        cmocka_unit_test(base64_unwrap_drops_line_breaks_and_blanks_only),
         cmocka_unit_test(sha256_hex_matches_the_known_vector),
         cmocka_unit_test(uuid_v7_has_version_and_variant_bits),
         cmocka_unit_test(password_hash_is_salted),

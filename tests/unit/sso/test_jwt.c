@@ -229,6 +229,26 @@ jwt_claims_table(void **state)
     c = good_claims();
     json_object_set_new(c, "nbf", json_integer(NOW + SSO_JWT_SKEW_S + 1));
     assert_string_equal(claims_reason(c, &x), "not_yet_valid");
+    /* exp and iat are required NumericDates (RFC 7519 §2, a JSON number): an absent one and
+     * one of another type are said as such, not as a time out of range. */
+    c = good_claims();
+    json_object_del(c, "exp");
+    assert_string_equal(claims_reason(c, &x), "exp_missing");
+    c = good_claims();
+    json_object_del(c, "iat");
+    assert_string_equal(claims_reason(c, &x), "iat_missing");
+    c = good_claims();
+    json_object_set_new(c, "exp", json_sprintf("%lld", (long long)NOW + 300));
+    assert_string_equal(claims_reason(c, &x), "malformed_payload");
+    c = good_claims();
+    json_object_set_new(c, "iat", json_null());
+    assert_string_equal(claims_reason(c, &x), "malformed_payload");
+    c = good_claims();
+    json_object_set_new(c, "nbf", json_string("0"));
+    assert_string_equal(claims_reason(c, &x), "malformed_payload");
+    c = good_claims();
+    json_object_set_new(c, "exp", json_real((double)NOW + 300.5));
+    assert_string_equal(claims_reason(c, &x), "ok");
     c = good_claims();
     json_object_set_new(c, "nonce", json_string("n-0123456780"));
     assert_string_equal(claims_reason(c, &x), "bad_nonce");

@@ -2752,6 +2752,33 @@ sso_users_by_email(void **state)
     assert_int_equal(n, 0);
 }
 
+static void
+sso_users_by_email_lists_active_users_first(void **state)
+{
+    struct store *s = S(state);
+    int64_t a = mk_tenant(s, "a");
+    /* The older account is deactivated (a re-hire): a sign-in reading two rows must still see
+     * the one active user first, and a second active one second. */
+    struct store_resource old =
+        user_row(a, NULL, "gus-old", "{\"emails\":[{\"value\":\"gus@example.com\"}]}");
+    snprintf(old.id, sizeof(old.id), "%s", uid('u', 1));
+    old.active = 0;
+    TX_OK(s, store_resource_insert(s, &old, err));
+    mk_user(s, a, uid('u', 2), "gus-new", "{\"emails\":[{\"value\":\"gus@example.com\"}]}");
+    mk_user(s, a, uid('u', 3), "gus-third", "{\"emails\":[{\"value\":\"GUS@example.com\"}]}");
+
+    struct store_resource out[4];
+    size_t n = 99;
+    OK(store_sso_users_by_email(s, a, "gus@example.com", out, 4, &n, err));
+    assert_int_equal(n, 3);
+    assert_string_equal(out[0].id, uid('u', 2));
+    assert_string_equal(out[1].id, uid('u', 3));
+    assert_string_equal(out[2].id, uid('u', 1));
+    assert_int_equal(out[2].active, 0);
+    for (size_t i = 0; i < n; i++)
+        store_resource_cleanup(&out[i]);
+}
+
 /* ---- console ---- */
 
 static void
@@ -3023,6 +3050,7 @@ main(void)
         T(sso_single_use),
         T(sso_links),
         T(sso_users_by_email),
+        T(sso_users_by_email_lists_active_users_first),
         T(console_sessions),
         T(setup_links),
         T(tenant_isolation),
