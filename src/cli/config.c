@@ -461,9 +461,10 @@ config_finish(struct config *c, struct err *err)
                        "db: a libpq \"key=value\" string is not supported (it would open a SQLite"
                        " file of that name); write postgresql://USER:PASSWORD@HOST:PORT/DATABASE");
     if (c->db == NULL) {
+        char why[128];
         if (mkdir(c->data_dir, 0700) < 0 && errno != EEXIST)
             return err_set(err, ERR_INVALID_VALUE, "cannot create data_dir %s: %s", c->data_dir,
-                           strerror(errno));
+                           strerror_r(errno, why, sizeof(why)) == 0 ? why : "?");
         size_t n = strlen(c->data_dir) + sizeof("/scimd.db");
         c->db = xmalloc(n);
         snprintf(c->db, n, "%s/scimd.db", c->data_dir);
