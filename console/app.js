@@ -500,8 +500,12 @@
     main.appendChild(list);
     /* The guide for the admin's identity provider: provisioning, then roles. */
     var guideBox = h("div");
+    var importOnly = null; /* the tenant's mode, once read: an import-only tenant gets import steps */
     function scimGuides(idp) {
-      showGuides(guideBox, idp === "okta" ? ["okta-scim", "okta-roles"] :
+      if (importOnly === null) { clear(guideBox).appendChild(loading()); return; }
+      if (importOnly) showGuides(guideBox, [idp === "okta" ? "okta-import" :
+        idp === "entra" ? "entra-import" : "scim-import"]);
+      else showGuides(guideBox, idp === "okta" ? ["okta-scim", "okta-roles"] :
         idp === "entra" ? ["entra-scim", "entra-roles"] : ["scim"]);
     }
     main.appendChild(h("h2", null, "Connect your identity provider"));
@@ -511,6 +515,8 @@
 
     api("GET", admin("")).then(function (t) {
       tenantUrl = t.publicUrl;
+      importOnly = t.provisioningMode !== "push";
+      if (chosenIdp) scimGuides(chosenIdp);
       clear(info).appendChild(h("dl", { class: "kv card" },
         h("dt", null, "SCIM base URL"), h("dd", null, h("code", { id: "scim-base" }, scimBase()), " ",
           copyButton(function () { return scimBase(); })),

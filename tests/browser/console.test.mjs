@@ -334,6 +334,17 @@ test("guided set-up: Entra ID and any IdP, for SSO and SCIM, at 1280 and 390 px"
   await shot(page, "18-guide-entra-scim-390px");
   assert.equal(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), true);
   await page.setViewportSize({ width: 1280, height: 800 });
+  // An import-only tenant is told to import, never to push (its SCIM writes are refused).
+  await call("PATCH", "/admin/v1/tenants/acme", { body: { provisioningMode: "import-only" } });
+  await page.reload();
+  await page.getByRole("radio", { name: "Okta" }).click();
+  await page.locator("#guide-okta-import li", { hasText: "Import New Users and Profile Updates" }).waitFor();
+  assert.equal(await page.locator("#guide-okta-scim").count(), 0);
+  assert.equal(await page.locator("#guide-okta-roles").count(), 0);
+  await page.getByRole("radio", { name: "Microsoft Entra ID" }).click();
+  await page.locator("#guide-entra-import").waitFor();
+  assert.equal(await page.locator("#guide-entra-scim").count(), 0);
+  await call("PATCH", "/admin/v1/tenants/acme", { body: { provisioningMode: "push" } });
   // The words are docs/idp-setup.md's: the console serves that very file.
   const served = await page.evaluate(async () =>
     (await fetch(document.querySelector('meta[name="scimd-guides"]').content)).text());
