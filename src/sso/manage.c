@@ -84,16 +84,22 @@ idp_changed(const char *protocol, const json_t *old, const json_t *cfg)
  * neither cannot hand a sign-in to anyone and is refused. */
 static int
 complete_url_settle(const struct api_settings *settings, const json_t *body, const json_t *stored,
-                    json_t *cfg, struct err *err)
+                    json_t *cfg, bool by_tenant_admin, struct err *err)
 {
     const json_t *keep = json_object_get(stored, "signInCompleteUrl");
     if (json_object_get(body, "signInCompleteUrl") == NULL && json_is_string(keep))
         json_object_set_new(cfg, "signInCompleteUrl", json_deep_copy(keep));
-    if (json_object_get(cfg, "signInCompleteUrl") == NULL && settings->sso_complete_url == NULL)
+    if (json_object_get(cfg, "signInCompleteUrl") != NULL || settings->sso_complete_url != NULL)
+        return 0;
+    /* A tenant admin cannot set it (a host field): say whom to ask, not which field to send. */
+    if (by_tenant_admin)
         return err_set(err, ERR_INVALID_VALUE,
-                       "signInCompleteUrl is required: the https URL of the host application that "
-                       "redeems sign-ins (or set the server's sso_complete_url)");
-    return 0;
+                       "this application has not said yet where a sign-in lands (its sign-in "
+                       "completion page), so no connection can be saved here: ask the "
+                       "application's operator to set it");
+    return err_set(err, ERR_INVALID_VALUE,
+                   "signInCompleteUrl is required: the https URL of the host application that "
+                   "redeems sign-ins (or set the server's sso_complete_url)");
 }
 
 int
@@ -119,7 +125,8 @@ sso_manage_put(struct store *s, const struct api_settings *settings, const char 
         cfg = sso_oidc_configure(body, current, settings, t.id, old.secret != NULL, &sealed, err);
     else
         cfg = sso_saml_configure(body, current, settings, err);
-    if (cfg == NULL || complete_url_settle(settings, body, stored, cfg, err) < 0)
+    if (cfg == NULL ||
+        complete_url_settle(settings, body, stored, cfg, caller && caller->host_fields, err) < 0)
         goto out;
     bool enabled = json_is_true(json_object_get(cfg, "enabled"));
     json_object_del(cfg, "enabled");

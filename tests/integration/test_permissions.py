@@ -359,8 +359,12 @@ def test_without_a_server_page_a_connection_needs_its_own(world):
     w = world
     w.ok("DELETE", "/tenants/acme/sso/saml")
     r = saml_put(w, "tenant admin console")
-    assert r.status_code == 400 and "signInCompleteUrl is required" in r.text, r.text
+    # The tenant admin cannot send the host's field: told whom to ask, not which field.
+    assert r.status_code == 400 and "ask the application's operator" in r.text, r.text
+    assert "signInCompleteUrl" not in r.text and "sso_complete_url" not in r.text
     assert w.s.admin("GET", "/tenants/acme/sso/saml").status_code == 404
+    r = saml_put(w, "operator key")
+    assert r.status_code == 400 and "signInCompleteUrl is required" in r.text, r.text
     r = saml_put(w, "operator key", signInCompleteUrl=None)
     assert r.status_code == 400 and "sso_complete_url" in r.text, r.text
 
