@@ -152,18 +152,24 @@ signin_tx_begin(struct store *s, int64_t tenant_id, const char *protocol, const 
     return rc;
 }
 
-json_t *
-signin_tx_take(struct store *s, int64_t tenant_id, const char *protocol, const char *handle_hash,
-               const char *binding_hash, const char **reason, struct err *err)
+/* Takes the transaction by handle_hash (single use) and checks it: of want_tenant unless
+ * `any`, of protocol, bound to binding_hash. *tenant_id is the row's tenant whenever the row
+ * existed, else 0. */
+static json_t *
+tx_take(struct store *s, bool any, int64_t want_tenant, const char *protocol,
+        const char *handle_hash, const char *binding_hash, int64_t *tenant_id, const char **reason,
+        struct err *err)
 {
     struct store_sso_tx t = { 0 };
     json_t *data = NULL;
+    *tenant_id = 0;
     if (store_sso_tx_take(s, handle_hash, clock_now_ms(), &t, err) < 0) {
         *reason = err->code == ERR_NOT_FOUND ? "unknown_transaction" : "store_error";
         return NULL;
     }
+    *tenant_id = t.tenant_id;
     /* The row is gone now whatever follows: a handle works once (RFC 9700 §4.7). */
-    if (t.tenant_id != tenant_id || strcmp(t.protocol, protocol) != 0) {
+    if ((!any && t.tenant_id != want_tenant) || strcmp(t.protocol, protocol) != 0) {
         *reason = "transaction_of_other_tenant";
         err_set(err, ERR_NOT_FOUND, "no such sign-in transaction");
     } else if (binding_hash == NULL || strlen(binding_hash) != 64 || strlen(t.binding) != 64 ||
@@ -179,6 +185,58 @@ signin_tx_take(struct store *s, int64_t tenant_id, const char *protocol, const c
     }
     free(t.data);
     return data;
+}
+
+json_t *
+signin_tx_take(struct store *s, int64_t tenant_id, const char *protocol, const char *handle_hash,
+               const char *binding_hash, const char **reason, struct err *err)
+{
+    int64_t found;
+    return tx_take(s, false, tenant_id, protocol, handle_hash, binding_hash, &found, reason, err);
+}
+
+json_t *
+signin_tx_take_any(struct store *s, const char *protocol, const char *handle_hash,
+                   const char *binding_hash, struct store_tenant *tenant, const char **reason,
+                   struct err *err)
+{
+    int64_t found = 0;
+    *tenant = (struct store_tenant){ 0 };
+    json_t *data = tx_take(s, true, 0, protocol, handle_hash, binding_hash, &found, reason, err);
+    /* The tenant is read whenever the row named one, so a refusal is still its event. */
+    if (found != 0) {
+        struct err te = { 0 };
+        if (store_tenant_get_by_id(s, found, tenant, &te) < 0) {
+            *tenant = (struct store_tenant){ 0 };
+            if (data != NULL) {
+                json_decref(data);
+                *err = te;
+                *reason = te.code == ERR_NOT_FOUND ? "unknown_transaction" : "store_error";
+                return NULL;
+            }
+        }
+    }
+    return data;
+}
+
+int
+signin_tenants_by_issuer(struct store *s, const char *protocol, const char *issuer,
+                         struct store_tenant *out, size_t max, size_t *n, struct err *err)
+{
+    int64_t ids[SIGNIN_ISSUER_TENANTS_MAX];
+    size_t found = 0;
+    *n = 0;
+    if (max > SIGNIN_ISSUER_TENANTS_MAX)
+        max = SIGNIN_ISSUER_TENANTS_MAX;
+    if (store_sso_conn_tenants_by_issuer(s, protocol, issuer, ids, max, &found, err) < 0)
+        return -1;
+    for (size_t i = 0; i < found; i++) {
+        if (store_tenant_get_by_id(s, ids[i], &out[*n], err) == 0)
+            (*n)++;
+        else if (err->code != ERR_NOT_FOUND) /* deleted meanwhile: not a candidate */
+            return -1;
+    }
+    return 0;
 }
 
 int

@@ -70,6 +70,23 @@ json_t *signin_tx_take(struct store *s, int64_t tenant_id, const char *protocol,
                        const char *handle_hash, const char *binding_hash, const char **reason,
                        struct err *err);
 
+/* As signin_tx_take, for a callback that names no tenant (GET /sso/oidc/callback): the
+ * transaction of whichever tenant started it. *tenant is that tenant whenever the row
+ * existed — also when the transaction is refused (cookie missing or of another browser), so
+ * the refusal is that tenant's event — and zeroed (id 0) when no row was found. */
+json_t *signin_tx_take_any(struct store *s, const char *protocol, const char *handle_hash,
+                           const char *binding_hash, struct store_tenant *tenant,
+                           const char **reason, struct err *err);
+
+/* The most tenants signin_tenants_by_issuer reports: two tell "one" from "several". */
+#define SIGNIN_ISSUER_TENANTS_MAX 2
+
+/* The tenants whose enabled connection of protocol trusts exactly `issuer` (byte for byte),
+ * lowest id first: at most max (capped at SIGNIN_ISSUER_TENANTS_MAX) into out, *n how many.
+ * More than one means the issuer does not name a tenant (GET /sso/oidc/initiate refuses). */
+int signin_tenants_by_issuer(struct store *s, const char *protocol, const char *issuer,
+                             struct store_tenant *out, size_t max, size_t *n, struct err *err);
+
 /* Remembers an assertion ID until expires_ms: ERR_CONFLICT when it was seen before. */
 int signin_replay_check(struct store *s, int64_t tenant_id, const char *issuer, const char *id,
                         int64_t expires_ms, struct err *err);

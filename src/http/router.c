@@ -129,6 +129,10 @@ static const struct route routes[] = {
     { "GET", "/sso/{tenant}/oidc/initiate", sso_oidc_initiate, PLAIN, ROUTE_AUTH_NONE },
     { "POST", "/sso/{tenant}/oidc/initiate", sso_oidc_initiate, PLAIN, ROUTE_AUTH_NONE },
     { "GET", "/sso/{tenant}/oidc/callback", sso_oidc_callback, PLAIN, ROUTE_AUTH_NONE },
+    /* One redirect and initiate-login URI for every tenant (an Okta Integration Network app). */
+    { "GET", "/sso/oidc/initiate", sso_oidc_shared_initiate, PLAIN, ROUTE_AUTH_NONE },
+    { "POST", "/sso/oidc/initiate", sso_oidc_shared_initiate, PLAIN, ROUTE_AUTH_NONE },
+    { "GET", "/sso/oidc/callback", sso_oidc_shared_callback, PLAIN, ROUTE_AUTH_NONE },
     { "GET", "/sso/{tenant}/saml/metadata", sso_saml_metadata, PLAIN, ROUTE_AUTH_NONE },
     { "GET", "/sso/{tenant}/saml/login", sso_saml_login, PLAIN, ROUTE_AUTH_NONE },
     { "POST", "/sso/{tenant}/saml/acs", sso_saml_acs, PLAIN, ROUTE_AUTH_NONE },
@@ -152,13 +156,17 @@ static const struct route routes[] = {
  * the host application's. signInCompleteUrl is the host's redemption page (docs/sso.md): a
  * tenant admin who could rewrite it would receive its users' sign-in codes. */
 static const char *const sso_host_fields[] = { "signInCompleteUrl", NULL };
+/* An OIDC connection's redirect is the host's too: "shared" names the one redirect URI the
+ * host registered (its reverse proxy maps its own fixed URL onto it); a tenant admin who
+ * changed it would send a redirect URI the IdP refuses. */
+static const char *const oidc_host_fields[] = { "signInCompleteUrl", "redirect", NULL };
 
 static const struct {
     const char *method;
     const char *pattern;
     const char *const *fields;
 } host_fields[] = {
-    { "PUT", "/admin/v1/tenants/{tenant}/sso/oidc", sso_host_fields },
+    { "PUT", "/admin/v1/tenants/{tenant}/sso/oidc", oidc_host_fields },
     { "PUT", "/admin/v1/tenants/{tenant}/sso/saml", sso_host_fields },
 };
 

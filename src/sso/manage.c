@@ -16,9 +16,10 @@ static json_t *
 describe(const struct api_settings *settings, const struct store_tenant *t,
          const struct store_sso_conn *conn, const json_t *cfg)
 {
-    json_t *d = strcmp(conn->protocol, "oidc") == 0
-                    ? sso_oidc_describe(cfg, api_tenant_url(settings, t), t->slug)
-                    : sso_saml_describe(cfg, api_tenant_url(settings, t), t->slug);
+    json_t *d =
+        strcmp(conn->protocol, "oidc") == 0
+            ? sso_oidc_describe(cfg, api_tenant_url(settings, t), settings->public_url, t->slug)
+            : sso_saml_describe(cfg, api_tenant_url(settings, t), t->slug);
     char when[32];
     json_object_set_new(d, "enabled", json_boolean(conn->enabled));
     /* "SAML required" (token gate) means: exists, enabled, and has signed someone in. */
@@ -117,6 +118,11 @@ sso_manage_put(struct store *s, const struct api_settings *settings, const char 
     if (signin_conn_get(s, t.id, protocol, &old, err) < 0 && err->code != ERR_NOT_FOUND)
         return -1;
     stored = old.config ? json_loads(old.config, 0, NULL) : NULL;
+    /* A connection saved before "redirect" existed sends the tenant's redirect URI: say so,
+     * so a body repeating what GET shows is no change of the host's field. */
+    if (json_is_object(stored) && strcmp(protocol, "oidc") == 0 &&
+        json_object_get(stored, "redirect") == NULL)
+        json_object_set_new(stored, "redirect", json_string(SSO_OIDC_REDIRECT_TENANT));
     if (caller && api_host_fields_check(caller, body, stored, err) < 0)
         goto out;
     /* What GET answers now: a body may repeat its read-only members (GET, change, PUT). */
@@ -357,15 +363,19 @@ sso_manage_overview(struct api_call *call, struct err *err)
     for (size_t i = 0; i < 2; i++) {
         struct store_sso_conn c = { 0 };
         json_t *d = json_object();
-        if (i == 0)
-            sso_oidc_sp_values(d, base, t.slug);
-        else
-            sso_saml_sp_values(d, base, t.slug);
         bool configured = signin_conn_get(call->store, t.id, protocols[i], &c, err) == 0;
         if (!configured && err->code != ERR_NOT_FOUND) {
             json_decref(d);
             json_decref(out);
             return -1;
+        }
+        if (i == 0) {
+            /* The shared URLs beside the tenant's, and which of them the connection sends. */
+            json_t *cfg = configured ? json_loads(c.config ? c.config : "", 0, NULL) : NULL;
+            sso_oidc_sp_values(d, base, call->settings->public_url, t.slug, cfg);
+            json_decref(cfg);
+        } else {
+            sso_saml_sp_values(d, base, t.slug);
         }
         json_object_set_new(d, "configured", json_boolean(configured));
         json_object_set_new(d, "enabled", json_boolean(configured && c.enabled));

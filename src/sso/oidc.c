@@ -163,14 +163,20 @@ sso_oidc_configure(const json_t *body, const json_t *current, const struct api_s
                    int64_t tenant_id, bool have_secret, char **sealed, struct err *err)
 {
     static const char *const keys[] = {
-        "issuer",       "oktaOrgUrl", "clientId",          "clientSecret",  "algorithms",
-        "idpInitiated", "enabled",    "signInCompleteUrl", "entraTenantId", NULL
+        "issuer",        "oktaOrgUrl",   "clientId", "clientSecret",
+        "algorithms",    "idpInitiated", "enabled",  "signInCompleteUrl",
+        "entraTenantId", "redirect",     NULL
     };
     /* What sso_oidc_describe adds: the stored discovery and the URLs to paste at the IdP. */
-    static const char *const readonly[] = {
-        SSO_READ_ONLY_COMMON, "discovery",       "redirectUri", "initiateLoginUri",
-        "loginUrl",           "clientSecretSet", NULL
-    };
+    static const char *const readonly[] = { SSO_READ_ONLY_COMMON,
+                                            "discovery",
+                                            "redirectUri",
+                                            "initiateLoginUri",
+                                            "loginUrl",
+                                            "clientSecretSet",
+                                            "sharedRedirectUri",
+                                            "sharedInitiateLoginUri",
+                                            NULL };
     json_t *cfg = NULL, *algs = NULL, *disc = NULL;
     char tidbuf[64];
     int bad = 0;
@@ -218,14 +224,18 @@ sso_oidc_configure(const json_t *body, const json_t *current, const struct api_s
                 "sign-ins");
         return NULL;
     }
+    const char *redirect = sso_oidc_redirect_settle(body, current, err);
+    if (redirect == NULL)
+        return NULL;
     if ((algs = check_algs(json_object_get(body, "algorithms"), err)) == NULL)
         return NULL;
     if ((disc = discover(issuer, settings->sso_allow_http, err)) == NULL)
         goto fail;
     if (secret && (*sealed = sso_secret_seal(settings->sso_keys, tenant_id, secret, err)) == NULL)
         goto fail;
-    cfg = json_pack("{s:s, s:s, s:o, s:b, s:b, s:o}", "issuer", issuer, "clientId", client_id,
-                    "algorithms", algs, "idpInitiated", idp, "enabled", enabled, "discovery", disc);
+    cfg = json_pack("{s:s, s:s, s:o, s:b, s:b, s:o, s:s}", "issuer", issuer, "clientId", client_id,
+                    "algorithms", algs, "idpInitiated", idp, "enabled", enabled, "discovery", disc,
+                    "redirect", redirect);
     if (complete)
         json_object_set_new(cfg, "signInCompleteUrl", json_string(complete));
     if (tid)
@@ -237,25 +247,74 @@ fail:
     return NULL;
 }
 
+const char *
+sso_oidc_redirect_settle(const json_t *body, const json_t *current, struct err *err)
+{
+    const json_t *v = json_object_get(body, "redirect");
+    if (v == NULL)
+        v = json_object_get(current, "redirect"); /* omitted: the stored choice stays */
+    const char *mode = v ? json_string_value(v) : SSO_OIDC_REDIRECT_TENANT;
+    if (mode && strcmp(mode, SSO_OIDC_REDIRECT_TENANT) == 0)
+        return SSO_OIDC_REDIRECT_TENANT;
+    if (mode && strcmp(mode, SSO_OIDC_REDIRECT_SHARED) == 0)
+        return SSO_OIDC_REDIRECT_SHARED;
+    err_set(err, ERR_INVALID_VALUE,
+            "redirect must be \"tenant\" (/sso/{tenant}/oidc/callback) or \"shared\" "
+            "(/sso/oidc/callback, one redirect URI for every tenant)");
+    return NULL;
+}
+
+bool
+sso_oidc_redirect_is_shared(const json_t *config)
+{
+    const char *mode = json_string_value(json_object_get(config, "redirect"));
+    return mode != NULL && strcmp(mode, SSO_OIDC_REDIRECT_SHARED) == 0;
+}
+
+int
+sso_oidc_redirect_uri(const json_t *config, const char *tenant_url, const char *deployment_url,
+                      const char *slug, char *out, size_t size)
+{
+    int w =
+        sso_oidc_redirect_is_shared(config)
+            ? snprintf(out, size, "%s/sso/oidc/callback", deployment_url ? deployment_url : "")
+            : snprintf(out, size, "%s/sso/%s/oidc/callback", tenant_url ? tenant_url : "", slug);
+    return w > 0 && (size_t)w < size ? 0 : -1;
+}
+
 void
-sso_oidc_sp_values(json_t *d, const char *public_url, const char *slug)
+sso_oidc_sp_values(json_t *d, const char *public_url, const char *deployment_url, const char *slug,
+                   const json_t *config)
 {
     char url[600];
     if (public_url == NULL)
         public_url = "";
+    if (deployment_url == NULL)
+        deployment_url = "";
     snprintf(url, sizeof(url), "%s/sso/%s/oidc/callback", public_url, slug);
     json_object_set_new(d, "redirectUri", json_string(url));
     snprintf(url, sizeof(url), "%s/sso/%s/oidc/initiate", public_url, slug);
     json_object_set_new(d, "initiateLoginUri", json_string(url));
     snprintf(url, sizeof(url), "%s/sso/%s/oidc/login", public_url, slug);
     json_object_set_new(d, "loginUrl", json_string(url));
+    /* One redirect and initiate-login URI for every tenant (an Okta Integration Network app
+     * registers exactly one): on the deployment's public_url, never a tenant's own. */
+    snprintf(url, sizeof(url), "%s/sso/oidc/callback", deployment_url);
+    json_object_set_new(d, "sharedRedirectUri", json_string(url));
+    snprintf(url, sizeof(url), "%s/sso/oidc/initiate", deployment_url);
+    json_object_set_new(d, "sharedInitiateLoginUri", json_string(url));
+    json_object_set_new(d, "redirect",
+                        json_string(sso_oidc_redirect_is_shared(config)
+                                        ? SSO_OIDC_REDIRECT_SHARED
+                                        : SSO_OIDC_REDIRECT_TENANT));
 }
 
 json_t *
-sso_oidc_describe(const json_t *config, const char *public_url, const char *slug)
+sso_oidc_describe(const json_t *config, const char *public_url, const char *deployment_url,
+                  const char *slug)
 {
     json_t *d = json_deep_copy(config);
-    sso_oidc_sp_values(d, public_url, slug);
+    sso_oidc_sp_values(d, public_url, deployment_url, slug, config);
     json_object_set_new(d, "clientSecretSet", json_true());
     return d;
 }
@@ -293,10 +352,18 @@ start(struct api_call *call, const struct store_tenant *t, const json_t *cfg, co
     crypto_base64url(digest, sizeof(digest), challenge, sizeof(challenge));
     sso_hash(state, state_hash);
     sso_hash(handle, handle_hash);
-    snprintf(redirect_uri, sizeof(redirect_uri), "%s/sso/%s/oidc/callback",
-             api_tenant_url(call->settings, t), t->slug);
+    /* RFC 9700 §2.1: exactly the redirect URI registered at the IdP, which the connection's
+     * "redirect" names; the token request repeats the one kept here. */
+    if (sso_oidc_redirect_uri(cfg, api_tenant_url(call->settings, t), call->settings->public_url,
+                              t->slug, redirect_uri, sizeof(redirect_uri)) < 0) {
+        err_set(err, ERR_INTERNAL, "redirect URI is too long");
+        goto out;
+    }
     data = json_pack("{s:s, s:s, s:s, s:s, s:s}", "issuer", get_str(cfg, "issuer"), "nonce", nonce,
                      "verifier", verifier, "redirect_uri", redirect_uri, "initiated", initiated);
+    /* Which callback may complete it: the shared one, or the tenant's own. */
+    if (sso_oidc_redirect_is_shared(cfg))
+        json_object_set_new(data, "shared", json_true());
     if (return_to)
         json_object_set_new(data, "return_to", json_string(return_to));
     if (console)
@@ -328,12 +395,15 @@ out:
     return rc;
 }
 
-/* Loads the tenant's enabled OIDC connection, or replies 404 (page) and returns 1. */
+/* Loads the enabled OIDC connection of the tenant the path names (or of *t, when `known`: the
+ * tenant-free endpoints found it), or replies 404 (page) and returns 1. */
 static int
-load(struct api_call *call, struct store_tenant *t, json_t **cfg, struct err *err)
+load(struct api_call *call, struct store_tenant *t, bool known, json_t **cfg, struct err *err)
 {
     struct store_sso_conn conn;
-    if (sso_conn_load(call, PROTO, t, &conn, cfg, err) < 0) {
+    int got = known ? sso_conn_of(call, PROTO, t, &conn, cfg, err)
+                    : sso_conn_load(call, PROTO, t, &conn, cfg, err);
+    if (got < 0) {
         if (err->code != ERR_NOT_FOUND)
             return -1;
         sso_reply_failure(call, 404, "Single sign-on is not set up for this workspace.");
@@ -356,7 +426,7 @@ login(struct api_call *call, bool console, struct err *err)
 {
     struct store_tenant t;
     json_t *cfg = NULL;
-    int rc = load(call, &t, &cfg, err);
+    int rc = load(call, &t, false, &cfg, err);
     if (rc != 0)
         return rc < 0 ? -1 : 0;
     const char *hint = api_call_arg(call, "login_hint");
@@ -394,30 +464,77 @@ initiate_param(struct api_call *call, const char *name)
     return NULL;
 }
 
+/* OIDC Core §4 for tenant t, whose enabled connection is cfg: the request proves nothing; it
+ * may only start a normal flow, with the configured issuer — never one named by the
+ * request. */
+static int
+initiate(struct api_call *call, const struct store_tenant *t, const json_t *cfg, const char *iss,
+         const char *hint, const char *target, struct err *err)
+{
+    if (!json_is_true(json_object_get(cfg, "idpInitiated"))) {
+        sso_event(call, t, PROTO, "idp", SSO_RESULT_REJECTED, "idp_initiated_disabled", NULL);
+        sso_reply_failure(call, 404, "Sign-in from the identity provider is not enabled.");
+        return 0;
+    }
+    if (iss == NULL || strcmp(iss, get_str(cfg, "issuer")) != 0) {
+        sso_event(call, t, PROTO, "idp", SSO_RESULT_REJECTED, "initiate_wrong_issuer", NULL);
+        sso_reply_failure(call, 400, "The sign-in request names another identity provider.");
+        return 0;
+    }
+    const char *h = hint && strlen(hint) <= HINT_MAX ? hint : NULL;
+    return start(call, t, cfg, sso_return_to_check(target, api_tenant_url(call->settings, t)), h,
+                 "idp", false, err);
+}
+
 int
 sso_oidc_initiate(struct api_call *call, struct err *err)
 {
     struct store_tenant t;
     json_t *cfg = NULL;
-    int rc = load(call, &t, &cfg, err);
+    int rc = load(call, &t, false, &cfg, err);
     if (rc != 0)
         return rc < 0 ? -1 : 0;
     char *iss = initiate_param(call, "iss"), *hint = initiate_param(call, "login_hint");
     char *target = initiate_param(call, "target_link_uri");
-    /* OIDC Core §4: the request proves nothing; it may only start a normal flow, with the
-     * configured issuer — never one named by the request. */
-    if (!json_is_true(json_object_get(cfg, "idpInitiated"))) {
-        sso_event(call, &t, PROTO, "idp", SSO_RESULT_REJECTED, "idp_initiated_disabled", NULL);
-        sso_reply_failure(call, 404, "Sign-in from the identity provider is not enabled.");
-        rc = 0;
-    } else if (iss == NULL || strcmp(iss, get_str(cfg, "issuer")) != 0) {
-        sso_event(call, &t, PROTO, "idp", SSO_RESULT_REJECTED, "initiate_wrong_issuer", NULL);
-        sso_reply_failure(call, 400, "The sign-in request names another identity provider.");
-        rc = 0;
+    rc = initiate(call, &t, cfg, iss, hint, target, err);
+    free(iss);
+    free(hint);
+    free(target);
+    json_decref(cfg);
+    return rc;
+}
+
+/* The tenant-free initiate-login URI: the issuer is all that names the tenant, so it must
+ * name exactly one — the tenant whose enabled connection trusts it. Several: refused, never
+ * one of them picked (any tenant can configure any issuer). */
+int
+sso_oidc_shared_initiate(struct api_call *call, struct err *err)
+{
+    struct store_tenant found[SIGNIN_ISSUER_TENANTS_MAX];
+    size_t n = 0;
+    json_t *cfg = NULL;
+    int rc = 0;
+    char *iss = initiate_param(call, "iss"), *hint = initiate_param(call, "login_hint");
+    char *target = initiate_param(call, "target_link_uri");
+    if (iss != NULL && iss[0] != '\0' && strlen(iss) <= 1024 &&
+        signin_tenants_by_issuer(call->store, PROTO, iss, found, SIGNIN_ISSUER_TENANTS_MAX, &n,
+                                 err) < 0) {
+        rc = -1;
+    } else if (n == 0) {
+        /* As for an unknown tenant or a disabled connection: nothing to sign in to. */
+        sso_reply_failure(call, 404, "Single sign-on is not set up for this workspace.");
+    } else if (n > 1) {
+        /* Each tenant that trusts the issuer is told: its admins can see why. */
+        for (size_t i = 0; i < n; i++)
+            sso_event(call, &found[i], PROTO, "idp", SSO_RESULT_REJECTED,
+                      "initiate_ambiguous_issuer", NULL);
+        sso_reply_failure(call, 400,
+                          "The sign-in request does not name one workspace. Start the sign-in "
+                          "from the application.");
+    } else if ((rc = load(call, &found[0], true, &cfg, err)) == 0) {
+        rc = initiate(call, &found[0], cfg, iss, hint, target, err);
     } else {
-        const char *h = hint && strlen(hint) <= HINT_MAX ? hint : NULL;
-        rc = start(call, &t, cfg, sso_return_to_check(target, api_tenant_url(call->settings, &t)),
-                   h, "idp", false, err);
+        rc = rc < 0 ? -1 : 0;
     }
     free(iss);
     free(hint);
@@ -603,14 +720,92 @@ refuse(struct api_call *call, const struct store_tenant *t, const char *initiate
     sso_reply_failure(call, status, "The sign-in could not be completed. Please start again.");
 }
 
+/* Steps 2– of the callback (SSO.md (a) "Callback"), once step 1 took the transaction tx of
+ * tenant t, whose connection is conn/cfg: the same for the tenant's callback and the shared
+ * one (`shared`), which each complete only the transactions that named them. */
+static int
+complete(struct api_call *call, const struct store_tenant *t, const struct store_sso_conn *conn,
+         const json_t *cfg, const json_t *tx, bool shared, struct err *err)
+{
+    json_t *claims = NULL;
+    char *id_token = NULL, *access = NULL;
+    const char *reason = NULL;
+    const char *code = api_call_arg(call, "code"), *iss = api_call_arg(call, "iss");
+    const char *initiated = get_str(tx, "initiated");
+    const char *issuer = get_str(cfg, "issuer");
+    int rc = 0;
+    /* RFC 9700 §2.1: the response comes back to the redirect URI the request named. */
+    if (json_is_true(json_object_get(tx, "shared")) != shared) {
+        refuse(call, t, initiated, "wrong_callback", 400);
+        goto out;
+    }
+    /* Step 2: the provider reported an error. */
+    if (api_call_arg(call, "error")) {
+        refuse(call, t, initiated, "idp_error", 400);
+        goto out;
+    }
+    /* Step 3, RFC 9207 §2.4: iss must be this issuer; absent only if not announced. */
+    if (iss ? strcmp(iss, get_str(tx, "issuer")) != 0 || strcmp(iss, issuer) != 0
+            : json_is_true(json_object_get(json_object_get(cfg, "discovery"), "iss_parameter"))) {
+        refuse(call, t, initiated, iss ? "wrong_iss_parameter" : "iss_parameter_missing", 400);
+        goto out;
+    }
+    if (code == NULL || code[0] == '\0' || strlen(code) > 2048) {
+        refuse(call, t, initiated, "code_missing", 400);
+        goto out;
+    }
+    id_token = exchange(call, t, cfg, conn, code, tx, &access, &reason, err);
+    if (id_token == NULL || validate(call, cfg, tx, id_token, &claims, &reason, err) < 0) {
+        fail_exchange(call, t, initiated, reason, err);
+        goto out;
+    }
+    /* Core §5.3: UserInfo only when the ID token lacks email. */
+    if (json_object_get(claims, "email") == NULL &&
+        userinfo_email(call, cfg, claims, access, &reason, err) < 0) {
+        fail_exchange(call, t, initiated, reason, err);
+        goto out;
+    }
+    struct sso_flow flow = sso_flow_of(tx, initiated);
+    json_t *received = flow.test ? sso_received(claims) : NULL;
+    flow.received = received;
+    rc = sso_finish(call, t, cfg, PROTO, issuer, get_str(claims, "sub"), get_str(claims, "email"),
+                    &flow, err);
+    json_decref(received);
+out:
+    if (access) {
+        crypto_wipe(access, strlen(access));
+        free(access);
+    }
+    free(id_token);
+    json_decref(claims);
+    return rc;
+}
+
+/* The state parameter, or NULL when missing or too long to be one of ours. */
+static const char *
+state_of(struct api_call *call)
+{
+    const char *state = api_call_arg(call, "state");
+    return state == NULL || state[0] == '\0' || strlen(state) > 512 ? NULL : state;
+}
+
+/* The hash of the transaction cookie into hash ("" when the browser sent none). */
+static void
+binding_of(struct api_call *call, char hash[65])
+{
+    char handle[64];
+    hash[0] = '\0';
+    if (sso_cookie_get(call->cookie, TX_COOKIE, handle, sizeof(handle)))
+        sso_hash(handle, hash);
+}
+
 int
 sso_oidc_callback(struct api_call *call, struct err *err)
 {
     struct store_tenant t;
     struct store_sso_conn conn = { 0 };
-    json_t *cfg = NULL, *tx = NULL, *claims = NULL;
-    char handle[64], state_hash[65], handle_hash[65] = "";
-    char *id_token = NULL, *access = NULL;
+    json_t *cfg = NULL, *tx = NULL;
+    char state_hash[65], handle_hash[65];
     const char *reason = NULL;
     int rc = 0;
     if (sso_conn_load(call, PROTO, &t, &conn, &cfg, err) < 0) {
@@ -622,18 +817,16 @@ sso_oidc_callback(struct api_call *call, struct err *err)
     call->sso_headers = true;
     /* The transaction cookie is spent whatever happens next. */
     sso_cookie_set(call, TX_COOKIE, "", "Lax", 0);
-    const char *state = api_call_arg(call, "state"), *code = api_call_arg(call, "code");
-    const char *iss = api_call_arg(call, "iss");
+    const char *state = state_of(call);
     if (!conn.enabled) {
         refuse(call, &t, "-", "connection_disabled", 404);
         goto out;
     }
-    if (state == NULL || state[0] == '\0' || strlen(state) > 512) {
+    if (state == NULL) {
         refuse(call, &t, "-", "state_missing", 400);
         goto out;
     }
-    if (sso_cookie_get(call->cookie, TX_COOKIE, handle, sizeof(handle)))
-        sso_hash(handle, handle_hash);
+    binding_of(call, handle_hash);
     sso_hash(state, state_hash);
     /* Step 1: find the transaction by state, bound to this browser; delete it now. */
     tx = signin_tx_take(call->store, t.id, PROTO, state_hash, handle_hash[0] ? handle_hash : NULL,
@@ -646,47 +839,61 @@ sso_oidc_callback(struct api_call *call, struct err *err)
         refuse(call, &t, "-", handle_hash[0] ? reason : "transaction_cookie_missing", 400);
         goto out;
     }
-    const char *initiated = get_str(tx, "initiated");
-    const char *issuer = get_str(cfg, "issuer");
-    /* Step 2: the provider reported an error. */
-    if (api_call_arg(call, "error")) {
-        refuse(call, &t, initiated, "idp_error", 400);
-        goto out;
-    }
-    /* Step 3, RFC 9207 §2.4: iss must be this issuer; absent only if not announced. */
-    if (iss ? strcmp(iss, get_str(tx, "issuer")) != 0 || strcmp(iss, issuer) != 0
-            : json_is_true(json_object_get(json_object_get(cfg, "discovery"), "iss_parameter"))) {
-        refuse(call, &t, initiated, iss ? "wrong_iss_parameter" : "iss_parameter_missing", 400);
-        goto out;
-    }
-    if (code == NULL || code[0] == '\0' || strlen(code) > 2048) {
-        refuse(call, &t, initiated, "code_missing", 400);
-        goto out;
-    }
-    id_token = exchange(call, &t, cfg, &conn, code, tx, &access, &reason, err);
-    if (id_token == NULL || validate(call, cfg, tx, id_token, &claims, &reason, err) < 0) {
-        fail_exchange(call, &t, initiated, reason, err);
-        goto out;
-    }
-    /* Core §5.3: UserInfo only when the ID token lacks email. */
-    if (json_object_get(claims, "email") == NULL &&
-        userinfo_email(call, cfg, claims, access, &reason, err) < 0) {
-        fail_exchange(call, &t, initiated, reason, err);
-        goto out;
-    }
-    struct sso_flow flow = sso_flow_of(tx, initiated);
-    json_t *received = flow.test ? sso_received(claims) : NULL;
-    flow.received = received;
-    rc = sso_finish(call, &t, cfg, PROTO, issuer, get_str(claims, "sub"), get_str(claims, "email"),
-                    &flow, err);
-    json_decref(received);
+    rc = complete(call, &t, &conn, cfg, tx, false, err);
 out:
-    if (access) {
-        crypto_wipe(access, strlen(access));
-        free(access);
+    json_decref(tx);
+    json_decref(cfg);
+    store_sso_conn_cleanup(&conn);
+    return rc;
+}
+
+/* The redirect URI every tenant may register (an Okta Integration Network app has one): the
+ * tenant is the one whose transaction the state names, and then everything is checked as at
+ * the tenant's own callback. */
+int
+sso_oidc_shared_callback(struct api_call *call, struct err *err)
+{
+    struct store_tenant t = { 0 };
+    struct store_sso_conn conn = { 0 };
+    json_t *cfg = NULL, *tx = NULL;
+    char state_hash[65], handle_hash[65];
+    const char *reason = NULL;
+    int rc = 0;
+    call->sso_headers = true;
+    sso_cookie_set(call, TX_COOKIE, "", "Lax", 0);
+    const char *state = state_of(call);
+    if (state == NULL) {
+        refuse(call, NULL, "-", "state_missing", 400);
+        return 0;
     }
-    free(id_token);
-    json_decref(claims);
+    binding_of(call, handle_hash);
+    sso_hash(state, state_hash);
+    /* Step 1, and the tenant: the transaction by state, bound to this browser; deleted now. */
+    tx = signin_tx_take_any(call->store, PROTO, state_hash, handle_hash[0] ? handle_hash : NULL, &t,
+                            &reason, err);
+    if (t.id != 0)
+        str_copy(call->log_tenant, sizeof(call->log_tenant), t.slug);
+    if (tx == NULL) {
+        if (err->code == ERR_INTERNAL || err->code == ERR_UNAVAILABLE)
+            return -1;
+        refuse(call, t.id ? &t : NULL, "-", handle_hash[0] ? reason : "transaction_cookie_missing",
+               400);
+        return 0;
+    }
+    if (sso_conn_of(call, PROTO, &t, &conn, &cfg, err) < 0) {
+        if (err->code != ERR_NOT_FOUND) {
+            rc = -1;
+            goto out;
+        }
+        sso_reply_failure(call, 404, "Single sign-on is not set up for this workspace.");
+        goto out;
+    }
+    if (!conn.enabled) {
+        refuse(call, &t, "-", "connection_disabled", 404);
+        goto out;
+    }
+    rc = complete(call, &t, &conn, cfg, tx, true, err);
+out:
     json_decref(tx);
     json_decref(cfg);
     store_sso_conn_cleanup(&conn);

@@ -1,6 +1,9 @@
 #ifndef SCIMD_SSO_OIDC_H
 #define SCIMD_SSO_OIDC_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #include <jansson.h>
 
 #include "api/call.h"
@@ -20,12 +23,36 @@ json_t *sso_oidc_configure(const json_t *body, const json_t *current,
                            const struct api_settings *settings, int64_t tenant_id, bool have_secret,
                            char **sealed, struct err *err);
 
-/* The URLs to paste at the IdP (redirectUri, initiateLoginUri, loginUrl), set into d: they
- * exist before any connection does. */
-void sso_oidc_sp_values(json_t *d, const char *public_url, const char *slug);
+/* The connection's "redirect": which redirect URI its authorization requests send, and so
+ * which one is registered at the IdP. "tenant" (the default): the tenant's own
+ * /sso/{tenant}/oidc/callback; "shared": /sso/oidc/callback on the deployment's public_url,
+ * one URI for every tenant (an Okta Integration Network app registers exactly one). */
+#define SSO_OIDC_REDIRECT_TENANT "tenant"
+#define SSO_OIDC_REDIRECT_SHARED "shared"
+
+/* The "redirect" a connection body asks for: its own, else current's (the connection as GET
+ * shows it; NULL for a new one), else "tenant". A static string; NULL with ERR_INVALID_VALUE
+ * for any other value. */
+const char *sso_oidc_redirect_settle(const json_t *body, const json_t *current, struct err *err);
+/* True when a stored config says "redirect": "shared" (absent: the tenant's own). */
+bool sso_oidc_redirect_is_shared(const json_t *config);
+/* The redirect_uri of config's authorization requests into out: deployment_url +
+ * "/sso/oidc/callback" when shared, else tenant_url + "/sso/{slug}/oidc/callback" (either
+ * URL may be NULL: ""). -1 when it does not fit in size. */
+int sso_oidc_redirect_uri(const json_t *config, const char *tenant_url, const char *deployment_url,
+                          const char *slug, char *out, size_t size);
+
+/* The URLs to paste at the IdP, set into d: they exist before any connection does. The
+ * tenant's (redirectUri, initiateLoginUri, loginUrl) on public_url (the tenant's URL), the
+ * shared ones (sharedRedirectUri, sharedInitiateLoginUri) on deployment_url (the
+ * deployment's public_url), and "redirect": which redirect URI config (NULL: none yet, the
+ * default) uses. */
+void sso_oidc_sp_values(json_t *d, const char *public_url, const char *deployment_url,
+                        const char *slug, const json_t *config);
 
 /* The public view of a stored config: no secret, plus the URLs to paste at the IdP. */
-json_t *sso_oidc_describe(const json_t *config, const char *public_url, const char *slug);
+json_t *sso_oidc_describe(const json_t *config, const char *public_url, const char *deployment_url,
+                          const char *slug);
 
 int sso_oidc_login(struct api_call *call, struct err *err);
 /* The SP-initiated flow of a console sign-in (sso/console.h): the transaction remembers it,
@@ -33,5 +60,12 @@ int sso_oidc_login(struct api_call *call, struct err *err);
 int sso_oidc_console_login(struct api_call *call, struct err *err);
 int sso_oidc_initiate(struct api_call *call, struct err *err);
 int sso_oidc_callback(struct api_call *call, struct err *err);
+/* The tenant-free endpoints (docs/sso.md "One redirect URI for every tenant"):
+ * GET /sso/oidc/callback completes the transaction its state names, of whichever tenant, with
+ * the checks of the tenant's callback; GET|POST /sso/oidc/initiate?iss=… starts a sign-in for
+ * the one tenant whose enabled connection trusts that issuer (several: refused,
+ * initiate_ambiguous_issuer). */
+int sso_oidc_shared_callback(struct api_call *call, struct err *err);
+int sso_oidc_shared_initiate(struct api_call *call, struct err *err);
 
 #endif

@@ -44,11 +44,14 @@ sso_event_test(struct api_call *call, const struct store_tenant *tenant, const c
     char t[80], r[80];
     if ((unsigned)result < SSO_RESULT__COUNT)
         atomic_fetch_add(&counts[result], 1);
-    log_escape(t, sizeof(t), tenant->slug);
+    log_escape(t, sizeof(t), tenant ? tenant->slug : "-");
     log_escape(r, sizeof(r), reason ? reason : "-");
     log_info("event=sso_signin tenant=%s protocol=%s initiated=%s result=%s reason=%s user=%s", t,
              protocol, initiated ? initiated : "-", sso_result_name(result), r,
              user_id ? user_id : "-");
+    /* A request to a tenant-free endpoint that names no tenant has no audit trail to go to. */
+    if (tenant == NULL)
+        return;
     /* The audit trail of the tenant gets the same (issue 7 item 6); a lost event is logged,
      * never a reason to fail the browser's request. */
     struct err e = { 0 };
@@ -434,6 +437,15 @@ sso_conn_load(struct api_call *call, const char *protocol, struct store_tenant *
     *conn = (struct store_sso_conn){ 0 };
     if (tenant_get(call->store, call->params[0], t, err) < 0)
         return -1;
+    return sso_conn_of(call, protocol, t, conn, config, err);
+}
+
+int
+sso_conn_of(struct api_call *call, const char *protocol, const struct store_tenant *t,
+            struct store_sso_conn *conn, json_t **config, struct err *err)
+{
+    *config = NULL;
+    *conn = (struct store_sso_conn){ 0 };
     str_copy(call->log_tenant, sizeof(call->log_tenant), t->slug);
     if (signin_conn_get(call->store, t->id, protocol, conn, err) < 0)
         return -1;

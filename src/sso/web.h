@@ -25,7 +25,9 @@ enum sso_result {
 
 /* Records one sign-in attempt: an audit event of the tenant ("sso.signin", core/signin.h), a
  * log line with tenant, protocol, SP/IdP-initiated, result and a reason code (never a token,
- * code, state or assertion), and the counter. user_id may be NULL. */
+ * code, state or assertion), and the counter. user_id may be NULL; so may tenant, for a
+ * request to a tenant-free endpoint that names none: then only the log line and the counter
+ * (there is no tenant whose audit trail it belongs to). */
 void sso_event(struct api_call *call, const struct store_tenant *tenant, const char *protocol,
                const char *initiated, enum sso_result result, const char *reason,
                const char *user_id);
@@ -84,6 +86,10 @@ int sso_random_token(char out[44], struct err *err);
  * config (new reference in *config). ERR_NOT_FOUND when either is missing. */
 int sso_conn_load(struct api_call *call, const char *protocol, struct store_tenant *t,
                   struct store_sso_conn *conn, json_t **config, struct err *err);
+/* The same for a tenant already known (found from a transaction or an issuer by the
+ * tenant-free OIDC endpoints); ERR_NOT_FOUND when it has no connection of `protocol`. */
+int sso_conn_of(struct api_call *call, const char *protocol, const struct store_tenant *t,
+                struct store_sso_conn *conn, json_t **config, struct err *err);
 
 /* How a sign-in started, read from its transaction. */
 struct sso_flow {

@@ -343,6 +343,35 @@ fill(struct db_stmt *st, void *out, size_t size, size_t max,
     return 0;
 }
 
+static void
+read_tenant_id(struct db_stmt *st, void *row)
+{
+    *(int64_t *)row = db_int(st, 0);
+}
+
+int
+store_sso_conn_tenants_by_issuer(struct store *s, const char *protocol, const char *issuer,
+                                 int64_t *tenant_ids, size_t max, size_t *n, struct err *err)
+{
+    /* config is JSON text in both databases; only the member access differs. A scan of the
+     * enabled connections of one protocol: one row per tenant, read at an IdP-initiated
+     * sign-in only. */
+    static struct db_sql q =
+        DB_SQL2("SELECT tenant_id FROM sso_connections WHERE protocol=?1 AND enabled=1"
+                " AND json_extract(config, '$.issuer')=?2 ORDER BY tenant_id LIMIT ?3",
+                "SELECT tenant_id FROM sso_connections WHERE protocol=?1 AND enabled=1"
+                " AND (config::jsonb ->> 'issuer') COLLATE \"C\" = ?2::text"
+                " ORDER BY tenant_id LIMIT ?3");
+    *n = 0;
+    struct db_stmt *st = db_prepare(s, &q, err);
+    if (st == NULL)
+        return -1;
+    db_bind_text(st, 1, protocol);
+    db_bind_text(st, 2, issuer);
+    db_bind_int(st, 3, (int64_t)max);
+    return fill(st, tenant_ids, sizeof(*tenant_ids), max, read_tenant_id, NULL, n, err);
+}
+
 int
 store_sso_links_of_user(struct store *s, int64_t tenant_id, const char *user_id,
                         struct store_sso_link *out, size_t max, size_t *n, struct err *err)

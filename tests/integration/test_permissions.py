@@ -355,6 +355,27 @@ def test_a_tenant_admin_cannot_change_sign_in_complete_url(world):
         assert r.status_code == 200 and r.json()["signInCompleteUrl"] == url, r.text
 
 
+def test_a_tenant_admin_cannot_change_the_oidc_redirect(world):
+    """An OIDC connection's redirect is the host's (docs/api.md): "shared" names the one
+    redirect URI the host registered and maps at its proxy."""
+    w = world
+    w.ensure_oidc("acme")
+    body = {"issuer": w.op.issuer, "clientId": "client"}
+    r = w.call("tenant admin console", "PUT", "/tenants/acme/sso/oidc",
+               {**body, "redirect": "shared"})
+    msg = assert_refused(w, r, "redirect")
+    assert "redirect" in msg and HOST_MESSAGE in msg, msg
+    # The stored value repeated (a connection saved before the field: "tenant"), or omitted.
+    r = w.call("tenant admin console", "PUT", "/tenants/acme/sso/oidc",
+               {**body, "redirect": "tenant"})
+    assert r.status_code == 200 and r.json()["redirect"] == "tenant", r.text
+    r = w.call("operator key", "PUT", "/tenants/acme/sso/oidc", {**body, "redirect": "shared"})
+    assert r.status_code == 200 and r.json()["redirect"] == "shared", r.text
+    r = w.call("tenant admin console", "PUT", "/tenants/acme/sso/oidc",
+               {**body, "idpInitiated": True})
+    assert r.status_code == 200 and r.json()["redirect"] == "shared", r.text
+
+
 def test_without_a_server_page_a_connection_needs_its_own(world):
     w = world
     w.ok("DELETE", "/tenants/acme/sso/saml")

@@ -168,7 +168,8 @@ def test_overview_shows_the_values_to_paste_before_any_connection_exists(sp, idp
     assert o == {
         "oidc": {"redirectUri": base + "/oidc/callback", "initiateLoginUri": base + "/oidc/initiate",
                  "loginUrl": base + "/oidc/login", "configured": False, "enabled": False,
-                 "verified": False},
+                 "verified": False, "sharedRedirectUri": f"{sp.url}/sso/oidc/callback",
+                 "sharedInitiateLoginUri": f"{sp.url}/sso/oidc/initiate", "redirect": "tenant"},
         "saml": {"acsUrl": base + "/saml/acs", "audience": base + "/saml/metadata",
                  "spEntityId": base + "/saml/metadata", "spMetadataUrl": base + "/saml/metadata",
                  "configured": False, "enabled": False, "verified": False}}

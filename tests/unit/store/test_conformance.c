@@ -2498,6 +2498,58 @@ reseal(void **state)
     FAILS(ERR_NOT_FOUND, store_sso_conn_get(s, a, "oidc", &gc, err));
 }
 
+/* The tenant-free OIDC initiate-login endpoint: enabled connections of one protocol whose
+ * config names exactly this issuer, lowest tenant first; disabled ones and other protocols,
+ * issuers differing in one byte or case are not found. */
+static void
+sso_conn_tenants_by_issuer_finds_enabled_exact_matches(void **state)
+{
+    struct store *s = S(state);
+    int64_t a = mk_tenant(s, "a"), b = mk_tenant(s, "b"), c = mk_tenant(s, "c");
+    int64_t d = mk_tenant(s, "d");
+    struct store_sso_conn conn = { .config = "{\"issuer\":\"https://idp.example\"}",
+                                   .enabled = true,
+                                   .updated_ms = 100 };
+    snprintf(conn.protocol, sizeof(conn.protocol), "oidc");
+    int64_t ids[4] = { 0 };
+    size_t n = 9;
+    OK(store_sso_conn_tenants_by_issuer(s, "oidc", "https://idp.example", ids, 4, &n, err));
+    assert_int_equal(n, 0);
+    conn.tenant_id = b;
+    TX_OK(s, store_sso_conn_put(s, &conn, err));
+    conn.tenant_id = a;
+    TX_OK(s, store_sso_conn_put(s, &conn, err));
+    conn.tenant_id = c; /* disabled */
+    conn.enabled = false;
+    TX_OK(s, store_sso_conn_put(s, &conn, err));
+    conn.tenant_id = d; /* another issuer (letter case) */
+    conn.enabled = true;
+    conn.config = "{\"issuer\":\"https://IDP.example\"}";
+    TX_OK(s, store_sso_conn_put(s, &conn, err));
+    struct store_sso_conn saml = { .tenant_id = d,
+                                   .config = "{\"issuer\":\"https://idp.example\"}",
+                                   .enabled = true,
+                                   .updated_ms = 100 };
+    snprintf(saml.protocol, sizeof(saml.protocol), "saml");
+    TX_OK(s, store_sso_conn_put(s, &saml, err));
+
+    OK(store_sso_conn_tenants_by_issuer(s, "oidc", "https://idp.example", ids, 4, &n, err));
+    assert_int_equal(n, 2);
+    assert_int_equal(ids[0], a);
+    assert_int_equal(ids[1], b);
+    OK(store_sso_conn_tenants_by_issuer(s, "oidc", "https://idp.example", ids, 1, &n, err));
+    assert_int_equal(n, 1);
+    assert_int_equal(ids[0], a);
+    OK(store_sso_conn_tenants_by_issuer(s, "oidc", "https://IDP.example", ids, 4, &n, err));
+    assert_int_equal(n, 1);
+    assert_int_equal(ids[0], d);
+    OK(store_sso_conn_tenants_by_issuer(s, "oidc", "https://idp.example/", ids, 4, &n, err));
+    assert_int_equal(n, 0);
+    OK(store_sso_conn_tenants_by_issuer(s, "saml", "https://idp.example", ids, 4, &n, err));
+    assert_int_equal(n, 1);
+    assert_int_equal(ids[0], d);
+}
+
 static void
 sso_connections(void **state)
 {
@@ -3047,6 +3099,7 @@ main(void)
         T(webhook_stats),
         T(webhook_sets),
         T(sso_connections),
+        T(sso_conn_tenants_by_issuer_finds_enabled_exact_matches),
         T(sso_single_use),
         T(sso_links),
         T(sso_users_by_email),
