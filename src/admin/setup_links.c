@@ -32,14 +32,14 @@ admin_setup_links_post(struct api_call *call, struct err *err)
         goto out;
     }
     /* The host may name its admin by its own identifiers (userName, externalId). */
-    const char *who = json_string_value(acting);
+    const char *given = json_string_value(acting), *who = given;
     char id[37];
     if (scim_users_find(call, t.id, who, id, err) == 0)
         who = id;
     else if (err->code != ERR_NOT_FOUND)
         goto out;
     if (console_setup_link_mint(call->store, &call->settings->console, &call->settings->gate, &t,
-                                who, &token, &expires, err) < 0)
+                                who, given, &token, &expires, err) < 0)
         goto out;
     char url[600];
     snprintf(url, sizeof(url), "%s/console/#setup=%s", call->settings->public_url, token.text);

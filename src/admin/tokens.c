@@ -36,15 +36,27 @@ admin_tokens_list(struct api_call *call, struct err *err)
     return 0;
 }
 
-/* The one response that carries a whole token: it is shown once and never again. */
+/* The one response that carries a whole token: it is shown once and never again, beside the
+ * SCIM base URL it is used with, so the host shows both to the IT admin at once. */
 static void
-reply_secret(struct api_call *call, int status, const struct store_token *t,
-             struct token_secret *secret)
+reply_secret(struct api_call *call, int status, const struct store_tenant *tenant,
+             const struct store_token *t, struct token_secret *secret)
 {
+    char scim[API_SCIM_BASE_URL_MAX];
     json_t *j = token_to_json(t, clock_now_ms());
+    json_object_set_new(j, "scimBaseUrl",
+                        json_string(api_scim_base_url(call->settings, tenant, scim)));
     json_object_set_new(j, "token", json_string(secret->text));
     token_secret_wipe(secret);
     api_reply_json(call, status, j);
+}
+
+/* How the host named its acting user (actingUser as sent), for refusals and the audit event;
+ * NULL for a console session, which acts as its own user whatever the request says. */
+static const char *
+shown(const struct api_call *call, const char *given)
+{
+    return call->console || given == NULL || given[0] == '\0' ? NULL : given;
 }
 
 /* Reads the optional body of a mint, {"actingUser", "label"}, or a rotate (label NULL),
@@ -91,17 +103,19 @@ admin_tokens_post(struct api_call *call, struct err *err)
     if (route_tenant(call, &t, err) < 0)
         return -1;
     char id[37];
-    int rc = read_request(call, &body, &acting, &label, NULL, err);
+    const char *given = NULL;
+    int rc = read_request(call, &body, &given, &label, NULL, err);
     if (rc == 0)
-        rc = admin_acting_user(call, &t, acting, &acting, id, err);
+        rc = admin_acting_user(call, &t, given, &acting, id, err);
     if (rc == 0) {
-        const struct token_request req = { &t, &call->settings->gate, acting };
+        const struct token_request req = { &t, &call->settings->gate, acting, shown(call, given),
+                                           call->actor };
         rc = token_mint(call->store, &req, label, &tok, &secret, err);
     }
     json_decref(body);
     if (rc < 0)
         return -1;
-    reply_secret(call, 201, &tok, &secret);
+    reply_secret(call, 201, &t, &tok, &secret);
     return 0;
 }
 
@@ -110,8 +124,14 @@ admin_tokens_revoke(struct api_call *call, struct err *err)
 {
     struct store_tenant t;
     struct store_token tok;
-    if (route_tenant(call, &t, err) < 0 ||
-        token_revoke(call->store, t.id, call->params[1], &tok, err) < 0)
+    const char *acting;
+    char id[37];
+    /* No actingUser is read here (revoking needs no gate); a tenant admin's console session
+     * still names its user in the event. */
+    if (route_tenant(call, &t, err) < 0 || admin_acting_user(call, &t, NULL, &acting, id, err) < 0)
+        return -1;
+    const struct token_request req = { &t, &call->settings->gate, acting, NULL, call->actor };
+    if (token_revoke(call->store, &req, call->params[1], &tok, err) < 0)
         return -1;
     api_reply_json(call, 200, token_to_json(&tok, clock_now_ms()));
     return 0;
@@ -129,17 +149,19 @@ admin_tokens_rotate(struct api_call *call, struct err *err)
     if (route_tenant(call, &t, err) < 0)
         return -1;
     char id[37];
-    int rc = read_request(call, &body, &acting, NULL, &overlap, err);
+    const char *given = NULL;
+    int rc = read_request(call, &body, &given, NULL, &overlap, err);
     if (rc == 0)
-        rc = admin_acting_user(call, &t, acting, &acting, id, err);
+        rc = admin_acting_user(call, &t, given, &acting, id, err);
     if (rc == 0) {
-        const struct token_request req = { &t, &call->settings->gate, acting };
+        const struct token_request req = { &t, &call->settings->gate, acting, shown(call, given),
+                                           call->actor };
         rc = token_rotate(call->store, &req, call->params[1], overlap, &tok, &secret, err);
     }
     json_decref(body);
     if (rc < 0)
         return -1;
-    reply_secret(call, 201, &tok, &secret);
+    reply_secret(call, 201, &t, &tok, &secret);
     return 0;
 }
 
@@ -148,11 +170,12 @@ admin_token_gate(struct api_call *call, struct err *err)
 {
     struct store_tenant t;
     struct gate_result r;
-    const char *acting;
+    const char *acting, *given = api_call_arg(call, "actingUser");
     char id[37];
     if (route_tenant(call, &t, err) < 0 ||
-        admin_acting_user(call, &t, api_call_arg(call, "actingUser"), &acting, id, err) < 0 ||
-        gate_mint_check(call->store, &call->settings->gate, &t, acting, &r, err) < 0)
+        admin_acting_user(call, &t, given, &acting, id, err) < 0 ||
+        gate_mint_check(call->store, &call->settings->gate, &t, acting, shown(call, given), &r,
+                        err) < 0)
         return -1;
     api_reply_json(call, 200, gate_result_to_json(&t, &call->settings->gate, &r));
     return 0;

@@ -1,5 +1,6 @@
 #include "api/call.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,6 +83,17 @@ const char *
 api_tenant_url(const struct api_settings *s, const struct store_tenant *t)
 {
     return t && t->public_url[0] ? t->public_url : s->public_url;
+}
+
+const char *
+api_scim_base_url(const struct api_settings *s, const struct store_tenant *t,
+                  char out[API_SCIM_BASE_URL_MAX])
+{
+    int n = snprintf(out, API_SCIM_BASE_URL_MAX, "%s/scim/v2", api_tenant_url(s, t));
+    /* Never truncated: both URLs are bounded (call.h). */
+    assert(n >= 0 && (size_t)n < API_SCIM_BASE_URL_MAX);
+    (void)n;
+    return out;
 }
 
 const char *

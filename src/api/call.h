@@ -10,6 +10,7 @@
 #include "api/keys.h"
 #include "base/arena.h"
 #include "base/err.h"
+#include "base/limits.h"
 #include "core/console.h"
 #include "core/gate.h"
 #include "core/webhook.h"
@@ -159,6 +160,15 @@ const char *api_public_path(const char *public_url);
  * (docs/deploy.md "A tenant on its own host"). Borrowed from s or t. The management API and the
  * console stay on the deployment's public_url. */
 const char *api_tenant_url(const struct api_settings *s, const struct store_tenant *t);
+
+/* The SCIM base URL of tenant t, the one the IT admin pastes into the identity provider ("SCIM
+ * connector base URL", "Tenant URL"): api_tenant_url + "/scim/v2", written into out. The one
+ * place it is spelled: the console session, the tenant representation, the token answers and
+ * SCIM discovery all use it. Both public URLs are at most LIMIT_PUBLIC_URL_BYTES (refused
+ * beyond at start and on write), so API_SCIM_BASE_URL_MAX always holds it. Returns out. */
+#define API_SCIM_BASE_URL_MAX (LIMIT_PUBLIC_URL_BYTES + sizeof("/scim/v2"))
+const char *api_scim_base_url(const struct api_settings *s, const struct store_tenant *t,
+                              char out[API_SCIM_BASE_URL_MAX]);
 
 /* A query-string argument by name (case-sensitive), or NULL. */
 const char *api_call_arg(const struct api_call *call, const char *name);

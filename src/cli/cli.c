@@ -173,7 +173,7 @@ cli_token(struct store *s, long overlap_default, const struct gate_policy *polic
     const char *cmd = argv[0];
     if (tenant_get(s, argv[1], &t, &e) < 0)
         return cli_fail(&e);
-    const struct token_request req = { &t, policy, NULL };
+    const struct token_request req = { &t, policy, NULL, NULL, "cli" };
     if (strcmp(cmd, "mint") == 0) {
         const char *label = NULL;
         if (argc == 4 && strcmp(argv[2], "--label") == 0)
@@ -201,7 +201,7 @@ cli_token(struct store *s, long overlap_default, const struct gate_policy *polic
     if (argc < 3)
         return cli_usage_error("the token id is missing", cli_token_usage);
     if (strcmp(cmd, "revoke") == 0) {
-        if (token_revoke(s, t.id, argv[2], &tok, &e) < 0)
+        if (token_revoke(s, &req, argv[2], &tok, &e) < 0)
             return cli_fail(&e);
         cli_print_json(token_to_json(&tok, clock_now_ms()));
         return 0;

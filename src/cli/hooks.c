@@ -123,7 +123,8 @@ cli_setup_link(struct store *s, const struct cli_console *c, int argc, char **ar
         return cli_usage_error("setup-link takes a tenant and a user", cli_setup_link_usage);
     if (tenant_get(s, argv[0], &t, &e) < 0 || user_find(s, t.id, argv[1], &u, &e) < 0)
         return cli_fail(&e);
-    int rc = console_setup_link_mint(s, c->policy, c->gate, &t, u.id, &token, &expires, &e);
+    int rc =
+        console_setup_link_mint(s, c->policy, c->gate, &t, u.id, argv[1], &token, &expires, &e);
     if (rc == 0) {
         char url[600], when[32];
         snprintf(url, sizeof(url), "%s/console/#setup=%s", c->public_url, token.text);

@@ -143,12 +143,11 @@ console_asset_get(struct api_call *call, struct err *err)
 static void
 reply_session(struct api_call *call, int status, const struct console_session *cs)
 {
-    char expires[32], scim[600];
+    char expires[32], scim[API_SCIM_BASE_URL_MAX];
     clock_format_ms(cs->expires_ms, expires);
     /* A tenant admin's tenant may have its own public URL; the console itself stays on the
      * deployment's (docs/deploy.md "A tenant on its own host"). */
-    snprintf(scim, sizeof(scim), "%s/scim/v2",
-             api_tenant_url(call->settings, cs->operator? NULL : & cs->tenant));
+    api_scim_base_url(call->settings, cs->operator? NULL : & cs->tenant, scim);
     json_t *tenant = cs->operator? json_null()
                                  : json_pack("{s:s, s:s}", "slug", cs->tenant.slug, "displayName",
                                              cs->tenant.display_name);

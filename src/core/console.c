@@ -37,19 +37,21 @@ secret_hash(const char *label, const char *text, char out[65])
     crypto_wipe(buf, sizeof(buf));
 }
 
-/* 0 when user_id is an active admin of t; ERR_FORBIDDEN otherwise. */
+/* 0 when user_id is an active admin of t; ERR_FORBIDDEN otherwise, saying why (no such user,
+ * deactivated, or without the configured admin role) about the user named as `shown` (NULL:
+ * user_id), the name the caller was given. */
 static int
 check_admin(struct store *s, const struct gate_policy *gp, const struct store_tenant *t,
-            const char *user_id, struct err *err)
+            const char *user_id, const char *shown, struct err *err)
 {
     struct gate_result r;
     if (user_id == NULL || user_id[0] == '\0')
         return err_set(err, ERR_FORBIDDEN, "name the tenant admin (actingUser)");
-    if (gate_mint_check(s, gp, t, user_id, &r, err) < 0)
+    if (gate_mint_check(s, gp, t, user_id, shown, &r, err) < 0)
         return -1;
     if (r.missing & GATE_ACTING_ADMIN)
-        return err_set(err, ERR_FORBIDDEN, "user %.40s is not an active admin of tenant \"%s\"",
-                       user_id, t->slug);
+        return err_set(err, ERR_FORBIDDEN, "user %.64s %s (tenant \"%s\")",
+                       shown && shown[0] ? shown : user_id, r.acting_why, t->slug);
     return 0;
 }
 
@@ -99,7 +101,7 @@ console_session_create(struct store *s, const struct console_policy *p,
                        const char *user_id, struct console_secret *sid, struct console_session *out,
                        struct err *err)
 {
-    if (t && check_admin(s, gp, t, user_id, err) < 0)
+    if (t && check_admin(s, gp, t, user_id, NULL, err) < 0)
         return -1;
     if (store_tx_begin(s, err) < 0)
         return -1;
@@ -137,7 +139,7 @@ console_session_check(struct store *s, const struct gate_policy *gp, const char 
             return err->code == ERR_NOT_FOUND
                        ? err_set(err, ERR_UNAUTHORIZED, "the session's tenant is gone")
                        : -1;
-        if (check_admin(s, gp, &t, row.user_id, err) < 0) {
+        if (check_admin(s, gp, &t, row.user_id, NULL, err) < 0) {
             if (err->code != ERR_FORBIDDEN)
                 return -1;
             store_console_session_delete(s, hash, err);
@@ -169,10 +171,10 @@ console_csrf_ok(const struct console_session *cs, const char *header)
 int
 console_setup_link_mint(struct store *s, const struct console_policy *p,
                         const struct gate_policy *gp, const struct store_tenant *t,
-                        const char *user_id, struct console_secret *token, int64_t *expires_ms,
-                        struct err *err)
+                        const char *user_id, const char *shown, struct console_secret *token,
+                        int64_t *expires_ms, struct err *err)
 {
-    if (check_admin(s, gp, t, user_id, err) < 0)
+    if (check_admin(s, gp, t, user_id, shown, err) < 0)
         return -1;
     int64_t now = clock_now_ms();
     struct store_setup_link l = {
@@ -213,7 +215,7 @@ console_setup_link_redeem(struct store *s, const struct console_policy *p,
     if (clock_now_ms() >= l.expires_ms)
         return err_set(err, ERR_UNAUTHORIZED, "this set-up link expired; ask for a new one");
     if (store_tenant_get_by_id(s, l.tenant_id, &t, err) < 0 ||
-        check_admin(s, gp, &t, l.user_id, err) < 0)
+        check_admin(s, gp, &t, l.user_id, NULL, err) < 0)
         return -1;
     if (store_tx_begin(s, err) < 0)
         return -1;

@@ -59,11 +59,13 @@ int console_session_end(struct store *s, const char *sid, struct err *err);
 bool console_csrf_ok(const struct console_session *cs, const char *header);
 
 /* Mints a single-use set-up link token for tenant t's admin user_id (ERR_FORBIDDEN naming
- * why when the user is not an active admin of t). *expires_ms is when it stops working. */
+ * why when the user is not an active admin of t: no such user, deactivated, or without the
+ * configured admin role; about the user as `shown`, the name the caller was given, NULL:
+ * user_id). *expires_ms is when it stops working. */
 int console_setup_link_mint(struct store *s, const struct console_policy *p,
                             const struct gate_policy *gp, const struct store_tenant *t,
-                            const char *user_id, struct console_secret *token, int64_t *expires_ms,
-                            struct err *err);
+                            const char *user_id, const char *shown, struct console_secret *token,
+                            int64_t *expires_ms, struct err *err);
 
 /* Exchanges a set-up link token for a tenant admin session (console_session_create), using
  * the link up in the same transaction. ERR_UNAUTHORIZED with "unknown", "expired" or "already

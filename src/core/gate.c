@@ -60,11 +60,25 @@ gate_plan_is_known(const struct gate_policy *p, const char *plan)
                             : gate_plan_includes_scim(p->plans, plan);
 }
 
+/* Who may mint, in words: "an active user of the tenant with the admin role \"owner\"" when
+ * roles are configured (the deployment names its admin role, docs/roles.md), else "an active
+ * user of the tenant" (the host vouches for who is an admin). */
+static void
+who_may(char *out, size_t size)
+{
+    const char *admin = role_admin();
+    if (admin)
+        snprintf(out, size, "an active user of the tenant with the admin role \"%s\"", admin);
+    else
+        snprintf(out, size, "an active user of the tenant");
+}
+
 /* The words for one condition; the tenant and policy fill in the specifics. */
 static void
 describe(unsigned cond, const struct store_tenant *t, const struct gate_policy *p,
          const char *acting_user, const char *why, char *out, size_t size)
 {
+    char who[160];
     switch (cond) {
     case GATE_PLAN:
         snprintf(out, size,
@@ -78,12 +92,12 @@ describe(unsigned cond, const struct store_tenant *t, const struct gate_policy *
                  "enables it)");
         break;
     case GATE_ACTING_ADMIN:
+        who_may(who, sizeof(who));
         if (acting_user && acting_user[0])
-            snprintf(out, size, "the acting user %.40s %s", acting_user, why);
+            snprintf(out, size, "the acting user %.64s %s", acting_user, why);
         else
             snprintf(out, size,
-                     "no acting user was given: name the active admin of the tenant "
-                     "who mints the token (actingUser)");
+                     "no acting user was given: name %s who mints the token (actingUser)", who);
         break;
     default:
         snprintf(out, size,
@@ -123,33 +137,43 @@ gate_token_use(const struct gate_policy *p, const struct store_tenant *t, struct
     return err_set(err, ERR_UNAUTHORIZED, "the token cannot be used now: %s", text);
 }
 
-/* Why acting_user is not an active admin, or NULL when it is. */
-static const char *
+/* Why acting_user is not an active admin, in words after its name (into why, GATE_WHY_MAX), or
+ * 0 with why empty when it is. The three cases stay apart: no such user, a deactivated one,
+ * and one without the configured admin role, which the words name. -1 only when the store
+ * fails. */
+static int
 acting_admin_problem(struct store *s, const struct store_tenant *t, const char *acting_user,
-                     struct err *err, int *rc)
+                     char *why, struct err *err)
 {
     struct store_resource u;
     struct store_user_role role;
-    *rc = 0;
-    if (acting_user == NULL || acting_user[0] == '\0')
-        return "is missing";
+    why[0] = '\0';
+    if (acting_user == NULL || acting_user[0] == '\0') {
+        str_copy(why, GATE_WHY_MAX, "is missing");
+        return 0;
+    }
     if (store_resource_get(s, t->id, STORE_RTYPE_USER, acting_user, &u, err) < 0) {
-        *rc = err->code == ERR_NOT_FOUND ? 0 : -1;
-        return "is not a user of this tenant";
+        str_copy(why, GATE_WHY_MAX, "is not a user of this tenant");
+        return err->code == ERR_NOT_FOUND ? 0 : -1;
     }
     bool active = u.active;
     store_resource_cleanup(&u);
-    if (!active)
-        return "is deactivated";
+    if (!active) {
+        str_copy(why, GATE_WHY_MAX, "is deactivated");
+        return 0;
+    }
     /* Without configured roles the host vouches for who is an admin (docs/roles.md). */
     const char *admin = role_admin();
     if (admin == NULL)
-        return NULL;
+        return 0;
     if (role_of_user(s, t->id, acting_user, &role, err) < 0) {
-        *rc = err->code == ERR_NOT_FOUND ? 0 : -1;
-        return "has no role";
+        snprintf(why, GATE_WHY_MAX, "has no role, not the admin role \"%s\"", admin);
+        return err->code == ERR_NOT_FOUND ? 0 : -1;
     }
-    return strcmp(role.role, admin) == 0 ? NULL : "is not an admin of this tenant";
+    if (strcmp(role.role, admin) != 0)
+        snprintf(why, GATE_WHY_MAX, "has the role \"%s\", not the admin role \"%s\"", role.role,
+                 admin);
+    return 0;
 }
 
 /* (d): an enabled SAML connection that has completed a sign-in (core/signin.h). */
@@ -161,7 +185,8 @@ saml_ready(struct store *s, const struct store_tenant *t)
 
 int
 gate_mint_check(struct store *s, const struct gate_policy *p, const struct store_tenant *t,
-                const char *acting_user, struct gate_result *out, struct err *err)
+                const char *acting_user, const char *shown, struct gate_result *out,
+                struct err *err)
 {
     char text[512];
     *out = (struct gate_result){ 0 };
@@ -172,12 +197,11 @@ gate_mint_check(struct store *s, const struct gate_policy *p, const struct store
             add(out, cond, text);
         }
     if (acting_user != NULL) {
-        int rc;
-        const char *why = acting_admin_problem(s, t, acting_user, err, &rc);
-        if (rc < 0)
+        if (acting_admin_problem(s, t, acting_user, out->acting_why, err) < 0)
             return -1;
-        if (why) {
-            describe(GATE_ACTING_ADMIN, t, p, acting_user, why, text, sizeof(text));
+        if (out->acting_why[0]) {
+            describe(GATE_ACTING_ADMIN, t, p, shown && shown[0] ? shown : acting_user,
+                     out->acting_why, text, sizeof(text));
             add(out, GATE_ACTING_ADMIN, text);
         }
     }
@@ -190,10 +214,10 @@ gate_mint_check(struct store *s, const struct gate_policy *p, const struct store
 
 int
 gate_mint(struct store *s, const struct gate_policy *p, const struct store_tenant *t,
-          const char *acting_user, struct err *err)
+          const char *acting_user, const char *shown, struct err *err)
 {
     struct gate_result r;
-    if (gate_mint_check(s, p, t, acting_user, &r, err) < 0)
+    if (gate_mint_check(s, p, t, acting_user, shown, &r, err) < 0)
         return -1;
     if (r.missing == 0)
         return 0;
@@ -217,9 +241,11 @@ gate_result_to_json(const struct store_tenant *t, const struct gate_policy *p,
         if (!(r->missing & names[i].cond))
             continue;
         /* The acting-user reason is only in the combined detail; name the condition. */
-        if (names[i].cond == GATE_ACTING_ADMIN)
-            snprintf(text, sizeof(text), "the acting user must be an active admin of the tenant");
-        else
+        if (names[i].cond == GATE_ACTING_ADMIN) {
+            char who[160];
+            who_may(who, sizeof(who));
+            snprintf(text, sizeof(text), "the acting user must be %s", who);
+        } else
             describe(names[i].cond, t, p, NULL, NULL, text, sizeof(text));
         json_array_append_new(missing,
                               json_pack("{s:s, s:s}", "condition", names[i].name, "message", text));

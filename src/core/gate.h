@@ -40,9 +40,15 @@ int gate_plans_check(const struct gate_policy *p, struct err *err);
 /* True when `plan` is one of the configured plans. */
 bool gate_plan_is_known(const struct gate_policy *p, const char *plan);
 
+#define GATE_WHY_MAX 160
+
 struct gate_result {
-    unsigned missing;  /* GATE_* bits of the conditions not met */
-    char detail[1024]; /* each missing condition in words, "; "-separated */
+    unsigned missing;              /* GATE_* bits of the conditions not met */
+    char detail[1024];             /* each missing condition in words, "; "-separated */
+    char acting_why[GATE_WHY_MAX]; /* why the acting user is not an active admin, in words after
+                                    * its name ("is not a user of this tenant", "is deactivated",
+                                    * "has the role \"x\", not the admin role \"y\""); "" when it is
+                                    */
 };
 
 /* True when `plan` is one of the comma-separated names in plans (exact, no spaces kept). */
@@ -51,14 +57,18 @@ bool gate_plan_includes_scim(const char *plans, const char *plan);
 /* (a) and (b), for a request made with a token: ERR_UNAUTHORIZED naming what is missing. */
 int gate_token_use(const struct gate_policy *p, const struct store_tenant *t, struct err *err);
 
-/* All four conditions for minting or rotating; acting_user NULL means the operator acts.
- * Fills *out (missing = 0 when allowed); -1 only when the store fails. */
+/* All four conditions for minting or rotating; acting_user (a user id) NULL means the operator
+ * acts. `shown` is how the caller named that user (what the host sent as actingUser: a userName,
+ * an externalId or the id), echoed in the words instead of the id; NULL or "": acting_user.
+ * The words name the configured admin role (core/role.h). Fills *out (missing = 0 when
+ * allowed); -1 only when the store fails. */
 int gate_mint_check(struct store *s, const struct gate_policy *p, const struct store_tenant *t,
-                    const char *acting_user, struct gate_result *out, struct err *err);
+                    const char *acting_user, const char *shown, struct gate_result *out,
+                    struct err *err);
 
 /* gate_mint_check as an error: ERR_FORBIDDEN "cannot mint a SCIM token: …" when refused. */
 int gate_mint(struct store *s, const struct gate_policy *p, const struct store_tenant *t,
-              const char *acting_user, struct err *err);
+              const char *acting_user, const char *shown, struct err *err);
 
 /* {"allowed": bool, "missing": [{"condition": "plan"|"integration"|"actingAdmin"|"saml",
  *  "message": s}, …]}: new reference. */

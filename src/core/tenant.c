@@ -371,7 +371,10 @@ tenant_fields_from_json(const json_t *j, const json_t *current, struct tenant_fi
                                             "samlRequired",
                                             "publicUrl",
                                             NULL };
-    static const char *const readonly[] = { "slug", "created", "lastModified", NULL };
+    /* scimBaseUrl: the management API's view adds it (api_scim_base_url); it follows publicUrl
+     * and the deployment's public_url, and no write sets it. */
+    static const char *const readonly[] = { "slug", "created", "lastModified", "scimBaseUrl",
+                                            NULL };
     const char *key;
     json_t *v;
     *f = TENANT_FIELDS_UNSET;

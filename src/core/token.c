@@ -8,6 +8,7 @@
 #include "base/limits.h"
 #include "base/log.h"
 #include "base/str.h"
+#include "core/audit.h"
 #include "core/tx.h"
 
 void
@@ -20,6 +21,41 @@ static bool
 is_live(const struct store_token *t, int64_t now)
 {
     return t->revoked_ms == 0 && (t->expires_ms == 0 || t->expires_ms > now);
+}
+
+static json_t *
+time_or_null(int64_t ms)
+{
+    char buf[32];
+    if (ms == 0)
+        return json_null();
+    clock_format_ms(ms, buf);
+    return json_string(buf);
+}
+
+/* A token as its audit events name it: never the secret or its hash. */
+static json_t *
+event_token(const struct store_token *t)
+{
+    return json_pack("{s:s, s:s, s:s, s:o, s:o}", "id", t->id, "prefix", t->prefix, "label",
+                     t->label, "expires", time_or_null(t->expires_ms), "revoked",
+                     time_or_null(t->revoked_ms));
+}
+
+/* Writes a token event in the caller's transaction: data holds "token" (and what the caller
+ * adds), and "actingUser" {"id", "given"} when a user acts (given: what the host sent). */
+static int
+record(struct store *s, const struct token_request *req, const char *kind,
+       const struct store_token *t, json_t *data, struct err *err)
+{
+    json_object_set_new(data, "token", event_token(t));
+    if (req->acting_user && req->acting_user[0]) {
+        json_t *who = json_pack("{s:s}", "id", req->acting_user);
+        if (req->acting_shown && req->acting_shown[0])
+            json_object_set_new(who, "given", json_string(req->acting_shown));
+        json_object_set_new(data, "actingUser", who);
+    }
+    return audit_record(s, req->tenant->id, req->actor, kind, 0, NULL, data, err);
 }
 
 /* Makes a new token row and its secret; does not write. */
@@ -74,7 +110,7 @@ token_mint(struct store *s, const struct token_request *req, const char *label,
     if (label && strlen(label) > LIMIT_NAME_BYTES)
         return err_set(err, ERR_INVALID_VALUE, "label is longer than %d characters",
                        LIMIT_NAME_BYTES);
-    if (gate_mint(s, req->policy, req->tenant, req->acting_user, err) < 0)
+    if (gate_mint(s, req->policy, req->tenant, req->acting_user, req->acting_shown, err) < 0)
         return -1;
     if (make(tenant_id, label, &t, secret, err) < 0)
         return -1;
@@ -82,7 +118,8 @@ token_mint(struct store *s, const struct token_request *req, const char *label,
         goto fail_secret;
     if (room_for_one_more(s, tenant_id, "", err) < 0)
         goto fail;
-    if (store_token_insert(s, &t, err) < 0 || tx_commit(s, err) < 0)
+    if (store_token_insert(s, &t, err) < 0 ||
+        record(s, req, "token.created", &t, json_object(), err) < 0 || tx_commit(s, err) < 0)
         goto fail;
     *out = t;
     return 0;
@@ -94,17 +131,18 @@ fail_secret:
 }
 
 int
-token_revoke(struct store *s, int64_t tenant_id, const char *id, struct store_token *out,
-             struct err *err)
+token_revoke(struct store *s, const struct token_request *req, const char *id,
+             struct store_token *out, struct err *err)
 {
     struct store_token t;
     if (store_tx_begin(s, err) < 0)
         return -1;
-    if (store_token_get(s, tenant_id, id, &t, err) < 0)
+    if (store_token_get(s, req->tenant->id, id, &t, err) < 0)
         goto fail;
     if (t.revoked_ms == 0) {
         t.revoked_ms = clock_now_ms();
-        if (store_token_update(s, &t, err) < 0)
+        if (store_token_update(s, &t, err) < 0 ||
+            record(s, req, "token.revoked", &t, json_object(), err) < 0)
             goto fail;
     }
     if (tx_commit(s, err) < 0)
@@ -125,7 +163,7 @@ token_rotate(struct store *s, const struct token_request *req, const char *id, i
     int64_t tenant_id = req->tenant->id;
     if (overlap_s < 0 || overlap_s > 30 * 86400)
         return err_set(err, ERR_INVALID_VALUE, "overlap must be 0 to 2592000 seconds");
-    if (gate_mint(s, req->policy, req->tenant, req->acting_user, err) < 0)
+    if (gate_mint(s, req->policy, req->tenant, req->acting_user, req->acting_shown, err) < 0)
         return -1;
     if (store_tx_begin(s, err) < 0)
         return -1;
@@ -155,6 +193,10 @@ token_rotate(struct store *s, const struct token_request *req, const char *id, i
     else
         old.expires_ms = now + overlap_s * 1000;
     if (store_token_update(s, &old, err) < 0 || store_token_insert(s, &fresh, err) < 0 ||
+        record(s, req, "token.rotated", &fresh,
+               json_pack("{s:o, s:I}", "previous", event_token(&old), "overlapSeconds",
+                         (json_int_t)overlap_s),
+               err) < 0 ||
         tx_commit(s, err) < 0) {
         token_secret_wipe(secret);
         goto fail;
@@ -230,16 +272,6 @@ token_authenticate(struct store *s, const char *text, size_t len, struct store_t
             log_debug("token %s: last-used update skipped: %s", tok->prefix, ignored.detail);
     }
     return 0;
-}
-
-static json_t *
-time_or_null(int64_t ms)
-{
-    char buf[32];
-    if (ms == 0)
-        return json_null();
-    clock_format_ms(ms, buf);
-    return json_string(buf);
 }
 
 json_t *

@@ -24,25 +24,34 @@ struct token_secret {
 
 void token_secret_wipe(struct token_secret *s);
 
-/* Who asks for a token: the tenant, the gate policy, and the acting user's id (NULL when the
- * operator acts: CLI, operator console). */
+/* Who asks for a token, and who acts in its audit event: the tenant, the gate policy, the
+ * acting user's id (NULL when the operator acts: CLI, operator console, the host without an
+ * actingUser), how the caller named that user (what the host sent as actingUser: echoed in
+ * refusals and kept in the event; NULL when nothing was sent), and the audit actor
+ * ("operator", "cli", "console:<user id>"). */
 struct token_request {
     const struct store_tenant *tenant;
     const struct gate_policy *policy;
     const char *acting_user;
+    const char *acting_shown;
+    const char *actor;
 };
 
 /* Mints a token if the gates allow it (core/gate.h: ERR_FORBIDDEN naming every missing
- * condition). At most LIMIT_TOKENS_PER_TENANT unrevoked tokens (ERR_CONFLICT past it). */
+ * condition). At most LIMIT_TOKENS_PER_TENANT unrevoked tokens (ERR_CONFLICT past it). The
+ * row and its "token.created" event commit together (docs/api.md "Audit events"). */
 int token_mint(struct store *s, const struct token_request *req, const char *label,
                struct store_token *out, struct token_secret *secret, struct err *err);
 
-/* Revokes token `id` of the tenant now. ERR_NOT_FOUND when it is not the tenant's. */
-int token_revoke(struct store *s, int64_t tenant_id, const char *id, struct store_token *out,
-                 struct err *err);
+/* Revokes token `id` of the tenant now, with a "token.revoked" event in the same transaction
+ * (none when it was revoked already: nothing changes). No gate: a token can always be
+ * stopped. ERR_NOT_FOUND when it is not the tenant's. */
+int token_revoke(struct store *s, const struct token_request *req, const char *id,
+                 struct store_token *out, struct err *err);
 
 /* Mints a successor of token `id` (same label; the same gates as token_mint) and lets the
- * old one work for overlap_s more seconds (0: revoked at once). One transaction. */
+ * old one work for overlap_s more seconds (0: revoked at once). One transaction, with a
+ * "token.rotated" event naming both tokens and the overlap. */
 int token_rotate(struct store *s, const struct token_request *req, const char *id,
                  int64_t overlap_s, struct store_token *out, struct token_secret *secret,
                  struct err *err);

@@ -9,12 +9,6 @@
 #include "core/set.h"
 #include "scim/schema.h"
 
-static void
-scim_base(const struct api_call *call, char *out, size_t size)
-{
-    snprintf(out, size, "%s/scim/v2", api_tenant_url(call->settings, &call->tenant));
-}
-
 /* RFC 7644 §4: these endpoints are not filtered, and a filter SHOULD get 403 so that a client
  * cannot take the whole answer for the matching part of it. */
 static int
@@ -30,8 +24,8 @@ scim_discovery_spc(struct api_call *call, struct err *err)
 {
     if (refuse_filter(call, err) < 0)
         return -1;
-    char base[512], loc[600];
-    scim_base(call, base, sizeof(base));
+    char base[API_SCIM_BASE_URL_MAX], loc[600];
+    api_scim_base_url(call->settings, &call->tenant, base);
     snprintf(loc, sizeof(loc), "%s/ServiceProviderConfig", base);
     /* An import-only tenant's identity provider may only read: say so, so clients that read
      * this (IDP-QUIRKS.md 25) do not try PATCH. */
@@ -84,8 +78,8 @@ scim_discovery_resource_types(struct api_call *call, struct err *err)
 {
     if (refuse_filter(call, err) < 0)
         return -1;
-    char base[512];
-    scim_base(call, base, sizeof(base));
+    char base[API_SCIM_BASE_URL_MAX];
+    api_scim_base_url(call->settings, &call->tenant, base);
     json_t *arr = json_array();
     for (size_t i = 0; i < scim_resource_type_count(); i++)
         json_array_append_new(arr, scim_resource_type_render(scim_resource_type_at(i), base));
@@ -98,11 +92,11 @@ scim_discovery_resource_type(struct api_call *call, struct err *err)
 {
     if (refuse_filter(call, err) < 0)
         return -1;
-    char base[512];
+    char base[API_SCIM_BASE_URL_MAX];
     const struct scim_resource_type *rt = scim_resource_type_find(call->params[0]);
     if (rt == NULL)
         return err_set(err, ERR_NOT_FOUND, "no resource type \"%.64s\"", call->params[0]);
-    scim_base(call, base, sizeof(base));
+    api_scim_base_url(call->settings, &call->tenant, base);
     api_reply_json(call, 200, scim_resource_type_render(rt, base));
     return 0;
 }
@@ -112,8 +106,8 @@ scim_discovery_schemas(struct api_call *call, struct err *err)
 {
     if (refuse_filter(call, err) < 0)
         return -1;
-    char base[512];
-    scim_base(call, base, sizeof(base));
+    char base[API_SCIM_BASE_URL_MAX];
+    api_scim_base_url(call->settings, &call->tenant, base);
     json_t *arr = json_array();
     for (size_t i = 0; i < scim_schema_count(); i++)
         json_array_append_new(arr, scim_schema_render(scim_schema_at(i), base));
@@ -126,11 +120,11 @@ scim_discovery_schema(struct api_call *call, struct err *err)
 {
     if (refuse_filter(call, err) < 0)
         return -1;
-    char base[512];
+    char base[API_SCIM_BASE_URL_MAX];
     const struct scim_schema *s = scim_schema_find(call->params[0]);
     if (s == NULL)
         return err_set(err, ERR_NOT_FOUND, "no schema \"%.128s\"", call->params[0]);
-    scim_base(call, base, sizeof(base));
+    api_scim_base_url(call->settings, &call->tenant, base);
     api_reply_json(call, 200, scim_schema_render(s, base));
     return 0;
 }

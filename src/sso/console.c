@@ -6,6 +6,7 @@
 #include "base/crypto.h"
 #include "base/str.h"
 #include "core/console.h"
+#include "core/role.h"
 #include "core/signin.h"
 #include "core/tenant.h"
 #include "sso/oidc.h"
@@ -59,6 +60,24 @@ sso_console_login(struct api_call *call, struct err *err)
     return not_set_up(call);
 }
 
+/* The page for a user who signed in but may not open the console: it names the deployment's
+ * admin role (docs/roles.md: "owner", say), since "admin" may be no role of this deployment. */
+static void
+refuse_not_admin(struct api_call *call)
+{
+    char text[300];
+    const char *admin = role_admin();
+    if (admin)
+        snprintf(text, sizeof(text),
+                 "You signed in, but the console is only open to active users of this tenant "
+                 "with the \"%s\" role. Ask one of them to give you that role.",
+                 admin);
+    else
+        snprintf(text, sizeof(text),
+                 "You signed in, but the console is only open to active admins of this tenant.");
+    sso_reply_failure(call, 403, text);
+}
+
 /* The tenant has its own public URL, so this callback came to its host, where a console session
  * cookie would be of no use: the console lives on the deployment's public_url (docs/deploy.md).
  * The signed-in admin is handed over with a set-up link instead, the host's own way into the
@@ -71,13 +90,11 @@ handoff(struct api_call *call, const struct store_tenant *t, const char *protoco
     int64_t expires;
     char where[600];
     if (console_setup_link_mint(call->store, &call->settings->console, &call->settings->gate, t,
-                                user_id, &token, &expires, err) < 0) {
+                                user_id, NULL, &token, &expires, err) < 0) {
         if (err->code != ERR_FORBIDDEN)
             return -1;
         sso_event(call, t, protocol, initiated, SSO_RESULT_REJECTED, "console_not_admin", user_id);
-        sso_reply_failure(call, 403,
-                          "You signed in, but the console is only open to active admins of "
-                          "this tenant. Ask one of its admins to give you the admin role.");
+        refuse_not_admin(call);
         return 0;
     }
     snprintf(where, sizeof(where), "%s/console/#setup=%s", call->settings->public_url, token.text);
@@ -120,9 +137,7 @@ sso_console_finish(struct api_call *call, const struct store_tenant *t, const ch
             /* Signed in fine, but the console is for the tenant's admins only. */
             sso_event(call, t, protocol, initiated, SSO_RESULT_REJECTED, "console_not_admin",
                       user.id);
-            sso_reply_failure(call, 403,
-                              "You signed in, but the console is only open to active admins of "
-                              "this tenant. Ask one of its admins to give you the admin role.");
+            refuse_not_admin(call);
         } else {
             rc = -1;
         }

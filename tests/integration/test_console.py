@@ -139,7 +139,7 @@ def test_setup_link_needs_an_active_admin(server):
     r = server.scim("POST", "/Users", token, {"schemas": [USER_URN],
                                               "userName": "dev@acme.example"})
     r = server.admin("POST", "/tenants/acme/setup-links", {"actingUser": r.json()["id"]})
-    assert r.status_code == 403 and "not an active admin" in r.json()["error"]["message"]
+    assert r.status_code == 403 and "not the admin role" in r.json()["error"]["message"]
 
 
 def test_tenant_admin_session_never_reaches_another_tenant(server):

@@ -98,7 +98,7 @@ def test_admin_signs_in_and_gets_a_session_of_that_tenant(sso):
 def test_non_admin_is_refused_with_a_clear_page(sso):
     r = console_login(sso, hint="bob")
     assert r.status_code == 403
-    assert "only open to active admins" in r.text
+    assert "only open to active users of this tenant with the" in r.text
     assert "Location" not in r.headers and not session_cookie(r)
     assert wait_log(sso, "result=rejected reason=console_not_admin")
 
@@ -126,7 +126,7 @@ def test_tenant_on_its_own_url_is_handed_to_the_console_with_a_set_up_link(sso):
     assert r.status_code == 401
     # A non-admin gets the same refusal as on the deployment's host.
     r = console_login(sso, hint="bob", prefix="/acme-eu")
-    assert r.status_code == 403 and "only open to active admins" in r.text
+    assert r.status_code == 403 and "only open to active users of this tenant with the" in r.text
 
 
 def test_admin_of_another_tenant_is_refused(sso):

@@ -5,6 +5,7 @@ make no sense together."""
 import json
 
 import pytest
+import requests
 
 from conftest import TENANT_URN, USER_URN, user_body
 from test_webhooks import FAST, Receiver
@@ -96,7 +97,8 @@ def test_acting_user_by_user_name_or_external_id(server):
     r = server.admin("POST", "/tenants/acme/setup-links", {"actingUser": "owner@acme.example"})
     assert r.status_code == 201 and r.json()["actingUser"] == admin["id"], r.text
     # A developer is no admin, whichever way it is named; an unknown name is no user.
-    for ref, why in (("emp-2", "is not an admin"), ("nobody@acme.example", "is not a user")):
+    for ref, why in (("emp-2", "acting user emp-2 has the role \"developer\", not the admin role \"admin\""),
+                     ("nobody@acme.example", "acting user nobody@acme.example is not a user")):
         msg = error_of(server.admin("POST", "/tenants/acme/tokens", {"actingUser": ref}), 403)
         assert why in msg, msg
     # An externalId shared by two users names nobody in particular.
@@ -162,7 +164,7 @@ def test_user_events_carry_the_effective_role(server):
         "schemas": [PATCH], "Operations": [{"op": "replace", "path": f"{TENANT_URN}:role",
                                             "value": "templates"}]})
     server.scim("DELETE", f"/Users/{uid}", token)
-    evs = server.admin("GET", "/tenants/acme/events").json()["events"]
+    evs = server.admin("GET", "/tenants/acme/events", params={"kind": "user."}).json()["events"]
     seen = [(e["kind"], e["data"].get("effectiveRole"), e["data"].get("roleSource"))
             for e in evs]
     assert seen == [
@@ -237,3 +239,48 @@ def test_host_view_without_roles(server_factory):
     assert ev["data"]["effectiveRole"] is None and ev["data"]["roleSource"] is None
     assert "not a role" in error_of(
         s.admin("GET", "/tenants/acme/users", params={"role": "admin"}), 400)
+
+
+# --- the SCIM base URL the IT admin pastes into the identity provider -------------------------
+
+def test_tenant_and_token_answers_carry_the_scim_base_url(server):
+    base = server.url + "/scim/v2"
+    t = server.make_tenant("acme")
+    assert t["scimBaseUrl"] == base
+    assert server.admin("GET", "/tenants/acme").json()["scimBaseUrl"] == base
+    listed = server.admin("GET", "/tenants").json()["tenants"]
+    assert [x["scimBaseUrl"] for x in listed] == [base]
+    # Read-only: a GET→PATCH round trip with it unchanged works; another value is refused, and
+    # so is any value on create.
+    got = server.admin("GET", "/tenants/acme").json()
+    r = server.admin("PATCH", "/tenants/acme", dict(got, displayName="Acme Inc"))
+    assert r.status_code == 200, r.text
+    assert r.json()["scimBaseUrl"] == base
+    msg = error_of(server.admin("PATCH", "/tenants/acme",
+                                {"scimBaseUrl": "https://elsewhere.example/scim/v2"}), 400)
+    assert 'read-only field "scimBaseUrl"' in msg
+    msg = error_of(server.admin("POST", "/tenants", {"slug": "hr", "scimBaseUrl": base}), 400)
+    assert "scimBaseUrl" in msg
+    # A tenant on its own public URL: the base follows it, as the console's does.
+    own = server.url + "/acme-eu"
+    r = server.admin("PATCH", "/tenants/acme", {"publicUrl": own})
+    assert r.status_code == 200 and r.json()["scimBaseUrl"] == own + "/scim/v2", r.text
+    server.host_user("acme", "owner@acme.example", role="admin")
+    r = server.admin("POST", "/tenants/acme/tokens",
+                     {"actingUser": "owner@acme.example", "label": "okta"})
+    assert r.status_code == 201, r.text
+    minted = r.json()
+    assert minted["scimBaseUrl"] == own + "/scim/v2"
+    # The pair works as pasted.
+    r = requests.get(minted["scimBaseUrl"] + "/Users",
+                     headers={"Authorization": "Bearer " + minted["token"]}, timeout=10)
+    assert r.status_code == 200, r.text
+    r = server.admin("POST", f"/tenants/acme/tokens/{minted['id']}/rotate",
+                     {"actingUser": "owner@acme.example"})
+    assert r.status_code == 201 and r.json()["scimBaseUrl"] == own + "/scim/v2", r.text
+    # The console session names the same URL.
+    link = server.admin("POST", "/tenants/acme/setup-links",
+                        {"actingUser": "owner@acme.example"}).json()
+    s = server.request("POST", "/console/api/setup",
+                       json_body={"token": link["url"].split("#setup=")[1]})
+    assert s.status_code == 201 and s.json()["scimBaseUrl"] == own + "/scim/v2", s.text

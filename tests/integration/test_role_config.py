@@ -11,6 +11,7 @@ import pytest
 from conftest import (ENTERPRISE_URN, OPERATOR_KEY, PATCH_URN, TENANT_URN, USER_URN,
                       user_body)
 from test_console import redeem as console_redeem, setup_link, tenant_with_admin
+from test_console_sso import console_login as console_sign_in
 from test_sso_oidc import SSO_KEY, connection, handoff_code, login, redeem
 
 HR_URN = "urn:ietf:params:scim:schemas:extension:sparkhr:2.0:User"
@@ -182,9 +183,54 @@ def test_token_gate_wants_the_configured_admin_role(hr):
     assert hr.scim("GET", "/Users", r.json()["token"]).status_code == 200
     r = mint_as(hr, worker["id"])
     assert r.status_code == 403, r.text
-    assert "is not an admin of this tenant" in r.json()["error"]["message"]
+    assert "has the role \"employee\", not the admin role \"owner\"" in r.json()["error"]["message"]
     gate = hr.admin("GET", "/tenants/acme/token-gate", params={"actingUser": owner["id"]}).json()
     assert gate == {"allowed": True, "missing": [], "detail": ""}
+
+
+def test_refusals_name_the_configured_admin_role_and_echo_the_acting_user(hr):
+    """With --admin-role owner no refusal speaks of an "admin" role the deployment lacks, and
+    each echoes the acting user as the host named it, keeping the three reasons apart."""
+    ed = new_user(hr, "ed@hr.example", externalId="emp-7",
+                  **{"schemas": [USER_URN, HR_URN], HR_URN: {"role": "manager"}})
+    gone = new_user(hr, "old@hr.example", active=False,
+                    **{"schemas": [USER_URN, HR_URN], HR_URN: {"role": "owner"}})
+    for ref in ("ed@hr.example", "emp-7"):
+        msg = mint_as(hr, ref).json()["error"]["message"]
+        assert f'the acting user {ref} has the role "manager", not the admin role "owner"' in msg
+        assert ed["id"] not in msg
+    msg = mint_as(hr, "old@hr.example").json()["error"]["message"]
+    assert "the acting user old@hr.example is deactivated" in msg and gone["id"] not in msg
+    msg = mint_as(hr, "nobody@hr.example").json()["error"]["message"]
+    assert "the acting user nobody@hr.example is not a user of this tenant" in msg
+    msg = hr.admin("POST", "/tenants/acme/tokens", {"label": "x"}).json()["error"]["message"]
+    assert 'name an active user of the tenant with the admin role "owner"' in msg
+    gate = hr.admin("GET", "/tenants/acme/token-gate", params={"actingUser": "emp-7"}).json()
+    assert gate["missing"] == [{"condition": "actingAdmin", "message":
+                                'the acting user must be an active user of the tenant with the '
+                                'admin role "owner"'}]
+    assert "the acting user emp-7 has the role" in gate["detail"]
+    # Set-up links: the same three reasons, the user as named.
+    for ref, why in (("nobody@hr.example", "is not a user of this tenant"),
+                     ("old@hr.example", "is deactivated"),
+                     ("emp-7", 'has the role "manager", not the admin role "owner"')):
+        r = hr.admin("POST", "/tenants/acme/setup-links", {"actingUser": ref})
+        assert r.status_code == 403, r.text
+        assert f"user {ref} {why}" in r.json()["error"]["message"]
+    p = hr.cli("setup-link", "acme", "ed@hr.example", check=False)
+    assert p.returncode != 0 and 'user ed@hr.example has the role "manager"' in p.stderr
+
+
+def test_console_sign_in_refusal_names_the_configured_admin_role(server_factory, op):
+    s = server_factory(extra_args=["--sso-key", SSO_KEY, "--sso-test-http", "on"], env=HR_ENV)
+    s.make_tenant("acme")
+    s.token = s.mint("acme")["token"]
+    new_user(s, "bob@example.test")
+    assert s.admin("PUT", "/tenants/acme/sso/oidc", connection(op)).status_code == 200
+    r = console_sign_in(s, hint="bob")
+    assert r.status_code == 403, r.text
+    assert "with the &quot;owner&quot; role" in r.text or 'with the "owner" role' in r.text
+    assert "admin role" not in r.text
 
 
 # ---- no roles at all ----

@@ -231,6 +231,13 @@ def kinds(evs):
     return [e["kind"] for e in evs]
 
 
+def after_the_mint(server):
+    """The tenant's events after the token.created of the tenant_token fixture's mint."""
+    evs = events(server)["events"]
+    assert (evs[0]["kind"], evs[0]["actor"]) == ("token.created", "cli")
+    return evs[1:]
+
+
 def test_events_record_user_lifecycle_with_actor_and_changes(server, tenant_token):
     tok_id = server.admin("GET", "/tenants/acme/tokens").json()["tokens"][0]["id"]
     u = new_user(server, tenant_token, "h@x.example", title="Engineer")
@@ -238,7 +245,7 @@ def test_events_record_user_lifecycle_with_actor_and_changes(server, tenant_toke
     patch(server, tenant_token, f"/Users/{u}", {"op": "replace", "value": {"active": False}})
     patch(server, tenant_token, f"/Users/{u}", {"op": "replace", "value": {"active": True}})
     assert server.scim("DELETE", f"/Users/{u}", tenant_token).status_code == 204
-    evs = events(server)["events"]
+    evs = after_the_mint(server)
     assert kinds(evs) == ["user.created", "user.updated", "user.deactivated",
                           "user.reactivated", "user.deleted"]
     assert all(e["actor"] == f"token:{tok_id}" and e["resourceId"] == u and
@@ -277,7 +284,7 @@ def test_events_for_groups_and_role_changes(server, tenant_token):
     patch(server, tenant_token, f"/Groups/{g}",
           {"op": "replace", "path": "displayName", "value": "Admins (old)"})
     assert server.scim("DELETE", f"/Groups/{g}", tenant_token).status_code == 204
-    evs = events(server)["events"]
+    evs = after_the_mint(server)
     assert kinds(evs) == ["role_map.changed", "user.created", "user.role_changed",
                           "group.created", "user.role_changed", "group.updated",
                           "group.deleted"]
@@ -303,12 +310,13 @@ def test_failed_write_leaves_no_event(server, tenant_token):
     assert len(events(server)["events"]) == before
 
 
-def test_events_cursor_paging_and_isolation(server, tenant_token):
+def test_events_cursor_paging_and_isolation(server):
+    # Users written by the host: no token, so the tenants' events are these users' alone.
+    server.make_tenant("acme")
     server.make_tenant("other")
-    other = server.mint("other")["token"]
     for i in range(5):
-        new_user(server, tenant_token, f"k{i}@x.example")
-    new_user(server, other, "z@x.example")
+        server.host_user("acme", f"k{i}@x.example")
+    server.host_user("other", "z@x.example")
     page = events(server, limit=2)
     assert len(page["events"]) == 2
     seen = [e["id"] for e in page["events"]]
@@ -326,11 +334,12 @@ def test_events_cursor_paging_and_isolation(server, tenant_token):
                         params={"limit": "100000"}).status_code == 400
 
 
-def test_events_newest_first_say_0_when_the_page_reaches_the_oldest(server, tenant_token):
+def test_events_newest_first_say_0_when_the_page_reaches_the_oldest(server):
     """docs/api.md: with order=desc, next is the cursor for the next older page, "0" at the
     end: a page that holds the oldest event ends there, without an empty page to fetch."""
+    server.make_tenant("acme")
     for i in range(3):
-        new_user(server, tenant_token, f"k{i}@x.example")
+        server.host_user("acme", f"k{i}@x.example")
     every = [e["id"] for e in events(server)["events"]]
     assert len(every) == 3
     page = events(server, order="desc", limit=100)
@@ -358,9 +367,10 @@ def test_events_newest_first_say_0_when_the_page_reaches_the_oldest(server, tena
     assert page["events"] == [] and page["next"] == every[-1]
 
 
-def test_audit_cli_prints_events_as_json_lines(server, tenant_token):
-    new_user(server, tenant_token, "l@x.example")
-    new_user(server, tenant_token, "m@x.example")
+def test_audit_cli_prints_events_as_json_lines(server):
+    server.make_tenant("acme")
+    server.host_user("acme", "l@x.example")
+    server.host_user("acme", "m@x.example")
     lines = server.cli("audit", "acme").stdout.strip().splitlines()
     assert len(lines) == 2 and '"user.created"' in lines[0]
     import json

@@ -627,3 +627,20 @@ def test_retention_keeps_what_a_poll_stream_has_not_acknowledged(server_factory)
     polled(server, s, {"ack": order[:1]})
     wait_passes(server)
     assert seqs(server, "acme") == []
+
+
+def test_token_events_are_passed_over_by_a_set_stream(hooked):
+    """token.created, token.rotated and token.revoked are about no SCIM resource: a SET stream
+    passes over them (docs/webhooks.md), and the next SCIM change still arrives."""
+    server, token = hooked
+    stream = add_poll_stream(server)
+    minted = server.mint("acme", label="second")
+    server.cli("token", "rotate", "acme", minted["id"], "--overlap", "0")
+    server.cli("token", "revoke", "acme", minted["id"])
+    kinds = [e["kind"] for e in server.admin("GET", "/tenants/acme/events",
+                                             params={"kind": "token."}).json()["events"]]
+    assert kinds[-2:] == ["token.created", "token.rotated"], kinds
+    server.scim("POST", "/Users", token, user_body("after@x.example"))
+    claims, more = polled(server, stream)
+    assert created_names(claims) == ["after@x.example"] and more is False
+    assert all(uri.startswith(EV) or uri == ROLE for c in claims.values() for uri in c["events"])

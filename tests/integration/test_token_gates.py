@@ -3,6 +3,9 @@
 Minting needs: a plan that includes SCIM, the integration enabled, an active admin acting (the
 CLI acts as the operator), and SAML SSO when the tenant requires it. Using a token needs the plan
 and the integration at the time of use."""
+import hashlib
+import json
+
 import pytest
 
 from conftest import TENANT_URN, USER_URN, assert_scim_error
@@ -40,7 +43,7 @@ def test_active_admin_mints_through_the_api(server, acme):
 
 
 def test_non_admin_unknown_and_missing_acting_user_are_refused(server, acme):
-    assert "is not an admin" in refusal(mint_as(server, acme["dev"]))
+    assert "not the admin role \"admin\"" in refusal(mint_as(server, acme["dev"]))
     assert "is not a user of this tenant" in refusal(mint_as(server, "0000-nope"))
     r = server.admin("POST", "/tenants/acme/tokens", {"label": "x"})
     assert "no acting user was given" in refusal(r)
@@ -60,7 +63,7 @@ def test_deactivated_admin_is_refused(server, acme):
 def test_admin_by_mapped_group_may_mint(server, acme):
     server.admin("PUT", "/tenants/acme/role-map",
                  {"rules": [{"group": "Owners", "role": "admin", "priority": 1}]})
-    assert "is not an admin" in refusal(mint_as(server, acme["dev"]))
+    assert "not the admin role \"admin\"" in refusal(mint_as(server, acme["dev"]))
     r = server.scim("POST", "/Groups", acme["token"],
                     {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
                      "displayName": "Owners", "members": [{"value": acme["dev"]}]})
@@ -159,3 +162,67 @@ def test_revoke_is_never_gated(server, acme):
     server.admin("PATCH", "/tenants/acme", {"integrationEnabled": False, "plan": "basic"})
     tid = server.admin("GET", "/tenants/acme/tokens").json()["tokens"][0]["id"]
     assert server.admin("POST", f"/tenants/acme/tokens/{tid}/revoke").status_code == 200
+
+
+# --- the audit trail of tokens (docs/api.md "Audit events") -----------------------------------
+
+def token_events(server, slug="acme"):
+    r = server.admin("GET", f"/tenants/{slug}/events", params={"kind": "token."})
+    assert r.status_code == 200, r.text
+    return r.json()["events"]
+
+
+def test_mint_rotate_and_revoke_are_audited_with_who_acted(server):
+    server.make_tenant("acme")
+    owner = server.host_user("acme", "Owner@Acme.example", role="admin", externalId="emp-1")
+    server.host_user("acme", "dev@acme.example", role="developer")
+    r = server.admin("POST", "/tenants/acme/tokens", {"actingUser": "emp-1", "label": "okta"})
+    assert r.status_code == 201, r.text
+    old = r.json()
+    r = server.admin("POST", f"/tenants/acme/tokens/{old['id']}/rotate",
+                     {"actingUser": "owner@acme.example", "overlapSeconds": 60})
+    assert r.status_code == 201, r.text
+    new = r.json()
+    assert server.admin("DELETE", f"/tenants/acme/tokens/{old['id']}").status_code == 200
+    server.cli("token", "revoke", "acme", new["id"])
+    # Revoking again changes nothing and records nothing; a refused mint records nothing.
+    assert server.admin("DELETE", f"/tenants/acme/tokens/{old['id']}").status_code == 200
+    assert mint_as(server, "dev@acme.example").status_code == 403
+    ev = token_events(server)
+    assert [(e["kind"], e["actor"]) for e in ev] == [
+        ("token.created", "operator"), ("token.rotated", "operator"),
+        ("token.revoked", "operator"), ("token.revoked", "cli")]
+    created, rotated, revoked, by_cli = (e["data"] for e in ev)
+    assert created == {
+        "token": {"id": old["id"], "prefix": old["prefix"], "label": "okta", "expires": None,
+                  "revoked": None},
+        "actingUser": {"id": owner["id"], "given": "emp-1"}}
+    assert rotated["token"]["id"] == new["id"] and rotated["token"]["label"] == "okta"
+    assert rotated["previous"]["id"] == old["id"]
+    assert rotated["previous"]["expires"] is not None and rotated["previous"]["revoked"] is None
+    assert rotated["overlapSeconds"] == 60
+    assert rotated["actingUser"] == {"id": owner["id"], "given": "owner@acme.example"}
+    assert revoked["token"]["id"] == old["id"] and revoked["token"]["revoked"] is not None
+    assert "actingUser" not in revoked
+    assert by_cli["token"]["id"] == new["id"]
+    assert all("resourceType" not in e and "resourceId" not in e for e in ev)
+    # Never the secret, nor its hash.
+    text = json.dumps(ev)
+    for t in (old, new):
+        assert t["token"] not in text
+        assert hashlib.sha256(t["token"].encode()).hexdigest() not in text
+
+
+def test_cli_mint_and_rotate_are_audited_as_the_cli(server):
+    server.make_tenant("acme")
+    t = server.mint("acme", label="azure")
+    p = server.cli("token", "rotate", "acme", t["id"], "--overlap", "0")
+    new = json.loads(p.stdout)
+    ev = token_events(server)
+    assert [(e["kind"], e["actor"]) for e in ev] == [("token.created", "cli"),
+                                                      ("token.rotated", "cli")]
+    assert ev[0]["data"] == {"token": {"id": t["id"], "prefix": t["prefix"], "label": "azure",
+                                       "expires": None, "revoked": None}}
+    assert ev[1]["data"]["overlapSeconds"] == 0
+    assert ev[1]["data"]["previous"]["revoked"] is not None
+    assert ev[1]["data"]["token"]["id"] == new["id"]

@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include "core/audit.h"
 #include "core/tenant.h"
 #include "core/token.h"
 
@@ -75,7 +76,7 @@ token_mint_authenticate_revoke(void **state)
     struct store_token tok, seen;
     struct store_tenant tenant;
     struct token_secret secret;
-    const struct token_request req = { &f->tenant, &policy, NULL };
+    const struct token_request req = { &f->tenant, &policy, NULL, NULL, "cli" };
     assert_int_equal(token_mint(f->store, &req, "okta", &tok, &secret, &e), 0);
     char text[TOKEN_LEN + 1];
     memcpy(text, secret.text, sizeof(text));
@@ -83,7 +84,19 @@ token_mint_authenticate_revoke(void **state)
     assert_int_equal(token_authenticate(f->store, text, strlen(text), &seen, &tenant, NULL, &e), 0);
     assert_string_equal(tenant.slug, "acme");
     assert_string_equal(seen.id, tok.id);
-    assert_int_equal(token_revoke(f->store, f->tenant.id, tok.id, NULL, &e), 0);
+    assert_int_equal(token_revoke(f->store, &req, tok.id, NULL, &e), 0);
+    /* Both writes are in the audit trail, with their actor, and a second revoke adds none. */
+    assert_int_equal(token_revoke(f->store, &req, tok.id, NULL, &e), 0);
+    struct store_event *ev;
+    size_t n;
+    assert_int_equal(audit_list(f->store, f->tenant.id, 0, 10, &ev, &n, &e), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(ev[0].kind, "token.created");
+    assert_string_equal(ev[1].kind, "token.revoked");
+    assert_string_equal(ev[1].actor, "cli");
+    assert_non_null(strstr(ev[1].data, tok.id));
+    assert_null(strstr(ev[1].data, tok.hash));
+    audit_events_free(ev, n);
     assert_int_equal(token_authenticate(f->store, text, strlen(text), &seen, &tenant, NULL, &e),
                      -1);
     assert_int_equal(e.code, ERR_UNAUTHORIZED);
@@ -106,10 +119,11 @@ token_revoke_of_another_tenants_token_is_not_found(void **state)
     struct tenant_fields tf = TENANT_FIELDS_UNSET;
     tf.integration_enabled = 1;
     assert_int_equal(tenant_create(f->store, &policy, "other", &tf, &other, &e), 0);
-    const struct token_request req = { &f->tenant, &policy, NULL };
+    const struct token_request req = { &f->tenant, &policy, NULL, NULL, "cli" };
     assert_int_equal(token_mint(f->store, &req, NULL, &tok, &secret, &e), 0);
     token_secret_wipe(&secret);
-    assert_int_equal(token_revoke(f->store, other.id, tok.id, NULL, &e), -1);
+    const struct token_request theirs = { &other, &policy, NULL, NULL, "cli" };
+    assert_int_equal(token_revoke(f->store, &theirs, tok.id, NULL, &e), -1);
     assert_int_equal(e.code, ERR_NOT_FOUND);
 }
 
@@ -138,7 +152,7 @@ token_gates_refuse_and_name_the_condition(void **state)
         strcpy(t.plan, cases[i].plan);
         t.integration_enabled = cases[i].integration;
         t.saml_required = cases[i].saml;
-        const struct token_request req = { &t, &policy, cases[i].acting };
+        const struct token_request req = { &t, &policy, cases[i].acting, NULL, "operator" };
         assert_int_equal(token_mint(f->store, &req, NULL, &tok, &secret, &e), -1);
         assert_int_equal(e.code, ERR_FORBIDDEN);
         if (strstr(e.detail, cases[i].fragment) == NULL)
@@ -148,7 +162,7 @@ token_gates_refuse_and_name_the_condition(void **state)
     strcpy(t.plan, "free");
     t.integration_enabled = false;
     t.saml_required = false;
-    const struct token_request req = { &t, &policy, NULL };
+    const struct token_request req = { &t, &policy, NULL, NULL, "cli" };
     assert_int_equal(token_mint(f->store, &req, NULL, &tok, &secret, &e), -1);
     assert_non_null(strstr(e.detail, "plan"));
     assert_non_null(strstr(e.detail, "integration"));
