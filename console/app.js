@@ -664,10 +664,14 @@
     });
     return art;
   }
-  /* The values a guide pastes, from the session and the role catalogue. */
-  function guideValues(catalogue) {
-    var base = tenantBase() + "/sso/" + enc(currentTenant);
-    return { redirectUri: base + "/oidc/callback", initiateLoginUri: base + "/oidc/initiate",
+  /* The values a guide pastes, from the session, the role catalogue and the tenant's SSO
+   * overview (sso: null when unread): an OIDC connection on the shared redirect URI (an Okta
+   * catalog app) pastes the shared URIs. */
+  function guideValues(catalogue, sso) {
+    var base = tenantBase() + "/sso/" + enc(currentTenant), o = sso && sso.oidc;
+    var shared = o && o.redirect === "shared";
+    return { redirectUri: shared ? o.sharedRedirectUri : base + "/oidc/callback",
+      initiateLoginUri: shared ? o.sharedInitiateLoginUri : base + "/oidc/initiate",
       acsUrl: base + "/saml/acs", spEntityId: base + "/saml/metadata", scimBaseUrl: scimBase(),
       roleNamespace: catalogue && catalogue.schema, roles: catalogue ? catalogue.roles : [],
       adminRole: catalogue && catalogue.adminRole };
@@ -694,9 +698,10 @@
   /* Renders the guides named by ids into box, with the catalogue's values. */
   function showGuides(box, ids) {
     clear(box).appendChild(loading());
-    Promise.all([loadGuides(), api("GET", "/admin/v1/roles").catch(function () { return null; })]).then(function (r) {
+    Promise.all([loadGuides(), api("GET", "/admin/v1/roles").catch(function () { return null; }),
+      api("GET", admin("/sso")).catch(function () { return null; })]).then(function (r) {
       clear(box);
-      var values = guideValues(r[1]);
+      var values = guideValues(r[1], r[2]);
       ids.forEach(function (id) {
         if (id === "okta-roles" || id === "entra-roles") if (r[1] && !r[1].roles.length) return;
         box.appendChild(renderGuide(r[0], id, values));

@@ -130,6 +130,13 @@ api_settings_of(const struct config *c, struct seal_keyring *ring, struct api_se
                            "that redeems sign-ins)");
         api->sso_complete_url = c->sso_complete_url;
     }
+    const char *shared[] = { c->sso_shared_redirect_uri, c->sso_shared_initiate_uri };
+    for (int i = 0; i < 2; i++)
+        if (shared[i] && !sso_fetch_url_ok(shared[i], c->sso_test_http, false))
+            return err_set(e, ERR_INVALID_VALUE, "%s must be an https URL",
+                           i ? "sso_shared_initiate_uri" : "sso_shared_redirect_uri");
+    api->sso_shared_redirect_uri = c->sso_shared_redirect_uri;
+    api->sso_shared_initiate_uri = c->sso_shared_initiate_uri;
     if (c->sso_test_http)
         log_warn("sso_test_http is on (tests only): plain-http SSO URLs are accepted and SSO "
                  "requests may reach internal addresses");

@@ -47,11 +47,15 @@ struct api_settings {
     /* single sign-on (issue 7) */
     const struct seal_keyring *sso_keys; /* seals OIDC client secrets; NULL or empty: none */
     bool sso_allow_http;                 /* sso_test_http: plain http, internal addresses */
-    const char *sso_complete_url;        /* the host's redemption page for connections without a
-                                            signInCompleteUrl of their own; NULL: none */
-    struct console_policy console;       /* console session and set-up link lifetimes */
-    bool secure_cookies;                 /* TLS or an https public URL: cookies get Secure */
-    struct api_brand brand;              /* product name, logo, colour */
+    /* The host's own addresses of the shared OIDC callback and initiate-login URI (it
+     * forwards them to /sso/oidc/…); NULL: public_url's. */
+    const char *sso_shared_redirect_uri;
+    const char *sso_shared_initiate_uri;
+    const char *sso_complete_url;  /* the host's redemption page for connections without a
+                                      signInCompleteUrl of their own; NULL: none */
+    struct console_policy console; /* console session and set-up link lifetimes */
+    bool secure_cookies;           /* TLS or an https public URL: cookies get Secure */
+    struct api_brand brand;        /* product name, logo, colour */
 };
 
 /* Which error body a route speaks. */

@@ -120,6 +120,13 @@ static const struct setting settings[] = {
     S(sso_complete_url, K_STR, NULL, 0, 0,
       "the host application's page that redeems sign-ins, for SSO connections without their own "
       "signInCompleteUrl"),
+    S(sso_shared_redirect_uri, K_STR, NULL, 0, 0,
+      "the one OIDC redirect URI registered for every tenant (an Okta catalog app) when the host "
+      "serves it at its own address and forwards it to /sso/oidc/callback (default PUBLIC_URL/"
+      "sso/oidc/callback)"),
+    S(sso_shared_initiate_uri, K_STR, NULL, 0, 0,
+      "the host's own address forwarded to /sso/oidc/initiate, shown as the shared initiate-login "
+      "URI (default PUBLIC_URL/sso/oidc/initiate)"),
     /* What it turns off is exactly sso_fetch_url_ok's https rule and the fetch guard of
      * sso/fetch.c (docs/configuration.md); never for production. */
     S(sso_test_http, K_BOOL, "off", 0, 0,

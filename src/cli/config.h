@@ -55,10 +55,12 @@ struct config {
     char *sso_key;          /* 64 hex digits: AES-256-GCM key sealing OIDC client secrets */
     char *sso_keys_file;    /* NAME=64HEX lines: the sso keyring (base/seal.h) */
     char *sso_complete_url; /* the host's redemption page for connections without their own */
-    bool sso_test_http;     /* tests only: plain http and internal addresses for SSO */
-    char *brand_name;       /* product name on the console and sign-in error pages */
-    char *brand_logo_url;   /* https:// or data:image/ URL, or NULL */
-    char *brand_color;      /* "#rrggbb" */
+    char *sso_shared_redirect_uri; /* the host's own address of /sso/oidc/callback */
+    char *sso_shared_initiate_uri; /* the host's own address of /sso/oidc/initiate */
+    bool sso_test_http;            /* tests only: plain http and internal addresses for SSO */
+    char *brand_name;              /* product name on the console and sign-in error pages */
+    char *brand_logo_url;          /* https:// or data:image/ URL, or NULL */
+    char *brand_color;             /* "#rrggbb" */
 };
 
 /* Parses argv (from index `first`, flags only), the environment and the config file into c.

@@ -16,10 +16,9 @@ static json_t *
 describe(const struct api_settings *settings, const struct store_tenant *t,
          const struct store_sso_conn *conn, const json_t *cfg)
 {
-    json_t *d =
-        strcmp(conn->protocol, "oidc") == 0
-            ? sso_oidc_describe(cfg, api_tenant_url(settings, t), settings->public_url, t->slug)
-            : sso_saml_describe(cfg, api_tenant_url(settings, t), t->slug);
+    json_t *d = strcmp(conn->protocol, "oidc") == 0
+                    ? sso_oidc_describe(cfg, api_tenant_url(settings, t), settings, t->slug)
+                    : sso_saml_describe(cfg, api_tenant_url(settings, t), t->slug);
     char when[32];
     json_object_set_new(d, "enabled", json_boolean(conn->enabled));
     /* "SAML required" (token gate) means: exists, enabled, and has signed someone in. */
@@ -372,7 +371,7 @@ sso_manage_overview(struct api_call *call, struct err *err)
         if (i == 0) {
             /* The shared URLs beside the tenant's, and which of them the connection sends. */
             json_t *cfg = configured ? json_loads(c.config ? c.config : "", 0, NULL) : NULL;
-            sso_oidc_sp_values(d, base, call->settings->public_url, t.slug, cfg);
+            sso_oidc_sp_values(d, base, call->settings, t.slug, cfg);
             json_decref(cfg);
         } else {
             sso_saml_sp_values(d, base, t.slug);

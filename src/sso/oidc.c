@@ -271,26 +271,36 @@ sso_oidc_redirect_is_shared(const json_t *config)
     return mode != NULL && strcmp(mode, SSO_OIDC_REDIRECT_SHARED) == 0;
 }
 
+void
+sso_oidc_shared_uri(const struct api_settings *settings, bool initiate, char *out, size_t size)
+{
+    const char *own =
+        initiate ? settings->sso_shared_initiate_uri : settings->sso_shared_redirect_uri;
+    if (own)
+        snprintf(out, size, "%s", own);
+    else
+        snprintf(out, size, "%s/sso/oidc/%s", settings->public_url ? settings->public_url : "",
+                 initiate ? "initiate" : "callback");
+}
+
 int
-sso_oidc_redirect_uri(const json_t *config, const char *tenant_url, const char *deployment_url,
+sso_oidc_redirect_uri(const json_t *config, const char *tenant_url, const char *shared_uri,
                       const char *slug, char *out, size_t size)
 {
     int w =
         sso_oidc_redirect_is_shared(config)
-            ? snprintf(out, size, "%s/sso/oidc/callback", deployment_url ? deployment_url : "")
+            ? snprintf(out, size, "%s", shared_uri ? shared_uri : "")
             : snprintf(out, size, "%s/sso/%s/oidc/callback", tenant_url ? tenant_url : "", slug);
     return w > 0 && (size_t)w < size ? 0 : -1;
 }
 
 void
-sso_oidc_sp_values(json_t *d, const char *public_url, const char *deployment_url, const char *slug,
-                   const json_t *config)
+sso_oidc_sp_values(json_t *d, const char *public_url, const struct api_settings *settings,
+                   const char *slug, const json_t *config)
 {
     char url[600];
     if (public_url == NULL)
         public_url = "";
-    if (deployment_url == NULL)
-        deployment_url = "";
     snprintf(url, sizeof(url), "%s/sso/%s/oidc/callback", public_url, slug);
     json_object_set_new(d, "redirectUri", json_string(url));
     snprintf(url, sizeof(url), "%s/sso/%s/oidc/initiate", public_url, slug);
@@ -298,10 +308,11 @@ sso_oidc_sp_values(json_t *d, const char *public_url, const char *deployment_url
     snprintf(url, sizeof(url), "%s/sso/%s/oidc/login", public_url, slug);
     json_object_set_new(d, "loginUrl", json_string(url));
     /* One redirect and initiate-login URI for every tenant (an Okta Integration Network app
-     * registers exactly one): on the deployment's public_url, never a tenant's own. */
-    snprintf(url, sizeof(url), "%s/sso/oidc/callback", deployment_url);
+     * registers exactly one): the host's own, or on the deployment's public_url, never a
+     * tenant's own. */
+    sso_oidc_shared_uri(settings, false, url, sizeof(url));
     json_object_set_new(d, "sharedRedirectUri", json_string(url));
-    snprintf(url, sizeof(url), "%s/sso/oidc/initiate", deployment_url);
+    sso_oidc_shared_uri(settings, true, url, sizeof(url));
     json_object_set_new(d, "sharedInitiateLoginUri", json_string(url));
     json_object_set_new(d, "redirect",
                         json_string(sso_oidc_redirect_is_shared(config)
@@ -310,11 +321,11 @@ sso_oidc_sp_values(json_t *d, const char *public_url, const char *deployment_url
 }
 
 json_t *
-sso_oidc_describe(const json_t *config, const char *public_url, const char *deployment_url,
+sso_oidc_describe(const json_t *config, const char *public_url, const struct api_settings *settings,
                   const char *slug)
 {
     json_t *d = json_deep_copy(config);
-    sso_oidc_sp_values(d, public_url, deployment_url, slug, config);
+    sso_oidc_sp_values(d, public_url, settings, slug, config);
     json_object_set_new(d, "clientSecretSet", json_true());
     return d;
 }
@@ -354,8 +365,10 @@ start(struct api_call *call, const struct store_tenant *t, const json_t *cfg, co
     sso_hash(handle, handle_hash);
     /* RFC 9700 §2.1: exactly the redirect URI registered at the IdP, which the connection's
      * "redirect" names; the token request repeats the one kept here. */
-    if (sso_oidc_redirect_uri(cfg, api_tenant_url(call->settings, t), call->settings->public_url,
-                              t->slug, redirect_uri, sizeof(redirect_uri)) < 0) {
+    char shared[600];
+    sso_oidc_shared_uri(call->settings, false, shared, sizeof(shared));
+    if (sso_oidc_redirect_uri(cfg, api_tenant_url(call->settings, t), shared, t->slug, redirect_uri,
+                              sizeof(redirect_uri)) < 0) {
         err_set(err, ERR_INTERNAL, "redirect URI is too long");
         goto out;
     }

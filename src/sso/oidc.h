@@ -36,23 +36,27 @@ json_t *sso_oidc_configure(const json_t *body, const json_t *current,
 const char *sso_oidc_redirect_settle(const json_t *body, const json_t *current, struct err *err);
 /* True when a stored config says "redirect": "shared" (absent: the tenant's own). */
 bool sso_oidc_redirect_is_shared(const json_t *config);
-/* The redirect_uri of config's authorization requests into out: deployment_url +
- * "/sso/oidc/callback" when shared, else tenant_url + "/sso/{slug}/oidc/callback" (either
- * URL may be NULL: ""). -1 when it does not fit in size. */
-int sso_oidc_redirect_uri(const json_t *config, const char *tenant_url, const char *deployment_url,
+/* The shared callback (initiate: the initiate-login URI) into out: the host's own address
+ * for it when configured (sso_shared_redirect_uri / sso_shared_initiate_uri: the host
+ * forwards it to scimd's), else scimd's on the deployment's public_url. */
+void sso_oidc_shared_uri(const struct api_settings *settings, bool initiate, char *out,
+                         size_t size);
+/* The redirect_uri of config's authorization requests into out: shared_uri when shared, else
+ * tenant_url + "/sso/{slug}/oidc/callback" (either URL may be NULL: ""). -1 when it does not
+ * fit in size. */
+int sso_oidc_redirect_uri(const json_t *config, const char *tenant_url, const char *shared_uri,
                           const char *slug, char *out, size_t size);
 
 /* The URLs to paste at the IdP, set into d: they exist before any connection does. The
  * tenant's (redirectUri, initiateLoginUri, loginUrl) on public_url (the tenant's URL), the
- * shared ones (sharedRedirectUri, sharedInitiateLoginUri) on deployment_url (the
- * deployment's public_url), and "redirect": which redirect URI config (NULL: none yet, the
- * default) uses. */
-void sso_oidc_sp_values(json_t *d, const char *public_url, const char *deployment_url,
+ * shared ones (sharedRedirectUri, sharedInitiateLoginUri: sso_oidc_shared_uri), and
+ * "redirect": which redirect URI config (NULL: none yet, the default) uses. */
+void sso_oidc_sp_values(json_t *d, const char *public_url, const struct api_settings *settings,
                         const char *slug, const json_t *config);
 
 /* The public view of a stored config: no secret, plus the URLs to paste at the IdP. */
-json_t *sso_oidc_describe(const json_t *config, const char *public_url, const char *deployment_url,
-                          const char *slug);
+json_t *sso_oidc_describe(const json_t *config, const char *public_url,
+                          const struct api_settings *settings, const char *slug);
 
 int sso_oidc_login(struct api_call *call, struct err *err);
 /* The SP-initiated flow of a console sign-in (sso/console.h): the transaction remembers it,

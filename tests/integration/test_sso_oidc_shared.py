@@ -148,6 +148,40 @@ def test_overview_lists_the_shared_urls_and_which_is_used(two, op):
     assert two.admin("GET", "/tenants/gamma/sso").json()["oidc"]["redirect"] == "tenant"
 
 
+def test_the_host_own_addresses_of_the_shared_uris(server_factory, op):
+    """The Spark HR guide registers the host's own fixed URLs (…/api/OktaAuth/callback); the
+    host forwards them to scimd's shared endpoints. The redirect_uri sent, and repeated in the
+    token request, is then exactly the registered one (the IdP compares it byte for byte), and
+    the overview shows the host's addresses."""
+    own_cb = "https://auth.example.test/api/OktaAuth/callback"
+    own_init = "https://auth.example.test/api/OktaAuth/initiate"
+    s = server_factory(extra_args=["--sso-key", SSO_KEY, "--sso-test-http", "on",
+                                   "--sso-shared-redirect-uri", own_cb,
+                                   "--sso-shared-initiate-uri", own_init])
+    tenant_with_alice(s, "acme")
+    r = s.admin("PUT", "/tenants/acme/sso/oidc", connection(op, redirect="shared"))
+    assert r.status_code == 200 and r.json()["sharedRedirectUri"] == own_cb, r.text
+    o = s.admin("GET", "/tenants/acme/sso").json()["oidc"]
+    assert (o["sharedRedirectUri"], o["sharedInitiateLoginUri"]) == (own_cb, own_init)
+    authz, cookie = begin(s, "/sso/acme/oidc/login", login_hint="alice")
+    assert redirect_uri_of(authz) == own_cb
+    back = at_idp(authz)
+    assert back.startswith(own_cb + "?"), back
+    # The host's proxy forwards the browser's request, query and all, to scimd.
+    forwarded = f"{s.url}/sso/oidc/callback?" + back.split("?", 1)[1]
+    got = handoff_code(callback(s, forwarded, cookie))
+    assert got["tenant"] == "acme"
+    assert redeem(s, got["code"]).json()["email"] == "alice@example.test"
+
+
+def test_the_host_own_shared_uris_must_be_https(server_factory):
+    s = server_factory(start=False, extra_args=["--sso-key", SSO_KEY,
+                                                "--sso-shared-redirect-uri", "http://x.example/cb"])
+    with pytest.raises(RuntimeError) as e:
+        s.start()
+    assert "sso_shared_redirect_uri must be an https URL" in str(e.value)
+
+
 # ---- the shared initiate-login URI ----
 
 @pytest.fixture

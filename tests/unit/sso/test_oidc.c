@@ -55,22 +55,26 @@ redirect_uri_is_the_tenant_one_unless_shared(void **state)
     json_t *dflt = json_object(), *shared = json_pack("{s:s}", "redirect", "shared");
     json_t *tenant = json_pack("{s:s}", "redirect", "tenant");
     /* A tenant with its own public URL: the shared URI stays on the deployment's. */
-    assert_int_equal(sso_oidc_redirect_uri(dflt, "https://acme.example", "https://id.example/p",
-                                           "acme", out, sizeof(out)),
+    assert_int_equal(sso_oidc_redirect_uri(dflt, "https://acme.example",
+                                           "https://id.example/p/sso/oidc/callback", "acme", out,
+                                           sizeof(out)),
                      0);
     assert_string_equal(out, "https://acme.example/sso/acme/oidc/callback");
-    assert_int_equal(sso_oidc_redirect_uri(tenant, "https://id.example/p", "https://id.example/p",
-                                           "acme", out, sizeof(out)),
+    assert_int_equal(sso_oidc_redirect_uri(tenant, "https://id.example/p",
+                                           "https://id.example/p/sso/oidc/callback", "acme", out,
+                                           sizeof(out)),
                      0);
     assert_string_equal(out, "https://id.example/p/sso/acme/oidc/callback");
-    assert_int_equal(sso_oidc_redirect_uri(shared, "https://acme.example", "https://id.example/p",
-                                           "acme", out, sizeof(out)),
+    assert_int_equal(sso_oidc_redirect_uri(shared, "https://acme.example",
+                                           "https://auth.example/api/OktaAuth/callback", "acme",
+                                           out, sizeof(out)),
                      0);
-    assert_string_equal(out, "https://id.example/p/sso/oidc/callback");
+    assert_string_equal(out, "https://auth.example/api/OktaAuth/callback");
     assert_true(sso_oidc_redirect_is_shared(shared));
     assert_false(sso_oidc_redirect_is_shared(dflt));
     /* Too long for the buffer: refused, never cut. */
-    assert_int_equal(sso_oidc_redirect_uri(shared, NULL, "https://id.example", "acme", out, 20),
+    assert_int_equal(sso_oidc_redirect_uri(shared, NULL, "https://id.example/sso/oidc/callback",
+                                           "acme", out, 20),
                      -1);
     json_decref(dflt);
     json_decref(shared);
