@@ -355,13 +355,18 @@ store_sso_conn_tenants_by_issuer(struct store *s, const char *protocol, const ch
 {
     /* config is JSON text in both databases; only the member access differs. A scan of the
      * enabled connections of one protocol: one row per tenant, read at an IdP-initiated
-     * sign-in only. */
-    static struct db_sql q =
-        DB_SQL2("SELECT tenant_id FROM sso_connections WHERE protocol=?1 AND enabled=1"
-                " AND json_extract(config, '$.issuer')=?2 ORDER BY tenant_id LIMIT ?3",
-                "SELECT tenant_id FROM sso_connections WHERE protocol=?1 AND enabled=1"
-                " AND (config::jsonb ->> 'issuer') COLLATE \"C\" = ?2::text"
-                " ORDER BY tenant_id LIMIT ?3");
+     * sign-in only. Once a connection with the issuer has signed someone in (verified: its
+     * tenant holds a client of that IdP org), unverified ones no longer count: any tenant's
+     * admin may save a connection naming any public issuer, and one that never worked must
+     * not make the issuer ambiguous for the tenant that really uses it. */
+#define BY_ISSUER(issuer_of)                                                                  \
+    "SELECT tenant_id FROM sso_connections c WHERE protocol=?1 AND enabled=1 AND " issuer_of( \
+        "c") "=?2 AND (verified_ms > 0 OR NOT EXISTS (SELECT 1 FROM sso_connections v"        \
+             " WHERE v.protocol=?1 AND v.enabled=1 AND v.verified_ms > 0 AND " issuer_of(     \
+                 "v") "=?2)) ORDER BY tenant_id LIMIT ?3"
+#define ISSUER_SQLITE(t) "json_extract(" t ".config, '$.issuer')"
+#define ISSUER_PG(t)     "(" t ".config::jsonb ->> 'issuer') COLLATE \"C\""
+    static struct db_sql q = DB_SQL2(BY_ISSUER(ISSUER_SQLITE), BY_ISSUER(ISSUER_PG));
     *n = 0;
     struct db_stmt *st = db_prepare(s, &q, err);
     if (st == NULL)

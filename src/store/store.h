@@ -576,7 +576,8 @@ int store_sso_conn_reseal(struct store *s, int64_t tenant_id, const char *protoc
                           const char *secret, struct err *err);
 /* The tenants whose *enabled* connection of `protocol` has the config member "issuer" equal
  * to issuer byte for byte (the OIDC tenant-free initiate-login endpoint finds its tenant so),
- * lowest tenant id first: at most max ids into tenant_ids, *n how many (0 when none). */
+ * only the verified ones (store_sso_conn_verified) when any is, lowest tenant id first: at
+ * most max ids into tenant_ids, *n how many (0 when none). */
 int store_sso_conn_tenants_by_issuer(struct store *s, const char *protocol, const char *issuer,
                                      int64_t *tenant_ids, size_t max, size_t *n, struct err *err);
 /* Records the first successful sign-in (later calls keep the first time). */

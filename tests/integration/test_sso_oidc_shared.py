@@ -220,6 +220,24 @@ def test_shared_initiate_refuses_an_issuer_several_tenants_trust(two, op):
                         "reason": "initiate_ambiguous_issuer"}]
 
 
+def test_a_connection_that_never_signed_in_does_not_make_the_issuer_ambiguous(two, op):
+    """Any tenant's admin may save a connection naming any public issuer. Once beta's
+    connection has signed someone in (verified: beta holds a client of that IdP), acme's
+    never-used one with the same issuer stops counting, so the shared initiate-login URI
+    keeps working for beta instead of being refused as ambiguous."""
+    back, cookie = signin(two, "beta")
+    assert handoff_code(callback(two, back, cookie))["tenant"] == "beta"
+    r = initiate(two, op.issuer, login_hint="alice")
+    assert r.status_code == 302, r.text
+    cookie = r.headers["Set-Cookie"].split(TX + "=", 1)[1].split(";", 1)[0]
+    got = handoff_code(callback(two, at_idp(r.headers["Location"]), cookie))
+    assert got["tenant"] == "beta"
+    # Both verified: ambiguous again, never one picked.
+    back, cookie = signin(two, "acme")
+    assert handoff_code(callback(two, back, cookie))["tenant"] == "acme"
+    assert_refused(two, initiate(two, op.issuer), "initiate_ambiguous_issuer", 400)
+
+
 def test_shared_initiate_refuses_unknown_disabled_and_idp_initiated_off(two, op, op2):
     assert initiate(two, op2.issuer).status_code == 404  # no tenant trusts it
     assert two.request("GET", "/sso/oidc/initiate", allow_redirects=False).status_code == 404

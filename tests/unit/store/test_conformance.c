@@ -2499,8 +2499,9 @@ reseal(void **state)
 }
 
 /* The tenant-free OIDC initiate-login endpoint: enabled connections of one protocol whose
- * config names exactly this issuer, lowest tenant first; disabled ones and other protocols,
- * issuers differing in one byte or case are not found. */
+ * config names exactly this issuer, lowest tenant first, only the verified ones once there
+ * is one; disabled ones and other protocols, issuers differing in one byte or case are not
+ * found. */
 static void
 sso_conn_tenants_by_issuer_finds_enabled_exact_matches(void **state)
 {
@@ -2548,6 +2549,16 @@ sso_conn_tenants_by_issuer_finds_enabled_exact_matches(void **state)
     OK(store_sso_conn_tenants_by_issuer(s, "saml", "https://idp.example", ids, 4, &n, err));
     assert_int_equal(n, 1);
     assert_int_equal(ids[0], d);
+    /* Once b's connection signed someone in, a's unverified one no longer counts; c's
+     * verified but disabled one never does. */
+    TX_OK(s, store_sso_conn_verified(s, b, "oidc", 200, err));
+    TX_OK(s, store_sso_conn_verified(s, c, "oidc", 200, err));
+    OK(store_sso_conn_tenants_by_issuer(s, "oidc", "https://idp.example", ids, 4, &n, err));
+    assert_int_equal(n, 1);
+    assert_int_equal(ids[0], b);
+    TX_OK(s, store_sso_conn_verified(s, a, "oidc", 300, err));
+    OK(store_sso_conn_tenants_by_issuer(s, "oidc", "https://idp.example", ids, 4, &n, err));
+    assert_int_equal(n, 2);
 }
 
 static void
