@@ -87,7 +87,8 @@ static const struct setting settings[] = {
     S(role_schema, K_STR, "urn:scimd:params:scim:schemas:extension:tenant:2.0:User", 0, 0,
       "schema URN of the User extension carrying a role; set before the first user, then keep"),
     S(webhook_allow_http, K_BOOL, "off", 0, 0,
-      "allow plain http:// webhook URLs (for tests; on/off)"),
+      "TESTS ONLY (on/off): allow plain http:// webhook URLs and let deliveries reach loopback, "
+      "private and other internal addresses (no SSRF guard)"),
     S(webhook_retry_ms, K_LONG, "1000", 10, 3600000,
       "delay before the first webhook retry in ms; doubles with each failure, up to 1 h"),
     S(webhook_timeout_ms, K_LONG, "10000", 100, 60000, "time limit of one webhook delivery in ms"),
