@@ -213,7 +213,8 @@ removed(int (*fn)(struct store *, int64_t, const char *, struct store_member **,
     size_t n = 0;
     if (fn(s, tenant, key, &v, &n, err) < 0)
         return NULL;
-    qsort(v, n, sizeof(*v), cmp_member);
+    if (n > 1) /* qsort of a NULL array is undefined even for n = 0 (UBSan) */
+        qsort(v, n, sizeof(*v), cmp_member);
     out[0] = '\0';
     for (size_t i = 0; i < n; i++) {
         assert_null(v[i].display);
