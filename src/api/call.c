@@ -366,11 +366,9 @@ api_origin_is_own(const struct api_call *call)
     const char *origin = call->origin, *public_url = call->settings->public_url;
     if (origin == NULL)
         return true;
-    const char *scheme_end = strstr(public_url, "://");
-    if (scheme_end == NULL)
-        return false;
-    size_t n = (size_t)(scheme_end + 3 - public_url);
-    n += strcspn(public_url + n, "/?#");
+    /* public_url's origin: all of it before its path (the configuration checked its form). */
+    const char *path = api_public_path(public_url);
+    size_t n = path[0] ? (size_t)(path - public_url) : strlen(public_url);
     return strlen(origin) == n && strncasecmp(origin, public_url, n) == 0;
 }
 

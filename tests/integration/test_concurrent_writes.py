@@ -43,6 +43,18 @@ def run_workers(fn):
     assert not errors, errors
 
 
+def four_groups_of(server, token, members):
+    """Groups g0..g3, each with every one of members; their ids."""
+    groups = []
+    for i in range(4):
+        r = server.scim("POST", "/Groups", token, {
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": f"g{i}",
+            "members": [{"value": u} for u in members]})
+        assert r.status_code == 201, r.text
+        groups.append(r.json()["id"])
+    return groups
+
+
 def test_concurrent_writes_land_whole_and_once(server_factory):
     # More worker threads than cores, so that writers really queue behind each other.
     server = server_factory(extra_args=["--threads", "8"])
@@ -137,13 +149,7 @@ def test_concurrent_group_and_user_writes_bump_each_other_without_failing(server
         r = server.scim("POST", "/Users", token, user_body(f"u{i}@x.example"))
         assert r.status_code == 201, r.text
         users.append(r.json()["id"])
-    groups = []
-    for i in range(4):
-        r = server.scim("POST", "/Groups", token, {
-            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": f"g{i}",
-            "members": [{"value": u} for u in users]})
-        assert r.status_code == 201, r.text
-        groups.append(r.json()["id"])
+    groups = four_groups_of(server, token, users)
 
     def ok(r):
         assert r.status_code == 200, f"{r.status_code} {r.text}"
@@ -190,13 +196,7 @@ def test_deletes_racing_membership_writes_never_deadlock(server_factory):
             assert r.status_code == 201, r.text
             users[k].append(r.json()["id"])
     everyone = [u for row in users for u in row]
-    groups = []
-    for i in range(4):
-        r = server.scim("POST", "/Groups", token, {
-            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": f"g{i}",
-            "members": [{"value": u} for u in everyone]})
-        assert r.status_code == 201, r.text
-        groups.append(r.json()["id"])
+    groups = four_groups_of(server, token, everyone)
 
     def answered(r, *ok):
         assert r.status_code in ok, f"{r.status_code} {r.text}"

@@ -221,12 +221,18 @@ def test_refusals_name_the_configured_admin_role_and_echo_the_acting_user(hr):
     assert p.returncode != 0 and 'user ed@hr.example has the role "manager"' in p.stderr
 
 
-def test_console_sign_in_refusal_names_the_configured_admin_role(server_factory, op):
+def hr_with_oidc(server_factory, op, user_name):
+    """A server with Spark HR's roles, tenant acme with one user and an OIDC connection."""
     s = server_factory(extra_args=["--sso-key", SSO_KEY, "--sso-test-http", "on"], env=HR_ENV)
     s.make_tenant("acme")
     s.token = s.mint("acme")["token"]
-    new_user(s, "bob@example.test")
+    new_user(s, user_name)
     assert s.admin("PUT", "/tenants/acme/sso/oidc", connection(op)).status_code == 200
+    return s
+
+
+def test_console_sign_in_refusal_names_the_configured_admin_role(server_factory, op):
+    s = hr_with_oidc(server_factory, op, "bob@example.test")
     r = console_sign_in(s, hint="bob")
     assert r.status_code == 403, r.text
     assert "with the &quot;owner&quot; role" in r.text or 'with the "owner" role' in r.text
@@ -293,11 +299,7 @@ def test_no_roles_sso_redeem_answers_a_null_role(server_factory, op):
 
 
 def test_custom_roles_sso_redeem_answers_the_default(server_factory, op):
-    s = server_factory(extra_args=["--sso-key", SSO_KEY, "--sso-test-http", "on"], env=HR_ENV)
-    s.make_tenant("acme")
-    s.token = s.mint("acme")["token"]
-    new_user(s, "alice@example.test")
-    assert s.admin("PUT", "/tenants/acme/sso/oidc", connection(op)).status_code == 200
+    s = hr_with_oidc(server_factory, op, "alice@example.test")
     assert redeem(s, handoff_code(login(s, "alice"))["code"]).json()["role"] == "employee"
 
 
