@@ -273,7 +273,8 @@ api_auth_bearer(struct api_call *call, struct err *err)
     call->reading = user == NULL && strcmp(call->method, "GET") == 0 &&
                     directory_read_begin(call->store, &ignored) == 0;
     bool known =
-        token_authenticate(call->store, tok, len, &call->token, &call->tenant, user, err) == 0;
+        token_authenticate(call->store, tok, len, &call->token, &call->tenant, user,
+                           strcmp(call->method, "GET") == 0 ? &call->read_gen : NULL, err) == 0;
     if (!known || gate_token_use(&call->settings->gate, &call->tenant, err) < 0) {
         store_user_read_cleanup(user);
         /* The lookup fills token and tenant only when the hash is a token's. */

@@ -116,6 +116,9 @@ struct api_call {
      * the token's own statement (api_call_read_user says whether the handler has them; it
      * then reads nothing more). */
     struct store_user_read user_read;
+    /* A GET's: the database's generation as its token's read saw it (store_generation), for
+     * http/ to keep the answer under (call->cacheable). */
+    struct store_generation read_gen;
     /* set when a console session cookie authenticated the call (api_auth_admin) */
     bool console;
     struct console_session session;
@@ -133,9 +136,13 @@ struct api_call {
     char www_authenticate[128];
     char set_cookie[2][320]; /* Set-Cookie headers (SSO transaction cookies) */
     int n_set_cookie;
-    bool sso_headers;                   /* SSO pages: no framing, no referrer (SSO.md (a), (c)) */
-    const char *cache_control;          /* NULL: no-store */
-    const char *csp;                    /* Content-Security-Policy; NULL: the strict API default */
+    bool sso_headers;          /* SSO pages: no framing, no referrer (SSO.md (a), (c)) */
+    const char *cache_control; /* NULL: no-store */
+    const char *csp;           /* Content-Security-Policy; NULL: the strict API default */
+    /* Set by a GET handler whose 200 depends on the request and the committed database alone
+     * (no clock, no signed cursor): http/ may then serve the same bytes again while the
+     * database is unchanged (http/answers.h). */
+    bool cacheable;
     char log_tenant[64];                /* tenant slug for the access log */
     char log_key[API_KEY_NAME_MAX + 1]; /* the operator key's name, for the access log */
 };

@@ -58,15 +58,21 @@ fetch_sha256(void)
 }
 
 void
+crypto_sha256(const void *in, size_t n, unsigned char out[32])
+{
+    /* SHA256() fetches the algorithm from the provider on every call (OpenSSL 3); every
+     * SCIM request hashes its token, so fetch once. */
+    pthread_once(&sha256_once, fetch_sha256);
+    if (sha256_md == NULL || EVP_Digest(in, n, out, NULL, sha256_md, NULL) != 1)
+        SHA256(in, n, out);
+}
+
+void
 crypto_sha256_hex(const void *in, size_t n, char out[65])
 {
     static const char hex[] = "0123456789abcdef";
     unsigned char md[SHA256_DIGEST_LENGTH];
-    /* SHA256() fetches the algorithm from the provider on every call (OpenSSL 3); every
-     * SCIM request hashes its token, so fetch once. */
-    pthread_once(&sha256_once, fetch_sha256);
-    if (sha256_md == NULL || EVP_Digest(in, n, md, NULL, sha256_md, NULL) != 1)
-        SHA256(in, n, md);
+    crypto_sha256(in, n, md);
     for (int i = 0; i < SHA256_DIGEST_LENGTH; i++) {
         out[2 * i] = hex[md[i] >> 4];
         out[2 * i + 1] = hex[md[i] & 15];

@@ -13,6 +13,8 @@ int crypto_random(void *buf, size_t n, struct err *err);
 /* Unpadded base64url (RFC 4648 §5) of n bytes into out (size >= 4*ceil(n/3)+1). */
 void crypto_base64url(const void *in, size_t n, char *out, size_t size);
 
+/* SHA-256 of n bytes. */
+void crypto_sha256(const void *in, size_t n, unsigned char out[32]);
 /* Lower-case hex SHA-256 of n bytes: out must hold 65 bytes. */
 void crypto_sha256_hex(const void *in, size_t n, char out[65]);
 

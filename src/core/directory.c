@@ -41,6 +41,12 @@ directory_read_begin(struct store *s, struct err *err)
     return store_read_begin(s, err);
 }
 
+int
+directory_generation(struct store *s, struct store_generation *g)
+{
+    return store_generation(s, g);
+}
+
 void
 directory_read_end(struct store *s)
 {

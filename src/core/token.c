@@ -246,13 +246,14 @@ token_usable(const char *hash, const struct store_token *tok, int64_t now, struc
 
 int
 token_authenticate(struct store *s, const char *text, size_t len, struct store_token *tok,
-                   struct store_tenant *tenant, struct store_user_read *user, struct err *err)
+                   struct store_tenant *tenant, struct store_user_read *user,
+                   struct store_generation *gen, struct err *err)
 {
     char hash[65];
     if (!token_is_well_formed(text, len))
         return err_set(err, ERR_UNAUTHORIZED, "the bearer token is malformed");
     crypto_sha256_hex(text, len, hash);
-    if (store_token_auth_lookup(s, hash, tok, tenant, user, err) < 0) {
+    if (store_token_auth_lookup(s, hash, tok, tenant, user, gen, err) < 0) {
         if (err->code == ERR_NOT_FOUND)
             err_set(err, ERR_UNAUTHORIZED, "the bearer token is not valid");
         return -1;

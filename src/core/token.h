@@ -67,9 +67,11 @@ bool token_is_well_formed(const char *text, size_t len);
  * use at most once a minute. ERR_UNAUTHORIZED for anything not a valid token (the detail never
  * echoes the token). With `user` (else NULL; user->id set), the same read fetches that user of
  * the token's tenant and its groups (store_user_read_cleanup); nothing is kept when the token
- * is refused. */
+ * is refused. With gen (else NULL), also the database's generation as the read saw it
+ * (store_token_auth_lookup). */
 int token_authenticate(struct store *s, const char *text, size_t len, struct store_token *tok,
-                       struct store_tenant *tenant, struct store_user_read *user, struct err *err);
+                       struct store_tenant *tenant, struct store_user_read *user,
+                       struct store_generation *gen, struct err *err);
 
 /* {"id", "prefix", "label", "created", "lastUsed", "revoked", "expires", "active"}. */
 json_t *token_to_json(const struct store_token *t, int64_t now_ms);

@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/crypto.h"
 #include "base/limits.h"
+#include "store/db.h"
 #include "store/postgres/postgres.h"
 #include "store/sqlgen.h"
 #include "store/sqlite/sqlite.h"
@@ -133,6 +135,36 @@ int
 store_ping(struct store *s, struct err *err)
 {
     return s->be->ping(s, err);
+}
+
+void
+store_generation_of_text(const char *text, struct store_generation *g)
+{
+    memset(g->bytes, 0, sizeof(g->bytes));
+    crypto_sha256(text, strlen(text), g->bytes);
+    g->known = true;
+}
+
+static void
+read_generation(struct db_stmt *st, void *row)
+{
+    if (!db_is_null(st, 0))
+        store_generation_of_text(db_text(st, 0), row);
+}
+
+int
+store_generation(struct store *s, struct store_generation *g)
+{
+    g->known = false;
+    if (s->be->generation)
+        return s->be->generation(s, g);
+    static struct db_sql q =
+        DB_SQL2("SELECT " STORE_GENERATION_SQLITE, "SELECT " STORE_GENERATION_PG);
+    struct err ignored;
+    struct db_stmt *st = db_prepare(s, &q, &ignored);
+    if (st == NULL || db_first(st, read_generation, g, &ignored) < 0)
+        return -1;
+    return g->known ? 0 : -1;
 }
 
 uint64_t

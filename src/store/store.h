@@ -35,6 +35,19 @@ void store_dsn_redact(const char *dsn, char *out, size_t size);
 void store_thread_done(struct store *s);
 const char *store_backend_name(const struct store *s);
 int store_ping(struct store *s, struct err *err);
+/* What names the committed state of the whole database: two equal generations read at two
+ * moments mean no transaction committed in between, in this process or any other (the CLI,
+ * another instance, the sqlite3 shell, psql). Whole answers may be kept while it stays equal
+ * (http/answers.h). SQLite: the WAL index's header, read from shared memory without I/O;
+ * PostgreSQL: the snapshot a statement sees (pg_current_snapshot: any commit on the server
+ * changes it), hashed. */
+struct store_generation {
+    bool known; /* false: the generation could not be told; it matches nothing */
+    unsigned char bytes[48];
+};
+/* Fills *g (PostgreSQL: one round trip): 0, or -1 with g->known false when it cannot be told
+ * (a commit being published this instant, the database file gone, an error). */
+int store_generation(struct store *s, struct store_generation *g);
 /* Executions at which the database had to compile a prepared statement again (SQLite does
  * when a bound value decides the plan); 0 where the backend has no such count. */
 uint64_t store_reprepares(struct store *s);
@@ -127,9 +140,11 @@ struct store_user_read;
  * or userName) of the token's tenant and the user's groups, so a GET of a user or a userName
  * filter is one round trip and one snapshot (the tenant's group_count is then -1: not read).
  * ERR_NOT_FOUND when no token has the hash. */
+/* With gen (else NULL), also the database's generation no later than what the read saw
+ * (store_generation; in the same statement on PostgreSQL, so no round trip more). */
 int store_token_auth_lookup(struct store *s, const char *hash, struct store_token *tok,
                             struct store_tenant *tenant, struct store_user_read *user,
-                            struct err *err);
+                            struct store_generation *gen, struct err *err);
 int store_token_get(struct store *s, int64_t tenant_id, const char *id, struct store_token *out,
                     struct err *err);
 /* *out is a malloc'd array, newest first; the caller frees it. */

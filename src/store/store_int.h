@@ -15,6 +15,9 @@ struct store_backend {
     void (*close)(struct store *s);
     void (*thread_done)(struct store *s);
     int (*ping)(struct store *s, struct err *err);
+    /* store_generation read without a statement (SQLite's WAL index); NULL: the backend
+     * tells it in a statement's column, STORE_GENERATION_PG (PostgreSQL). */
+    int (*generation)(struct store *s, struct store_generation *g);
     /* Statements compiled again at an execution since start; NULL where there is no such
      * thing to count (PostgreSQL). */
     uint64_t (*reprepares)(struct store *s);
@@ -26,6 +29,14 @@ struct store_backend {
     int (*backup)(struct store *s, const char *path, struct store_backup_report *out,
                   struct err *err);
 };
+
+/* The column a statement reads the generation in (store_generation): PostgreSQL's snapshot
+ * as text, SQL NULL on SQLite (whose backend reads it before the statement instead). */
+#define STORE_GENERATION_SQLITE "NULL"
+#define STORE_GENERATION_PG     "pg_current_snapshot()::text"
+/* Fills g from a generation column's text (hashed: a snapshot lists the transactions in
+ * progress, without bound). */
+void store_generation_of_text(const char *text, struct store_generation *g);
 
 /* Every backend's handle starts with this header. */
 struct store {

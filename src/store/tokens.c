@@ -54,6 +54,8 @@ struct auth_row {
     struct store_token *tok;
     struct store_tenant *tenant;
     struct store_user_read *user;
+    struct store_generation *gen; /* NULL: not asked */
+    int gen_col;                  /* the statement's generation column */
 };
 
 static void
@@ -63,6 +65,8 @@ read_auth(struct db_stmt *st, void *row)
     rows_read_token(st, a->tok);
     rows_read_tenant(st, 9, a->tenant);
     a->tenant->group_count = db_int(st, 20);
+    if (a->gen && !db_is_null(st, a->gen_col))
+        store_generation_of_text(db_text(st, a->gen_col), a->gen);
     if (a->user == NULL || db_is_null(st, 21))
         return;
     a->user->found = true;
@@ -106,9 +110,13 @@ read_group(struct db_stmt *st, struct store_user_read *u, size_t *cap)
               " AND g.id = m.group_id WHERE t.hash = ?1"
 /* The group count is not read (-1): the user's groups come with it, and nothing else of a
  * read of one user needs it (a sum over the count shards: a tenth of the statement's time). */
-#define AUTH_USER(doc, user)    \
-    "SELECT " TOKEN_TENANT_COLS \
-    ", -1, " RESOURCE_COLS_OF("r.", doc) ", g.id, g.display_name" AUTH_USER_FROM(user)
+#define AUTH_USER(doc, user, gen)                                       \
+    "SELECT " TOKEN_TENANT_COLS                                         \
+    ", -1, " RESOURCE_COLS_OF("r.", doc) ", g.id, g.display_name, " gen \
+    AUTH_USER_FROM(user)
+/* The generation column (store_generation) of each statement: after all the others. */
+#define AUTH_GEN_COL      21
+#define AUTH_USER_GEN_COL 34
 /* By userName: the expression of a `userName eq` filter (case-insensitive, with the dialect's
  * fold), so that both find the same user through resources_by_user_name. */
 #define BY_ID      "r.id = ?2"
@@ -125,16 +133,24 @@ by_group_id(const void *a, const void *b)
 
 int
 store_token_auth_lookup(struct store *s, const char *hash, struct store_token *tok,
-                        struct store_tenant *tenant, struct store_user_read *user, struct err *err)
+                        struct store_tenant *tenant, struct store_user_read *user,
+                        struct store_generation *gen, struct err *err)
 {
     /* The hot path of every SCIM request: token, tenant and group count in one read; for a
      * read of one user (GET by id, a userName eq filter) also that user (of the token's
      * tenant only: the join says so) and its groups, so the request is one statement: one
      * round trip to PostgreSQL, one snapshot without a transaction around it. */
-    static struct db_sql token_only = DB_SQL("SELECT " AUTH_COLS AUTH_FROM " WHERE t.hash=?");
-    static struct db_sql by_id = DB_SQL2(AUTH_USER("doc", BY_ID), AUTH_USER("doc_text", BY_ID));
-    static struct db_sql by_name =
-        DB_SQL2(AUTH_USER("doc", BY_NAME), AUTH_USER("doc_text", BY_NAME_PG));
+    static struct db_sql token_only =
+        DB_SQL2("SELECT " AUTH_COLS ", " STORE_GENERATION_SQLITE AUTH_FROM " WHERE t.hash=?",
+                "SELECT " AUTH_COLS ", " STORE_GENERATION_PG AUTH_FROM " WHERE t.hash=?");
+    static struct db_sql by_id = DB_SQL2(AUTH_USER("doc", BY_ID, STORE_GENERATION_SQLITE),
+                                         AUTH_USER("doc_text", BY_ID, STORE_GENERATION_PG));
+    static struct db_sql by_name = DB_SQL2(AUTH_USER("doc", BY_NAME, STORE_GENERATION_SQLITE),
+                                           AUTH_USER("doc_text", BY_NAME_PG, STORE_GENERATION_PG));
+    /* SQLite tells its generation without a statement: read before this one, so no later
+     * than what it sees. PostgreSQL's is the statement's own snapshot, in a column. */
+    if (gen && !(s->be->generation && s->be->generation(s, gen) == 0))
+        gen->known = false;
     struct db_stmt *st = db_prepare(s,
                                     user == NULL ? &token_only
                                     : user->id   ? &by_id
@@ -143,7 +159,7 @@ store_token_auth_lookup(struct store *s, const char *hash, struct store_token *t
     if (st == NULL)
         return -1;
     db_bind_text(st, 1, hash);
-    struct auth_row a = { tok, tenant, user };
+    struct auth_row a = { tok, tenant, user, gen, user ? AUTH_USER_GEN_COL : AUTH_GEN_COL };
     if (user == NULL) {
         int rc = db_first(st, read_auth, &a, err);
         if (rc < 0)

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -241,6 +242,53 @@ self(struct store *s)
     return (struct sqlite_store *)s;
 }
 
+/* The WAL index (https://www.sqlite.org/walformat.html §2): SQLite's unix VFS shares it
+ * between every connection of every process through the -shm file, in regions of 32 KiB; its
+ * header opens region 0. c has read the database, so the region is mapped; c stays open so
+ * that it stays mapped (SQLite unmaps it when the last connection of the process closes). */
+#define WAL_INDEX_REGION_BYTES 32768
+
+static void
+map_wal_index(struct sqlite_store *s, struct conn *c)
+{
+    sqlite3_file *f = NULL;
+    void volatile *region = NULL;
+    if (sqlite3_file_control(c->db, "main", SQLITE_FCNTL_FILE_POINTER, &f) != SQLITE_OK ||
+        f == NULL || f->pMethods == NULL || f->pMethods->iVersion < 2 ||
+        f->pMethods->xShmMap == NULL ||
+        f->pMethods->xShmMap(f, 0, WAL_INDEX_REGION_BYTES, 0, &region) != SQLITE_OK ||
+        region == NULL) {
+        log_info("sqlite: the WAL index is not mapped; answers are not cached");
+        sqlite_conn_close(c);
+        return;
+    }
+    s->index_conn = c;
+    s->wal_index = (const volatile unsigned char *)region;
+}
+
+/* The WAL-index header is 48 bytes that every commit changes (its change counter, last
+ * frame and checksum), written twice: the second copy first, then the first. Reading the
+ * first copy, then the second, and finding them equal means no commit was being published
+ * meanwhile (walformat.html §2.1; SQLite's own readers do the same). */
+#define WAL_INDEX_HEADER_BYTES 48
+#define WAL_INDEX_IS_INIT      12 /* byte offset of isInit: 1 once the header is valid */
+
+static int
+sq_generation(struct store *st, struct store_generation *g)
+{
+    _Static_assert(sizeof(g->bytes) == WAL_INDEX_HEADER_BYTES, "one header copy");
+    struct sqlite_store *s = self(st);
+    struct err ignored;
+    if (s->wal_index == NULL || sqlite_file_check(s, &ignored) < 0)
+        return -1;
+    unsigned char second[WAL_INDEX_HEADER_BYTES];
+    memcpy(g->bytes, (const void *)s->wal_index, WAL_INDEX_HEADER_BYTES);
+    atomic_thread_fence(memory_order_acquire);
+    memcpy(second, (const void *)(s->wal_index + WAL_INDEX_HEADER_BYTES), WAL_INDEX_HEADER_BYTES);
+    g->known = g->bytes[WAL_INDEX_IS_INIT] == 1 && memcmp(g->bytes, second, sizeof(second)) == 0;
+    return g->known ? 0 : -1;
+}
+
 static int
 sq_open(const char *path, struct store **out, struct err *err)
 {
@@ -270,7 +318,7 @@ sq_open(const char *path, struct store **out, struct err *err)
         free(s);
         return -1;
     }
-    sqlite_conn_close(c);
+    map_wal_index(s, c);
     struct stat sb;
     s->watch_fd = open(path, O_RDONLY | O_CLOEXEC);
     if (s->watch_fd >= 0 && fstat(s->watch_fd, &sb) == 0 && S_ISREG(sb.st_mode))
@@ -292,6 +340,8 @@ sq_close(struct store *st)
         sqlite_conn_close(c);
         c = next;
     }
+    if (s->index_conn)
+        sqlite_conn_close(s->index_conn);
     pthread_key_delete(s->key);
     pthread_mutex_destroy(&s->mu);
     sqlite_group_destroy(s);
@@ -448,6 +498,7 @@ const struct store_backend sqlite_backend = {
     .close = sq_close,
     .thread_done = sq_thread_done,
     .ping = sq_ping,
+    .generation = sq_generation,
     .reprepares = sq_reprepares,
     .read_begin = sq_read_begin,
     .read_end = sq_read_end,

@@ -51,6 +51,11 @@ struct sqlite_store {
     bool watch_file;
     int watch_fd; /* the database file as opened at start: removed or replaced, it has no link */
     _Atomic int64_t probe_ok_ms; /* monotonic time of the last write probe that succeeded */
+    /* store_generation: a connection kept open only so that the WAL index stays mapped, and
+     * that mapping (region 0 of the -shm file, shared with every process using the
+     * database); NULL when SQLite would not hand it over. */
+    struct conn *index_conn;
+    const volatile unsigned char *wal_index;
 
     /* Group commit (group.c): every write transaction runs on wconn, one member at a
      * time under write_mu, in SAVEPOINTs of one open transaction committed for all. */

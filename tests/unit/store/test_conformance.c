@@ -524,7 +524,7 @@ tokens(void **state)
     /* Auth lookup: the token, its tenant and the tenant's group count. */
     struct store_token tok;
     struct store_tenant ten;
-    OK(store_token_auth_lookup(s, "h3", &tok, &ten, NULL, err));
+    OK(store_token_auth_lookup(s, "h3", &tok, &ten, NULL, NULL, err));
     assert_string_equal(tok.id, t3.id);
     assert_int_equal(tok.tenant_id, a);
     assert_string_equal(tok.hash, "h3");
@@ -540,18 +540,18 @@ tokens(void **state)
     assert_string_equal(ten.public_url, ""); /* read with the tenant on the hot path */
     assert_true(ten.integration_enabled);
     assert_int_equal(ten.group_count, 0);
-    FAILS(ERR_NOT_FOUND, store_token_auth_lookup(s, "nope", &tok, &ten, NULL, err));
+    FAILS(ERR_NOT_FOUND, store_token_auth_lookup(s, "nope", &tok, &ten, NULL, NULL, err));
 
     mk_group(s, a, uid('g', 1), "G1");
     mk_group(s, a, uid('g', 2), "G2");
     mk_group(s, b, uid('g', 3), "G3");
     mk_user(s, a, uid('u', 1), "alice", NULL);
-    OK(store_token_auth_lookup(s, "h1", &tok, &ten, NULL, err));
+    OK(store_token_auth_lookup(s, "h1", &tok, &ten, NULL, NULL, err));
     assert_int_equal(ten.group_count, 2);
     TX_OK(s, store_resource_delete(s, a, STORE_RTYPE_GROUP, uid('g', 1), -1, err));
-    OK(store_token_auth_lookup(s, "h1", &tok, &ten, NULL, err));
+    OK(store_token_auth_lookup(s, "h1", &tok, &ten, NULL, NULL, err));
     assert_int_equal(ten.group_count, 1);
-    OK(store_token_auth_lookup(s, "h4", &tok, &ten, NULL, err));
+    OK(store_token_auth_lookup(s, "h4", &tok, &ten, NULL, NULL, err));
     assert_int_equal(ten.id, b);
     assert_int_equal(ten.group_count, 1);
 
@@ -564,7 +564,7 @@ tokens(void **state)
     RETURNS(1, store_member_add(s, a, uid('g', 2), uid('u', 1), err));
     commit(s);
     struct store_user_read ur = { .id = uid('u', 1) };
-    OK(store_token_auth_lookup(s, "h1", &tok, &ten, &ur, err));
+    OK(store_token_auth_lookup(s, "h1", &tok, &ten, &ur, NULL, err));
     assert_string_equal(tok.id, t1.id);
     assert_int_equal(ten.id, a);
     assert_int_equal(ten.group_count, -1); /* not read: the user's groups came with it */
@@ -581,22 +581,22 @@ tokens(void **state)
     assert_false(ur.found);
     assert_int_equal(ur.n_groups, 0);
     ur.id = uid('u', 2);
-    OK(store_token_auth_lookup(s, "h1", &tok, &ten, &ur, err));
+    OK(store_token_auth_lookup(s, "h1", &tok, &ten, &ur, NULL, err));
     assert_int_equal(ten.id, a);
     assert_false(ur.found);
-    OK(store_token_auth_lookup(s, "h4", &tok, &ten, &ur, err));
+    OK(store_token_auth_lookup(s, "h4", &tok, &ten, &ur, NULL, err));
     assert_true(ur.found);
     assert_string_equal(ur.user.user_name, "bob");
     assert_int_equal(ur.n_groups, 0);
     store_user_read_cleanup(&ur);
     ur.id = uid('u', 99);
-    OK(store_token_auth_lookup(s, "h1", &tok, &ten, &ur, err));
+    OK(store_token_auth_lookup(s, "h1", &tok, &ten, &ur, NULL, err));
     assert_false(ur.found);
-    FAILS(ERR_NOT_FOUND, store_token_auth_lookup(s, "nope", &tok, &ten, &ur, err));
+    FAILS(ERR_NOT_FOUND, store_token_auth_lookup(s, "nope", &tok, &ten, &ur, NULL, err));
     assert_false(ur.found);
     /* By userName: case-insensitive, as a `userName eq` filter; the token's tenant only. */
     ur = (struct store_user_read){ .user_name = "ALICE" };
-    OK(store_token_auth_lookup(s, "h1", &tok, &ten, &ur, err));
+    OK(store_token_auth_lookup(s, "h1", &tok, &ten, &ur, NULL, err));
     assert_true(ur.found);
     assert_string_equal(ur.user.id, uid('u', 1));
     assert_int_equal(ur.n_groups, 2);
@@ -604,15 +604,15 @@ tokens(void **state)
     store_user_read_cleanup(&ur);
     assert_string_equal(ur.user_name, "ALICE"); /* the question stays */
     ur.user_name = "bob";
-    OK(store_token_auth_lookup(s, "h1", &tok, &ten, &ur, err));
+    OK(store_token_auth_lookup(s, "h1", &tok, &ten, &ur, NULL, err));
     assert_int_equal(ten.id, a);
     assert_false(ur.found);
-    OK(store_token_auth_lookup(s, "h4", &tok, &ten, &ur, err));
+    OK(store_token_auth_lookup(s, "h4", &tok, &ten, &ur, NULL, err));
     assert_true(ur.found);
     assert_string_equal(ur.user.id, uid('u', 2));
     store_user_read_cleanup(&ur);
     ur.user_name = "alic";
-    OK(store_token_auth_lookup(s, "h1", &tok, &ten, &ur, err));
+    OK(store_token_auth_lookup(s, "h1", &tok, &ten, &ur, NULL, err));
     assert_false(ur.found);
 
     /* Get is per tenant. */
@@ -662,14 +662,14 @@ tokens(void **state)
     assert_int_equal(tok.last_used_ms, 7777);
     assert_int_equal(tok.created_ms, 100);
     /* A revoked token is still found by hash (core refuses it). */
-    OK(store_token_auth_lookup(s, "h1", &tok, &ten, NULL, err));
+    OK(store_token_auth_lookup(s, "h1", &tok, &ten, NULL, NULL, err));
     assert_int_equal(tok.revoked_ms, 8888);
     snprintf(up.id, sizeof(up.id), "%s", uid('k', 99));
     TX_FAILS(s, ERR_NOT_FOUND, store_token_update(s, &up, err));
 
     /* A tenant's tokens go with it. */
     TX_OK(s, store_tenant_delete(s, b, err));
-    FAILS(ERR_NOT_FOUND, store_token_auth_lookup(s, "h4", &tok, &ten, NULL, err));
+    FAILS(ERR_NOT_FOUND, store_token_auth_lookup(s, "h4", &tok, &ten, NULL, NULL, err));
 }
 
 /* ---- resources ---- */
@@ -990,7 +990,7 @@ counts_concurrent(void **state)
     TX_OK(s, store_token_insert(s, &t, err));
     struct store_token tok;
     struct store_tenant ten;
-    OK(store_token_auth_lookup(s, "h1", &tok, &ten, NULL, err));
+    OK(store_token_auth_lookup(s, "h1", &tok, &ten, NULL, NULL, err));
     assert_int_equal(ten.group_count, COUNT_WRITERS * (COUNT_GROUPS - 1));
 }
 
@@ -3086,6 +3086,54 @@ tenant_isolation(void **state)
     assert_int_equal(cnt, 1);
 }
 
+/* The generation (store_generation): the same while nothing commits, another after any
+ * commit; the token's read tells the one it saw. PostgreSQL's is the whole server's, where
+ * other tests may commit meanwhile (ctest -j): a comparison that needs quiet is retried until
+ * the generation read before and after it is the same. */
+#define QUIET_TRIES 200
+
+/* Reads the generation around read (the token's lookup); true when nothing committed from
+ * before to after, *seen then the lookup's. */
+static bool
+quiet_lookup(struct store *s, struct store_user_read *ur, struct store_generation *before,
+             struct store_generation *seen)
+{
+    struct store_generation after;
+    struct store_token tok;
+    struct store_tenant ten;
+    assert_int_equal(store_generation(s, before), 0);
+    OK(store_token_auth_lookup(s, "h1", &tok, &ten, ur, seen, err));
+    store_user_read_cleanup(ur);
+    assert_int_equal(store_generation(s, &after), 0);
+    return memcmp(before->bytes, after.bytes, sizeof(after.bytes)) == 0;
+}
+
+static void
+generation(void **state)
+{
+    struct store *s = S(state);
+    int64_t a = mk_tenant(s, "a");
+    struct store_token t1 = token_row(a, 1, "h1", 100);
+    TX_OK(s, store_token_insert(s, &t1, err));
+    struct store_generation g1, g2, seen;
+    struct store_user_read ur = { .id = uid('u', 1) };
+    for (int with_user = 0; with_user < 2; with_user++) {
+        int tries = 0;
+        while (!quiet_lookup(s, with_user ? &ur : NULL, &g1, &seen))
+            assert_true(++tries < QUIET_TRIES);
+        assert_true(g1.known && seen.known);
+        assert_memory_equal(g1.bytes, seen.bytes, sizeof(g1.bytes));
+    }
+    /* A commit, even one of a single timestamp, is another generation. */
+    assert_int_equal(store_generation(s, &g1), 0);
+    OK(store_token_touch(s, t1.id, 200, err));
+    assert_int_equal(store_generation(s, &g2), 0);
+    assert_memory_not_equal(g1.bytes, g2.bytes, sizeof(g1.bytes));
+    mk_user(s, a, uid('u', 1), "alice", NULL);
+    assert_int_equal(store_generation(s, &g1), 0);
+    assert_memory_not_equal(g1.bytes, g2.bytes, sizeof(g1.bytes));
+}
+
 int
 main(void)
 {
@@ -3094,6 +3142,7 @@ main(void)
         T(basics),
         T(tenants),
         T(tokens),
+        T(generation),
         T(resources),
         T(listing),
         T(counts_concurrent),
