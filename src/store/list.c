@@ -87,6 +87,11 @@ cursor_put(struct store *s, uint64_t key, int64_t last_seq)
     static struct db_sql q =
         DB_SQL("INSERT INTO page_cursors(slot, key, last_seq) VALUES(?,?,?)"
                " ON CONFLICT(slot) DO UPDATE SET key=excluded.key, last_seq=excluded.last_seq");
+    /* Known here already: this process wrote it. Writing it again on every read of the same
+     * page would make each read a commit (and every kept answer stale, http/answers.h). */
+    int64_t known;
+    if (sqlgen_cursor_find(s->cursors, key, &known) && known == last_seq)
+        return;
     sqlgen_cursor_put(s->cursors, key, last_seq);
     if (db_kind(s) != DB_POSTGRES)
         return;
