@@ -327,6 +327,8 @@ analyze_request(struct pg_store *s)
 
 /* ---- the store ---- */
 
+#define PG_VERSION_MIN 130000
+
 static int
 pg_open(const char *dsn, struct store **out, struct err *err)
 {
@@ -335,6 +337,15 @@ pg_open(const char *dsn, struct store **out, struct err *err)
     PGconn *db = connect_db(dsn, err);
     if (db == NULL)
         return -1;
+    /* The token's statement reads pg_current_snapshot() (13): refused at start, not at the
+     * first request. */
+    if (PQserverVersion(db) < PG_VERSION_MIN) {
+        int v = PQserverVersion(db);
+        PQfinish(db);
+        return err_set(err, ERR_UNAVAILABLE,
+                       "PostgreSQL %d.%d is too old: scimd needs PostgreSQL 13 or later", v / 10000,
+                       v % 10000);
+    }
     int rc = pg_migrate(db, err);
     PQfinish(db);
     if (rc < 0)
