@@ -208,6 +208,7 @@ serve(struct config *c, struct store *store, struct seal_keyring *sso_keys)
         .tls_cert_path = c->tls_cert,
         .tls_key_path = c->tls_key,
         .access_log = c->access_log,
+        .answer_cache_bytes = (size_t)c->answer_cache_mb * 1024 * 1024,
         .path_prefix = api_public_path(c->public_url),
         .listen_fd = fd,
     };

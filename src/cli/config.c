@@ -68,6 +68,8 @@ static const struct setting settings[] = {
     S(bulk_max_payload, K_LONG, "1048576", 1024, 64 * 1024 * 1024,
       "largest SCIM /Bulk request body in bytes (maxPayloadSize; lowered to body_limit)"),
     S(page_max, K_LONG, "1000", 1, 10000, "largest page a list returns (filter.maxResults)"),
+    S(answer_cache_mb, K_LONG, "64", 0, 65536,
+      "MiB of SCIM read answers kept while the database is unchanged (SQLite; 0 = none)"),
     S(cursor_timeout, K_LONG, "3600", 1, 86400,
       "seconds a SCIM paging cursor stays valid (pagination.cursorTimeout, RFC 9865)"),
     S(token_overlap, K_LONG, "3600", 0, 2592000,

@@ -31,6 +31,7 @@ struct config {
     long signin_failure_limit;
     long body_limit;
     long page_max;
+    long answer_cache_mb; /* SCIM answers kept while the database is unchanged; 0: none */
     long cursor_timeout;
     long bulk_max_operations;
     long bulk_max_payload;

@@ -34,6 +34,7 @@ static atomic_int_fast64_t inflight;
 static atomic_uint_fast64_t deadline_cuts;
 /* 429s by limit: auth, sso, signin */
 static atomic_uint_fast64_t rate_limited[3];
+static atomic_uint_fast64_t answer_lookups[2]; /* [0] missed, [1] served */
 /* Failed authentications by scheme and reason (api_call's auth_failure names). */
 static const char *const auth_reasons[] = { "missing", "invalid_token",   "gate", "wrong_key",
                                             "session", "no_operator_key", "csrf", "scope" };
@@ -97,6 +98,12 @@ void
 http_metrics_deadline_cut(int n)
 {
     atomic_fetch_add(&deadline_cuts, (uint_fast64_t)n);
+}
+
+void
+http_metrics_answer_cache(bool served)
+{
+    atomic_fetch_add_explicit(&answer_lookups[served], 1, memory_order_relaxed);
 }
 
 void
@@ -298,10 +305,17 @@ http_metrics_render(struct buf *out, const char *(*route_method)(size_t),
                       "# TYPE scimd_http_rate_limited_total counter\n"
                       "scimd_http_rate_limited_total{limit=\"auth\"} %llu\n"
                       "scimd_http_rate_limited_total{limit=\"sso\"} %llu\n"
-                      "scimd_http_rate_limited_total{limit=\"signin\"} %llu\n",
+                      "scimd_http_rate_limited_total{limit=\"signin\"} %llu\n"
+                      "# HELP scimd_answer_cache_lookups_total SCIM reads looked up among the "
+                      "answers kept while the database is unchanged, by result.\n"
+                      "# TYPE scimd_answer_cache_lookups_total counter\n"
+                      "scimd_answer_cache_lookups_total{result=\"served\"} %llu\n"
+                      "scimd_answer_cache_lookups_total{result=\"missed\"} %llu\n",
                       (long long)atomic_load(&connections), (long long)atomic_load(&inflight),
                       (unsigned long long)atomic_load(&deadline_cuts),
                       (unsigned long long)atomic_load(&rate_limited[0]),
                       (unsigned long long)atomic_load(&rate_limited[1]),
-                      (unsigned long long)atomic_load(&rate_limited[2]));
+                      (unsigned long long)atomic_load(&rate_limited[2]),
+                      (unsigned long long)atomic_load(&answer_lookups[1]),
+                      (unsigned long long)atomic_load(&answer_lookups[0]));
 }

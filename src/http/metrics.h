@@ -1,6 +1,7 @@
 #ifndef SCIMD_HTTP_METRICS_H
 #define SCIMD_HTTP_METRICS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,6 +19,8 @@ void http_metrics_connection(int delta);
 void http_metrics_inflight(int delta);
 /* Counts n connections closed by the request deadline. */
 void http_metrics_deadline_cut(int n);
+/* Counts one lookup of a SCIM read among the kept answers (http/answers.h). */
+void http_metrics_answer_cache(bool served);
 /* Counts one 429 of a rate limit: "auth", "sso" or "signin". */
 void http_metrics_rate_limited(const char *limit);
 /* A failed authentication: scheme "scim" (SCIM tokens) or "admin" (operator key, console

@@ -20,9 +20,11 @@
 #include "base/ratelimit.h"
 #include "base/str.h"
 #include "base/xmalloc.h"
+#include "core/directory.h"
 #include "core/reqlog.h"
 #include "core/tenant.h"
 #include "core/token.h"
+#include "http/answers.h"
 #include "http/metrics.h"
 #include "http/router.h"
 
@@ -46,6 +48,7 @@ struct http_server {
     atomic_bool stopping;
     /* rate limits (limit_check) */
     struct ratelimit *auth_fail, *sso, *signin_fail;
+    struct http_answers *answers; /* NULL: answers are not kept */
     const struct api_settings *api;
     struct store *store;
     struct http_settings settings;
@@ -83,6 +86,9 @@ struct request {
     int64_t retry_after_s;          /* a 429's Retry-After */
     size_t skip;                    /* bytes of the URL's public path prefix (unprefixed) */
     char prefix[LIMIT_PUBLIC_URL_BYTES + 1]; /* that prefix, for links relative to this host */
+    /* A SCIM read whose answer may be kept (http/answers.h), and its key. */
+    bool keep;
+    struct http_answer_key answer_key;
 };
 
 /* ---- responses ---- */
@@ -105,6 +111,23 @@ add_common_headers(struct MHD_Response *r, const struct api_call *call)
                                                 : CSP_API);
     MHD_add_response_header(r, "Cache-Control",
                             call->cache_control ? call->cache_control : "no-store");
+}
+
+/* Hands r to the answer cache (which then owns the reference): false when it is not kept. */
+static bool
+keep_answer(struct request *req, const struct api_call *call, struct MHD_Response *r,
+            size_t body_bytes)
+{
+    struct http_answer_meta m = {
+        .status = call->status,
+        .tenant_id = call->tenant.id,
+        .token_expires_ms = call->token.expires_ms,
+        .token_last_used_ms = call->token.last_used_ms,
+    };
+    str_copy(m.tenant_slug, sizeof(m.tenant_slug), call->tenant.slug);
+    str_copy(m.token_id, sizeof(m.token_id), call->token.id);
+    return http_answers_put(req->server->answers, &req->answer_key, &call->read_gen, &m, r,
+                            body_bytes);
 }
 
 static enum MHD_Result
@@ -150,7 +173,9 @@ queue(struct MHD_Connection *conn, struct request *req, struct api_call *call)
         MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE, call->set_cookie[i]);
     req->status = call->status;
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)call->status, r);
-    MHD_destroy_response(r);
+    if (!(req->keep && call->cacheable && call->authenticated && call->status == 200 &&
+          keep_answer(req, call, r, len)))
+        MHD_destroy_response(r);
     return ret;
 }
 
@@ -372,6 +397,21 @@ limit_count(struct http_server *srv, enum limit_kind k, int status, struct MHD_C
         ratelimit_count(limiter(srv, k), keys->prefix, now);
 }
 
+/* A kept answer went out (http_answers_serve): the access log and the token's request log
+ * record it as they would the answer it repeats. */
+static void
+served_kept(struct request *req, struct api_call *call, const struct route *rt,
+            const struct http_answer_meta *m)
+{
+    call->status = m->status;
+    call->tenant.id = m->tenant_id;
+    str_copy(call->token.id, sizeof(call->token.id), m->token_id);
+    record_scim_request(call, req->method, rt, &(struct err){ 0 });
+    req->status = m->status;
+    str_copy(req->tenant, sizeof(req->tenant), m->tenant_slug);
+    req->key[0] = '\0';
+}
+
 static enum MHD_Result
 dispatch(struct MHD_Connection *conn, struct request *req, const char *url)
 {
@@ -435,6 +475,23 @@ dispatch(struct MHD_Connection *conn, struct request *req, const char *url)
     if (limit_check(srv, req, lk, conn, call.authorization, &keys, &e)) {
         api_reply_error(&call, &e);
         goto send;
+    }
+    req->keep =
+        rt->auth == ROUTE_AUTH_BEARER && srv->answers && http_answers_key(&call, &req->answer_key);
+    if (req->keep) {
+        struct store_generation now;
+        struct http_answer_meta m;
+        enum MHD_Result ret;
+        bool served = http_answers_kept(srv->answers, &req->answer_key) &&
+                      directory_generation(srv->store, &now) == 0 &&
+                      http_answers_serve(srv->answers, &req->answer_key, &now, clock_now_ms(), conn,
+                                         &m, &ret);
+        http_metrics_answer_cache(served);
+        if (served) {
+            served_kept(req, &call, rt, &m);
+            arena_free(arena);
+            return ret;
+        }
     }
     if (rt->auth == ROUTE_AUTH_BEARER) {
         http_router_read_with_token((size_t)req->route, &call);
@@ -942,6 +999,7 @@ server_free(struct http_server *s)
     ratelimit_free(s->auth_fail);
     ratelimit_free(s->sso);
     ratelimit_free(s->signin_fail);
+    http_answers_free(s->answers);
     free(s->tls_cert);
     if (s->tls_key) {
         memset(s->tls_key, 0, strlen(s->tls_key));
@@ -963,6 +1021,7 @@ http_server_start(const struct http_settings *hs, const struct api_settings *api
     s->auth_fail = ratelimit_new(hs->auth_failure_limit, 60);
     s->sso = ratelimit_new(hs->sso_rate_limit, 60);
     s->signin_fail = ratelimit_new(hs->signin_failure_limit, 60);
+    s->answers = http_answers_new(hs->answer_cache_bytes);
 
     struct sockaddr_storage ss;
     socklen_t ss_len;

@@ -24,6 +24,8 @@ struct http_settings {
     const char *tls_cert_path; /* both set: serve HTTPS */
     const char *tls_key_path;
     bool access_log;
+    /* Bytes of SCIM answers kept while the database is unchanged (http/answers.h); 0: none. */
+    size_t answer_cache_bytes;
     /* The path of public_url ("/api/v1", or ""): requests under it are served as at the root,
      * so a proxy may forward the prefix or strip it. */
     const char *path_prefix;

@@ -405,9 +405,11 @@ int
 scim_list_get(struct api_call *call, const struct scim_kind *k, struct err *err)
 {
     struct scim_list_params p;
-    if (params_from_query(call, &p, err) < 0)
+    if (params_from_query(call, &p, err) < 0 || list_reply(call, k, &p, err) < 0)
         return -1;
-    return list_reply(call, k, &p, err);
+    /* A cursor page carries a signed cursor that expires: never kept. */
+    call->cacheable = p.cursor == NULL;
+    return 0;
 }
 
 int

@@ -297,6 +297,7 @@ scim_get_reply(struct api_call *call, const struct scim_kind *k, struct err *err
         scim_etag(r.version, call->etag, sizeof(call->etag));
     } else {
         rc = scim_reply_resource(call, 200, k->rt, &r, k->derived, false, NULL, NULL, err);
+        call->cacheable = rc == 0;
     }
     store_resource_cleanup(&r);
     return rc;
