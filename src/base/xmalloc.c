@@ -31,6 +31,15 @@ xcalloc(size_t count, size_t size)
 }
 
 void *
+xcalloc_aligned(size_t align, size_t n)
+{
+    void *p = NULL;
+    if (posix_memalign(&p, align, n ? n : 1) != 0)
+        oom(n);
+    return memset(p, 0, n);
+}
+
+void *
 xrealloc(void *p, size_t n)
 {
     void *q = realloc(p, n ? n : 1);

@@ -47,6 +47,12 @@ directory_generation(struct store *s, struct store_generation *g)
     return store_generation(s, g);
 }
 
+bool
+directory_generation_is_local(const struct store *s)
+{
+    return store_generation_is_local(s);
+}
+
 void
 directory_read_end(struct store *s)
 {

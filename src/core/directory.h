@@ -21,6 +21,8 @@ int directory_read_begin(struct store *s, struct err *err);
 void directory_read_end(struct store *s);
 /* The database's committed state (store_generation): 0, or -1 when it cannot be told. */
 int directory_generation(struct store *s, struct store_generation *g);
+/* store_generation_is_local. */
+bool directory_generation_is_local(const struct store *s);
 
 /* The 32-byte key signing SCIM paging cursors (scim/cursor.h), the same on every instance
  * of one database: derived from the newest sso key (32 bytes) when one is set, else the database's

@@ -1,7 +1,9 @@
 #include "http/answers.h"
 
 #include <pthread.h>
+#include <stdalign.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,10 +41,22 @@ struct stripe {
     _Alignas(64) pthread_mutex_t lock;
 };
 
+/* A slot holds its entry's key's first bytes beside the pointer: a bucket's four slots are
+ * one cache line, and a lookup reads only the entry whose tag matches (the entries are
+ * scattered over the heap: each read of one was a cache miss). */
+struct slot {
+    uint64_t tag;
+    struct entry *entry;
+};
+
+#define BUCKET_BYTES (WAYS * sizeof(struct slot))
+_Static_assert(BUCKET_BYTES == 64, "a bucket is one cache line");
+
 struct http_answers {
     size_t max_bytes;
-    size_t mask; /* slots - 1; slots is a power of two */
-    struct entry **slots;
+    size_t mask;        /* slots - 1; slots is a power of two */
+    struct slot *slots; /* in slots_mem, aligned */
+    void *slots_mem;
     struct stripe stripes[STRIPES];
     atomic_size_t bytes;
 };
@@ -52,15 +66,19 @@ http_answers_new(size_t max_bytes)
 {
     if (max_bytes == 0)
         return NULL;
-    struct http_answers *a = xcalloc(1, sizeof(*a));
+    /* Aligned as its stripes' locks are (malloc gives 16 bytes). */
+    struct http_answers *a = xcalloc_aligned(alignof(struct http_answers), sizeof(*a));
     a->max_bytes = max_bytes;
     /* Twice as many slots as the smallest answers the budget holds: buckets seldom fill
-     * before the bytes do (8 bytes a slot: 1 MiB for the default 64 MiB). */
+     * before the bytes do (16 bytes a slot: 2 MiB for the default 64 MiB). */
     size_t slots = STRIPES * WAYS;
     while (slots < 2 * (max_bytes / ENTRY_OVERHEAD_BYTES))
         slots *= 2;
     a->mask = slots - 1;
-    a->slots = xcalloc(slots, sizeof(*a->slots));
+    /* Buckets start on a cache line: one more bucket allocated for the alignment. */
+    a->slots_mem = xcalloc(slots + WAYS, sizeof(struct slot));
+    a->slots = (struct slot *)(((uintptr_t)a->slots_mem + BUCKET_BYTES - 1) &
+                               ~(uintptr_t)(BUCKET_BYTES - 1));
     for (int i = 0; i < STRIPES; i++)
         pthread_mutex_init(&a->stripes[i].lock, NULL);
     return a;
@@ -81,10 +99,10 @@ http_answers_free(struct http_answers *a)
     if (a == NULL)
         return;
     for (size_t i = 0; i <= a->mask; i++)
-        entry_free(a->slots[i]);
+        entry_free(a->slots[i].entry);
     for (int i = 0; i < STRIPES; i++)
         pthread_mutex_destroy(&a->stripes[i].lock);
-    free(a->slots);
+    free(a->slots_mem);
     free(a);
 }
 
@@ -134,13 +152,22 @@ lock_of(struct http_answers *a, size_t bucket)
     return &a->stripes[(bucket / WAYS) % STRIPES].lock;
 }
 
+static uint64_t
+tag_of(const struct http_answer_key *k)
+{
+    uint64_t t;
+    memcpy(&t, k->digest + 8, sizeof(t));
+    return t;
+}
+
 /* The slot of bucket b holding k, or -1. */
 static int
 find(const struct http_answers *a, size_t b, const struct http_answer_key *k)
 {
+    uint64_t tag = tag_of(k);
     for (int w = 0; w < WAYS; w++) {
-        const struct entry *e = a->slots[b + (size_t)w];
-        if (e && memcmp(&e->key, k, sizeof(*k)) == 0)
+        const struct slot *sl = &a->slots[b + (size_t)w];
+        if (sl->entry && sl->tag == tag && memcmp(&sl->entry->key, k, sizeof(*k)) == 0)
             return w;
     }
     return -1;
@@ -157,8 +184,8 @@ usable(const struct http_answer_meta *m, int64_t now_ms)
 static struct entry *
 take(struct http_answers *a, size_t i)
 {
-    struct entry *e = a->slots[i];
-    a->slots[i] = NULL;
+    struct entry *e = a->slots[i].entry;
+    a->slots[i] = (struct slot){ 0 };
     if (e)
         atomic_fetch_sub(&a->bytes, e->bytes);
     return e;
@@ -191,7 +218,7 @@ http_answers_serve(struct http_answers *a, const struct http_answer_key *k,
     pthread_mutex_lock(lock_of(a, b));
     int w = find(a, b, k);
     if (w >= 0) {
-        struct entry *e = a->slots[b + (size_t)w];
+        struct entry *e = a->slots[b + (size_t)w].entry;
         if (same_generation(&e->gen, gen) && usable(&e->meta, now_ms)) {
             /* Queued under the lock: the slot's reference keeps the response alive until
              * libmicrohttpd holds its own. */
@@ -217,12 +244,12 @@ victim(const struct http_answers *a, size_t b, const struct http_answer_key *k,
     if (w >= 0)
         return b + (size_t)w;
     for (w = 0; w < WAYS; w++)
-        if (a->slots[b + (size_t)w] == NULL)
+        if (a->slots[b + (size_t)w].entry == NULL)
             return b + (size_t)w;
     for (w = 0; w < WAYS; w++)
-        if (!same_generation(&a->slots[b + (size_t)w]->gen, gen))
+        if (!same_generation(&a->slots[b + (size_t)w].entry->gen, gen))
             return b + (size_t)w;
-    return b + (k->digest[8] & (WAYS - 1));
+    return b + (k->digest[16] & (WAYS - 1));
 }
 
 bool
@@ -246,7 +273,7 @@ http_answers_put(struct http_answers *a, const struct http_answer_key *k,
     }
     struct entry *e = xmalloc(sizeof(*e));
     *e = (struct entry){ .key = *k, .gen = *gen, .meta = *meta, .response = r, .bytes = bytes };
-    a->slots[i] = e;
+    a->slots[i] = (struct slot){ tag_of(k), e };
     atomic_fetch_add(&a->bytes, bytes);
     pthread_mutex_unlock(lock);
     entry_free(old);

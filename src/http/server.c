@@ -482,7 +482,9 @@ dispatch(struct MHD_Connection *conn, struct request *req, const char *url)
         struct store_generation now;
         struct http_answer_meta m;
         enum MHD_Result ret;
-        bool served = http_answers_kept(srv->answers, &req->answer_key) &&
+        /* A generation that costs a round trip (PostgreSQL) is read only for a kept key. */
+        bool served = (directory_generation_is_local(srv->store) ||
+                       http_answers_kept(srv->answers, &req->answer_key)) &&
                       directory_generation(srv->store, &now) == 0 &&
                       http_answers_serve(srv->answers, &req->answer_key, &now, clock_now_ms(), conn,
                                          &m, &ret);

@@ -152,6 +152,12 @@ read_generation(struct db_stmt *st, void *row)
         store_generation_of_text(db_text(st, 0), row);
 }
 
+bool
+store_generation_is_local(const struct store *s)
+{
+    return s->be->generation != NULL;
+}
+
 int
 store_generation(struct store *s, struct store_generation *g)
 {

@@ -48,6 +48,8 @@ struct store_generation {
 /* Fills *g (PostgreSQL: one round trip): 0, or -1 with g->known false when it cannot be told
  * (a commit being published this instant, the database file gone, an error). */
 int store_generation(struct store *s, struct store_generation *g);
+/* True when store_generation reads no database (SQLite): cheaper than looking anything up. */
+bool store_generation_is_local(const struct store *s);
 /* Executions at which the database had to compile a prepared statement again (SQLite does
  * when a bound value decides the plan); 0 where the backend has no such count. */
 uint64_t store_reprepares(struct store *s);

@@ -56,6 +56,7 @@ struct sqlite_store {
      * database); NULL when SQLite would not hand it over. */
     struct conn *index_conn;
     const volatile unsigned char *wal_index;
+    _Atomic int64_t file_checked_ms; /* monotonic time store_generation last ran the check */
 
     /* Group commit (group.c): every write transaction runs on wconn, one member at a
      * time under write_mu, in SAVEPOINTs of one open transaction committed for all. */

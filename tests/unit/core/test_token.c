@@ -81,7 +81,8 @@ token_mint_authenticate_revoke(void **state)
     char text[TOKEN_LEN + 1];
     memcpy(text, secret.text, sizeof(text));
     token_secret_wipe(&secret);
-    assert_int_equal(token_authenticate(f->store, text, strlen(text), &seen, &tenant, NULL, NULL, &e), 0);
+    assert_int_equal(
+        token_authenticate(f->store, text, strlen(text), &seen, &tenant, NULL, NULL, &e), 0);
     assert_string_equal(tenant.slug, "acme");
     assert_string_equal(seen.id, tok.id);
     assert_int_equal(token_revoke(f->store, &req, tok.id, NULL, &e), 0);
@@ -97,14 +98,14 @@ token_mint_authenticate_revoke(void **state)
     assert_non_null(strstr(ev[1].data, tok.id));
     assert_null(strstr(ev[1].data, tok.hash));
     audit_events_free(ev, n);
-    assert_int_equal(token_authenticate(f->store, text, strlen(text), &seen, &tenant, NULL, NULL, &e),
-                     -1);
+    assert_int_equal(
+        token_authenticate(f->store, text, strlen(text), &seen, &tenant, NULL, NULL, &e), -1);
     assert_int_equal(e.code, ERR_UNAUTHORIZED);
     assert_non_null(strstr(e.detail, "revoked"));
     /* A token of the right shape that was never minted. */
     text[20] = text[20] == 'A' ? 'B' : 'A';
-    assert_int_equal(token_authenticate(f->store, text, strlen(text), &seen, &tenant, NULL, NULL, &e),
-                     -1);
+    assert_int_equal(
+        token_authenticate(f->store, text, strlen(text), &seen, &tenant, NULL, NULL, &e), -1);
     assert_int_equal(e.code, ERR_UNAUTHORIZED);
 }
 
