@@ -49,10 +49,11 @@ GROUP_SCENARIOS = ["get_in_group", "group_small", "group_big"]
 SMALL_GROUP = 10  # members of the small group; the big group holds every seeded user
 
 
-def start(scimd, data, env=None, threads=0):
+def start(scimd, data, env=None, threads=0, answer_cache_mb=None):
+    extra = [] if answer_cache_mb is None else ["--answer-cache-mb", str(answer_cache_mb)]
     p = subprocess.Popen([scimd, "serve", "--port", "0", "--data-dir", data, "--access-log",
                           "off", "--operator-key", "bench-operator-key-0123456789",
-                          "--threads", str(threads)],
+                          "--threads", str(threads), *extra],
                          stderr=subprocess.PIPE, text=True, env=env)
     for line in p.stderr:
         m = re.search(r"listening on http://[^ ]+:(\d+)", line)
@@ -382,6 +383,9 @@ def main():
     ap.add_argument("--instances", type=int, default=1)
     ap.add_argument("--threads", type=int, default=0,
                     help="scimd's --threads (0: its default); on PostgreSQL also its connections")
+    ap.add_argument("--answer-cache-mb", type=int, default=None,
+                    help="scimd's --answer-cache-mb (MiB of kept SCIM answers; 0: none; "
+                         "default: scimd's own)")
     ap.add_argument("--scenarios", default=",".join(SCENARIOS + GROUP_SCENARIOS),
                     help="comma-separated wrk scenarios to run, or 'none' for the imports only "
                          "(seed, import, push every user into one group, import at once and "
@@ -418,7 +422,8 @@ def main():
                     diag = PgDiag(cluster, a.diagnose)
             cli(a.scimd, data, "tenant", "create", "bench", "--integration", "on", env=env)
             token = cli(a.scimd, data, "token", "mint", "bench", env=env)["token"]
-            procs = [start(a.scimd, data, env, a.threads) for _ in range(a.instances)]
+            procs = [start(a.scimd, data, env, a.threads, a.answer_cache_mb)
+                     for _ in range(a.instances)]
             ports = [port for _, port in procs]
             pids = [proc.pid for proc, _ in procs]
             t = time.perf_counter()
@@ -484,6 +489,7 @@ def main():
     print(f"\n### {a.backend}, {a.instances} instance(s), {a.users} users, {os.cpu_count()} "
           f"cores, commit {commit}, wrk -t2 -c64 -d{a.seconds}s x {a.rounds} rounds"
           + (f", scimd --threads {a.threads}" if a.threads else "")
+          + (f", --answer-cache-mb {a.answer_cache_mb}" if a.answer_cache_mb is not None else "")
           + "".join(f", {kv}" for kv in a.pg_setting) + "\n")
     print(f"Seeding {a.users} users with POST (4 connections): {seed_s:.1f} s "
           f"({a.users / seed_s:.0f} creates/s)\n")
