@@ -407,8 +407,10 @@ scim_list_get(struct api_call *call, const struct scim_kind *k, struct err *err)
     struct scim_list_params p;
     if (params_from_query(call, &p, err) < 0 || list_reply(call, k, &p, err) < 0)
         return -1;
-    /* A cursor page carries a signed cursor that expires: never kept. */
-    call->cacheable = p.cursor == NULL;
+    /* Never kept: a cursor page (its signed cursor expires), and a later startIndex page,
+     * which continues where this process remembers the page before it ended (store/list.c):
+     * that memory changes with reads, not commits. */
+    call->cacheable = p.cursor == NULL && p.start_index <= 1;
     return 0;
 }
 
