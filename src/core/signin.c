@@ -335,6 +335,9 @@ match_by_email(struct store *s, int64_t tenant_id, const char *issuer, const cha
             found[0] = (struct store_resource){ 0 };
             rc = 0;
         } else {
+            /* The user is identified: the admin sees whose account another subject of the
+             * same identity provider tried to take. */
+            str_copy(refused_user, 37, found[0].id);
             rc = refuse(reason, "linked_to_other_subject", err);
         }
     } else if (err->code != ERR_NOT_FOUND) {
@@ -342,6 +345,8 @@ match_by_email(struct store *s, int64_t tenant_id, const char *issuer, const cha
     } else if (store_sso_link_insert(s, tenant_id, issuer, subject, found[0].id, clock_now_ms(),
                                      err) < 0) {
         /* Two first sign-ins at once: the unique keys let one link win. */
+        if (err->code == ERR_UNIQUENESS)
+            str_copy(refused_user, 37, found[0].id);
         rc = err->code == ERR_UNIQUENESS ? refuse(reason, "linked_to_other_subject", err) : -1;
     } else {
         *out = found[0];

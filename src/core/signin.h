@@ -102,7 +102,8 @@ int signin_replay_check(struct store *s, int64_t tenant_id, const char *issuer, 
  * removed_user (linked to a removed user, and no user has the email now),
  * linked_to_other_subject, no_email. *out is the user (cleanup it). refused_user is the id
  * of the user a refusal is about when one was identified (inactive_user: the linked user, or
- * the one deactivated user with the email), else "": the audit event names them. */
+ * the one deactivated user with the email; linked_to_other_subject: the user with the email),
+ * else "": the audit event names them. */
 int signin_user_resolve(struct store *s, int64_t tenant_id, const char *protocol,
                         const char *issuer, const char *subject, const char *email,
                         struct store_resource *out, char refused_user[37], const char **reason,

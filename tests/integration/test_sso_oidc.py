@@ -409,9 +409,14 @@ def test_unverified_email_is_refused(sso, op):
     assert_refused(sso, login(sso, "carol"), "email_not_verified", 401)
 
 
-def test_email_linked_to_another_subject_is_refused(sso, op):
+def test_email_linked_to_another_subject_is_refused_and_names_the_user(sso, op):
     handoff_code(login(sso, "alice"))
     assert_refused(sso, login(sso, "alice2"), "linked_to_other_subject", 403)
+    # The admin sees whose account another subject of the same IdP tried to take.
+    alice = user_id(sso, "alice@example.test")
+    assert f"reason=linked_to_other_subject user={alice}" in sso.log, sso.log[-1500:]
+    ev = last_signin_event(sso)
+    assert ev["data"]["reason"] == "linked_to_other_subject" and ev["resourceId"] == alice
 
 
 def no_email(h, c):
