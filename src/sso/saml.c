@@ -480,9 +480,12 @@ read_assertion(const xmlNode *as, const struct sso_saml_expect *x, struct sso_sa
     const xmlNode *authn = child(as, NS_A, "AuthnStatement", &n);
     if (n < 1)
         return fail(reason, "no_authn_statement", err);
+    /* Optional, but when present a time like every other (SAML Core §2.7.2, §1.3.3). */
     const char *sno = attr(authn, "SessionNotOnOrAfter");
     int64_t s;
-    if (sno && parse_time(sno, &s))
+    if (sno && !parse_time(sno, &s))
+        return fail(reason, "bad_time", err);
+    if (sno)
         out->session_not_on_or_after_ms = s;
     const char *email = x->email_attribute ? attribute_value(as, x->email_attribute) : out->name_id;
     if (email == NULL || strlen(email) >= sizeof(out->email) || strchr(email, '@') == NULL)

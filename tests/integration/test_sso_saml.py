@@ -389,6 +389,21 @@ def test_time_in_conditions_only_that_is_malformed_is_bad_time(sp, idp):
     refused(sp, post(sp, xml), "bad_time")
 
 
+@pytest.mark.parametrize("value", ["2026-12-06T08:00:00+01:00", "tomorrow", ""])
+def test_a_malformed_session_not_on_or_after_is_bad_time(sp, idp, value):
+    """Optional in AuthnStatement, but a time like the others when present."""
+    def session(xml):
+        return xml.replace("<saml:AuthnStatement ",
+                           f'<saml:AuthnStatement SessionNotOnOrAfter="{value}" ', 1)
+    xml = idp.response(sp.acs, sp.audience, transform=session)
+    assert "SessionNotOnOrAfter" in xml
+    refused(sp, post(sp, xml), "bad_time")
+    # A well-formed one signs in.
+    good = idp.response(sp.acs, sp.audience, transform=lambda x: x.replace(
+        "<saml:AuthnStatement ", '<saml:AuthnStatement SessionNotOnOrAfter="2099-01-01T00:00:00Z" ', 1))
+    assert post(sp, good).status_code in (302, 303), "a valid SessionNotOnOrAfter is refused"
+
+
 def test_inactive_and_unknown_users_are_refused(sp, idp):
     refused(sp, post(sp, idp.response(sp.acs, sp.audience, email="mallory@example.test")),
             "inactive_user")
