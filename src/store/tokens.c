@@ -50,12 +50,15 @@ store_token_insert(struct store *s, const struct store_token *t, struct err *err
     return db_exec(st, err) < 0 ? -1 : 0;
 }
 
+/* The generation column (store_generation) of each statement: after all the others. */
+#define AUTH_GEN_COL      21
+#define AUTH_USER_GEN_COL 34
+
 struct auth_row {
     struct store_token *tok;
     struct store_tenant *tenant;
     struct store_user_read *user;
     struct store_generation *gen; /* NULL: not asked */
-    int gen_col;                  /* the statement's generation column */
 };
 
 static void
@@ -65,8 +68,9 @@ read_auth(struct db_stmt *st, void *row)
     rows_read_token(st, a->tok);
     rows_read_tenant(st, 9, a->tenant);
     a->tenant->group_count = db_int(st, 20);
-    if (a->gen && !db_is_null(st, a->gen_col))
-        store_generation_of_text(db_text(st, a->gen_col), a->gen);
+    int gen_col = a->user ? AUTH_USER_GEN_COL : AUTH_GEN_COL;
+    if (a->gen && !db_is_null(st, gen_col))
+        store_generation_of_text(db_text(st, gen_col), a->gen);
     if (a->user == NULL || db_is_null(st, 21))
         return;
     a->user->found = true;
@@ -114,9 +118,6 @@ read_group(struct db_stmt *st, struct store_user_read *u, size_t *cap)
     "SELECT " TOKEN_TENANT_COLS                                         \
     ", -1, " RESOURCE_COLS_OF("r.", doc) ", g.id, g.display_name, " gen \
     AUTH_USER_FROM(user)
-/* The generation column (store_generation) of each statement: after all the others. */
-#define AUTH_GEN_COL      21
-#define AUTH_USER_GEN_COL 34
 /* By userName: the expression of a `userName eq` filter (case-insensitive, with the dialect's
  * fold), so that both find the same user through resources_by_user_name. */
 #define BY_ID      "r.id = ?2"
@@ -149,7 +150,7 @@ store_token_auth_lookup(struct store *s, const char *hash, struct store_token *t
                                            AUTH_USER("doc_text", BY_NAME_PG, STORE_GENERATION_PG));
     /* SQLite tells its generation without a statement: read before this one, so no later
      * than what it sees. PostgreSQL's is the statement's own snapshot, in a column. */
-    if (gen && !(s->be->generation && s->be->generation(s, gen) == 0))
+    if (gen && !(store_generation_is_local(s) && store_generation(s, gen) == 0))
         gen->known = false;
     struct db_stmt *st = db_prepare(s,
                                     user == NULL ? &token_only
@@ -159,7 +160,7 @@ store_token_auth_lookup(struct store *s, const char *hash, struct store_token *t
     if (st == NULL)
         return -1;
     db_bind_text(st, 1, hash);
-    struct auth_row a = { tok, tenant, user, gen, user ? AUTH_USER_GEN_COL : AUTH_GEN_COL };
+    struct auth_row a = { tok, tenant, user, gen };
     if (user == NULL) {
         int rc = db_first(st, read_auth, &a, err);
         if (rc < 0)
