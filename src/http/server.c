@@ -33,9 +33,11 @@
 struct conn_slot {
     struct conn_slot *prev, *next; /* in http_server.slots, under slots_lock */
     int fd;
-    int64_t since_ns; /* connection opened, or the previous answer on it completed */
-    bool busy;        /* the request arrived whole: the handler and the reply run */
-    bool cut;
+    /* Written by the connection's worker (slot_mark) without slots_lock, which every worker
+     * would otherwise take twice a request; read by the watcher. */
+    atomic_int_fast64_t since_ns; /* connection opened, or the previous answer on it completed */
+    atomic_bool busy;             /* the request arrived whole: the handler and the reply run */
+    bool cut;                     /* under slots_lock */
 };
 
 struct http_server {
@@ -541,18 +543,18 @@ send:
 /* Marks the connection's request as arrived whole (busy) or answered (the deadline for the
  * next request starts now). Called on the connection's own worker thread. */
 static void
-slot_mark(struct http_server *srv, struct MHD_Connection *conn, bool busy)
+slot_mark(struct MHD_Connection *conn, bool busy)
 {
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
     struct conn_slot *slot = ci ? ci->socket_context : NULL;
     if (slot == NULL)
         return;
-    pthread_mutex_lock(&srv->slots_lock);
-    slot->busy = busy;
+    /* The new start before the end of busy: a watcher that sees the connection idle sees when
+     * it became so. */
     if (!busy)
-        slot->since_ns = clock_mono_ns();
-    pthread_mutex_unlock(&srv->slots_lock);
+        atomic_store_explicit(&slot->since_ns, clock_mono_ns(), memory_order_relaxed);
+    atomic_store_explicit(&slot->busy, busy, memory_order_release);
 }
 
 /* ---- refusals before the body ---- */
@@ -665,21 +667,11 @@ refuse_early(struct MHD_Connection *conn, struct request *req, const char *url,
     return true;
 }
 
-/* Reads the tenants' URL paths when the list is stale and no other thread is reading it. A
- * failed read keeps the old list until the next period. */
+/* Reads the tenants' URL paths, as of tenant generation gen, by the thread that claimed the
+ * read (paths_reading). A failed read keeps the old list until the next period. */
 static void
-paths_refresh(struct http_server *srv)
+paths_read(struct http_server *srv, unsigned long gen, int64_t now)
 {
-    unsigned long gen = tenant_generation();
-    int64_t now = clock_now_ms();
-    pthread_mutex_lock(&srv->paths_lock);
-    bool stale = !srv->paths_reading && (srv->paths_read_ms == 0 || gen != srv->paths_generation ||
-                                         now - srv->paths_read_ms >= LIMIT_TENANT_PATHS_TTL_MS);
-    if (stale)
-        srv->paths_reading = true;
-    pthread_mutex_unlock(&srv->paths_lock);
-    if (!stale)
-        return;
     struct store_tenant *v = NULL;
     size_t n = 0, k = 0;
     struct err e = { 0 };
@@ -726,13 +718,26 @@ static size_t
 unprefixed_len(struct http_server *srv, const char *url)
 {
     size_t best = prefix_len(url, srv->settings.path_prefix);
-    paths_refresh(srv);
-    pthread_mutex_lock(&srv->paths_lock);
-    for (size_t i = 0; i < srv->n_paths; i++) {
-        size_t n = prefix_len(url, srv->paths[i]);
-        best = n > best ? n : best;
+    unsigned long gen = tenant_generation();
+    int64_t now = clock_now_ms();
+    /* One lock a request while the list is fresh; the first thread to find it stale (this
+     * process changed a tenant, or the period passed) reads it again, the others use the old. */
+    for (int pass = 0; pass < 2; pass++) {
+        pthread_mutex_lock(&srv->paths_lock);
+        bool stale = pass == 0 && !srv->paths_reading &&
+                     (srv->paths_read_ms == 0 || gen != srv->paths_generation ||
+                      now - srv->paths_read_ms >= LIMIT_TENANT_PATHS_TTL_MS);
+        if (stale)
+            srv->paths_reading = true;
+        for (size_t i = 0; !stale && i < srv->n_paths; i++) {
+            size_t n = prefix_len(url, srv->paths[i]);
+            best = n > best ? n : best;
+        }
+        pthread_mutex_unlock(&srv->paths_lock);
+        if (!stale)
+            break;
+        paths_read(srv, gen, now);
     }
-    pthread_mutex_unlock(&srv->paths_lock);
     return best;
 }
 
@@ -794,7 +799,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
     }
     if (req->dispatched)
         return MHD_YES;
-    slot_mark(srv, conn, true);
+    slot_mark(conn, true);
     if (req->too_large) {
         req->dispatched = true;
         return queue_error(conn, req, url, ERR_TOO_LARGE, "the request body is too large");
@@ -811,7 +816,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     struct request *req = *req_cls;
     if (req == NULL)
         return;
-    slot_mark(srv, conn, false);
+    slot_mark(conn, false);
     int64_t dur = clock_mono_ns() - req->start_ns;
     int status = req->status ? req->status : 499; /* nginx's "client closed request" */
     http_metrics_request(http_router_series(req->route, req->method), status, dur);
@@ -845,7 +850,8 @@ on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
             return;
         struct conn_slot *slot = xcalloc(1, sizeof(*slot));
         slot->fd = fd->connect_fd;
-        slot->since_ns = clock_mono_ns();
+        atomic_init(&slot->since_ns, clock_mono_ns());
+        atomic_init(&slot->busy, false);
         pthread_mutex_lock(&srv->slots_lock);
         slot->next = srv->slots;
         if (srv->slots)
@@ -890,7 +896,8 @@ conn_watch(void *arg)
         int cut = 0;
         pthread_mutex_lock(&srv->slots_lock);
         for (struct conn_slot *s = srv->slots; s; s = s->next) {
-            if (s->busy || s->cut || now - s->since_ns < limit_ns)
+            if (s->cut || atomic_load_explicit(&s->busy, memory_order_acquire) ||
+                now - atomic_load_explicit(&s->since_ns, memory_order_relaxed) < limit_ns)
                 continue;
             s->cut = true;
             shutdown(s->fd, SHUT_RDWR);
