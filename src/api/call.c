@@ -139,14 +139,19 @@ reply_reset(struct api_call *call)
     call->text = NULL;
 }
 
+const char *
+api_json_type(const struct api_call *call)
+{
+    return call->style == API_STYLE_SCIM ? "application/scim+json" : "application/json";
+}
+
 void
 api_reply_json(struct api_call *call, int status, json_t *j)
 {
     reply_reset(call);
     call->status = status;
     call->json = j;
-    call->content_type_out =
-        call->style == API_STYLE_SCIM ? "application/scim+json" : "application/json";
+    call->content_type_out = api_json_type(call);
 }
 
 void

@@ -107,6 +107,9 @@ struct api_call {
     struct store_token token;
     char actor[64]; /* who acts, for audit events: "token:<id>" or "operator" */
     bool host;      /* the host application acts through the management API */
+    /* The role of the user this write removed (the tenant's deactivation policy): the host's
+     * view of the answer shows it, as the user can no longer be read (scim/render.c). */
+    struct store_user_role removed_role;
     /* Why authentication failed, for /metrics (a static name: "missing", "invalid_token",
      * "gate", "wrong_key", "no_operator_key", "session", "csrf", "scope"), or NULL. */
     const char *auth_failure;
@@ -192,6 +195,11 @@ bool api_content_type_is_json(const char *content_type);
  * for an empty body; ERR_UNSUPPORTED_MEDIA when the Content-Type is not JSON). New
  * reference. Duplicate keys are refused. */
 json_t *api_call_body_json(const struct api_call *call, struct err *err);
+
+/* The media type of a JSON answer in the call's style: application/scim+json under /scim/
+ * (RFC 7644 §8.1), application/json elsewhere (the management API's users are SCIM documents
+ * in a JSON API). */
+const char *api_json_type(const struct api_call *call);
 
 /* Sets the reply; takes the reference to j. */
 void api_reply_json(struct api_call *call, int status, json_t *j);

@@ -167,7 +167,7 @@ write_user(struct store *s, const struct store_tenant *t, const char *id, next_d
 {
     struct err e = { 0 };
     struct store_resource out = { 0 };
-    bool removed = false;
+    struct user_outcome outcome = { .removed = false };
     int rc = -1;
     for (int attempt = 0; attempt < 16; attempt++) {
         struct store_resource u;
@@ -179,7 +179,7 @@ write_user(struct store *s, const struct store_tenant *t, const char *id, next_d
             return cli_fail(&(struct err){ ERR_INTERNAL, "the stored document does not parse" });
         }
         doc = next(doc, arg);
-        rc = user_update(s, t, ACTOR, &u, doc, NULL, &out, &removed, &e);
+        rc = user_update(s, t, ACTOR, &u, doc, NULL, &out, &outcome, &e);
         json_decref(doc);
         store_resource_cleanup(&u);
         if (rc == 0 || e.code != ERR_PRECONDITION)
@@ -188,7 +188,7 @@ write_user(struct store *s, const struct store_tenant *t, const char *id, next_d
     if (rc < 0)
         return cli_fail(&e);
     cli_print_json(user_json(&out));
-    if (removed)
+    if (outcome.removed)
         fprintf(stderr, "tenant %s removes deactivated users: user %s was deleted\n", t->slug,
                 out.id);
     store_resource_cleanup(&out);
@@ -273,7 +273,7 @@ cli_user(struct store *s, int argc, char **argv)
         if (doc == NULL)
             return rc;
         struct store_resource out = { 0 };
-        rc = user_create(s, &t, ACTOR, doc, NULL, &out, &e);
+        rc = user_create(s, &t, ACTOR, doc, NULL, &out, NULL, &e);
         json_decref(doc);
         if (rc < 0)
             return cli_fail(&e);

@@ -52,9 +52,10 @@ bump_groups_if_renamed(struct store *s, const struct store_resource *old,
 
 /* Adds the user's effective role, and where it comes from, to an event's data: a host that
  * mirrors users from events or webhooks learns the role with the user (docs/api.md). A user
- * without a role row (none yet) gets null. */
+ * without a role row (none yet) gets null. The role also goes to *out (may be NULL). */
 static int
-add_role(struct store *s, int64_t tenant_id, const char *id, json_t *data, struct err *err)
+add_role(struct store *s, int64_t tenant_id, const char *id, json_t *data,
+         struct store_user_role *out, struct err *err)
 {
     struct store_user_role role;
     if (role_of_user(s, tenant_id, id, &role, err) < 0) {
@@ -62,6 +63,8 @@ add_role(struct store *s, int64_t tenant_id, const char *id, json_t *data, struc
             return -1;
         role.role[0] = role.source[0] = '\0';
     }
+    if (out)
+        *out = role;
     json_object_set_new(data, "effectiveRole", role.role[0] ? json_string(role.role) : json_null());
     json_object_set_new(data, "roleSource",
                         role.role[0] && role.source[0] ? json_string(role.source) : json_null());
@@ -70,9 +73,14 @@ add_role(struct store *s, int64_t tenant_id, const char *id, json_t *data, struc
 
 int
 user_create(struct store *s, const struct store_tenant *t, const char *actor, const json_t *doc,
-            const char *password_hash, struct store_resource *out, struct err *err)
+            const char *password_hash, struct store_resource *out, struct user_outcome *outcome,
+            struct err *err)
 {
     struct store_resource r = { 0 };
+    struct user_outcome ignored;
+    if (outcome == NULL)
+        outcome = &ignored;
+    *outcome = (struct user_outcome){ .removed = false };
     json_t *copy = json_deep_copy(doc);
     if (json_object_get(copy, "active") == NULL)
         json_object_set_new(copy, "active", json_true());
@@ -91,13 +99,21 @@ user_create(struct store *s, const struct store_tenant *t, const char *actor, co
         /* The tenant removes users when they become inactive, so one created inactive is
          * created and removed at once: nothing is kept (an inactive user would block Okta's
          * reactivation POST of its userName, IDP-QUIRKS.md 7), and the answer is the final
-         * state, as for a deactivation. The insert still ran, so uniqueness is answered. */
+         * state, as for a deactivation, with the role it would have had (computed here and
+         * rolled back with the rest). The insert still ran, so uniqueness is answered. */
+        outcome->removed = true;
+        int rc = role_user_written(s, t->id, r.id, NULL, role_direct(copy), true, actor, err) < 0 ||
+                         role_of_user(s, t->id, r.id, &outcome->role, err) < 0
+                     ? -1
+                     : 0;
         store_tx_rollback(s);
+        if (rc < 0)
+            goto fail;
         goto done;
     }
     json_t *data = json_pack("{s:O}", "after", copy);
     if (role_user_written(s, t->id, r.id, NULL, role_direct(copy), true, actor, err) < 0 ||
-        add_role(s, t->id, r.id, data, err) < 0) {
+        add_role(s, t->id, r.id, data, NULL, err) < 0) {
         json_decref(data);
         store_tx_rollback(s);
         goto fail;
@@ -115,6 +131,7 @@ done:
     *out = r;
     return 0;
 fail:
+    outcome->removed = false;
     json_decref(copy);
     store_resource_cleanup(&r);
     return -1;
@@ -150,17 +167,17 @@ update_event(const json_t *before, const json_t *after, bool password, bool remo
 static int
 write_update(struct store *s, const struct store_tenant *t, const char *actor,
              const struct store_resource *old, const json_t *before, struct store_resource *r,
-             const json_t *new_doc, bool *removed, struct err *err)
+             const json_t *new_doc, struct user_outcome *outcome, struct err *err)
 {
     const char *kind;
-    *removed = !r->active && t->deactivation == STORE_DEACTIVATE_REMOVE;
-    json_t *data = update_event(before, new_doc, r->password_hash != NULL, *removed, &kind);
+    outcome->removed = !r->active && t->deactivation == STORE_DEACTIVATE_REMOVE;
+    json_t *data = update_event(before, new_doc, r->password_hash != NULL, outcome->removed, &kind);
     int rc;
-    if (*removed) {
+    if (outcome->removed) {
         /* The tenant removes users on deactivation; a later POST of the same userName
          * (Okta's reactivation) then creates a new user (IDP-QUIRKS.md 7). The event keeps
          * the role the user had. */
-        rc = add_role(s, t->id, old->id, data, err) < 0 ||
+        rc = add_role(s, t->id, old->id, data, &outcome->role, err) < 0 ||
                      remove_user(s, t->id, old->id, old->version, err) < 0 ||
                      store_user_role_delete(s, t->id, old->id, err) < 0 ||
                      store_sso_links_delete(s, t->id, old->id, err) < 0
@@ -170,7 +187,7 @@ write_update(struct store *s, const struct store_tenant *t, const char *actor,
         rc = store_resource_update(s, r, err) < 0 || bump_groups_if_renamed(s, old, r, err) < 0 ||
                      role_user_written(s, t->id, r->id, role_direct(before), role_direct(new_doc),
                                        false, actor, err) < 0 ||
-                     add_role(s, t->id, r->id, data, err) < 0
+                     add_role(s, t->id, r->id, data, NULL, err) < 0
                  ? -1
                  : 0;
     }
@@ -184,10 +201,10 @@ write_update(struct store *s, const struct store_tenant *t, const char *actor,
 int
 user_update(struct store *s, const struct store_tenant *t, const char *actor,
             const struct store_resource *old, const json_t *new_doc, const char *password_hash,
-            struct store_resource *out, bool *removed, struct err *err)
+            struct store_resource *out, struct user_outcome *outcome, struct err *err)
 {
     struct store_resource r;
-    *removed = false;
+    *outcome = (struct user_outcome){ .removed = false };
     /* An unchanged write is a no-op, except a deactivation under "remove" of a user already
      * inactive (kept from before the tenant removed users, or written inactive by a writer
      * that raced the policy change): it removes the user as any deactivation there does. */
@@ -204,7 +221,7 @@ user_update(struct store *s, const struct store_tenant *t, const char *actor,
     }
     if (store_tx_begin(s, err) < 0)
         goto fail;
-    if (write_update(s, t, actor, old, before, &r, new_doc, removed, err) < 0) {
+    if (write_update(s, t, actor, old, before, &r, new_doc, outcome, err) < 0) {
         store_tx_rollback(s);
         if (err->code == ERR_UNIQUENESS)
             unique_error(new_doc, err);
@@ -219,7 +236,7 @@ user_update(struct store *s, const struct store_tenant *t, const char *actor,
     return 0;
 fail:
     json_decref(before);
-    *removed = false;
+    outcome->removed = false;
     store_resource_cleanup(&r);
     return -1;
 }
@@ -237,7 +254,7 @@ write_delete(struct store *s, int64_t tenant_id, const char *actor, const char *
     /* The user's SSO links go with it (issue 14): a user created again later with the same
      * email signs in as a first sign-in, not as the removed user. */
     json_t *data = json_pack("{s:o*, s:s}", "before", before, "reason", "deleted");
-    if (add_role(s, tenant_id, id, data, err) < 0 ||
+    if (add_role(s, tenant_id, id, data, NULL, err) < 0 ||
         remove_user(s, tenant_id, id, version, err) < 0 ||
         store_user_role_delete(s, tenant_id, id, err) < 0 ||
         store_sso_links_delete(s, tenant_id, id, err) < 0) {

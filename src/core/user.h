@@ -16,24 +16,35 @@
  * an audit event by `actor` (core/audit.h) and keeps the user's role current (core/role.h),
  * in the same transaction. */
 
+/* What a write did besides its document: whether the tenant's deactivation policy removed
+ * the user, and then the effective role it had (the host's view of the answer shows it,
+ * docs/api.md; role.role empty for none). */
+struct user_outcome {
+    bool removed;
+    struct store_user_role role;
+};
+
 /* Creates a user from doc (borrowed). "active" defaults to true when absent. A userName
- * already used in the tenant (case-insensitively) is ERR_UNIQUENESS. */
+ * already used in the tenant (case-insensitively) is ERR_UNIQUENESS. `outcome` (may be NULL)
+ * says whether the tenant's deactivation policy removed the user at once (created inactive). */
 int user_create(struct store *s, const struct store_tenant *t, const char *actor, const json_t *doc,
-                const char *password_hash, struct store_resource *out, struct err *err);
+                const char *password_hash, struct store_resource *out, struct user_outcome *outcome,
+                struct err *err);
 
 int user_get(struct store *s, int64_t tenant_id, const char *id, struct store_resource *out,
              struct err *err);
 
 /* Writes new_doc as the next version of `old` (as read by user_get). When the result is
- * inactive and the tenant's policy is "remove", the user is deleted instead and *removed is
- * set (the caller still answers with the final document) and it leaves every group. A doc equal to
+ * inactive and the tenant's policy is "remove", the user is deleted instead and
+ * outcome->removed is set (the caller still answers with the final document, and the role
+ * the user had) and it leaves every group. A doc equal to
  * the stored one with no password writes nothing and keeps the version. A new userName also
  * bumps the versions of the user's groups (their members[].display changed). A group write
  * bumps its members' versions too, so `old` may be stale because of one: ERR_PRECONDITION
  * when `old` is stale (the caller reads again and retries). */
 int user_update(struct store *s, const struct store_tenant *t, const char *actor,
                 const struct store_resource *old, const json_t *new_doc, const char *password_hash,
-                struct store_resource *out, bool *removed, struct err *err);
+                struct store_resource *out, struct user_outcome *outcome, struct err *err);
 
 /* Deletes the user if its version is `version` (any when version < 0) and, in the same
  * transaction, removes it from every group (bumping their versions). ERR_PRECONDITION /

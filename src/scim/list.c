@@ -236,7 +236,7 @@ reply_page(struct api_call *call, const struct scim_resource_type *rt,
     if (rc == 0)
         rc = buf_append_cstr(&b, "]}", err);
     if (rc == 0)
-        api_reply_text(call, 200, "application/scim+json", b.data);
+        api_reply_text(call, 200, api_json_type(call), b.data);
     buf_cleanup(&b);
     return rc;
 }

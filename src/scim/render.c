@@ -125,8 +125,12 @@ add_host_role(const struct api_call *call, const struct store_resource *r, json_
     const char *urn = role_schema();
     if (role_catalogue_current()->n == 0) /* no roles: no role extension either */
         return 0;
-    if (role_of_user(call->store, call->tenant.id, r->id, &role, err) < 0)
-        return err->code == ERR_NOT_FOUND ? 0 : -1; /* removed under the remove policy */
+    if (role_of_user(call->store, call->tenant.id, r->id, &role, err) < 0) {
+        if (err->code != ERR_NOT_FOUND)
+            return -1;
+        role = call->removed_role; /* removed under the remove policy (empty otherwise) */
+        *err = (struct err){ 0 };
+    }
     json_t *ext = json_object_get(doc, urn);
     if (!json_is_object(ext)) {
         ext = json_object();
@@ -194,7 +198,7 @@ scim_reply_resource(struct api_call *call, int status, const struct scim_resourc
         buf_cleanup(&b);
         return -1;
     }
-    api_reply_text(call, status, "application/scim+json", b.data);
+    api_reply_text(call, status, api_json_type(call), b.data);
     buf_cleanup(&b);
     return 0;
 }

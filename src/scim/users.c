@@ -153,6 +153,7 @@ int
 scim_users_post(struct api_call *call, struct err *err)
 {
     struct store_resource r;
+    struct user_outcome outcome;
     char *password = NULL;
     char hash[128] = "";
     if (scim_check_writable(call, err) < 0)
@@ -167,11 +168,13 @@ scim_users_post(struct api_call *call, struct err *err)
     int rc = take_password(&password, hash, err);
     if (rc == 0)
         rc = user_create(call->store, &call->tenant, call->actor, doc, hash[0] ? hash : NULL, &r,
-                         err);
+                         &outcome, err);
     json_decref(doc);
     crypto_wipe(hash, sizeof(hash));
     if (rc < 0)
         return -1;
+    if (outcome.removed)
+        call->removed_role = outcome.role;
     rc = scim_reply_resource(call, 201, &scim_rt_user, &r, &user_groups, true, NULL, NULL, err);
     store_resource_cleanup(&r);
     return rc;
@@ -188,7 +191,8 @@ update_user(struct api_call *call, next_doc_fn next, void *ctx, struct err *err)
 {
     struct store_resource old = { 0 }, r = { 0 };
     char hash[128] = "";
-    bool hashed = false, removed = false, given;
+    struct user_outcome outcome;
+    bool hashed = false, given;
     int rc = -1;
     if (scim_check_writable(call, err) < 0)
         return -1;
@@ -220,13 +224,15 @@ update_user(struct api_call *call, next_doc_fn next, void *ctx, struct err *err)
             free(password);
         }
         rc = user_update(call->store, &call->tenant, call->actor, &old, doc, hashed ? hash : NULL,
-                         &r, &removed, err);
+                         &r, &outcome, err);
         json_decref(doc);
         if (rc == 0 || err->code != ERR_PRECONDITION || given)
             break;
     }
     if (rc < 0)
         goto out;
+    if (outcome.removed)
+        call->removed_role = outcome.role;
     rc = scim_reply_resource(call, 200, &scim_rt_user, &r, &user_groups, false, NULL, NULL, err);
 out:
     crypto_wipe(hash, sizeof(hash));

@@ -5,7 +5,7 @@ users of import-only tenants (an HR system as source of truth) and of push tenan
 existing users, which the identity provider imports and matches by userName), issue 13."""
 import pytest
 
-from conftest import ENTERPRISE_URN, LIST_URN, USER_URN, assert_scim_error
+from conftest import ENTERPRISE_URN, LIST_URN, TENANT_URN, USER_URN, assert_scim_error
 
 HR_USER = {
     "schemas": [USER_URN, ENTERPRISE_URN],
@@ -104,8 +104,25 @@ def test_host_writes_are_audit_events_by_the_operator(server, hr):
 def test_remove_policy_applies_to_host_deactivation(server):
     server.make_tenant("acme", deactivationPolicy="remove")
     uid = host(server, "POST", "", HR_USER, slug="acme").json()["id"]
-    assert host(server, "POST", f"/{uid}/deactivate", slug="acme").status_code == 200
+    r = host(server, "POST", f"/{uid}/deactivate", slug="acme")
+    assert r.status_code == 200
+    # The answer is the user's final state in the host's view: the role it had, as every
+    # other answer of this API carries it (docs/api.md), though the user is gone.
+    assert r.json()[TENANT_URN] == {"effectiveRole": "reporting", "roleSource": "default"}
     admin_error(host(server, "GET", f"/{uid}", slug="acme"), 404)
+    dev = {**HR_USER, "userName": "dev@hr.example", TENANT_URN: {"role": "developer"}}
+    uid = host(server, "POST", "", dev, slug="acme").json()["id"]
+    r = host(server, "PATCH", f"/{uid}", {"schemas": [PATCH], "Operations": [
+        {"op": "replace", "path": "active", "value": False}]}, slug="acme")
+    assert r.status_code == 200 and r.json()["active"] is False
+    assert r.json()[TENANT_URN] == {"role": "developer", "effectiveRole": "developer",
+                                    "roleSource": "direct"}
+    # Created inactive: answered and not kept, with the role it would have had.
+    r = host(server, "POST", "", {**dev, "active": False}, slug="acme")
+    assert r.status_code == 201, r.text
+    assert r.json()[TENANT_URN] == {"role": "developer", "effectiveRole": "developer",
+                                    "roleSource": "direct"}
+    admin_error(host(server, "GET", f"/{r.json()['id']}", slug="acme"), 404)
 
 
 PATCH = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
@@ -152,3 +169,23 @@ def test_host_api_needs_the_operator_key_and_a_real_tenant(server, hr):
     assert r.status_code == 401
     admin_error(host(server, "GET", "", slug="nope"), 404)
     admin_error(host(server, "POST", "/x/deactivate", {"a": 1}), 400, "no body")
+
+
+def test_host_api_answers_json_and_scim_answers_scim_json(server, hr):
+    """The management API is a JSON API (docs/api.md, docs/openapi.json): its users and groups
+    are SCIM documents but come as application/json; the same documents over SCIM come as
+    application/scim+json (RFC 7644 §8.1)."""
+    r = host(server, "POST", "", HR_USER)
+    assert r.status_code == 201, r.text
+    uid = r.json()["id"]
+    answers = [r, host(server, "GET", ""), host(server, "GET", f"/{uid}"),
+               host(server, "PATCH", f"/{uid}", {"schemas": [PATCH], "Operations": [
+                   {"op": "replace", "path": "title", "value": "Lead"}]}),
+               host(server, "POST", f"/{uid}/deactivate"),
+               server.admin("GET", "/tenants/hr/groups")]
+    for a in answers:
+        assert a.status_code in (200, 201), a.text
+        assert a.headers["Content-Type"] == "application/json", a.text
+    for path in (f"/Users/{uid}", "/Users", "/Groups"):
+        r = server.scim("GET", path, hr)
+        assert r.headers["Content-Type"] == "application/scim+json", path

@@ -99,7 +99,7 @@ setup(void **state)
         json_decref(in);
         assert_non_null(doc);
         struct store_resource r;
-        assert_int_equal(user_create(f->store, &f->tenant, "test", doc, NULL, &r, &e), 0);
+        assert_int_equal(user_create(f->store, &f->tenant, "test", doc, NULL, &r, NULL, &e), 0);
         json_t *stored = json_loads(r.doc, 0, NULL);
         json_object_set_new(stored, "id", json_string(r.id));
         f->docs[i] = stored;
