@@ -205,7 +205,69 @@ def test_replaced_database_file_is_refused(server_factory, backend):
     r = post_user(server, token, "x@example.com")
     assert r.status_code == 503 or r.status_code == 401, r.text
     assert health(server) == 503
-    assert "removed or replaced" in server.log
+    assert "removed, moved or replaced" in server.log
+
+
+def test_database_file_moved_away_is_refused_and_nothing_acknowledged_is_lost(server_factory,
+                                                                               backend):
+    """An operator moves the live file aside (before a restore, say). The file keeps a link
+    under its new name, so a link count does not see it: scimd served on, workers opened a new
+    empty database at the path beside the old one's WAL, which reset the WAL and lost commits
+    already answered 201. Now every request is 503, nothing is created at the path, and the
+    file moved back is served again with every acknowledged user in it."""
+    if backend != "sqlite":
+        pytest.skip("SQLite files")
+    import threading
+    server = server_factory(extra_args=["--threads", "8"])
+    server.make_tenant("acme")
+    token = server.mint("acme")["token"]
+    db = pathlib.Path(server.db)
+    acked, stop = [], threading.Event()
+
+    def writer(k):
+        for i in range(2000):  # bounded; stopped long before
+            if stop.is_set():
+                return
+            name = f"w{k}-{i}@example.com"
+            try:
+                if post_user(server, token, name).status_code == 201:
+                    acked.append(name)
+            except requests.RequestException:
+                pass
+
+    threads = [threading.Thread(target=writer, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    assert wait_for(lambda: len(acked) >= 20, timeout=30)
+    aside = db.with_name("aside.db")
+    os.rename(db, aside)
+    time.sleep(1.0)  # the writers keep going against the moved file
+    stop.set()
+    for t in threads:
+        t.join(timeout=30)
+    assert not db.exists(), "a new database was created at the path"
+    r = post_user(server, token, "after-move@example.com")
+    assert r.status_code in (401, 503), r.text
+    assert health(server) == 503
+    assert "removed, moved or replaced" in server.log
+    os.rename(aside, db)
+    assert wait_for(lambda: health(server) == 200)
+    assert "is back; serving again" in server.log
+    names = set()
+    page = 1
+    for _ in range(100):  # bounded paging
+        r = server.scim("GET", f"/Users?startIndex={page}&count=1000", token)
+        assert r.status_code == 200, r.text
+        got = r.json()["Resources"]
+        names |= {u["userName"] for u in got}
+        if len(got) < 1000:
+            break
+        page += 1000
+    assert set(acked) <= names, sorted(set(acked) - names)[:5]
+    server.stop()
+    server.start()
+    r = server.scim("GET", "/Users?count=1&filter=userName eq \"" + acked[-1] + "\"", token)
+    assert r.json()["totalResults"] == 1
 
 
 def test_postgres_going_away_is_503_and_unhealthy_then_recovers(server_factory, backend,

@@ -46,10 +46,14 @@ struct sqlite_store {
     pthread_key_t key;
     pthread_mutex_t mu; /* guards conns */
     struct conn *conns;
-    /* The database file as opened at start: a file removed or replaced under the daemon is
-     * refused rather than written into (its writes would be lost at the next start). */
+    /* The database file as opened at start: when the path no longer names it (removed, moved
+     * away, or another file renamed over it) every request is refused rather than written
+     * into a file the operator took away, or into a new one beside the old one's WAL. */
     bool watch_file;
-    int watch_fd; /* the database file as opened at start: removed or replaced, it has no link */
+    int watch_fd;    /* held open so that its inode number is not reused */
+    dev_t watch_dev; /* its device and inode */
+    ino_t watch_ino;
+    atomic_bool file_missing;    /* the last check found the path naming another file or none */
     _Atomic int64_t probe_ok_ms; /* monotonic time of the last write probe that succeeded */
     /* store_generation: a connection kept open only so that the WAL index stays mapped, and
      * that mapping (region 0 of the -shm file, shared with every process using the
