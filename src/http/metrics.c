@@ -113,12 +113,6 @@ http_metrics_rate_limited(const char *limit)
     atomic_fetch_add(&rate_limited[i], 1);
 }
 
-int64_t
-http_metrics_inflight_now(void)
-{
-    return atomic_load(&inflight);
-}
-
 void
 http_metrics_auth_failure(const char *scheme, const char *reason)
 {

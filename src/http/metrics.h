@@ -29,7 +29,6 @@ void http_metrics_auth_failure(const char *scheme, const char *reason);
 /* A request the store failed: "unavailable" (503: the database is down, full, read-only) or
  * "internal" (500). */
 void http_metrics_store_error(const char *code);
-int64_t http_metrics_inflight_now(void);
 
 /* Renders every metric; route_name(i) gives the label of route i ("METHOD /pattern"). */
 /* Appends the webhook series: the database's view of every tenant's enabled webhooks (one

@@ -33,11 +33,21 @@
 struct conn_slot {
     struct conn_slot *prev, *next; /* in http_server.slots, under slots_lock */
     int fd;
-    /* Written by the connection's worker (slot_mark) without slots_lock, which every worker
-     * would otherwise take twice a request; read by the watcher. */
+    /* Written by the connection's worker (slot_advance, slot_idle) without slots_lock, which every
+     * worker would otherwise take twice a request; read by the watcher and the drain. */
     atomic_int_fast64_t since_ns; /* connection opened, or the previous answer on it completed */
-    atomic_bool busy;             /* the request arrived whole: the handler and the reply run */
-    bool cut;                     /* under slots_lock */
+    atomic_int state;             /* enum slot_state */
+};
+
+/* A connection is cut (its socket shut down) by one compare-and-swap that the request's own
+ * progress races with, never while its handler or answer runs: a request is either handled
+ * and answered in full, or never handled (its client sees the connection close and may
+ * retry). Cutting a connection whose handler had run lost a committed write's answer. */
+enum slot_state {
+    SLOT_IDLE,    /* no request yet, or its head still arriving */
+    SLOT_STARTED, /* the head arrived, the body is arriving */
+    SLOT_BUSY,    /* the request arrived whole: the handler and the answer run */
+    SLOT_CUT,     /* shut down by the deadline watcher or the drain */
 };
 
 struct http_server {
@@ -48,6 +58,8 @@ struct http_server {
     pthread_t watcher;
     bool watching;
     atomic_bool stopping;
+    /* http_server_stop began: answers close their connection, none is kept or served kept. */
+    atomic_bool draining;
     /* rate limits (limit_check) */
     struct ratelimit *auth_fail, *sso, *signin_fail;
     struct http_answers *answers; /* NULL: answers are not kept */
@@ -173,10 +185,13 @@ queue(struct MHD_Connection *conn, struct request *req, struct api_call *call)
     }
     for (int i = 0; i < call->n_set_cookie && i < 2; i++)
         MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE, call->set_cookie[i]);
+    bool draining = atomic_load_explicit(&req->server->draining, memory_order_relaxed);
+    if (draining) /* http_server_stop: the client learns to go elsewhere for its next request */
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
     req->status = call->status;
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)call->status, r);
-    if (!(req->keep && call->cacheable && call->authenticated && call->status == 200 &&
-          keep_answer(req, call, r, len)))
+    if (draining || !(req->keep && call->cacheable && call->authenticated && call->status == 200 &&
+                      keep_answer(req, call, r, len)))
         MHD_destroy_response(r);
     return ret;
 }
@@ -478,8 +493,9 @@ dispatch(struct MHD_Connection *conn, struct request *req, const char *url)
         api_reply_error(&call, &e);
         goto send;
     }
-    req->keep =
-        rt->auth == ROUTE_AUTH_BEARER && srv->answers && http_answers_key(&call, &req->answer_key);
+    req->keep = rt->auth == ROUTE_AUTH_BEARER && srv->answers &&
+                !atomic_load_explicit(&srv->draining, memory_order_relaxed) &&
+                http_answers_key(&call, &req->answer_key);
     if (req->keep) {
         struct store_generation now;
         struct http_answer_meta m;
@@ -540,21 +556,51 @@ send:
     return ret;
 }
 
-/* Marks the connection's request as arrived whole (busy) or answered (the deadline for the
- * next request starts now). Called on the connection's own worker thread. */
-static void
-slot_mark(struct MHD_Connection *conn, bool busy)
+static struct conn_slot *
+slot_of(struct MHD_Connection *conn)
 {
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-    struct conn_slot *slot = ci ? ci->socket_context : NULL;
+    return ci ? ci->socket_context : NULL;
+}
+
+/* Moves the connection's request on (STARTED: its head arrived; BUSY: all of it): false
+ * when the connection was cut first, and the request must then not be handled. Called on
+ * the connection's own worker thread. */
+static bool
+slot_advance(struct MHD_Connection *conn, enum slot_state from, enum slot_state to)
+{
+    struct conn_slot *slot = slot_of(conn);
+    int expected = (int)from;
+    return slot == NULL || atomic_compare_exchange_strong(&slot->state, &expected, (int)to);
+}
+
+/* The connection's request ended (answered, or refused before it was handled): the deadline
+ * for the next request starts now. */
+static void
+slot_idle(struct MHD_Connection *conn)
+{
+    struct conn_slot *slot = slot_of(conn);
     if (slot == NULL)
         return;
-    /* The new start before the end of busy: a watcher that sees the connection idle sees when
-     * it became so. */
-    if (!busy)
-        atomic_store_explicit(&slot->since_ns, clock_mono_ns(), memory_order_relaxed);
-    atomic_store_explicit(&slot->busy, busy, memory_order_release);
+    /* The new start before the state: a watcher that sees the connection idle sees when it
+     * became so. */
+    atomic_store_explicit(&slot->since_ns, clock_mono_ns(), memory_order_relaxed);
+    int state = atomic_load(&slot->state);
+    for (int i = 0; i < 4 && state != SLOT_CUT; i++) /* only the cutters change it meanwhile */
+        if (atomic_compare_exchange_strong(&slot->state, &state, SLOT_IDLE))
+            break;
+}
+
+/* Shuts the connection down if it is in state `from` (slots_lock held). */
+static bool
+slot_cut(struct conn_slot *slot, enum slot_state from)
+{
+    int expected = (int)from;
+    if (!atomic_compare_exchange_strong(&slot->state, &expected, SLOT_CUT))
+        return false;
+    shutdown(slot->fd, SHUT_RDWR);
+    return true;
 }
 
 /* ---- refusals before the body ---- */
@@ -759,6 +805,8 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
     if (req == NULL) {
         /* First call: headers only. Never queue here for normal requests: libmicrohttpd
          * would then close the connection after the reply and keep-alive would be lost. */
+        if (!slot_advance(conn, SLOT_IDLE, SLOT_STARTED))
+            return MHD_NO; /* cut (the drain) as its head arrived: never handled */
         req = xcalloc(1, sizeof(*req));
         req->server = srv;
         req->start_ns = clock_mono_ns();
@@ -799,7 +847,8 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
     }
     if (req->dispatched)
         return MHD_YES;
-    slot_mark(conn, true);
+    if (!slot_advance(conn, SLOT_STARTED, SLOT_BUSY))
+        return MHD_NO; /* cut before it arrived whole: never handled, the client may retry */
     if (req->too_large) {
         req->dispatched = true;
         return queue_error(conn, req, url, ERR_TOO_LARGE, "the request body is too large");
@@ -816,7 +865,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     struct request *req = *req_cls;
     if (req == NULL)
         return;
-    slot_mark(conn, false);
+    slot_idle(conn);
     int64_t dur = clock_mono_ns() - req->start_ns;
     int status = req->status ? req->status : 499; /* nginx's "client closed request" */
     http_metrics_request(http_router_series(req->route, req->method), status, dur);
@@ -851,7 +900,7 @@ on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
         struct conn_slot *slot = xcalloc(1, sizeof(*slot));
         slot->fd = fd->connect_fd;
         atomic_init(&slot->since_ns, clock_mono_ns());
-        atomic_init(&slot->busy, false);
+        atomic_init(&slot->state, SLOT_IDLE);
         pthread_mutex_lock(&srv->slots_lock);
         slot->next = srv->slots;
         if (srv->slots)
@@ -895,14 +944,10 @@ conn_watch(void *arg)
         int64_t now = clock_mono_ns();
         int cut = 0;
         pthread_mutex_lock(&srv->slots_lock);
-        for (struct conn_slot *s = srv->slots; s; s = s->next) {
-            if (s->cut || atomic_load_explicit(&s->busy, memory_order_acquire) ||
-                now - atomic_load_explicit(&s->since_ns, memory_order_relaxed) < limit_ns)
-                continue;
-            s->cut = true;
-            shutdown(s->fd, SHUT_RDWR);
-            cut++;
-        }
+        for (struct conn_slot *s = srv->slots; s; s = s->next)
+            if (now - atomic_load_explicit(&s->since_ns, memory_order_relaxed) >= limit_ns &&
+                (slot_cut(s, SLOT_IDLE) || slot_cut(s, SLOT_STARTED)))
+                cut++;
         pthread_mutex_unlock(&srv->slots_lock);
         if (cut > 0)
             http_metrics_deadline_cut(cut);
@@ -1114,16 +1159,26 @@ http_server_stop(struct http_server *s, int grace_s)
     MHD_socket ls = MHD_quiesce_daemon(s->daemon);
     if (ls != MHD_INVALID_SOCKET)
         close(ls);
+    /* Then every open connection ends after its answer: answers now say Connection: close,
+     * and idle ones (no request begun) are shut down every tick. A request begun is received,
+     * handled and answered in full first: stopping the daemon under it lost the answer of a
+     * write it had committed. */
+    atomic_store(&s->draining, true);
     int64_t deadline = clock_mono_ns() + (int64_t)grace_s * 1000000000;
+    size_t open = 0;
     for (int i = 0; i < grace_s * 100 + 1; i++) {
-        if (http_metrics_inflight_now() == 0 || clock_mono_ns() > deadline)
+        open = 0;
+        pthread_mutex_lock(&s->slots_lock);
+        for (struct conn_slot *c = s->slots; c; c = c->next, open++)
+            slot_cut(c, SLOT_IDLE);
+        pthread_mutex_unlock(&s->slots_lock);
+        if (open == 0 || clock_mono_ns() > deadline)
             break;
         struct timespec ts = { 0, 10 * 1000 * 1000 };
         nanosleep(&ts, NULL);
     }
-    if (http_metrics_inflight_now() > 0)
-        log_warn("shutdown: %lld request(s) still in flight after %d s; closing",
-                 (long long)http_metrics_inflight_now(), grace_s);
+    if (open > 0)
+        log_warn("shutdown: %zu connection(s) still answering after %d s; closing", open, grace_s);
     MHD_stop_daemon(s->daemon);
     server_free(s);
 }

@@ -431,6 +431,55 @@ def test_graceful_shutdown_finishes_a_request_in_flight(server, tenant_token):
     assert "stopped cleanly" in server.log
 
 
+def test_shutdown_answers_every_request_it_handled(server_factory):
+    """SIGTERM under steady writes on keep-alive connections: every user the instance
+    created got its 201 to the client (the daemon was stopped under requests it had handled,
+    so their answers were lost and an identity provider's retry met 409 for a user it never
+    saw created), and answers after the signal say Connection: close."""
+    import http.client
+    import threading
+    server = server_factory(extra_args=["--threads", "8"])
+    server.make_tenant("acme")
+    token = server.mint("acme")["token"]
+    created, closing, errors = [], [], []
+    started = threading.Barrier(9)
+
+    def client(k):
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=20)
+        started.wait()
+        for i in range(5000):  # bounded; the shutdown ends it long before
+            body = json.dumps(user_body(f"c{k}-{i}@x.example"))
+            try:
+                conn.request("POST", "/scim/v2/Users", body, {
+                    "Authorization": "Bearer " + token, "Content-Type": SCIM})
+                r = conn.getresponse()
+                r.read()
+            except (OSError, http.client.HTTPException) as e:
+                errors.append(type(e).__name__)
+                return
+            if r.status == 201:
+                created.append(f"c{k}-{i}@x.example")
+            if (r.getheader("Connection") or "").lower() == "close":
+                closing.append(r.status)
+                return
+
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(8)]
+    for t in threads:
+        t.start()
+    started.wait()
+    time.sleep(1.0)
+    server.proc.send_signal(signal.SIGTERM)
+    for t in threads:
+        t.join(timeout=30)
+    assert server.proc.wait(15) == 0
+    server._reader.join(5)
+    assert "stopped cleanly" in server.log
+    server.start()
+    total = server.scim("GET", "/Users?count=0", token).json()["totalResults"]
+    assert total == len(created), (total, len(created), errors)
+    assert closing, "no answer after the signal said Connection: close"
+
+
 def test_restart_keeps_all_data(server_factory, tmp_path):
     s = server_factory(data_dir=tmp_path / "keep")
     s.make_tenant("acme")
