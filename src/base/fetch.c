@@ -183,9 +183,9 @@ fetch_post(const struct fetch_post *req, long *status, struct err *err)
     if (rc == CURLE_WRITE_ERROR && *status > 0)
         return 0;
     if (rc != CURLE_OK && guard.refused)
-        return err_set(err, ERR_UNAVAILABLE,
+        return err_set(err, ERR_UPSTREAM,
                        "the address is internal or special-purpose (IANA registries)");
     if (rc != CURLE_OK)
-        return err_set(err, ERR_UNAVAILABLE, "%s", errbuf[0] ? errbuf : curl_easy_strerror(rc));
+        return err_set(err, ERR_UPSTREAM, "%s", errbuf[0] ? errbuf : curl_easy_strerror(rc));
     return 0;
 }

@@ -537,6 +537,12 @@ dispatch(struct MHD_Connection *conn, struct request *req, const char *url)
         if (e.code == ERR_INTERNAL)
             log_error("req=%llu route=\"%s\" internal error: %s", (unsigned long long)req->id,
                       rt->pattern, e.detail);
+        /* Not the database (no store error counted): an identity provider's or another
+         * server's failure, which the operator could otherwise not tell from the access log. */
+        if (e.code == ERR_UPSTREAM)
+            log_warn("req=%llu route=\"%s\" tenant=%s an outside server failed: %s",
+                     (unsigned long long)req->id, rt->pattern,
+                     call.log_tenant[0] ? call.log_tenant : "-", e.detail);
         /* ERR_INTERNAL never echoes its cause to the client (it is in the log). */
         if (e.code == ERR_INTERNAL)
             err_set(&e, ERR_INTERNAL, "internal error (request %llu)", (unsigned long long)req->id);

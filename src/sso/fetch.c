@@ -141,7 +141,7 @@ sso_fetch_run(const struct sso_fetch *f, long *status, char **body, int64_t *max
         ret = err_set(err, ERR_INVALID_VALUE,
                       "the identity provider's address is internal (loopback or private)");
     } else {
-        ret = err_set(err, ERR_UNAVAILABLE, "cannot reach the identity provider: %s",
+        ret = err_set(err, ERR_UPSTREAM, "cannot reach the identity provider: %s",
                       curl_easy_strerror(rc));
     }
     if (pass) {

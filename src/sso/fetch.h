@@ -24,7 +24,7 @@ struct sso_fetch {
 };
 
 /* Performs the request. *body (malloc'd, NUL-terminated) and *status are set when a response
- * arrived (any status); *max_age is Cache-Control max-age or -1. ERR_UNAVAILABLE when the
+ * arrived (any status); *max_age is Cache-Control max-age or -1. ERR_UPSTREAM when the
  * provider cannot be reached, ERR_INVALID_VALUE for a URL refused by the rules above. */
 int sso_fetch_run(const struct sso_fetch *f, long *status, char **body, int64_t *max_age,
                   struct err *err);

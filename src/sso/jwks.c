@@ -71,8 +71,7 @@ download(const char *uri, bool allow_http, int64_t *ttl_s, struct err *err)
     json_decref(j);
     if (!ok) {
         free(body);
-        err_set(err, ERR_UNAVAILABLE, "the identity provider's JWKS is unusable (status %ld)",
-                status);
+        err_set(err, ERR_UPSTREAM, "the identity provider's JWKS is unusable (status %ld)", status);
         return NULL;
     }
     *ttl_s = max_age < SSO_JWKS_TTL_MIN_S   ? SSO_JWKS_TTL_MIN_S
@@ -91,7 +90,7 @@ sso_jwks_get(const char *uri, bool kid_miss, bool allow_http, struct err *err)
     struct entry *e = find(uri);
     if (e == NULL) {
         pthread_mutex_unlock(&mu);
-        err_set(err, ERR_UNAVAILABLE, "JWKS cache is busy");
+        err_set(err, ERR_UPSTREAM, "JWKS cache is busy");
         return NULL;
     }
     if (!e->fetching) {
@@ -129,7 +128,7 @@ sso_jwks_get(const char *uri, bool kid_miss, bool allow_http, struct err *err)
     }
     if (copy == NULL) {
         if (err->code == ERR_OK)
-            err_set(err, ERR_UNAVAILABLE, "no JWKS for the identity provider yet");
+            err_set(err, ERR_UPSTREAM, "no JWKS for the identity provider yet");
         return NULL;
     }
     json_t *j = json_loads(copy, JSON_REJECT_DUPLICATES, NULL);

@@ -19,7 +19,7 @@
 #define SSO_JWKS_ENTRIES       256
 
 /* The key set for uri (a private copy: new reference). `kid_miss` asks for the rate-limited
- * refetch. ERR_UNAVAILABLE when no set was ever fetched and the fetch fails. */
+ * refetch. ERR_UPSTREAM when no set was ever fetched and the fetch fails. */
 json_t *sso_jwks_get(const char *uri, bool kid_miss, bool allow_http, struct err *err);
 
 /* How many network fetches the cache has made (tests assert the rate limit). */

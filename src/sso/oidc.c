@@ -718,7 +718,8 @@ static void
 fail_exchange(struct api_call *call, const struct store_tenant *t, const char *initiated,
               const char *reason, const struct err *err)
 {
-    bool outage = err->code == ERR_UNAVAILABLE || err->code == ERR_INTERNAL;
+    bool outage =
+        err->code == ERR_UNAVAILABLE || err->code == ERR_UPSTREAM || err->code == ERR_INTERNAL;
     sso_event(call, t, PROTO, initiated, outage ? SSO_RESULT_ERROR : SSO_RESULT_REJECTED, reason,
               NULL);
     sso_reply_failure(call, outage ? 502 : 401,
@@ -845,7 +846,8 @@ sso_oidc_callback(struct api_call *call, struct err *err)
     tx = signin_tx_take(call->store, t.id, PROTO, state_hash, handle_hash[0] ? handle_hash : NULL,
                         &reason, err);
     if (tx == NULL) {
-        if (err->code == ERR_INTERNAL || err->code == ERR_UNAVAILABLE) {
+        if (err->code == ERR_INTERNAL || err->code == ERR_UNAVAILABLE ||
+            err->code == ERR_UPSTREAM) {
             rc = -1;
             goto out;
         }
@@ -887,7 +889,7 @@ sso_oidc_shared_callback(struct api_call *call, struct err *err)
     if (t.id != 0)
         str_copy(call->log_tenant, sizeof(call->log_tenant), t.slug);
     if (tx == NULL) {
-        if (err->code == ERR_INTERNAL || err->code == ERR_UNAVAILABLE)
+        if (err->code == ERR_INTERNAL || err->code == ERR_UNAVAILABLE || err->code == ERR_UPSTREAM)
             return -1;
         refuse(call, t.id ? &t : NULL, "-", handle_hash[0] ? reason : "transaction_cookie_missing",
                400);

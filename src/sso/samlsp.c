@@ -514,7 +514,8 @@ sso_saml_acs(struct api_call *call, struct err *err)
     }
     const char *initiated = r.in_response_to[0] ? "sp" : "idp";
     if ((tx = bind_request(call, &t, cfg, &r, &reason, err)) == NULL) {
-        if (err->code == ERR_INTERNAL || err->code == ERR_UNAVAILABLE) {
+        if (err->code == ERR_INTERNAL || err->code == ERR_UNAVAILABLE ||
+            err->code == ERR_UPSTREAM) {
             rc = -1;
             goto out;
         }

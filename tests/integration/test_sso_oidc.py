@@ -189,6 +189,28 @@ def test_issuer_on_an_internal_address_is_refused_before_connecting(server_facto
     assert "internal" in r.json()["error"]["message"]
 
 
+def test_unreachable_issuer_is_503_but_no_database_error(server_factory):
+    """A wrong issuer or an identity provider's outage is 503, logged with its cause, and not
+    counted in scimd_store_errors_total, the "database failing requests" alert's metric
+    (docs/alerts.md): a customer's typo must not page the operator about the database."""
+    import socket
+    with socket.socket() as sock:  # a port nothing listens on once closed
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    s = server_factory(extra_args=["--sso-key", SSO_KEY, "--sso-test-http", "on"])
+    s.make_tenant("acme")
+    r = s.admin("PUT", "/tenants/acme/sso/oidc",
+                {"issuer": f"http://127.0.0.1:{port}", "clientId": "x",
+                 "clientSecret": "y", "signInCompleteUrl": COMPLETE})
+    assert r.status_code == 503, r.text
+    assert "cannot reach the identity provider" in r.json()["error"]["message"]
+    text = s.request("GET", "/metrics").text
+    assert 'scimd_store_errors_total{code="unavailable"} 0' in text
+    assert 'scimd_store_errors_total{code="internal"} 0' in text
+    assert "an outside server failed: cannot reach the identity provider" in s.log
+    assert s.request("GET", "/healthz").status_code == 200
+
+
 def test_secret_without_sso_key_is_refused(server_factory, op):
     s = server_factory(extra_args=["--sso-test-http", "on"])
     s.make_tenant("acme")
