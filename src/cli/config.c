@@ -220,8 +220,16 @@ load_file(struct config *c, const char *path, enum rank *ranks, struct err *err)
     FILE *f = fopen(path, "r");
     if (f == NULL)
         return err_set(err, ERR_INVALID_VALUE, "cannot open config file %s", path);
+    /* A directory opens and reads as nothing: scimd would start on its defaults without a
+     * word (a path such as /etc/scimd/ for /etc/scimd/scimd.conf). */
+    struct stat sb;
+    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        fclose(f);
+        return err_set(err, ERR_INVALID_VALUE, "config file %s is not a regular file", path);
+    }
     char line[LIMIT_CONFIG_LINE];
     int lineno = 0, rc = 0;
+    int set_on[N_SETTINGS] = { 0 }; /* the line that set each key, to refuse a second */
     while (rc == 0 && fgets(line, sizeof(line), f)) {
         lineno++;
         char *p = line, *end;
@@ -251,13 +259,28 @@ load_file(struct config *c, const char *path, enum rank *ranks, struct err *err)
             break;
         }
         size_t idx = (size_t)(s - settings);
+        if (set_on[idx]) {
+            rc = err_set(err, ERR_INVALID_VALUE, "%s:%d: \"%s\" is already set on line %d", path,
+                         lineno, s->key, set_on[idx]);
+            break;
+        }
+        set_on[idx] = lineno;
         if (ranks[idx] > R_FILE)
             continue;
+        /* One pair of quotes around the whole value is not part of it, as in the systemd
+         * EnvironmentFile beside this file (packaging/): `brand_name = "Acme HR"`. */
+        size_t vlen = strlen(v);
+        if (vlen >= 2 && (v[0] == '"' || v[0] == '\'') && v[vlen - 1] == v[0]) {
+            v[vlen - 1] = '\0';
+            v++;
+        }
         char origin[300];
         snprintf(origin, sizeof(origin), "%s:%d", path, lineno);
         rc = set_value(c, s, v, origin, err);
         ranks[idx] = R_FILE;
     }
+    if (rc == 0 && ferror(f))
+        rc = err_set(err, ERR_INVALID_VALUE, "cannot read config file %s", path);
     fclose(f);
     return rc;
 }

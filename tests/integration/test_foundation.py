@@ -548,6 +548,30 @@ def test_bad_configuration_is_refused_with_a_message(scimd_bin, tmp_path):
         assert word in p.stderr, (args, p.stderr)
 
 
+def test_config_file_mistakes_are_refused_and_quotes_are_not_part_of_a_value(
+        scimd_bin, server_factory, tmp_path):
+    """A directory as the config file (scimd started on its defaults without a word), a key
+    set twice (the last one won silently) are refused; one pair of quotes around a value is
+    dropped, as by the systemd EnvironmentFile beside the file (it was part of the value: an
+    operator key moved between the two files stopped matching)."""
+    twice = tmp_path / "twice.conf"
+    twice.write_text("page_max = 5\n# merged\npage_max = 6\n")
+    for conf, word in [(tmp_path, "not a regular file"),
+                       (twice, f"{twice}:3: \"page_max\" is already set on line 1")]:
+        p = subprocess.run([scimd_bin, "serve", "--port", "0", "--data-dir",
+                            str(tmp_path / "d"), "--config-file", str(conf)],
+                           capture_output=True, text=True, timeout=10)
+        assert p.returncode == 2, (conf, p.stderr)
+        assert word in p.stderr, p.stderr
+    quoted = tmp_path / "quoted.conf"
+    quoted.write_text('page_max = "5"\npublic_url = \'https://quoted.example\'\n')
+    s = server_factory(extra_args=["--config-file", str(quoted)], data_dir=tmp_path / "q")
+    s.make_tenant("acme")
+    spc = s.scim("GET", "/ServiceProviderConfig", s.mint("acme")["token"]).json()
+    assert spc["filter"]["maxResults"] == 5
+    assert spc["meta"]["location"] == "https://quoted.example/scim/v2/ServiceProviderConfig"
+
+
 def test_libpq_keyword_string_is_refused_not_opened_as_a_file(scimd_bin, tmp_path):
     """`db` is a SQLite path or a postgres:// URI. A libpq "key=value" string used to open a
     SQLite file named after it (password included) in the working directory, and the start-up
