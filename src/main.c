@@ -171,7 +171,8 @@ serve(struct config *c, struct store *store, struct seal_keyring *sso_keys)
         return 1;
     }
     api.operator_keys = api_keyring_new();
-    if (api_keyring_load(api.operator_keys, c->operator_key, c->operator_keys_file, &e) < 0) {
+    if (api_keyring_load(api.operator_keys, c->operator_key, c->operator_keys_file, false, &e) <
+        0) {
         log_error("%s", e.detail);
         api_keyring_free(api.operator_keys);
         return 1;
@@ -265,7 +266,8 @@ serve(struct config *c, struct store *store, struct seal_keyring *sso_keys)
     while (sigwait(&set, &sig) == 0 && sig == SIGHUP) {
         struct err re = { 0 };
         if (config_reload_operator_key(c, &re) < 0 ||
-            api_keyring_load(api.operator_keys, c->operator_key, c->operator_keys_file, &re) < 0)
+            api_keyring_load(api.operator_keys, c->operator_key, c->operator_keys_file, true, &re) <
+                0)
             log_error("SIGHUP: operator keys not reloaded, the old ones stay: %s", re.detail);
         else
             log_info("SIGHUP: %zu operator keys loaded", api_keyring_count(api.operator_keys));

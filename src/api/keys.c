@@ -112,7 +112,8 @@ read_file(const char *file, struct entry *v, size_t *n, struct err *err)
 }
 
 int
-api_keyring_load(struct api_keyring *kr, const char *single, const char *file, struct err *err)
+api_keyring_load(struct api_keyring *kr, const char *single, const char *file, bool refuse_empty,
+                 struct err *err)
 {
     struct entry *v = xcalloc(KEYS_MAX, sizeof(*v));
     size_t n = 0;
@@ -121,6 +122,10 @@ api_keyring_load(struct api_keyring *kr, const char *single, const char *file, s
         rc = add(v, &n, "default", 7, single, strlen(single), "operator_key", err);
     if (rc == 0 && file && file[0])
         rc = read_file(file, v, &n, err);
+    if (rc == 0 && n == 0 && refuse_empty)
+        rc = err_set(err, ERR_INVALID_VALUE,
+                     "no operator key is set any more (to turn the management API off, remove"
+                     " the setting and restart)");
     if (rc == 0) {
         pthread_rwlock_wrlock(&kr->lock);
         memcpy(kr->v, v, n * sizeof(*v));

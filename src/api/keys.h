@@ -19,8 +19,11 @@ void api_keyring_free(struct api_keyring *kr);
 /* Replaces the keys with `single` (named "default"; NULL or "" for none) and the lines of
  * `file` (NULL for none): "NAME KEY", '#' comments and blank lines ignored, names of
  * [A-Za-z0-9_.-] up to API_KEY_NAME_MAX bytes and distinct, keys of 16 to 512 visible bytes.
- * On any problem ERR_INVALID_VALUE naming the line, and the keyring is left as it was. */
-int api_keyring_load(struct api_keyring *kr, const char *single, const char *file, struct err *err);
+ * On any problem ERR_INVALID_VALUE naming the line, and the keyring is left as it was; also
+ * when `refuse_empty` and no key was read (a reload: a file an editor or a deployment left
+ * empty would otherwise shut the host application out without a word). */
+int api_keyring_load(struct api_keyring *kr, const char *single, const char *file,
+                     bool refuse_empty, struct err *err);
 
 /* The number of keys held (0: the management API is disabled). */
 size_t api_keyring_count(struct api_keyring *kr);

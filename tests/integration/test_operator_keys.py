@@ -71,3 +71,53 @@ def test_a_bad_keys_file_stops_the_start(server_factory, tmp_path, text, fragmen
     with pytest.raises(RuntimeError) as e:
         s.start(timeout=5)
     assert fragment in str(e.value)
+
+
+def test_sighup_with_an_emptied_keys_file_keeps_the_keys(scimd_bin, tmp_path):
+    """A keys file an editor or a deployment left empty: the reload removed every key and
+    the host application was shut out until the next reload, logged at info only."""
+    import re
+    import subprocess
+    import threading
+
+    import requests
+    keys = tmp_path / "operator.keys"
+    keys.write_text(f"host-app {ALPHA}\n")
+    keys.chmod(0o600)
+    proc = subprocess.Popen([scimd_bin, "serve", "--port", "0", "--data-dir",
+                             str(tmp_path / "d"), "--operator-keys-file", str(keys)],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    log, port = [], []
+
+    def read():
+        for line in proc.stderr:
+            log.append(line)
+            m = re.search(r"listening on http://[^ ]+:(\d+)", line)
+            if m:
+                port.append(int(m.group(1)))
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not port and time.monotonic() < deadline:
+            time.sleep(0.05)
+        url = f"http://127.0.0.1:{port[0]}/admin/v1/tenants"
+
+        def code():
+            return requests.get(url, headers={"Authorization": "Bearer " + ALPHA},
+                                timeout=10).status_code
+
+        assert code() == 200
+        keys.write_text("# all gone\n")
+        proc.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 5
+        while not any("not reloaded" in x for x in log) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        line = next(x for x in log if "not reloaded" in x)
+        assert "level=error" in line and "no operator key is set any more" in line, line
+        assert code() == 200
+    finally:
+        proc.terminate()
+        proc.wait(15)
