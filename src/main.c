@@ -409,6 +409,11 @@ main(int argc, char **argv)
         config_free(&c);
         return rc;
     }
+    if (config_make_data_dir(&c, &e) < 0) {
+        fprintf(stderr, "scimd: %s\n", e.detail);
+        config_free(&c);
+        return 2;
+    }
     /* Before any thread starts (SSO.md (b) "Init once in main"). */
     if (sso_setup_init(&e) < 0) {
         fprintf(stderr, "scimd: %s\n", e.detail);

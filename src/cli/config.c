@@ -473,6 +473,16 @@ looks_like_keyword_dsn(const char *db)
 }
 
 int
+config_make_data_dir(const struct config *c, struct err *err)
+{
+    char why[128];
+    if (c->db_in_data_dir && mkdir(c->data_dir, 0700) < 0 && errno != EEXIST)
+        return err_set(err, ERR_INVALID_VALUE, "cannot create data_dir %s: %s", c->data_dir,
+                       strerror_r(errno, why, sizeof(why)) == 0 ? why : "?");
+    return 0;
+}
+
+int
 config_finish(struct config *c, struct err *err)
 {
     if (c->operator_key_file && read_key_file(c, err) < 0)
@@ -494,13 +504,10 @@ config_finish(struct config *c, struct err *err)
                        "db: a libpq \"key=value\" string is not supported (it would open a SQLite"
                        " file of that name); write postgresql://USER:PASSWORD@HOST:PORT/DATABASE");
     if (c->db == NULL) {
-        char why[128];
-        if (mkdir(c->data_dir, 0700) < 0 && errno != EEXIST)
-            return err_set(err, ERR_INVALID_VALUE, "cannot create data_dir %s: %s", c->data_dir,
-                           strerror_r(errno, why, sizeof(why)) == 0 ? why : "?");
         size_t n = strlen(c->data_dir) + sizeof("/scimd.db");
         c->db = xmalloc(n);
         snprintf(c->db, n, "%s/scimd.db", c->data_dir);
+        c->db_in_data_dir = true;
     }
     if (c->public_url == NULL)
         return 0; /* derived from the bound port: config_default_public_url */

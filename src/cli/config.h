@@ -62,6 +62,7 @@ struct config {
     char *brand_name;              /* product name on the console and sign-in error pages */
     char *brand_logo_url;          /* https:// or data:image/ URL, or NULL */
     char *brand_color;             /* "#rrggbb" */
+    bool db_in_data_dir;           /* db was derived: data_dir/scimd.db */
 };
 
 /* Parses argv (from index `first`, flags only), the environment and the config file into c.
@@ -72,8 +73,12 @@ int config_load(struct config *c, int argc, char **argv, int first, char **rest,
 void config_free(struct config *c);
 
 /* Derives defaults that depend on other settings (db path, public URL) and reads the
- * operator key file. Creates the data directory when the database lives there. */
+ * operator key file. */
 int config_finish(struct config *c, struct err *err);
+
+/* Creates the data directory (0700) when the database lives there: before a command opens
+ * the database, never for one that only reads an existing file (backup). */
+int config_make_data_dir(const struct config *c, struct err *err);
 
 /* Reads operator_key_file again (SIGHUP), when one is configured. */
 int config_reload_operator_key(struct config *c, struct err *err);

@@ -188,6 +188,8 @@ def test_backup_of_a_missing_database_creates_nothing(sqlite_only, server_factor
     assert p.returncode == 3, p.stderr
     assert p.stderr == f"scimd: no SQLite database at {s.db}\n"
     assert not os.path.exists(s.db) and not (tmp_path / "b.db").exists()
+    # Nor the data directory (a mistyped --data-dir left an empty one behind).
+    assert not os.path.exists(os.path.dirname(s.db)), os.listdir(os.path.dirname(s.db))
     p = s.cli("backup", check=False)
     assert p.returncode == 2 and "backup needs the FILE" in p.stderr
 
