@@ -331,6 +331,7 @@ list_reply(struct api_call *call, const struct scim_kind *k, const struct scim_l
         .type = k->type,
         .start_index = p->start_index,
         .count = p->count,
+        .reader = call->token.id[0] ? call->token.id : NULL,
     };
     if (scim_project_check(rt, p->attributes, p->excluded, err) < 0)
         return -1;

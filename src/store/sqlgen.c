@@ -652,6 +652,7 @@ sqlgen_list_key(const struct store_list_query *q, const struct buf *where,
     uint64_t h = 0xcbf29ce484222325ULL;
     h = fnv(h, &q->tenant_id, sizeof(q->tenant_id));
     h = fnv(h, &q->type, sizeof(q->type));
+    h = fnv(h, q->reader ? q->reader : "", q->reader ? strlen(q->reader) + 1 : 0);
     h = fnv(h, where->data ? where->data : "", where->len);
     for (int i = 0; i < n_binds; i++) {
         const struct sql_bind *v = &b->v[i];

@@ -112,7 +112,7 @@ struct sqlgen_cursors;
 struct sqlgen_cursors *sqlgen_cursors_new(size_t n_slots);
 void sqlgen_cursors_free(struct sqlgen_cursors *c);
 
-/* The identity of a listing: tenant, type, WHERE text and every bound value. */
+/* The identity of a listing: tenant, type, reader, WHERE text and every bound value. */
 uint64_t sqlgen_list_key(const struct store_list_query *q, const struct buf *where,
                          const struct sql_binds *b, int n_binds);
 /* The slot key of a listing continued at start_index (never 0). */

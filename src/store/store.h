@@ -195,6 +195,10 @@ struct store_list_query {
      * default order; start_index is then ignored and no OFFSET is ever used. Not with sort
      * (ERR_INVALID_VALUE). */
     int64_t after_seq;
+    /* Who pages (a token's id; NULL: the host application, the CLI): each reader has its own
+     * remembered startIndex positions, so another reader's listing of the same pages after a
+     * delete never moves where this one's next page starts (store/list.c). */
+    const char *reader;
 };
 
 struct store_list_result {

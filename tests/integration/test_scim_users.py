@@ -944,6 +944,25 @@ def test_users_list_paging_skips_nothing_when_a_user_is_deleted_between_pages(se
     assert set(ids[3:]) <= set(rest)
 
 
+def test_another_readers_listing_between_pages_does_not_move_the_next_page(server,
+                                                                           tenant_token):
+    """The remembered position of a page's end is each reader's own: the host (or a second
+    token) listing page 1 again after a delete remembered a later end for startIndex=4, and
+    the identity provider's next page then skipped a user."""
+    ids = [create(server, tenant_token, f"rd{i}@x.example")["id"] for i in range(8)]
+    first = [u["id"] for u in listing(server, tenant_token, "?startIndex=1&count=3")["Resources"]]
+    assert first == ids[:3]
+    server.scim("DELETE", f"/Users/{ids[1]}", tenant_token)
+    other = server.mint("acme")["token"]
+    for read in (lambda: server.admin("GET", "/tenants/acme/users?startIndex=1&count=3"),
+                 lambda: server.scim("GET", "/Users?startIndex=1&count=3", other)):
+        r = read()
+        assert r.status_code == 200, r.text
+        assert [u["id"] for u in r.json()["Resources"]] == [ids[0], ids[2], ids[3]]
+    second = listing(server, tenant_token, "?startIndex=4&count=3")
+    assert [u["id"] for u in second["Resources"]] == ids[3:6]
+
+
 def test_users_list_count_zero_returns_total_only(server, tenant_token):
     for i in range(2):
         create(server, tenant_token, f"cz{i}@x.example")
