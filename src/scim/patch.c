@@ -363,7 +363,15 @@ multi_whole(struct patch *p, enum op op, const struct target *t, const json_t *v
             delete_attr(p, t);
             return 0;
         }
-        return json_is_array(arr) ? remove_listed(p, t, arr, value) : 0;
+        if (!json_is_array(arr))
+            return 0;
+        if (remove_listed(p, t, arr, value) < 0)
+            return -1;
+        /* The last value gone leaves the attribute unassigned, as a path filter's removal
+         * does (RFC 7643 §2.5: the same state; one shape whichever syntax the IdP used). */
+        if (json_array_size(arr) == 0)
+            delete_attr(p, t);
+        return 0;
     }
     if (scim_value_normalize_multi(&rules, t->attr, value, &nv, p->err) < 0)
         return -1;

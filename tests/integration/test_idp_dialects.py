@@ -334,6 +334,21 @@ def test_entra_patch_remove_enterprise_attribute_drops_empty_extension(server, t
     assert r.json()["schemas"] == [USER_URN]
 
 
+def test_entra_remove_of_the_last_listed_value_leaves_the_attribute_unassigned(server,
+                                                                                tenant_token):
+    """Entra removes a value by listing it; removing the last one left "emails": [] where a
+    path filter's removal drops the attribute: one state (RFC 7643 §2.5), now one shape."""
+    uid = create(server, tenant_token, "lastmail@acme.example",
+                 roles=[{"value": "developer"}])["id"]
+    email = get(server, tenant_token, uid)["emails"][0]["value"]
+    r = entra_patch(server, tenant_token, uid,
+                    {"op": "Remove", "path": "emails", "value": [{"value": email}]},
+                    {"op": "Remove", "path": "roles", "value": [{"value": "developer"}]})
+    assert r.status_code == 200, r.text
+    for doc in (r.json(), get(server, tenant_token, uid)):
+        assert "emails" not in doc and "roles" not in doc, doc
+
+
 def test_entra_patch_work_email_value_add_when_absent_creates_it(server, tenant_token):
     # IDP-QUIRKS.md 15: no work email yet → the element is created with its type.
     uid = create(server, tenant_token, "home@acme.example",
