@@ -70,9 +70,13 @@ admin_user_role_get(struct api_call *call, struct err *err)
 {
     struct store_tenant t;
     struct store_user_role r;
-    if (tenant_get(call->store, call->params[0], &t, err) < 0 ||
-        role_of_user(call->store, t.id, call->params[1], &r, err) < 0)
+    if (tenant_get(call->store, call->params[0], &t, err) < 0)
         return -1;
+    /* No role row: no such user in this tenant, said as the other user routes say it. */
+    if (role_of_user(call->store, t.id, call->params[1], &r, err) < 0)
+        return err->code == ERR_NOT_FOUND
+                   ? err_set(err, ERR_NOT_FOUND, "resource %s not found", call->params[1])
+                   : -1;
     api_reply_json(call, 200,
                    json_pack("{s:o, s:s, s:o}", "role", name_or_null(r.role), "source", r.source,
                              "direct", name_or_null(r.direct)));

@@ -116,6 +116,10 @@ cli_tenant(struct store *s, const struct gate_policy *policy, int argc, char **a
         cli_print_json(arr);
         return 0;
     }
+    /* The sub-command first: `tenant frob` is not a missing slug. */
+    if (strcmp(cmd, "create") != 0 && strcmp(cmd, "update") != 0 && strcmp(cmd, "show") != 0 &&
+        strcmp(cmd, "delete") != 0)
+        return cli_usage_error("unknown tenant sub-command", cli_tenant_usage);
     if (argc < 2)
         return cli_usage_error("the tenant's slug is missing", cli_tenant_usage);
     const char *slug = argv[1];

@@ -169,6 +169,12 @@ def test_host_api_needs_the_operator_key_and_a_real_tenant(server, hr):
     assert r.status_code == 401
     admin_error(host(server, "GET", "", slug="nope"), 404)
     admin_error(host(server, "POST", "/x/deactivate", {"a": 1}), 400, "no body")
+    # Another tenant's user is not found, by every route alike (the role route said the
+    # user "has no role").
+    uid = host(server, "POST", "", HR_USER).json()["id"]
+    server.make_tenant("other")
+    missing = admin_error(host(server, "GET", f"/{uid}", slug="other"), 404)
+    assert admin_error(host(server, "GET", f"/{uid}/role", slug="other"), 404) == missing
 
 
 def test_host_api_answers_json_and_scim_answers_scim_json(server, hr):
