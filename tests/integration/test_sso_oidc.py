@@ -207,6 +207,9 @@ def test_unreachable_issuer_is_503_but_no_database_error(server_factory):
     text = s.request("GET", "/metrics").text
     assert 'scimd_store_errors_total{code="unavailable"} 0' in text
     assert 'scimd_store_errors_total{code="internal"} 0' in text
+    deadline = time.monotonic() + 10  # the log is read by another thread
+    while "an outside server failed: cannot reach" not in s.log and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert "an outside server failed: cannot reach the identity provider" in s.log
     assert s.request("GET", "/healthz").status_code == 200
 

@@ -205,7 +205,7 @@ def test_replaced_database_file_is_refused(server_factory, backend):
     r = post_user(server, token, "x@example.com")
     assert r.status_code == 503 or r.status_code == 401, r.text
     assert health(server) == 503
-    assert "removed, moved or replaced" in server.log
+    assert wait_for(lambda: "removed, moved or replaced" in server.log)  # read by a thread
 
 
 def test_database_file_moved_away_is_refused_and_nothing_acknowledged_is_lost(server_factory,
@@ -249,10 +249,10 @@ def test_database_file_moved_away_is_refused_and_nothing_acknowledged_is_lost(se
     r = post_user(server, token, "after-move@example.com")
     assert r.status_code in (401, 503), r.text
     assert health(server) == 503
-    assert "removed, moved or replaced" in server.log
+    assert wait_for(lambda: "removed, moved or replaced" in server.log)  # read by a thread
     os.rename(aside, db)
     assert wait_for(lambda: health(server) == 200)
-    assert "is back; serving again" in server.log
+    assert wait_for(lambda: "is back; serving again" in server.log)
     names = set()
     page = 1
     for _ in range(100):  # bounded paging
