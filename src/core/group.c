@@ -90,7 +90,16 @@ bump_members(struct store *s, int64_t tenant_id, const char *group_id, const str
     int rc = store_member_bump(s, tenant_id, renamed ? group_id : NULL, ids + skip, n - skip,
                                now_ms, err);
     free(ids);
-    return rc < 0 ? -1 : 0;
+    if (rc < 0)
+        return -1;
+    /* A user deleted since check_users read it (PostgreSQL: its delete committed while this
+     * bump waited for its row, which the bump then skipped) must not be added: the delete
+     * took it out of every group before this membership existed. A user the bump locked is
+     * safe: its delete waits for this write and then removes the membership (core/user.c
+     * remove_user). Read again only when the bump found fewer rows than it was given. */
+    if ((renamed || (size_t)rc < n) && m->added.n > 0)
+        return check_users(s, tenant_id, (const char *const *)m->added.v, m->added.n, err);
+    return 0;
 }
 
 /* {"added": [...], "removed": [...], "addedCount", "removedCount"}, lists capped. */
@@ -319,10 +328,17 @@ write_delete(struct store *s, int64_t tenant_id, const char *actor, const char *
     size_t n = 0;
     if (store_resource_get(s, tenant_id, STORE_RTYPE_GROUP, id, &cur, err) < 0)
         return -1;
+    struct store_member *late = NULL;
+    size_t n_late = 0;
     int rc = -1;
+    /* The members again after the group's row, as remove_user does for a user: a member
+     * write of this group that committed while the delete waited for the row left rows the
+     * first removal could not see (on PostgreSQL), naming a group that no longer exists. */
     if (store_member_remove_group(s, tenant_id, id, &members, &n, err) < 0 ||
         row_bump_ends(s, tenant_id, members, n, err) < 0 ||
         store_resource_delete(s, tenant_id, STORE_RTYPE_GROUP, id, version, err) < 0 ||
+        store_member_remove_group(s, tenant_id, id, &late, &n_late, err) < 0 ||
+        row_bump_ends(s, tenant_id, late, n_late, err) < 0 ||
         role_group_written(s, tenant_id, cur.display_name, NULL, true, NULL, 0, actor, err) < 0)
         goto out;
     json_t *before = json_loads(cur.doc ? cur.doc : "{}", 0, NULL);
@@ -331,6 +347,7 @@ write_delete(struct store *s, int64_t tenant_id, const char *actor, const char *
                      json_pack("{s:o*, s:I}", "before", before, "memberCount", (json_int_t)n), err);
 out:
     store_members_free(members, n);
+    store_members_free(late, n_late);
     store_resource_cleanup(&cur);
     return rc;
 }

@@ -25,15 +25,22 @@ static int
 remove_user(struct store *s, int64_t tenant_id, const char *user_id, int64_t version,
             struct err *err)
 {
-    struct store_member *groups = NULL;
-    size_t n = 0;
+    struct store_member *groups = NULL, *late = NULL;
+    size_t n = 0, n_late = 0;
     if (store_member_remove_member(s, tenant_id, user_id, &groups, &n, err) < 0)
         return -1;
+    /* Then once more after the user's row: a group write that added the user after the first
+     * removal and locked its row (bumping it, core/group.c bump_members) committed while this
+     * delete waited for that row. On PostgreSQL a later statement sees that commit; without it
+     * the group kept a member that no longer exists. */
     int rc = store_resource_delete(s, tenant_id, STORE_RTYPE_USER, user_id, version, err) < 0 ||
-                     row_bump_ends(s, tenant_id, groups, n, err) < 0
+                     store_member_remove_member(s, tenant_id, user_id, &late, &n_late, err) < 0 ||
+                     row_bump_ends(s, tenant_id, groups, n, err) < 0 ||
+                     row_bump_ends(s, tenant_id, late, n_late, err) < 0
                  ? -1
                  : 0;
     store_members_free(groups, n);
+    store_members_free(late, n_late);
     return rc;
 }
 

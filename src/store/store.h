@@ -267,7 +267,9 @@ void store_memberships_free(struct store_membership *v, size_t n);
  * Lock order: a transaction that writes membership rows and the users or groups at their ends
  * writes the membership rows first, then the users, then the groups (each set in id order,
  * store_member_bump), so that on PostgreSQL no two such writers wait for each other in a
- * cycle (test_concurrent_writes.py: a user deleted while a group write moves it). */
+ * cycle (test_concurrent_writes.py: a user deleted while a group write moves it). A delete
+ * removes the deleted row's memberships once more after its row (core/user.c remove_user):
+ * those rows are of writes that committed meanwhile, which no one holds any more. */
 int store_member_add(struct store *s, int64_t tenant_id, const char *group_id,
                      const char *member_id, struct err *err);
 int store_member_remove(struct store *s, int64_t tenant_id, const char *group_id,

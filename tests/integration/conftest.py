@@ -109,6 +109,18 @@ class Scimd:
             db.execute(sql)
         db.close()
 
+    def scalar(self, sql):
+        """The first column of the first row of a query on the instance's database, as text."""
+        if self.dsn:
+            name, _, query = self.dsn.rsplit("/", 1)[1].partition("?")
+            schema = query.rsplit("%3D", 1)[1]
+            out = self.cluster.psql(f'SET search_path TO "{schema}"; {sql}', db=name)
+            return out.strip().splitlines()[-1] if out.strip() else None
+        with sqlite3.connect(self.db) as db:
+            row = db.execute(sql).fetchone()
+        db.close()
+        return None if row is None else str(row[0])
+
     @property
     def url(self):
         return f"http://127.0.0.1:{self.port}"

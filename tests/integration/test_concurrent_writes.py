@@ -232,3 +232,89 @@ def test_deletes_racing_membership_writes_never_deadlock(server_factory):
         r = server.scim("GET", f"/Groups/{g}", token)
         assert r.status_code == 200, r.text
         assert not {m["value"] for m in r.json().get("members", [])} & gone
+
+
+def test_a_user_deleted_while_a_group_adds_it_leaves_no_member_behind(server_factory):
+    """DELETE /Users/{id} and a PATCH adding that user to a group at the same moment: either
+    the add is refused (no such user) or the delete takes the user out of the group too. On
+    PostgreSQL the add's membership, committed while the delete waited, stayed: a member with
+    no user ("display": null), found by filters, and the group could no longer be PUT back as
+    read. The same for a group deleted while members are added: no membership row may name a
+    group that is gone."""
+    server = server_factory(extra_args=["--threads", "8"])
+    server.make_tenant("acme")
+    token = server.mint("acme")["token"]
+    group = {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"]}
+    for rnd in range(16):
+        uid = server.scim("POST", "/Users", token, user_body(f"ghost{rnd}@x.example")).json()["id"]
+        other = server.scim("POST", "/Users", token, user_body(f"stay{rnd}@x.example")).json()["id"]
+        gid = server.scim("POST", "/Groups", token, {**group, "displayName": f"G{rnd}"}).json()["id"]
+        doomed = server.scim("POST", "/Groups", token,
+                             {**group, "displayName": f"D{rnd}"}).json()["id"]
+        add = {"schemas": [PATCH], "Operations": [{"op": "add", "path": "members",
+                                                   "value": [{"value": uid}]}]}
+        add_other = {"schemas": [PATCH], "Operations": [{"op": "add", "path": "members",
+                                                         "value": [{"value": other}]}]}
+        gate = threading.Barrier(4)
+        answers = {}
+
+        def go(name, fn):
+            gate.wait()
+            answers[name] = fn().status_code
+
+        calls = [("del_user", lambda: server.scim("DELETE", f"/Users/{uid}", token)),
+                 ("add", lambda: server.scim("PATCH", f"/Groups/{gid}", token, add)),
+                 ("del_group", lambda: server.scim("DELETE", f"/Groups/{doomed}", token)),
+                 ("add_other", lambda: server.scim("PATCH", f"/Groups/{doomed}", token,
+                                                   add_other))]
+        ts = [threading.Thread(target=go, args=c) for c in calls]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join(timeout=60)
+        assert answers["del_user"] == 204 and answers["del_group"] == 204, answers
+        assert answers["add"] in (200, 204, 400), answers
+        assert answers["add_other"] in (200, 204, 404), answers
+        r = server.scim("GET", f"/Groups/{gid}", token)
+        assert [m["value"] for m in r.json().get("members", [])] == [], (rnd, r.json())
+        assert server.scalar(
+            "SELECT count(*) FROM members m WHERE NOT EXISTS (SELECT 1 FROM resources r WHERE"
+            " r.tenant_id = m.tenant_id AND r.id = m.group_id) OR NOT EXISTS (SELECT 1 FROM"
+            " resources r WHERE r.tenant_id = m.tenant_id AND r.id = m.member_id)") == "0", rnd
+
+
+def test_writes_racing_a_tenant_deletion_are_never_500(server_factory):
+    """SCIM writes in flight while the host deletes their tenant: each lands (and goes with the
+    tenant) or is refused as the next request would be (401, or 404: the tenant is gone), never
+    a 500 (a foreign key found the tenant gone; the "internal errors" alert fired)."""
+    server = server_factory(extra_args=["--threads", "8"])
+    for rnd in range(6):
+        slug = f"td{rnd}"
+        server.make_tenant(slug)
+        token = server.mint(slug)["token"]
+        gid = server.scim("POST", "/Groups", token, {
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+            "displayName": "G"}).json()["id"]
+        gate = threading.Barrier(5)
+        statuses = []
+
+        def writer(k):
+            gate.wait()
+            for i in range(30):  # bounded; the tenant is gone long before
+                r = server.scim("POST", "/Users", token, user_body(f"w{k}-{i}@x.example"))
+                if r.status_code == 201 and k % 2:
+                    r = server.scim("PATCH", f"/Groups/{gid}", token, {
+                        "schemas": [PATCH], "Operations": [{"op": "add", "path": "members",
+                                                            "value": [{"value": r.json()["id"]}]}]})
+                statuses.append(r.status_code)
+                if r.status_code in (401, 404):
+                    return
+
+        ts = [threading.Thread(target=writer, args=(k,)) for k in range(4)]
+        for t in ts:
+            t.start()
+        gate.wait()
+        assert server.admin("DELETE", f"/tenants/{slug}").status_code == 204
+        for t in ts:
+            t.join(timeout=60)
+        assert set(statuses) <= {200, 201, 401, 404}, (rnd, sorted(set(statuses)))

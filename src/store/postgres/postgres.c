@@ -41,6 +41,10 @@ pg_fail(PGconn *db, const PGresult *res, const char *what, struct err *err)
 {
     if (sqlstate_is(res, "23505"))
         return err_set(err, ERR_UNIQUENESS, NULL);
+    /* A row that names a tenant (or a resource) another transaction deleted meanwhile (a
+     * tenant deleted under its identity provider's writes): gone, as the next request says. */
+    if (sqlstate_is(res, "23503"))
+        return err_set(err, ERR_NOT_FOUND, "%s", STORE_GONE_MEANWHILE);
     /* Lost or refused connections (class 08, shutdown 57P0x), lock timeouts (55P03),
      * deadlocks and serialisation failures (class 40): a retry later may succeed. */
     if (db == NULL || PQstatus(db) != CONNECTION_OK || sqlstate_is(res, "08") ||

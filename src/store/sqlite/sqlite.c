@@ -42,6 +42,8 @@ sqlite_fail(sqlite3 *db, int rc, const char *what, struct err *err)
     int ext = db ? sqlite3_extended_errcode(db) : rc;
     if (ext == SQLITE_CONSTRAINT_UNIQUE || ext == SQLITE_CONSTRAINT_PRIMARYKEY)
         return err_set(err, ERR_UNIQUENESS, NULL);
+    if (ext == SQLITE_CONSTRAINT_FOREIGNKEY) /* as on PostgreSQL (postgres.c pg_fail) */
+        return err_set(err, ERR_NOT_FOUND, "%s", STORE_GONE_MEANWHILE);
     if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
         return err_set(err, ERR_UNAVAILABLE, "database is busy, retry later");
     /* Storage faults are the operator's, not the client's: 503 (retry elsewhere or later),
