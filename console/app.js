@@ -599,7 +599,7 @@
   /* ---- guided set-up: docs/idp-setup.md, embedded and named by index.html ---- */
   /* The guides' words live in that one file, which docs/ and the console share; this is its
    * renderer. It reads the small Markdown subset the file's header describes, and a code span
-   * that is exactly a {placeholder} becomes the tenant's value with a copy button. Text goes
+   * holding {placeholders} shows them as the tenant's values, with a copy button. Text goes
    * through textContent only, as everywhere. */
   var guidesText = null;
   function loadGuides() {
@@ -629,10 +629,17 @@
         var ph = /^\{([a-zA-Z]+)\}$/.exec(m[2] !== undefined ? raw : "{" + raw + "}");
         var v = ph && values[ph[1]];
         if (ph && Array.isArray(v)) parts.push(v.join(", "));
-        else if (ph && v && m[2] !== undefined) {
-          parts.push(h("span", { class: "paste" }, h("code", null, v), " ",
-            copyButton(function (x) { return function () { return x; }; }(v))));
-        } else if (m[2] !== undefined) parts.push(h("code", null, raw));
+        else if (m[2] !== undefined) {
+          /* A code span with placeholders inside (`{roleNamespace}:role`) gets them filled in
+           * and a copy button too, as one that is a placeholder alone. */
+          var filled = ph ? (v ? String(v) : null) : raw.replace(/\{([a-zA-Z]+)\}/g, function (all, k) {
+            return typeof values[k] === "string" && values[k] ? values[k] : all;
+          });
+          if (filled && filled !== raw)
+            parts.push(h("span", { class: "paste" }, h("code", null, filled), " ",
+              copyButton(function (x) { return function () { return x; }; }(filled))));
+          else parts.push(h("code", null, raw));
+        }
         else parts.push(v ? String(v) : m[0]);
       }
       last = re.lastIndex;
@@ -1015,7 +1022,8 @@
         c.certificateNotAfter.map(function (d, i) { return [i ? ", " : "", when(d)]; })));
     var upload = h("input", { type: "file", accept: ".xml,application/xml,text/xml" });
     var f = {
-      metadataUrl: field("IdP metadata URL", h("input", { type: "url", autocomplete: "off" }),
+      metadataUrl: field("IdP metadata URL", h("input", { type: "url", autocomplete: "off",
+        value: c && c.metadataUrl ? c.metadataUrl : "" }),
         "Fetched once when you save. Or upload or paste the metadata below, or fill in the three fields by hand."),
       metadataXml: field("IdP metadata XML", h("textarea", { rows: "4", spellcheck: "false" })),
       idpEntityId: field("IdP entity ID", h("input", { type: "text", autocomplete: "off",

@@ -140,6 +140,7 @@ struct api_call {
     char set_cookie[2][320]; /* Set-Cookie headers (SSO transaction cookies) */
     int n_set_cookie;
     bool sso_headers;          /* SSO pages: no framing, no referrer (SSO.md (a), (c)) */
+    bool sso_console_flow;     /* the sign-in being finished began at /console/sso/{t} */
     const char *cache_control; /* NULL: no-store */
     const char *csp;           /* Content-Security-Policy; NULL: the strict API default */
     /* Set by a GET handler whose 200 depends on the request and the committed database alone

@@ -68,7 +68,13 @@ idp_changed(const char *protocol, const json_t *old, const json_t *cfg)
         return true;
     for (size_t i = 0; i < 3; i++) {
         const json_t *a = json_object_get(old, keys[i]), *b = json_object_get(cfg, keys[i]);
-        if ((a == NULL) != (b == NULL) || (a && !json_equal(a, b)))
+        if ((a == NULL) != (b == NULL))
+            return true;
+        /* A certificate pasted with other line breaks is the same IdP. */
+        bool same = a == NULL ||
+                    (!is_oidc && strcmp(keys[i], "certificates") == 0 ? sso_saml_same_certs(a, b)
+                                                                      : json_equal(a, b));
+        if (!same)
             return true;
     }
     if (is_oidc) {

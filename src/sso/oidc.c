@@ -748,6 +748,7 @@ complete(struct api_call *call, const struct store_tenant *t, const struct store
     const char *initiated = get_str(tx, "initiated");
     const char *issuer = get_str(cfg, "issuer");
     int rc = 0;
+    call->sso_console_flow = json_is_true(json_object_get(tx, "console"));
     /* RFC 9700 §2.1: the response comes back to the redirect URI the request named. */
     if (json_is_true(json_object_get(tx, "shared")) != shared) {
         refuse(call, t, initiated, "wrong_callback", 400);

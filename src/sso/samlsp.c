@@ -52,6 +52,62 @@ cert_not_after(const char *pem, char out[32])
     return ok;
 }
 
+/* The certificate in one spelling (OpenSSL's PEM: 64-column lines, a final newline), or
+ * NULL when pem is not one: the same certificate pasted with other line breaks, without its
+ * last newline, or from metadata is then the same text, and not "another identity provider"
+ * (which resets a connection's verified, sso/manage.c). malloc'd. */
+static char *
+cert_canonical(const char *pem)
+{
+    BIO *in = BIO_new_mem_buf(pem, -1);
+    X509 *x = in ? PEM_read_bio_X509(in, NULL, NULL, NULL) : NULL;
+    BIO *out = x ? BIO_new(BIO_s_mem()) : NULL;
+    char *text = NULL;
+    if (out && PEM_write_bio_X509(out, x) == 1) {
+        char *data;
+        long n = BIO_get_mem_data(out, &data);
+        if (n > 0) {
+            text = xmalloc((size_t)n + 1);
+            memcpy(text, data, (size_t)n);
+            text[n] = '\0';
+        }
+    }
+    BIO_free(out);
+    X509_free(x);
+    BIO_free(in);
+    return text;
+}
+
+/* certs as cert_canonical spells each (new reference), or NULL when one is no certificate. */
+static json_t *
+certs_canonical(const json_t *certs)
+{
+    json_t *out = json_array();
+    size_t i;
+    json_t *c;
+    json_array_foreach(certs, i, c) {
+        char *text = json_is_string(c) ? cert_canonical(json_string_value(c)) : NULL;
+        if (text == NULL) {
+            json_decref(out);
+            return NULL;
+        }
+        json_array_append_new(out, json_string(text));
+        free(text);
+    }
+    return out;
+}
+
+bool
+sso_saml_same_certs(const json_t *a, const json_t *b)
+{
+    json_t *ca = json_is_array(a) ? certs_canonical(a) : NULL;
+    json_t *cb = json_is_array(b) ? certs_canonical(b) : NULL;
+    bool same = ca && cb && json_equal(ca, cb);
+    json_decref(ca);
+    json_decref(cb);
+    return same;
+}
+
 static json_t *
 check_certs(const json_t *v, struct err *err)
 {
@@ -70,7 +126,10 @@ check_certs(const json_t *v, struct err *err)
             return NULL;
         }
     }
-    return json_deep_copy(v);
+    json_t *out = certs_canonical(v);
+    if (out == NULL)
+        err_set(err, ERR_INVALID_VALUE, "certificates must be PEM X.509 certificates");
+    return out;
 }
 
 /* IdP metadata by URL: the same outbound rules as OIDC discovery (https, no redirects, 5 s,
@@ -513,7 +572,9 @@ sso_saml_acs(struct api_call *call, struct err *err)
         goto out;
     }
     const char *initiated = r.in_response_to[0] ? "sp" : "idp";
-    if ((tx = bind_request(call, &t, cfg, &r, &reason, err)) == NULL) {
+    tx = bind_request(call, &t, cfg, &r, &reason, err);
+    call->sso_console_flow = json_is_true(json_object_get(tx, "console"));
+    if (tx == NULL) {
         if (err->code == ERR_INTERNAL || err->code == ERR_UNAVAILABLE ||
             err->code == ERR_UPSTREAM) {
             rc = -1;

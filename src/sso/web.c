@@ -173,14 +173,16 @@ html_append_lit(char *b, size_t cap, size_t *at, const char *s)
     return true;
 }
 
-/* Where "Try again" leads: the console's sign-in for console flows, else the SP-initiated
- * sign-in of the same tenant and protocol; NULL when the path names neither. */
+/* Where "Try again" leads: the console's sign-in for console flows (started at /console/,
+ * whether they fail there or at the callback), else the SP-initiated sign-in of the same
+ * tenant and protocol; NULL when the path names neither. *console says which. */
 static const char *
-retry_path(const struct api_call *call, char *out, size_t cap)
+retry_path(const struct api_call *call, char *out, size_t cap, bool *console)
 {
     const char *slug = call->params[0];
     const char *prefix = api_public_path(call->settings->public_url);
-    if (call->path && strncmp(call->path, "/console/", 9) == 0) {
+    *console = call->sso_console_flow || (call->path && strncmp(call->path, "/console/", 9) == 0);
+    if (*console) {
         int w = snprintf(out, cap, "%s/console/", prefix);
         return w > 0 && (size_t)w < cap ? out : NULL;
     }
@@ -259,12 +261,12 @@ reply_page(struct api_call *call, int status, const char *title, const char *mes
         }
         PUT("</dl></div>");
     }
-    const char *back = received ? NULL : retry_path(call, retry, sizeof(retry));
+    bool console = false;
+    const char *back = received ? NULL : retry_path(call, retry, sizeof(retry), &console);
     if (back) {
         PUT("<p class=\"actions\"><a class=\"button\" href=\"");
         ESC(back);
-        PUT(strcmp(back, "/console/") == 0 ? "\">Back to the console sign-in</a></p>"
-                                           : "\">Try again</a></p>");
+        PUT(console ? "\">Back to the console sign-in</a></p>" : "\">Try again</a></p>");
     }
     PUT("</main></body></html>\n");
 #undef PUT

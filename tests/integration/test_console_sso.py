@@ -101,6 +101,10 @@ def test_non_admin_is_refused_with_a_clear_page(sso):
     assert "only open to active users of this tenant with the" in r.text
     assert "Location" not in r.headers and not session_cookie(r)
     assert wait_log(sso, "result=rejected reason=console_not_admin")
+    # The way back is the console's sign-in, not the host application's (the refusal comes
+    # at the callback, not under /console/).
+    assert '<a class="button" href="/console/">Back to the console sign-in</a>' in r.text
+    assert "/sso/acme/oidc/login" not in r.text
 
 
 def test_tenant_on_its_own_url_is_handed_to_the_console_with_a_set_up_link(sso):

@@ -230,6 +230,28 @@ def test_get_change_put_round_trip_keeps_verified(sp, idp):
     assert sp.admin("GET", "/tenants/acme/sso/saml").json()["verified"] is True
 
 
+def test_the_same_certificate_with_other_line_breaks_keeps_verified(sp, idp):
+    """The console's form sends the certificate it shows without its last newline, an admin
+    may paste it on one line: the same certificate, the same identity provider, so a save
+    that only changes a flag keeps the connection verified (it reset it, closing a SAML
+    token gate until the next sign-in); another certificate still resets it."""
+    request_id, cookie, _ = start(sp)
+    ok(sp, post(sp, idp.response(sp.acs, sp.audience, in_response_to=request_id), cookie))
+    g = sp.admin("GET", "/tenants/acme/sso/saml").json()
+    assert g["verified"] is True
+    pem = g["certificates"][0]
+    body = pem.split("-----BEGIN CERTIFICATE-----")[1].split("-----END CERTIFICATE-----")[0]
+    one_line = ("-----BEGIN CERTIFICATE-----\n" + "".join(body.split()) +
+                "\n-----END CERTIFICATE-----")
+    for cert in (pem.rstrip("\n"), one_line, pem.replace("\n", "\r\n")):
+        r = sp.admin("PUT", "/tenants/acme/sso/saml", {
+            "idpEntityId": g["idpEntityId"], "ssoUrl": g["ssoUrl"], "certificates": [cert],
+            "idpInitiated": not g.get("idpInitiated", False)})
+        assert r.status_code == 200, r.text
+        assert r.json()["verified"] is True, repr(cert[-40:])
+        assert r.json()["certificates"] == [pem]  # stored in one spelling
+
+
 def test_read_only_fields_of_a_new_connection_are_refused(sp, idp):
     sp.admin("DELETE", "/tenants/acme/sso/saml")
     r = sp.admin("PUT", "/tenants/acme/sso/saml",
