@@ -423,7 +423,7 @@
         var verified = conns.filter(function (c) { return c.enabled && c.verified; });
         var okSignin = signins.filter(function (e) { return (e.data || {}).result === "success"; })[0];
         var lastTry = signins[0];
-        var ssoDetail = !conns.length ? "No connection yet." :
+        var ssoDetail = !conns.length ? "No connection yet" :
           conns.map(function (c) { return (c.protocol === "oidc" ? "OpenID Connect" : "SAML") + ": " +
             (c.enabled ? "enabled" : "disabled") + ", " + (c.verified ? "verified" : "not verified"); }).join("; ");
         var sso = item(verified.length > 0, "Single sign-on works",

@@ -47,11 +47,28 @@ admin_webhooks_list(struct api_call *call, struct err *err)
     return 0;
 }
 
+/* What GET answers of a webhook and no write sets: its identity (id, created), which a body
+ * may repeat with the current value (docs/api.md: a GET, change, PATCH round trip), and its
+ * delivery state, which changes as deliveries go and is ignored whatever the value. */
+static const char *const hook_identity[] = { "id", "created", NULL };
+static const char *const hook_state[] = { "delivered",  "failures",  "nextAttempt", "lastAttempt",
+                                          "lastStatus", "lastError", "pending",     NULL };
+
+static bool
+named_in(const char *const *names, const char *key)
+{
+    for (; *names; names++)
+        if (strcmp(*names, key) == 0)
+            return true;
+    return false;
+}
+
 /* {"url": string, "enabled": bool, "format", "delivery", "audience": string}, each optional
- * (core/webhook.c says which a delivery needs). */
+ * (core/webhook.c says which a delivery needs); with `current` (a PATCH: the webhook as GET
+ * shows it) also what GET answers and no write sets. */
 static int
-read_fields(struct api_call *call, json_t **body, const char **url, int *enabled,
-            struct webhook_format *fmt, struct err *err)
+read_fields(struct api_call *call, const json_t *current, json_t **body, const char **url,
+            int *enabled, struct webhook_format *fmt, struct err *err)
 {
     *url = NULL;
     *enabled = -1;
@@ -72,7 +89,14 @@ read_fields(struct api_call *call, json_t **body, const char **url, int *enabled
             fmt->delivery = json_string_value(v);
         else if (strcmp(key, "audience") == 0 && json_is_string(v))
             fmt->audience = json_string_value(v);
-        else
+        else if (current && named_in(hook_state, key))
+            continue;
+        else if (current && named_in(hook_identity, key)) {
+            if (!json_equal(v, json_object_get(current, key)))
+                return err_set(err, ERR_INVALID_VALUE,
+                               "read-only field \"%s\": leave it out or give its current value",
+                               key);
+        } else
             return err_set(err, ERR_INVALID_VALUE,
                            "a webhook takes \"url\" (string), \"enabled\" (boolean), "
                            "\"format\", \"delivery\" and \"audience\" (strings); not "
@@ -93,7 +117,7 @@ admin_webhooks_post(struct api_call *call, struct err *err)
     json_t *body = NULL;
     int rc = -1;
     if (tenant_get(call->store, call->params[0], &t, err) == 0 &&
-        read_fields(call, &body, &url, &enabled, &fmt, err) == 0 &&
+        read_fields(call, NULL, &body, &url, &enabled, &fmt, err) == 0 &&
         webhook_create(call->store, t.id, url, &fmt, &call->settings->webhooks, &w, err) == 0 &&
         (enabled != 0 || webhook_update(call->store, t.id, w.id, NULL, 0, NULL,
                                         &call->settings->webhooks, &w, err) == 0)) {
@@ -124,13 +148,16 @@ admin_webhooks_patch(struct api_call *call, struct err *err)
     const char *url;
     int enabled;
     struct webhook_format fmt;
-    json_t *body = NULL;
+    json_t *body = NULL, *current = NULL;
     int rc = -1;
     if (tenant_get(call->store, call->params[0], &t, err) == 0 &&
-        read_fields(call, &body, &url, &enabled, &fmt, err) == 0 &&
+        webhook_get(call->store, t.id, call->params[1], &w, err) == 0 &&
+        (current = webhook_to_json(&w, -1, false)) != NULL &&
+        read_fields(call, current, &body, &url, &enabled, &fmt, err) == 0 &&
         webhook_update(call->store, t.id, call->params[1], url, enabled, &fmt,
                        &call->settings->webhooks, &w, err) == 0)
         rc = reply_hook(call, 200, &w, false, err);
+    json_decref(current);
     json_decref(body);
     return rc;
 }

@@ -197,6 +197,19 @@ def test_webhook_management(hooked, receiver):
     assert receiver.wait_for(lambda: len(receiver.accepted_events()) == 1)
     headers, raw, _ = receiver.received[0]
     assert verify(rotated["secret"], headers, raw) and not verify(hook["secret"], headers, raw)
+    # GET, change, PATCH back (docs/api.md): the identity may be repeated as it is, the
+    # delivery state is ignored, another id or creation time is refused.
+    got = server.admin("GET", f"/tenants/acme/webhooks/{hook['id']}").json()
+    r = server.admin("PATCH", f"/tenants/acme/webhooks/{hook['id']}",
+                     {**got, "enabled": False, "delivered": 999, "failures": 7})
+    assert r.status_code == 200 and r.json()["enabled"] is False, r.text
+    assert r.json()["delivered"] == got["delivered"]
+    for field, value in (("id", "x" * 36), ("created", "2001-01-01T00:00:00.000Z")):
+        r = server.admin("PATCH", f"/tenants/acme/webhooks/{hook['id']}", {**got, field: value})
+        assert r.status_code == 400, r.text
+        assert r.json()["error"]["message"].startswith(f'read-only field "{field}"')
+    assert server.admin("POST", "/tenants/acme/webhooks",
+                        {"url": receiver.url, "id": hook["id"]}).status_code == 400
     # Isolation and deletion.
     server.make_tenant("other")
     assert server.admin("GET", f"/tenants/other/webhooks/{hook['id']}").status_code == 404
