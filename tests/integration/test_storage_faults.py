@@ -287,6 +287,36 @@ def test_postgres_going_away_is_503_and_unhealthy_then_recovers(server_factory, 
     assert post_user(server, token, "up@example.com").status_code == 201
 
 
+def test_postgres_that_stops_answering_is_unhealthy_within_seconds(server_factory, backend,
+                                                                  pg_cluster):
+    """A server that keeps its connections but answers nothing (stuck; here stopped with
+    SIGSTOP): /healthz hung as long as it did, so a load balancer's probe timed out instead of
+    taking the instance out. Now it answers 503 within its ping deadline (3 s), and 200 again
+    once the server answers."""
+    if backend != "postgres":
+        pytest.skip("PostgreSQL only")
+    import signal as sig
+    server = server_factory(extra_args=["--threads", "2"])
+    for _ in range(20):  # every worker thread holds its connection (a new one would time out)
+        assert health(server) == 200
+    with open(os.path.join(pg_cluster.data, "postmaster.pid")) as f:
+        postmaster = int(f.readline())
+    pids = [postmaster] + [int(p) for p in os.listdir("/proc") if p.isdigit() and
+                           open(f"/proc/{p}/stat").read().split(") ")[-1].split()[1] ==
+                           str(postmaster)]
+    for pid in pids:
+        os.kill(pid, sig.SIGSTOP)
+    try:
+        t0 = time.monotonic()
+        status = requests.get(server.url + "/healthz", timeout=20).status_code
+        took = time.monotonic() - t0
+    finally:
+        for pid in pids:
+            os.kill(pid, sig.SIGCONT)
+    assert status == 503 and took < 10, (status, took)
+    assert wait_for(lambda: health(server) == 200)
+
+
 def test_io_errors_under_concurrent_writers_keep_exactly_the_acknowledged(server_factory,
                                                                           tmp_path, fault_shim):
     """Writers in several threads (committed in groups on SQLite) while the disk starts and

@@ -5,10 +5,13 @@
  * the caller sees ERR_UNAVAILABLE (503). docs/postgres.md has the design. */
 #include "store/postgres/postgres.h"
 
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/str.h"
 #include "base/xmalloc.h"
@@ -18,6 +21,15 @@
 #define LOCK_TIMEOUT "5s"
 /* Seconds a connection attempt may take before the request gets ERR_UNAVAILABLE. */
 #define CONNECT_TIMEOUT "5"
+/* A network path to the server that is lost (a partition, a host gone): TCP keepalives find
+ * it on an idle connection, and data unacknowledged this long (ms) drops a busy one, so the
+ * request gets ERR_UNAVAILABLE instead of waiting for the kernel's retransmissions (about
+ * 15 minutes). The DSN's own settings win over these. */
+#define TCP_USER_TIMEOUT_MS "15000"
+/* How long /healthz waits for the server's answer (ms): a server that accepts but no longer
+ * answers (stuck, stopped) is then reported unhealthy, so a load balancer takes the
+ * instance out, instead of the probe itself hanging. */
+#define PING_TIMEOUT_MS 3000
 
 /* ---- values ---- */
 
@@ -109,8 +121,12 @@ connect_db(const char *dsn, struct err *err)
 {
     /* A DSN without connect_timeout would let a worker wait forever on an unreachable host
      * (libpq's default); the DSN's own setting, later in the list, wins over this one. */
-    const char *const keys[] = { "connect_timeout", "dbname", NULL };
-    const char *const values[] = { CONNECT_TIMEOUT, dsn, NULL };
+    const char *const keys[] = { "connect_timeout",  "keepalives",
+                                 "keepalives_idle",  "keepalives_interval",
+                                 "keepalives_count", "tcp_user_timeout",
+                                 "dbname",           NULL };
+    const char *const values[] = { CONNECT_TIMEOUT,     "1", "10", "5", "3",
+                                   TCP_USER_TIMEOUT_MS, dsn, NULL };
     PGconn *db = PQconnectdbParams(keys, values, 1);
     if (db == NULL || PQstatus(db) != CONNECTION_OK) {
         /* PQerrorMessage names host and port, never the password. */
@@ -408,11 +424,53 @@ pg_thread_done(struct store *st)
     conn_close(c);
 }
 
+/* SELECT 1 with a deadline (PING_TIMEOUT_MS). Past it the connection is shut down (a stuck
+ * server would not answer a cancel either): the thread's next statement finds it lost and
+ * connects again. */
+static int
+ping_within(struct pg_conn *c, struct err *err)
+{
+    if (PQsendQuery(c->db, "SELECT 1") != 1)
+        return 1; /* the connection is lost: the ordinary path resets it */
+    int64_t left = PING_TIMEOUT_MS;
+    bool ok = false, done = false;
+    for (int i = 0; i < 64 && !done && left > 0; i++) { /* bounded: each turn waits or reads */
+        if (PQisBusy(c->db)) {
+            struct pollfd p = { .fd = PQsocket(c->db), .events = POLLIN };
+            int64_t t0 = clock_mono_ns();
+            int n = poll(&p, 1, (int)left);
+            left -= (clock_mono_ns() - t0) / 1000000;
+            if (n < 0 || (n > 0 && PQconsumeInput(c->db) != 1))
+                break;
+            continue;
+        }
+        PGresult *res;
+        while ((res = PQgetResult(c->db)) != NULL) {
+            ok = ok || PQresultStatus(res) == PGRES_TUPLES_OK;
+            PQclear(res);
+        }
+        done = true;
+    }
+    if (done && ok)
+        return 0;
+    if (left <= 0) {
+        log_warn("postgres: the server did not answer /healthz's ping within %d ms",
+                 PING_TIMEOUT_MS);
+        shutdown(PQsocket(c->db), SHUT_RDWR);
+    }
+    return err_set(err, ERR_UNAVAILABLE, "database unavailable, retry later");
+}
+
 static int
 pg_ping(struct store *s, struct err *err)
 {
     struct pg_conn *c = pg_conn(self(s), err);
-    PGresult *res = c ? pg_run_sql(c, "SELECT 1", 0, NULL, "ping", err) : NULL;
+    if (c == NULL)
+        return -1;
+    int rc = PQstatus(c->db) == CONNECTION_OK ? ping_within(c, err) : 1;
+    if (rc <= 0)
+        return rc;
+    PGresult *res = pg_run_sql(c, "SELECT 1", 0, NULL, "ping", err);
     PQclear(res);
     return res ? 0 : -1;
 }
