@@ -391,18 +391,28 @@ role_map_replace(struct store *s, int64_t tenant_id, const struct store_role_rul
     size_t n_old = 0;
     if (store_tx_begin(s, err) < 0)
         return -1;
-    if (store_role_map_get(s, tenant_id, &old, &n_old, err) < 0 ||
-        store_role_map_set(s, tenant_id, v, n, err) < 0 ||
-        audit_record(s, tenant_id, actor, "role_map.changed", 0, NULL,
-                     json_pack("{s:o, s:o}", "before", role_map_to_json(old, n_old), "after",
-                               role_map_to_json(v, n)),
-                     err) < 0 ||
+    if (store_role_map_get(s, tenant_id, &old, &n_old, err) < 0) {
+        store_tx_rollback(s);
+        return -1;
+    }
+    json_t *before = role_map_to_json(old, n_old), *after = role_map_to_json(v, n);
+    /* The same map again is no change: no write and no event (as an unchanged user write).
+     * The roles are still recomputed, which moves none unless the catalogue changed. */
+    bool same = json_equal(before, after);
+    if ((!same &&
+         (store_role_map_set(s, tenant_id, v, n, err) < 0 ||
+          audit_record(s, tenant_id, actor, "role_map.changed", 0, NULL,
+                       json_pack("{s:O, s:O}", "before", before, "after", after), err) < 0)) ||
         store_roles_bump_moved(s, tenant_id, role_default(), clock_now_ms(), err) < 0 ||
         store_roles_refresh(s, tenant_id, NULL, role_default(), actor, clock_now_ms(), err) < 0) {
+        json_decref(before);
+        json_decref(after);
         free(old);
         store_tx_rollback(s);
         return -1;
     }
+    json_decref(before);
+    json_decref(after);
     free(old);
     return tx_commit(s, err);
 }

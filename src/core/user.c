@@ -20,9 +20,9 @@ unique_error(const json_t *doc, struct err *err)
  * the membership rows first, answering its groups, then its own row, then those groups, which
  * get a new version: their members changed (RFC 7644 §3.14), so a cached ETag must not
  * validate. Their bump never fails on a version (a concurrent group write must not fail the
- * delete). Inside the caller's transaction. */
+ * delete). Inside the caller's transaction. The event's data gets the groups it left. */
 static int
-remove_user(struct store *s, int64_t tenant_id, const char *user_id, int64_t version,
+remove_user(struct store *s, int64_t tenant_id, const char *user_id, int64_t version, json_t *data,
             struct err *err)
 {
     struct store_member *groups = NULL, *late = NULL;
@@ -39,6 +39,13 @@ remove_user(struct store *s, int64_t tenant_id, const char *user_id, int64_t ver
                      row_bump_ends(s, tenant_id, late, n_late, err) < 0
                  ? -1
                  : 0;
+    /* The groups it left, in its event: a host that mirrors groups from events learns that
+     * they lost a member (no group event is written for it). */
+    json_t *left = json_array();
+    for (size_t i = 0; i < n + n_late && json_array_size(left) < AUDIT_LIST_MAX; i++)
+        json_array_append_new(left, json_string(i < n ? groups[i].id : late[i - n].id));
+    json_object_set_new(data, "groups", left);
+    json_object_set_new(data, "groupCount", json_integer((json_int_t)(n + n_late)));
     store_members_free(groups, n);
     store_members_free(late, n_late);
     return rc;
@@ -185,7 +192,7 @@ write_update(struct store *s, const struct store_tenant *t, const char *actor,
          * (Okta's reactivation) then creates a new user (IDP-QUIRKS.md 7). The event keeps
          * the role the user had. */
         rc = add_role(s, t->id, old->id, data, &outcome->role, err) < 0 ||
-                     remove_user(s, t->id, old->id, old->version, err) < 0 ||
+                     remove_user(s, t->id, old->id, old->version, data, err) < 0 ||
                      store_user_role_delete(s, t->id, old->id, err) < 0 ||
                      store_sso_links_delete(s, t->id, old->id, err) < 0
                  ? -1
@@ -262,7 +269,7 @@ write_delete(struct store *s, int64_t tenant_id, const char *actor, const char *
      * email signs in as a first sign-in, not as the removed user. */
     json_t *data = json_pack("{s:o*, s:s}", "before", before, "reason", "deleted");
     if (add_role(s, tenant_id, id, data, NULL, err) < 0 ||
-        remove_user(s, tenant_id, id, version, err) < 0 ||
+        remove_user(s, tenant_id, id, version, data, err) < 0 ||
         store_user_role_delete(s, tenant_id, id, err) < 0 ||
         store_sso_links_delete(s, tenant_id, id, err) < 0) {
         json_decref(data);

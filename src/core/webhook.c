@@ -354,13 +354,15 @@ time_or_null(int64_t ms)
 json_t *
 webhook_to_json(const struct store_webhook *w, int64_t pending, bool with_secret)
 {
-    json_t *j = json_pack("{s:s, s:s, s:b, s:o, s:I, s:I, s:o, s:o, s:o, s:s}", "id", w->id, "url",
-                          w->url, "enabled", w->enabled, "created", time_or_null(w->created_ms),
-                          "delivered", (json_int_t)w->cursor, "failures", (json_int_t)w->failures,
-                          "nextAttempt", time_or_null(w->failures ? w->next_attempt_ms : 0),
-                          "lastAttempt", time_or_null(w->last_attempt_ms), "lastStatus",
-                          w->last_attempt_ms ? json_integer(w->last_status) : json_null(),
-                          "lastError", w->last_error);
+    json_t *j =
+        json_pack("{s:s, s:s, s:b, s:o, s:I, s:I, s:o, s:o, s:o, s:s}", "id", w->id, "url", w->url,
+                  "enabled", w->enabled, "created", time_or_null(w->created_ms), "delivered",
+                  (json_int_t)w->cursor, "failures", (json_int_t)w->failures, "nextAttempt",
+                  time_or_null(w->failures ? w->next_attempt_ms : 0), "lastAttempt",
+                  time_or_null(w->last_attempt_ms), "lastStatus",
+                  /* null, as the attempt's status, when no HTTP answer came */
+                  w->last_attempt_ms && w->last_status ? json_integer(w->last_status) : json_null(),
+                  "lastError", w->last_error);
     json_object_set_new(j, "format", json_string(w->format));
     if (strcmp(w->format, "set") == 0) {
         json_object_set_new(j, "delivery", json_string(w->delivery));

@@ -275,10 +275,19 @@ def test_remove_policy_deactivation_is_a_delete_event(server):
     patch(server, token, f"/Users/{u}", {"op": "replace", "value": {"active": False}})
     ev = events(server)["events"][-1]
     assert ev["kind"] == "user.deleted" and ev["data"]["reason"] == "deactivated"
+    assert ev["data"]["groups"] == [] and ev["data"]["groupCount"] == 0
+    # A deleted user's event names the groups it left: they write no event of their own.
+    u = new_user(server, token, "s@x.example")
+    g = new_group(server, token, "Staff", [u])
+    assert server.scim("DELETE", f"/Users/{u}", token).status_code == 204
+    ev = events(server)["events"][-1]
+    assert ev["kind"] == "user.deleted" and ev["data"]["groups"] == [g], ev
+    assert ev["data"]["groupCount"] == 1
 
 
 def test_events_for_groups_and_role_changes(server, tenant_token):
     set_map(server, SEED_MAP)
+    set_map(server, SEED_MAP)  # the same map again: no change, no event (it wrote one)
     u = new_user(server, tenant_token, "i@x.example")
     g = new_group(server, tenant_token, "Admin", [u])
     patch(server, tenant_token, f"/Groups/{g}",
