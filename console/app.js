@@ -412,9 +412,12 @@
         if (session.scope !== "operator") pre.push(["actingAdmin", "You are an active admin of this tenant"]);
         var steps = pre.map(function (s) {
           var ok = !missing[s[0]];
+          /* SAML is the tenant admin's own to set up; the rest is the operator's. */
+          var own = s[0] === "saml" && session.scope !== "operator";
           return item(ok, s[1], ok ? null : missing[s[0]],
             ok ? null : session.scope === "operator" ? "change it in the tenant settings below." :
-              "ask the application's operator or your account team.");
+              own ? "set up SAML on the SSO page, then sign in once with Test sign-in." :
+              "ask the application's operator or your account team.", own ? tb + "/sso" : null);
         });
         box.appendChild(h("h2", null, "Prerequisites"));
         box.appendChild(h("ol", { class: "steps", "aria-label": "Prerequisites" }, steps));
@@ -433,14 +436,17 @@
           !conns.length ? "choose your identity provider and follow the steps on the SSO page." :
             !verified.length ? "click Test sign-in on the SSO page and sign in once." : null, tb + "/sso");
         /* SCIM: a token, and the identity provider's last request. */
+        /* The request log is the process's (it starts empty at each restart, and each instance
+         * has its own); a token's last use is in the database and says the same in short. */
+        var lastUsed = toks.map(function (k) { return k.lastUsed; }).filter(Boolean).sort().pop();
         var scimNext = !toks.length ? "generate a SCIM token and paste it into your identity provider." :
-          !last ? "paste the token into your identity provider and test the connection there." :
-          last.status >= 400 ? "fix what the last request's error says, then retry it in your identity provider." : null;
-        var scim = item(toks.length > 0 && !!last && last.status < 400, "Provisioning (SCIM) is connected",
+          !last && !lastUsed ? "paste the token into your identity provider and test the connection there." :
+          last && last.status >= 400 ? "fix what the last request's error says, then retry it in your identity provider." : null;
+        var scim = item(toks.length > 0 && (last ? last.status < 400 : !!lastUsed), "Provisioning (SCIM) is connected",
           h("span", null, toks.length + " active token" + (toks.length === 1 ? "" : "s") + ". Last request from your identity provider: ",
             last ? [when(last.time), " ", h("code", null, last.method + " " + last.route), " ",
               h("span", { class: "badge " + (last.status < 400 ? "ok" : "off") }, String(last.status)),
-              last.detail ? " " + last.detail : ""] : "none yet"),
+              last.detail ? " " + last.detail : ""] : lastUsed ? ["a token was used ", when(lastUsed)] : "none yet"),
           scimNext, tb + (last && last.status >= 400 ? "/activity" : "/scim"));
         var people = item(nUsers > 0, "People are provisioned",
           nUsers + " user" + (nUsers === 1 ? "" : "s") + ", " + nGroups + " group" + (nGroups === 1 ? "" : "s") + ".",
@@ -448,7 +454,7 @@
             "assign people to the app in your identity provider.", tb + (nUsers ? "/roles" : "/users"));
         box.appendChild(h("h2", null, "Set-up"));
         box.appendChild(h("ol", { class: "steps", id: "setup-steps", "aria-label": "Set-up" }, sso, scim, people));
-        var done = gate.allowed && verified.length && toks.length && last && last.status < 400 && nUsers;
+        var done = gate.allowed && verified.length && toks.length && (last ? last.status < 400 : lastUsed) && nUsers;
         box.appendChild(h("div", { class: "card" + (done ? " done" : "") }, h("strong", null, done ?
           "You are done: single sign-on and provisioning work. " : "Not done yet: follow the \u201cNext\u201d steps above. "),
           "The Activity page shows what your identity provider sends."));

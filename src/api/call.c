@@ -405,6 +405,11 @@ api_auth_admin(struct api_call *call, enum api_reach reach, const char *const *h
         call->auth_failure = "csrf";
         return err_set(err, ERR_FORBIDDEN, "a console write from another origin");
     }
+    /* A body comes as JSON, said so (docs/console.md): an operator's curl may leave the header
+     * out, a session's request may not (a cross-site form cannot send application/json). */
+    if (!safe && call->body_len > 0 && call->content_type == NULL)
+        return err_set(err, ERR_UNSUPPORTED_MEDIA,
+                       "a console request's body needs Content-Type: application/json");
     if (!call->session.operator) {
         call->auth_failure = "scope"; /* cleared below when the session reaches the route */
         if (reach == API_REACH_HOST)

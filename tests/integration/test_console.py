@@ -72,6 +72,10 @@ def test_state_changing_requests_need_the_csrf_token(server):
     r = s.post(server.url + "/admin/v1/tenants", json={"slug": "acme"},
                headers={"X-CSRF-Token": "0" * 64})
     assert r.status_code == 403
+    # With the token but a body without Content-Type (docs/console.md: JSON, said so).
+    r = s.post(server.url + "/admin/v1/tenants", data=b'{"slug": "acme"}',
+               headers={"X-CSRF-Token": token})
+    assert r.status_code == 415, r.text
     r = s.post(server.url + "/admin/v1/tenants", json={"slug": "acme"},
                headers={"X-CSRF-Token": token})
     assert r.status_code == 201
