@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/str.h"
+#include "core/fields.h"
 #include "core/set.h"
 #include "core/tenant.h"
 #include "core/webhook.h"
@@ -54,15 +55,6 @@ static const char *const hook_identity[] = { "id", "created", NULL };
 static const char *const hook_state[] = { "delivered",  "failures",  "nextAttempt", "lastAttempt",
                                           "lastStatus", "lastError", "pending",     NULL };
 
-static bool
-named_in(const char *const *names, const char *key)
-{
-    for (; *names; names++)
-        if (strcmp(*names, key) == 0)
-            return true;
-    return false;
-}
-
 /* {"url": string, "enabled": bool, "format", "delivery", "audience": string}, each optional
  * (core/webhook.c says which a delivery needs); with `current` (a PATCH: the webhook as GET
  * shows it) also what GET answers and no write sets. */
@@ -89,13 +81,15 @@ read_fields(struct api_call *call, const json_t *current, json_t **body, const c
             fmt->delivery = json_string_value(v);
         else if (strcmp(key, "audience") == 0 && json_is_string(v))
             fmt->audience = json_string_value(v);
-        else if (current && named_in(hook_state, key))
+        else if (current && fields_named(hook_state, key))
             continue;
-        else if (current && named_in(hook_identity, key)) {
-            if (!json_equal(v, json_object_get(current, key)))
-                return err_set(err, ERR_INVALID_VALUE,
-                               "read-only field \"%s\": leave it out or give its current value",
-                               key);
+        else if (current && fields_named(hook_identity, key)) {
+            /* The read-only rule of every management body (core/fields.h), for this one. */
+            json_t *one = json_pack("{s:O}", key, v);
+            int rc = fields_check(one, NULL, hook_identity, current, err);
+            json_decref(one);
+            if (rc < 0)
+                return -1;
         } else
             return err_set(err, ERR_INVALID_VALUE,
                            "a webhook takes \"url\" (string), \"enabled\" (boolean), "

@@ -3,8 +3,8 @@
 #include <stdbool.h>
 #include <string.h>
 
-static bool
-named(const char *const *list, const char *key)
+bool
+fields_named(const char *const *list, const char *key)
 {
     for (; list && *list; list++)
         if (strcmp(*list, key) == 0)
@@ -21,9 +21,9 @@ fields_check(const json_t *body, const char *const *writable, const char *const 
     if (!json_is_object(body))
         return err_set(err, ERR_INVALID_VALUE, "the body must be a JSON object");
     json_object_foreach((json_t *)body, key, v) {
-        if (named(writable, key))
+        if (fields_named(writable, key))
             continue;
-        if (!named(readonly, key))
+        if (!fields_named(readonly, key))
             return err_set(err, ERR_INVALID_VALUE, "unknown field \"%.64s\"", key);
         const json_t *now = json_object_get(current, key);
         if (now == NULL || !json_equal(v, now))

@@ -1,6 +1,8 @@
 #ifndef SCIMD_CORE_FIELDS_H
 #define SCIMD_CORE_FIELDS_H
 
+#include <stdbool.h>
+
 #include <jansson.h>
 
 #include "base/err.h"
@@ -18,5 +20,8 @@
  * unknown (`unknown field "x"`) or read-only with another value (`read-only field "x"`). */
 int fields_check(const json_t *body, const char *const *writable, const char *const *readonly,
                  const json_t *current, struct err *err);
+
+/* Whether key is one of list's names (NULL-terminated; NULL is an empty list). */
+bool fields_named(const char *const *list, const char *key);
 
 #endif
