@@ -718,8 +718,7 @@ static void
 fail_exchange(struct api_call *call, const struct store_tenant *t, const char *initiated,
               const char *reason, const struct err *err)
 {
-    bool outage =
-        err->code == ERR_UNAVAILABLE || err->code == ERR_UPSTREAM || err->code == ERR_INTERNAL;
+    bool outage = err_status(err->code) >= 500; /* ours or an outside server's, not the user's */
     sso_event(call, t, PROTO, initiated, outage ? SSO_RESULT_ERROR : SSO_RESULT_REJECTED, reason,
               NULL);
     sso_reply_failure(call, outage ? 502 : 401,
@@ -847,8 +846,7 @@ sso_oidc_callback(struct api_call *call, struct err *err)
     tx = signin_tx_take(call->store, t.id, PROTO, state_hash, handle_hash[0] ? handle_hash : NULL,
                         &reason, err);
     if (tx == NULL) {
-        if (err->code == ERR_INTERNAL || err->code == ERR_UNAVAILABLE ||
-            err->code == ERR_UPSTREAM) {
+        if (err_status(err->code) >= 500) {
             rc = -1;
             goto out;
         }
@@ -890,7 +888,7 @@ sso_oidc_shared_callback(struct api_call *call, struct err *err)
     if (t.id != 0)
         str_copy(call->log_tenant, sizeof(call->log_tenant), t.slug);
     if (tx == NULL) {
-        if (err->code == ERR_INTERNAL || err->code == ERR_UNAVAILABLE || err->code == ERR_UPSTREAM)
+        if (err_status(err->code) >= 500)
             return -1;
         refuse(call, t.id ? &t : NULL, "-", handle_hash[0] ? reason : "transaction_cookie_missing",
                400);

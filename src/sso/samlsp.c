@@ -575,8 +575,7 @@ sso_saml_acs(struct api_call *call, struct err *err)
     tx = bind_request(call, &t, cfg, &r, &reason, err);
     call->sso_console_flow = json_is_true(json_object_get(tx, "console"));
     if (tx == NULL) {
-        if (err->code == ERR_INTERNAL || err->code == ERR_UNAVAILABLE ||
-            err->code == ERR_UPSTREAM) {
+        if (err_status(err->code) >= 500) {
             rc = -1;
             goto out;
         }
