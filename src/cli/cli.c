@@ -116,28 +116,27 @@ cli_tenant(struct store *s, const struct gate_policy *policy, int argc, char **a
         cli_print_json(arr);
         return 0;
     }
+    bool create = strcmp(cmd, "create") == 0, update = strcmp(cmd, "update") == 0;
+    bool show = strcmp(cmd, "show") == 0, delete = strcmp(cmd, "delete") == 0;
     /* The sub-command first: `tenant frob` is not a missing slug. */
-    if (strcmp(cmd, "create") != 0 && strcmp(cmd, "update") != 0 && strcmp(cmd, "show") != 0 &&
-        strcmp(cmd, "delete") != 0)
+    if (!create && !update && !show && !delete)
         return cli_usage_error("unknown tenant sub-command", cli_tenant_usage);
     if (argc < 2)
         return cli_usage_error("the tenant's slug is missing", cli_tenant_usage);
     const char *slug = argv[1];
     int rc;
-    if (strcmp(cmd, "create") == 0 || strcmp(cmd, "update") == 0) {
+    if (create || update) {
         if ((rc = tenant_flags(argc, argv, 2, &f)) != 0)
             return rc;
-        rc = cmd[0] == 'c' ? tenant_create(s, policy, slug, &f, &t, &e)
-                           : tenant_update(s, policy, slug, &f, &t, &e);
-    } else if (strcmp(cmd, "show") == 0) {
+        rc = create ? tenant_create(s, policy, slug, &f, &t, &e)
+                    : tenant_update(s, policy, slug, &f, &t, &e);
+    } else if (show) {
         rc = tenant_get(s, slug, &t, &e);
-    } else if (strcmp(cmd, "delete") == 0) {
+    } else {
         if (tenant_delete(s, slug, &e) < 0)
             return cli_fail(&e);
         fprintf(stderr, "deleted tenant %s\n", slug);
         return 0;
-    } else {
-        return cli_usage_error("unknown tenant sub-command", cli_tenant_usage);
     }
     if (rc < 0)
         return cli_fail(&e);
