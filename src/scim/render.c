@@ -129,7 +129,7 @@ add_host_role(const struct api_call *call, const struct store_resource *r, json_
         if (err->code != ERR_NOT_FOUND)
             return -1;
         role = call->removed_role; /* removed under the remove policy (empty otherwise) */
-        *err = (struct err){ 0 };
+        err_clear(err);
     }
     json_t *ext = json_object_get(doc, urn);
     if (!json_is_object(ext)) {

@@ -24,12 +24,12 @@ json_t *sso_saml_configure(const json_t *body, const json_t *current,
  * d: they exist before any connection does. */
 void sso_saml_sp_values(json_t *d, const char *public_url, const char *slug);
 
-/* Public view with the values an IdP admin pastes: ACS URL, audience (SP entity ID),
- * metadata URL; certificate expiry dates. */
 /* Whether two lists of PEM certificates hold the same certificates in the same order,
  * whatever their line breaks (false when either is not such a list). */
 bool sso_saml_same_certs(const json_t *a, const json_t *b);
 
+/* Public view with the values an IdP admin pastes: ACS URL, audience (SP entity ID),
+ * metadata URL; certificate expiry dates. */
 json_t *sso_saml_describe(const json_t *config, const char *public_url, const char *slug);
 
 int sso_saml_metadata(struct api_call *call, struct err *err);

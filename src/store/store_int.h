@@ -38,6 +38,7 @@ struct store_backend {
 /* A write's foreign key found its tenant (or the resource it names) deleted by another
  * transaction since the request read it: ERR_NOT_FOUND with this detail, on both backends. */
 #define STORE_GONE_MEANWHILE "the tenant or a resource this request names was deleted meanwhile"
+
 /* Fills g from a generation column's text (hashed: a snapshot lists the transactions in
  * progress, without bound). */
 void store_generation_of_text(const char *text, struct store_generation *g);
