@@ -636,12 +636,13 @@
         var v = ph && values[ph[1]];
         if (ph && Array.isArray(v)) parts.push(v.join(", "));
         else if (m[2] !== undefined) {
-          /* A code span with placeholders inside (`{roleNamespace}:role`) gets them filled in
-           * and a copy button too, as one that is a placeholder alone. */
-          var filled = ph ? (v ? String(v) : null) : raw.replace(/\{([a-zA-Z]+)\}/g, function (all, k) {
-            return typeof values[k] === "string" && values[k] ? values[k] : all;
+          /* Each placeholder in a code span (`{roleNamespace}`, `{roleNamespace}:role`) is
+           * filled in, and the span gets a copy button. */
+          var filled = raw.replace(/\{([a-zA-Z]+)\}/g, function (all, k) {
+            var x = values[k];
+            return x && !Array.isArray(x) ? String(x) : all;
           });
-          if (filled && filled !== raw)
+          if (filled !== raw)
             parts.push(h("span", { class: "paste" }, h("code", null, filled), " ",
               copyButton(function (x) { return function () { return x; }; }(filled))));
           else parts.push(h("code", null, raw));
