@@ -899,7 +899,7 @@ webhook_poll(struct store *s, const struct store_tenant *t, const char *id, cons
 
 int
 webhook_deliver_due(struct store *s, const struct webhook_settings *cfg, const char *owner,
-                    size_t slice, size_t slices, size_t *attempts, struct err *err)
+                    size_t *attempts, struct err *err)
 {
     struct store_webhook *due = NULL;
     size_t n = 0;
@@ -908,11 +908,10 @@ webhook_deliver_due(struct store *s, const struct webhook_settings *cfg, const c
     if (store_webhook_due(s, now, DUE_PER_PASS, &due, &n, err) < 0)
         return -1;
     int rc = 0;
-    for (size_t k = 0; k < n && rc == 0; k++) {
-        /* The list may be old by now (another instance or deliverer may have delivered
-         * since): the claim answers the webhook as it stands under the lease, and delivery
-         * starts from that cursor. Finishing releases the lease. */
-        size_t i = (slice * n / (slices ? slices : 1) + k) % n;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        /* The list may be old by now (another instance may have delivered since): the
+         * claim answers the webhook as it stands under the lease, and delivery starts from
+         * that cursor. Finishing releases the lease. */
         struct store_webhook w;
         int claimed =
             store_webhook_claim(s, due[i].id, owner, clock_now_ms(), lease_until(cfg), &w, err);
@@ -929,59 +928,44 @@ webhook_deliver_due(struct store *s, const struct webhook_settings *cfg, const c
     return rc;
 }
 
-/* Deliverers per process: an endpoint that answers slowly or not at all holds one of them
- * for up to the timeout, and the others go on delivering to everyone else (with one, five
- * timing-out endpoints of one tenant delayed every other tenant's deliveries by five
- * timeouts, measured). Each is a lease owner of its own, as deliverers of other instances. */
-#define DELIVERERS 4
-
-struct deliverer {
-    struct store *store;
-    const struct webhook_settings *cfg;
-    char owner[37];
-    size_t index; /* its slice of the due list, where its passes start: the deliverers spread */
-    struct ticker *ticker;
-};
-
 struct webhook_worker {
+    struct store *store;
     struct webhook_settings cfg;
-    struct deliverer d[DELIVERERS];
+    char owner[37];
+    struct ticker *ticker;
 };
 
 static void
 deliver_tick(void *arg, struct ticker *t)
 {
     (void)t;
-    struct deliverer *d = arg;
+    struct webhook_worker *w = arg;
     size_t attempts;
     struct err err = { 0 };
-    if (webhook_deliver_due(d->store, d->cfg, d->owner, d->index, DELIVERERS, &attempts, &err) < 0)
+    if (webhook_deliver_due(w->store, &w->cfg, w->owner, &attempts, &err) < 0)
         log_warn("webhooks: %s", err.detail);
 }
 
 static void
 worker_done(void *arg)
 {
-    store_thread_done(((struct deliverer *)arg)->store);
+    store_thread_done(((struct webhook_worker *)arg)->store);
 }
 
 struct webhook_worker *
 webhook_worker_start(struct store *s, const struct webhook_settings *cfg, struct err *err)
 {
     struct webhook_worker *w = xcalloc(1, sizeof(*w));
+    w->store = s;
     w->cfg = *cfg;
-    for (size_t i = 0; i < DELIVERERS; i++) {
-        struct deliverer *d = &w->d[i];
-        *d = (struct deliverer){ .store = s, .cfg = &w->cfg, .index = i };
-        struct ticker_spec spec = { .name = "webhook worker",
-                                    .tick = deliver_tick,
-                                    .done = worker_done,
-                                    .arg = d,
-                                    .interval_ms = cfg->poll_ms };
-        if (crypto_uuid_v7(d->owner, err) < 0 || (d->ticker = ticker_start(&spec, err)) == NULL) {
-            webhook_worker_stop(w);
-            return NULL;
-        }
+    struct ticker_spec spec = { .name = "webhook worker",
+                                .tick = deliver_tick,
+                                .done = worker_done,
+                                .arg = w,
+                                .interval_ms = cfg->poll_ms };
+    if (crypto_uuid_v7(w->owner, err) < 0 || (w->ticker = ticker_start(&spec, err)) == NULL) {
+        free(w);
+        return NULL;
     }
     return w;
 }
@@ -991,8 +975,6 @@ webhook_worker_stop(struct webhook_worker *w)
 {
     if (w == NULL)
         return;
-    for (size_t i = 0; i < DELIVERERS; i++)
-        if (w->d[i].ticker)
-            ticker_stop(w->d[i].ticker);
+    ticker_stop(w->ticker);
     free(w);
 }

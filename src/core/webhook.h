@@ -114,12 +114,11 @@ int webhook_poll(struct store *s, const struct store_tenant *t, const char *id, 
                  json_t **out, struct err *err);
 
 /* One pass of delivery: each due endpoint gets its next batch, as `owner` (an id unique to
- * this deliverer), the due list taken from the start of its `slice` of `slices` on (and round
- * to the rest). *attempts counts the POSTs made. */
+ * this process). *attempts counts the POSTs made. */
 int webhook_deliver_due(struct store *s, const struct webhook_settings *cfg, const char *owner,
-                        size_t slice, size_t slices, size_t *attempts, struct err *err);
+                        size_t *attempts, struct err *err);
 
-/* The background deliverers: threads calling webhook_deliver_due every poll_ms. */
+/* The background deliverer: a thread calling webhook_deliver_due every poll_ms. */
 struct webhook_worker;
 struct webhook_worker *webhook_worker_start(struct store *s, const struct webhook_settings *cfg,
                                             struct err *err);
